@@ -1,0 +1,95 @@
+"""The command line: `jzair [全局选项] 命令 …`. Thin over the services; no Qt unless a window is opened."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+import traceback
+
+from jzair_desktop import __version__
+from jzair_desktop.cli.context import CliContext
+from jzair_desktop.errors import JzairError
+from jzair_desktop.log import setup_logging
+
+log = logging.getLogger(__name__)
+
+# Each module has `register(subparsers)`; its parsers set `handler=func(ctx, args) -> int`.
+COMMAND_MODULES = (
+    "jzair_desktop.cli.basic",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own messages are English
+        self.print_usage(sys.stderr)
+        text = (
+            message.replace("the following arguments are required", "缺少必需的参数")
+            .replace("unrecognized arguments", "无法识别的参数")
+            .replace("invalid choice", "无效的选项")
+            .replace("argument ", "参数 ")
+            .replace("expected one argument", "需要一个值")
+            .replace("choose from", "可选")
+        )
+        self.exit(2, f"错误：{text}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="jzair",
+        description="晋中市秋冬季大气污染综合治理攻坚行动台账（离线桌面版）。不带命令时打开主窗口。",
+        add_help=False,
+    )
+    parser.add_argument("-h", "--help", action="help", help="显示帮助并退出")
+    parser.add_argument("--version", action="version", version=f"jzair_desktop {__version__}", help="显示版本号")
+    parser.add_argument("--db", metavar="PATH", help="数据库文件（默认：用户数据文件夹；也可用环境变量 JZAIR_DB）")
+    parser.add_argument("--db-url", metavar="URL", help="任意 SQLAlchemy 数据库地址（优先于 --db）")
+    parser.add_argument("--user", metavar="NAME", help="以该用户身份操作（密码取自 JZAIR_PASSWORD 或提示输入）")
+    sub = parser.add_subparsers(dest="command", metavar="命令", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def _configure_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="replace")
+            except (ValueError, OSError):
+                pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    _configure_streams()
+    setup_logging()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    ctx = CliContext(
+        db_path=args.db or os.environ.get("JZAIR_DB") or None,
+        db_url=args.db_url,
+        user=args.user,
+    )
+    try:
+        if args.command is None:
+            from jzair_desktop.gui.app import run_gui
+
+            return run_gui(ctx)
+        return int(args.handler(ctx, args) or 0)
+    except JzairError as exc:
+        log.warning("command failed: %s", exc)
+        print(f"错误：{exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("已取消。", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - last resort: say what happened, never a bare trace
+        log.exception("unexpected error")
+        print(f"程序内部错误：{type(exc).__name__}: {exc}\n详细信息已写入日志。", file=sys.stderr)
+        if os.environ.get("JZAIR_DEBUG"):
+            traceback.print_exc()
+        return 3
+    finally:
+        ctx.close()

@@ -1,0 +1,89 @@
+"""init, plan, info, self-test."""
+
+from __future__ import annotations
+
+import argparse
+
+from jzair_desktop.cli import textable
+from jzair_desktop.cli.context import CliContext
+from jzair_desktop.domain.ledgers import LEDGERS
+from jzair_desktop.services import info as info_service
+from jzair_desktop.services.database import load_reference_data, open_database
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("init", help="创建或升级数据库并载入计划基础数据", add_help=True)
+    p.set_defaults(handler=cmd_init)
+
+    p = sub.add_parser("plan", help="列出计划指标（任务、目标、时限、牵头部门）")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
+    p.set_defaults(handler=cmd_plan)
+
+    p = sub.add_parser("info", help="程序版本、数据库位置、架构版本和各台账记录数")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
+    p.set_defaults(handler=cmd_info)
+
+    p = sub.add_parser("self-test", help="在临时数据库上自检（迁移、基础数据、主窗口各页面）")
+    p.set_defaults(handler=cmd_self_test)
+
+
+def cmd_init(ctx: CliContext, args: argparse.Namespace) -> int:
+    db, migration = open_database(ctx.url, create=True)
+    ctx._db = db
+    if migration is None:
+        print(f"数据库：{db.location}（架构已是最新版本 {migration_rev(db)}）")
+    else:
+        verb = "已创建" if migration.before is None else "已升级"
+        print(f"{verb}数据库：{db.location}（架构版本 {migration.before or '无'} → {migration.after}）")
+        if migration.backup is not None:
+            print(f"升级前的数据库副本：{migration.backup}")
+    ref = load_reference_data(db)
+    if ref.changed:
+        print(
+            f"已载入计划基础数据：{ref.units} 个县（区、市）、{ref.indicators} 项指标、"
+            f"{ref.choices} 个选项值、{ref.air_quality_targets} 条空气质量目标。"
+        )
+    else:
+        print("计划基础数据已是最新，未做改动。")
+    return 0
+
+
+def migration_rev(db) -> str:  # noqa: ANN001
+    from jzair_desktop.storage import migrate
+
+    return migrate.current_revision(db.engine) or "无"
+
+
+def cmd_plan(ctx: CliContext, args: argparse.Namespace) -> int:
+    db = ctx.open()
+    items = info_service.plan_indicators(db)
+    if args.json:
+        print(info_service.to_json([i.as_json() for i in items]))
+        return 0
+    rows = [(i.key, i.name, i.unit, i.target_text, i.due, i.plan_item, i.department) for i in items]
+    print(textable.render(["指标代码", "指标", "单位", "目标", "时限", "方案条目", "牵头部门"], rows, numeric=(3,)))
+    return 0
+
+
+def cmd_info(ctx: CliContext, args: argparse.Namespace) -> int:
+    db = ctx.open()
+    data = info_service.info(db)
+    if args.json:
+        print(info_service.to_json(data))
+        return 0
+    print(f"程序版本：{data['version']}")
+    print(f"数据库：{data['database']}")
+    print(f"架构版本：{data['revision']}")
+    records = data["records"]
+    units = list(next(iter(records.values())).keys())
+    headers = ["县（区、市）", *(LEDGERS[k].title for k in records)]
+    rows = [[u, *(records[k][u] for k in records)] for u in units]
+    rows.append(["合计", *(sum(records[k].values()) for k in records)])
+    print(textable.render(headers, rows, numeric=tuple(range(1, len(headers)))))
+    return 0
+
+
+def cmd_self_test(ctx: CliContext, args: argparse.Namespace) -> int:
+    from jzair_desktop.selftest import run_self_test
+
+    return run_self_test()

@@ -1,0 +1,46 @@
+"""设置: where the data lives and what version runs."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from jzair_desktop import __version__, paths
+from jzair_desktop.gui.context import GuiContext
+from jzair_desktop.services.actor import ROLES
+from jzair_desktop.storage import migrate
+
+
+class SettingsPage(QWidget):
+    def __init__(self, ctx: GuiContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        layout = QVBoxLayout(self)
+        title = QLabel("设置")
+        title.setObjectName("pageTitle")
+        layout.addWidget(title)
+        form = QFormLayout()
+        self.db_label = QLabel(ctx.db.location)
+        self.db_label.setWordWrap(True)
+        form.addRow("数据库文件：", self.db_label)
+        form.addRow("数据库架构版本：", QLabel(migrate.current_revision(ctx.db.engine) or "无"))
+        form.addRow("程序版本：", QLabel(__version__))
+        form.addRow("当前用户：", QLabel(f"{ctx.actor.name}（{ROLES.get(ctx.actor.role, ctx.actor.role)}）"))
+        form.addRow("日志文件夹：", QLabel(str(paths.log_dir())))
+        layout.addLayout(form)
+        buttons = QHBoxLayout()
+        open_data = QPushButton("打开数据文件夹")
+        open_data.clicked.connect(self._open_data_folder)
+        open_logs = QPushButton("打开日志文件夹")
+        open_logs.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(paths.log_dir()))))
+        buttons.addWidget(open_data)
+        buttons.addWidget(open_logs)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        layout.addStretch(1)
+
+    def _open_data_folder(self) -> None:
+        path = self.ctx.db.path
+        folder = path.parent if path is not None else paths.data_dir()
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))

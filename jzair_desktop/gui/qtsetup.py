@@ -1,0 +1,77 @@
+"""Application-wide Qt set-up: the bundled CJK font, Chinese Qt translations, error dialogs."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+
+from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator, qInstallMessageHandler
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from jzair_desktop import APP_TITLE, paths
+
+log = logging.getLogger(__name__)
+_keep: list[object] = []
+
+
+def register_font(app: QApplication) -> str | None:
+    """Register the bundled WenQuanYi Micro Hei and make it the application font. Returns its family."""
+    font_id = QFontDatabase.addApplicationFont(str(paths.font_path()))
+    if font_id < 0:
+        log.error("could not load the bundled font %s", paths.font_path())
+        return None
+    families = QFontDatabase.applicationFontFamilies(font_id)
+    family = families[0] if families else None
+    if family:
+        font = QFont(family, 10)
+        app.setFont(font)
+    return family
+
+
+def install_translations(app: QApplication) -> None:
+    QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    for name in ("qtbase_zh_CN", "qt_zh_CN"):
+        tr = QTranslator(app)
+        if tr.load(name, folder):
+            app.installTranslator(tr)
+            _keep.append(tr)
+
+
+def _qt_message(mode, context, message) -> None:  # noqa: ANN001
+    log.debug("Qt: %s", message)
+
+
+def install_excepthook() -> None:
+    """Uncaught exceptions in the GUI: logged, and shown as a readable message, never a silent exit."""
+
+    def hook(exc_type, exc, tb) -> None:  # noqa: ANN001
+        from jzair_desktop.errors import JzairError
+
+        log.error("uncaught exception", exc_info=(exc_type, exc, tb))
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        if QApplication.instance() is None:
+            traceback.print_exception(exc_type, exc, tb)
+            return
+        if isinstance(exc, JzairError):
+            text = str(exc)
+        else:
+            text = f"程序发生了意外错误：{exc_type.__name__}: {exc}\n\n详细信息已写入日志文件（{paths.log_dir()}）。请保存工作后重新启动程序。"
+        QMessageBox.critical(None, f"{APP_TITLE} - 错误", text)
+
+    sys.excepthook = hook
+    qInstallMessageHandler(_qt_message)
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
+    app.setApplicationName("jzair_desktop")
+    app.setApplicationDisplayName(APP_TITLE)
+    app.setOrganizationName("jzair_desktop")
+    register_font(app)
+    install_translations(app)
+    return app

@@ -1,0 +1,44 @@
+"""Who is acting: the services check every write against the actor's role and unit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jzair_desktop.errors import PermissionDenied
+
+ROLES = {"city_admin": "市级管理员", "county_clerk": "县级填报员", "viewer": "只读用户"}
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    name: str
+    role: str = "city_admin"
+    unit_code: str | None = None  # a county clerk's own unit
+
+    @property
+    def is_city(self) -> bool:
+        return self.role == "city_admin"
+
+    @property
+    def can_see_personal_data(self) -> bool:
+        return self.role in ("city_admin", "county_clerk")
+
+    def check_write(self, unit_code: str | None = None, *, unit_name: str | None = None) -> None:
+        """Raise PermissionDenied unless this actor may change data of `unit_code`."""
+        if self.role == "viewer":
+            raise PermissionDenied(f"用户“{self.name}”是只读用户，不能修改数据。")
+        if self.role == "county_clerk":
+            if unit_code is not None and unit_code != self.unit_code:
+                raise PermissionDenied(
+                    f"用户“{self.name}”只能填报本县（区、市）的数据，不能修改“{unit_name or unit_code}”的记录。"
+                )
+        elif self.role != "city_admin":
+            raise PermissionDenied(f"未知的角色：{self.role}")
+
+    def check_city(self, what: str) -> None:
+        if not self.is_city:
+            raise PermissionDenied(f"只有市级管理员可以{what}。")
+
+
+# With no account on the machine, the app runs as this built-in administrator.
+BUILTIN_ADMIN = Actor(name="系统管理员", role="city_admin")

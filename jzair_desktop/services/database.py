@@ -1,0 +1,151 @@
+"""Opening the application's database: checks, migration to the newest schema, reference data."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, delete, select
+
+from jzair_desktop import paths
+from jzair_desktop.domain.reference import Reference, reference
+from jzair_desktop.errors import DatabaseError
+from jzair_desktop.storage import migrate
+from jzair_desktop.storage.engine import (
+    check_database_file,
+    db_path_of,
+    make_engine,
+    sqlite_url,
+    write_session,
+)
+from jzair_desktop.storage.models import (
+    AirQualityTarget,
+    AppMeta,
+    ChoiceRow,
+    IndicatorRow,
+    UnitRow,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Database:
+    url: str
+    engine: Engine
+
+    @property
+    def path(self) -> Path | None:
+        return db_path_of(self.url)
+
+    @property
+    def location(self) -> str:
+        p = self.path
+        return str(p) if p is not None else self.url
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def resolve_url(*, db_path: str | Path | None = None, db_url: str | None = None) -> str:
+    """--db-url wins, then --db (or JZAIR_DB, handled by the caller), then the user's data folder."""
+    if db_url:
+        return db_url
+    if db_path:
+        return sqlite_url(Path(db_path))
+    return sqlite_url(paths.default_db_path())
+
+
+def open_database(url: str, *, create: bool = False, upgrade: bool = True) -> tuple[Database, migrate.MigrationResult | None]:
+    """Open (and with `create`, make) the database at `url`, upgrading its schema to the newest revision.
+
+    A file that is missing (without `create`), not SQLite, read-only or from a newer version is refused
+    with a message naming it, and is left untouched.
+    """
+    file = db_path_of(url)
+    if file is not None:
+        check_database_file(file, create=create)
+    engine = make_engine(url)
+    db = Database(url, engine)
+    try:
+        rev = migrate.check_not_newer(engine)
+        result = None
+        if upgrade and rev != migrate.head_revision():
+            result = migrate.upgrade(engine)
+        elif rev is None:
+            raise DatabaseError(f"数据库尚未初始化：{db.location}\n请先运行“jzair init”。")
+    except Exception:
+        engine.dispose()
+        raise
+    return db, result
+
+
+def reference_fingerprint(ref: Reference) -> str:
+    blob = json.dumps(
+        {
+            "units": [(u.code, u.name, u.aliases) for u in ref.units],
+            "indicators": [repr(i) for i in ref.indicators],
+            "choices": sorted((k, v) for k, v in ref.choices.items()),
+            "aq": [repr(a) for a in ref.air_quality_targets],
+        },
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ReferenceLoadResult:
+    units: int
+    indicators: int
+    choices: int
+    air_quality_targets: int
+    changed: bool
+
+
+def load_reference_data(db: Database, ref: Reference | None = None) -> ReferenceLoadResult:
+    """Load (or refresh) the plan's reference data. Running it again with the same data changes nothing."""
+    ref = ref or reference()
+    fingerprint = reference_fingerprint(ref)
+    with write_session(db.engine) as s:
+        meta = s.get(AppMeta, "reference_fingerprint")
+        if meta is not None and meta.value == fingerprint:
+            return ReferenceLoadResult(len(ref.units), len(ref.indicators),
+                                       sum(len(v) for v in ref.choices.values()),
+                                       len(ref.air_quality_targets), changed=False)
+        for u in ref.units:
+            row = s.get(UnitRow, u.code) or UnitRow(code=u.code)
+            row.name, row.aliases, row.sort_order = u.name, "、".join(u.aliases), u.sort_order
+            s.add(row)
+        for i in ref.indicators:
+            row = s.get(IndicatorRow, i.key) or IndicatorRow(key=i.key)
+            row.name, row.unit, row.target, row.target_rule = i.name, i.unit, i.target, i.target_rule
+            row.due, row.due_rule, row.plan_item, row.department = i.due, i.due_rule, i.plan_item, i.department
+            row.source, row.ledger = i.source, i.ledger
+            row.filter_json = json.dumps(i.filter, ensure_ascii=False, sort_keys=True)
+            row.measure, row.compare = i.measure, i.compare
+            row.county_target, row.annual_target, row.sort_order = i.county_target, i.annual_target, i.sort_order
+            s.add(row)
+        s.execute(delete(ChoiceRow))
+        for list_key, values in ref.choices.items():
+            for n, value in enumerate(values):
+                s.add(ChoiceRow(list_key=list_key, value=value, sort_order=n))
+        # Air-quality targets may be edited by the city office later: only add the plan's own if missing.
+        for a in ref.air_quality_targets:
+            existing = s.scalar(
+                select(AirQualityTarget).where(
+                    AirQualityTarget.area == a.area, AirQualityTarget.first_month == a.first_month
+                )
+            )
+            if existing is None:
+                s.add(AirQualityTarget(area=a.area, first_month=a.first_month, last_month=a.last_month,
+                                       pm25_max=a.pm25_max, heavy_days_max=a.heavy_days_max))
+        if meta is None:
+            meta = AppMeta(key="reference_fingerprint", value=fingerprint)
+        meta.value = fingerprint
+        s.add(meta)
+    return ReferenceLoadResult(len(ref.units), len(ref.indicators), sum(len(v) for v in ref.choices.values()),
+                               len(ref.air_quality_targets), changed=True)

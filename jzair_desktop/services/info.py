@@ -1,0 +1,112 @@
+"""What this database is and holds: version, location, schema revision, record counts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from jzair_desktop import __version__
+from jzair_desktop.domain.ledgers import LEDGER_KEYS
+from jzair_desktop.domain.reference import Indicator, reference
+from jzair_desktop.services.database import Database
+from jzair_desktop.storage import migrate
+from jzair_desktop.storage.engine import read_session
+from jzair_desktop.storage.models import LEDGER_MODELS, IndicatorRow, UnitRow
+
+
+def record_counts(db: Database) -> dict[str, dict[str, int]]:
+    """Live (not deleted) records per ledger and unit, every unit listed (zero included)."""
+    with read_session(db.engine) as s:
+        units = s.execute(select(UnitRow.code, UnitRow.name).order_by(UnitRow.sort_order)).all()
+        out: dict[str, dict[str, int]] = {}
+        for key in LEDGER_KEYS:
+            model = LEDGER_MODELS[key]
+            rows = dict(
+                s.execute(
+                    select(model.unit_code, func.count())
+                    .where(model.deleted_at.is_(None))
+                    .group_by(model.unit_code)
+                ).all()
+            )
+            out[key] = {name: int(rows.get(code, 0)) for code, name in units}
+    return out
+
+
+def info(db: Database) -> dict:
+    return {
+        "version": __version__,
+        "database": db.location,
+        "revision": migrate.current_revision(db.engine),
+        "head_revision": migrate.head_revision(),
+        "records": record_counts(db),
+    }
+
+
+@dataclass(frozen=True)
+class PlanIndicatorView:
+    key: str
+    name: str
+    unit: str
+    target: float | None
+    target_text: str
+    due: str
+    plan_item: str
+    department: str
+    source: str
+
+    def as_json(self) -> dict:
+        return {
+            "key": self.key,
+            "name": self.name,
+            "unit": self.unit,
+            "target": self.target,
+            "target_rule": "all_found" if self.target is None else "fixed",
+            "due": self.due,
+            "plan_item": self.plan_item,
+            "department": self.department,
+            "source": self.source,
+        }
+
+
+def due_text(due, due_rule: str, campaign_end) -> str:  # noqa: ANN001
+    if due_rule == "per_record":
+        return "按台账计划完成日期"
+    return (due or campaign_end).isoformat()
+
+
+def target_text(ind: Indicator | IndicatorRow) -> str:
+    if ind.target is None:
+        return "全部排查出的"
+    value = ind.target
+    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
+    if ind.measure == "rate":
+        sign = "≥" if ind.compare == "ge" else "≤"
+        return f"{sign}{text}"
+    return text
+
+
+def plan_indicators(db: Database) -> list[PlanIndicatorView]:
+    """The plan indicators as loaded into this database."""
+    campaign_end = reference().plan.campaign_end
+    with read_session(db.engine) as s:
+        rows = s.scalars(select(IndicatorRow).order_by(IndicatorRow.sort_order)).all()
+        return [
+            PlanIndicatorView(
+                key=r.key,
+                name=r.name,
+                unit=r.unit,
+                target=r.target,
+                target_text=target_text(r),
+                due=due_text(r.due, r.due_rule, campaign_end),
+                plan_item=r.plan_item,
+                department=r.department,
+                source=r.source,
+            )
+            for r in rows
+        ]
+
+
+def to_json(obj: object) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=2, default=str)

@@ -1,0 +1,137 @@
+"""The engine: opening a database file safely, with SQLite pragmas applied on every connection."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from jzair_desktop.errors import DatabaseBusyError, DatabaseError
+
+log = logging.getLogger(__name__)
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 5000
+
+
+def sqlite_url(path: Path) -> str:
+    return "sqlite:///" + Path(path).resolve().as_posix()
+
+
+def db_path_of(url: str) -> Path | None:
+    """The file behind a SQLite URL, or None for other databases and in-memory SQLite."""
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    return Path(u.database)
+
+
+def check_database_file(path: Path, *, create: bool) -> None:
+    """Refuse, with a message naming the file, what cannot be a usable database. Never writes to it."""
+    path = Path(path)
+    if not path.exists():
+        if not create:
+            raise DatabaseError(f"数据库文件不存在：{path}\n请先运行“jzair init”创建数据库，或用 --db 指定正确的文件。")
+        parent = path.parent
+        if not parent.exists():
+            try:
+                parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseError(f"无法创建数据库所在文件夹：{parent}（{exc.strerror}）") from exc
+        if not os.access(parent, os.W_OK):
+            raise DatabaseError(f"无法在文件夹中创建数据库（没有写入权限）：{parent}")
+        return
+    if path.is_dir():
+        raise DatabaseError(f"指定的数据库路径是一个文件夹，不是数据库文件：{path}")
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise DatabaseError(f"无法读取数据库文件：{path}（{exc.strerror}）") from exc
+    if head and head != SQLITE_HEADER:
+        raise DatabaseError(
+            f"该文件不是本程序的数据库（不是 SQLite 数据库文件）：{path}\n请用 --db 指定正确的数据库文件；该文件未被改动。"
+        )
+    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+        raise DatabaseError(
+            f"数据库文件或其所在文件夹是只读的：{path}\n请把数据库复制到可写的位置（如“文档”文件夹），或取消文件的只读属性。"
+        )
+
+
+def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    # Let SQLAlchemy emit BEGIN itself (pysqlite's own transaction handling breaks SAVEPOINT).
+    dbapi_connection.isolation_level = None
+    cur = dbapi_connection.cursor()
+    try:
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        try:
+            mode = cur.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        except sqlite3.OperationalError:
+            mode = None
+        if str(mode).lower() != "wal":
+            # Network shares and read-only media cannot hold WAL's shared memory.
+            with contextlib.suppress(sqlite3.OperationalError):
+                cur.execute("PRAGMA journal_mode=DELETE")
+        cur.execute("PRAGMA synchronous=FULL")
+    finally:
+        cur.close()
+
+
+def _on_begin(conn) -> None:  # noqa: ANN001 - SQLAlchemy Connection
+    if conn.get_execution_options().get("immediate"):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for `url`; SQLite connections get foreign keys, WAL and a busy timeout."""
+    engine = create_engine(url, echo=echo)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _on_connect)
+        event.listen(engine, "begin", _on_begin)
+    return engine
+
+
+@contextlib.contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@contextlib.contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """One write transaction: commits on success, rolls back everything on any error.
+
+    On SQLite it takes the write lock at BEGIN (BEGIN IMMEDIATE), so a second writer waits for the
+    busy timeout and then gets a clear message, instead of failing half-way through.
+    """
+    bind = engine.execution_options(immediate=True) if engine.dialect.name == "sqlite" else engine
+    with Session(bind, expire_on_commit=False) as session:
+        try:
+            with session.begin():
+                yield session
+        except OperationalError as exc:
+            raise translate_operational_error(exc) from exc
+
+
+def translate_operational_error(exc: OperationalError) -> Exception:
+    text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return DatabaseBusyError("数据库正被另一个程序（或另一个窗口）使用，请稍后再试。")
+    if "readonly" in text or "read-only" in text:
+        return DatabaseError("数据库是只读的，无法保存。请检查文件权限或存储介质是否写保护。")
+    if "disk is full" in text or "database or disk is full" in text:
+        return DatabaseError("磁盘空间已满，无法保存。本次操作的数据没有写入，请清理磁盘后重试。")
+    if "disk i/o" in text:
+        return DatabaseError("读写数据库时发生磁盘错误，本次操作没有写入。请检查存储设备。")
+    return exc

@@ -1,0 +1,119 @@
+"""Creating and upgrading the schema through Alembic (never `create_all`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import DatabaseError as SADatabaseError
+from sqlalchemy.exc import OperationalError
+
+from alembic import command
+from jzair_desktop import paths
+from jzair_desktop.errors import DatabaseError
+from jzair_desktop.storage.engine import db_path_of, translate_operational_error
+
+log = logging.getLogger(__name__)
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(paths.migrations_dir()))
+    return cfg
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def known_revisions() -> set[str]:
+    return {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
+def current_revision(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except SADatabaseError as exc:
+        raise DatabaseError(f"无法读取数据库（文件可能已损坏或不是本程序的数据库）：{exc.orig}") from exc
+
+
+@dataclass(frozen=True)
+class MigrationResult:
+    before: str | None
+    after: str
+    backup: Path | None
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def check_not_newer(engine: Engine) -> str | None:
+    rev = current_revision(engine)
+    if rev is not None and rev not in known_revisions():
+        where = db_path_of(str(engine.url)) or engine.url
+        raise DatabaseError(
+            f"该数据库由更新版本的程序创建（架构版本 {rev}），本程序无法打开：{where}\n"
+            "请安装最新版本的程序后再打开；数据库文件未被改动。"
+        )
+    return rev
+
+
+def backup_copy(db_file: Path, label: str) -> Path:
+    """A consistent copy of a SQLite file beside it (online backup API)."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = db_file.with_name(f"{db_file.stem}.升级前备份-{label}-{stamp}{db_file.suffix}")
+    src = sqlite3.connect(db_file)
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    return target
+
+
+def upgrade(engine: Engine) -> MigrationResult:
+    """Bring the schema to the newest revision, keeping a copy of an existing file first."""
+    before = check_not_newer(engine)
+    head = head_revision()
+    if before == head:
+        return MigrationResult(before, head, None)
+    backup = None
+    db_file = db_path_of(str(engine.url))
+    if db_file is not None and db_file.exists() and db_file.stat().st_size > 0:
+        with engine.connect() as conn:
+            has_tables = bool(inspect(conn).get_table_names())
+        if has_tables:
+            backup = backup_copy(db_file, before or "无版本")
+            log.info("database copied to %s before migration", backup)
+    cfg = alembic_config()
+    try:
+        with engine.begin() as conn:
+            # Batch migrations copy tables: foreign keys must be off meanwhile (cannot change in a transaction).
+            if engine.dialect.name == "sqlite":
+                conn.exec_driver_sql("COMMIT")
+                conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                conn.exec_driver_sql("BEGIN")
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as conn:
+                problems = conn.execute(text("PRAGMA foreign_key_check")).fetchall()
+                if problems:
+                    raise DatabaseError(f"数据库升级后外键检查失败：{problems[:5]}")
+    except OperationalError as exc:
+        raise translate_operational_error(exc) from exc
+    finally:
+        engine.dispose()  # connections had foreign_keys switched off
+    return MigrationResult(before, head, backup)
