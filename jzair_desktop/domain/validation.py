@@ -1,0 +1,518 @@
+"""The one validation module of the ledgers (domain.md §3).
+
+Entry forms, the Excel import and the package import all call `check_record`. Input values may be
+text (as typed or read from Excel) or already typed (date, int, float); the result holds the normalised,
+typed values and every problem found, each naming its field and saying why in plain Chinese.
+Errors block saving; warnings save and stay visible.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from jzair_desktop.domain import checkdigits
+from jzair_desktop.domain.ledgers import Column, LedgerDef, ledger
+from jzair_desktop.domain.reference import reference
+
+ERROR = "error"
+WARNING = "warning"
+
+# Dates outside this span are almost certainly typing mistakes for this campaign.
+PLAUSIBLE_FIRST = dt.date(2016, 1, 1)
+PLAUSIBLE_LAST = dt.date(2022, 12, 31)
+TRUCK_WINDOW = (dt.date(2019, 1, 1), dt.date(2021, 12, 31))
+BYPASS_DUE = dt.date(2021, 3, 31)
+SMALL_COAL_BOILER_TH = 35.0
+MW_PER_STEAM_TON = 0.7
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    field: str  # column key ("" for the whole record)
+    header: str  # the column's Chinese header
+    message: str  # why, in plain Chinese
+    severity: str = ERROR
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    def text(self) -> str:
+        return f"{self.header}：{self.message}" if self.header else self.message
+
+
+@dataclass(slots=True)
+class Checked:
+    values: dict[str, Any]
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.is_error]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class Invalid(ValueError):
+    """A value that cannot be parsed; the message says why in Chinese."""
+
+
+# --- text normalisation -------------------------------------------------------------------------
+
+_SPACE = re.compile(r"[\s\u3000\u00a0]+")
+_CODE_PREFIX = re.compile(r"^\s*[0-9A-Za-z]{1,3}\s*[-、.．:：)）]\s*")
+
+
+def clean_text(value: Any) -> str:
+    """NFKC-folded (full-width letters/digits to half-width), trimmed text; '' for None."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    text = str(value)
+    text = text.replace("\u3000", " ").replace("\u00a0", " ")
+    return text.strip()
+
+
+def fold_width(text: str) -> str:
+    """Full-width ASCII to half-width (ＡＢＣ１２３ → ABC123), leaving Chinese as it is."""
+    return "".join(
+        unicodedata.normalize("NFKC", ch) if "\uff01" <= ch <= "\uff5e" else ch for ch in text
+    )
+
+
+def is_blank(value: Any) -> bool:
+    return clean_text(value) == ""
+
+
+_ROMAN = {"Ⅰ": "一", "Ⅱ": "二", "Ⅲ": "三", "Ⅳ": "四", "Ⅴ": "五", "Ⅵ": "六"}
+_LATIN_ROMAN = {"VI": "六", "IV": "四", "V": "五", "III": "三", "II": "二", "I": "一"}
+_DIGIT_CN = {"0": "零", "〇": "零", "1": "一", "2": "二", "3": "三", "4": "四", "5": "五", "6": "六"}
+
+
+def normalize_emission(text: str) -> str:
+    """国Ⅲ, 国III, 国3, 国 3, 国〇, 国0 → 国三 / 国零 …"""
+    t = _SPACE.sub("", fold_width(text)).upper()
+    if not t.startswith("国"):
+        return text
+    rest = t[1:]
+    for k, v in _ROMAN.items():
+        rest = rest.replace(k, v)
+    if rest in _LATIN_ROMAN:
+        rest = _LATIN_ROMAN[rest]
+    if rest in _DIGIT_CN:
+        rest = _DIGIT_CN[rest]
+    return "国" + rest
+
+
+def normalize_choice(text: str, choices: Sequence[str]) -> str:
+    """Find `text` in a closed list, forgiving spaces, width, a code prefix (1-电代煤) and emission spellings."""
+    t = _SPACE.sub("", fold_width(clean_text(text)))
+    if t in choices:
+        return t
+    stripped = _CODE_PREFIX.sub("", t)
+    if stripped in choices:
+        return stripped
+    emission = normalize_emission(stripped)
+    if emission in choices:
+        return emission
+    upper = {c.upper(): c for c in choices}
+    if stripped.upper() in upper:
+        return upper[stripped.upper()]
+    return stripped
+
+
+# --- value parsers (raise Invalid with a Chinese reason) ----------------------------------------
+
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def parse_date(value: Any) -> dt.date | None:
+    if value is None or is_blank(value):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, bool):
+        raise Invalid("不是日期")
+    if isinstance(value, int | float):
+        # An Excel serial day number that lost its date format (e.g. 44138 = 2020-11-03).
+        if not math.isfinite(value) or not (36526 <= value <= 55153):  # 2000-01-01 … 2050-12-31
+            raise Invalid(f"“{value:g}”不是有效的日期，请填写如 2020-11-03 的日期")
+        return EXCEL_EPOCH + dt.timedelta(days=int(value))
+    text = _SPACE.sub("", fold_width(clean_text(value)))
+    for pattern in _DATE_PATTERNS:
+        m = pattern.match(text)
+        if m:
+            y, mo, d = (int(g) for g in m.groups()[:3])
+            try:
+                return dt.date(y, mo, d)
+            except ValueError:
+                raise Invalid(f"“{clean_text(value)}”不是存在的日期") from None
+    raise Invalid(f"无法识别的日期“{clean_text(value)[:40]}”，请填写如 2020-11-03、2020/11/3 或 2020年11月3日")
+
+
+_NUMBER_TEXT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$|^[+-]?\.\d+$")
+
+
+def parse_number(value: Any) -> float | None:
+    if value is None or is_blank(value):
+        return None
+    if isinstance(value, bool):
+        raise Invalid("不是数字")
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise Invalid("不是有效的数字")
+        return float(value)
+    text = _SPACE.sub("", fold_width(clean_text(value))).replace("，", ",")
+    if not _NUMBER_TEXT.match(text):
+        raise Invalid(f"“{clean_text(value)[:40]}”不是数字")
+    return float(text.replace(",", ""))
+
+
+def parse_int(value: Any) -> int | None:
+    number = parse_number(value)
+    if number is None:
+        return None
+    if not float(number).is_integer():
+        raise Invalid(f"“{clean_text(value)}”不是整数")
+    return int(number)
+
+
+_MW = re.compile(r"^(.*?)(MW|兆瓦)$", re.IGNORECASE)
+_TH = re.compile(r"^(.*?)(蒸吨/小时|蒸吨/时|蒸吨|t/h|T/H)$")
+
+
+def parse_capacity(value: Any) -> float | None:
+    """额定蒸发量 in 蒸吨/小时; a value in MW (hot-water boiler) converts at 0.7 MW = 1 蒸吨/小时."""
+    if isinstance(value, str):
+        text = _SPACE.sub("", fold_width(value))
+        m = _MW.match(text)
+        if m:
+            mw = parse_number(m.group(1))
+            return None if mw is None else round(mw / MW_PER_STEAM_TON, 4)
+        m = _TH.match(text)
+        if m:
+            return parse_number(m.group(1))
+    return parse_number(value)
+
+
+_SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE][+]?\d+$")
+ID_AS_NUMBER = "身份证号已被 Excel 转成数字，末尾几位已经丢失。请把该列设置为“文本”格式后重新输入完整号码"
+
+
+def parse_id_number(value: Any) -> str | None:
+    if value is None or is_blank(value):
+        return None
+    if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool) and value > 10**15):
+        raise Invalid(ID_AS_NUMBER)
+    text = _SPACE.sub("", fold_width(clean_text(value))).upper()
+    if _SCIENTIFIC.match(text):
+        raise Invalid(ID_AS_NUMBER)
+    if len(text) != 18:
+        raise Invalid(f"应为18位，实际为{len(text)}位")
+    if not text[:17].isdigit() or not text[:17].isascii() or not (text[17].isdigit() or text[17] == "X"):
+        raise Invalid("前17位应为数字，最后一位为数字或X")
+    try:
+        dt.date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
+    except ValueError:
+        raise Invalid(f"出生日期“{text[6:14]}”不存在") from None
+    if not checkdigits.id_number_valid(text):
+        raise Invalid("校验位不正确，请核对号码（可能有输错的数字）")
+    return text
+
+
+PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_PLATE = re.compile(rf"^[{PROVINCES}][A-Z][A-Z0-9]{{5,6}}$")
+_PLATE_NOISE = re.compile(r"[\s·•．.\-_、]+")
+
+
+def normalize_plate(text: str) -> str:
+    return _PLATE_NOISE.sub("", fold_width(clean_text(text))).upper()
+
+
+def parse_plate(value: Any) -> str | None:
+    if value is None or is_blank(value):
+        return None
+    plate = normalize_plate(str(value))
+    if not _PLATE.match(plate):
+        raise Invalid(f"“{clean_text(value)[:20]}”不是有效的号牌号码，应为省份简称+字母+5位字母或数字，如 晋K12345")
+    if "I" in plate[2:] or "O" in plate[2:]:
+        raise Invalid(f"号牌号码“{plate}”中不应含字母 I 或 O（可能是数字1或0）")
+    return plate
+
+
+def parse_vin(value: Any) -> str | None:
+    if value is None or is_blank(value):
+        return None
+    vin = _SPACE.sub("", fold_width(clean_text(value))).upper()
+    if len(vin) != 17:
+        raise Invalid(f"应为17位，实际为{len(vin)}位")
+    bad = sorted(set(vin) - checkdigits.VIN_ALPHABET)
+    if bad:
+        if set(bad) & {"I", "O", "Q"}:
+            raise Invalid("不得含字母 I、O、Q（可能是数字1、0）")
+        raise Invalid(f"含有无效字符“{''.join(bad)}”")
+    expected = checkdigits.vin_check_char(vin)
+    if vin[8] != expected:
+        raise Invalid(f"第9位校验位应为“{expected}”，实际为“{vin[8]}”，请核对车辆识别代号")
+    return vin
+
+
+def parse_uscc(value: Any) -> str | None:
+    if value is None or is_blank(value):
+        return None
+    code = _SPACE.sub("", fold_width(clean_text(value))).upper()
+    if len(code) != 18:
+        raise Invalid(f"应为18位，实际为{len(code)}位")
+    bad = sorted({c for c in code if c not in checkdigits.USCC_ALPHABET})
+    if bad:
+        raise Invalid(f"含有无效字符“{''.join(bad)}”（不使用 I、O、Z、S、V）")
+    if not checkdigits.uscc_valid(code):
+        raise Invalid("校验位不正确，请核对统一社会信用代码")
+    return code
+
+
+_PHONE = re.compile(r"^\+?[0-9][0-9\-]{5,19}$")
+
+
+def parse_phone(value: Any) -> str | None:
+    if value is None or is_blank(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = _SPACE.sub("", fold_width(clean_text(value))).replace("—", "-").replace("（", "(").replace("）", ")")
+    text = text.replace("(", "").replace(")", "-")
+    if not _PHONE.match(text):
+        raise Invalid(f"“{clean_text(value)[:20]}”不是有效的电话号码")
+    return text
+
+
+def parse_bool(value: Any) -> str | None:
+    if value is None or is_blank(value):
+        return None
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    t = _SPACE.sub("", fold_width(clean_text(value))).upper()
+    if t in ("是", "Y", "YES", "TRUE", "1", "√", "有", "保留"):
+        return "是"
+    if t in ("否", "N", "NO", "FALSE", "0", "×", "无", "不保留"):
+        return "否"
+    raise Invalid(f"“{clean_text(value)[:20]}”无效，应填“是”或“否”")
+
+
+# --- one record ---------------------------------------------------------------------------------
+
+
+def _parse(column: Column, value: Any) -> Any:
+    kind = column.kind
+    if kind == "unit":
+        if is_blank(value):
+            return None
+        unit = reference().find_unit(str(value))
+        if unit is None:
+            names = "、".join(u.name for u in reference().units)
+            raise Invalid(f"未知的县（区、市）“{clean_text(value)[:20]}”，可选：{names}")
+        return unit.code
+    if kind == "text":
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        text = clean_text(value)
+        if not text:
+            return None
+        if len(text) > column.max_length:
+            raise Invalid(f"内容过长（{len(text)}个字），最多{column.max_length}个字")
+        return text
+    if kind == "enum":
+        if is_blank(value):
+            return None
+        choice = normalize_choice(str(value), column.choices)
+        if choice not in column.choices:
+            if column.key == "emission_std" and normalize_emission(choice) in ("国四", "国五", "国六"):
+                raise Invalid(f"“{clean_text(value)}”车辆不在本次淘汰范围（只淘汰国三及以下）")
+            raise Invalid(f"“{clean_text(value)[:20]}”不在可选范围内，可选：{'、'.join(column.choices)}")
+        return choice
+    if kind == "date":
+        return parse_date(value)
+    if kind == "int":
+        return parse_int(value)
+    if kind == "float":
+        return parse_capacity(value) if column.key == "capacity_th" else parse_number(value)
+    if kind == "bool":
+        return parse_bool(value)
+    if kind == "idcard":
+        return parse_id_number(value)
+    if kind == "phone":
+        return parse_phone(value)
+    if kind == "plate":
+        return parse_plate(value)
+    if kind == "vin":
+        return parse_vin(value)
+    if kind == "uscc":
+        return parse_uscc(value)
+    raise AssertionError(f"unknown column kind {kind}")
+
+
+def check_record(
+    ledger_key: str | LedgerDef,
+    raw: Mapping[str, Any],
+    *,
+    today: dt.date | None = None,
+) -> Checked:
+    """Parse and check one record given as {column key: value}. Unknown keys are ignored."""
+    d = ledger(ledger_key) if isinstance(ledger_key, str) else ledger_key
+    today = today or dt.date.today()
+    values: dict[str, Any] = {}
+    problems: list[Problem] = []
+
+    def add(col: Column, message: str, severity: str = ERROR) -> None:
+        problems.append(Problem(col.key, col.header, message, severity))
+
+    for col in d.columns:
+        value = raw.get(col.key)
+        try:
+            parsed = _parse(col, value)
+        except Invalid as exc:
+            add(col, str(exc))
+            values[col.key] = None
+            continue
+        if parsed is None and col.default is not None:
+            parsed = col.default
+        if parsed is None and col.required:
+            add(col, "必填，不能为空")
+        values[col.key] = parsed
+
+    _cross_field_rules(d, values, today, add, problems)
+    return Checked(values, problems)
+
+
+def _cross_field_rules(
+    d: LedgerDef, v: dict[str, Any], today: dt.date, add: Callable[..., None], found: list[Problem]
+) -> None:
+    col = d.column
+
+    # Dates: actual (done) dates never in the future; every date plausible for this campaign.
+    for c in d.columns:
+        if c.kind != "date" or v.get(c.key) is None:
+            continue
+        day = v[c.key]
+        is_actual = c.key in (d.done_date_field, "actual_date", "done_date", "eliminated_date")
+        if is_actual and day > today:
+            add(c, f"{day.isoformat()} 晚于今天，实际完成的日期不能在将来")
+        elif not (PLAUSIBLE_FIRST <= day <= PLAUSIBLE_LAST):
+            add(c, f"{day.isoformat()} 不在本轮攻坚行动的合理时间范围内，请核对", WARNING)
+
+    # Done statuses need their actual date; an actual date on an open item is suspicious.
+    if d.status_field is not None:
+        status = v.get(d.status_field)
+        done_col = col(d.done_date_field)
+        if status in d.done_statuses and v.get(d.done_date_field) is None and not any(
+            p.field == d.done_date_field for p in found
+        ):
+            add(done_col, f"状态为“{status}”时必须填写{done_col.header}")
+        if status is not None and status not in d.done_statuses and v.get(d.done_date_field) is not None:
+            add(done_col, f"填写了{done_col.header}，但状态是“{status}”，请核对状态", WARNING)
+
+    if d.key == "heating":
+        done = v.get("done_date")
+        if v.get("keeps_coal_stove") == "否" and done is not None and done.year == 2020:
+            add(col("keeps_coal_stove"),
+                "2020年新改造的用户未经过一个采暖季运行检验，不得拆除原燃煤取暖设施（方案第八条）", WARNING)
+        for key in ("area_m2", "subsidy_yuan"):
+            if v.get(key) is not None and v[key] < 0:
+                add(col(key), "不能为负数")
+    elif d.key == "trucks":
+        if v.get("usage") == "非营运":
+            add(col("usage"), "方案只统计营运柴油货车的淘汰，非营运车辆不能录入本台账")
+        day = v.get("eliminated_date")
+        if day is not None and not (TRUCK_WINDOW[0] <= day <= TRUCK_WINDOW[1]):
+            add(col("eliminated_date"), f"{day.isoformat()} 不在 2019-01-01 至 2021-12-31 之间")
+        if v.get("subsidy_yuan") is not None and v["subsidy_yuan"] < 0:
+            add(col("subsidy_yuan"), "不能为负数")
+    elif d.key == "boilers":
+        cap = v.get("capacity_th")
+        if cap is not None and cap <= 0:
+            add(col("capacity_th"), "必须大于0")
+        if (
+            v.get("fuel") == "燃煤"
+            and cap is not None
+            and 0 < cap < SMALL_COAL_BOILER_TH
+            and v.get("measure") not in (None, "淘汰拆除", "清洁能源替代")
+        ):
+            add(col("measure"), "35蒸吨/小时以下燃煤锅炉应淘汰拆除或清洁能源替代（方案第十五条）", WARNING)
+    elif d.key == "vocs":
+        count = v.get("bypass_count")
+        if count is not None and count < 0:
+            add(col("bypass_count"), "不能为负数")
+        if count is not None and count > 0 and v.get("bypass_disposal") in (None, "无"):
+            add(col("bypass_disposal"), f"有{count}个旁路，必须选择处置方式：取消、铅封或安装自动监控")
+        planned = v.get("planned_date")
+        if v.get("category") == "旁路排查整治" and planned is not None and planned > BYPASS_DUE:
+            add(col("planned_date"), "旁路排查整治应在2021年3月31日前完成（方案第十六条）", WARNING)
+
+
+# --- duplicates ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateRule:
+    fields: tuple[str, ...]
+    severity: str
+    describe: str  # how the duplicate is named in messages
+
+
+DUPLICATE_RULES: dict[str, tuple[DuplicateRule, ...]] = {
+    "heating": (
+        DuplicateRule(("id_number",), ERROR, "相同身份证号"),
+        DuplicateRule(("unit_code", "township", "village", "householder"), WARNING, "同一乡镇、村的同名户主"),
+    ),
+    "trucks": (
+        DuplicateRule(("vin",), ERROR, "相同车辆识别代号"),
+        DuplicateRule(("plate",), ERROR, "相同号牌号码"),
+    ),
+    "boilers": (DuplicateRule(("unit_code", "org_name", "boiler_no"), ERROR, "同一单位的相同锅炉编号"),),
+    "kilns": (DuplicateRule(("credit_code", "category", "content"), ERROR, "同一企业相同治理类别和治理内容"),),
+    "vocs": (DuplicateRule(("credit_code", "category"), ERROR, "同一企业相同治理类别"),),
+}
+
+
+def rule_key(rule: DuplicateRule, values: Mapping[str, Any]) -> tuple | None:
+    """The duplicate key of a record under a rule, or None when a field of it is empty."""
+    key = tuple(values.get(f) for f in rule.fields)
+    if any(k is None or k == "" for k in key):
+        return None
+    return key
+
+
+def duplicate_problem(d: LedgerDef, rule: DuplicateRule, where: str) -> Problem:
+    """The problem for a record that duplicates another one (`where` says which: '第5行', '已有记录 …')."""
+    first = d.column(rule.fields[0])
+    suffix = "，一个对象只能登记一次" if rule.severity == ERROR else "，请确认不是重复登记"
+    return Problem(first.key, first.header, f"与{where}重复（{rule.describe}）{suffix}", rule.severity)
+
+
+def mask_id_number(value: str | None) -> str:
+    """140702********1234: personal data shown in lists, exports and reports."""
+    if not value:
+        return ""
+    if len(value) < 10:
+        return "*" * len(value)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]

@@ -1,0 +1,384 @@
+"""Ledger records: create, update, soft-delete, restore, list with filter/sort/paging, counts.
+
+Every write goes through `write_records`/`_save` in one transaction, checks the actor's right to the
+record's unit, and validates with domain.validation. Plain data crosses this boundary, never ORM objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid as uuidlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from jzair_desktop.domain.ledgers import LedgerDef, ledger
+from jzair_desktop.domain.reference import reference
+from jzair_desktop.domain.validation import (
+    DUPLICATE_RULES,
+    Problem,
+    check_record,
+    duplicate_problem,
+    rule_key,
+)
+from jzair_desktop.errors import NotFoundError, ValidationFailed
+from jzair_desktop.services.actor import Actor
+from jzair_desktop.services.database import Database
+from jzair_desktop.storage.engine import read_session, write_session
+from jzair_desktop.storage.models import LEDGER_MODELS
+
+META_FIELDS = ("id", "uuid", "created_at", "created_by", "updated_at", "updated_by", "deleted_at", "deleted_by")
+SEARCHABLE_KINDS = ("text", "idcard", "plate", "vin", "uscc", "phone")
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRow:
+    """One record as plain data: registry values plus bookkeeping."""
+
+    id: int
+    uuid: str
+    values: dict[str, Any]
+    created_at: dt.datetime
+    created_by: str
+    updated_at: dt.datetime
+    updated_by: str
+    deleted_at: dt.datetime | None = None
+    deleted_by: str | None = None
+
+    @property
+    def unit_code(self) -> str:
+        return self.values["unit_code"]
+
+    @property
+    def unit_name(self) -> str:
+        return reference().unit_by_code(self.unit_code).name
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    uuid: str
+    warnings: list[Problem]
+
+
+@dataclass(frozen=True)
+class RecordQuery:
+    """What a ledger table shows. `filters` are equality filters on enum columns (状态, 改造方式, …)."""
+
+    unit_code: str | None = None
+    filters: Mapping[str, str] = field(default_factory=dict)
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    text: str = ""
+    sort: str | None = None
+    descending: bool = False
+    deleted: bool = False  # True: the recycle bin (deleted records) instead of live ones
+
+
+def model_of(d: LedgerDef):  # noqa: ANN201
+    return LEDGER_MODELS[d.key]
+
+
+def _row_from(model_obj: Any, d: LedgerDef) -> RecordRow:
+    return RecordRow(
+        id=model_obj.id,
+        uuid=model_obj.uuid,
+        values={k: getattr(model_obj, k) for k in d.keys},
+        created_at=model_obj.created_at,
+        created_by=model_obj.created_by,
+        updated_at=model_obj.updated_at,
+        updated_by=model_obj.updated_by,
+        deleted_at=model_obj.deleted_at,
+        deleted_by=model_obj.deleted_by,
+    )
+
+
+# --- queries ------------------------------------------------------------------------------------
+
+
+def _where(d: LedgerDef, q: RecordQuery, actor: Actor | None) -> list:
+    m = model_of(d)
+    conds = [m.deleted_at.is_not(None) if q.deleted else m.deleted_at.is_(None)]
+    unit = q.unit_code
+    if actor is not None and actor.role == "county_clerk":
+        unit = actor.unit_code  # a clerk sees only the own unit, whatever the screen asks
+    if unit:
+        conds.append(m.unit_code == unit)
+    for key, value in q.filters.items():
+        if value not in (None, ""):
+            d.column(key)  # unknown keys raise KeyError: a programming error
+            conds.append(getattr(m, key) == value)
+    date_col = getattr(m, d.done_date_field)
+    if q.date_from is not None:
+        conds.append(date_col >= q.date_from)
+    if q.date_to is not None:
+        conds.append(date_col <= q.date_to)
+    text = q.text.strip()
+    if text:
+        pattern = f"%{text.replace('%', '').replace('_', '')}%"
+        cols = [getattr(m, c.key) for c in d.columns if c.kind in SEARCHABLE_KINDS]
+        unit_hits = [u.code for u in reference().units if text in u.name]
+        alternatives = [c.like(pattern) for c in cols]
+        if unit_hits:
+            alternatives.append(m.unit_code.in_(unit_hits))
+        conds.append(or_(*alternatives))
+    return conds
+
+
+def _ordered(d: LedgerDef, stmt: Select, q: RecordQuery) -> Select:
+    m = model_of(d)
+    sort = q.sort if q.sort in (*d.keys, "updated_at", "created_at") else None
+    if sort is None:
+        return stmt.order_by(m.id.desc() if q.descending else m.id)
+    col = getattr(m, sort)
+    primary = col.desc() if q.descending else col.asc()
+    # NULLs last in both directions, then a stable tie-break.
+    return stmt.order_by(col.is_(None), primary, m.id)
+
+
+def query_ids(db: Database, ledger_key: str, q: RecordQuery, *, actor: Actor | None = None) -> list[int]:
+    """The ids of the matching records in display order (cheap: ids only, for paged tables)."""
+    d = ledger(ledger_key)
+    m = model_of(d)
+    stmt = _ordered(d, select(m.id).where(and_(*_where(d, q, actor))), q)
+    with read_session(db.engine) as s:
+        return list(s.scalars(stmt))
+
+
+def count_records(db: Database, ledger_key: str, q: RecordQuery | None = None, *, actor: Actor | None = None) -> int:
+    d = ledger(ledger_key)
+    m = model_of(d)
+    with read_session(db.engine) as s:
+        return int(s.scalar(select(func.count(m.id)).where(and_(*_where(d, q or RecordQuery(), actor)))) or 0)
+
+
+def fetch_rows(db: Database, ledger_key: str, ids: Sequence[int]) -> list[RecordRow]:
+    """The records with these ids, in the order given (missing ids are left out)."""
+    d = ledger(ledger_key)
+    m = model_of(d)
+    if not ids:
+        return []
+    with read_session(db.engine) as s:
+        objs = {o.id: o for o in s.scalars(select(m).where(m.id.in_(list(ids))))}
+        return [_row_from(objs[i], d) for i in ids if i in objs]
+
+
+def list_records(
+    db: Database, ledger_key: str, q: RecordQuery | None = None, *, offset: int = 0, limit: int = 100,
+    actor: Actor | None = None,
+) -> list[RecordRow]:
+    d = ledger(ledger_key)
+    m = model_of(d)
+    q = q or RecordQuery()
+    stmt = _ordered(d, select(m).where(and_(*_where(d, q, actor))), q).offset(offset).limit(limit)
+    with read_session(db.engine) as s:
+        return [_row_from(o, d) for o in s.scalars(stmt)]
+
+
+def get_record(db: Database, ledger_key: str, record_uuid: str) -> RecordRow:
+    d = ledger(ledger_key)
+    with read_session(db.engine) as s:
+        obj = _load(s, d, record_uuid)
+        return _row_from(obj, d)
+
+
+def _load(s: Session, d: LedgerDef, record_uuid: str) -> Any:
+    m = model_of(d)
+    obj = s.scalar(select(m).where(m.uuid == record_uuid))
+    if obj is None:
+        raise NotFoundError(f"找不到该记录（{d.title}，编号 {record_uuid}），可能已被他人删除。")
+    return obj
+
+
+def townships(db: Database, ledger_key: str, unit_code: str | None) -> list[str]:
+    """Townships already used in a ledger (for the form's suggestions)."""
+    d = ledger(ledger_key)
+    if d.township_field is None:
+        return []
+    m = model_of(d)
+    col = getattr(m, d.township_field)
+    stmt = select(col).where(m.deleted_at.is_(None)).distinct().order_by(col)
+    if unit_code:
+        stmt = stmt.where(m.unit_code == unit_code)
+    with read_session(db.engine) as s:
+        return [t for t in s.scalars(stmt) if t]
+
+
+# --- duplicates against the database ------------------------------------------------------------
+
+
+def database_duplicates(
+    s: Session, d: LedgerDef, values: Mapping[str, Any], *, exclude_uuid: str | None = None
+) -> list[Problem]:
+    m = model_of(d)
+    problems: list[Problem] = []
+    for rule in DUPLICATE_RULES.get(d.key, ()):
+        key = rule_key(rule, values)
+        if key is None:
+            continue
+        stmt = select(m.unit_code, getattr(m, d.label_field)).where(
+            m.deleted_at.is_(None), *[getattr(m, f) == v for f, v in zip(rule.fields, key, strict=True)]
+        )
+        if exclude_uuid is not None:
+            stmt = stmt.where(m.uuid != exclude_uuid)
+        hit = s.execute(stmt.limit(1)).first()
+        if hit is not None:
+            unit_name = reference().unit_by_code(hit[0]).name
+            problems.append(duplicate_problem(d, rule, f"已有记录（{unit_name} {hit[1]}）"))
+    return problems
+
+
+# --- writes -------------------------------------------------------------------------------------
+
+
+def _apply_actor_unit(raw: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
+    data = dict(raw)
+    if actor.role == "county_clerk" and not str(data.get("unit_code") or "").strip():
+        data["unit_code"] = actor.unit_code
+    return data
+
+
+def _validate(
+    s: Session, d: LedgerDef, raw: Mapping[str, Any], actor: Actor, today: dt.date | None,
+    exclude_uuid: str | None = None,
+) -> tuple[dict[str, Any], list[Problem]]:
+    checked = check_record(d, raw, today=today)
+    problems = list(checked.problems)
+    if checked.ok:
+        problems += database_duplicates(s, d, checked.values, exclude_uuid=exclude_uuid)
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        raise ValidationFailed("记录未保存：\n" + "\n".join(p.text() for p in errors), problems)
+    unit = checked.values["unit_code"]
+    actor.check_write(unit, unit_name=reference().unit_by_code(unit).name)
+    return checked.values, [p for p in problems if not p.is_error]
+
+
+def create_record(
+    db: Database, ledger_key: str, raw: Mapping[str, Any], *, actor: Actor, today: dt.date | None = None
+) -> SaveResult:
+    """Validate and insert one record. Raises ValidationFailed (nothing written) on any error."""
+    d = ledger(ledger_key)
+    m = model_of(d)
+    with write_session(db.engine) as s:
+        values, warnings = _validate(s, d, _apply_actor_unit(raw, actor), actor, today)
+        stamp = now()
+        obj = m(uuid=str(uuidlib.uuid4()), created_at=stamp, created_by=actor.name,
+                updated_at=stamp, updated_by=actor.name, **values)
+        s.add(obj)
+        s.flush()
+        return SaveResult(obj.uuid, warnings)
+
+
+def update_record(
+    db: Database, ledger_key: str, record_uuid: str, raw: Mapping[str, Any], *, actor: Actor,
+    today: dt.date | None = None,
+) -> SaveResult:
+    d = ledger(ledger_key)
+    with write_session(db.engine) as s:
+        obj = _load(s, d, record_uuid)
+        if obj.deleted_at is not None:
+            raise ValidationFailed("该记录已删除，请先恢复再修改。")
+        actor.check_write(obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
+        values, warnings = _validate(s, d, _apply_actor_unit(raw, actor), actor, today, exclude_uuid=record_uuid)
+        changed = {k: v for k, v in values.items() if getattr(obj, k) != v}
+        if changed:
+            for k, v in changed.items():
+                setattr(obj, k, v)
+            obj.updated_at, obj.updated_by = now(), actor.name
+        return SaveResult(obj.uuid, warnings)
+
+
+def delete_record(db: Database, ledger_key: str, record_uuid: str, *, actor: Actor) -> None:
+    """Soft delete: the record leaves every list and count, and can be restored."""
+    d = ledger(ledger_key)
+    with write_session(db.engine) as s:
+        obj = _load(s, d, record_uuid)
+        actor.check_write(obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
+        if obj.deleted_at is None:
+            obj.deleted_at, obj.deleted_by = now(), actor.name
+
+
+def restore_record(db: Database, ledger_key: str, record_uuid: str, *, actor: Actor) -> None:
+    d = ledger(ledger_key)
+    with write_session(db.engine) as s:
+        obj = _load(s, d, record_uuid)
+        actor.check_write(obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
+        if obj.deleted_at is None:
+            return
+        values = {k: getattr(obj, k) for k in d.keys}
+        dupes = [p for p in database_duplicates(s, d, values, exclude_uuid=record_uuid) if p.is_error]
+        if dupes:
+            raise ValidationFailed("无法恢复：\n" + "\n".join(p.text() for p in dupes), dupes)
+        obj.deleted_at, obj.deleted_by = None, None
+        obj.updated_at, obj.updated_by = now(), actor.name
+
+
+def insert_many(
+    s: Session, ledger_key: str, rows: Iterable[Mapping[str, Any]], *, actor: Actor, stamp: dt.datetime | None = None,
+    batch: int = 5000,
+) -> int:
+    """Insert already-validated rows in the caller's transaction (bulk, Core executemany). Returns the count.
+
+    Each row holds the registry values and may carry its own "uuid"; the caller has checked permissions.
+    """
+    d = ledger(ledger_key)
+    table = model_of(d).__table__
+    stamp = stamp or now()
+    n = 0
+    buf: list[dict[str, Any]] = []
+    for row in rows:
+        rec = {k: row.get(k) for k in d.keys}
+        rec.update(
+            uuid=row.get("uuid") or str(uuidlib.uuid4()),
+            created_at=row.get("created_at") or stamp,
+            created_by=row.get("created_by") or actor.name,
+            updated_at=row.get("updated_at") or stamp,
+            updated_by=row.get("updated_by") or actor.name,
+            deleted_at=row.get("deleted_at"),
+            deleted_by=row.get("deleted_by"),
+        )
+        buf.append(rec)
+        if len(buf) >= batch:
+            s.execute(table.insert(), buf)
+            n += len(buf)
+            buf = []
+    if buf:
+        s.execute(table.insert(), buf)
+        n += len(buf)
+    return n
+
+
+def update_values(s: Session, ledger_key: str, record_uuid: str, values: Mapping[str, Any], *, actor: Actor) -> None:
+    """Change registry values of one record in the caller's transaction (already validated and permitted)."""
+    d = ledger(ledger_key)
+    m = model_of(d)
+    data = {k: values[k] for k in d.keys if k in values}
+    s.execute(update(m).where(m.uuid == record_uuid).values(**data, updated_at=now(), updated_by=actor.name))
+
+
+def live_values_by_key(s: Session, ledger_key: str, fields: Sequence[str], unit_code: str | None = None) -> dict:
+    """{tuple of `fields` values: (uuid, {registry values})} of live records, for natural-key matching."""
+    d = ledger(ledger_key)
+    m = model_of(d)
+    cols = [m.uuid, *[getattr(m, k) for k in d.keys]]
+    stmt = select(*cols).where(m.deleted_at.is_(None))
+    if unit_code:
+        stmt = stmt.where(m.unit_code == unit_code)
+    out: dict = {}
+    for row in s.execute(stmt):
+        values = dict(zip(d.keys, row[1:], strict=True))
+        key = tuple(values[f] for f in fields)
+        out.setdefault(key, (row[0], values))
+    return out
+
+
+def write_records(db: Database) -> Any:
+    """The write transaction used by bulk paths (import, demo): `with write_records(db) as s: ...`."""
+    return write_session(db.engine)
