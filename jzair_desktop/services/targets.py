@@ -1,0 +1,379 @@
+"""Targets per unit (任务分解): the city office splits each plan indicator's city target across the units.
+
+Which indicators are split by hand ("split" rule): fixed-target counts, from ledgers or monthly figures.
+The others need no split and refuse a manual target:
+  * 'all_found' indicators (boilers.coal_lt35, vocs.bypass): a unit's target is the number of its live
+    matching records; the city target is their sum.
+  * rate indicators: every unit's target is the plan's `county_target` if given, else its `target`.
+A split's sum is compared with the city target; a missing unit target shows as 未分解.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from jzair_desktop.domain.reference import Indicator, Reference, Unit, reference
+from jzair_desktop.errors import JzairError, ValidationFailed
+from jzair_desktop.services.actor import Actor
+from jzair_desktop.services.aggregates import found_counts
+from jzair_desktop.services.database import Database
+from jzair_desktop.storage.engine import read_session, write_session
+from jzair_desktop.storage.models import CountyTarget
+
+# Units of measure that count whole things: their targets and monthly increments must be integers.
+COUNTABLE_UNITS = frozenset({"户", "辆", "台", "家", "个", "处", "批次", "次"})
+_TOL = 1e-6
+
+
+def rule_of(ind: Indicator) -> str:
+    """'split' (set per unit by the city office), 'all_found' or 'rate'."""
+    if ind.measure == "rate":
+        return "rate"
+    if ind.target_rule == "all_found":
+        return "all_found"
+    return "split"
+
+
+def is_integral(ind: Indicator) -> bool:
+    return ind.measure == "count" and ind.unit in COUNTABLE_UNITS
+
+
+def splittable_indicators(ref: Reference | None = None) -> list[Indicator]:
+    ref = ref or reference()
+    return [i for i in ref.indicators if rule_of(i) == "split"]
+
+
+def unit_rate_target(ind: Indicator) -> float | None:
+    """The target of a rate indicator for one unit (county): `county_target` if the plan gives one."""
+    return ind.county_target if ind.county_target is not None else ind.target
+
+
+# --------------------------------------------------------------------------- parsing
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+
+
+def parse_figure(value: object, *, what: str) -> float:
+    """A number from a cell, an argument or a form field; a Chinese error naming `what` otherwise.
+
+    Accepts int/float, and text with full-width digits or thousands separators ("84,400"). Refuses
+    empty text, booleans, NaN and infinities.
+    """
+    if isinstance(value, bool):
+        raise JzairError(f"{what}必须是数字，收到“{value}”。")
+    if isinstance(value, int | float):
+        number = float(value)
+    else:
+        text = unicodedata.normalize("NFKC", str(value if value is not None else "")).strip()
+        if _THOUSANDS.match(text):
+            text = text.replace(",", "")
+        if not text:
+            raise JzairError(f"{what}不能为空。")
+        try:
+            number = float(text)
+        except ValueError:
+            raise JzairError(f"{what}必须是数字，收到“{value}”。") from None
+    if math.isnan(number) or math.isinf(number):
+        raise JzairError(f"{what}必须是有限的数字，收到“{value}”。")
+    return number
+
+
+def format_number(value: float | None, *, missing: str = "") -> str:
+    if value is None:
+        return missing
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+# --------------------------------------------------------------------------- lookups
+def resolve_indicator(text: str, *, allowed: Iterable[Indicator] | None = None, ref: Reference | None = None) -> Indicator:
+    """An indicator by key or Chinese name; a Chinese error naming the allowed ones otherwise."""
+    ref = ref or reference()
+    pool = list(allowed) if allowed is not None else list(ref.indicators)
+    key = str(text or "").strip()
+    for ind in pool:
+        if key in (ind.key, ind.name):
+            return ind
+    names = "、".join(f"{i.key}（{i.name}）" for i in pool)
+    raise JzairError(f"未知的指标：“{text}”。可选：{names}")
+
+
+def check_target_value(ind: Indicator, unit: Unit, value: object) -> float:
+    """The target of `ind` for `unit` parsed and checked: a number >= 0 (whole for countable units)."""
+    what = f"“{unit.name}”的“{ind.name}”目标"
+    number = parse_figure(value, what=what)
+    if number < 0:
+        raise JzairError(f"{what}不能为负数，收到 {format_number(number)}。")
+    if is_integral(ind) and not float(number).is_integer():
+        raise JzairError(f"{what}必须是整数（单位：{ind.unit}），收到 {value}。")
+    return number
+
+
+def check_splittable(ind: Indicator) -> None:
+    rule = rule_of(ind)
+    if rule == "all_found":
+        raise JzairError(
+            f"“{ind.name}”（{ind.key}）的目标是各县（区、市）排查录入的全部记录，由台账自动计算，无需也不能手工分解。"
+        )
+    if rule == "rate":
+        target = unit_rate_target(ind)
+        raise JzairError(
+            f"“{ind.name}”（{ind.key}）是比率指标，各县（区、市）目标统一为 {format_number(target)}{ind.unit}，无需分解。"
+        )
+
+
+# --------------------------------------------------------------------------- reading
+@dataclass(frozen=True, slots=True)
+class UnitTarget:
+    unit_code: str
+    county: str
+    value: float | None  # None: 未分解 (for 'split'), never for 'all_found' and 'rate'
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorTargets:
+    indicator: str
+    name: str
+    unit: str
+    rule: str  # 'split' | 'all_found' | 'rate'
+    city_target: float | None
+    units: tuple[UnitTarget, ...]
+    total: float | None  # sum of the units' targets (None when no unit has one; rates: None)
+    state: str  # 'complete' | 'mismatch' | 'unset' | 'partial' | 'auto'
+
+    @property
+    def mismatch(self) -> bool:
+        """The units' targets do not add up to the city target."""
+        return self.state in ("mismatch", "partial")
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        return tuple(u.county for u in self.units if u.value is None)
+
+    @property
+    def state_text(self) -> str:
+        return {
+            "complete": "一致",
+            "mismatch": "合计与市级目标不一致",
+            "partial": "部分未分解，合计与市级目标不一致",
+            "unset": "未分解",
+            "auto": "自动",
+        }[self.state]
+
+    def as_json(self) -> dict:
+        return {
+            "indicator": self.indicator,
+            "name": self.name,
+            "unit": self.unit,
+            "rule": self.rule,
+            "city_target": self.city_target,
+            "total": self.total,
+            "state": self.state,
+            "mismatch": self.mismatch,
+            "targets": [{"county": u.county, "unit_code": u.unit_code, "target": u.value} for u in self.units],
+        }
+
+
+def stored_targets(session: Session) -> dict[tuple[str, str], float]:
+    """{(indicator_key, unit_code): value} as set by the city office."""
+    rows = session.execute(select(CountyTarget.indicator_key, CountyTarget.unit_code, CountyTarget.value))
+    return {(k, u): float(v) for k, u, v in rows}
+
+
+def split_state(city_target: float | None, values: list[float | None]) -> tuple[float | None, str]:
+    given = [v for v in values if v is not None]
+    if not given:
+        return None, "unset"
+    total = float(sum(given))
+    if city_target is not None and abs(total - city_target) <= _TOL:
+        return total, "complete"
+    return total, ("partial" if len(given) < len(values) else "mismatch")
+
+
+def target_table(db: Database) -> list[IndicatorTargets]:
+    """Every plan indicator with its per-unit targets, the sum and how it compares with the city target."""
+    ref = reference()
+    with read_session(db.engine) as s:
+        stored = stored_targets(s)
+        result = []
+        for ind in ref.indicators:
+            rule = rule_of(ind)
+            if rule == "split":
+                values = [stored.get((ind.key, u.code)) for u in ref.units]
+                total, state = split_state(ind.target, values)
+                city = ind.target
+            elif rule == "all_found":
+                counts = found_counts(s, ind)
+                values = [float(counts.get(u.code, 0)) for u in ref.units]
+                total = float(sum(values))
+                city, state = total, "auto"
+            else:
+                values = [unit_rate_target(ind)] * len(ref.units)
+                total, city, state = None, ind.target, "auto"
+            result.append(
+                IndicatorTargets(
+                    indicator=ind.key,
+                    name=ind.name,
+                    unit=ind.unit,
+                    rule=rule,
+                    city_target=city,
+                    units=tuple(UnitTarget(u.code, u.name, v) for u, v in zip(ref.units, values, strict=True)),
+                    total=total,
+                    state=state,
+                )
+            )
+        return result
+
+
+# --------------------------------------------------------------------------- writing
+@dataclass(frozen=True, slots=True)
+class TargetEntry:
+    """One target to write; `value` None clears it (未分解). Indicator and unit as the user gave them."""
+
+    indicator: str
+    unit: str
+    value: object
+    where: str = ""  # where the entry came from, for messages ("第5行“散煤治理（户）”列")
+
+
+@dataclass(frozen=True, slots=True)
+class TargetWriteResult:
+    set: int
+    cleared: int
+    unchanged: int
+
+
+def _is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def check_entries(entries: Iterable[TargetEntry], ref: Reference | None = None) -> list[tuple[Indicator, Unit, float | None]]:
+    """Resolve and check every entry; raise ValidationFailed listing every problem (nothing is written)."""
+    ref = ref or reference()
+    allowed = splittable_indicators(ref)
+    problems: list[str] = []
+    checked: list[tuple[Indicator, Unit, float | None]] = []
+    seen: dict[tuple[str, str], str] = {}
+    for entry in entries:
+        prefix = f"{entry.where}：" if entry.where else ""
+        try:
+            ind = resolve_indicator(entry.indicator, ref=ref)
+            check_splittable(ind)
+            if ind not in allowed:  # pragma: no cover - rule_of keeps these in step
+                raise JzairError(f"“{ind.name}”不能分解。")
+            unit = ref.resolve_unit(entry.unit)
+            value = None if _is_blank(entry.value) else check_target_value(ind, unit, entry.value)
+        except JzairError as exc:
+            problems.append(prefix + exc.message)
+            continue
+        key = (ind.key, unit.code)
+        if key in seen:
+            problems.append(f"{prefix}“{unit.name}”的“{ind.name}”目标重复出现（另见{seen[key] or '前面'}）。")
+            continue
+        seen[key] = entry.where
+        checked.append((ind, unit, value))
+    if problems:
+        if len(problems) == 1:
+            raise ValidationFailed(problems[0], problems)
+        head = "；".join(problems[:5])
+        more = f"（共 {len(problems)} 处问题）" if len(problems) > 5 else ""
+        raise ValidationFailed(f"任务目标有 {len(problems)} 处错误，未做任何改动：{head}{more}", problems)
+    return checked
+
+
+def _write(s: Session, actor: Actor, items: list[tuple[Indicator, Unit, float | None]]) -> TargetWriteResult:
+    now = dt.datetime.now()
+    n_set = n_clear = n_same = 0
+    for ind, unit, value in items:
+        row = s.get(CountyTarget, (ind.key, unit.code))
+        if value is None:
+            if row is None:
+                n_same += 1
+            else:
+                s.delete(row)
+                n_clear += 1
+            continue
+        if row is not None and abs(row.value - value) <= _TOL:
+            n_same += 1
+            continue
+        if row is None:
+            row = CountyTarget(indicator_key=ind.key, unit_code=unit.code)
+            s.add(row)
+        row.value, row.updated_at, row.updated_by = value, now, actor.name
+        n_set += 1
+    return TargetWriteResult(n_set, n_clear, n_same)
+
+
+def set_targets(db: Database, actor: Actor, entries: Iterable[TargetEntry]) -> TargetWriteResult:
+    """Write many targets at once, all or nothing (city office only)."""
+    actor.check_city("分解任务目标")
+    items = check_entries(entries)
+    with write_session(db.engine) as s:
+        return _write(s, actor, items)
+
+
+def set_target(db: Database, actor: Actor, indicator: str, unit: str, value: object) -> UnitTarget:
+    """Set (or, with a blank value, clear) one unit's target for one indicator (city office only)."""
+    actor.check_city("分解任务目标")
+    [(ind, u, number)] = check_entries([TargetEntry(indicator, unit, value)])
+    with write_session(db.engine) as s:
+        _write(s, actor, [(ind, u, number)])
+    return UnitTarget(u.code, u.name, number)
+
+
+def largest_remainder(total: int, weights: Mapping[str, float], order: list[str]) -> dict[str, int]:
+    """Whole shares of `total` proportional to `weights`, summing exactly to `total` (Hamilton's method).
+
+    Ties in the remainder go to the earlier key in `order`.
+    """
+    weight_sum = sum(weights.get(k, 0.0) for k in order)
+    if weight_sum <= 0:
+        raise JzairError("分解权重之和必须大于0。")
+    quotas = {k: total * weights.get(k, 0.0) / weight_sum for k in order}
+    shares = {k: math.floor(q) for k, q in quotas.items()}
+    left = total - sum(shares.values())
+    by_remainder = sorted(order, key=lambda k: (-(quotas[k] - shares[k]), order.index(k)))
+    for k in by_remainder[:left]:
+        shares[k] += 1
+    return shares
+
+
+def split_city_targets(db: Database, weights: Mapping[str, float], actor: Actor) -> dict[str, dict[str, int]]:
+    """Split every fixed count target (ledger and monthly) across the units in proportion to `weights`
+    ({unit_code: weight >= 0}; units left out weigh 0), as whole numbers summing exactly to the city
+    target (largest remainder). Overwrites existing targets, in one transaction. Returns the split.
+    """
+    actor.check_city("分解任务目标")
+    ref = reference()
+    codes = [u.code for u in ref.units]
+    for code, w in weights.items():
+        if code not in codes:
+            ref.resolve_unit(code)  # raises the Chinese error naming the allowed units
+        if not isinstance(w, int | float) or isinstance(w, bool) or math.isnan(w) or w < 0:
+            raise JzairError(f"分解权重必须是不小于0的数字：{code} = {w}")
+    result: dict[str, dict[str, int]] = {}
+    items: list[tuple[Indicator, Unit, float | None]] = []
+    for ind in splittable_indicators(ref):
+        if ind.target is None:
+            continue
+        shares = largest_remainder(round(ind.target), weights, codes)
+        result[ind.key] = shares
+        items.extend((ind, u, float(shares[u.code])) for u in ref.units)
+    with write_session(db.engine) as s:
+        _write(s, actor, items)
+    return result
+
+
+def clear_all_targets(db: Database, actor: Actor) -> int:
+    """Remove every unit target (city office only). Returns how many were removed."""
+    actor.check_city("清除任务目标")
+    with write_session(db.engine) as s:
+        return s.execute(delete(CountyTarget)).rowcount or 0
