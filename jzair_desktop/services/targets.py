@@ -289,7 +289,8 @@ def check_entries(entries: Iterable[TargetEntry], ref: Reference | None = None) 
     return checked
 
 
-def _write(s: Session, actor: Actor, items: list[tuple[Indicator, Unit, float | None]]) -> TargetWriteResult:
+def write_checked(s: Session, actor: Actor, items: list[tuple[Indicator, Unit, float | None]]) -> TargetWriteResult:
+    """Write entries that check_entries returned, inside the caller's transaction."""
     now = dt.datetime.now()
     n_set = n_clear = n_same = 0
     for ind, unit, value in items:
@@ -317,7 +318,7 @@ def set_targets(db: Database, actor: Actor, entries: Iterable[TargetEntry]) -> T
     actor.check_city("分解任务目标")
     items = check_entries(entries)
     with write_session(db.engine) as s:
-        return _write(s, actor, items)
+        return write_checked(s, actor, items)
 
 
 def set_target(db: Database, actor: Actor, indicator: str, unit: str, value: object) -> UnitTarget:
@@ -325,7 +326,7 @@ def set_target(db: Database, actor: Actor, indicator: str, unit: str, value: obj
     actor.check_city("分解任务目标")
     [(ind, u, number)] = check_entries([TargetEntry(indicator, unit, value)])
     with write_session(db.engine) as s:
-        _write(s, actor, [(ind, u, number)])
+        write_checked(s, actor, [(ind, u, number)])
     return UnitTarget(u.code, u.name, number)
 
 
@@ -368,7 +369,7 @@ def split_city_targets(db: Database, weights: Mapping[str, float], actor: Actor)
         result[ind.key] = shares
         items.extend((ind, u, float(shares[u.code])) for u in ref.units)
     with write_session(db.engine) as s:
-        _write(s, actor, items)
+        write_checked(s, actor, items)
     return result
 
 

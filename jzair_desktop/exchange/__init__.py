@@ -1,0 +1,1 @@
+"""File formats: Excel workbooks, PDF reports, data packages. No Qt."""
