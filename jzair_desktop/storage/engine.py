@@ -20,6 +20,32 @@ log = logging.getLogger(__name__)
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
+BUSY_TIMEOUT_ENV = "JZAIR_BUSY_TIMEOUT_MS"
+
+BUSY_MESSAGE = "数据库正被另一个程序（或另一个窗口）使用，请稍后再试。"
+READONLY_MESSAGE = "数据库是只读的，无法保存。请检查文件权限或存储介质是否写保护。"
+FULL_MESSAGE = "磁盘空间已满，无法保存。本次操作的数据没有写入，请清理磁盘后重试。"
+WRITE_FAILED_MESSAGE = (
+    "写入数据库文件失败（磁盘空间可能已满、文件超过了系统允许的大小，或存储设备出错）。"
+    "本次操作的数据没有写入，请清理磁盘或检查存储设备后重试。"
+)
+IO_MESSAGE = "读写数据库时发生磁盘错误，本次操作没有写入。请检查存储设备。"
+
+# SQLite result codes (primary code = extended code & 0xFF).
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL = 5, 6, 8, 10, 13
+_SQLITE_IOERR_WRITE = 778  # what a failed write() reports, e.g. EFBIG past a file size limit
+
+
+def busy_timeout_ms() -> int:
+    """How long a connection waits for another writer: 5 s, or JZAIR_BUSY_TIMEOUT_MS (read at each connect)."""
+    raw = os.environ.get(BUSY_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return BUSY_TIMEOUT_MS
+    try:
+        return max(0, int(raw))
+    except ValueError:
+        log.warning("ignoring %s=%r (not a whole number of milliseconds)", BUSY_TIMEOUT_ENV, raw)
+        return BUSY_TIMEOUT_MS
 
 
 def sqlite_url(path: Path) -> str:
@@ -72,7 +98,7 @@ def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     cur = dbapi_connection.cursor()
     try:
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute(f"PRAGMA busy_timeout={busy_timeout_ms()}")
         try:
             mode = cur.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         except sqlite3.OperationalError:
@@ -105,7 +131,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 @contextlib.contextmanager
 def read_session(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
-        yield session
+        try:
+            yield session
+        except OperationalError as exc:
+            raise translate_operational_error(exc) from exc
 
 
 @contextlib.contextmanager
@@ -125,13 +154,19 @@ def write_session(engine: Engine) -> Iterator[Session]:
 
 
 def translate_operational_error(exc: OperationalError) -> Exception:
-    text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
-    if "locked" in text or "busy" in text:
-        return DatabaseBusyError("数据库正被另一个程序（或另一个窗口）使用，请稍后再试。")
-    if "readonly" in text or "read-only" in text:
-        return DatabaseError("数据库是只读的，无法保存。请检查文件权限或存储介质是否写保护。")
-    if "disk is full" in text or "database or disk is full" in text:
-        return DatabaseError("磁盘空间已满，无法保存。本次操作的数据没有写入，请清理磁盘后重试。")
-    if "disk i/o" in text:
-        return DatabaseError("读写数据库时发生磁盘错误，本次操作没有写入。请检查存储设备。")
+    """The user's message for a SQLite failure (busy, read-only, disk full, write error); other errors unchanged."""
+    orig = exc.orig
+    text = str(orig).lower() if orig is not None else str(exc).lower()
+    code = getattr(orig, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary in (_SQLITE_BUSY, _SQLITE_LOCKED) or "locked" in text or "busy" in text:
+        return DatabaseBusyError(BUSY_MESSAGE)
+    if primary == _SQLITE_READONLY or "readonly" in text or "read-only" in text:
+        return DatabaseError(READONLY_MESSAGE)
+    if primary == _SQLITE_FULL or "disk is full" in text or "database or disk is full" in text:
+        return DatabaseError(FULL_MESSAGE)
+    if code == _SQLITE_IOERR_WRITE:
+        return DatabaseError(WRITE_FAILED_MESSAGE)
+    if primary == _SQLITE_IOERR or "disk i/o" in text:
+        return DatabaseError(IO_MESSAGE)
     return exc

@@ -1,0 +1,931 @@
+"""Backups of the database file, their rotation, and restoring one.
+
+A backup is a ``.jzbak`` file: a ZIP archive (readable by any unzip tool) holding two members,
+
+- ``manifest.json``: format, program version, schema revision, creation time, source path, size and
+  SHA-256 of the database, live records per ledger;
+- ``jzair.sqlite3``: a consistent copy of the database taken with SQLite's online backup API (so the
+  application may keep running), checked with ``PRAGMA integrity_check`` and stored in rollback-journal
+  mode, so it is one self-contained file.
+
+Backups made without an explicit target are named ``jzair-YYYYMMDD-HHMMSS.jzbak`` (local time) and kept
+in ``<user data folder>/backups/``; only files named like that are ever pruned.
+
+Restoring checks everything first (ZIP CRCs, manifest, SHA-256, integrity check, schema revision known to
+this program), keeps the current database beside it as ``<name>.恢复前-YYYYMMDD-HHMMSS<suffix>``, then
+swaps the file in with ``os.replace``; an older schema is migrated afterwards.
+
+Times without a zone in this module (backup names, ``now`` arguments) are local wall-clock times.
+Nothing here may run on the GUI thread for large databases: it reads and writes whole files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import errno
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jzair_desktop import __version__, paths
+from jzair_desktop.errors import DatabaseBusyError, DatabaseError, JzairError
+from jzair_desktop.services.database import Database, open_database
+from jzair_desktop.storage import migrate
+from jzair_desktop.storage.engine import busy_timeout_ms, db_path_of, sqlite_url
+from jzair_desktop.storage.models import LEDGER_MODELS
+
+log = logging.getLogger(__name__)
+
+BACKUP_SUFFIX = ".jzbak"
+BACKUP_PREFIX = "jzair-"
+MANIFEST_NAME = "manifest.json"
+DB_MEMBER = "jzair.sqlite3"
+FORMAT = "jzair-backup"
+FORMAT_VERSION = 1
+SETTINGS_FILE_NAME = "backup-settings.json"
+DEFAULT_KEEP_DAILY = 14
+DEFAULT_KEEP_MONTHLY = 12
+
+_NAME_RE = re.compile(r"^jzair-(\d{8})-(\d{6})(?:-(\d+))?\.jzbak$")
+_MAX_MANIFEST_BYTES = 1 << 20
+_CHUNK = 1 << 20
+
+
+class BackupError(JzairError):
+    """A backup could not be made, read or restored; the database was left as it was."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Plain data
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    """What a backup file holds, from its manifest (checked against the contents where verified)."""
+
+    path: Path
+    created_at: dt.datetime  # timezone-aware
+    app_version: str
+    schema_revision: str
+    source: str
+    sha256: str
+    db_size: int
+    size: int  # bytes of the .jzbak file
+    records: dict[str, int] = field(default_factory=dict)  # live records per ledger key
+
+    def as_json(self) -> dict:
+        return {
+            "path": str(self.path),
+            "created_at": self.created_at.isoformat(timespec="seconds"),
+            "app_version": self.app_version,
+            "schema_revision": self.schema_revision,
+            "source": self.source,
+            "sha256": self.sha256,
+            "db_size": self.db_size,
+            "size": self.size,
+            "records": dict(self.records),
+        }
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    database: Path
+    backup: BackupInfo
+    previous_copy: Path | None  # the database as it was before the restore (None: there was none)
+    revision_restored: str  # schema revision inside the backup
+    revision: str  # schema revision now (after migrating an older backup)
+
+    @property
+    def migrated(self) -> bool:
+        return self.revision != self.revision_restored
+
+
+@dataclass(frozen=True)
+class BackupEntry:
+    """A backup file in a backup folder, dated by its name (copying a file changes its mtime)."""
+
+    path: Path
+    taken_at: dt.datetime  # naive local time
+    sequence: int = 1  # 2, 3, … for a second backup within the same second
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    kept: list[Path]
+    removed: list[Path]
+    failed: list[tuple[Path, str]]  # files that could not be deleted, with the reason (Chinese)
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    """The user's backup preferences (``backup-settings.json`` in the user data folder)."""
+
+    keep_daily: int = DEFAULT_KEEP_DAILY
+    keep_monthly: int = DEFAULT_KEEP_MONTHLY
+    extra_folder: Path | None = None  # a second place for every automatic backup, e.g. a USB drive
+    folder: Path | None = None  # None: <user data folder>/backups
+
+    def backup_folder(self) -> Path:
+        return self.folder if self.folder is not None else default_backup_folder()
+
+    def as_json(self) -> dict:
+        return {
+            "keep_daily": self.keep_daily,
+            "keep_monthly": self.keep_monthly,
+            "extra_folder": str(self.extra_folder) if self.extra_folder is not None else None,
+            "folder": str(self.folder) if self.folder is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class AutoBackupResult:
+    backup: BackupInfo
+    extra_copy: Path | None  # the copy in the extra folder, if one is configured and it worked
+    extra_error: str | None  # why the extra copy failed (Chinese), if it did
+    pruned: list[Path]
+    prune_failed: list[tuple[Path, str]]
+
+
+# --------------------------------------------------------------------------------------------------
+# Small helpers
+
+
+def default_backup_folder() -> Path:
+    return paths.data_dir() / "backups"
+
+
+def backup_file_name(when: dt.datetime, sequence: int = 1) -> str:
+    """``jzair-20201130-235959.jzbak`` (``-2``, ``-3`` … for more backups within the same second)."""
+    stamp = _local_naive(when).strftime("%Y%m%d-%H%M%S")
+    tail = f"-{sequence}" if sequence > 1 else ""
+    return f"{BACKUP_PREFIX}{stamp}{tail}{BACKUP_SUFFIX}"
+
+
+def parse_backup_name(name: str) -> tuple[dt.datetime, int] | None:
+    """The time and sequence number in a backup's file name, or None if it is not one of ours."""
+    m = _NAME_RE.match(name)
+    if not m:
+        return None
+    try:
+        when = dt.datetime.strptime(m.group(1) + m.group(2), "%Y%m%d%H%M%S")
+    except ValueError:
+        return None
+    return when, int(m.group(3) or 1)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().astimezone()
+
+
+def _aware(when: dt.datetime) -> dt.datetime:
+    return when if when.tzinfo is not None else when.astimezone()
+
+
+def _local_naive(when: dt.datetime) -> dt.datetime:
+    return when.astimezone().replace(tzinfo=None) if when.tzinfo is not None else when
+
+
+def _unique_path(folder: Path, make_name) -> Path:  # noqa: ANN001 - make_name(sequence) -> str
+    for sequence in range(1, 10_000):
+        candidate = folder / make_name(sequence)
+        if not candidate.exists():
+            return candidate
+    raise BackupError(f"文件夹中同名文件过多，无法确定新文件名：{folder}")
+
+
+def _sqlite_uri(path: Path, mode: str) -> str:
+    return f"{Path(path).resolve().as_uri()}?mode={mode}"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _fsync_file(path: Path) -> None:
+    with path.open("rb+") as fh:
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes a rename durable on POSIX; Windows has no directory handles to flush (NTFS journals renames).
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _remove_quietly(path: Path | None) -> None:
+    if path is not None:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def _os_error_message(exc: OSError, what: str, where: Path) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", -1)):
+        return f"磁盘空间不足（或文件超过了允许的大小），{what}没有完成：{where}"
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return f"没有写入权限或存储介质是只读的，{what}没有完成：{where}"
+    return f"{what}失败：{where}（{exc.strerror or exc}）"
+
+
+def _sqlite_error_message(exc: sqlite3.Error, what: str, where: Path) -> JzairError:
+    code = getattr(exc, "sqlite_errorcode", 0) or 0
+    primary = code & 0xFF
+    text = str(exc).lower()
+    if primary in (5, 6) or "locked" in text:
+        return DatabaseBusyError(f"数据库正被另一个程序（或另一个窗口）使用，{what}没有完成，请稍后再试：{where}")
+    if primary == 13 or code == 778 or "disk is full" in text:
+        return BackupError(f"磁盘空间不足（或文件超过了允许的大小），{what}没有完成：{where}")
+    if primary in (11, 26) or "malformed" in text or "not a database" in text:
+        return BackupError(f"数据库文件已损坏或不是本程序的数据库，{what}没有完成：{where}（{exc}）")
+    return BackupError(f"{what}失败：{where}（{exc}）")
+
+
+def _integrity_problems(db_file: Path) -> list[str]:
+    """``PRAGMA integrity_check`` of a standalone SQLite file: [] when it is sound."""
+    conn = sqlite3.connect(_sqlite_uri(db_file, "ro"), uri=True)
+    try:
+        rows = [str(r[0]) for r in conn.execute("PRAGMA integrity_check").fetchall()]
+    finally:
+        conn.close()
+    return [] if rows == ["ok"] else rows
+
+
+def _revision_of(db_file: Path) -> str | None:
+    conn = sqlite3.connect(_sqlite_uri(db_file, "ro"), uri=True)
+    try:
+        has = conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        ).fetchone()[0]
+        if not has:
+            return None
+        revs = [r[0] for r in conn.execute("SELECT version_num FROM alembic_version").fetchall()]
+    finally:
+        conn.close()
+    if len(revs) != 1:
+        return None
+    return str(revs[0])
+
+
+def _live_records(db_file: Path) -> dict[str, int]:
+    conn = sqlite3.connect(_sqlite_uri(db_file, "ro"), uri=True)
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        out = {}
+        for key, model in LEDGER_MODELS.items():
+            table = model.__tablename__
+            if table in tables:
+                out[key] = int(conn.execute(f'SELECT count(*) FROM "{table}" WHERE deleted_at IS NULL').fetchone()[0])
+    finally:
+        conn.close()
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Making a backup
+
+
+def make_backup(db: Database, out: Path | None = None, *, now: dt.datetime | None = None) -> BackupInfo:
+    """Back up the database of `db` (which may stay open and in use) to `out`.
+
+    `out` None: a new ``jzair-YYYYMMDD-HHMMSS.jzbak`` in the default backup folder; `out` a folder: a
+    new such name in it; otherwise the file `out` (replaced if it is an older backup; any other existing
+    file is refused). The file appears complete or not at all (written under a temporary name, then
+    renamed). Raises BackupError (or DatabaseBusyError) with a Chinese message; no file is left behind.
+    """
+    source = db.path
+    if source is None:
+        raise BackupError(f"只能备份本机上的数据库文件（SQLite），当前数据库是：{db.location}")
+    return backup_database_file(source, out, now=now)
+
+
+def backup_database_file(source: Path, out: Path | None = None, *, now: dt.datetime | None = None) -> BackupInfo:
+    """`make_backup` for a database file given by its path."""
+    source = Path(source)
+    when = _aware(now) if now is not None else _now()
+    if not source.is_file():
+        raise BackupError(f"要备份的数据库文件不存在：{source}")
+    target = _backup_target(source, out, when)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackupError(_os_error_message(exc, "创建备份文件夹", target.parent)) from exc
+
+    with tempfile.TemporaryDirectory(prefix="jzair-backup-") as tmp:
+        copy = Path(tmp) / DB_MEMBER
+        _online_copy(source, copy)
+        problems = _integrity_problems(copy)
+        if problems:
+            raise BackupError(
+                f"数据库完整性检查未通过，没有生成备份：{source}\n"
+                f"问题：{'；'.join(problems[:5])}\n请尽快用较早的备份恢复，或联系技术支持。"
+            )
+        revision = _revision_of(copy)
+        if revision is None:
+            raise BackupError(f"数据库尚未初始化（没有架构版本），没有生成备份：{source}")
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "app_version": __version__,
+            "schema_revision": revision,
+            "created_at": when.isoformat(timespec="seconds"),
+            "source": str(source.resolve()),
+            "sha256": _sha256(copy),
+            "db_size": copy.stat().st_size,
+            "records": _live_records(copy),
+        }
+        _write_zip(target, manifest, copy)
+    info = read_manifest(target)
+    log.info("backup of %s written to %s (%d bytes)", source, target, info.size)
+    return info
+
+
+def _backup_target(source: Path, out: Path | None, when: dt.datetime) -> Path:
+    if out is None:
+        return _unique_path(default_backup_folder(), lambda n: backup_file_name(when, n))
+    out = Path(out)
+    if out.is_dir():
+        return _unique_path(out, lambda n: backup_file_name(when, n))
+    resolved = out.resolve()
+    src = source.resolve()
+    if resolved in (src, Path(f"{src}-wal"), Path(f"{src}-shm"), Path(f"{src}-journal")):
+        raise BackupError(f"备份文件不能写到数据库文件本身：{out}")
+    if out.exists():
+        try:
+            read_manifest(out)
+        except BackupError as exc:
+            raise BackupError(f"目标文件已存在，且不是本程序的备份文件，未覆盖：{out}") from exc
+    return out
+
+
+def _online_copy(source: Path, copy: Path) -> None:
+    """A transaction-consistent copy of a live database (one backup step holds one read snapshot)."""
+    try:
+        src = sqlite3.connect(_sqlite_uri(source, "rw"), uri=True, timeout=busy_timeout_ms() / 1000)
+    except sqlite3.Error as exc:
+        raise _sqlite_error_message(exc, "备份", source) from exc
+    try:
+        dst = sqlite3.connect(copy)
+        try:
+            src.backup(dst)
+            # The copy must stand alone: no -wal beside it.
+            dst.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            dst.close()
+    except sqlite3.Error as exc:
+        raise _sqlite_error_message(exc, "备份", source) from exc
+    finally:
+        src.close()
+
+
+def _write_zip(target: Path, manifest: dict, db_copy: Path) -> None:
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+                zf.writestr(MANIFEST_NAME, json.dumps(manifest, ensure_ascii=False, indent=2))
+                zf.write(db_copy, DB_MEMBER)
+            fh.flush()
+            os.fsync(fh.fileno())
+        with zipfile.ZipFile(tmp) as zf:  # read back what reached the disk
+            bad = zf.testzip()
+        if bad is not None:
+            raise BackupError(f"写入的备份文件读回校验失败（{bad}），备份没有完成：{target}")
+        os.replace(tmp, target)
+        _fsync_dir(target.parent)
+    except OSError as exc:
+        _remove_quietly(tmp)
+        raise BackupError(_os_error_message(exc, "备份", target)) from exc
+    except BaseException:
+        _remove_quietly(tmp)
+        raise
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading and verifying a backup
+
+
+def _damaged(file: Path, detail: str = "") -> BackupError:
+    tail = f"（{detail}）" if detail else ""
+    return BackupError(f"备份文件已损坏或不是本程序的备份文件，无法使用：{file}{tail}")
+
+
+@contextlib.contextmanager
+def _open_zip(file: Path) -> Iterator[zipfile.ZipFile]:
+    if not file.is_file():
+        raise BackupError(f"备份文件不存在：{file}")
+    try:
+        with zipfile.ZipFile(file) as zf:
+            yield zf
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, KeyError, UnicodeDecodeError) as exc:
+        raise _damaged(file, str(exc)) from exc
+    except OSError as exc:
+        raise BackupError(f"无法读取备份文件：{file}（{exc.strerror or exc}）") from exc
+
+
+def _manifest_of(zf: zipfile.ZipFile, file: Path) -> BackupInfo:
+    names = set(zf.namelist())
+    if MANIFEST_NAME not in names or DB_MEMBER not in names:
+        raise _damaged(file, "缺少清单或数据库")
+    if zf.getinfo(MANIFEST_NAME).file_size > _MAX_MANIFEST_BYTES:
+        raise _damaged(file, "清单过大")
+    try:
+        data = json.loads(zf.read(MANIFEST_NAME).decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise _damaged(file, "清单无法读取") from exc
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise _damaged(file, "清单格式不对")
+    version = data.get("format_version")
+    if not isinstance(version, int):
+        raise _damaged(file, "清单格式不对")
+    if version > FORMAT_VERSION:
+        raise BackupError(f"该备份由更新版本的程序制作（备份格式 {version}），本程序无法读取：{file}\n请安装最新版本的程序。")
+    try:
+        created = dt.datetime.fromisoformat(str(data["created_at"]))
+        records = {str(k): int(v) for k, v in dict(data.get("records") or {}).items()}
+        info = BackupInfo(
+            path=file,
+            created_at=_aware(created),
+            app_version=str(data["app_version"]),
+            schema_revision=str(data["schema_revision"]),
+            source=str(data["source"]),
+            sha256=str(data["sha256"]).lower(),
+            db_size=int(data["db_size"]),
+            size=file.stat().st_size,
+            records=records,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _damaged(file, "清单内容不完整") from exc
+    if not re.fullmatch(r"[0-9a-f]{64}", info.sha256):
+        raise _damaged(file, "清单中的校验值不对")
+    return info
+
+
+def read_manifest(file: Path) -> BackupInfo:
+    """The manifest of a backup file (cheap: the database inside is not checked)."""
+    file = Path(file)
+    with _open_zip(file) as zf:
+        return _manifest_of(zf, file)
+
+
+def _check_revision_known(info: BackupInfo) -> None:
+    if info.schema_revision not in migrate.known_revisions():
+        raise BackupError(
+            f"该备份来自更新版本的程序（架构版本 {info.schema_revision}），本程序无法恢复：{info.path}\n"
+            "请安装最新版本的程序后再恢复；当前数据库没有改动。"
+        )
+
+
+def verify_backup(file: Path, *, extract_to: Path | None = None) -> BackupInfo:
+    """Check a backup completely: ZIP CRCs, manifest, SHA-256 and integrity of the database inside, and
+    that this program knows its schema revision. With `extract_to`, the checked database is left there.
+
+    Raises BackupError with a Chinese message naming the file.
+    """
+    file = Path(file)
+    with _open_zip(file) as zf:
+        info = _manifest_of(zf, file)
+        _check_revision_known(info)
+        bad = zf.testzip()
+        if bad is not None:
+            raise _damaged(file, f"“{bad}”校验失败")
+        if extract_to is not None:
+            _extract_db(zf, file, info, Path(extract_to))
+            return info
+        with tempfile.TemporaryDirectory(prefix="jzair-verify-") as tmp:
+            _extract_db(zf, file, info, Path(tmp) / DB_MEMBER)
+    return info
+
+
+def _extract_db(zf: zipfile.ZipFile, file: Path, info: BackupInfo, dest: Path) -> None:
+    h = hashlib.sha256()
+    size = 0
+    try:
+        with zf.open(DB_MEMBER) as src, dest.open("wb") as out:
+            while chunk := src.read(_CHUNK):
+                h.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+    except OSError as exc:
+        raise BackupError(_os_error_message(exc, "解压备份", dest)) from exc
+    if size != info.db_size or h.hexdigest() != info.sha256:
+        raise _damaged(file, "数据库校验值不符")
+    try:
+        problems = _integrity_problems(dest)
+        revision = _revision_of(dest)
+    except sqlite3.Error as exc:
+        raise _damaged(file, f"数据库无法打开：{exc}") from exc
+    if problems:
+        raise _damaged(file, "数据库完整性检查未通过：" + "；".join(problems[:3]))
+    if revision != info.schema_revision:
+        raise _damaged(file, "数据库架构版本与清单不符")
+
+
+# --------------------------------------------------------------------------------------------------
+# Restoring
+
+
+def restore_backup(
+    target: str | Path, backup_file: Path, *, now: dt.datetime | None = None
+) -> RestoreResult:
+    """Replace the database `target` (a SQLite URL or a file path) with the one in `backup_file`.
+
+    Order: the backup is checked completely (nothing is touched if it fails); the current database is
+    locked exclusively (refused with DatabaseBusyError while any other connection, in this process or
+    another, has it open: dispose your own engines first), kept as ``<name>.恢复前-<time><suffix>``
+    beside it, and the checked copy is renamed over it (stale ``-wal``/``-shm`` files of the old one are
+    removed first so they can never be applied to the new one). A backup of an older schema is then
+    migrated; if that fails the previous database is put back.
+    """
+    db_file = restore_target_file(target)
+    when = _aware(now) if now is not None else _now()
+    try:
+        db_file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{db_file.name}.", suffix=".restore", dir=db_file.parent)
+    except OSError as exc:
+        raise BackupError(_os_error_message(exc, "恢复", db_file.parent)) from exc
+    os.close(fd)
+    staged = Path(tmp_name)
+    try:
+        info = verify_backup(backup_file, extract_to=staged)
+        previous = _swap_in(db_file, staged, when)
+    finally:
+        _remove_quietly(staged)
+    try:
+        db, _result = open_database(sqlite_url(db_file), create=False, upgrade=True)
+        try:
+            revision = migrate.current_revision(db.engine) or ""
+        finally:
+            db.dispose()
+    except Exception as exc:
+        if previous is not None:
+            _put_back(previous, db_file)
+            raise BackupError(
+                f"备份已解压，但升级其数据库架构失败，已放回恢复前的数据库：{db_file}\n原因：{exc}"
+            ) from exc
+        raise
+    log.info("restored %s from %s (previous copy: %s)", db_file, info.path, previous)
+    return RestoreResult(db_file, info, previous, info.schema_revision, revision)
+
+
+def restore_target_file(target: str | Path) -> Path:
+    if isinstance(target, str) and "://" in target:
+        file = db_path_of(target)
+        if file is None:
+            raise BackupError(f"只能恢复到本机上的数据库文件（SQLite），当前数据库是：{target}")
+        return file
+    return Path(target)
+
+
+def previous_copy_name(db_file: Path, when: dt.datetime, sequence: int = 1) -> str:
+    """``台账.恢复前-20261128-120000.sqlite3`` for ``台账.sqlite3``."""
+    stamp = _local_naive(when).strftime("%Y%m%d-%H%M%S")
+    tail = f"-{sequence}" if sequence > 1 else ""
+    return f"{db_file.stem}.恢复前-{stamp}{tail}{db_file.suffix}"
+
+
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _side(path: Path, suffix: str) -> Path:
+    return path.with_name(path.name + suffix)
+
+
+def _swap_in(db_file: Path, staged: Path, when: dt.datetime) -> Path | None:
+    """Put `staged` in place of `db_file`, keeping the old file as a copy. Returns the copy's path."""
+    if not db_file.exists():
+        for suffix in _SIDE_FILES:  # leftovers of a deleted database must not meet the new one
+            _remove_quietly(_side(db_file, suffix))
+        _replace(staged, db_file)
+        return None
+    copy = _unique_path(db_file.parent, lambda n: previous_copy_name(db_file, when, n))
+    with contextlib.suppress(OSError):
+        shutil.copymode(db_file, staged)  # the restored file keeps the old one's permissions
+    conn = _lock_exclusively(db_file)
+    try:
+        try:
+            shutil.copyfile(db_file, copy)
+            _fsync_file(copy)
+        except OSError as exc:
+            _remove_quietly(copy)
+            raise BackupError(_os_error_message(exc, "保存恢复前的数据库副本", copy)) from exc
+        for suffix in _SIDE_FILES:
+            side = _side(db_file, suffix)
+            if not side.exists():
+                continue
+            if conn is None:
+                # The old file is not a usable database: keep its side files with its copy, as they were.
+                shutil.copyfile(side, _side(copy, suffix))
+            side.unlink()
+        try:
+            _replace(staged, db_file)
+        except PermissionError:
+            if conn is None:
+                raise
+            # Windows cannot rename over a file that is open, even by us: let go of the lock and retry.
+            conn.close()
+            conn = None
+            _replace(staged, db_file)
+    finally:
+        if conn is not None:
+            conn.close()
+    return copy
+
+
+def _replace(src: Path, dst: Path) -> None:
+    try:
+        os.replace(src, dst)
+    except PermissionError:
+        raise
+    except OSError as exc:
+        raise BackupError(_os_error_message(exc, "恢复", dst)) from exc
+    _fsync_dir(dst.parent)
+
+
+def _lock_exclusively(db_file: Path) -> sqlite3.Connection | None:
+    """An open connection holding the exclusive lock on `db_file`, in rollback-journal mode (so no -wal
+    or -shm belongs to it any more). None if the file is not a usable database (it is replaced anyway).
+
+    Leaving WAL mode needs the only connection to the file, so this also proves no one else has it open.
+    """
+    try:
+        conn = sqlite3.connect(
+            _sqlite_uri(db_file, "rw"), uri=True, timeout=busy_timeout_ms() / 1000, isolation_level=None
+        )
+    except sqlite3.Error as exc:
+        raise _restore_lock_error(exc, db_file) from exc
+    try:
+        conn.execute("PRAGMA journal_mode=DELETE").fetchone()
+        conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+        conn.execute("BEGIN EXCLUSIVE")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+        text = str(exc).lower()
+        if code in (11, 26) or "malformed" in text or "not a database" in text:
+            log.warning("current database %s is unusable (%s); replacing it", db_file, exc)
+            return None
+        raise _restore_lock_error(exc, db_file) from exc
+    return conn
+
+
+def _restore_lock_error(exc: sqlite3.Error, db_file: Path) -> JzairError:
+    code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+    text = str(exc).lower()
+    if code in (5, 6) or "locked" in text or "busy" in text:
+        return DatabaseBusyError(
+            f"数据库正被另一个程序（或另一个窗口）使用，无法恢复：{db_file}\n"
+            "请先关闭本程序的其他窗口和其他正在使用该数据库的程序，再重试。当前数据库没有改动。"
+        )
+    if code == 8 or "readonly" in text:
+        return DatabaseError(f"数据库文件或其所在文件夹是只读的，无法恢复：{db_file}")
+    return BackupError(f"无法打开当前数据库以进行恢复：{db_file}（{exc}）")
+
+
+def _put_back(previous: Path, db_file: Path) -> None:
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{db_file.name}.", suffix=".restore", dir=db_file.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        shutil.copyfile(previous, tmp)
+        for suffix in _SIDE_FILES:
+            _remove_quietly(_side(db_file, suffix))
+        os.replace(tmp, db_file)
+    finally:
+        _remove_quietly(tmp)
+
+
+# --------------------------------------------------------------------------------------------------
+# Backup folders: listing, rotation, schedule
+
+
+def list_backups(folder: Path) -> list[BackupEntry]:
+    """The backups in `folder` named ``jzair-YYYYMMDD-HHMMSS[-n].jzbak``, newest first."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    out = []
+    for path in folder.iterdir():
+        parsed = parse_backup_name(path.name)
+        if parsed is not None and path.is_file():
+            out.append(BackupEntry(path, parsed[0], parsed[1]))
+    out.sort(key=lambda e: (e.taken_at, e.sequence), reverse=True)
+    return out
+
+
+def backups_to_keep(stamps: Sequence[dt.datetime], *, daily: int, monthly: int) -> set[int]:
+    """Which of `stamps` (indices) a rotation keeps. Pure; ties go to the later index.
+
+    Keeps the newest backup of each of the `daily` most recent days that have a backup, and the newest
+    of each of the `monthly` most recent months that have one. Counting days and months that have
+    backups (not calendar days back from today) means a long pause never deletes every backup; and the
+    newest backup is always kept.
+    """
+    if daily < 0 or monthly < 0:
+        raise ValueError("daily and monthly must not be negative")
+    order = sorted(range(len(stamps)), key=lambda i: (stamps[i], i), reverse=True)
+    keep: set[int] = set()
+    days: set[dt.date] = set()
+    months: set[tuple[int, int]] = set()
+    for i in order:
+        day = stamps[i].date()
+        month = (stamps[i].year, stamps[i].month)
+        if day not in days and len(days) < daily:
+            keep.add(i)
+        if month not in months and len(months) < monthly:
+            keep.add(i)
+        days.add(day)
+        months.add(month)
+    if order:
+        keep.add(order[0])
+    return keep
+
+
+def prune_backups(folder: Path, daily: int = DEFAULT_KEEP_DAILY, monthly: int = DEFAULT_KEEP_MONTHLY) -> PruneResult:
+    """Delete the backups in `folder` that `backups_to_keep` does not keep. Other files are never touched.
+
+    A file that cannot be deleted (in use, read-only medium) is listed in `failed`, not raised: the
+    rotation must never make a backup that worked look failed.
+    """
+    entries = list_backups(folder)[::-1]  # oldest first: of equal times, the later index is the newer one
+    keep = backups_to_keep([e.taken_at for e in entries], daily=daily, monthly=monthly)
+    kept, removed, failed = [], [], []
+    for i, entry in enumerate(entries):
+        if i in keep:
+            kept.append(entry.path)
+            continue
+        try:
+            entry.path.unlink()
+            removed.append(entry.path)
+        except FileNotFoundError:
+            removed.append(entry.path)
+        except OSError as exc:
+            log.warning("could not delete old backup %s: %s", entry.path, exc)
+            failed.append((entry.path, f"无法删除旧备份：{entry.path}（{exc.strerror or exc}）"))
+    return PruneResult(kept, removed, failed)
+
+
+def last_backup_time(folder: Path | None = None) -> dt.datetime | None:
+    """The time (naive local) of the newest backup in `folder` (default backup folder), or None."""
+    entries = list_backups(folder if folder is not None else default_backup_folder())
+    return entries[0].taken_at if entries else None
+
+
+def auto_backup_due(folder: Path | None, now: dt.datetime) -> bool:
+    """Whether the daily automatic backup should run: no backup yet today (local date of `now`).
+
+    A backup dated in the future (the clock was wrong) does not count, so backups resume.
+    """
+    local_now = _local_naive(now)
+    entries = list_backups(folder if folder is not None else default_backup_folder())
+    return not any(e.taken_at.date() == local_now.date() and e.taken_at <= local_now for e in entries)
+
+
+# --------------------------------------------------------------------------------------------------
+# Settings and the automatic backup
+
+
+def settings_file() -> Path:
+    return paths.data_dir() / SETTINGS_FILE_NAME
+
+
+def _settings_error(file: Path, detail: str) -> BackupError:
+    return BackupError(f"备份设置文件有误：{file}（{detail}）\n请在“设置”页重新保存备份设置，或删除该文件恢复默认设置。")
+
+
+def backup_settings(file: Path | None = None) -> BackupSettings:
+    """The backup settings from ``backup-settings.json`` in the user data folder (defaults if missing).
+
+    Keys: ``keep_daily`` (0–3650), ``keep_monthly`` (0–1200), ``extra_folder`` and ``folder`` (paths or
+    null); unknown keys are ignored. A malformed file raises BackupError naming it.
+    """
+    file = Path(file) if file is not None else settings_file()
+    if not file.exists():
+        return BackupSettings()
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _settings_error(file, f"无法读取：{exc}") from exc
+    if not isinstance(data, dict):
+        raise _settings_error(file, "内容不是设置项")
+
+    def whole(key: str, default: int, top: int) -> int:
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
+            raise _settings_error(file, f"“{key}”应为 0 到 {top} 之间的整数")
+        return value
+
+    def folder(key: str) -> Path | None:
+        value = data.get(key)
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            raise _settings_error(file, f"“{key}”应为文件夹路径")
+        return Path(value)
+
+    return BackupSettings(
+        keep_daily=whole("keep_daily", DEFAULT_KEEP_DAILY, 3650),
+        keep_monthly=whole("keep_monthly", DEFAULT_KEEP_MONTHLY, 1200),
+        extra_folder=folder("extra_folder"),
+        folder=folder("folder"),
+    )
+
+
+def save_backup_settings(settings: BackupSettings, file: Path | None = None) -> Path:
+    """Write the settings (atomically) where `backup_settings` reads them."""
+    file = Path(file) if file is not None else settings_file()
+    text = json.dumps(settings.as_json(), ensure_ascii=False, indent=2)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".part", dir=file.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, file)
+    except OSError as exc:
+        _remove_quietly(tmp)
+        raise BackupError(_os_error_message(exc, "保存备份设置", file)) from exc
+    return file
+
+
+def auto_backup(
+    db: Database, *, settings: BackupSettings | None = None, now: dt.datetime | None = None
+) -> AutoBackupResult:
+    """The routine backup (GUI on exit and daily, ``jzair backup`` without ``--out``): a new backup in the
+    backup folder, a copy in the extra folder if one is set, then rotation of both folders.
+
+    A failure of the main backup raises; a failure of the extra copy (USB drive not plugged in) is
+    reported in `extra_error`, since the main backup did succeed.
+    """
+    settings = settings or backup_settings()
+    when = _aware(now) if now is not None else _now()
+    folder = settings.backup_folder()
+    info = make_backup(db, _unique_path_in(folder, when), now=when)
+    extra_copy = extra_error = None
+    pruned: list[Path] = []
+    failed: list[tuple[Path, str]] = []
+    if settings.extra_folder is not None:
+        try:
+            extra_copy = _copy_to_folder(info.path, settings.extra_folder)
+            result = prune_backups(settings.extra_folder, settings.keep_daily, settings.keep_monthly)
+            pruned += result.removed
+            failed += result.failed
+        except BackupError as exc:
+            extra_error = str(exc)
+    result = prune_backups(folder, settings.keep_daily, settings.keep_monthly)
+    pruned += result.removed
+    failed += result.failed
+    return AutoBackupResult(info, extra_copy, extra_error, pruned, failed)
+
+
+def _unique_path_in(folder: Path, when: dt.datetime) -> Path:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackupError(_os_error_message(exc, "创建备份文件夹", folder)) from exc
+    return _unique_path(folder, lambda n: backup_file_name(when, n))
+
+
+def _copy_to_folder(file: Path, folder: Path) -> Path:
+    if not folder.is_dir():
+        raise BackupError(f"附加备份文件夹不存在或无法访问（U 盘是否已插好？）：{folder}")
+    parsed = parse_backup_name(file.name)
+    if parsed is None:
+        target = _unique_path(folder, lambda n: file.name if n == 1 else f"{file.stem}-{n}{file.suffix}")
+    else:
+        target = _unique_path(folder, lambda n: backup_file_name(parsed[0], parsed[1] + n - 1))
+    tmp: Path | None = None
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        shutil.copyfile(file, tmp)
+        _fsync_file(tmp)
+        os.replace(tmp, target)
+        _fsync_dir(folder)
+    except OSError as exc:
+        _remove_quietly(tmp)
+        raise BackupError(_os_error_message(exc, "复制备份到附加文件夹", folder)) from exc
+    return target
