@@ -13,8 +13,10 @@ from pathlib import Path
 def run_self_test() -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     steps: list[str] = []
+    saved_data_dir = os.environ.get("JZAIR_DATA_DIR")
     try:
-        with tempfile.TemporaryDirectory(prefix="jzair-selftest-") as tmp:
+        # ignore_cleanup_errors: on Windows a file still open must not hide the real failure.
+        with tempfile.TemporaryDirectory(prefix="jzair-selftest-", ignore_cleanup_errors=True) as tmp:
             os.environ["JZAIR_DATA_DIR"] = tmp
             from jzair_desktop.services.database import load_reference_data, open_database
             from jzair_desktop.services.info import info, plan_indicators
@@ -28,14 +30,16 @@ def run_self_test() -> int:
                 raise RuntimeError("计划指标数量与基础数据不一致")
             info(db)
             steps.append("统计各台账记录数")
+            steps.append(_check_libraries())
 
             from jzair_desktop.gui.app import build_main_window
             from jzair_desktop.gui.context import DataSignals, GuiContext
             from jzair_desktop.gui.pages import PAGES
-            from jzair_desktop.gui.qtsetup import make_application
+            from jzair_desktop.gui.qtsetup import install_qt_message_handler, make_application
             from jzair_desktop.services.actor import BUILTIN_ADMIN
 
             app = make_application(sys.argv[:1])
+            install_qt_message_handler()
             ctx = GuiContext(db=db, actor=BUILTIN_ADMIN, signals=DataSignals())
             window = build_main_window(ctx)
             window.show()
@@ -49,12 +53,35 @@ def run_self_test() -> int:
             app.processEvents()
             db.dispose()
     except Exception as exc:  # noqa: BLE001 - report any failure with its reason
+        _restore_env(saved_data_dir)
         for s in steps:
             print(f"通过：{s}")
         print(f"自检失败：{type(exc).__name__}: {exc}", file=sys.stderr)
         traceback.print_exc()
         return 1
+    _restore_env(saved_data_dir)
     for s in steps:
         print(f"通过：{s}")
     print("自检通过。")
     return 0
+
+
+def _restore_env(data_dir: str | None) -> None:
+    if data_dir is None:
+        os.environ.pop("JZAIR_DATA_DIR", None)
+    else:
+        os.environ["JZAIR_DATA_DIR"] = data_dir
+
+
+def _check_libraries() -> str:
+    """The chart, Excel and PDF libraries load (a frozen build that lacks one fails here, not in use),
+    and the bundled font can be embedded in a PDF."""
+    import openpyxl  # noqa: F401
+    import pyqtgraph  # noqa: F401
+    import python_calamine  # noqa: F401
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    from jzair_desktop import paths
+
+    TTFont("WenQuanYiMicroHei", str(paths.font_path()), subfontIndex=0)
+    return "图表、Excel、PDF 运行库及内置中文字体可用"

@@ -6,7 +6,7 @@ import logging
 import sys
 import traceback
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator, qInstallMessageHandler
+from PySide6.QtCore import QLibraryInfo, QLocale, QtMsgType, QTranslator, qInstallMessageHandler
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -40,8 +40,22 @@ def install_translations(app: QApplication) -> None:
             _keep.append(tr)
 
 
+_QT_LEVELS = {
+    QtMsgType.QtDebugMsg: logging.DEBUG,
+    QtMsgType.QtInfoMsg: logging.INFO,
+    QtMsgType.QtWarningMsg: logging.WARNING,
+    QtMsgType.QtCriticalMsg: logging.ERROR,
+    QtMsgType.QtFatalMsg: logging.CRITICAL,
+}
+
+
 def _qt_message(mode, context, message) -> None:  # noqa: ANN001
-    log.debug("Qt: %s", message)
+    log.log(_QT_LEVELS.get(mode, logging.WARNING), "Qt: %s", message)
+
+
+def install_qt_message_handler() -> None:
+    """Qt's own messages go to the log file (a windowed program has no console to print them to)."""
+    qInstallMessageHandler(_qt_message)
 
 
 def install_excepthook() -> None:
@@ -64,7 +78,7 @@ def install_excepthook() -> None:
         QMessageBox.critical(None, f"{APP_TITLE} - 错误", text)
 
     sys.excepthook = hook
-    qInstallMessageHandler(_qt_message)
+    install_qt_message_handler()
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:
