@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 COMMAND_MODULES = (
     "jzair_desktop.cli.basic",
     "jzair_desktop.cli.backup",
+    "jzair_desktop.cli.progress",
 )
 
 

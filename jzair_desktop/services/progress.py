@@ -61,6 +61,9 @@ class ProgressRow:
 
     @property
     def status_label(self) -> str:
+        """已完成/按进度/滞后/逾期/未分解; 无任务 where the target is 0 (nothing to do)."""
+        if self.status == "no_target" and self.target is not None:
+            return "无任务"
         return sched.status_label(self.status)
 
     @property
