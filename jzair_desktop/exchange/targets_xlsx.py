@@ -168,7 +168,15 @@ class TargetImportResult:
 
 
 def read_targets(path: str | Path) -> list[TargetEntry]:
-    """The cells of a split workbook as entries (not yet checked); structural problems raise at once."""
+    """The cells of a split workbook as entries (not yet checked); raises on problems of its structure."""
+    entries, problems = _read(Path(path))
+    if problems:
+        _raise(Path(path).name, problems)
+    return entries
+
+
+def _read(path: Path) -> tuple[list[TargetEntry], list[str]]:
+    """The entries and the problems found in the layout (unknown columns or units, duplicate rows)."""
     from python_calamine import CalamineError, CalamineWorkbook
 
     path = Path(path)
@@ -253,9 +261,7 @@ def read_targets(path: str | Path) -> list[TargetEntry]:
         for j, (key, label) in columns.items():
             value = row[j] if j < len(row) else ""
             entries.append(TargetEntry(key, unit.code, _cell_text(value), where=f"第{r + 1}行“{label}”列"))
-    if problems:
-        _raise(name, problems)
-    return entries
+    return entries, problems
 
 
 def _cell_text(value: object) -> object:
@@ -266,8 +272,13 @@ def _cell_text(value: object) -> object:
     return value
 
 
+_ROW = re.compile(r"^第(\d+)行")
+
+
 def _raise(name: str, problems: list[str]) -> None:
-    lines = [f"文件“{name}”{p}" for p in problems]
+    """Every problem, in the order of the rows, each naming the file."""
+    ordered = sorted(problems, key=lambda p: int(m.group(1)) if (m := _ROW.match(p)) else 0)
+    lines = [f"文件“{name}”{p}" for p in ordered]
     head = "\n".join(lines[:10])
     more = f"\n……另有 {len(lines) - 10} 处" if len(lines) > 10 else ""
     raise ValidationFailed(f"任务分解表有 {len(lines)} 处错误，未导入任何数据：\n{head}{more}", lines)
@@ -277,11 +288,13 @@ def import_targets(db: Database, actor: Actor, path: str | Path) -> TargetImport
     """Check every cell of a split workbook and write it in one transaction (city office only)."""
     actor.check_city("导入任务分解表")
     path = Path(path)
-    entries = read_targets(path)
+    entries, problems = _read(path)
     try:
         items = check_entries(entries)
     except ValidationFailed as exc:
-        _raise(path.name, exc.problems)
+        problems.extend(exc.problems)
+    if problems:
+        _raise(path.name, problems)
     with write_session(db.engine) as s:
         result = write_checked(s, actor, items)
     return TargetImportResult(path, result.set, result.cleared, result.unchanged, len(entries))
