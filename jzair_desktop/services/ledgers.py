@@ -25,8 +25,10 @@ from jzair_desktop.domain.validation import (
     rule_key,
 )
 from jzair_desktop.errors import NotFoundError, ValidationFailed
+from jzair_desktop.services import audit
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
+from jzair_desktop.services.guards import guard, reason_detail, state_of, values_of
 from jzair_desktop.storage.engine import read_session, write_session
 from jzair_desktop.storage.models import LEDGER_MODELS
 
@@ -268,18 +270,21 @@ def create_record(
     m = model_of(d)
     with write_session(db.engine) as s:
         values, warnings = _validate(s, d, _apply_actor_unit(raw, actor), actor, today)
+        guard(s, d, actor).check_new(values)
         stamp = now()
         obj = m(uuid=str(uuidlib.uuid4()), created_at=stamp, created_by=actor.name,
                 updated_at=stamp, updated_by=actor.name, **values)
         s.add(obj)
         s.flush()
+        _audit_record(s, d, actor, "create", obj, None)
         return SaveResult(obj.uuid, warnings)
 
 
 def update_record(
     db: Database, ledger_key: str, record_uuid: str, raw: Mapping[str, Any], *, actor: Actor,
-    today: dt.date | None = None,
+    today: dt.date | None = None, reason: str | None = None,
 ) -> SaveResult:
+    """Validate and save changes. A closed-out (已销号) record needs a city_admin and a `reason`."""
     d = ledger(ledger_key)
     with write_session(db.engine) as s:
         obj = _load(s, d, record_uuid)
@@ -289,23 +294,32 @@ def update_record(
         values, warnings = _validate(s, d, _apply_actor_unit(raw, actor), actor, today, exclude_uuid=record_uuid)
         changed = {k: v for k, v in values.items() if getattr(obj, k) != v}
         if changed:
+            g = guard(s, d, actor)
+            g.check_change(values_of(d, obj), values, "修改", reason=reason)
+            before = state_of(s, d, obj)
             for k, v in changed.items():
                 setattr(obj, k, v)
             obj.updated_at, obj.updated_by = now(), actor.name
+            g.after_update(obj.uuid, values)
+            _audit_record(s, d, actor, "update", obj, before, reason_detail(reason))
         return SaveResult(obj.uuid, warnings)
 
 
-def delete_record(db: Database, ledger_key: str, record_uuid: str, *, actor: Actor) -> None:
+def delete_record(
+    db: Database, ledger_key: str, record_uuid: str, *, actor: Actor, reason: str | None = None,
+) -> None:
     """Soft delete: the record leaves every list and count, and can be restored."""
     d = ledger(ledger_key)
     with write_session(db.engine) as s:
         obj = _load(s, d, record_uuid)
         actor.check_write(obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
         if obj.deleted_at is None:
-            obj.deleted_at, obj.deleted_by = now(), actor.name
+            _soft_delete(s, d, obj, actor, reason)
 
 
-def restore_record(db: Database, ledger_key: str, record_uuid: str, *, actor: Actor) -> None:
+def restore_record(
+    db: Database, ledger_key: str, record_uuid: str, *, actor: Actor, reason: str | None = None,
+) -> None:
     d = ledger(ledger_key)
     with write_session(db.engine) as s:
         obj = _load(s, d, record_uuid)
@@ -316,8 +330,32 @@ def restore_record(db: Database, ledger_key: str, record_uuid: str, *, actor: Ac
         dupes = [p for p in database_duplicates(s, d, values, exclude_uuid=record_uuid) if p.is_error]
         if dupes:
             raise ValidationFailed("无法恢复：\n" + "\n".join(p.text() for p in dupes), dupes)
-        obj.deleted_at, obj.deleted_by = None, None
-        obj.updated_at, obj.updated_by = now(), actor.name
+        _undelete(s, d, obj, actor, reason)
+
+
+# --- audit and guards of the single-record writes (services.audit, services.guards) --------------
+
+
+def _audit_record(
+    s: Session, d: LedgerDef, actor: Actor, action: str, obj: Any, before: dict | None, detail: str | None = None,
+) -> None:
+    audit.append(s, actor, action, ledger=d.key, uuid=obj.uuid, unit_code=obj.unit_code, before=before,
+                 after=state_of(s, d, obj), detail=detail)
+
+
+def _soft_delete(s: Session, d: LedgerDef, obj: Any, actor: Actor, reason: str | None = None) -> None:
+    guard(s, d, actor).check_change(values_of(d, obj), None, "删除", reason=reason)
+    before = state_of(s, d, obj)
+    obj.deleted_at, obj.deleted_by = now(), actor.name
+    _audit_record(s, d, actor, "delete", obj, before, reason_detail(reason))
+
+
+def _undelete(s: Session, d: LedgerDef, obj: Any, actor: Actor, reason: str | None = None) -> None:
+    guard(s, d, actor).check_change(values_of(d, obj), None, "恢复", reason=reason)
+    before = state_of(s, d, obj)
+    obj.deleted_at, obj.deleted_by = None, None
+    obj.updated_at, obj.updated_by = now(), actor.name
+    _audit_record(s, d, actor, "restore", obj, before, reason_detail(reason))
 
 
 def insert_many(
@@ -331,8 +369,10 @@ def insert_many(
     d = ledger(ledger_key)
     table = model_of(d).__table__
     stamp = stamp or now()
+    g = guard(s, d, actor)
     n = 0
     buf: list[dict[str, Any]] = []
+    entries: list[audit.Pending] = []
     for row in rows:
         rec = {k: row.get(k) for k in d.keys}
         rec.update(
@@ -344,23 +384,56 @@ def insert_many(
             deleted_at=row.get("deleted_at"),
             deleted_by=row.get("deleted_by"),
         )
+        g.check_unit(rec["unit_code"])
+        g.check_new(rec, record_uuid=rec["uuid"], verb="导入")
+        entries.append(audit.Pending(d.key, rec["uuid"], rec["unit_code"], None,
+                                     g.new_state(rec, rec["uuid"], rec["deleted_at"])))
         buf.append(rec)
         if len(buf) >= batch:
             s.execute(table.insert(), buf)
+            audit.append_many(s, actor, "create", entries)
             n += len(buf)
-            buf = []
+            buf, entries = [], []
     if buf:
         s.execute(table.insert(), buf)
+        audit.append_many(s, actor, "create", entries)
         n += len(buf)
+    if n:
+        audit.append(s, actor, "import", ledger=d.key, detail=f"批量新增{d.title}记录 {n} 条")
     return n
 
 
-def update_values(s: Session, ledger_key: str, record_uuid: str, values: Mapping[str, Any], *, actor: Actor) -> None:
-    """Change registry values of one record in the caller's transaction (already validated and permitted)."""
+def update_values(
+    s: Session, ledger_key: str, record_uuid: str, values: Mapping[str, Any], *, actor: Actor,
+    reason: str | None = None,
+) -> None:
+    """Change registry values of one record in the caller's transaction (already validated).
+
+    Checks the actor's right to the record's unit (old and new), month locks and close-out rules, and
+    audits the change.
+    """
     d = ledger(ledger_key)
     m = model_of(d)
     data = {k: values[k] for k in d.keys if k in values}
+    table = m.__table__
+    old = s.execute(select(table).where(table.c.uuid == record_uuid)).mappings().first()
+    if old is None:
+        raise NotFoundError(f"找不到该记录（{d.title}，编号 {record_uuid}），可能已被他人删除。")
+    before_values = {k: old[k] for k in d.keys}
+    after_values = {**before_values, **data}
+    g = guard(s, d, actor)
+    g.check_unit(before_values["unit_code"])
+    g.check_unit(after_values["unit_code"])
+    changed = any(before_values[k] != v for k, v in data.items())
+    if changed:
+        g.check_change(before_values, after_values, "修改", reason=reason)
+        before = g.new_state(before_values, record_uuid, old["deleted_at"])
     s.execute(update(m).where(m.uuid == record_uuid).values(**data, updated_at=now(), updated_by=actor.name))
+    if changed:
+        g.after_update(record_uuid, after_values)
+        audit.append(s, actor, "update", ledger=d.key, uuid=record_uuid, unit_code=after_values["unit_code"],
+                     before=before, after=g.new_state(after_values, record_uuid, old["deleted_at"]),
+                     detail=reason_detail(reason))
 
 
 def live_values_by_key(s: Session, ledger_key: str, fields: Sequence[str], unit_code: str | None = None) -> dict:
@@ -382,3 +455,50 @@ def live_values_by_key(s: Session, ledger_key: str, fields: Sequence[str], unit_
 def write_records(db: Database) -> Any:
     """The write transaction used by bulk paths (import, demo): `with write_records(db) as s: ...`."""
     return write_session(db.engine)
+
+
+# --- for the entry form and the ledger page -----------------------------------------------------
+
+
+def find_duplicates(
+    db: Database, ledger_key: str, values: Mapping[str, Any], *, exclude_uuid: str | None = None
+) -> list[Problem]:
+    """Duplicate problems of already-checked `values` against the live records (the form's live check)."""
+    d = ledger(ledger_key)
+    with read_session(db.engine) as s:
+        return database_duplicates(s, d, values, exclude_uuid=exclude_uuid)
+
+
+def delete_records(db: Database, ledger_key: str, record_uuids: Sequence[str], *, actor: Actor) -> int:
+    """Soft-delete several records in one transaction: all of them or, on any error, none. Returns the count."""
+    d = ledger(ledger_key)
+    n = 0
+    with write_session(db.engine) as s:
+        for record_uuid in record_uuids:
+            obj = _load(s, d, record_uuid)
+            actor.check_write(obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
+            if obj.deleted_at is None:
+                _soft_delete(s, d, obj, actor)
+                n += 1
+    return n
+
+
+def restore_records(db: Database, ledger_key: str, record_uuids: Sequence[str], *, actor: Actor) -> int:
+    """Restore several deleted records in one transaction (all or none). Returns the count restored."""
+    d = ledger(ledger_key)
+    n = 0
+    with write_session(db.engine) as s:
+        for record_uuid in record_uuids:
+            obj = _load(s, d, record_uuid)
+            actor.check_write(obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
+            if obj.deleted_at is None:
+                continue
+            values = {k: getattr(obj, k) for k in d.keys}
+            dupes = [p for p in database_duplicates(s, d, values, exclude_uuid=record_uuid) if p.is_error]
+            if dupes:
+                label = f"{d.column(d.label_field).header} {values.get(d.label_field) or ''}".strip()
+                raise ValidationFailed(f"无法恢复（{label}）：\n" + "\n".join(p.text() for p in dupes), dupes)
+            _undelete(s, d, obj, actor)
+            s.flush()  # the next record's duplicate check sees this one as live
+            n += 1
+    return n

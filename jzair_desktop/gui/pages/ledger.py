@@ -1,12 +1,668 @@
-"""Ledger pages (replaced by the full table and form)."""
+"""One page per ledger: a filter bar, a fast table over the database, the entry form, delete and undo.
+
+The table model holds ids only and fetches rows page by page (gui.models.ledger_table); filters, search
+and sort are SQL queries through services.ledgers. Every write goes through the services, then the page
+announces it on ctx.signals.changed, and every page of that ledger refreshes (keeping the selection).
+"""
 
 from __future__ import annotations
 
-from jzair_desktop.domain.ledgers import ledger
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QItemSelection, QItemSelectionModel, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QMessageBox,
+    QTableView,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from jzair_desktop.domain.ledgers import LedgerDef, ledger
+from jzair_desktop.domain.reference import reference
+from jzair_desktop.errors import JzairError
 from jzair_desktop.gui.context import GuiContext
-from jzair_desktop.gui.pages.placeholder import PlaceholderPage
+from jzair_desktop.gui.dialogs.record_form import CARRY_FIELDS, RecordForm, SavedRecord, record_label
+from jzair_desktop.gui.models.ledger_table import LedgerTableModel
+from jzair_desktop.gui.widgets.date_input import DateInput
+from jzair_desktop.services import ledgers as ledger_service
+from jzair_desktop.services.ledgers import SEARCHABLE_KINDS, RecordQuery
+
+log = logging.getLogger(__name__)
+
+SEARCH_DELAY_MS = 200
+UNDO_DEPTH = 20
+ALL = "全部"
+
+STYLE = """
+QLabel#countLabel { color: #333; padding-left: 12px; }
+QLabel#statusLine { color: #2e7d32; }
+QLabel#emptyHint { color: #777; padding: 16px; }
+DateInput[invalid="true"] QLineEdit { border: 1px solid #c62828; }
+QToolBar#ledgerTools { spacing: 4px; }
+"""
 
 
-def make_ledger_page(ctx: GuiContext, key: str) -> PlaceholderPage:
-    d = ledger(key)
-    return PlaceholderPage(d.sheet_title, "台账录入与查询功能尚在开发中，当前版本暂不可用。")
+@dataclass(frozen=True)
+class UndoEntry:
+    kind: str  # "delete" | "edit" | "create"
+    uuids: tuple[str, ...]
+    label: str  # what the 撤销 tooltip and the status line name
+    old_values: dict[str, Any] | None = None  # the values before an edit
+
+
+def filter_field(d: LedgerDef) -> str:
+    """The column of the 状态 filter (trucks have no status: 淘汰方式 instead)."""
+    return d.status_field or "method"
+
+
+def search_hint(d: LedgerDef) -> list[str]:
+    """Up to three searchable column headers for the search box: the record's name, identifiers, rest."""
+    cols = [c for c in d.columns if c.kind in SEARCHABLE_KINDS and c.key != "remarks"]
+    rank = {d.label_field: 0, "idcard": 1, "plate": 1, "vin": 1, "uscc": 1}
+    cols.sort(key=lambda c: rank.get(c.key, rank.get(c.kind, 2)))
+    return [c.header for c in cols[:3]]
+
+
+class LedgerPage(QWidget):
+    def __init__(self, ctx: GuiContext, ledger_key: str) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.ledger = d = ledger(ledger_key)
+        self.filter_key = filter_field(d)
+        self.undo_stack: list[UndoEntry] = []
+        self.form: RecordForm | None = None
+        self._last_values: dict[str, Any] = {}
+        self._pending_select: list[int] | None = None
+        self._stale = False
+        self._settings_prefix = f"ledger/{d.key}/"
+        self.setStyleSheet(STYLE)
+        actor = ctx.actor
+        self.can_write = actor.role in ("city_admin", "county_clerk")
+
+        title = QLabel(d.sheet_title)
+        title.setObjectName("pageTitle")
+
+        # -- filter bar ------------------------------------------------------------------------------
+        self.unit_combo = QComboBox()
+        self.unit_combo.setObjectName("unitFilter")
+        self.unit_combo.addItem(ALL, "")
+        for unit in reference().units:
+            self.unit_combo.addItem(unit.name, unit.code)
+        self.status_combo = QComboBox()
+        self.status_combo.setObjectName("statusFilter")
+        self.status_combo.addItem(ALL, "")
+        for choice in d.column(self.filter_key).choices:
+            self.status_combo.addItem(choice, choice)
+        fallback = reference().plan.campaign_end
+        self.date_from = DateInput(fallback=fallback, placeholder="起")
+        self.date_to = DateInput(fallback=fallback, placeholder="止")
+        for w in (self.date_from, self.date_to):
+            w.setFixedWidth(130)
+        self.search = QLineEdit()
+        self.search.setObjectName("search")
+        self.search.setClearButtonEnabled(True)
+        self.search.setPlaceholderText("搜索" + "、".join(search_hint(d)) + "…")
+        self.search.setToolTip("输入后自动筛选（Ctrl+F 转到搜索框）")
+        self.search.setMinimumWidth(240)
+        self.trash = QCheckBox("回收站")
+        self.trash.setToolTip("显示已删除的记录，可选中后恢复")
+
+        bar = QHBoxLayout()
+        bar.setSpacing(6)
+        bar.addWidget(QLabel("县（区、市）"))
+        bar.addWidget(self.unit_combo)
+        bar.addSpacing(8)
+        bar.addWidget(QLabel(d.column(self.filter_key).header))
+        bar.addWidget(self.status_combo)
+        bar.addSpacing(8)
+        bar.addWidget(QLabel(d.column(d.done_date_field).header))
+        bar.addWidget(self.date_from)
+        bar.addWidget(QLabel("至"))
+        bar.addWidget(self.date_to)
+        bar.addStretch(1)
+
+        # -- actions and toolbar ---------------------------------------------------------------------
+        self.table = QTableView()
+        self.table.setObjectName("ledgerTable")
+        self.act_new = self._action("新增", "新增一条记录（Ctrl+N）", self.new_record, "Ctrl+N")
+        self.act_edit = self._action("编辑", "编辑选中的记录（Enter 或双击）", self.edit_current)
+        self.act_delete = self._action("删除", "删除选中的记录（Delete），可撤销", self.delete_selected)
+        self.act_undo = self._action("撤销", "撤销上一次操作（Ctrl+Z）", self.undo, "Ctrl+Z")
+        self.act_restore = self._action("恢复", "恢复回收站中选中的记录", self.restore_selected)
+        self.act_find = self._action("查找", "", self.search.setFocus, "Ctrl+F")
+        # Enter and Delete act on the table only (in a text box they keep their usual meaning).
+        self.act_edit.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
+        self.act_delete.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
+        for act in (self.act_edit, self.act_delete):
+            act.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            self.table.addAction(act)
+        for act in (self.act_new, self.act_undo, self.act_find):
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            self.addAction(act)
+
+        tools = QToolBar()
+        tools.setObjectName("ledgerTools")
+        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for act in (self.act_new, self.act_edit, self.act_delete, self.act_undo, self.act_restore):
+            tools.addAction(act)
+        self.more_menu = QMenu("更多", self)
+        self.act_import = self.more_menu.addAction("从Excel导入…", self.import_excel)
+        self.act_export = self.more_menu.addAction("导出Excel…", self.export_excel)
+        self.act_template = self.more_menu.addAction("下载空白模板…", self.save_template)
+        more = QToolButton()
+        more.setObjectName("moreButton")
+        more.setText("更多")
+        more.setMenu(self.more_menu)
+        more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        tools.addWidget(more)
+        self.count_label = QLabel()
+        self.count_label.setObjectName("countLabel")
+        tool_row = QHBoxLayout()
+        tool_row.addWidget(tools)
+        tool_row.addSpacing(12)
+        tool_row.addWidget(self.search, 1)
+        tool_row.addWidget(self.trash)
+        tool_row.addWidget(self.count_label)
+
+        # -- table -----------------------------------------------------------------------------------
+        self._restore_filters()
+        if actor.role == "county_clerk" and actor.unit_code:
+            self.unit_combo.blockSignals(True)
+            self.unit_combo.setCurrentIndex(max(0, self.unit_combo.findData(actor.unit_code)))
+            self.unit_combo.blockSignals(False)
+            self.unit_combo.setEnabled(False)
+        query = self._query_from_widgets()
+        header = self.table.horizontalHeader()
+        header.setSortIndicatorClearable(True)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        header_state = self._restore_header_state()
+        if header_state is not None and header.sortIndicatorSection() >= 0:
+            section = header.sortIndicatorSection()
+            if section < len(d.columns):
+                query = replace(query, sort=d.columns[section].key,
+                                descending=header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder)
+        self.model = LedgerTableModel(ctx.db, d.key, actor=actor, query=query, parent=self)
+        self.table.setModel(self.model)
+        if header_state is None:
+            self._apply_registry_widths()
+        else:
+            header.restoreState(header_state)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        header.setSectionsMovable(True)
+        header.setHighlightSections(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        vheader = self.table.verticalHeader()
+        vheader.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vheader.setDefaultSectionSize(self.fontMetrics().height() + 10)
+        vheader.setDefaultAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.table.doubleClicked.connect(lambda _index: self.edit_current())
+        self.table.selectionModel().selectionChanged.connect(self._update_actions)
+        self.model.modelReset.connect(self._update_actions)
+
+        self.empty_hint = QLabel()
+        self.empty_hint.setObjectName("emptyHint")
+        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.status_line = QLabel()
+        self.status_line.setObjectName("statusLine")
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addLayout(bar)
+        layout.addLayout(tool_row)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.empty_hint)
+        layout.addWidget(self.status_line)
+
+        # -- wiring ----------------------------------------------------------------------------------
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.apply_filters)
+        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search.returnPressed.connect(self._search_now)
+        self.unit_combo.currentIndexChanged.connect(lambda _i: self.apply_filters())
+        self.status_combo.currentIndexChanged.connect(lambda _i: self.apply_filters())
+        for w in (self.date_from, self.date_to):
+            w.dateChanged.connect(lambda _day: self.apply_filters())
+            w.editingFinished.connect(self._mark_dates)
+        self.trash.toggled.connect(self._trash_toggled)
+        self._header_timer = QTimer(self)
+        self._header_timer.setSingleShot(True)
+        self._header_timer.setInterval(400)
+        self._header_timer.timeout.connect(self.save_header_state)
+        header.sectionResized.connect(lambda *_: self._header_timer.start())
+        header.sectionMoved.connect(lambda *_: self._header_timer.start())
+        header.sortIndicatorChanged.connect(lambda *_: self._header_timer.start())
+        ctx.signals.changed.connect(self._on_data_changed)
+
+        self._total = self._count_total()
+        self._update_count()
+        self._update_actions()
+
+    # -- construction helpers --------------------------------------------------------------------
+    def _action(self, text: str, tip: str, slot: Callable[[], Any], shortcut: str | None = None) -> QAction:
+        act = QAction(text, self)
+        if tip:
+            act.setToolTip(tip)
+            act.setStatusTip(tip)
+        if shortcut:
+            act.setShortcut(QKeySequence(shortcut))
+        act.triggered.connect(lambda _checked=False: slot())
+        return act
+
+    def _apply_registry_widths(self) -> None:
+        fm = self.table.fontMetrics()
+        digit = fm.horizontalAdvance("0")
+        header = self.table.horizontalHeader()
+        for section, column in enumerate(self.ledger.columns):
+            by_registry = column.width * digit + 16
+            by_header = fm.horizontalAdvance(column.header) + 30  # room for the sort arrow
+            header.resizeSection(section, max(by_registry, by_header))
+
+    # -- settings --------------------------------------------------------------------------------
+    def _columns_signature(self) -> str:
+        return ",".join(self.ledger.keys)
+
+    def _restore_header_state(self) -> QByteArray | None:
+        s = self.ctx.settings()
+        state = s.value(self._settings_prefix + "header")
+        if not isinstance(state, QByteArray) or s.value(self._settings_prefix + "columns") != self._columns_signature():
+            return None
+        # Read the sort indicator from a scratch header (the real one has no model yet).
+        scratch = QHeaderView(Qt.Orientation.Horizontal)
+        scratch.restoreState(state)
+        self.table.horizontalHeader().setSortIndicator(scratch.sortIndicatorSection(), scratch.sortIndicatorOrder())
+        return state
+
+    def save_header_state(self) -> None:
+        s = self.ctx.settings()
+        s.setValue(self._settings_prefix + "header", self.table.horizontalHeader().saveState())
+        s.setValue(self._settings_prefix + "columns", self._columns_signature())
+
+    def _restore_filters(self) -> None:
+        """Put the remembered filter of this ledger into the widgets (without querying yet)."""
+        s = self.ctx.settings()
+        widgets = (self.unit_combo, self.status_combo, self.date_from, self.date_to)
+        for w in widgets:
+            w.blockSignals(True)
+        try:
+            unit = str(s.value(self._settings_prefix + "unit", "") or "")
+            self.unit_combo.setCurrentIndex(max(0, self.unit_combo.findData(unit)))
+            status = str(s.value(self._settings_prefix + "status", "") or "")
+            self.status_combo.setCurrentIndex(max(0, self.status_combo.findData(status)))
+            self.date_from.setText(str(s.value(self._settings_prefix + "date_from", "") or ""))
+            self.date_to.setText(str(s.value(self._settings_prefix + "date_to", "") or ""))
+        finally:
+            for w in widgets:
+                w.blockSignals(False)
+
+    def _save_filters(self) -> None:
+        s = self.ctx.settings()
+        s.setValue(self._settings_prefix + "unit", self.unit_combo.currentData() or "")
+        s.setValue(self._settings_prefix + "status", self.status_combo.currentData() or "")
+        s.setValue(self._settings_prefix + "date_from", self.date_from.text().strip())
+        s.setValue(self._settings_prefix + "date_to", self.date_to.text().strip())
+
+    # -- querying --------------------------------------------------------------------------------
+    def _query_from_widgets(self) -> RecordQuery:
+        status = self.status_combo.currentData() or ""
+        current = getattr(self, "model", None)
+        sort = current.query.sort if current is not None else None
+        descending = current.query.descending if current is not None else False
+        return RecordQuery(
+            unit_code=self.unit_combo.currentData() or None,
+            filters={self.filter_key: status} if status else {},
+            date_from=self.date_from.date(),
+            date_to=self.date_to.date(),
+            text=self.search.text().strip(),
+            sort=sort,
+            descending=descending,
+            deleted=self.trash.isChecked(),
+        )
+
+    def _search_now(self) -> None:
+        self._search_timer.stop()
+        self.apply_filters()
+
+    def apply_filters(self) -> None:
+        """Query again with the filter bar's values, keeping the selection when the rows stay visible."""
+        self._search_timer.stop()
+        self._mark_dates()
+        keep = self.selected_ids()
+        try:
+            self.model.set_query(self._query_from_widgets())
+        except JzairError as exc:
+            QMessageBox.warning(self, "查询失败", str(exc))
+            return
+        self._save_filters()
+        self._update_count()
+        self._select_ids(keep)
+
+    def _mark_dates(self) -> None:
+        for w in (self.date_from, self.date_to):
+            invalid = not w.is_valid()
+            if w.property("invalid") != invalid:
+                w.setProperty("invalid", invalid)
+                w.setToolTip("无法识别的日期，请填写如 2020-11-03" if invalid else "")
+                w.style().unpolish(w.edit)
+                w.style().polish(w.edit)
+
+    def _trash_toggled(self, on: bool) -> None:
+        self.undo_stack_changed()
+        self._total = self._count_total()
+        self.apply_filters()
+
+    def _count_total(self) -> int:
+        try:
+            return ledger_service.count_records(
+                self.ctx.db, self.ledger.key, RecordQuery(deleted=self.trash.isChecked()), actor=self.ctx.actor
+            )
+        except JzairError as exc:
+            log.warning("count failed: %s", exc)
+            return 0
+
+    def _update_count(self) -> None:
+        shown = self.model.rowCount()
+        prefix = "回收站：" if self.trash.isChecked() else ""
+        self.count_label.setText(f"{prefix}显示 {shown:,} 条 / 共 {self._total:,} 条")
+        if shown == 0:
+            if self.trash.isChecked():
+                hint = "回收站是空的。" if self._total == 0 else "没有符合条件的已删除记录。"
+            elif self._total == 0:
+                hint = "还没有记录。点“新增”（Ctrl+N）录入，或在“更多”中从 Excel 导入。"
+            else:
+                hint = "没有符合条件的记录，请调整筛选条件或搜索内容。"
+            self.empty_hint.setText(hint)
+        self.empty_hint.setVisible(shown == 0)
+
+    def refresh(self) -> None:
+        """Re-read ids and counts (after a write here or elsewhere), keeping the selection if possible."""
+        keep = self._pending_select if self._pending_select is not None else self.selected_ids()
+        self._pending_select = None
+        self._stale = False
+        try:
+            self._total = self._count_total()
+            self.model.requery()
+        except JzairError as exc:
+            QMessageBox.warning(self, "刷新失败", str(exc))
+            return
+        self._update_count()
+        self._select_ids(keep)
+
+    def _on_data_changed(self, key: str) -> None:
+        if key not in (self.ledger.key, "*"):
+            return
+        if self.isVisible():
+            self.refresh()
+        else:
+            self._stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
+
+    # -- selection -------------------------------------------------------------------------------
+    def selected_rows(self) -> list[int]:
+        rows = {i.row() for i in self.table.selectionModel().selectedRows()}
+        if not rows and self.table.currentIndex().isValid() and self.table.selectionModel().hasSelection():
+            rows = {self.table.currentIndex().row()}
+        return sorted(rows)
+
+    def selected_ids(self) -> list[int]:
+        ids = self.model.ids
+        return [ids[r] for r in self.selected_rows() if r < len(ids)]
+
+    def _select_ids(self, ids: list[int]) -> None:
+        sel = self.table.selectionModel()
+        rows = [r for r in (self.model.row_of_id(i) for i in ids) if r is not None]
+        if not rows:
+            return
+        selection = QItemSelection()
+        last_col = self.model.columnCount() - 1
+        for r in rows:
+            selection.select(self.model.index(r, 0), self.model.index(r, last_col))
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        sel.select(selection, flags)
+        sel.setCurrentIndex(self.model.index(rows[0], 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+        self.table.scrollTo(self.model.index(rows[0], 0))
+
+    def select_row(self, row: int) -> None:
+        self._select_ids([self.model.record_id(row)])
+
+    def _update_actions(self, *_args: object) -> None:
+        trash = self.trash.isChecked()
+        has = bool(self.table.selectionModel().selectedRows())
+        self.act_new.setEnabled(self.can_write and not trash)
+        self.act_edit.setEnabled(self.can_write and has and not trash)
+        self.act_delete.setEnabled(self.can_write and has and not trash)
+        self.act_restore.setVisible(trash)
+        self.act_restore.setEnabled(self.can_write and has and trash)
+        self.act_import.setEnabled(self.can_write)
+        self.undo_stack_changed()
+
+    def undo_stack_changed(self) -> None:
+        top = self.undo_stack[-1] if self.undo_stack else None
+        self.act_undo.setEnabled(self.can_write and top is not None)
+        self.act_undo.setToolTip(f"撤销：{self._describe(top)}（Ctrl+Z）" if top else "没有可撤销的操作")
+
+    @staticmethod
+    def _describe(entry: UndoEntry) -> str:
+        verb = {"delete": "删除", "edit": "修改", "create": "新增"}[entry.kind]
+        return f"{verb} {entry.label}"
+
+    # -- writing ---------------------------------------------------------------------------------
+    def _announce(self, select: list[int] | None = None) -> None:
+        """Tell every page that this ledger changed (this page refreshes through the same signal)."""
+        self._pending_select = select
+        self.ctx.signals.changed.emit(self.ledger.key)
+        if self._pending_select is not None:  # not visible: refresh later, but remember the selection
+            self._stale = True
+
+    def _id_of(self, record_uuid: str) -> int | None:
+        try:
+            return ledger_service.get_record(self.ctx.db, self.ledger.key, record_uuid).id
+        except JzairError:
+            return None
+
+    def _push(self, entry: UndoEntry) -> None:
+        self.undo_stack.append(entry)
+        del self.undo_stack[:-UNDO_DEPTH]
+        self.undo_stack_changed()
+
+    def _prefill(self) -> dict[str, Any]:
+        values = {k: v for k, v in self._last_values.items() if k in CARRY_FIELDS}
+        if not values.get("unit_code") and self.unit_combo.currentData():
+            values["unit_code"] = self.unit_combo.currentData()
+        return values
+
+    def new_record(self) -> RecordForm | None:
+        if not self.can_write or self.trash.isChecked():
+            return None
+        return self._open_form(RecordForm(self.ctx, self.ledger.key, prefill=self._prefill(), parent=self))
+
+    def edit_current(self) -> RecordForm | None:
+        if not self.can_write or self.trash.isChecked():
+            return None
+        index = self.table.currentIndex()
+        rows = self.selected_rows()
+        row = index.row() if index.isValid() and index.row() in rows else (rows[0] if rows else -1)
+        rec = self.model.record(row) if row >= 0 else None
+        if rec is None:
+            return None
+        try:
+            fresh = ledger_service.get_record(self.ctx.db, self.ledger.key, rec.uuid)
+        except JzairError as exc:
+            QMessageBox.warning(self, "无法编辑", str(exc))
+            self.refresh()
+            return None
+        return self._open_form(RecordForm(self.ctx, self.ledger.key, record=fresh, parent=self))
+
+    def _open_form(self, form: RecordForm) -> RecordForm:
+        self.form = form
+        form.saved.connect(self._form_saved)
+        form.finished.connect(lambda _r, f=form: self._form_closed(f))
+        form.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        form.open()
+        return form
+
+    def _form_closed(self, form: RecordForm) -> None:
+        if self.form is form:
+            self.form = None
+        self.table.setFocus()
+
+    def _form_saved(self, saved: SavedRecord) -> None:
+        if saved.created:
+            values = self.form.values() if self.form is not None else {}
+            self._last_values = {k: values.get(k) for k in CARRY_FIELDS}
+            self._push(UndoEntry("create", (saved.uuid,), saved.label))
+            note = f"已新增 {saved.label}。"
+        else:
+            self._push(UndoEntry("edit", (saved.uuid,), saved.label, saved.old_values))
+            note = f"已保存对 {saved.label} 的修改。"
+        if saved.warnings:
+            note += " 提醒：" + "；".join(p.text() for p in saved.warnings)
+        new_id = self._id_of(saved.uuid)
+        self._announce([new_id] if new_id is not None else None)
+        self.show_status(note, warning=bool(saved.warnings))
+
+    def delete_selected(self) -> bool:
+        if not self.can_write or self.trash.isChecked():
+            return False
+        rows = self.selected_rows()
+        records = [r for r in (self.model.record(row) for row in rows) if r is not None]
+        if not records:
+            return False
+        if len(records) == 1:
+            what = record_label(self.ledger, records[0].values)
+            question = f"确定删除“{what}”吗？"
+        else:
+            what = f"{len(records)} 条记录"
+            question = f"确定删除选中的 {len(records)} 条记录吗？"
+        answer = QMessageBox.question(
+            self, "确认删除", question + "\n删除后可按 Ctrl+Z 撤销，或在回收站中恢复。",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        uuids = tuple(r.uuid for r in records)
+        try:
+            ledger_service.delete_records(self.ctx.db, self.ledger.key, uuids, actor=self.ctx.actor)
+        except JzairError as exc:
+            QMessageBox.warning(self, "删除失败", str(exc))
+            return False
+        self._push(UndoEntry("delete", uuids, what))
+        # Select the row that takes the place of the first deleted one.
+        after = max(0, min(rows) if rows else 0)
+        remaining = [i for i in self.model.ids if i not in {r.id for r in records}]
+        self._announce([remaining[min(after, len(remaining) - 1)]] if remaining else [])
+        self.show_status(f"已删除 {what}。按 Ctrl+Z 撤销，或在回收站中恢复。")
+        return True
+
+    def restore_selected(self) -> bool:
+        if not self.can_write or not self.trash.isChecked():
+            return False
+        records = [r for r in (self.model.record(row) for row in self.selected_rows()) if r is not None]
+        if not records:
+            return False
+        try:
+            n = ledger_service.restore_records(
+                self.ctx.db, self.ledger.key, [r.uuid for r in records], actor=self.ctx.actor
+            )
+        except JzairError as exc:
+            QMessageBox.warning(self, "恢复失败", str(exc))
+            return False
+        self._announce([])
+        self.show_status(f"已恢复 {n} 条记录。")
+        return True
+
+    def undo(self) -> bool:
+        if not self.undo_stack or not self.can_write:
+            return False
+        entry = self.undo_stack[-1]
+        db, key, actor = self.ctx.db, self.ledger.key, self.ctx.actor
+        try:
+            if entry.kind == "delete":
+                ledger_service.restore_records(db, key, entry.uuids, actor=actor)
+            elif entry.kind == "create":
+                ledger_service.delete_records(db, key, entry.uuids, actor=actor)
+            elif entry.kind == "edit":
+                assert entry.old_values is not None
+                ledger_service.update_record(db, key, entry.uuids[0], entry.old_values, actor=actor)
+        except JzairError as exc:
+            QMessageBox.warning(self, "无法撤销", str(exc))
+            return False
+        self.undo_stack.pop()
+        self.undo_stack_changed()
+        ids = [i for i in (self._id_of(u) for u in entry.uuids) if i is not None]
+        if entry.kind == "delete" and self.trash.isChecked():
+            self.trash.setChecked(False)
+        self._announce(ids if entry.kind != "create" else None)
+        self.show_status(f"已撤销{self._describe(entry)}。")
+        return True
+
+    def show_status(self, text: str, *, warning: bool = False) -> None:
+        self.status_line.setStyleSheet("color: #a65f00;" if warning else "")
+        self.status_line.setText(text)
+
+    # -- Excel (the dialogs come from gui.dialogs.excel) -----------------------------------------
+    def _excel_module(self) -> Any:
+        try:
+            from jzair_desktop.gui.dialogs import excel
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.startswith("jzair_desktop.gui.dialogs"):
+                QMessageBox.information(self, "功能暂不可用", "Excel 导入导出功能尚未安装，当前版本暂不可用。")
+                return None
+            raise
+        return excel
+
+    def _call_excel(self, name: str, *args: Any) -> None:
+        module = self._excel_module()
+        if module is None:
+            return
+        fn = getattr(module, name, None)
+        if fn is None:
+            QMessageBox.information(self, "功能暂不可用", "该 Excel 功能尚未完成，当前版本暂不可用。")
+            return
+        try:
+            fn(self, self.ctx, self.ledger.key, *args)
+        except JzairError as exc:
+            QMessageBox.warning(self, "操作未完成", str(exc))
+
+    def import_excel(self) -> None:
+        self._call_excel("open_import_wizard")
+        self.refresh()
+
+    def export_excel(self) -> None:
+        self._call_excel("export_ledger", self.unit_combo.currentData() or None)
+
+    def save_template(self) -> None:
+        self._call_excel("save_template")
+
+
+def make_ledger_page(ctx: GuiContext, key: str) -> LedgerPage:
+    return LedgerPage(ctx, key)
+
+
+__all__ = ["LedgerPage", "UndoEntry", "make_ledger_page"]
