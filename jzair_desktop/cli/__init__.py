@@ -87,6 +87,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已取消。", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`jzair plan | head`): stop quietly; point stdout at nothing so the
+        # interpreter's final flush does not complain again.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 0
     except Exception as exc:  # noqa: BLE001 - last resort: say what happened, never a bare trace
         log.exception("unexpected error")
         print(f"程序内部错误：{type(exc).__name__}: {exc}\n详细信息已写入日志。", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 
@@ -49,12 +50,19 @@ class PlanIndicatorView:
     key: str
     name: str
     unit: str
-    target: float | None
+    target: float | None  # None: every matching record found is the target ("all_found")
+    target_rule: str
     target_text: str
-    due: str
+    due: str  # for people: an ISO date, or how the due date is set
+    due_date: dt.date | None  # None when each record carries its own planned date
+    due_rule: str  # "fixed" | "campaign_end" | "per_record"
     plan_item: str
     department: str
-    source: str
+    source: str  # "ledger" | "monthly"
+    measure: str  # "count" | "rate"
+    compare: str  # "ge" | "le"
+    county_target: float | None
+    annual_target: float | None
 
     def as_json(self) -> dict:
         return {
@@ -62,11 +70,18 @@ class PlanIndicatorView:
             "name": self.name,
             "unit": self.unit,
             "target": self.target,
-            "target_rule": "all_found" if self.target is None else "fixed",
-            "due": self.due,
+            "target_rule": self.target_rule,
+            "target_text": self.target_text,
+            "due": self.due_date.isoformat() if self.due_date else None,
+            "due_rule": self.due_rule,
+            "due_text": self.due,
             "plan_item": self.plan_item,
             "department": self.department,
             "source": self.source,
+            "measure": self.measure,
+            "compare": self.compare,
+            "county_target": self.county_target,
+            "annual_target": self.annual_target,
         }
 
 
@@ -98,11 +113,18 @@ def plan_indicators(db: Database) -> list[PlanIndicatorView]:
                 name=r.name,
                 unit=r.unit,
                 target=r.target,
+                target_rule=r.target_rule,
                 target_text=target_text(r),
                 due=due_text(r.due, r.due_rule, campaign_end),
+                due_date=None if r.due_rule == "per_record" else (r.due or campaign_end),
+                due_rule=r.due_rule,
                 plan_item=r.plan_item,
                 department=r.department,
                 source=r.source,
+                measure=r.measure,
+                compare=r.compare,
+                county_target=r.county_target,
+                annual_target=r.annual_target,
             )
             for r in rows
         ]

@@ -8,6 +8,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -15,9 +16,8 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
 
-from alembic import command
 from jzair_desktop import paths
-from jzair_desktop.errors import DatabaseError
+from jzair_desktop.errors import DatabaseBusyError, DatabaseError
 from jzair_desktop.storage.engine import db_path_of, translate_operational_error
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,16 @@ def current_revision(engine: Engine) -> str | None:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
     except SADatabaseError as exc:
-        raise DatabaseError(f"无法读取数据库（文件可能已损坏或不是本程序的数据库）：{exc.orig}") from exc
+        where = db_path_of(str(engine.url)) or engine.url.render_as_string(hide_password=True)
+        if isinstance(exc, OperationalError) and isinstance(translate_operational_error(exc), DatabaseBusyError):
+            raise DatabaseBusyError(
+                f"数据库正被另一个程序（或另一个窗口）占用，暂时无法打开：{where}\n"
+                "请关闭正在使用它的程序后重试；数据库文件未被改动。"
+            ) from exc
+        raise DatabaseError(
+            f"无法读取数据库，文件可能已损坏或不是本程序的数据库：{where}（{exc.orig}）\n"
+            "请用 --db 指定正确的数据库文件，或从备份恢复；该文件未被改动。"
+        ) from exc
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,233 @@
+"""`jzair init / plan / info / self-test` and the global database options."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jzair_desktop import __version__
+from jzair_desktop.cli import main
+from jzair_desktop.domain.ledgers import LEDGER_KEYS
+from jzair_desktop.storage import migrate
+
+UNIT_NAMES = [
+    "榆次区", "太谷区", "榆社县", "左权县", "和顺县", "昔阳县",
+    "寿阳县", "祁县", "平遥县", "灵石县", "介休市", "晋中开发区",
+]  # fmt: skip
+
+PER_RECORD = None  # the due date of each record's own plan
+ALL_FOUND = None  # the target is every matching record entered
+CAMPAIGN_END = "2021-03-31"
+
+# domain.md §4 (and the plan text for the rail target's year): key → (name, target, due, plan item, lead department).
+LEDGER_INDICATORS = {
+    "heating.total": ("散煤治理", 84400, "2020-10-31", "八", "市能源局"),
+    "heating.gas": ("气代煤", 12100, "2020-10-31", "八", "市能源局"),
+    "heating.electric": ("电代煤", 18100, "2020-10-31", "八", "市能源局"),
+    "heating.central": ("集中供热", 52800, "2020-10-31", "八", "市能源局"),
+    "heating.other": ("其他清洁能源", 1400, "2020-10-31", "八", "市能源局"),
+    "trucks.eliminated": ("国三及以下营运柴油货车淘汰", 8869, "2020-12-31", "十三", "市交通局"),
+    "boilers.coal_lt35": ("35蒸吨以下燃煤锅炉淘汰", ALL_FOUND, "2020-10-31", "十五", "市生态环境局"),
+    "kilns.kiln": ("工业炉窑治理", 107, PER_RECORD, "十五", "市生态环境局"),
+    "kilns.fugitive": ("无组织排放治理", 32, PER_RECORD, "十五", "市生态环境局"),
+    "vocs.treatment": ("VOCs治理", 22, PER_RECORD, "十六", "市生态环境局"),
+    "vocs.substitution": ("低VOCs原辅材料替代", 68, PER_RECORD, "十六", "市生态环境局"),
+    "vocs.vapor_monitor": ("加油站油气回收在线监控", 2, PER_RECORD, "十六", "市生态环境局"),
+    "vocs.bypass": ("旁路排查整治", ALL_FOUND, "2021-03-31", "十六", "市生态环境局"),
+}
+
+# Monthly figures per county: name (a part of it) → (target, due, measure, compare, county target, annual target).
+MONTHLY_INDICATORS = {
+    "新能源公交替换": (76, CAMPAIGN_END, "count", "ge", None, None),
+    "非道路移动机械检测": (500, CAMPAIGN_END, "count", "ge", None, None),
+    "车用汽柴油抽检": (560, CAMPAIGN_END, "count", "ge", None, None),
+    "尿素抽检": (80, CAMPAIGN_END, "count", "ge", None, None),
+    "重点用车企业门禁联网": (121, "2020-10-31", "count", "ge", None, None),
+    "焦化产能压减": (428, CAMPAIGN_END, "count", "ge", None, None),
+    "企业搬迁": (2, CAMPAIGN_END, "count", "ge", None, None),
+    "建筑工地动态监管": (349, CAMPAIGN_END, "count", "ge", None, None),
+    "露天矿山综合整治": (114, "2020-12-31", "count", "ge", None, None),
+    "矸石堆场治理": (21, CAMPAIGN_END, "count", "ge", None, None),
+    "责任主体灭失露天矿山治理": (43, CAMPAIGN_END, "count", "ge", None, None),
+    "秸秆综合利用率": (90, CAMPAIGN_END, "rate", "ge", None, None),
+    "城区机械化清扫率": (75, CAMPAIGN_END, "rate", "ge", 65, None),
+    "降尘量": (9, CAMPAIGN_END, "rate", "le", None, None),
+    "民用煤煤质抽检覆盖率": (20, CAMPAIGN_END, "rate", "ge", None, 100),
+    "铁路货运量较2017年增加": (1500, "2020-12-31", "count", "ge", None, None),
+}
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def dump(path: Path) -> list[str]:
+    con = sqlite3.connect(path)
+    try:
+        return list(con.iterdump())
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def initialised(tmp_path, capsys) -> Path:
+    path = tmp_path / "台账.sqlite3"
+    code, out, err = run(capsys, "--db", str(path), "init")
+    assert code == 0, err
+    return path
+
+
+def test_init_creates_the_database_and_says_what_it_did(tmp_path, capsys):
+    path = tmp_path / "新建.sqlite3"
+    code, out, err = run(capsys, "--db", str(path), "init")
+    assert (code, err) == (0, "")
+    assert f"已创建数据库：{path}" in out
+    assert f"→ {migrate.head_revision()}" in out
+    assert "已载入计划基础数据：12 个县（区、市）" in out
+    assert path.is_file()
+
+
+def test_init_twice_changes_nothing(initialised, capsys):
+    before = dump(initialised)
+    code, out, err = run(capsys, "--db", str(initialised), "init")
+    assert (code, err) == (0, "")
+    assert "架构已是最新版本" in out and "未做改动" in out
+    assert "已创建" not in out and "已载入" not in out and "已升级" not in out
+    assert dump(initialised) == before
+    assert [p.name for p in initialised.parent.iterdir() if "备份" in p.name] == []
+
+
+def test_plan_json_has_every_indicator_of_the_plan(initialised, capsys):
+    code, out, err = run(capsys, "--db", str(initialised), "plan", "--json")
+    assert code == 0, err
+    items = json.loads(out)
+    by_key = {i["key"]: i for i in items}
+    assert len(by_key) == len(items) == len(LEDGER_INDICATORS) + len(MONTHLY_INDICATORS)
+
+    for key, (name, target, due, item, dept) in LEDGER_INDICATORS.items():
+        got = by_key[key]
+        assert name in got["name"], key
+        assert got["source"] == "ledger", key
+        assert got["target"] == target, key
+        assert got["target_rule"] == ("all_found" if target is None else "fixed"), key
+        assert got["due"] == due, key
+        assert got["due_rule"] == ("per_record" if due is None else "fixed"), key
+        assert (got["plan_item"], got["department"]) == (item, dept), key
+
+    monthly = [i for i in items if i["source"] == "monthly"]
+    assert len(monthly) == len(MONTHLY_INDICATORS)
+    for name, (target, due, measure, compare, county, annual) in MONTHLY_INDICATORS.items():
+        [got] = [i for i in monthly if name in i["name"]]
+        assert (got["target"], got["due"], got["measure"], got["compare"]) == (target, due, measure, compare), name
+        assert (got["county_target"], got["annual_target"]) == (county, annual), name
+
+
+def test_plan_table_is_in_chinese_with_targets(initialised, capsys):
+    code, out, err = run(capsys, "--db", str(initialised), "plan")
+    assert code == 0, err
+    header = out.splitlines()[0]
+    for word in ("指标", "单位", "目标", "时限", "方案条目", "牵头部门"):
+        assert word in header
+    assert "84,400" in out and "8,869" in out and "按台账计划完成日期" in out and "全部排查出的" in out
+
+
+def test_info_json_structure(initialised, capsys):
+    code, out, err = run(capsys, "--db", str(initialised), "info", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["version"] == __version__
+    assert data["database"] == str(initialised)
+    assert data["revision"] == migrate.head_revision()
+    assert list(data["records"]) == list(LEDGER_KEYS) == ["heating", "trucks", "boilers", "kilns", "vocs"]
+    for key, per_unit in data["records"].items():
+        assert list(per_unit) == UNIT_NAMES, key
+        assert set(per_unit.values()) == {0}, key
+
+
+def test_info_table(initialised, capsys):
+    code, out, err = run(capsys, "--db", str(initialised), "info")
+    assert code == 0, err
+    assert f"程序版本：{__version__}" in out and f"数据库：{initialised}" in out
+    assert all(name in out for name in UNIT_NAMES) and "合计" in out
+
+
+def test_a_chinese_path_with_spaces(tmp_path, capsys):
+    path = tmp_path / "晋中 数据" / "祁县 台账（2020）.sqlite3"
+    code, out, err = run(capsys, "--db", str(path), "init")
+    assert code == 0, err
+    assert path.is_file()
+    code, out, err = run(capsys, "--db", str(path), "info", "--json")
+    assert code == 0 and json.loads(out)["database"] == str(path)
+
+
+def test_jzair_db_environment_variable(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "环境变量.sqlite3"
+    monkeypatch.setenv("JZAIR_DB", str(path))
+    code, out, err = run(capsys, "init")
+    assert code == 0, err
+    assert path.is_file()
+    code, out, err = run(capsys, "info", "--json")
+    assert json.loads(out)["database"] == str(path)
+    # --db wins over JZAIR_DB
+    other = tmp_path / "参数.sqlite3"
+    run(capsys, "--db", str(other), "init")
+    code, out, err = run(capsys, "--db", str(other), "info", "--json")
+    assert json.loads(out)["database"] == str(other)
+
+
+def test_db_url_any_sqlalchemy_url(tmp_path, capsys):
+    path = tmp_path / "网址.sqlite3"
+    url = "sqlite:///" + path.as_posix()
+    code, out, err = run(capsys, "--db-url", url, "init")
+    assert code == 0, err
+    assert path.is_file()
+    code, out, err = run(capsys, "--db", str(tmp_path / "不用.sqlite3"), "--db-url", url, "info", "--json")
+    assert code == 0, err
+    assert json.loads(out)["database"] == str(path)
+    assert not (tmp_path / "不用.sqlite3").exists()
+
+
+def test_default_database_lives_in_the_data_folder(capsys, _isolated_data_dir):
+    code, out, err = run(capsys, "init")
+    assert code == 0, err
+    assert (_isolated_data_dir / "jzair.sqlite3").is_file()
+
+
+def test_unknown_command_is_reported_in_chinese(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["no-such-command"])
+    assert info.value.code == 2
+    assert "错误：" in capsys.readouterr().err
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"jzair_desktop {__version__}"
+
+
+def test_self_test_runs_in_its_own_process(tmp_path):
+    env = dict(os.environ, JZAIR_DATA_DIR=str(tmp_path), QT_QPA_PLATFORM="offscreen")
+    env.pop("JZAIR_DB", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "jzair_desktop", "self-test"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "自检通过" in proc.stdout
+    assert "页面均可打开" in proc.stdout
+    # It works on a temporary database: nothing is left in the user's data folder but the log.
+    assert not (tmp_path / "jzair.sqlite3").exists()
