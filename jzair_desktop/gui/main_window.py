@@ -22,7 +22,7 @@ from jzair_desktop.gui.pages import PAGES, PageSpec
 
 STYLE = """
 QLabel#pageTitle { font-size: 16pt; font-weight: bold; padding: 4px 0 8px 0; }
-QListWidget#nav { font-size: 11pt; border: none; background: #f3f5f7; }
+QListWidget#nav { font-size: 11pt; border: none; background: #f3f5f7; outline: 0; }
 QListWidget#nav::item { padding: 7px 10px; }
 QListWidget#nav::item:selected { background: #1f5f9e; color: white; }
 QListWidget#nav::item:disabled { color: #666; background: transparent; font-weight: bold; padding-top: 12px; }
