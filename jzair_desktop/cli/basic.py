@@ -13,6 +13,10 @@ from jzair_desktop.services.database import load_reference_data, open_database
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("init", help="创建或升级数据库并载入计划基础数据", add_help=True)
+    p.add_argument(
+        "--demo", action="store_true",
+        help="在没有台账记录的数据库中生成演示数据（12个县区的五类台账、任务分解、月度数据和空气质量）",
+    )
     p.set_defaults(handler=cmd_init)
 
     p = sub.add_parser("plan", help="列出计划指标（任务、目标、时限、牵头部门）")
@@ -45,6 +49,38 @@ def cmd_init(ctx: CliContext, args: argparse.Namespace) -> int:
         )
     else:
         print("计划基础数据已是最新，未做改动。")
+    if getattr(args, "demo", False):
+        return _init_demo(ctx, db)
+    return 0
+
+
+def _init_demo(ctx: CliContext, db) -> int:  # noqa: ANN001
+    import sys
+
+    from jzair_desktop.services import demo
+    from jzair_desktop.taskstate import TaskState
+
+    def show(done: int, total: int, text: str) -> None:
+        print(f"\r{done * 100 // max(total, 1):3d}%  {textable.pad(text, 48)}", end="", file=sys.stderr, flush=True)
+
+    interactive = sys.stderr is not None and sys.stderr.isatty()
+    print("正在生成演示数据……", flush=True)
+    result = demo.generate_demo(db, state=TaskState(show) if interactive else None, actor=ctx.actor())
+    if interactive:
+        print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
+    if not result.added:
+        print(f"数据库中已有 {result.existing_records:,} 条台账记录，未添加演示数据（演示数据只添加到没有台账记录的数据库）。")
+        return 0
+    rows = [(LEDGERS[k].title, LEDGERS[k].sheet_title, f"{n:,}") for k, n in result.counts.items()]
+    rows.append(("合计", "", f"{result.total:,}"))
+    print(textable.render(["台账", "名称", "记录数"], rows, numeric=(2,)))
+    print(
+        f"任务分解 {result.targets:,} 项，月度数据 {result.monthly_figures:,} 条，"
+        f"空气质量 {result.air_quality_months} 条（2020年10月至2021年3月）。"
+    )
+    for note in result.notes:
+        print(note)
+    print(f"演示数据已生成，用时 {result.seconds:.1f} 秒。")
     return 0
 
 
