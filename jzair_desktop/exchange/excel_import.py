@@ -1,0 +1,770 @@
+"""Reading a county's ledger workbook as it is, and checking its rows (no database here).
+
+`read_ledger_sheet` finds the ledger in a .xlsx file: it refuses what is not a readable .xlsx file
+(corrupt, password-protected, .xls/.csv/.html renamed, too large) with a Chinese message naming the
+file, then reads with python-calamine (fast) the first sheet whose first 30 rows hold the ledger's
+header row, maps its columns to the registry (xlsx_common.match_header), and keeps the data rows with
+their Excel row numbers. Empty rows are dropped; 合计/小计/总计 rows, signature lines under the table
+(填表人：…) and a row of column numbers right under the header are skipped and reported.
+
+`check_rows` validates every row with domain.validation.check_record, checks that each row belongs to
+the unit being imported, and finds duplicates within the file (validation.DUPLICATE_RULES).
+Matching against the database is the service's job (services/excel.py).
+
+`write_error_workbook` writes `<name>.错误.xlsx`: the sheet's rows at the same row numbers, bad cells
+filled and commented, and a column 错误原因.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+from openpyxl import Workbook
+from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.comments import Comment
+from openpyxl.worksheet.dimensions import ColumnDimension
+
+from jzair_desktop.domain.ledgers import LEDGERS, LedgerDef
+from jzair_desktop.domain.reference import reference
+from jzair_desktop.domain.validation import (
+    DUPLICATE_RULES,
+    ERROR,
+    Invalid,
+    Problem,
+    check_record,
+    duplicate_problem,
+    parse_number,
+)
+from jzair_desktop.errors import JzairError
+from jzair_desktop.exchange.excel_template import save_workbook_atomically
+from jzair_desktop.exchange.xlsx_common import (
+    ERROR_FILL,
+    HEADER_ALIGN,
+    HEADER_BORDER,
+    HEADER_FILL,
+    HEADER_FONT,
+    HEADER_SEARCH_ROWS,
+    MAX_DATA_ROWS,
+    MW_UNITS,
+    TEN_THOUSAND_YUAN,
+    TEXT_FORMAT,
+    WARNING_FILL,
+    HeaderMatch,
+    column_letter,
+    describe_columns,
+    match_header,
+)
+from jzair_desktop.taskstate import NULL_STATE, TaskState
+
+REASON_HEADER = "错误原因"
+FORMULA_WITHOUT_VALUE = (
+    "该单元格是公式，但文件里没有保存计算结果（文件不是用 Excel 保存的）。请在 Excel 中打开文件并保存后再导入，或把公式改为数值"
+)
+TOTAL_WORDS = ("合计", "小计", "总计", "累计")
+FOOTER_WORDS = ("填表人", "填报人", "制表人", "审核人", "负责人", "单位负责人", "填报日期", "填表日期", "联系人", "备注：", "说明：")
+
+
+class ExcelFileError(JzairError):
+    """The file cannot be imported as a whole (unreadable, no header row, required columns missing …)."""
+
+
+# --- plain data ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FileColumn:
+    index: int  # 0-based column of the sheet
+    header: str  # the header as written in the file
+    match: HeaderMatch | None  # None: a column the ledger does not define (ignored)
+    duplicate_of: int | None = None  # another column maps to the same registry column first
+
+    @property
+    def letter(self) -> str:
+        return column_letter(self.index)
+
+    @property
+    def used(self) -> bool:
+        return self.match is not None and self.duplicate_of is None
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedRow:
+    row: int
+    reason: str
+    cells: tuple[Any, ...] = ()
+
+
+@dataclass
+class SheetData:
+    """A ledger sheet as read from a file: plain data, safe to hand between threads."""
+
+    path: Path
+    ledger_key: str
+    sheet_name: str
+    header_row: int  # the row number Excel shows
+    columns: list[FileColumn]
+    missing: list[str]  # headers of registry columns the file does not have
+    rows: list[tuple[int, list[Any]]]  # (Excel row number, cells) of the data rows
+    skipped: list[SkippedRow] = field(default_factory=list)
+    top_rows: list[list[Any]] = field(default_factory=list)  # rows 1 … header_row, for the error workbook
+    formula_gaps: set[tuple[int, int]] = field(default_factory=set)  # (row, col index) with no cached value
+
+    @property
+    def used_columns(self) -> list[FileColumn]:
+        return [c for c in self.columns if c.used]
+
+    @property
+    def field_columns(self) -> dict[str, FileColumn]:
+        return {c.match.key: c for c in self.columns if c.used and c.match is not None}
+
+    @property
+    def has_unit_column(self) -> bool:
+        return "unit_code" in self.field_columns
+
+    def preview(self, n: int = 20) -> list[tuple[int, list[Any]]]:
+        return self.rows[:n]
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    row: int  # the row number Excel shows
+    column: str  # the column's header as in the file (or the registry's, when the file lacks it)
+    message: str
+    severity: str = ERROR
+    col_index: int | None = None  # 0-based column in the sheet, for marking the cell
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    def text(self) -> str:
+        where = f"第{self.row}行 " if self.row else ""
+        return f"{where}{self.column}：{self.message}" if self.column else f"{where}{self.message}"
+
+
+@dataclass(slots=True)
+class CheckedRow:
+    row: int
+    values: tuple[Any, ...]  # registry values in column order (None where a value did not parse)
+    problems: list[RowProblem]
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.is_error for p in self.problems)
+
+    @property
+    def warned(self) -> bool:
+        return any(not p.is_error for p in self.problems)
+
+
+# --- sniffing the file -----------------------------------------------------------------------------
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def _utf16(name: str) -> bytes:
+    return name.encode("utf-16-le")
+
+
+def sniff(path: Path) -> None:
+    """Raise ExcelFileError unless `path` looks like an .xlsx (zip) file."""
+    name = path.name
+    if not path.exists():
+        raise ExcelFileError(f"找不到文件：{path}")
+    if path.is_dir():
+        raise ExcelFileError(f"“{name}”是一个文件夹，不是 Excel 文件。")
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(8)
+            ole_dir = fh.read(1 << 20) if head == OLE_MAGIC else b""
+    except OSError as exc:
+        raise ExcelFileError(f"无法读取文件“{name}”：{exc.strerror or exc}") from exc
+    if size == 0:
+        raise ExcelFileError(f"文件“{name}”是空的（0 字节），不是有效的 Excel 文件。")
+    if head.startswith(ZIP_MAGIC):
+        return
+    if head == OLE_MAGIC:
+        if _utf16("EncryptedPackage") in ole_dir or _utf16("EncryptionInfo") in ole_dir:
+            raise ExcelFileError(
+                f"文件“{name}”设置了打开密码（已加密），程序无法读取。请在 Excel 中打开它，"
+                "在“文件 → 信息 → 保护工作簿 → 用密码进行加密”中清除密码并保存后，再导入。"
+            )
+        if _utf16("Workbook") in ole_dir or _utf16("Book") in ole_dir:
+            raise ExcelFileError(
+                f"文件“{name}”是旧版 Excel 97-2003 工作簿（.xls），只是扩展名不同。"
+                "请在 Excel 中打开，另存为“Excel 工作簿（*.xlsx）”后再导入。"
+            )
+        raise ExcelFileError(f"文件“{name}”不是 Excel 工作簿（可能是 Word 等其他 Office 文件）。")
+    text = head.lstrip(b"\xef\xbb\xbf").lstrip().lower()
+    if text.startswith((b"<html", b"<!doctype", b"<table", b"<?xml", b"mime-version")):
+        raise ExcelFileError(
+            f"文件“{name}”是网页或 XML 格式的表格（常见于从网站导出的“假 Excel 文件”）。"
+            "请在 Excel 中打开，另存为“Excel 工作簿（*.xlsx）”后再导入。"
+        )
+    with path.open("rb") as fh:
+        sample = fh.read(4096)
+    if b"\x00" not in sample:
+        raise ExcelFileError(
+            f"文件“{name}”是文本文件（如 CSV），不是 Excel 工作簿。"
+            "请在 Excel 中打开，另存为“Excel 工作簿（*.xlsx）”后再导入。"
+        )
+    raise ExcelFileError(f"文件“{name}”不是有效的 Excel 工作簿（.xlsx），无法识别其格式。")
+
+
+# --- scanning the sheets' XML before loading -----------------------------------------------------
+
+_FORMULA_NO_VALUE = re.compile(
+    rb"<(?:\w+:)?c\b([^>]*?)(?<!/)>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*"
+    rb"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
+)
+_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
+_CHUNK = 1 << 20
+_OVERLAP = 4096
+
+
+@dataclass(slots=True)
+class SheetScan:
+    rows: int = 0
+    formula_gaps: set[tuple[int, int]] = field(default_factory=set)
+
+
+def _col_index(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n - 1
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def sheet_members(zf: zipfile.ZipFile) -> dict[str, str]:
+    """{sheet name: zip member of its XML} from xl/workbook.xml and its relationships."""
+    try:
+        wb_xml = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+        rels_xml = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except KeyError:
+        return {}
+    targets = {}
+    for rel in rels_xml.iter():
+        if _local(rel.tag) == "Relationship":
+            target = rel.get("Target", "")
+            target = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            targets[rel.get("Id")] = target
+    out = {}
+    for el in wb_xml.iter():
+        if _local(el.tag) == "sheet":
+            rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), None)
+            if rid in targets and el.get("name"):
+                out[el.get("name")] = targets[rid]
+    return out
+
+
+def scan_sheet_xml(zf: zipfile.ZipFile, member: str, *, row_limit: int, state: TaskState = NULL_STATE) -> SheetScan:
+    """Count the rows of a sheet and find formula cells saved without a value, streaming the XML.
+
+    Stops counting once `row_limit` is passed (the caller refuses the file then).
+    """
+    scan = SheetScan()
+    tail = b""
+    with zf.open(member) as fh:
+        while True:
+            state.check_cancelled()
+            chunk = fh.read(_CHUNK)
+            if not chunk:
+                break
+            scan.rows += chunk.count(b"<row ") + chunk.count(b"<row>") + chunk.count(b":row ") + chunk.count(b":row>")
+            if scan.rows > row_limit:
+                return scan
+            buf = tail + chunk
+            if b"<f" in buf or b":f" in buf:
+                for m in _FORMULA_NO_VALUE.finditer(buf):
+                    ref = _CELL_REF.search(m.group(1))
+                    if ref:
+                        scan.formula_gaps.add((int(ref.group(2)), _col_index(ref.group(1))))
+            tail = buf[-_OVERLAP:]
+    return scan
+
+
+# --- reading the ledger sheet ----------------------------------------------------------------------
+
+
+def _is_empty(cells: Sequence[Any]) -> bool:
+    for v in cells:
+        if v is None:
+            continue
+        if isinstance(v, str):
+            if v.strip():
+                return False
+        else:
+            return False
+    return True
+
+
+def _compact(v: Any) -> str:
+    return re.sub(r"\s+", "", str(v)) if isinstance(v, str) else ""
+
+
+def skip_reason(cells: Sequence[Any]) -> str | None:
+    """Why a non-empty row is not a record (a total row, a signature line), or None."""
+    texts = [_compact(v) for v in cells if v not in (None, "") and not (isinstance(v, str) and not v.strip())]
+    if not texts:
+        return None
+    for t in texts[:3]:
+        for word in TOTAL_WORDS:
+            if t.startswith(word) and len(t) <= len(word) + 6:
+                return f"{word}行"
+    first = texts[0]
+    if len(texts) <= 4 and any(first.startswith(w) for w in FOOTER_WORDS):
+        return "表尾签字行"
+    return None
+
+
+def _is_number_row(cells: Sequence[Any]) -> bool:
+    """A row of column numbers (1, 2, 3 …) under the header, common in printed forms."""
+    nums = []
+    for v in cells:
+        if v in (None, ""):
+            continue
+        try:
+            n = parse_number(v)
+        except Invalid:
+            return False
+        if n is None or not float(n).is_integer():
+            return False
+        nums.append(int(n))
+    return len(nums) >= 3 and all(b == a + 1 for a, b in zip(nums, nums[1:], strict=False))
+
+
+def _header_candidates(d: LedgerDef, row: Sequence[Any]) -> list[FileColumn]:
+    cols = []
+    for i, v in enumerate(row):
+        if isinstance(v, str) and v.strip():
+            cols.append(FileColumn(i, v.strip(), match_header(d, v)))
+        elif v not in (None, "") and not isinstance(v, str):
+            cols.append(FileColumn(i, str(v), None))
+    return cols
+
+
+def _with_duplicates_marked(cols: list[FileColumn]) -> list[FileColumn]:
+    first: dict[str, int] = {}
+    out = []
+    for c in cols:
+        if c.match is None:
+            out.append(c)
+            continue
+        if c.match.key in first:
+            out.append(FileColumn(c.index, c.header, c.match, duplicate_of=first[c.match.key]))
+        else:
+            first[c.match.key] = c.index
+            out.append(c)
+    return out
+
+
+def _open_calamine(path: Path):  # noqa: ANN202 - python_calamine.CalamineWorkbook
+    from python_calamine import CalamineWorkbook, PasswordError
+
+    try:
+        return CalamineWorkbook.from_path(str(path))
+    except PasswordError as exc:
+        raise ExcelFileError(f"文件“{path.name}”设置了密码，程序无法读取。请清除密码后再导入。") from exc
+    except Exception as exc:  # noqa: BLE001 - calamine raises several kinds for damaged files
+        raise ExcelFileError(f"文件“{path.name}”已损坏，无法读取（{type(exc).__name__}: {str(exc)[:200]}）。") from exc
+
+
+def _pad(row: list[Any], offset: int) -> list[Any]:
+    return [""] * offset + row if offset else row
+
+
+def read_ledger_sheet(path: Path | str, d: LedgerDef, *, state: TaskState = NULL_STATE) -> SheetData:
+    """Find and read the ledger's sheet in `path`. Raises ExcelFileError for a file that cannot be imported."""
+    path = Path(path)
+    name = path.name
+    state.progress(0, 0, "正在检查文件…", force=True)
+    sniff(path)
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ExcelFileError(f"文件“{name}”已损坏（压缩包不完整或已破损），无法读取。请重新保存或重新获取该文件。") from exc
+    scans: dict[str, SheetScan] = {}
+    with zf:
+        names = set(zf.namelist())
+        if "xl/workbook.xml" not in names:
+            if "word/document.xml" in names:
+                raise ExcelFileError(f"文件“{name}”是 Word 文档，不是 Excel 工作簿。")
+            if "content.xml" in names:
+                raise ExcelFileError(f"文件“{name}”是 WPS/LibreOffice 表格（.ods），请另存为 .xlsx 后再导入。")
+            raise ExcelFileError(f"文件“{name}”不是 Excel 工作簿（压缩包里没有工作簿内容）。")
+        try:
+            members = sheet_members(zf)
+            limit = MAX_DATA_ROWS + HEADER_SEARCH_ROWS
+            for sheet, member in members.items():
+                if member not in names:
+                    continue
+                state.progress(0, 0, f"正在检查工作表“{sheet}”…", force=True)
+                scan = scan_sheet_xml(zf, member, row_limit=limit, state=state)
+                if scan.rows > limit:
+                    raise ExcelFileError(
+                        f"文件“{name}”的工作表“{sheet}”超过 {limit:,} 行，超过单次导入的上限"
+                        f"（{MAX_DATA_ROWS:,} 行数据）。请按乡镇等拆分成几个文件分别导入。"
+                    )
+                scans[sheet] = scan
+        except (zipfile.BadZipFile, ElementTree.ParseError, EOFError, OSError, ValueError) as exc:
+            raise ExcelFileError(f"文件“{name}”已损坏，无法读取（{type(exc).__name__}）。请重新保存或重新获取该文件。") from exc
+        except RuntimeError as exc:  # zipfile: encrypted member
+            raise ExcelFileError(f"文件“{name}”的内容已加密，无法读取。") from exc
+
+    state.progress(0, 0, "正在读取工作表…", force=True)
+    wb = _open_calamine(path)
+    try:
+        return _read_from_workbook(wb, path, d, scans, state)
+    finally:
+        wb.close()
+
+
+def _sheet_order(wb) -> list[str]:  # noqa: ANN001
+    from python_calamine import SheetTypeEnum, SheetVisibleEnum
+
+    visible, hidden = [], []
+    for meta in wb.sheets_metadata:
+        if meta.typ != SheetTypeEnum.WorkSheet:
+            continue
+        (visible if meta.visible == SheetVisibleEnum.Visible else hidden).append(meta.name)
+    return visible + hidden
+
+
+def _read_from_workbook(wb, path: Path, d: LedgerDef, scans: dict[str, SheetScan], state: TaskState) -> SheetData:  # noqa: ANN001
+    name = path.name
+    any_data = False
+    best_partial: tuple[str, int, list[FileColumn]] | None = None
+    required = [c for c in d.columns if c.required]
+    threshold = min(3, len(required))
+    for sheet_name in _sheet_order(wb):
+        state.check_cancelled()
+        try:
+            sheet = wb.get_sheet_by_name(sheet_name)
+            start = sheet.start
+        except Exception as exc:  # noqa: BLE001
+            raise ExcelFileError(f"文件“{name}”的工作表“{sheet_name}”已损坏，无法读取（{str(exc)[:200]}）。") from exc
+        if start is None:
+            continue
+        any_data = True
+        col_offset = start[1]
+        rows_iter: Iterator[list[Any]] = iter(sheet.iter_rows())
+        top: list[list[Any]] = []
+        header: tuple[int, list[FileColumn]] | None = None
+        best_count = 0
+        for idx in range(HEADER_SEARCH_ROWS):
+            row = next(rows_iter, None)
+            if row is None:
+                break
+            row = _pad(row, col_offset)
+            top.append(row)
+            cols = _header_candidates(d, row)
+            count = len({c.match.key for c in cols if c.match is not None})
+            if count > best_count:
+                best_count = count
+                header = (idx, cols)
+        if header is None or best_count < threshold:
+            if header is not None and best_count and (best_partial is None or best_count > len(best_partial[2])):
+                best_partial = (sheet_name, header[0] + 1, header[1])
+            continue
+        header_idx, cols = header
+        cols = _with_duplicates_marked(cols)
+        return _read_rows(
+            path, d, sheet_name, header_idx, cols, top, rows_iter, col_offset,
+            scans.get(sheet_name, SheetScan()), sheet.height + (start[0] if start else 0), state,
+        )
+    if not any_data:
+        raise ExcelFileError(f"文件“{name}”中没有任何数据（所有工作表都是空的）。")
+    expect = describe_columns(required)
+    hint = ""
+    if best_partial is not None:
+        found = describe_columns([d.column(c.match.key) for c in best_partial[2] if c.match is not None])
+        hint = f"（工作表“{best_partial[0]}”第{best_partial[1]}行只认出了：{found}）"
+    raise ExcelFileError(
+        f"在文件“{name}”各工作表的前 {HEADER_SEARCH_ROWS} 行中找不到“{d.sheet_title}”的表头{hint}。"
+        f"表头应包含：{expect}。请检查是否选错了台账或文件。"
+    )
+
+
+def _better_ledger(d: LedgerDef, row: Sequence[Any]) -> LedgerDef | None:
+    """Another ledger whose required columns are all in this header row (the user picked the wrong one)."""
+    for other in LEDGERS.values():
+        if other.key == d.key:
+            continue
+        keys = {m.key for m in (match_header(other, v) for v in row) if m is not None}
+        if all(c.key in keys for c in other.columns if c.required and c.key != "unit_code"):
+            return other
+    return None
+
+
+def _read_rows(
+    path: Path, d: LedgerDef, sheet_name: str, header_idx: int, cols: list[FileColumn], top: list[list[Any]],
+    rows_iter: Iterator[list[Any]], col_offset: int, scan: SheetScan, total_rows: int, state: TaskState,
+) -> SheetData:
+    name = path.name
+    header_row = header_idx + 1
+    dupes = [c for c in cols if c.duplicate_of is not None]
+    if dupes:
+        lines = "；".join(
+            f"第{column_letter(c.duplicate_of)}列和第{c.letter}列都是“{c.match.header}”" for c in dupes if c.match
+        )
+        raise ExcelFileError(f"文件“{name}”工作表“{sheet_name}”第{header_row}行的表头有重复的列：{lines}。请删除多余的列后再导入。")
+    present = {c.match.key for c in cols if c.match is not None}
+    missing_required = [c for c in d.columns if c.required and c.key not in present and c.key != "unit_code"]
+    if missing_required:
+        other = _better_ledger(d, top[header_idx])
+        hint = f"该文件看起来是“{other.sheet_title}”，请检查是否选错了台账。" if other else ""
+        raise ExcelFileError(
+            f"文件“{name}”工作表“{sheet_name}”第{header_row}行的表头缺少必填列：{describe_columns(missing_required)}。"
+            f"{hint or '请补上这些列（表头文字见导入模板）后再导入。'}"
+        )
+    missing = [c.header for c in d.columns if c.key not in present]
+    data = SheetData(
+        path=path, ledger_key=d.key, sheet_name=sheet_name, header_row=header_row, columns=cols,
+        missing=missing, rows=[], top_rows=top[:header_row], formula_gaps=set(scan.formula_gaps),
+    )
+    # Rows already read while looking for the header, then the rest of the sheet.
+    pending = [(header_idx + 2 + i, r) for i, r in enumerate(top[header_row:])]
+    excel_row = header_row
+    first_data = True
+    total = max(total_rows - header_row, 1)
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        yield from pending
+        n = header_row + len(pending)
+        for r in rows_iter:
+            n += 1
+            yield n, _pad(r, col_offset)
+
+    for excel_row, cells in rows():
+        if excel_row % 2000 == 0:
+            state.progress(excel_row - header_row, total, f"正在读取第 {excel_row:,} 行")
+        if _is_empty(cells):
+            continue
+        reason = skip_reason(cells)
+        if reason is None and first_data and _is_number_row(cells):
+            reason = "列序号行"
+        first_data = False
+        if reason is not None:
+            data.skipped.append(SkippedRow(excel_row, reason, tuple(cells)))
+            continue
+        data.rows.append((excel_row, cells))
+        if len(data.rows) > MAX_DATA_ROWS:
+            raise ExcelFileError(
+                f"文件“{name}”的数据超过 {MAX_DATA_ROWS:,} 行，超过单次导入的上限。请按乡镇等拆分成几个文件分别导入。"
+            )
+    if not data.rows:
+        raise ExcelFileError(f"文件“{name}”工作表“{sheet_name}”的表头（第{header_row}行）下面没有数据行，没有可导入的内容。")
+    state.progress(total, total, f"已读取 {len(data.rows):,} 行", force=True)
+    return data
+
+
+# --- checking rows ---------------------------------------------------------------------------------
+
+
+def _transform(match: HeaderMatch):  # noqa: ANN202
+    """A converter for a column whose header gives a unit that changes the numbers, else None."""
+    if match.unit in MW_UNITS:
+
+        def to_mw(v: Any) -> Any:
+            if v is None or v == "":
+                return v
+            if isinstance(v, str) and ("mw" in v.lower() or "兆瓦" in v):
+                return v
+            return f"{v}MW"
+
+        return to_mw
+    if match.unit == TEN_THOUSAND_YUAN:
+
+        def to_yuan(v: Any) -> Any:
+            try:
+                n = parse_number(v)
+            except Invalid:
+                return v
+            return None if n is None else round(n * 10000, 2)
+
+        return to_yuan
+    return None
+
+
+def check_rows(
+    data: SheetData,
+    d: LedgerDef,
+    unit_code: str,
+    *,
+    today: dt.date | None = None,
+    state: TaskState = NULL_STATE,
+) -> list[CheckedRow]:
+    """Validate every data row; duplicates within the file; rows of another unit are errors."""
+    today = today or dt.date.today()
+    unit = reference().unit_by_code(unit_code)
+    plan = [(c.index, c.match.key, _transform(c.match), c.header) for c in data.used_columns if c.match]
+    header_of = {key: header for _, key, _, header in plan}
+    index_of = {key: idx for idx, key, _, _ in plan}
+    keys = d.keys
+    unit_idx = index_of.get("unit_code")
+    gaps = data.formula_gaps
+    out: list[CheckedRow] = []
+    total = len(data.rows)
+
+    def problem(row: int, p: Problem) -> RowProblem:
+        if p.field in index_of:
+            return RowProblem(row, header_of[p.field], p.message, p.severity, index_of[p.field])
+        return RowProblem(row, p.header, p.message, p.severity, None)
+
+    for n, (excel_row, cells) in enumerate(data.rows):
+        if n % 1000 == 0:
+            state.progress(n, total, f"正在检查第 {excel_row:,} 行")
+        width = len(cells)
+        raw: dict[str, Any] = {}
+        for idx, key, fn, _ in plan:
+            v = cells[idx] if idx < width else None
+            if v == "":
+                v = None
+            elif fn is not None:
+                v = fn(v)
+            raw[key] = v
+        if unit_idx is None or raw.get("unit_code") is None:
+            raw["unit_code"] = unit.code
+        checked = check_record(d, raw, today=today)
+        problems = [problem(excel_row, p) for p in checked.problems]
+        if gaps:
+            gap_fields = {key for idx, key, _, _ in plan if (excel_row, idx) in gaps}
+            if gap_fields:
+                problems = [p for p in problems if p.col_index is None or (excel_row, p.col_index) not in gaps]
+                problems += [
+                    RowProblem(excel_row, header_of[k], FORMULA_WITHOUT_VALUE, ERROR, index_of[k]) for k in sorted(gap_fields)
+                ]
+        row_unit = checked.values.get("unit_code")
+        if row_unit is not None and row_unit != unit.code:
+            other = reference().unit_by_code(row_unit).name
+            problems.append(RowProblem(
+                excel_row, header_of.get("unit_code", d.column("unit_code").header),
+                f"该行是“{other}”的记录，本次导入的是“{unit.name}”。请删除该行，或按县（区、市）分别导入",
+                ERROR, unit_idx,
+            ))
+        out.append(CheckedRow(excel_row, tuple(checked.values[k] for k in keys), problems))
+    _file_duplicates(d, out, header_of, index_of)
+    state.progress(total, total, "检查完毕", force=True)
+    return out
+
+
+def _file_duplicates(d: LedgerDef, rows: list[CheckedRow], header_of: dict[str, str], index_of: dict[str, int]) -> None:
+    keys = d.keys
+    for rule in DUPLICATE_RULES.get(d.key, ()):
+        positions = [keys.index(f) for f in rule.fields]
+        first = rule.fields[0]
+        seen: dict[tuple, int] = {}
+        for r in rows:
+            key = tuple(r.values[i] for i in positions)
+            if any(k is None or k == "" for k in key):
+                continue
+            earlier = seen.setdefault(key, r.row)
+            if earlier != r.row:
+                p = duplicate_problem(d, rule, f"第{earlier}行")
+                r.problems.append(RowProblem(
+                    r.row, header_of.get(first, p.header), p.message, p.severity, index_of.get(first)
+                ))
+
+
+# --- the error workbook ----------------------------------------------------------------------------
+
+
+def error_workbook_path(path: Path) -> Path:
+    """`<name>.错误.xlsx` beside the input."""
+    return path.with_name(f"{path.stem}.错误.xlsx")
+
+
+def write_error_workbook(
+    data: SheetData, problems: Sequence[RowProblem], dest: Path | None = None, *, state: TaskState = NULL_STATE
+) -> Path:
+    """The file's rows at their own row numbers, bad cells filled and commented, plus a 错误原因 column."""
+    dest = dest or error_workbook_path(data.path)
+    by_row: dict[int, list[RowProblem]] = {}
+    for p in problems:
+        by_row.setdefault(p.row, []).append(p)
+    width = max(
+        [len(r) for r in data.top_rows]
+        + [len(cells) for _, cells in data.rows]
+        + [len(s.cells) for s in data.skipped]
+        + [max((c.index + 1 for c in data.columns), default=0)]
+    )
+    reason_col = width
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet((data.sheet_name or "台账")[:31])
+    for c in data.columns:
+        ws.column_dimensions[c.letter] = ColumnDimension(ws, index=c.letter, width=max(10, min(30, len(c.header) * 2 + 4)))
+    reason_letter = column_letter(reason_col)
+    ws.column_dimensions[reason_letter] = ColumnDimension(ws, index=reason_letter, width=60)
+    ws.freeze_panes = f"A{data.header_row + 1}"
+
+    d = LEDGERS[data.ledger_key]
+    text_cols = [c.index for c in data.used_columns if c.match and d.column(c.match.key).kind == "idcard"]
+    rows: dict[int, Sequence[Any]] = {r: cells for r, cells in data.rows}
+    for s in data.skipped:
+        rows[s.row] = s.cells
+    header_row = data.header_row
+    last = max([*rows, header_row])
+    for r in range(1, last + 1):
+        if r % 2000 == 0:
+            state.progress(r, last, f"正在写入错误报告第 {r:,} 行")
+        cells: Sequence[Any] = data.top_rows[r - 1] if r <= len(data.top_rows) else rows.get(r, ())
+        out: list[Any] = [None if v == "" else v for v in cells]
+        out += [None] * (reason_col - len(out))
+        if r == header_row:
+            out = [None if v is None else _header_cell(ws, v) for v in out] + [_header_cell(ws, REASON_HEADER)]
+        elif r > header_row:
+            for i in text_cols:  # keep 身份证号 as text when the clerk retypes it
+                if isinstance(out[i], str):
+                    out[i] = _cell(ws, out[i], number_format=TEXT_FORMAT)
+            row_problems = by_row.get(r)
+            if row_problems:
+                _mark(ws, out, row_problems)
+        ws.append(out)
+    return save_workbook_atomically(wb, dest)
+
+
+def _cell(ws, value: Any, *, number_format: str | None = None) -> Cell:  # noqa: ANN001
+    cell = WriteOnlyCell(ws, value)
+    if number_format:
+        cell.number_format = number_format
+    return cell
+
+
+def _header_cell(ws, value: Any) -> Cell:  # noqa: ANN001
+    cell = WriteOnlyCell(ws, value)
+    cell.font, cell.alignment, cell.border, cell.fill = HEADER_FONT, HEADER_ALIGN, HEADER_BORDER, HEADER_FILL
+    return cell
+
+
+def _mark(ws, out: list[Any], problems: list[RowProblem]) -> None:  # noqa: ANN001
+    """Fill and comment the bad cells of a row; append the reasons (out is padded to the reason column)."""
+    marks: dict[int, list[RowProblem]] = {}
+    for p in problems:
+        if p.col_index is not None:
+            marks.setdefault(p.col_index, []).append(p)
+    for i, ps in marks.items():
+        cell = out[i] if isinstance(out[i], Cell) else WriteOnlyCell(ws, out[i])
+        cell.fill = ERROR_FILL if any(p.is_error for p in ps) else WARNING_FILL
+        comment = Comment("\n".join(p.message for p in ps)[:2000], "jzair")
+        comment.width, comment.height = 300, 120
+        cell.comment = comment
+        out[i] = cell
+    reasons = "；".join(
+        (f"{p.column}：" if p.column else "") + p.message + ("" if p.is_error else "（提示）") for p in problems
+    )
+    reason = WriteOnlyCell(ws, reasons)
+    reason.fill = ERROR_FILL if any(p.is_error for p in problems) else WARNING_FILL
+    out.append(reason)

@@ -1,0 +1,333 @@
+"""The ledger workbook layout shared by the blank template and the export.
+
+Sheet 1 (named after the ledger): the header row is row 1 with the registry's headers in order, styled
+(required columns in a darker fill), frozen, with column widths, a help comment on each header, date and
+text number formats for whole columns (身份证号 is text, '@', so Excel never turns it into 1.40702E+17),
+and a dropdown (data validation) for every closed list. Lists that fit Excel's 255-character limit for an
+inline list are inline; longer ones live on the hidden sheet 选项 and the dropdown points at their range.
+Sheet 2 填表说明: every column (required, how to fill it, allowed values) and the ledger's rules.
+
+Written with openpyxl's write-only mode (streams rows, fast for 100k rows), to a temporary file in the
+destination folder that replaces the destination only when complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.dimensions import ColumnDimension
+
+from jzair_desktop.domain.ledgers import Column, LedgerDef
+from jzair_desktop.domain.reference import reference
+from jzair_desktop.domain.validation import DUPLICATE_RULES, ERROR
+from jzair_desktop.errors import JzairError
+from jzair_desktop.exchange.xlsx_common import (
+    DATE_FORMAT,
+    HEADER_ALIGN,
+    HEADER_BORDER,
+    HEADER_FILL,
+    HEADER_FONT,
+    INT_FORMAT,
+    NUMBER_FORMAT,
+    TEXT_FORMAT,
+    column_letter,
+)
+from jzair_desktop.taskstate import NULL_STATE, TaskState
+
+INSTRUCTIONS_SHEET = "填表说明"
+OPTIONS_SHEET = "选项"
+INLINE_LIST_LIMIT = 255  # Excel's limit for an inline dropdown list (the formula text)
+REQUIRED_FILL = PatternFill("solid", fgColor="C00000")
+LAST_ROW = 1048576
+
+KIND_HELP = {
+    "unit": "填写县（区、市）名称或行政区划代码。",
+    "date": "日期，如 2020-11-03、2020/11/3、2020.11.03 或 2020年11月3日。",
+    "int": "整数。",
+    "float": "数字，可带千位分隔符。",
+    "phone": "手机或固话号码。",
+    "bool": "填“是”或“否”。",
+}
+
+LEDGER_RULES: dict[str, tuple[str, ...]] = {
+    "heating": (
+        "状态为“已完工”“已验收”时必须填写完成日期；完成日期不得晚于今天。",
+        "2020年改造的用户须经过一个采暖季运行检验，不得拆除原燃煤设施：保留原燃煤设施填“否”且完成日期在2020年的，导入时给出提示（方案第八条）。",
+        "身份证号为个人信息：导出给只读用户时只显示前6位和后4位。",
+    ),
+    "trucks": (
+        "只登记国三及以下营运柴油货车：使用性质为“非营运”或排放标准为国四及以上的车辆不能录入；使用性质空白视为营运。",
+        "淘汰日期应在2019-01-01至2021-12-31之间，且不得晚于今天。",
+        "号牌号码写成“晋K·12345”“晋k 12345”会自动规范为“晋K12345”。",
+    ),
+    "boilers": (
+        "35蒸吨/小时以下的燃煤锅炉应淘汰拆除或清洁能源替代（方案第十五条），否则导入时给出提示。",
+        "热水锅炉可按功率填写，如“1.4MW”，按 0.7MW = 1蒸吨/小时 折算；表头写成“额定蒸发量（MW）”时整列按MW折算。",
+        "状态为“已完成”“已销号”时必须填写实际完成日期；实际完成日期不得晚于今天。",
+    ),
+    "kilns": ("状态为“已完成”“已销号”时必须填写实际完成日期；实际完成日期不得晚于今天。",),
+    "vocs": (
+        "旁路排查整治应在2021年3月31日前完成（方案第十六条）。",
+        "旁路数量大于0时，旁路处置必须选择取消、铅封或安装自动监控。",
+        "状态为“已完成”“已销号”时必须填写实际完成日期；实际完成日期不得晚于今天。",
+    ),
+}
+
+COMMON_RULES = (
+    "第1行是表头，请不要修改表头文字；表头上方可以加标题行，导入时会自动查找表头所在的行。",
+    "红色表头为必填列，蓝色表头为选填列；带下拉箭头的列只能从列表中选择。",
+    "合计、小计行和空行在导入时自动跳过；表中其他的列（如 序号）在导入时忽略。",
+    "日期可填写 2020-11-03、2020/11/3、2020.11.03 或 2020年11月3日；数字可带千位分隔符。",
+    "再次导入同一台账时，已有的记录按唯一标识更新，新的记录新增，未变的记录保持不变。",
+    "有任何错误时整个文件都不导入，错误会标注在同一文件夹下的“文件名.错误.xlsx”中，改正后重新导入即可。",
+)
+
+
+def sheet_name(d: LedgerDef) -> str:
+    return d.sheet_title[:31]
+
+
+def choices_of(col: Column) -> tuple[str, ...]:
+    """The dropdown values of a column ('' when it has none)."""
+    if col.kind == "unit":
+        return tuple(u.name for u in reference().units)
+    return col.choices
+
+
+def inline_list_formula(choices: Sequence[str]) -> str | None:
+    """'"a,b,c"' for a list that Excel accepts inline, else None (too long, or a value holds a comma)."""
+    if any("," in c or '"' in c for c in choices):
+        return None
+    formula = '"' + ",".join(choices) + '"'
+    return formula if len(formula) <= INLINE_LIST_LIMIT else None
+
+
+def column_help(col: Column) -> str:
+    parts = []
+    if col.help:
+        parts.append(col.help)
+    elif col.kind in KIND_HELP:
+        parts.append(KIND_HELP[col.kind])
+    if col.kind == "text" and col.max_length:
+        parts.append(f"最多{col.max_length}个字。")
+    if col.default is not None:
+        parts.append(f"空白视为“{col.default}”。")
+    return "".join(parts)
+
+
+def duplicate_rules_text(d: LedgerDef) -> list[str]:
+    out = []
+    for rule in DUPLICATE_RULES.get(d.key, ()):
+        heads = "、".join(d.column(f).header for f in rule.fields)
+        verdict = "视为重复登记，不能导入" if rule.severity == ERROR else "导入时给出提示，请确认不是重复登记"
+        out.append(f"{heads}相同的记录（{rule.describe}）{verdict}。")
+    return out
+
+
+class LedgerBook:
+    """A ledger workbook being written: `append(values)` per record, then `save()`.
+
+    `values` are display values in registry column order (unit names, dates, numbers, texts).
+    """
+
+    def __init__(self, d: LedgerDef) -> None:
+        self.d = d
+        self.wb = Workbook(write_only=True)
+        self.ws = self.wb.create_sheet(sheet_name(d))
+        self._instructions = self.wb.create_sheet(INSTRUCTIONS_SHEET)
+        self._options = None  # the hidden sheet of long lists, created when first needed
+        self._option_lists: list[tuple[str, Sequence[str]]] = []
+        self._saved = False
+        self._text_cols = {i for i, c in enumerate(d.columns) if c.kind == "idcard"}
+        self.rows = 0
+        self._layout()
+
+    # --- layout -----------------------------------------------------------------------------------
+
+    def _layout(self) -> None:
+        ws, d = self.ws, self.d
+        for i, col in enumerate(d.columns):
+            letter = column_letter(i)
+            dim = ColumnDimension(ws, index=letter, width=col.width + 2)
+            fmt = self._column_format(col)
+            if fmt:
+                dim.number_format = fmt
+            ws.column_dimensions[letter] = dim
+        ws.freeze_panes = "A2"
+        ws.sheet_view.zoomScale = 100
+        for i, col in enumerate(d.columns):
+            self._dropdown(i, col)
+        header = []
+        for col in d.columns:
+            cell = WriteOnlyCell(ws, col.header)
+            cell.font = HEADER_FONT
+            cell.fill = REQUIRED_FILL if col.required else HEADER_FILL
+            cell.alignment = HEADER_ALIGN
+            cell.border = HEADER_BORDER
+            text = ("必填。" if col.required else "选填。") + column_help(col)
+            choices = choices_of(col)
+            if choices and col.kind != "unit":
+                text += "可选：" + "、".join(choices)
+            comment = Comment(text, "jzair")
+            comment.width, comment.height = 260, 110
+            cell.comment = comment
+            header.append(cell)
+        ws.row_dimensions[1].height = 30
+        ws.append(header)
+        self._write_instructions()
+
+    @staticmethod
+    def _column_format(col: Column) -> str | None:
+        if col.kind == "date":
+            return DATE_FORMAT
+        if col.kind == "idcard":
+            return TEXT_FORMAT
+        if col.kind == "int":
+            return INT_FORMAT
+        if col.kind == "float":
+            return NUMBER_FORMAT
+        return None
+
+    def _options_range(self, choices: Sequence[str], title: str) -> str:
+        if self._options is None:
+            self._options = self.wb.create_sheet(OPTIONS_SHEET)
+            self._options.sheet_state = "hidden"
+        letter = column_letter(len(self._option_lists))
+        self._option_lists.append((title, choices))
+        return f"'{OPTIONS_SHEET}'!${letter}$2:${letter}${len(choices) + 1}"
+
+    def _dropdown(self, index: int, col: Column) -> None:
+        choices = choices_of(col)
+        if not choices:
+            return
+        formula = inline_list_formula(choices) or "=" + self._options_range(choices, col.header)
+        dv = DataValidation(type="list", formula1=formula, allow_blank=True, showDropDown=False)
+        dv.showErrorMessage = True
+        dv.errorStyle = "stop" if col.kind != "unit" else "warning"
+        dv.errorTitle = "输入有误"
+        dv.error = f"“{col.header}”只能从下拉列表中选择。"
+        dv.promptTitle = col.header
+        dv.prompt = "请从下拉列表中选择。"
+        dv.showInputMessage = False
+        letter = column_letter(index)
+        dv.add(f"{letter}2:{letter}{LAST_ROW}")
+        self.ws.data_validations.append(dv)
+
+    def _write_instructions(self) -> None:
+        ws, d = self._instructions, self.d
+        for letter, width in zip("ABCDE", (6, 22, 10, 60, 40), strict=True):
+            ws.column_dimensions[letter] = ColumnDimension(ws, index=letter, width=width)
+        title = WriteOnlyCell(ws, f"{d.sheet_title} 填表说明")
+        title.font = Font(name="宋体", bold=True, size=14)
+        ws.append([title])
+        ws.append([])
+        head = []
+        for text in ("序号", "列名", "是否必填", "填写说明", "可选值"):
+            c = WriteOnlyCell(ws, text)
+            c.font, c.fill, c.alignment, c.border = HEADER_FONT, HEADER_FILL, HEADER_ALIGN, HEADER_BORDER
+            head.append(c)
+        ws.append(head)
+        wrap = Alignment(wrap_text=True, vertical="top")
+        for i, col in enumerate(d.columns, 1):
+            choices = choices_of(col)
+            cells = []
+            values = (
+                i,
+                col.header,
+                "必填" if col.required else "选填",
+                column_help(col) + (f"（也可用表头：{'、'.join(col.aliases)}）" if col.aliases else ""),
+                "、".join(choices) if col.kind != "unit" else "各县（区、市）名称",
+            )
+            for v in values:
+                c = WriteOnlyCell(ws, v)
+                c.alignment = wrap
+                cells.append(c)
+            ws.append(cells)
+        ws.append([])
+        rule_title = WriteOnlyCell(ws, "填表规则")
+        rule_title.font = Font(name="宋体", bold=True, size=12)
+        ws.append([rule_title])
+        rules = (*COMMON_RULES, *duplicate_rules_text(d), *LEDGER_RULES.get(d.key, ()))
+        for i, rule in enumerate(rules, 1):
+            c = WriteOnlyCell(ws, rule)
+            c.alignment = wrap
+            ws.append([i, c])
+
+    # --- rows ---------------------------------------------------------------------------------------
+
+    def append(self, values: Sequence[Any]) -> None:
+        if self._text_cols:
+            values = list(values)
+            for i in self._text_cols:
+                v = values[i]
+                if v is not None:
+                    cell = WriteOnlyCell(self.ws, v)
+                    cell.number_format = TEXT_FORMAT
+                    values[i] = cell
+        self.ws.append(values)
+        self.rows += 1
+
+    def save(self, dest: Path) -> Path:
+        """Write the workbook to `dest` (atomically: a temporary file renamed over it)."""
+        if self._saved:
+            raise RuntimeError("a LedgerBook can be saved once")
+        self._saved = True
+        if self._options is not None:
+            self._options.append([title for title, _ in self._option_lists])
+            longest = max(len(c) for _, c in self._option_lists)
+            for r in range(longest):
+                self._options.append([c[r] if r < len(c) else None for _, c in self._option_lists])
+        return save_workbook_atomically(self.wb, dest)
+
+
+def save_workbook_atomically(wb: Workbook, dest: Path) -> Path:
+    dest = Path(dest)
+    folder = dest.parent if str(dest.parent) else Path(".")
+    if not folder.is_dir():
+        raise JzairError(f"保存位置的文件夹不存在：{folder}")
+    tmp = dest.with_name(f".~{dest.stem}.{uuid.uuid4().hex[:8]}.tmp.xlsx")
+    try:
+        wb.save(tmp)
+        os.replace(tmp, dest)
+    except PermissionError as exc:
+        raise JzairError(f"无法写入文件：{dest}。文件可能正在 Excel 中打开，请关闭后重试。") from exc
+    except OSError as exc:
+        raise JzairError(f"无法写入文件：{dest}（{exc.strerror or exc}）") from exc
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+    return dest
+
+
+def write_template(d: LedgerDef, dest: Path) -> Path:
+    """A blank template of ledger `d` at `dest`."""
+    return LedgerBook(d).save(dest)
+
+
+def write_rows(
+    d: LedgerDef,
+    dest: Path,
+    rows: Iterable[Sequence[Any]],
+    *,
+    total: int = 0,
+    state: TaskState = NULL_STATE,
+) -> int:
+    """Write display rows into a ledger workbook at `dest`; returns the number of rows written."""
+    book = LedgerBook(d)
+    for values in rows:
+        book.append(values)
+        if book.rows % 500 == 0:
+            state.progress(book.rows, total, f"正在写入第 {book.rows:,} 行")
+    state.progress(book.rows, total, "正在保存文件…", force=True)
+    book.save(dest)
+    return book.rows
