@@ -35,11 +35,17 @@ def run_self_test() -> int:
             from jzair_desktop.gui.app import build_main_window
             from jzair_desktop.gui.context import DataSignals, GuiContext
             from jzair_desktop.gui.pages import PAGES
-            from jzair_desktop.gui.qtsetup import install_qt_message_handler, make_application
+            from jzair_desktop.gui.qtsetup import install_qt_message_handler, make_application, setup_report
             from jzair_desktop.services.actor import BUILTIN_ADMIN
 
             app = make_application(sys.argv[:1])
             install_qt_message_handler()
+            setup = setup_report(app)
+            if not setup.get("font"):
+                raise RuntimeError("内置中文字体未能载入")
+            if not setup.get("translations"):
+                raise RuntimeError("Qt 中文翻译文件未找到")
+            steps.append(f"界面字体“{setup['font']}”及 Qt 中文翻译已载入")
             ctx = GuiContext(db=db, actor=BUILTIN_ADMIN, signals=DataSignals())
             window = build_main_window(ctx)
             window.show()

@@ -14,6 +14,7 @@ from jzair_desktop import APP_TITLE, paths
 
 log = logging.getLogger(__name__)
 _keep: list[object] = []
+_SETUP = "jzairSetup"
 
 
 def register_font(app: QApplication) -> str | None:
@@ -30,14 +31,20 @@ def register_font(app: QApplication) -> str | None:
     return family
 
 
-def install_translations(app: QApplication) -> None:
+def install_translations(app: QApplication) -> list[str]:
+    """Qt's own Simplified Chinese texts (standard buttons, dialogs). Returns the catalogues loaded."""
     QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
     folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    loaded = []
     for name in ("qtbase_zh_CN", "qt_zh_CN"):
         tr = QTranslator(app)
         if tr.load(name, folder):
             app.installTranslator(tr)
             _keep.append(tr)
+            loaded.append(name)
+        else:
+            log.warning("Qt translation %s not found in %s", name, folder)
+    return loaded
 
 
 _QT_LEVELS = {
@@ -82,10 +89,18 @@ def install_excepthook() -> None:
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication, set up once: names, the bundled font, Chinese Qt translations."""
     app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
-    app.setApplicationName("jzair_desktop")
-    app.setApplicationDisplayName(APP_TITLE)
-    app.setOrganizationName("jzair_desktop")
-    register_font(app)
-    install_translations(app)
+    if app.property(_SETUP) is None:
+        app.setApplicationName("jzair_desktop")
+        app.setApplicationDisplayName(APP_TITLE)
+        app.setOrganizationName("jzair_desktop")
+        family = register_font(app)
+        translations = install_translations(app)
+        app.setProperty(_SETUP, {"font": family or "", "translations": translations})
     return app
+
+
+def setup_report(app: QApplication) -> dict:
+    """What make_application set up: {"font": family or "", "translations": [catalogue names]}."""
+    return dict(app.property(_SETUP) or {})

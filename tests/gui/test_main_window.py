@@ -252,3 +252,18 @@ def test_a_user_error_shows_its_own_message(hook):
     sys.excepthook(*raised(JzairError("数据库文件不存在：D:/台账.sqlite3")))
     assert len(hook) == 1
     assert hook[0][2] == "数据库文件不存在：D:/台账.sqlite3"
+
+
+def test_application_setup_loads_the_font_and_chinese_qt_texts_once(qapp):
+    app = qtsetup.make_application()
+    report = qtsetup.setup_report(app)
+    assert report["font"] == "WenQuanYi Micro Hei"
+    assert app.font().family() == "WenQuanYi Micro Hei"
+    assert "qtbase_zh_CN" in report["translations"]
+    kept = len(qtsetup._keep)
+    assert qtsetup.make_application() is app
+    assert len(qtsetup._keep) == kept
+    from PySide6.QtCore import QCoreApplication
+
+    # Qt's own standard texts come out in Chinese.
+    assert QCoreApplication.translate("QPlatformTheme", "Cancel") == "取消"
