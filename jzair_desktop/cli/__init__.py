@@ -6,6 +6,7 @@ import argparse
 import importlib
 import logging
 import os
+import re
 import sys
 import traceback
 
@@ -25,7 +26,37 @@ COMMAND_MODULES = (
 )
 
 
+_HELP_WORDS = (
+    ("usage: ", "用法："),
+    ("positional arguments:", "位置参数："),
+    ("options:", "选项："),
+    ("optional arguments:", "选项："),
+    ("show this help message and exit", "显示帮助并退出"),
+)
+
+
+def _chinese(text: str) -> str:
+    for english, chinese in _HELP_WORDS:
+        text = text.replace(english, chinese)
+    # Section headings ("可用命令:") end with a full-width colon like the rest.
+    return re.sub(r"(?m)^(\S[^\n]*):$", r"\1：", text)
+
+
 class _Parser(argparse.ArgumentParser):
+    """argparse with its own words (usage, options, -h, errors) in Chinese, for every command's parser."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        add_help = kwargs.pop("add_help", True)
+        super().__init__(*args, add_help=False, **kwargs)
+        if add_help:
+            self.add_argument("-h", "--help", action="help", help="显示帮助并退出")
+
+    def format_usage(self) -> str:
+        return _chinese(super().format_usage())
+
+    def format_help(self) -> str:
+        return _chinese(super().format_help())
+
     def error(self, message: str) -> None:  # argparse's own messages are English
         self.print_usage(sys.stderr)
         text = (
@@ -50,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", metavar="PATH", help="数据库文件（默认：用户数据文件夹；也可用环境变量 JZAIR_DB）")
     parser.add_argument("--db-url", metavar="URL", help="任意 SQLAlchemy 数据库地址（优先于 --db）")
     parser.add_argument("--user", metavar="NAME", help="以该用户身份操作（密码取自 JZAIR_PASSWORD 或提示输入）")
-    sub = parser.add_subparsers(dest="command", metavar="命令", parser_class=_Parser)
+    sub = parser.add_subparsers(title="可用命令", dest="command", metavar="命令", parser_class=_Parser)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     return parser

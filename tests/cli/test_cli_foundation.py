@@ -231,3 +231,23 @@ def test_self_test_runs_in_its_own_process(tmp_path):
     assert "页面均可打开" in proc.stdout
     # It works on a temporary database: nothing is left in the user's data folder but the log.
     assert not (tmp_path / "jzair.sqlite3").exists()
+
+
+def command_names() -> list[str]:
+    from jzair_desktop.cli import build_parser
+
+    parser = build_parser()
+    [sub] = [a for a in parser._actions if a.dest == "command"]
+    return list(sub.choices)
+
+
+@pytest.mark.parametrize("argv", [["--help"]] + [[name, "--help"] for name in command_names()])
+def test_help_is_in_chinese(capsys, argv):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("用法：jzair")
+    for english in ("usage:", "options:", "positional arguments:", "show this help message"):
+        assert english not in out
+    assert "显示帮助并退出" in out
