@@ -211,7 +211,7 @@ def progress_rows(
             for u in ref.units:
                 if ind.source == "ledger":
                     c = ledger.get((ind.key, u.code), zero)
-                    done, month_inc, found = float(c.done), float(c.month), float(c.found)
+                    done, month_inc, found = float(c.done), float(c.month), float(c.found or 0)
                 else:
                     done, month_inc = monthly.counts.get((ind.key, u.code), (0.0, 0.0))
                     found = 0.0
