@@ -72,6 +72,7 @@ class Invalid(ValueError):
 # --- text normalisation -------------------------------------------------------------------------
 
 _SPACE = re.compile(r"[\s\u3000\u00a0]+")
+_FULL_WIDTH = re.compile("[\uff01-\uff5e]")
 _CODE_PREFIX = re.compile(r"^\s*[0-9A-Za-z]{1,3}\s*[-、.．:：)）]\s*")
 
 
@@ -79,6 +80,8 @@ def clean_text(value: Any) -> str:
     """NFKC-folded (full-width letters/digits to half-width), trimmed text; '' for None."""
     if value is None:
         return ""
+    if type(value) is str and "\u3000" not in value and "\u00a0" not in value:
+        return value.strip()  # the common case, kept fast: the Excel import calls this for every cell
     if isinstance(value, float) and math.isnan(value):
         return ""
     text = str(value)
@@ -88,6 +91,8 @@ def clean_text(value: Any) -> str:
 
 def fold_width(text: str) -> str:
     """Full-width ASCII to half-width (ＡＢＣ１２３ → ABC123), leaving Chinese as it is."""
+    if not _FULL_WIDTH.search(text):
+        return text
     return "".join(
         unicodedata.normalize("NFKC", ch) if "\uff01" <= ch <= "\uff5e" else ch for ch in text
     )
@@ -235,7 +240,7 @@ def parse_id_number(value: Any) -> str | None:
         dt.date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
     except ValueError:
         raise Invalid(f"出生日期“{text[6:14]}”不存在") from None
-    if not checkdigits.id_number_valid(text):
+    if checkdigits.id_check_char(text[:17]) != text[17]:
         raise Invalid("校验位不正确，请核对号码（可能有输错的数字）")
     return text
 
@@ -322,53 +327,81 @@ def parse_bool(value: Any) -> str | None:
 # --- one record ---------------------------------------------------------------------------------
 
 
+_UNIT_CACHE: dict[tuple[int, str], Any] = {}
+
+
+def _find_unit(text: str) -> Any:
+    """reference().find_unit, remembered per text (a file repeats its unit on every row)."""
+    ref = reference()
+    key = (id(ref), text)
+    try:
+        return _UNIT_CACHE[key]
+    except KeyError:
+        if len(_UNIT_CACHE) > 1000:
+            _UNIT_CACHE.clear()
+        unit = _UNIT_CACHE[key] = ref.find_unit(text)
+        return unit
+
+
+def _parse_unit(column: Column, value: Any) -> Any:
+    if is_blank(value):
+        return None
+    unit = _find_unit(str(value))
+    if unit is None:
+        names = "、".join(u.name for u in reference().units)
+        raise Invalid(f"未知的县（区、市）“{clean_text(value)[:20]}”，可选：{names}")
+    return unit.code
+
+
+def _parse_text(column: Column, value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = clean_text(value)
+    if not text:
+        return None
+    if len(text) > column.max_length:
+        raise Invalid(f"内容过长（{len(text)}个字），最多{column.max_length}个字")
+    return text
+
+
+def _parse_enum(column: Column, value: Any) -> Any:
+    if is_blank(value):
+        return None
+    choices = column.choices
+    choice = normalize_choice(str(value), choices)
+    if choice not in choices:
+        if column.key == "emission_std" and normalize_emission(choice) in ("国四", "国五", "国六"):
+            raise Invalid(f"“{clean_text(value)}”车辆不在本次淘汰范围（只淘汰国三及以下）")
+        raise Invalid(f"“{clean_text(value)[:20]}”不在可选范围内，可选：{'、'.join(choices)}")
+    return choice
+
+
+def _parse_float(column: Column, value: Any) -> Any:
+    return parse_capacity(value) if column.key == "capacity_th" else parse_number(value)
+
+
+# One parser per column kind (ledgers.KINDS); each returns None for an empty value.
+_PARSERS: dict[str, Callable[[Column, Any], Any]] = {
+    "unit": _parse_unit,
+    "text": _parse_text,
+    "enum": _parse_enum,
+    "date": lambda column, value: parse_date(value),
+    "int": lambda column, value: parse_int(value),
+    "float": _parse_float,
+    "bool": lambda column, value: parse_bool(value),
+    "idcard": lambda column, value: parse_id_number(value),
+    "phone": lambda column, value: parse_phone(value),
+    "plate": lambda column, value: parse_plate(value),
+    "vin": lambda column, value: parse_vin(value),
+    "uscc": lambda column, value: parse_uscc(value),
+}
+
+
 def _parse(column: Column, value: Any) -> Any:
-    kind = column.kind
-    if kind == "unit":
-        if is_blank(value):
-            return None
-        unit = reference().find_unit(str(value))
-        if unit is None:
-            names = "、".join(u.name for u in reference().units)
-            raise Invalid(f"未知的县（区、市）“{clean_text(value)[:20]}”，可选：{names}")
-        return unit.code
-    if kind == "text":
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        text = clean_text(value)
-        if not text:
-            return None
-        if len(text) > column.max_length:
-            raise Invalid(f"内容过长（{len(text)}个字），最多{column.max_length}个字")
-        return text
-    if kind == "enum":
-        if is_blank(value):
-            return None
-        choice = normalize_choice(str(value), column.choices)
-        if choice not in column.choices:
-            if column.key == "emission_std" and normalize_emission(choice) in ("国四", "国五", "国六"):
-                raise Invalid(f"“{clean_text(value)}”车辆不在本次淘汰范围（只淘汰国三及以下）")
-            raise Invalid(f"“{clean_text(value)[:20]}”不在可选范围内，可选：{'、'.join(column.choices)}")
-        return choice
-    if kind == "date":
-        return parse_date(value)
-    if kind == "int":
-        return parse_int(value)
-    if kind == "float":
-        return parse_capacity(value) if column.key == "capacity_th" else parse_number(value)
-    if kind == "bool":
-        return parse_bool(value)
-    if kind == "idcard":
-        return parse_id_number(value)
-    if kind == "phone":
-        return parse_phone(value)
-    if kind == "plate":
-        return parse_plate(value)
-    if kind == "vin":
-        return parse_vin(value)
-    if kind == "uscc":
-        return parse_uscc(value)
-    raise AssertionError(f"unknown column kind {kind}")
+    parser = _PARSERS.get(column.kind)
+    if parser is None:
+        raise AssertionError(f"unknown column kind {column.kind}")
+    return parser(column, value)
 
 
 def check_record(
@@ -389,7 +422,8 @@ def check_record(
     for col in d.columns:
         value = raw.get(col.key)
         try:
-            parsed = _parse(col, value)
+            # Every parser gives None for an empty value; skipping the call keeps bulk imports fast.
+            parsed = None if value is None or value == "" else _parse(col, value)
         except Invalid as exc:
             add(col, str(exc))
             values[col.key] = None

@@ -311,21 +311,35 @@ def _is_empty(cells: Sequence[Any]) -> bool:
     return True
 
 
-def _compact(v: Any) -> str:
-    return re.sub(r"\s+", "", str(v)) if isinstance(v, str) else ""
+_WS = re.compile(r"\s+")
 
 
 def skip_reason(cells: Sequence[Any]) -> str | None:
-    """Why a non-empty row is not a record (a total row, a signature line), or None."""
-    texts = [_compact(v) for v in cells if v not in (None, "") and not (isinstance(v, str) and not v.strip())]
+    """Why a non-empty row is not a record (a total row, a signature line), or None.
+
+    Looks at the first few non-empty cells only (this runs for every row of the file)."""
+    texts: list[str] = []
+    for v in cells:
+        if v is None or v == "":
+            continue
+        if isinstance(v, str):
+            t = _WS.sub("", v)
+            if not t:
+                continue
+        else:
+            t = ""
+        texts.append(t)
+        if len(texts) > 4:
+            break
     if not texts:
         return None
     for t in texts[:3]:
-        for word in TOTAL_WORDS:
-            if t.startswith(word) and len(t) <= len(word) + 6:
-                return f"{word}行"
+        if t and ("计" in t):
+            for word in TOTAL_WORDS:
+                if t.startswith(word) and len(t) <= len(word) + 6:
+                    return f"{word}行"
     first = texts[0]
-    if len(texts) <= 4 and any(first.startswith(w) for w in FOOTER_WORDS):
+    if len(texts) <= 4 and first and any(first.startswith(w) for w in FOOTER_WORDS):
         return "表尾签字行"
     return None
 

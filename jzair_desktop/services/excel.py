@@ -382,6 +382,13 @@ def check_import(
     unit_code = reference().resolve_unit(unit).code
     today = today or dt.date.today()
     rows = check_rows(data, d, unit_code, today=today, state=state)
+    return _classified(db, data, d, unit_code, rows, actor, today, state)
+
+
+def _classified(
+    db: Database, data: SheetData, d: LedgerDef, unit_code: str, rows: list[CheckedRow], actor: Actor,
+    today: dt.date, state: TaskState,
+) -> ImportPlan:
     with read_session(db.engine) as s:
         planned, db_problems = _classify(s, rows, data, d, unit_code, actor, state)
     return _plan(data, d, unit_code, rows, planned, db_problems, today)
@@ -496,16 +503,29 @@ def import_ledger(
     error_file: bool = True,
 ) -> ImportReport:
     """Read, check and (unless dry_run) write a ledger workbook. Errors: ImportRejected, nothing written."""
+    d = ledger(ledger_key)
     unit_code = reference().resolve_unit(unit).code
     if not dry_run:
         actor.check_write(unit_code, unit_name=reference().unit_by_code(unit_code).name)
-    data = read_import_file(path, ledger_key, state=state)
-    plan = check_import(db, data, unit_code, actor=actor, today=today, state=state)
-    plan.report.dry_run = dry_run
-    if not plan.report.ok:
-        if error_file:
-            write_error_file(plan, state=state)
-        raise ImportRejected(_rejected_message(plan.report), plan.report)
-    if dry_run:
+    today = today or dt.date.today()
+    data = read_import_file(path, d.key, state=state)
+    rows = check_rows(data, d, unit_code, today=today, state=state)
+    if dry_run or not all(r.ok for r in rows):
+        plan = _classified(db, data, d, unit_code, rows, actor, today, state)
+        plan.report.dry_run = dry_run
+        if not plan.report.ok:
+            _reject(plan, error_file, state)
         return plan.report
-    return apply_import(db, plan, actor=actor, state=state)
+    # Valid rows: match against the database once, inside the write transaction.
+    plan = ImportPlan(data, _plan(data, d, unit_code, rows, [], [], today).report, rows, [], today)
+    try:
+        return apply_import(db, plan, actor=actor, state=state)
+    except ImportRejected:
+        _reject(plan, error_file, state)
+        raise
+
+
+def _reject(plan: ImportPlan, error_file: bool, state: TaskState) -> None:
+    if error_file:
+        write_error_file(plan, state=state)
+    raise ImportRejected(_rejected_message(plan.report), plan.report)
