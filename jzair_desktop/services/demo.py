@@ -436,7 +436,8 @@ class _Generator:
         return targets_service.largest_remainder(round(total), self.weights, self.units)
 
     def scaled(self, n: float) -> int:
-        return max(0, round(n * self.scale))
+        """A count at the demo's scale; a unit with any share keeps at least one record of it."""
+        return 0 if n <= 0 else max(1, round(n * self.scale))
 
     def date(self, day: dt.date) -> dt.date:
         return _clamp(day, self.first, self.last)
@@ -968,8 +969,8 @@ def generate_demo(
     for key in LEDGER_KEYS:
         rows: list[dict[str, Any]] = []
         make = getattr(gen, key)
-        for unit in gen.ref.units:
-            state.progress(step, steps, f"正在生成{titles[key]}演示记录：{unit.name}……")
+        for n, unit in enumerate(gen.ref.units):
+            state.progress(step, steps, f"正在生成{titles[key]}演示记录：{unit.name}……", force=n == 0)
             rows.extend(make(unit.code))
             step += 1
         _validated(key, rows, today)
