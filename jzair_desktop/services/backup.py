@@ -257,6 +257,8 @@ def _sqlite_error_message(exc: sqlite3.Error, what: str, where: Path) -> JzairEr
         return BackupError(f"磁盘空间不足（或文件超过了允许的大小），{what}没有完成：{where}")
     if primary in (11, 26) or "malformed" in text or "not a database" in text:
         return BackupError(f"数据库文件已损坏或不是本程序的数据库，{what}没有完成：{where}（{exc}）")
+    if primary == 10 or "disk i/o" in text:
+        return BackupError(f"读写文件时发生磁盘错误，{what}没有完成：{where}\n请检查磁盘空间和存储设备后重试。")
     return BackupError(f"{what}失败：{where}（{exc}）")
 
 

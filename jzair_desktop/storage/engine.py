@@ -30,9 +30,13 @@ WRITE_FAILED_MESSAGE = (
     "本次操作的数据没有写入，请清理磁盘或检查存储设备后重试。"
 )
 IO_MESSAGE = "读写数据库时发生磁盘错误，本次操作没有写入。请检查存储设备。"
+CANTOPEN_MESSAGE = (
+    "无法打开数据库文件：文件可能已被移走或删除、U 盘等存储设备已断开，或文件所在的介质是只读的。"
+    "本次操作没有写入。"
+)
 
 # SQLite result codes (primary code = extended code & 0xFF).
-_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL = 5, 6, 8, 10, 13
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL, _SQLITE_CANTOPEN = 5, 6, 8, 10, 13, 14
 _SQLITE_IOERR_WRITE = 778  # what a failed write() reports, e.g. EFBIG past a file size limit
 
 
@@ -169,4 +173,6 @@ def translate_operational_error(exc: OperationalError) -> Exception:
         return DatabaseError(WRITE_FAILED_MESSAGE)
     if primary == _SQLITE_IOERR or "disk i/o" in text:
         return DatabaseError(IO_MESSAGE)
+    if primary == _SQLITE_CANTOPEN or "unable to open database file" in text:
+        return DatabaseError(CANTOPEN_MESSAGE)
     return exc

@@ -129,10 +129,11 @@ def child_argv(code: str) -> list[str]:
     return [sys.executable, "-c", textwrap.dedent(code)]
 
 
-def run_child(code: str, *, argv_prefix: list[str] | None = None, timeout: float = 120, **env: str) -> dict:
-    """Run `code` in a new Python process; it must print one JSON object as its last line."""
+def run_child(code: str, *args: object, argv_prefix: list[str] | None = None, timeout: float = 120,
+              **env: str) -> dict:
+    """Run `code` with `args` in a new Python process; it must print one JSON object as its last line."""
     proc = subprocess.run(
-        [*(argv_prefix or []), *child_argv(code)],
+        [*(argv_prefix or []), *child_argv(code), *(str(a) for a in args)],
         capture_output=True, text=True, cwd=REPO_ROOT, env=child_env(**env), timeout=timeout,
     )
     lines = proc.stdout.strip().splitlines()
