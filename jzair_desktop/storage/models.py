@@ -9,15 +9,18 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    Boolean,
     Date,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -227,3 +230,94 @@ class AirQualityTarget(Base):
     last_month: Mapped[str] = mapped_column(String(7))
     pm25_max: Mapped[float | None]
     heavy_days_max: Mapped[int | None]
+
+
+# --- accounts, audit trail, month submissions, close-out (revision 0002) ---------------------------
+
+
+class UserAccount(Base):
+    """A login. With no row here the app runs as the built-in administrator."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # city_admin | county_clerk | viewer
+    unit_code: Mapped[str | None] = mapped_column(String(6), ForeignKey("units.code"))
+    password_hash: Mapped[str] = mapped_column(String(255))  # argon2id
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_count: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEntry(Base):
+    """Append-only audit trail. Each entry carries the hash of the previous one (a hash chain).
+
+    `hash` = SHA-256 of prev_hash + the canonical JSON of the entry's content (services.audit).
+    """
+
+    __tablename__ = "audit_log"
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    user_name: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(24), index=True)
+    ledger: Mapped[str | None] = mapped_column(String(24))
+    record_uuid: Mapped[str | None] = mapped_column(String(64), index=True)
+    unit_code: Mapped[str | None] = mapped_column(String(6))
+    before_json: Mapped[str | None] = mapped_column(Text)  # canonical JSON of the state before
+    after_json: Mapped[str | None] = mapped_column(Text)  # canonical JSON of the state after
+    detail: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class MonthSubmission(Base):
+    """A unit's submission (上报) of a month; resubmission after an unlock adds a new version."""
+
+    __tablename__ = "month_submissions"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    unit_code: Mapped[str] = mapped_column(String(6), ForeignKey("units.code"))
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    version: Mapped[int]
+    status: Mapped[str] = mapped_column(String(12))  # submitted | unlocked
+    submitted_at: Mapped[dt.datetime]
+    submitted_by: Mapped[str] = mapped_column(String(64))
+    figures_json: Mapped[str] = mapped_column(Text)  # the frozen progress figures
+    unlocked_at: Mapped[dt.datetime | None]
+    unlocked_by: Mapped[str | None] = mapped_column(String(64))
+    unlock_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("unit_code", "month", "version", name="uq_month_submissions_version"),
+    )
+
+
+class EvidenceFile(Base):
+    """A photo or PDF backing a close-out (销号), stored in the database with its SHA-256."""
+
+    __tablename__ = "evidence_files"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    ledger: Mapped[str] = mapped_column(String(16))
+    record_uuid: Mapped[str] = mapped_column(String(36))
+    file_name: Mapped[str] = mapped_column(String(255))
+    mime: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_at: Mapped[dt.datetime]
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_evidence_files_record", "ledger", "record_uuid"),)
+
+
+class Closeout(Base):
+    """Who reviewed and closed out (销号) a record; one row per record, replaced when closed again."""
+
+    __tablename__ = "closeouts"
+    ledger: Mapped[str] = mapped_column(String(16), primary_key=True)
+    record_uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    reviewer: Mapped[str] = mapped_column(String(64))
+    closed_at: Mapped[dt.datetime]
+    closed_by: Mapped[str] = mapped_column(String(64))

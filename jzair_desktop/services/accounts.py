@@ -1,0 +1,305 @@
+"""User accounts: adding, passwords (argon2id), disabling, login with lockout.
+
+With no account in the database the app runs as the built-in administrator. The first account must be
+a city administrator and needs no login; every later change to accounts needs a city administrator.
+Five wrong passwords in a row lock an account for five minutes. Logins, failed logins, lockouts and
+every change to an account are audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from jzair_desktop.domain.reference import reference
+from jzair_desktop.errors import JzairError, NotFoundError
+from jzair_desktop.services import audit
+from jzair_desktop.services.actor import ROLES, Actor
+from jzair_desktop.services.database import Database
+from jzair_desktop.storage.engine import read_session, write_session
+from jzair_desktop.storage.models import UserAccount
+
+MIN_PASSWORD_LENGTH = 8
+MAX_FAILURES = 5
+LOCK_MINUTES = 5
+MAX_NAME_LENGTH = 32
+
+_HASHER = PasswordHasher()  # argon2id with the library's recommended parameters
+
+Clock = Callable[[], dt.datetime]
+
+
+class LoginFailed(JzairError):
+    """Wrong name or password, a disabled or a locked account."""
+
+    exit_code = 4
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    name: str
+    role: str
+    unit_code: str | None
+    disabled: bool
+    failed_count: int
+    locked_until: dt.datetime | None
+    created_at: dt.datetime
+    created_by: str
+
+    @property
+    def role_label(self) -> str:
+        return ROLES.get(self.role, self.role)
+
+    @property
+    def unit_name(self) -> str:
+        return reference().unit_by_code(self.unit_code).name if self.unit_code else ""
+
+    def locked_at(self, when: dt.datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > when
+
+    def status_text(self, when: dt.datetime | None = None) -> str:
+        when = when or _now()
+        if self.disabled:
+            return "已停用"
+        if self.locked_at(when):
+            return f"已锁定（至 {self.locked_until:%H:%M:%S}）"
+        return "正常"
+
+    def actor(self) -> Actor:
+        return Actor(name=self.name, role=self.role, unit_code=self.unit_code)
+
+
+def _info(u: UserAccount) -> UserInfo:
+    return UserInfo(u.name, u.role, u.unit_code, bool(u.disabled), u.failed_count or 0, u.locked_until,
+                    u.created_at, u.created_by)
+
+
+def user_state(u: UserAccount) -> dict:
+    """The audited state of an account (the password only as a fingerprint of its hash)."""
+    return {
+        "name": u.name,
+        "role": u.role,
+        "unit_code": u.unit_code,
+        "disabled": bool(u.disabled),
+        "password": hashlib.sha256(u.password_hash.encode("utf-8")).hexdigest()[:16],
+    }
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def has_accounts(db: Database) -> bool:
+    with read_session(db.engine) as s:
+        return audit.accounts_exist(s)
+
+
+def list_users(db: Database) -> list[UserInfo]:
+    with read_session(db.engine) as s:
+        return [_info(u) for u in s.scalars(select(UserAccount).order_by(UserAccount.id))]
+
+
+def get_user(db: Database, name: str) -> UserInfo:
+    with read_session(db.engine) as s:
+        return _info(_load(s, name))
+
+
+def _load(s: Session, name: str) -> UserAccount:
+    user = s.scalar(select(UserAccount).where(UserAccount.name == name.strip()))
+    if user is None:
+        raise NotFoundError(f"用户“{name}”不存在。")
+    return user
+
+
+# --- checks -------------------------------------------------------------------------------------
+
+
+def check_password_rule(name: str, password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise JzairError(f"密码太短：至少需要 {MIN_PASSWORD_LENGTH} 个字符。")
+    if password.strip() != password:
+        raise JzairError("密码的开头和结尾不能是空格。")
+    if password == name:
+        raise JzairError("密码不能与用户名相同。")
+
+
+def _check_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise JzairError("用户名不能为空。")
+    if len(name) > MAX_NAME_LENGTH:
+        raise JzairError(f"用户名太长：最多 {MAX_NAME_LENGTH} 个字符。")
+    if any(ch.isspace() for ch in name):
+        raise JzairError("用户名中不能有空格。")
+    return name
+
+
+def _resolve_role_unit(role: str, unit: str | None) -> tuple[str, str | None]:
+    role = (role or "").strip()
+    if role not in ROLES:
+        allowed = "、".join(f"{k}（{v}）" for k, v in ROLES.items())
+        raise JzairError(f"未知的角色：“{role}”。可选：{allowed}")
+    if role == "county_clerk":
+        if not unit or not str(unit).strip():
+            raise JzairError("县级填报员必须指定所属县（区、市），如 --county 榆次区。")
+        return role, reference().resolve_unit(str(unit)).code
+    if unit and str(unit).strip():
+        raise JzairError(f"只有县级填报员需要指定县（区、市）；{ROLES[role]}不属于某个县。")
+    return role, None
+
+
+def _check_admin(s: Session, actor: Actor, what: str) -> None:
+    actor.check_city(what)
+    audit.check_actor(s, actor)
+
+
+def _active_admins(s: Session) -> int:
+    return int(s.scalar(
+        select(func.count(UserAccount.id)).where(UserAccount.role == "city_admin", UserAccount.disabled.is_(False))
+    ) or 0)
+
+
+# --- changes ------------------------------------------------------------------------------------
+
+
+def add_user(
+    db: Database, actor: Actor, name: str, role: str, password: str, *, unit: str | None = None,
+) -> UserInfo:
+    """Add an account. The first one must be a city_admin (and needs no login); later ones need a city_admin."""
+    name = _check_name(name)
+    role, unit_code = _resolve_role_unit(role, unit)
+    check_password_rule(name, password)
+    pw_hash = _HASHER.hash(password)
+    with write_session(db.engine) as s:
+        first = not audit.accounts_exist(s)
+        if first:
+            if role != "city_admin":
+                raise JzairError("第一个账户必须是市级管理员（--role city_admin）。")
+        else:
+            _check_admin(s, actor, "添加用户")
+        if s.scalar(select(UserAccount.id).where(UserAccount.name == name)) is not None:
+            raise JzairError(f"用户“{name}”已存在。")
+        # The entry is written by the acting user before the account exists (the first account's
+        # creator is the built-in administrator, who may act only while no account exists).
+        user = UserAccount(name=name, role=role, unit_code=unit_code, password_hash=pw_hash, disabled=False,
+                           failed_count=0, locked_until=None, created_at=_now(), created_by=actor.name)
+        detail = f"角色：{ROLES[role]}" + (f"，{reference().unit_by_code(unit_code).name}" if unit_code else "")
+        audit.append(s, actor, "user_add", ledger=audit.SUBJECT_USER, uuid=name, unit_code=unit_code,
+                     after=user_state(user), detail=detail, verify_actor=False)
+        s.add(user)
+        s.flush()
+        return _info(user)
+
+
+def change_password(db: Database, actor: Actor, name: str, new_password: str) -> None:
+    """Set a new password: the user for themself, or a city_admin for anyone (which also lifts a lock)."""
+    check_password_rule(name.strip(), new_password)
+    pw_hash = _HASHER.hash(new_password)
+    with write_session(db.engine) as s:
+        user = _load(s, name)
+        audit.check_actor(s, actor)
+        if actor.name != user.name:
+            actor.check_city("重置其他用户的密码")
+        before = user_state(user)
+        user.password_hash = pw_hash
+        if actor.name != user.name:
+            user.failed_count, user.locked_until = 0, None
+        detail = "本人修改密码" if actor.name == user.name else "管理员重置密码并解除锁定"
+        audit.append(s, actor, "user_passwd", ledger=audit.SUBJECT_USER, uuid=user.name, unit_code=user.unit_code,
+                     before=before, after=user_state(user), detail=detail)
+
+
+def set_disabled(db: Database, actor: Actor, name: str, disabled: bool) -> UserInfo:
+    with write_session(db.engine) as s:
+        _check_admin(s, actor, "停用或启用用户")
+        user = _load(s, name)
+        if bool(user.disabled) == disabled:
+            return _info(user)
+        if disabled:
+            if user.name == actor.name:
+                raise JzairError("不能停用自己的账户。")
+            if user.role == "city_admin" and _active_admins(s) <= 1:
+                raise JzairError("不能停用最后一个市级管理员账户。")
+        before = user_state(user)
+        user.disabled = disabled
+        if not disabled:
+            user.failed_count, user.locked_until = 0, None
+        audit.append(s, actor, "user_disable" if disabled else "user_enable", ledger=audit.SUBJECT_USER,
+                     uuid=user.name, unit_code=user.unit_code, before=before, after=user_state(user))
+        return _info(user)
+
+
+def disable_user(db: Database, actor: Actor, name: str) -> UserInfo:
+    return set_disabled(db, actor, name, True)
+
+
+def enable_user(db: Database, actor: Actor, name: str) -> UserInfo:
+    return set_disabled(db, actor, name, False)
+
+
+# --- login --------------------------------------------------------------------------------------
+
+
+def authenticate(db: Database, name: str, password: str, *, clock: Clock | None = None) -> Actor:
+    """The account's Actor when `password` is right; LoginFailed otherwise (the attempt is audited either way).
+
+    The failure is committed (audit entry, failure count, lock) before LoginFailed is raised.
+    """
+    clock = clock or _now
+    name = (name or "").strip()
+    when = clock()
+    failure: str | None = None
+    with write_session(db.engine) as s:
+        user = s.scalar(select(UserAccount).where(UserAccount.name == name)) if name else None
+        who = Actor(name=name or "（空）", role=user.role if user else "-", unit_code=user.unit_code if user else None)
+
+        def fail(detail: str, message: str) -> None:
+            nonlocal failure
+            audit.append(s, who, "login_failed", ledger=audit.SUBJECT_USER, uuid=name or None,
+                         unit_code=who.unit_code, detail=detail, verify_actor=False)
+            failure = message
+
+        if user is None:
+            fail("用户不存在", "用户名或密码不正确。")
+        elif user.disabled:
+            fail("账户已停用", f"账户“{name}”已停用，请联系市级管理员。")
+        elif user.locked_until is not None and user.locked_until > when:
+            left = max(1, int((user.locked_until - when).total_seconds() + 59) // 60)
+            fail("账户已锁定", f"账户“{name}”因连续 {MAX_FAILURES} 次密码错误已锁定，"
+                             f"请在 {user.locked_until:%H:%M:%S} 后（约 {left} 分钟）再试，或请市级管理员重置密码。")
+        else:
+            try:
+                _HASHER.verify(user.password_hash, password)
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                user.failed_count = (user.failed_count or 0) + 1
+                if user.failed_count >= MAX_FAILURES:
+                    user.failed_count = 0
+                    user.locked_until = when + dt.timedelta(minutes=LOCK_MINUTES)
+                    fail("密码错误", f"密码不正确。已连续 {MAX_FAILURES} 次输入错误，账户“{name}”已锁定 "
+                                   f"{LOCK_MINUTES} 分钟（至 {user.locked_until:%H:%M:%S}）。")
+                    audit.append(s, who, "lockout", ledger=audit.SUBJECT_USER, uuid=name, unit_code=who.unit_code,
+                                 detail=f"连续 {MAX_FAILURES} 次密码错误，锁定至 {user.locked_until:%Y-%m-%d %H:%M:%S}",
+                                 verify_actor=False)
+                else:
+                    left = MAX_FAILURES - user.failed_count
+                    fail("密码错误", f"用户名或密码不正确（再错 {left} 次账户将被锁定 {LOCK_MINUTES} 分钟）。")
+            else:
+                user.failed_count, user.locked_until = 0, None
+                if _HASHER.check_needs_rehash(user.password_hash):
+                    user.password_hash = _HASHER.hash(password)
+                audit.append(s, who, "login", ledger=audit.SUBJECT_USER, uuid=name, unit_code=who.unit_code,
+                             after=user_state(user), verify_actor=False)
+                actor = Actor(name=user.name, role=user.role, unit_code=user.unit_code)
+    if failure is not None:
+        raise LoginFailed(failure)
+    return actor

@@ -1,0 +1,361 @@
+"""The audit trail: an append-only table whose entries form a hash chain.
+
+Every entry holds who, when, what (action), which record (ledger + uuid, unit), the record's state
+before and after as canonical JSON, and a free-text detail. Its `hash` is the SHA-256 of the previous
+entry's hash followed by the canonical JSON of the entry's own content, so editing, deleting or
+reordering entries with plain SQL breaks the chain (`verify`, in services.audit_verify).
+
+Writers call `append` / `append_many` inside the transaction that makes the change, so the change and
+its entry are committed together or not at all. On SQLite the write transaction holds the database
+lock from BEGIN (storage.engine.write_session), which keeps `seq` contiguous.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from jzair_desktop.domain.ledgers import LedgerDef
+from jzair_desktop.errors import PermissionDenied
+from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
+from jzair_desktop.storage.models import AuditEntry, UserAccount
+
+GENESIS = "0" * 64
+
+# action code -> what the user reads
+ACTIONS: dict[str, str] = {
+    "create": "新增",
+    "update": "修改",
+    "delete": "删除",
+    "restore": "恢复",
+    "import": "导入",
+    "baseline": "初始登记",
+    "closeout": "销号",
+    "evidence": "上传佐证材料",
+    "submit": "月度上报",
+    "unlock": "解锁月份",
+    "login": "登录",
+    "login_failed": "登录失败",
+    "lockout": "账户锁定",
+    "user_add": "新增用户",
+    "user_passwd": "修改密码",
+    "user_disable": "停用用户",
+    "user_enable": "启用用户",
+}
+
+# Actions whose `after` is the full state of a ledger record (what `verify` compares with the table).
+RECORD_STATE_ACTIONS = frozenset({"create", "update", "delete", "restore", "baseline", "closeout"})
+
+# Subjects that are not ledger records (the `ledger` column of their entries).
+SUBJECT_USER = "users"
+SUBJECT_SUBMISSION = "submissions"
+
+# Extra keys of a record's audited state besides the registry columns.
+STATE_DELETED = "deleted_at"
+STATE_REVIEWER = "closeout_reviewer"
+STATE_CLOSED_BY = "closeout_by"
+STATE_LABELS = {STATE_DELETED: "删除时间", STATE_REVIEWER: "销号审核人", STATE_CLOSED_BY: "销号操作人"}
+
+
+def action_label(code: str) -> str:
+    return ACTIONS.get(code, code)
+
+
+# --- canonical JSON and hashing -----------------------------------------------------------------
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no spaces, UTF-8 text as is, dates ISO 8601, floats by repr (shortest round-trip)."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_default)
+
+
+def format_at(at: dt.datetime) -> str:
+    return at.isoformat(sep=" ", timespec="microseconds")
+
+
+def entry_hash(
+    prev_hash: str, seq: int, at: dt.datetime, user_name: str, role: str, action: str, ledger: str | None,
+    record_uuid: str | None, unit_code: str | None, before_json: str | None, after_json: str | None,
+    detail: str | None,
+) -> str:
+    content = json.dumps(
+        [seq, format_at(at), user_name, role, action, ledger, record_uuid, unit_code, before_json, after_json, detail],
+        ensure_ascii=False, separators=(",", ":"),
+    )
+    return hashlib.sha256((prev_hash + content).encode("utf-8")).hexdigest()
+
+
+# --- the state of a ledger record ---------------------------------------------------------------
+
+
+def _norm(kind: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if kind == "date":
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        return value.isoformat() if isinstance(value, dt.date) else str(value)
+    if kind == "float":
+        return float(value)
+    if kind == "int":
+        return int(value)
+    return value
+
+
+def record_state(
+    d: LedgerDef, values: Mapping[str, Any] | Any, *, deleted_at: dt.datetime | None = None,
+    closeout: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """The audited state of a record: its registry values (typed as stored), deletion and close-out.
+
+    `values` is a mapping or an ORM object. `closeout` is (reviewer, closed_by) of its 销号, if any.
+    """
+    get = values.get if isinstance(values, Mapping) else lambda k: getattr(values, k)
+    state = {c.key: _norm(c.kind, get(c.key)) for c in d.columns}
+    state[STATE_DELETED] = deleted_at.isoformat() if deleted_at is not None else None
+    state[STATE_REVIEWER] = closeout[0] if closeout else None
+    state[STATE_CLOSED_BY] = closeout[1] if closeout else None
+    return state
+
+
+# --- who may write ------------------------------------------------------------------------------
+
+
+def accounts_exist(session: Session) -> bool:
+    return session.scalar(select(UserAccount.id).limit(1)) is not None
+
+
+def check_actor(session: Session, actor: Actor) -> None:
+    """Once accounts exist, only an active account (with its current role) may change data.
+
+    The answer is remembered for the rest of the transaction (bulk paths call this per batch).
+    """
+    key = ("jzair_actor_ok", actor)
+    if session.info.get(key):
+        return
+    _check_actor(session, actor)
+    session.info[key] = True
+
+
+def _check_actor(session: Session, actor: Actor) -> None:
+    if not accounts_exist(session):
+        return
+    if actor == BUILTIN_ADMIN:
+        raise PermissionDenied("本数据库已启用用户账户，请先以账户登录后再修改数据。")
+    user = session.scalar(select(UserAccount).where(UserAccount.name == actor.name))
+    if user is None:
+        raise PermissionDenied(f"用户“{actor.name}”不存在，不能修改数据。")
+    if user.disabled:
+        raise PermissionDenied(f"用户“{actor.name}”已被停用，不能修改数据。")
+    if user.role != actor.role or (user.unit_code or None) != (actor.unit_code or None):
+        raise PermissionDenied(f"用户“{actor.name}”的角色已被更改，请重新登录。")
+
+
+# --- appending ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """One entry to append (what `append_many` takes)."""
+
+    ledger: str | None = None
+    uuid: str | None = None
+    unit_code: str | None = None
+    before: Any = None
+    after: Any = None
+    detail: str | None = None
+    action: str | None = None  # None: the action given to append_many
+
+
+def head(session: Session) -> tuple[int, str]:
+    """(seq, hash) of the newest entry, or (0, GENESIS)."""
+    row = session.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
+    return (row[0], row[1]) if row is not None else (0, GENESIS)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now()
+
+
+def _as_json(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value  # already canonical JSON
+    return canonical_json(value)
+
+
+def append_many(
+    session: Session, actor: Actor, action: str, entries: Iterable[Pending], *, at: dt.datetime | None = None,
+    verify_actor: bool = True, batch: int = 5000,
+) -> int:
+    """Append entries in order, chained, with executemany. Returns how many were written."""
+    if verify_actor:
+        check_actor(session, actor)
+    at = at or now()
+    seq, prev = head(session)
+    table = AuditEntry.__table__
+    stmt = insert(table)
+    buf: list[dict[str, Any]] = []
+    n = 0
+    sha = hashlib.sha256
+    for e in entries:
+        seq += 1
+        act = e.action or action
+        before, after = _as_json(e.before), _as_json(e.after)
+        content = json.dumps(
+            [seq, format_at(at), actor.name, actor.role, act, e.ledger, e.uuid, e.unit_code, before, after, e.detail],
+            ensure_ascii=False, separators=(",", ":"),
+        )
+        digest = sha((prev + content).encode("utf-8")).hexdigest()
+        buf.append({
+            "seq": seq, "at": at, "user_name": actor.name, "role": actor.role, "action": act,
+            "ledger": e.ledger, "record_uuid": e.uuid, "unit_code": e.unit_code,
+            "before_json": before, "after_json": after, "detail": e.detail,
+            "prev_hash": prev, "hash": digest,
+        })
+        prev = digest
+        if len(buf) >= batch:
+            session.execute(stmt, buf)
+            n += len(buf)
+            buf = []
+    if buf:
+        session.execute(stmt, buf)
+        n += len(buf)
+    return n
+
+
+def append(
+    session: Session, actor: Actor, action: str, *, ledger: str | None = None, uuid: str | None = None,
+    unit_code: str | None = None, before: Any = None, after: Any = None, detail: str | None = None,
+    at: dt.datetime | None = None, verify_actor: bool = True,
+) -> int:
+    """Append one entry in the caller's transaction; returns its seq."""
+    append_many(session, actor, action, [Pending(ledger, uuid, unit_code, before, after, detail)], at=at,
+                verify_actor=verify_actor)
+    return head(session)[0]
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    seq: int
+    at: dt.datetime
+    user_name: str
+    role: str
+    action: str
+    ledger: str | None
+    record_uuid: str | None
+    unit_code: str | None
+    before: dict | list | None
+    after: dict | list | None
+    detail: str | None
+    hash: str
+
+    @property
+    def action_label(self) -> str:
+        return action_label(self.action)
+
+
+def _row(e: Any) -> AuditRow:
+    return AuditRow(
+        seq=e.seq, at=e.at, user_name=e.user_name, role=e.role, action=e.action, ledger=e.ledger,
+        record_uuid=e.record_uuid, unit_code=e.unit_code,
+        before=json.loads(e.before_json) if e.before_json else None,
+        after=json.loads(e.after_json) if e.after_json else None,
+        detail=e.detail, hash=e.hash,
+    )
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    record_uuid: str | None = None
+    user_name: str | None = None
+    action: str | None = None
+    ledger: str | None = None
+    unit_code: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None  # inclusive
+
+
+def query_log(db: Any, q: AuditQuery | None = None, *, limit: int | None = 1000, newest_first: bool = True,
+              actor: Actor | None = None) -> list[AuditRow]:
+    """Entries matching `q`. A county clerk sees only entries of the own unit and the own actions."""
+    from jzair_desktop.storage.engine import read_session
+
+    q = q or AuditQuery()
+    conds = []
+    if q.record_uuid:
+        conds.append(AuditEntry.record_uuid == q.record_uuid.strip())
+    if q.user_name:
+        conds.append(AuditEntry.user_name == q.user_name.strip())
+    if q.action:
+        conds.append(AuditEntry.action == q.action)
+    if q.ledger:
+        conds.append(AuditEntry.ledger == q.ledger)
+    if q.unit_code:
+        conds.append(AuditEntry.unit_code == q.unit_code)
+    if q.since is not None:
+        conds.append(AuditEntry.at >= dt.datetime.combine(q.since, dt.time()))
+    if q.until is not None:
+        conds.append(AuditEntry.at < dt.datetime.combine(q.until + dt.timedelta(days=1), dt.time()))
+    if actor is not None and actor.role == "county_clerk":
+        conds.append((AuditEntry.unit_code == actor.unit_code) | (AuditEntry.user_name == actor.name))
+    stmt = select(AuditEntry).where(*conds)
+    stmt = stmt.order_by(AuditEntry.seq.desc() if newest_first else AuditEntry.seq)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    with read_session(db.engine) as s:
+        return [_row(e) for e in s.scalars(stmt)]
+
+
+def record_history(db: Any, ledger_key: str, record_uuid: str) -> list[AuditRow]:
+    """Every entry about one record, oldest first (its creation, changes, evidence, close-out)."""
+    from jzair_desktop.storage.engine import read_session
+
+    stmt = (
+        select(AuditEntry)
+        .where(AuditEntry.record_uuid == record_uuid, AuditEntry.ledger == ledger_key)
+        .order_by(AuditEntry.seq)
+    )
+    with read_session(db.engine) as s:
+        return [_row(e) for e in s.scalars(stmt)]
+
+
+def user_names(db: Any) -> list[str]:
+    """Everyone who appears in the audit trail (for filters)."""
+    from jzair_desktop.storage.engine import read_session
+
+    with read_session(db.engine) as s:
+        return list(s.scalars(select(AuditEntry.user_name).distinct().order_by(AuditEntry.user_name)))
+
+
+def entry_count(db: Any) -> int:
+    from jzair_desktop.storage.engine import read_session
+
+    with read_session(db.engine) as s:
+        return int(s.scalar(select(func.count(AuditEntry.seq))) or 0)
+
+
+def changed_fields(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[str]:
+    """Keys whose value differs between two states (both may be None)."""
+    b, a = before or {}, after or {}
+    keys: Sequence[str] = list(dict.fromkeys([*b.keys(), *a.keys()]))
+    return [k for k in keys if b.get(k) != a.get(k)]

@@ -1,0 +1,373 @@
+"""Month submission (上报): freezing a unit's progress figures for a month and locking its records.
+
+A submission of month M by a unit freezes that unit's figures as of M's last day and locks every
+record of the unit whose done date (the ledger's done_date_field) falls in M or earlier against edits,
+deletes and restores, for every user, until a city administrator unlocks the month with a reason.
+Records without a done date (work still open) stay editable: changing them cannot alter a submitted
+figure, and giving one a done date inside a locked month is refused like any other locked edit.
+
+Unlocking goes from the latest month backwards: a month cannot be unlocked while a later month of the
+same unit is still submitted (that submission's figures include it). Resubmitting adds a new version;
+the older versions and their figures stay in `month_submissions` (the history).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import json
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from jzair_desktop.domain.reference import Unit, reference
+from jzair_desktop.errors import JzairError
+from jzair_desktop.services import audit
+from jzair_desktop.services.actor import Actor
+from jzair_desktop.services.aggregates import ledger_counts
+from jzair_desktop.services.database import Database
+from jzair_desktop.storage.engine import read_session, write_session
+from jzair_desktop.storage.models import LEDGER_MODELS, CountyTarget, MonthlyFigure, MonthSubmission
+
+SUBMITTED = "submitted"
+UNLOCKED = "unlocked"
+STATUS_LABELS = {SUBMITTED: "已上报", UNLOCKED: "已解锁", None: "未上报"}
+FIGURES_SOURCE = "ledger_counts"
+
+_MONTH = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
+
+
+class MonthLocked(JzairError):
+    """An edit of a record in a submitted (locked) month."""
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+# --- months -------------------------------------------------------------------------------------
+
+
+def parse_month(text: object) -> str:
+    """'YYYY-MM' from 2020-11, 2020/11, 2020.11 or 2020年11月, within the plan's reporting months."""
+    raw = unicodedata.normalize("NFKC", str(text or "")).strip()
+    m = _MONTH.match(raw)
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise JzairError(f"月份格式不正确：“{text}”，应为 年-月，如 2020-11。")
+    month = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
+    plan = reference().plan
+    if not plan.first_month <= month <= plan.last_month:
+        raise JzairError(f"月份 {month} 不在可上报的范围内（{plan.first_month} 至 {plan.last_month}）。")
+    return month
+
+
+def plan_months() -> list[str]:
+    plan = reference().plan
+    out = []
+    y, m = (int(x) for x in plan.first_month.split("-"))
+    while f"{y:04d}-{m:02d}" <= plan.last_month:
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def month_of(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def month_end(month: str) -> dt.date:
+    y, m = (int(x) for x in month.split("-"))
+    return dt.date(y, m, calendar.monthrange(y, m)[1])
+
+
+def month_start(month: str) -> dt.date:
+    y, m = (int(x) for x in month.split("-"))
+    return dt.date(y, m, 1)
+
+
+def _unit(text: str) -> Unit:
+    return reference().resolve_unit(str(text))
+
+
+# --- locks --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MonthLock:
+    unit_code: str
+    month: str
+    version: int
+    submitted_at: dt.datetime
+    submitted_by: str
+
+    @property
+    def unit_name(self) -> str:
+        return reference().unit_by_code(self.unit_code).name
+
+    def describe(self) -> str:
+        return f"{self.unit_name} {self.month} 已于 {self.submitted_at:%Y-%m-%d %H:%M} 由“{self.submitted_by}”上报并锁定"
+
+
+Locks = Mapping[str, list[MonthLock]]
+
+
+def _latest_rows(s: Session, unit_code: str | None = None) -> dict[tuple[str, str], MonthSubmission]:
+    stmt = select(MonthSubmission).order_by(MonthSubmission.unit_code, MonthSubmission.month, MonthSubmission.version)
+    if unit_code:
+        stmt = stmt.where(MonthSubmission.unit_code == unit_code)
+    latest: dict[tuple[str, str], MonthSubmission] = {}
+    for row in s.scalars(stmt):
+        latest[(row.unit_code, row.month)] = row
+    return latest
+
+
+def current_locks(s: Session) -> dict[str, list[MonthLock]]:
+    """{unit_code: [locks of its currently submitted months, earliest month first]}."""
+    out: dict[str, list[MonthLock]] = {}
+    for (unit_code, month), row in _latest_rows(s).items():
+        if row.status == SUBMITTED:
+            out.setdefault(unit_code, []).append(
+                MonthLock(unit_code, month, row.version, row.submitted_at, row.submitted_by))
+    for locks in out.values():
+        locks.sort(key=lambda lk: lk.month)
+    return out
+
+
+def lock_for(locks: Locks, unit_code: str | None, day: dt.date | None) -> MonthLock | None:
+    """The submission that locks a record of `unit_code` done on `day` (the earliest submitted month ≥ day's)."""
+    if day is None or not unit_code:
+        return None
+    month = month_of(day)
+    for lock in locks.get(unit_code, ()):
+        if lock.month >= month:
+            return lock
+    return None
+
+
+# --- figures ------------------------------------------------------------------------------------
+
+
+def compute_figures(s: Session, unit_code: str, month: str) -> dict[str, Any]:
+    """The unit's progress figures as of the month's last day: ledger counts per indicator, the unit's
+    monthly figures (this month and cumulative), its targets and its live record counts per ledger."""
+    as_of = month_end(month)
+    counts = ledger_counts(s, as_of)
+    ref = reference()
+    ledger_inds: dict[str, dict[str, int]] = {}
+    for ind in ref.indicators:
+        if ind.source != "ledger":
+            continue
+        c = counts.get((ind.key, unit_code))
+        ledger_inds[ind.key] = {"done": c.done if c else 0, "month": c.month if c else 0, "found": c.found if c else 0}
+    monthly_this: dict[str, float] = {}
+    monthly_cum: dict[str, float] = {}
+    rows = s.execute(
+        select(MonthlyFigure.indicator_key, MonthlyFigure.month, MonthlyFigure.value)
+        .where(MonthlyFigure.unit_code == unit_code, MonthlyFigure.month <= month)
+    )
+    measures = {i.key: i.measure for i in ref.indicators}
+    for key, m, value in rows:
+        if m == month:
+            monthly_this[key] = float(value)
+        if measures.get(key, "count") == "count":
+            monthly_cum[key] = monthly_cum.get(key, 0.0) + float(value)
+    targets = {
+        key: float(value)
+        for key, value in s.execute(
+            select(CountyTarget.indicator_key, CountyTarget.value).where(CountyTarget.unit_code == unit_code))
+    }
+    records = {}
+    for key, model in LEDGER_MODELS.items():
+        records[key] = int(s.scalar(
+            select(func.count(model.id)).where(model.unit_code == unit_code, model.deleted_at.is_(None))) or 0)
+    return {
+        "source": FIGURES_SOURCE,
+        "unit_code": unit_code,
+        "month": month,
+        "as_of": as_of.isoformat(),
+        "ledger_indicators": ledger_inds,
+        "monthly_figures": monthly_this,
+        "monthly_cumulative": monthly_cum,
+        "targets": targets,
+        "records": records,
+    }
+
+
+# --- plain data ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionInfo:
+    unit_code: str
+    month: str
+    version: int
+    status: str
+    submitted_at: dt.datetime
+    submitted_by: str
+    figures: dict[str, Any]
+    unlocked_at: dt.datetime | None
+    unlocked_by: str | None
+    unlock_reason: str | None
+
+    @property
+    def unit_name(self) -> str:
+        return reference().unit_by_code(self.unit_code).name
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
+
+def _info(row: MonthSubmission) -> SubmissionInfo:
+    return SubmissionInfo(row.unit_code, row.month, row.version, row.status, row.submitted_at, row.submitted_by,
+                          json.loads(row.figures_json), row.unlocked_at, row.unlocked_by, row.unlock_reason)
+
+
+def submission_key(unit_code: str, month: str, version: int) -> str:
+    return f"{unit_code}/{month}/{version}"
+
+
+def submission_state(row: MonthSubmission) -> dict[str, Any]:
+    """The audited state of a submission row."""
+    return {
+        "unit_code": row.unit_code,
+        "month": row.month,
+        "version": row.version,
+        "status": row.status,
+        "submitted_at": row.submitted_at,
+        "submitted_by": row.submitted_by,
+        "figures": json.loads(row.figures_json),
+        "unlocked_at": row.unlocked_at,
+        "unlocked_by": row.unlocked_by,
+        "unlock_reason": row.unlock_reason,
+    }
+
+
+# --- submitting and unlocking -------------------------------------------------------------------
+
+
+def submit_month(
+    db: Database, unit: str, month: str, actor: Actor, *, today: dt.date | None = None,
+) -> SubmissionInfo:
+    """Submit (上报) a unit's month: freeze its figures and lock its records dated in that month or earlier."""
+    u = _unit(unit)
+    month = parse_month(month)
+    actor.check_write(u.code, unit_name=u.name)
+    today = today or dt.date.today()
+    if month_start(month) > today:
+        raise JzairError(f"{month} 尚未开始，不能上报。")
+    with write_session(db.engine) as s:
+        audit.check_actor(s, actor)
+        latest = _latest_rows(s, u.code).get((u.code, month))
+        if latest is not None and latest.status == SUBMITTED:
+            raise JzairError(
+                f"{u.name} {month} 已于 {latest.submitted_at:%Y-%m-%d %H:%M} 由“{latest.submitted_by}”上报，"
+                "不能重复上报。如需更正数据后重新上报，请市级管理员先解锁该月份。"
+            )
+        version = (latest.version + 1) if latest is not None else 1
+        figures = compute_figures(s, u.code, month)
+        row = MonthSubmission(unit_code=u.code, month=month, version=version, status=SUBMITTED,
+                              submitted_at=_now(), submitted_by=actor.name,
+                              figures_json=audit.canonical_json(figures))
+        s.add(row)
+        s.flush()
+        detail = f"{u.name} {month} 第 {version} 次上报" + ("（解锁后重新上报）" if version > 1 else "")
+        audit.append(s, actor, "submit", ledger=audit.SUBJECT_SUBMISSION,
+                     uuid=submission_key(u.code, month, version), unit_code=u.code,
+                     after=submission_state(row), detail=detail, verify_actor=False)
+        return _info(row)
+
+
+def unlock_month(db: Database, unit: str, month: str, reason: str, actor: Actor) -> SubmissionInfo:
+    """Unlock a submitted month (city_admin only, with a reason). Later submitted months must be unlocked first."""
+    u = _unit(unit)
+    month = parse_month(month)
+    actor.check_city("解锁已上报的月份")
+    reason = (reason or "").strip()
+    if not reason:
+        raise JzairError("解锁必须填写原因（--reason）。")
+    with write_session(db.engine) as s:
+        audit.check_actor(s, actor)
+        latest_all = _latest_rows(s, u.code)
+        row = latest_all.get((u.code, month))
+        if row is None or row.status != SUBMITTED:
+            raise JzairError(f"{u.name} {month} 尚未上报（或已解锁），无需解锁。")
+        later = sorted(m for (_, m), r in latest_all.items() if m > month and r.status == SUBMITTED)
+        if later:
+            raise JzairError(
+                f"{u.name} 之后的月份 {'、'.join(later)} 仍处于已上报状态，其数据包含 {month} 的记录。"
+                f"请先解锁 {later[-1]}（解锁须从最近的月份开始）。"
+            )
+        before = submission_state(row)
+        row.status, row.unlocked_at, row.unlocked_by, row.unlock_reason = UNLOCKED, _now(), actor.name, reason
+        audit.append(s, actor, "unlock", ledger=audit.SUBJECT_SUBMISSION,
+                     uuid=submission_key(u.code, month, row.version), unit_code=u.code,
+                     before=before, after=submission_state(row), detail=f"原因：{reason}", verify_actor=False)
+        return _info(row)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def frozen_progress(db: Database, unit_code: str, month: str) -> dict[str, Any] | None:
+    """The figures frozen by the unit's current submission of `month`, or None (not submitted, or unlocked)."""
+    with read_session(db.engine) as s:
+        row = _latest_rows(s, unit_code).get((unit_code, month))
+        if row is None or row.status != SUBMITTED:
+            return None
+        return json.loads(row.figures_json)
+
+
+def submission_history(db: Database, unit: str, month: str | None = None) -> list[SubmissionInfo]:
+    """Every version of a unit's submissions (of one month, or all), oldest first."""
+    u = _unit(unit)
+    stmt = select(MonthSubmission).where(MonthSubmission.unit_code == u.code)
+    if month:
+        stmt = stmt.where(MonthSubmission.month == parse_month(month))
+    stmt = stmt.order_by(MonthSubmission.month, MonthSubmission.version)
+    with read_session(db.engine) as s:
+        return [_info(r) for r in s.scalars(stmt)]
+
+
+@dataclass(frozen=True, slots=True)
+class MonthStatus:
+    unit_code: str
+    unit_name: str
+    month: str
+    current: SubmissionInfo | None  # the latest version, None when never submitted
+    versions: int
+
+    @property
+    def status_label(self) -> str:
+        return self.current.status_label if self.current else STATUS_LABELS[None]
+
+    @property
+    def locked(self) -> bool:
+        return self.current is not None and self.current.status == SUBMITTED
+
+
+def month_overview(db: Database, month: str) -> list[MonthStatus]:
+    """Each unit's state for `month`, in the reference order of units."""
+    month = parse_month(month)
+    with read_session(db.engine) as s:
+        rows = list(s.scalars(
+            select(MonthSubmission).where(MonthSubmission.month == month).order_by(MonthSubmission.version)))
+    latest: dict[str, MonthSubmission] = {}
+    counts: dict[str, int] = {}
+    for r in rows:
+        latest[r.unit_code] = r
+        counts[r.unit_code] = counts.get(r.unit_code, 0) + 1
+    return [
+        MonthStatus(u.code, u.name, month, _info(latest[u.code]) if u.code in latest else None, counts.get(u.code, 0))
+        for u in reference().units
+    ]
+
+
+def locks_of(db: Database) -> dict[str, list[MonthLock]]:
+    with read_session(db.engine) as s:
+        return current_locks(s)
