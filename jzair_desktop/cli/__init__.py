@@ -11,7 +11,6 @@ import sys
 import traceback
 
 from jzair_desktop import __version__
-from jzair_desktop.cli.context import CliContext
 from jzair_desktop.errors import JzairError
 from jzair_desktop.log import setup_logging
 
@@ -70,21 +69,39 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"错误：{text}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
+    """The whole command line; without commands only the global options (no command module imported)."""
     parser = _Parser(
         prog="jzair",
         description="晋中市秋冬季大气污染综合治理攻坚行动台账（离线桌面版）。不带命令时打开主窗口。",
         add_help=False,
+        exit_on_error=with_commands,
     )
-    parser.add_argument("-h", "--help", action="help", help="显示帮助并退出")
+    if with_commands:
+        parser.add_argument("-h", "--help", action="help", help="显示帮助并退出")
     parser.add_argument("--version", action="version", version=f"jzair_desktop {__version__}", help="显示版本号")
     parser.add_argument("--db", metavar="PATH", help="数据库文件（默认：用户数据文件夹；也可用环境变量 JZAIR_DB）")
     parser.add_argument("--db-url", metavar="URL", help="任意 SQLAlchemy 数据库地址（优先于 --db）")
     parser.add_argument("--user", metavar="NAME", help="以该用户身份操作（密码取自 JZAIR_PASSWORD 或提示输入）")
+    if not with_commands:
+        parser.set_defaults(command=None)
+        return parser
     sub = parser.add_subparsers(title="可用命令", dest="command", metavar="命令", parser_class=_Parser)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     return parser
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Global options alone (open the window, --version) need none of the command modules, whose imports
+    (SQLAlchemy, openpyxl, reportlab, ...) would slow the start of the window; anything else gets the full parser."""
+    try:
+        globals_only, rest = build_parser(with_commands=False).parse_known_args(argv)
+    except argparse.ArgumentError:
+        rest = argv  # let the full parser report it
+    if not rest and not {"-h", "--help"} & set(argv):
+        return globals_only
+    return build_parser().parse_args(argv)
 
 
 def _configure_streams() -> None:
@@ -99,8 +116,9 @@ def _configure_streams() -> None:
 def main(argv: list[str] | None = None) -> int:
     _configure_streams()
     setup_logging()
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(sys.argv[1:] if argv is None else list(argv))
+    from jzair_desktop.cli.context import CliContext
+
     ctx = CliContext(
         db_path=args.db or os.environ.get("JZAIR_DB") or None,
         db_url=args.db_url,

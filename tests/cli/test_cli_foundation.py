@@ -251,3 +251,37 @@ def test_help_is_in_chinese(capsys, argv):
     for english in ("usage:", "options:", "positional arguments:", "show this help message"):
         assert english not in out
     assert "显示帮助并退出" in out
+
+
+LIGHT_START = """
+import sys
+import jzair_desktop.gui.app as app
+app.run_gui = lambda ctx: print("WINDOW", ctx.db_path) or 0
+from jzair_desktop.cli import COMMAND_MODULES, main
+code = main(sys.argv[1:])
+print("CODE", code)
+print("LOADED", *[m for m in (*COMMAND_MODULES, "openpyxl", "reportlab") if m in sys.modules])
+"""
+
+
+def run_light(tmp_path, *argv: str) -> str:
+    env = dict(os.environ, JZAIR_DATA_DIR=str(tmp_path), QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.run([sys.executable, "-c", LIGHT_START, *argv], capture_output=True, text=True,
+                          encoding="utf-8", env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_opening_the_window_loads_no_command_module(tmp_path):
+    out = run_light(tmp_path, "--db", str(tmp_path / "窗口.sqlite3"))
+    assert f"WINDOW {tmp_path / '窗口.sqlite3'}" in out and "CODE 0" in out
+    assert out.splitlines()[-1] == "LOADED"
+
+
+def test_version_needs_no_database_code(tmp_path):
+    script = "import sys\nfrom jzair_desktop.cli import main\ntry:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+    script += "print(sorted(m for m in ('sqlalchemy', 'alembic', 'PySide6') if m in sys.modules))\n"
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, encoding="utf-8",
+                          env=dict(os.environ, JZAIR_DATA_DIR=str(tmp_path)), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [f"jzair_desktop {__version__}", "[]"]
