@@ -460,28 +460,30 @@ class _Generator:
         rng.shuffle(rural)
         methods = ("集中供热", "气代煤", "电代煤", "其他清洁能源")
         wanted = {m: self.scaled(self.method_shares[m][unit_code] * p.entered) for m in methods}
-        # A village is converted as a whole (整村推进), mostly with one method: fill villages in turn.
+        # Villages are converted village by village (整村推进), each with one method, most of their
+        # households in this campaign; the county's towns and communities take central heating first.
         queue = urban + rural
-        used: dict[int, int] = {}
+        taken: set[int] = set()
         assignments: list[tuple[Place, str, int]] = []
-        pos = 0
         for m in methods:
             left = wanted[m]
             order = queue if m == "集中供热" else rural + urban
-            while left > 0:
-                pl = order[pos % len(order)]
-                pos += 1
-                free = pl.size - used.get(id(pl), 0)
-                if free <= 0:
-                    if pos > 4 * len(order):  # every village is full: top villages up (mixed methods)
-                        free = max(10, pl.size // 5)
-                    else:
-                        continue
-                k = min(left, free)
-                used[id(pl)] = used.get(id(pl), 0) + k
+            for pl in order:
+                if left <= 0:
+                    break
+                if id(pl) in taken:
+                    continue
+                taken.add(id(pl))
+                k = min(left, max(5, round(pl.size * rng.uniform(0.12, 0.5))))
                 assignments.append((pl, m, k))
                 left -= k
-            pos = 0
+            i = 0
+            while left > 0:  # every village has its method already: a second one in some villages
+                pl = order[i % len(order)]
+                i += 1
+                k = min(left, max(5, round(pl.size * 0.15)))
+                assignments.append((pl, m, k))
+                left -= k
         subsidy = {m: base for m, base in zip(methods, (2000, 3500, 5000, 3000), strict=True)}
         subsidy = {m: v + 500 * rng.randint(-1, 2) for m, v in subsidy.items()}  # each county its own standard
         for pl, method, k in assignments:
@@ -489,7 +491,7 @@ class _Generator:
             if rng.random() < p.late:
                 center = _day(dt.date(2020, 11, 1), dt.date(2021, 3, 10), rng)
             else:
-                center = dt.date(2020, 4, 15) + dt.timedelta(days=int(rng.triangular(0, 193, 150)))
+                center = dt.date(2020, 4, 15) + dt.timedelta(days=int(rng.triangular(0, 199, 172)))
             for _ in range(k):
                 yield self.household(rng, p, pl, method, done_share, center, subsidy[method])
 
