@@ -296,5 +296,5 @@ def import_targets(db: Database, actor: Actor, path: str | Path) -> TargetImport
     if problems:
         _raise(path.name, problems)
     with write_session(db.engine) as s:
-        result = write_checked(s, actor, items)
+        result = write_checked(s, actor, items, source=f"导入 {path.name}")
     return TargetImportResult(path, result.set, result.cleared, result.unchanged, len(entries))

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from jzair_desktop.domain.reference import Indicator, Reference, reference
 from jzair_desktop.errors import JzairError, ValidationFailed
+from jzair_desktop.services import audit
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.targets import format_number, is_integral, parse_figure, resolve_indicator
@@ -29,6 +30,9 @@ from jzair_desktop.storage.models import AirQualityMonth, MonthlyFigure
 from jzair_desktop.storage.models import AirQualityTarget as AirQualityTargetRow
 
 CITY_AREA = "市城区"
+AUDIT_FIGURES = "monthly_figures"  # the `ledger` of audit entries about monthly figures
+AUDIT_AIR = "air_quality"
+AUDIT_AIR_TARGETS = "air_quality_targets"
 PM25_MAX = 1000.0
 PERCENT_MAX = 100.0
 OTHER_RATE_MAX = 1000.0
@@ -149,26 +153,39 @@ def _check_figure_entries(actor: Actor, entries: Iterable[FigureEntry]) -> list[
 
 
 def set_figures(db: Database, actor: Actor, entries: Iterable[FigureEntry]) -> int:
-    """Upsert (or, with a blank value, remove) monthly figures, all or nothing. Returns rows changed."""
+    """Upsert (or, with a blank value, remove) monthly figures, all or nothing, each change audited.
+    Returns rows changed."""
     items = _check_figure_entries(actor, entries)
+    ref = reference()
     now = dt.datetime.now()
-    changed = 0
+    pending: list[audit.Pending] = []
     with write_session(db.engine) as s:
         for unit_code, key, month, value in items:
             row = s.get(MonthlyFigure, (unit_code, key, month))
+            old = row.value if row is not None else None
             if value is None:
-                if row is not None:
-                    s.delete(row)
-                    changed += 1
+                if row is None:
+                    continue
+                s.delete(row)
+            elif row is not None and row.value == value:
                 continue
-            if row is None:
-                row = MonthlyFigure(unit_code=unit_code, indicator_key=key, month=month)
-                s.add(row)
-            elif row.value == value:
-                continue
-            row.value, row.updated_at, row.updated_by = value, now, actor.name
-            changed += 1
-    return changed
+            else:
+                if row is None:
+                    row = MonthlyFigure(unit_code=unit_code, indicator_key=key, month=month)
+                    s.add(row)
+                row.value, row.updated_at, row.updated_by = value, now, actor.name
+            state = {"unit_code": unit_code, "indicator": key, "month": month}
+            ind = ref.indicator(key)
+            pending.append(audit.Pending(
+                ledger=AUDIT_FIGURES, uuid=f"{key}@{unit_code}@{month}", unit_code=unit_code,
+                before=None if old is None else {**state, "value": old},
+                after=None if value is None else {**state, "value": value},
+                detail=f"{ref.unit_by_code(unit_code).name} {month}“{ind.name}”：{format_number(old, missing='空')} → "
+                       f"{format_number(value, missing='空')}",
+                action="create" if old is None else ("delete" if value is None else "update"),
+            ))
+        audit.append_many(s, actor, "update", pending, at=now)
+    return len(pending)
 
 
 def set_figure(
@@ -328,6 +345,7 @@ def set_air_quality(
     hd = check_heavy_days(heavy_days, what, mon) if heavy_days is not None else None
     with write_session(db.engine) as s:
         row = s.get(AirQualityMonth, (key, mon))
+        before = None if row is None else {"area": key, "month": mon, "pm25": row.pm25, "heavy_days": row.heavy_days}
         if row is None:
             row = AirQualityMonth(area=key, month=mon)
             s.add(row)
@@ -336,6 +354,14 @@ def set_air_quality(
         if hd is not None:
             row.heavy_days = hd
         row.updated_at, row.updated_by = dt.datetime.now(), actor.name
+        after = {"area": key, "month": mon, "pm25": row.pm25, "heavy_days": row.heavy_days}
+        if after != before:
+            audit.append(s, actor, "create" if before is None else "update", ledger=AUDIT_AIR,
+                         uuid=f"{key}@{mon}", unit_code=None if key == CITY_AREA else key, before=before,
+                         after=after, detail=f"{name} {mon} 空气质量：PM2.5 {format_number(row.pm25, missing='空')}，"
+                                             f"重污染天数 {'空' if row.heavy_days is None else row.heavy_days}")
+        else:
+            audit.check_actor(s, actor)
         target = _target_for(_targets(s), key, mon)
         return AirQualityView(key, name, mon, row.pm25, row.heavy_days,
                               target.pm25_max if target else None, target.heavy_days_max if target else None)
@@ -393,6 +419,8 @@ def set_air_quality_target(
                     f"“{name}”已有 {t.first_month} 至 {t.last_month} 的目标，与 {first} 至 {last} 重叠。"
                 )
         row = s.get(AirQualityTargetRow, (key, first))
+        before = None if row is None else {"area": key, "first_month": first, "last_month": row.last_month,
+                                           "pm25_max": row.pm25_max, "heavy_days_max": row.heavy_days_max}
         if row is None:
             row = AirQualityTargetRow(area=key, first_month=first)
             s.add(row)
@@ -401,4 +429,10 @@ def set_air_quality_target(
             row.pm25_max = pm
         if hd is not None:
             row.heavy_days_max = hd
+        after = {"area": key, "first_month": first, "last_month": last, "pm25_max": row.pm25_max,
+                 "heavy_days_max": row.heavy_days_max}
+        audit.append(s, actor, "create" if before is None else "update", ledger=AUDIT_AIR_TARGETS,
+                     uuid=f"{key}@{first}", unit_code=None if key == CITY_AREA else key, before=before, after=after,
+                     detail=f"{name} {first} 至 {last} 空气质量目标：PM2.5 ≤{format_number(row.pm25_max, missing='—')}，"
+                            f"重污染天数 ≤{'—' if row.heavy_days_max is None else row.heavy_days_max}")
         return AirQualityTargetView(key, name, first, last, row.pm25_max, row.heavy_days_max)

@@ -17,11 +17,12 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jzair_desktop.domain.reference import Indicator, Reference, Unit, reference
 from jzair_desktop.errors import JzairError, ValidationFailed
+from jzair_desktop.services import audit
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.aggregates import found_counts
 from jzair_desktop.services.database import Database
@@ -31,6 +32,7 @@ from jzair_desktop.storage.models import CountyTarget
 # Units of measure that count whole things: their targets and monthly increments must be integers.
 COUNTABLE_UNITS = frozenset({"户", "辆", "台", "家", "个", "处", "批次", "次"})
 _TOL = 1e-6
+AUDIT_SUBJECT = "county_targets"  # the `ledger` of audit entries about targets
 
 
 def rule_of(ind: Indicator) -> str:
@@ -289,27 +291,43 @@ def check_entries(entries: Iterable[TargetEntry], ref: Reference | None = None) 
     return checked
 
 
-def write_checked(s: Session, actor: Actor, items: list[tuple[Indicator, Unit, float | None]]) -> TargetWriteResult:
-    """Write entries that check_entries returned, inside the caller's transaction."""
+def write_checked(
+    s: Session, actor: Actor, items: list[tuple[Indicator, Unit, float | None]], *, source: str = ""
+) -> TargetWriteResult:
+    """Write entries that check_entries returned, inside the caller's transaction, with an audit entry
+    per changed target (subject county_targets; `source`, e.g. the imported file, goes into the detail)."""
     now = dt.datetime.now()
     n_set = n_clear = n_same = 0
+    pending: list[audit.Pending] = []
     for ind, unit, value in items:
         row = s.get(CountyTarget, (ind.key, unit.code))
+        old = row.value if row is not None else None
         if value is None:
             if row is None:
                 n_same += 1
-            else:
-                s.delete(row)
-                n_clear += 1
-            continue
-        if row is not None and abs(row.value - value) <= _TOL:
+                continue
+            s.delete(row)
+            n_clear += 1
+        elif row is not None and abs(row.value - value) <= _TOL:
             n_same += 1
             continue
-        if row is None:
-            row = CountyTarget(indicator_key=ind.key, unit_code=unit.code)
-            s.add(row)
-        row.value, row.updated_at, row.updated_by = value, now, actor.name
-        n_set += 1
+        else:
+            if row is None:
+                row = CountyTarget(indicator_key=ind.key, unit_code=unit.code)
+                s.add(row)
+            row.value, row.updated_at, row.updated_by = value, now, actor.name
+            n_set += 1
+        state = {"indicator": ind.key, "unit_code": unit.code}
+        action = "create" if old is None else ("delete" if value is None else "update")
+        detail = (f"{unit.name}“{ind.name}”目标：{format_number(old, missing='未分解')} → "
+                  f"{format_number(value, missing='未分解')}{f'（{source}）' if source else ''}")
+        pending.append(audit.Pending(
+            ledger=AUDIT_SUBJECT, uuid=f"{ind.key}@{unit.code}", unit_code=unit.code,
+            before=None if old is None else {**state, "value": old},
+            after=None if value is None else {**state, "value": value},
+            detail=detail, action=action,
+        ))
+    audit.append_many(s, actor, "update", pending, at=now)
     return TargetWriteResult(n_set, n_clear, n_same)
 
 
@@ -369,12 +387,14 @@ def split_city_targets(db: Database, weights: Mapping[str, float], actor: Actor)
         result[ind.key] = shares
         items.extend((ind, u, float(shares[u.code])) for u in ref.units)
     with write_session(db.engine) as s:
-        write_checked(s, actor, items)
+        write_checked(s, actor, items, source="按权重分解")
     return result
 
 
 def clear_all_targets(db: Database, actor: Actor) -> int:
     """Remove every unit target (city office only). Returns how many were removed."""
     actor.check_city("清除任务目标")
+    ref = reference()
     with write_session(db.engine) as s:
-        return s.execute(delete(CountyTarget)).rowcount or 0
+        items = [(ref.indicator(k), ref.unit_by_code(u), None) for (k, u) in stored_targets(s)]
+        return write_checked(s, actor, items, source="全部清除").cleared

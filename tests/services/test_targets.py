@@ -206,3 +206,36 @@ def test_parse_figure_refuses():
     for bad in ("", "  ", None, "1,2", "12a", "--1", True):
         with pytest.raises(JzairError):
             targets.parse_figure(bad, what="目标")
+
+
+def test_changes_are_audited_and_the_chain_verifies(db):
+    from jzair_desktop.services import audit, audit_verify, monthly
+
+    targets.set_target(db, BUILTIN_ADMIN, "trucks.eliminated", "榆次区", 10)
+    targets.set_target(db, BUILTIN_ADMIN, "trucks.eliminated", "榆次区", 12)
+    targets.set_target(db, BUILTIN_ADMIN, "trucks.eliminated", "榆次区", 12)  # unchanged: no entry
+    targets.set_target(db, BUILTIN_ADMIN, "trucks.eliminated", "榆次区", "")
+    monthly.set_figure(db, BUILTIN_ADMIN, "榆次区", "bus.new_energy", "2020-11", 3)
+    monthly.set_air_quality(db, BUILTIN_ADMIN, "市城区", "2020-11", pm25=40)
+    rows = audit.query_log(db, newest_first=False)
+    mine = [(r.action, r.ledger, r.detail) for r in rows]
+    assert mine == [
+        ("create", "county_targets", "榆次区“国三及以下营运柴油货车淘汰”目标：未分解 → 10"),
+        ("update", "county_targets", "榆次区“国三及以下营运柴油货车淘汰”目标：10 → 12"),
+        ("delete", "county_targets", "榆次区“国三及以下营运柴油货车淘汰”目标：12 → 未分解"),
+        ("create", "monthly_figures", "榆次区 2020-11“新能源公交替换（市建成区）”：空 → 3"),
+        ("create", "air_quality", "市城区 2020-11 空气质量：PM2.5 40，重污染天数 空"),
+    ]
+    assert audit_verify.verify(db).ok
+
+
+def test_with_accounts_the_builtin_admin_writes_nothing(db):
+    from jzair_desktop.services import accounts
+
+    accounts.add_user(db, BUILTIN_ADMIN, "市级管理员甲", "city_admin", "Jinzhong#2020ok")
+    with pytest.raises(PermissionDenied, match="请先以账户登录"):
+        targets.set_target(db, BUILTIN_ADMIN, "trucks.eliminated", "榆次区", 10)
+    assert count(db) == 0
+    admin = Actor(name="市级管理员甲", role="city_admin")
+    targets.set_target(db, admin, "trucks.eliminated", "榆次区", 10)
+    assert count(db) == 1
