@@ -73,9 +73,7 @@ def export_targets(db: Database, path: str | Path) -> Path:
     n_cols = 2 + len(inds)
     last_col = get_column_letter(n_cols)
 
-    ws.cell(1, 1, TITLE).font = Font(bold=True, size=14)
-    ws.merge_cells(f"A1:{last_col}1")
-    ws.cell(1, 1).alignment = Alignment(horizontal="center")
+    ws.cell(1, 1, TITLE).font = Font(bold=True, size=14)  # left, so that it heads the first printed page
 
     ws.cell(2, 1, KEY_LABEL)
     ws.cell(3, 1, COUNTY.header)
@@ -124,13 +122,25 @@ def export_targets(db: Database, path: str | Path) -> Path:
         f"C{check_row}:{last_col}{check_row}",
         FormulaRule(formula=[f'C{check_row}="不一致"'], fill=_BAD_FILL),
     )
-    ws.cell(check_row + 2, 1, "说明：空白单元格表示该县（区、市）尚未分解；“合计”应等于“市级目标”。"
-            "35蒸吨以下燃煤锅炉淘汰、旁路排查整治以各县排查录入的全部记录为目标，比率类指标各县目标统一，均不在本表分解。")
+    note = ws.cell(check_row + 2, 1, "说明：空白单元格表示该县（区、市）尚未分解；“合计”应等于“市级目标”。"
+                   "35蒸吨以下燃煤锅炉淘汰、旁路排查整治以各县排查录入的全部记录为目标，比率类指标各县目标统一，"
+                   "均不在本表分解。")
+    note.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells(start_row=check_row + 2, start_column=1, end_row=check_row + 2, end_column=min(n_cols, 8))
+    ws.row_dimensions[check_row + 2].height = 48
     ws.column_dimensions["A"].width = 14
     ws.column_dimensions["B"].width = 12
     for j in range(3, n_cols + 1):
-        ws.column_dimensions[get_column_letter(j)].width = 13
+        ws.column_dimensions[get_column_letter(j)].width = 15
     ws.freeze_panes = "C4"
+    # Printing: A4 landscape, two pages wide, unit names and headers repeated on every page.
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 2
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_cols = "A:B"
+    ws.print_title_rows = "2:3"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     try:
