@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import logging.handlers
 import sys
@@ -30,4 +31,17 @@ def setup_logging(level: int = logging.INFO) -> Path | None:
     if getattr(sys, "frozen", False) and sys.stderr is None:
         # A windowed frozen build has no console: keep Python's own messages in the log.
         sys.stderr = open(file, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    _enable_crash_log(file.parent / "crash.log")
     return file
+
+
+def _enable_crash_log(path: Path) -> None:
+    """A hard crash (in Qt or another native library) leaves the Python stack of every thread in crash.log
+    instead of a silent exit. Not when something else (pytest, -X faulthandler) already set it up."""
+    if faulthandler.is_enabled():
+        return
+    try:
+        stream = open(path, "a", encoding="utf-8")  # noqa: SIM115 - must stay open for the whole process
+    except OSError:
+        return
+    faulthandler.enable(stream, all_threads=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import traceback
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QtMsgType, QTranslator, qInstallMessageHandler
@@ -84,7 +85,13 @@ def install_excepthook() -> None:
             text = f"程序发生了意外错误：{exc_type.__name__}: {exc}\n\n详细信息已写入日志文件（{paths.log_dir()}）。请保存工作后重新启动程序。"
         QMessageBox.critical(None, f"{APP_TITLE} - 错误", text)
 
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        # Worker threads cannot show dialogs; the task runner reports failures to the user itself.
+        name = args.thread.name if args.thread is not None else "?"
+        log.error("uncaught exception in thread %s", name, exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+
     sys.excepthook = hook
+    threading.excepthook = thread_hook
     install_qt_message_handler()
 
 

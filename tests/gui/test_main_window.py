@@ -267,3 +267,22 @@ def test_application_setup_loads_the_font_and_chinese_qt_texts_once(qapp):
 
     # Qt's own standard texts come out in Chinese.
     assert QCoreApplication.translate("QPlatformTheme", "Cancel") == "取消"
+
+
+def test_an_exception_in_a_worker_thread_is_logged(hook):
+    import threading
+
+    log = log_file()
+
+    def work() -> None:
+        raise RuntimeError("后台任务失败 probe-41c2")
+
+    t = threading.Thread(target=work, name="probe-worker")
+    t.start()
+    t.join()
+    for h in logging.getLogger().handlers:
+        h.flush()
+    content = log.read_text(encoding="utf-8")
+    assert "uncaught exception in thread probe-worker" in content
+    assert "RuntimeError: 后台任务失败 probe-41c2" in content
+    assert hook == []  # no dialog from a worker thread
