@@ -312,6 +312,8 @@ def _is_empty(cells: Sequence[Any]) -> bool:
 
 
 _WS = re.compile(r"\s+")
+# 合计, 合计：, 小计（户）, 总计(万元) … but not a name that merely starts with the word (合计村).
+_TOTAL = re.compile(rf"^({'|'.join(TOTAL_WORDS)})(?:[:：]|[（(][^）)]*[）)])?[:：]?$")
 
 
 def skip_reason(cells: Sequence[Any]) -> str | None:
@@ -334,10 +336,10 @@ def skip_reason(cells: Sequence[Any]) -> str | None:
     if not texts:
         return None
     for t in texts[:3]:
-        if t and ("计" in t):
-            for word in TOTAL_WORDS:
-                if t.startswith(word) and len(t) <= len(word) + 6:
-                    return f"{word}行"
+        if t and "计" in t:
+            m = _TOTAL.match(t)
+            if m:
+                return f"{m.group(1)}行"
     first = texts[0]
     if len(texts) <= 4 and first and any(first.startswith(w) for w in FOOTER_WORDS):
         return "表尾签字行"

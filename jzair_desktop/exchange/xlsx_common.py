@@ -43,7 +43,7 @@ MW_UNITS = ("mw", "兆瓦")
 TEN_THOUSAND_YUAN = "万元"
 
 _SPACES = re.compile(r"\s+")
-_TRAILING_UNIT = re.compile(r"^(.*[^()])\(([^()]*)\)$")
+_TRAILING_UNIT = re.compile(r"^(.+)\(([^()]*)\)$")
 _BRACKETS = str.maketrans({"【": "(", "】": ")", "[": "(", "]": ")", "〔": "(", "〕": ")"})
 
 
@@ -53,7 +53,7 @@ def normalize_header(text: object) -> str:
         return ""
     t = unicodedata.normalize("NFKC", str(text)).translate(_BRACKETS)
     t = _SPACES.sub("", t).strip("*:").casefold()
-    return t
+    return unicodedata.normalize("NFKC", t)  # again: removing spaces can join combining marks
 
 
 def split_unit(normalized: str) -> tuple[str, str]:

@@ -220,6 +220,9 @@ class _Hit:
     values: tuple[Any, ...]
 
 
+_NO_HITS: list[_Hit] = []
+
+
 class _DbIndex:
     """The live records of a ledger (whole city), indexed by natural keys and duplicate rules."""
 
@@ -246,7 +249,7 @@ class _DbIndex:
                     bucket.append(hit)
 
     def lookup(self, fields: tuple[str, ...], key: tuple) -> list[_Hit]:
-        return self.by[fields].get(key, [])
+        return self.by[fields].get(key, _NO_HITS)
 
 
 def _label(d: LedgerDef, values: Sequence[Any]) -> str:
@@ -294,32 +297,40 @@ def _classify(
         header = header_of.get(field_key) or (d.column(field_key).header if field_key else "")
         problems.append(RowProblem(row, header, message, severity, index_of.get(field_key)))
 
+    # Every field set (natural keys, duplicate rules) with its value positions, computed once per row.
+    field_sets = [(fs, tuple(pos[f] for f in fs)) for fs in index.by]
+    fallback_fields = [[pos[f] for earlier in natural[:i] for f in earlier] for i in range(len(natural))]
+    unit_pos = pos["unit_code"]
+    empty = (None, "")
+
     for n, cr in enumerate(plan_rows):
         if n % 1000 == 0:
             state.progress(n, total, f"正在与数据库中的记录比对（第 {cr.row:,} 行）")
         if not cr.ok:
             continue
         values = cr.values
+        row_keys: dict[tuple[str, ...], tuple | None] = {}
+        for fs, idx in field_sets:
+            key = tuple(values[i] for i in idx)
+            row_keys[fs] = None if any(k is None or k == "" for k in key) else key
         hit: _Hit | None = None
-        hit_fields: tuple[str, ...] | None = None
+        hit_fields: tuple[str, ...] = ()
         for i, nk in enumerate(natural):
-            key = tuple(values[pos[f]] for f in nk)
-            if any(k is None or k == "" for k in key):
+            key = row_keys[nk]
+            if key is None:
                 continue
             for cand in index.lookup(nk, key):
                 # A fallback key (e.g. 乡镇+村+户主) matches only a record whose earlier keys do not
                 # contradict the row (another 身份证号 means another household).
-                conflict = any(
-                    values[pos[f]] not in (None, "") and cand.values[pos[f]] not in (None, "")
-                    and values[pos[f]] != cand.values[pos[f]]
-                    for earlier in natural[:i] for f in earlier
-                )
-                if not conflict:
+                if not any(
+                    values[j] not in empty and cand.values[j] not in empty and values[j] != cand.values[j]
+                    for j in fallback_fields[i]
+                ):
                     hit, hit_fields = cand, nk
                     break
             if hit is not None:
                 break
-        if hit is not None and hit.values[pos["unit_code"]] != unit_code:
+        if hit is not None and hit.values[unit_pos] != unit_code:
             rule = next((r for r in rules if r.fields == hit_fields), None)
             where = f"已有记录（{_label(d, hit.values)}）"
             if rule is not None and rule.severity == ERROR:
@@ -336,8 +347,8 @@ def _classify(
         # Duplicates against other live records.
         bad = False
         for rule in rules:
-            key = tuple(values[pos[f]] for f in rule.fields)
-            if any(k is None or k == "" for k in key):
+            key = row_keys[rule.fields]
+            if key is None:
                 continue
             other = next((h for h in index.lookup(rule.fields, key) if hit is None or h.uuid != hit.uuid), None)
             if other is not None:
@@ -347,24 +358,26 @@ def _classify(
         if bad:
             continue
         if hit is None:
-            row_values = dict(zip(keys, values, strict=True))
-            try:
-                if guard is not None:
-                    guard.check_new(row_values, verb="导入")
-            except JzairError as exc:
-                add(cr.row, "", str(exc))
-                continue
+            if guard is not None:
+                try:
+                    guard.check_new(dict(zip(keys, values, strict=True)), verb="导入")
+                except JzairError as exc:
+                    add(cr.row, "", str(exc))
+                    continue
             planned.append(PlannedRow(cr.row, values, NEW))
             continue
         changes = {k: values[pos[k]] for k in compare if values[pos[k]] != hit.values[pos[k]]}
+        if not changes:
+            planned.append(PlannedRow(cr.row, values, UNCHANGED, hit.uuid))
+            continue
         before = dict(zip(keys, hit.values, strict=True))
-        if changes and guard is not None:
+        if guard is not None:
             try:
                 guard.check_change(before, {**before, **changes}, "通过导入修改")
             except JzairError as exc:
                 add(cr.row, "", str(exc))
                 continue
-        planned.append(PlannedRow(cr.row, values, CHANGED if changes else UNCHANGED, hit.uuid, changes, before))
+        planned.append(PlannedRow(cr.row, values, CHANGED, hit.uuid, changes, before))
     return planned, problems
 
 
