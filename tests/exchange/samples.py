@@ -222,7 +222,7 @@ def write_clean(path: Path, ledger_key: str, n: int, unit: str = "榆次区", st
 # --- messy real-world ledgers ---------------------------------------------------------------------
 
 
-def messy_heating(path: Path, unit: str = "榆次区") -> Path:
+def messy_heating(path: Path, unit: str = "榆次区", start: int = 0) -> Path:
     """Title rows, merged cells, 序号 and other extra columns, aliases, half/full-width brackets,
     text dates in every accepted format, a code prefix on a choice, numbers as text, an empty row in
     the middle, 合计 / 合 计 rows and a signature line below the table."""
@@ -234,7 +234,7 @@ def messy_heating(path: Path, unit: str = "榆次区") -> Path:
     ]
     rows = []
     for i in range(12):
-        base = heating_row(i, unit)
+        base = heating_row(i + start, unit)
         rows.append([
             i + 1,
             unit if i % 4 else " ".join(unit),  # 榆 次 区
@@ -262,7 +262,7 @@ def messy_heating(path: Path, unit: str = "榆次区") -> Path:
     )
 
 
-def messy_trucks(path: Path, unit: str = "榆次区") -> Path:
+def messy_trucks(path: Path, unit: str = "榆次区", start: int = 0) -> Path:
     """Aliases (车牌号/车架号/车主/排放阶段), plates 晋K·12345 and 晋k 12345, emission spellings, a column
     number row under the header, dates as serial numbers and as text."""
     headers = ["序号", "所属区县", "车牌号", "车架号", "排放阶段", "车辆类型", "车主", "使用性质", "淘汰方式",
@@ -270,7 +270,7 @@ def messy_trucks(path: Path, unit: str = "榆次区") -> Path:
     emissions = ["国Ⅲ", "国III", "国3", "国 2", "国〇", "国一"]
     rows = [list(range(1, len(headers) + 1))]
     for i in range(8):
-        base = truck_row(i, unit)
+        base = truck_row(i + start, unit)
         plate = base["号牌号码"]
         if i % 3 == 1:
             plate = plate[:2] + "·" + plate[2:]
@@ -287,13 +287,13 @@ def messy_trucks(path: Path, unit: str = "榆次区") -> Path:
     return write_table(path, headers, rows, title_rows=title, merges=("A1:M1",))
 
 
-def messy_boilers(path: Path, unit: str = "榆次区") -> Path:
+def messy_boilers(path: Path, unit: str = "榆次区", start: int = 0) -> Path:
     """额定蒸发量 in MW by the header, 企业名称 for 单位名称, a capacity with its own unit."""
     headers = ["序号", "县（区、市）", "企业名称", "统一社会信用代码", "锅炉编号", "额定蒸发量（MW）", "燃料类型",
                "整治方式", "计划完成日期", "实际完成日期", "状态", "备注"]
     rows = []
     for i in range(6):
-        base = boiler_row(i, unit)
+        base = boiler_row(i + start, unit)
         rows.append([
             i + 1, unit, base["单位名称"], base["统一社会信用代码"], base["锅炉编号"],
             "2.8MW" if i == 5 else 1.4, base["燃料类型"], base["整治方式"], "2020年10月31日",
@@ -302,22 +302,22 @@ def messy_boilers(path: Path, unit: str = "榆次区") -> Path:
     return write_table(path, headers, rows, title_rows=[["锅炉综合整治台账"]])
 
 
-def messy_kilns(path: Path, unit: str = "榆次区") -> Path:
+def messy_kilns(path: Path, unit: str = "榆次区", start: int = 0) -> Path:
     headers = ["县区", "企业名称", "信用代码", "行业", "治理类别", "治理内容", "计划完成日期", "实际完成日期", "状态"]
     rows = []
     for i in range(5):
-        b = kiln_row(i, unit)
+        b = kiln_row(i + start, unit)
         rows.append([unit, b["企业名称"], b["统一社会信用代码"].lower(), b["行业"], b["治理类别"], b["治理内容"],
                      "2020.12.31", b["实际完成日期"], b["状态"]])
     return write_table(path, headers, rows, title_rows=[["工业炉窑台账"], ["单位：家"]])
 
 
-def messy_vocs(path: Path, unit: str = "榆次区") -> Path:
+def messy_vocs(path: Path, unit: str = "榆次区", start: int = 0) -> Path:
     headers = ["县(区、市)", "企业名称", "社会信用代码", "行业", "治理类别", "旁路数量", "旁路处置",
                "计划完成日期", "实际完成日期", "状态", "备注"]
     rows = []
     for i in range(5):
-        b = vocs_row(i, unit)
+        b = vocs_row(i + start, unit)
         rows.append([unit, b["企业名称"], b["统一社会信用代码"], b["行业"], b["治理类别"], str(b["旁路数量"]),
                      b["旁路处置"], "2021/3/31", b["实际完成日期"], b["状态"], None])
     return write_table(path, headers, rows)
