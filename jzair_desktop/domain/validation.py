@@ -163,8 +163,11 @@ def parse_date(value: Any) -> dt.date | None:
         if not math.isfinite(value) or not (36526 <= value <= 55153):  # 2000-01-01 … 2050-12-31
             raise Invalid(f"“{value:g}”不是有效的日期，请填写如 2020-11-03 的日期")
         return EXCEL_EPOCH + dt.timedelta(days=int(value))
-    text = _SPACE.sub("", fold_width(clean_text(value)))
-    for pattern in _DATE_PATTERNS:
+    folded = fold_width(clean_text(value))
+    # A time may follow the date ("2020/11/3 8:30"); spaces inside the date itself are ignored.
+    date_part, _, _time = folded.partition(" ") if re.match(r"^\d{4}[-/.]", folded) else (folded, "", "")
+    candidates = dict.fromkeys((_SPACE.sub("", date_part), _SPACE.sub("", folded)))
+    for text, pattern in ((t, p) for t in candidates for p in _DATE_PATTERNS):
         m = pattern.match(text)
         if m:
             y, mo, d = (int(g) for g in m.groups()[:3])
