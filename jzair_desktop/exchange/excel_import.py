@@ -43,7 +43,11 @@ from jzair_desktop.domain.validation import (
     parse_number,
 )
 from jzair_desktop.errors import JzairError
-from jzair_desktop.exchange.excel_template import save_workbook_atomically
+from jzair_desktop.exchange.excel_template import (
+    check_destination,
+    discard_workbook,
+    save_workbook_atomically,
+)
 from jzair_desktop.exchange.xlsx_common import (
     ERROR_FILL,
     HEADER_ALIGN,
@@ -707,7 +711,7 @@ def write_error_workbook(
     data: SheetData, problems: Sequence[RowProblem], dest: Path | None = None, *, state: TaskState = NULL_STATE
 ) -> Path:
     """The file's rows at their own row numbers, bad cells filled and commented, plus a 错误原因 column."""
-    dest = dest or error_workbook_path(data.path)
+    dest = check_destination(dest or error_workbook_path(data.path))
     by_row: dict[int, list[RowProblem]] = {}
     for p in problems:
         by_row.setdefault(p.row, []).append(p)
@@ -731,6 +735,18 @@ def write_error_workbook(
     rows: dict[int, Sequence[Any]] = {r: cells for r, cells in data.rows}
     for s in data.skipped:
         rows[s.row] = s.cells
+    try:
+        _error_rows(ws, data, by_row, rows, text_cols, reason_col, state)
+    except BaseException:
+        discard_workbook(wb)
+        raise
+    return save_workbook_atomically(wb, dest)
+
+
+def _error_rows(
+    ws, data: SheetData, by_row: dict[int, list[RowProblem]], rows: dict[int, Sequence[Any]],  # noqa: ANN001
+    text_cols: list[int], reason_col: int, state: TaskState,
+) -> None:
     header_row = data.header_row
     last = max([*rows, header_row])
     for r in range(1, last + 1):
@@ -749,7 +765,6 @@ def write_error_workbook(
             if row_problems:
                 _mark(ws, out, row_problems)
         ws.append(out)
-    return save_workbook_atomically(wb, dest)
 
 
 def _cell(ws, value: Any, *, number_format: str | None = None) -> Cell:  # noqa: ANN001

@@ -210,7 +210,7 @@ class LedgerBook:
         choices = choices_of(col)
         if not choices:
             return
-        formula = inline_list_formula(choices) or "=" + self._options_range(choices, col.header)
+        formula = inline_list_formula(choices) or self._options_range(choices, col.header)
         dv = DataValidation(type="list", formula1=formula, allow_blank=True, showDropDown=False)
         dv.showErrorMessage = True
         dv.errorStyle = "stop" if col.kind != "unit" else "warning"
@@ -290,11 +290,34 @@ class LedgerBook:
         return save_workbook_atomically(self.wb, dest)
 
 
-def save_workbook_atomically(wb: Workbook, dest: Path) -> Path:
+def check_destination(dest: Path) -> Path:
+    """Refuse a destination whose folder does not exist (before any work is done)."""
     dest = Path(dest)
     folder = dest.parent if str(dest.parent) else Path(".")
     if not folder.is_dir():
         raise JzairError(f"保存位置的文件夹不存在：{folder}")
+    return dest
+
+
+def discard_workbook(wb: Workbook) -> None:
+    """Close a write-only workbook that will not be saved (cancel, error), so no stream is left open."""
+    for ws in wb.worksheets:
+        rows = getattr(ws, "_rows", None)
+        if rows is not None:
+            with contextlib.suppress(Exception):
+                rows.close()
+        writer = getattr(ws, "_writer", None)
+        if writer is not None:
+            with contextlib.suppress(Exception):
+                writer.close()
+
+
+def save_workbook_atomically(wb: Workbook, dest: Path) -> Path:
+    try:
+        dest = check_destination(dest)
+    except JzairError:
+        discard_workbook(wb)
+        raise
     tmp = dest.with_name(f".~{dest.stem}.{uuid.uuid4().hex[:8]}.tmp.xlsx")
     try:
         wb.save(tmp)
@@ -311,6 +334,7 @@ def save_workbook_atomically(wb: Workbook, dest: Path) -> Path:
 
 def write_template(d: LedgerDef, dest: Path) -> Path:
     """A blank template of ledger `d` at `dest`."""
+    dest = check_destination(dest)
     return LedgerBook(d).save(dest)
 
 
@@ -323,11 +347,16 @@ def write_rows(
     state: TaskState = NULL_STATE,
 ) -> int:
     """Write display rows into a ledger workbook at `dest`; returns the number of rows written."""
+    dest = check_destination(dest)
     book = LedgerBook(d)
-    for values in rows:
-        book.append(values)
-        if book.rows % 500 == 0:
-            state.progress(book.rows, total, f"正在写入第 {book.rows:,} 行")
-    state.progress(book.rows, total, "正在保存文件…", force=True)
+    try:
+        for values in rows:
+            book.append(values)
+            if book.rows % 500 == 0:
+                state.progress(book.rows, total, f"正在写入第 {book.rows:,} 行")
+        state.progress(book.rows, total, "正在保存文件…", force=True)
+    except BaseException:
+        discard_workbook(book.wb)
+        raise
     book.save(dest)
     return book.rows

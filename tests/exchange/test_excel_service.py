@@ -153,14 +153,14 @@ def test_cancel_while_writing_rolls_back(db, db_path, tmp_path):
 
     def listener(done, total, text):
         seen.append(text)
-        if text.startswith("正在写入数据库") and done >= 1000:
+        if text == "正在提交…":  # every row has been sent to the database, the commit is next
             state.cancel()
 
     state = TaskState(listener)
     path = samples.write_clean(tmp_path / "大.xlsx", "heating", 3000, start=1)
     with pytest.raises(Cancelled):
         excel_service.import_ledger(db, "heating", path, "榆次区", actor=BUILTIN_ADMIN, today=TODAY, state=state)
-    assert any(t.startswith("正在写入数据库（") for t in seen)  # rows had been sent to the database
+    assert "正在写入数据库…" in seen and seen[-1] == "正在提交…"
     assert db_hash(db_path) == before
 
 
@@ -215,3 +215,12 @@ def test_file_errors_surface_as_excel_file_error(db, tmp_path):
 def test_export_needs_xlsx_name(db, tmp_path):
     with pytest.raises(Exception, match=r"\.xlsx"):
         excel_service.export_ledger(db, "heating", tmp_path / "a.csv", actor=BUILTIN_ADMIN)
+
+
+def test_cancelled_export_leaves_no_file(db, tmp_path):
+    do_import(db, "heating", samples.write_clean(tmp_path / "a.xlsx", "heating", 1200, start=1))
+    state = TaskState(lambda done, total, text: state.cancel() if done >= 500 else None)
+    with pytest.raises(Cancelled):
+        excel_service.export_ledger(db, "heating", tmp_path / "导出.xlsx", actor=BUILTIN_ADMIN, state=state)
+    assert not (tmp_path / "导出.xlsx").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".~")] == []
