@@ -59,6 +59,16 @@ def window_time(cmd: list[str], env: dict[str, str], display: str) -> float:
         proc.wait(timeout=30)
 
 
+def wait_for_display(display: str) -> None:
+    env = dict(os.environ, DISPLAY=display)
+    t0 = time.perf_counter()
+    while subprocess.run(["xdotool", "getdisplaygeometry"], env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL).returncode != 0:
+        if time.perf_counter() - t0 > 20:
+            raise SystemExit(f"Xvfb did not start on {display}")
+        time.sleep(0.05)
+
+
 def summary(name: str, values: list[float]) -> str:
     return (f"{name:<28} median {statistics.median(values):6.2f} s   min {min(values):6.2f} s   "
             f"max {max(values):6.2f} s   ({len(values)} runs)")
@@ -87,10 +97,11 @@ def main() -> int:
 
         if shutil.which("Xvfb") and shutil.which("xdotool"):
             display = f":{90 + os.getpid() % 50}"
-            xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x860x24"],
+            # -noreset: otherwise the server resets when the last client leaves, and the next start cannot connect.
+            xvfb = subprocess.Popen(["Xvfb", display, "-noreset", "-screen", "0", "1280x860x24"],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
-                time.sleep(1.0)
+                wait_for_display(display)
                 window_time(base, env, display)  # warm-up
                 print(summary("main window visible", [window_time(base, env, display) for _ in range(args.runs)]))
             finally:
