@@ -321,3 +321,89 @@ class Closeout(Base):
     reviewer: Mapped[str] = mapped_column(String(64))
     closed_at: Mapped[dt.datetime]
     closed_by: Mapped[str] = mapped_column(String(64))
+
+
+# --- data packages (报送包) between county and city machines (revision 0003) ------------------------
+
+
+class InstallationKey(Base):
+    """This installation's Ed25519 signing key (one row, id 1). Raw 32-byte keys; see README 报送包格式."""
+
+    __tablename__ = "installation_key"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    private_key: Mapped[bytes] = mapped_column(LargeBinary)
+    fingerprint: Mapped[str] = mapped_column(String(64))  # SHA-256 of the raw public key, lower-case hex
+    created_at: Mapped[dt.datetime]
+
+
+class PackageCounter(Base):
+    """The last sequence number exported per scope (a unit's code, or 'targets')."""
+
+    __tablename__ = "package_counters"
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    last_sequence: Mapped[int]
+    updated_at: Mapped[dt.datetime]
+
+
+class PackagePin(Base):
+    """The signer key accepted for a scope (a unit's code on the city machine, 'city' on a county machine)."""
+
+    __tablename__ = "package_pins"
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    public_key: Mapped[bytes | None] = mapped_column(LargeBinary)  # unknown when pinned by fingerprint only
+    pinned_at: Mapped[dt.datetime]
+    pinned_by: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))  # first_import | fingerprint | package
+
+
+class PackageImport(Base):
+    """One imported package (the history shown per unit)."""
+
+    __tablename__ = "package_imports"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(8))  # county | targets
+    scope: Mapped[str] = mapped_column(String(16))
+    unit_code: Mapped[str | None] = mapped_column(String(6), ForeignKey("units.code"))
+    month: Mapped[str | None] = mapped_column(String(7))
+    sequence: Mapped[int]
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    manifest_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+    app_version: Mapped[str] = mapped_column(String(16))
+    counts_json: Mapped[str] = mapped_column(Text)
+    imported_at: Mapped[dt.datetime]
+    imported_by: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        UniqueConstraint("scope", "sequence", name="uq_package_imports_sequence"),
+        Index("ix_package_imports_manifest", "scope", "manifest_sha256"),
+    )
+
+
+class PackageAuditEntry(Base):
+    """A county's own audit entries as received in its packages, kept apart from this machine's hash chain."""
+
+    __tablename__ = "package_audit_entries"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    unit_code: Mapped[str] = mapped_column(String(6), ForeignKey("units.code"))
+    import_id: Mapped[int] = mapped_column(ForeignKey("package_imports.id"))
+    seq: Mapped[int]
+    at: Mapped[dt.datetime]
+    user_name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(24))
+    ledger: Mapped[str | None] = mapped_column(String(24))
+    record_uuid: Mapped[str | None] = mapped_column(String(64))
+    before_json: Mapped[str | None] = mapped_column(Text)
+    after_json: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        UniqueConstraint("unit_code", "hash", name="uq_package_audit_entries_hash"),
+        Index("ix_package_audit_entries_unit_seq", "unit_code", "seq"),
+    )
