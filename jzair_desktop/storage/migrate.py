@@ -12,12 +12,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
 
 from jzair_desktop import paths
-from jzair_desktop.errors import DatabaseBusyError, DatabaseError
+from jzair_desktop.errors import DatabaseBusyError, DatabaseError, JzairError
 from jzair_desktop.storage.engine import db_path_of, translate_operational_error
 
 log = logging.getLogger(__name__)
@@ -116,13 +116,25 @@ def upgrade(engine: Engine) -> MigrationResult:
                 conn.exec_driver_sql("BEGIN")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
-        if engine.dialect.name == "sqlite":
-            with engine.connect() as conn:
-                problems = conn.execute(text("PRAGMA foreign_key_check")).fetchall()
+            if engine.dialect.name == "sqlite":
+                # Checked before COMMIT, so a migration that breaks references changes nothing.
+                problems = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if problems:
-                    raise DatabaseError(f"数据库升级后外键检查失败：{problems[:5]}")
-    except OperationalError as exc:
-        raise translate_operational_error(exc) from exc
+                    raise RuntimeError(f"foreign key check failed: {problems[:5]}")
+    except JzairError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure inside the transaction: nothing was written
+        if isinstance(exc, OperationalError):
+            translated = translate_operational_error(exc)
+            if translated is not exc:
+                raise translated from exc
+        log.exception("migration %s -> %s failed", before, head)
+        where = db_path_of(str(engine.url)) or engine.url.render_as_string(hide_password=True)
+        copy = f"\n升级前的副本：{backup}" if backup is not None else ""
+        raise DatabaseError(
+            f"数据库升级失败（架构版本 {before or '无'} → {head}），数据库未被改动：{where}\n"
+            f"原因：{type(exc).__name__}: {exc}{copy}\n请把日志文件交给技术支持人员。"
+        ) from exc
     finally:
         engine.dispose()  # connections had foreign_keys switched off
     return MigrationResult(before, head, backup)

@@ -144,7 +144,7 @@ def next_release(tmp_path, monkeypatch):
     """Call it to switch to a copy of db/ with one more revision ("9999") on top of the real head, as the next
     release will ship; returns the real head."""
 
-    def switch() -> str:
+    def switch(*, fail: bool = False) -> str:
         head = migrate.head_revision()
         scripts = tmp_path / "db-next"
         shutil.copytree(paths.migrations_dir(), scripts, ignore=shutil.ignore_patterns("__pycache__"))
@@ -162,6 +162,10 @@ def next_release(tmp_path, monkeypatch):
 
                 def upgrade() -> None:
                     op.create_table("zz_probe", sa.Column("id", sa.Integer(), primary_key=True))
+                    with op.batch_alter_table("units") as batch:
+                        batch.add_column(sa.Column("zz_note", sa.Text(), nullable=True))
+                    op.execute("UPDATE units SET zz_note = name")
+                    {"raise RuntimeError('probe: this migration fails half-way')" if fail else "pass"}
                 """
             ),
             encoding="utf-8",
@@ -196,6 +200,30 @@ def test_a_copy_is_kept_beside_the_file_before_a_migration_changes_it(tmp_path, 
     assert revision_of(result.backup) == old_head
     assert dump(result.backup) == before
     assert revision_of(db_path) == "9999"
+
+
+def test_a_failed_migration_leaves_the_database_as_it_was(tmp_path, next_release, capsys):
+    db_path = tmp_path / "台账.sqlite3"
+    db, _ = open_database(sqlite_url(db_path), create=True)
+    load_reference_data(db)
+    db.dispose()
+    before = dump(db_path)
+    old_head = next_release(fail=True)
+
+    with pytest.raises(DatabaseError) as info:
+        open_database(sqlite_url(db_path))
+    message = str(info.value)
+    assert "升级失败" in message and str(db_path) in message and "未被改动" in message
+    assert dump(db_path) == before
+    assert revision_of(db_path) == old_head
+    [backup] = backups_beside(db_path)
+    assert str(backup) in message and dump(backup) == before
+
+    from jzair_desktop.cli import main
+
+    assert main(["--db", str(db_path), "info"]) == 2
+    assert "升级失败" in capsys.readouterr().err
+    assert dump(db_path) == before
 
 
 def test_a_database_of_the_next_release_is_refused_and_left_unchanged(tmp_path, next_release, monkeypatch):
