@@ -1,0 +1,1031 @@
+"""The monthly report (月报) as a PDF: plain report data in, an A4 PDF out (reportlab, no Qt, no database).
+
+services/report.py gathers the figures as of the month's end into a `ReportData`; `render_report`
+lays them out: a title block and one-page overview, one section per ledger (tables by unit or by
+乡（镇）, vector charts), the monthly-figure indicators, air quality against targets, the warning list
+(预警) worst first, the open and overdue items of a county, and, on request, one 预警函 per lagging
+unit. Every page carries the report header and "第 X 页 共 Y 页".
+
+Output is deterministic (reportlab `invariant=1`): the same data gives a byte-identical file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reportlab.lib import colors
+from reportlab.lib.units import mm
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    HRFlowable,
+    KeepInFrame,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+)
+
+from jzair_desktop.exchange.pdf_charts import ProgressBar, ValueBar, limit_chart, progress_chart
+from jzair_desktop.exchange.pdf_common import (
+    FONT,
+    FRAME_HEIGHT,
+    FRAME_WIDTH,
+    MARGIN_BOTTOM,
+    MARGIN_LEFT,
+    MARGIN_RIGHT,
+    MARGIN_TOP,
+    OFFICIAL_RED,
+    PAGE_SIZE,
+    STATUS_FILL,
+    Col,
+    Styles,
+    data_table,
+    escape,
+    fmt_date_cn,
+    fmt_month_cn,
+    fmt_number,
+    fmt_percent,
+    make_styles,
+    numbered_canvas,
+    status_legend,
+    status_text,
+)
+from jzair_desktop.taskstate import NULL_STATE, TaskState
+
+REPORT_TITLE = "晋中市秋冬季大气污染综合治理攻坚行动进展月报"
+CHINESE_NUMERALS = "一二三四五六七八九十"
+
+
+# =========================================================================== report data
+@dataclass(frozen=True)
+class Figure:
+    """One row of progress: a unit (or the city, or the county itself) for one indicator."""
+
+    label: str
+    target: float | None
+    month: float | None  # done within the month (counts); None for rates
+    done: float | None  # cumulative (counts) or latest value (rates)
+    completion: float | None
+    schedule: float | None
+    status: str
+    status_label: str
+    rank: int | None = None
+    note: str = ""  # e.g. the month a rate's latest value is from
+
+
+@dataclass(frozen=True)
+class IndicatorBlock:
+    key: str
+    name: str
+    unit: str
+    measure: str  # count | rate
+    compare: str  # ge | le (rates)
+    target_text: str
+    due_text: str
+    plan_item: str
+    department: str
+    overall: Figure  # the city row (city report) or the county's own row (county report)
+    units: tuple[Figure, ...] = ()  # by unit, city report only
+    ranked: int = 0  # how many units have a rank (county report: "3/12")
+
+
+@dataclass(frozen=True)
+class TownshipFigure:
+    township: str
+    registered: int
+    done: int
+    month: int
+    by_method: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class LedgerBlock:
+    key: str
+    title: str
+    indicators: tuple[IndicatorBlock, ...]
+    chart_indicator: str | None = None
+    township_methods: tuple[str, ...] = ()
+    townships: tuple[TownshipFigure, ...] = ()
+    township_schedule: float | None = None
+
+
+@dataclass(frozen=True)
+class AirRow:
+    area: str
+    pm25: float | None
+    heavy_days: int | None
+    pm25_max: float | None
+    heavy_max: int | None
+    pm25_period_mean: float | None
+    heavy_period: int | None
+    period: str  # "2020-10至2020-12" or ""
+
+
+@dataclass(frozen=True)
+class AirHistoryRow:
+    month: str
+    pm25: float | None
+    heavy_days: int | None
+    pm25_max: float | None
+    heavy_max: int | None
+
+
+@dataclass(frozen=True)
+class WarningItem:
+    county: str
+    unit_code: str
+    indicator: str
+    name: str
+    unit: str
+    measure: str
+    compare: str
+    target: float | None
+    done: float | None
+    completion: float | None
+    schedule: float
+    status: str
+    status_label: str
+    due: dt.date
+    due_text: str
+
+    @property
+    def points_behind(self) -> float:
+        return 0.0 if self.completion is None else (self.schedule - self.completion) * 100
+
+    @property
+    def remaining(self) -> float | None:
+        """What is still to do to reach the target (counts)."""
+        if self.measure != "count" or self.target is None:
+            return None
+        return max(0.0, self.target - (self.done or 0.0))
+
+    @property
+    def schedule_shortfall(self) -> float | None:
+        """What should be done by now according to the schedule but is not (counts)."""
+        if self.measure != "count" or self.target is None:
+            return None
+        return max(0.0, self.target * self.schedule - (self.done or 0.0))
+
+    def gap_text(self) -> str:
+        """The gap in words: what is missing against the target or the schedule."""
+        if self.measure == "rate":
+            if self.done is None or self.target is None:
+                return "未填报"
+            diff = abs(self.target - self.done)
+            word = "低于" if self.compare == "ge" else "高于"
+            return f"{word}要求{fmt_rate(diff, self.unit)}"
+        if self.status == "overdue":
+            return f"已逾期，尚差{fmt_number(self.remaining)}{self.unit}"
+        short = _ceil(self.schedule_shortfall)
+        return f"落后{self.points_behind:.1f}个百分点（约{fmt_number(short)}{self.unit}）"
+
+    def target_text(self) -> str:
+        if self.measure == "rate":
+            return ("≥" if self.compare == "ge" else "≤") + fmt_rate(self.target, self.unit)
+        return fmt_number(self.target, missing="未分解")
+
+    def done_text(self) -> str:
+        if self.measure == "rate":
+            return "未填报" if self.done is None else fmt_rate(self.done, self.unit)
+        return fmt_number(self.done)
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    label: str
+    detail: str
+    planned: dt.date | None
+    overdue_days: int
+    id_masked: str = ""
+    place: str = ""
+
+
+@dataclass(frozen=True)
+class PlaceSummary:
+    """Open households of one 乡（镇）, when there are too many to list one by one."""
+
+    township: str
+    villages: int
+    households: int
+    by_method: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class OpenItemGroup:
+    ledger: str
+    title: str
+    kind: str  # 'household' (heating) | 'item'
+    total: int
+    items: tuple[OpenItem, ...]  # listed items (may be fewer than total)
+    rule: str = ""  # what makes an item overdue, for the reader
+    by_township: tuple[PlaceSummary, ...] = ()  # households summarised instead of listed
+    methods: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Letter:
+    unit_code: str
+    unit_name: str
+    number: str
+    items: tuple[WarningItem, ...]
+
+
+@dataclass(frozen=True)
+class ReportData:
+    scope: str  # 'city' | 'county'
+    unit_code: str
+    unit_name: str  # 全市 or the county's name
+    month: str  # YYYY-MM
+    as_of: dt.date
+    issuer: str
+    plan_title: str
+    plan_doc_no: str
+    source_note: str
+    overview: tuple[IndicatorBlock, ...]
+    ledgers: tuple[LedgerBlock, ...]
+    monthly: tuple[IndicatorBlock, ...]
+    air: tuple[AirRow, ...]
+    air_history_area: str
+    air_history: tuple[AirHistoryRow, ...]
+    warnings: tuple[WarningItem, ...]
+    open_items: tuple[OpenItemGroup, ...] = ()
+    letters: tuple[Letter, ...] = ()
+    letter_date: dt.date | None = None
+    unit_count: int = 12
+    title: str = REPORT_TITLE
+    extra_notes: tuple[str, ...] = field(default_factory=tuple)
+    frozen_units: tuple[str, ...] = ()  # units whose figures come from their month submission
+
+    @property
+    def is_city(self) -> bool:
+        return self.scope == "city"
+
+
+# =========================================================================== helpers
+def _ceil(value: float | None) -> float | None:
+    if value is None:
+        return None
+    whole = float(int(value))
+    return whole if whole >= value - 1e-9 else whole + 1
+
+
+def _unit_suffix(unit: str) -> str:
+    return "%" if unit == "%" else ""
+
+
+def _section_no(n: int) -> str:
+    return CHINESE_NUMERALS[n - 1] if 1 <= n <= 10 else str(n)
+
+
+def fmt_rate(value: float | None, unit: str = "") -> str:
+    """A rate with at most one decimal: 85.3%, 90%, 8.1."""
+    if value is None:
+        return "—"
+    return fmt_number(round(value, 1)) + _unit_suffix(unit)
+
+
+def _value(fig: Figure, ind: IndicatorBlock, which: str) -> str:
+    value = getattr(fig, which)
+    if ind.measure == "rate":
+        if which == "month":
+            return "—"
+        if value is None:
+            return "未填报" if which == "done" else "—"
+        return fmt_rate(value, ind.unit)
+    if which == "target" and value is None:
+        return "未分解"
+    return fmt_number(value)
+
+
+def _rate_target(ind: IndicatorBlock, fig: Figure) -> str:
+    if fig.target is None:
+        return "—"
+    sign = "≥" if ind.compare == "ge" else "≤"
+    return f"{sign}{fmt_rate(fig.target, ind.unit)}"
+
+
+def _due_short(text: str) -> str:
+    """A due date for a narrow column: the date, or 按计划日期 for per-record plans."""
+    return "按计划日期" if text.startswith("按") else text
+
+
+def _pm(value: float | None, missing: str) -> str:
+    return missing if value is None else f"{value:.1f}"
+
+
+def _period(period: str) -> str:
+    """'2020-10至2020-12' → '2020.10–12'; '2020-10至2021-03' → '2020.10–2021.03'."""
+    if "至" not in period:
+        return period or "—"
+    first, last = period.split("至")
+    if first[:4] == last[:4]:
+        return f"{first[:4]}.{first[5:]}–{last[5:]}"
+    return f"{first.replace('-', '.')}–{last.replace('-', '.')}"
+
+
+def _fig_status(fig: Figure) -> str:
+    return status_text(fig.status, fig.status_label)
+
+
+def _status_fill(status: str) -> colors.Color | None:
+    return STATUS_FILL.get(status)
+
+
+def _completion(fig: Figure) -> str:
+    if fig.completion is None:
+        return "—"
+    return fmt_percent(fig.completion)
+
+
+def _schedule(fig: Figure) -> str:
+    return "—" if fig.schedule is None else fmt_percent(fig.schedule)
+
+
+# =========================================================================== the builder
+class _Builder:
+    def __init__(self, data: ReportData) -> None:
+        self.data = data
+        self.s: Styles = make_styles()
+        self.story: list[Flowable] = []
+        self.section = 0
+
+    # ---------------------------------------------------------------- small pieces
+    def add(self, *flowables: Flowable) -> None:
+        self.story.extend(flowables)
+
+    def h1(self, text: str) -> Paragraph:
+        self.section += 1
+        return Paragraph(f"{_section_no(self.section)}、{escape(text)}", self.s.h1)
+
+    def h2(self, text: str) -> Paragraph:
+        return Paragraph(escape(text), self.s.h2)
+
+    def p(self, text: str) -> Paragraph:
+        return Paragraph(text, self.s.body)
+
+    def note(self, text: str) -> Paragraph:
+        return Paragraph(escape(text), self.s.note)
+
+    # ---------------------------------------------------------------- title and overview
+    def title_block(self) -> None:
+        d = self.data
+        self.add(Spacer(1, 2 * mm))
+        self.add(Paragraph(escape(d.title), self.s.title))
+        sub = fmt_month_cn(d.month) if d.is_city else f"{d.unit_name}　{fmt_month_cn(d.month)}"
+        self.add(Paragraph(escape(sub), self.s.subtitle))
+        self.add(Spacer(1, 2 * mm))
+        meta = f"数据截至：{fmt_date_cn(d.as_of)}"
+        if d.is_city:
+            meta += f"　　编制：{d.issuer}"
+        else:
+            meta += f"　　报送单位：{d.unit_name}"
+        self.add(Paragraph(escape(meta), self.s.meta))
+        self.add(Paragraph(escape(f"依据：{d.plan_title}（{d.plan_doc_no}）"), self.s.meta))
+        self.add(Spacer(1, 2 * mm))
+        self.add(HRFlowable(width="100%", thickness=1.6, color=OFFICIAL_RED, spaceBefore=1, spaceAfter=1))
+        self.add(HRFlowable(width="100%", thickness=0.5, color=OFFICIAL_RED, spaceBefore=1, spaceAfter=4))
+
+    def overview(self) -> None:
+        d = self.data
+        self.add(self.h1("总体进展"))
+        self.add(self.p(escape(self._summary_text())))
+        cols = [
+            Col("序号", 22, "center"),
+            Col("任务（方案条目）", 118, "left", wrap=True),
+            Col("单位", 26, "center"),
+            Col("目标", 46, "right"),
+            Col("本月完成", 44, "right"),
+            Col("累计完成", 48, "right"),
+            Col("完成率", 40, "right"),
+            Col("时序进度", 40, "right"),
+            Col("状态", 42, "center"),
+        ]
+        if d.is_city:
+            cols.append(Col("时限", 56, "center"))
+        else:
+            cols.append(Col("全市排名", 34, "center"))
+        rows, fills = [], {}
+        for i, ind in enumerate(d.overview):
+            f = ind.overall
+            row = [
+                str(i + 1),
+                f"{ind.name}（{ind.plan_item}）",
+                ind.unit,
+                _value(f, ind, "target"),
+                _value(f, ind, "month"),
+                _value(f, ind, "done"),
+                _completion(f),
+                _schedule(f),
+                _fig_status(f),
+            ]
+            row.append(_due_short(ind.due_text) if d.is_city else (f"{f.rank}/{ind.ranked}" if f.rank else "—"))
+            rows.append(row)
+            fill = _status_fill(f.status)
+            if fill is not None:
+                fills[(i, 8)] = fill
+        self.add(data_table(self.s, cols, rows, cell_fills=fills))
+        self.add(self.note(status_legend()))
+        if not d.is_city:
+            bars = [
+                ProgressBar(ind.name, ind.overall.completion, ind.overall.status, schedule=ind.overall.schedule)
+                for ind in d.overview
+            ]
+            self.add(
+                KeepTogether(
+                    [
+                        Paragraph(escape(f"图　{d.unit_name}各项台账任务完成率"), self.s.cell_center),
+                        progress_chart(bars, None, label_width=118, bar_height=7, bar_gap=3,
+                                       caption="粗短竖线为该项任务的时序进度"),
+                    ]
+                )
+            )
+        self.add(self.note(d.source_note))
+        for extra in d.extra_notes:
+            self.add(self.note(extra))
+
+    def _summary_text(self) -> str:
+        d = self.data
+        counts = {k: 0 for k in ("done", "on_track", "behind", "overdue", "no_target")}
+        for ind in d.overview:
+            counts[ind.overall.status] = counts.get(ind.overall.status, 0) + 1
+        who = "全市" if d.is_city else d.unit_name
+        parts = [
+            f"截至{fmt_date_cn(d.as_of)}，{who}{len(d.overview)}项台账类攻坚任务中，"
+            f"已完成{counts['done']}项，按进度推进{counts['on_track']}项，滞后{counts['behind']}项，"
+            f"逾期{counts['overdue']}项"
+        ]
+        if counts["no_target"]:
+            parts.append(f"，未分解目标{counts['no_target']}项")
+        parts.append("。")
+        heads = []
+        seen = set()
+        for ind in d.overview:
+            ledger = ind.key.split(".")[0]
+            if ledger in seen:
+                continue
+            seen.add(ledger)
+            f = ind.overall
+            if f.done is None:
+                continue
+            text = f"{ind.name}累计完成{fmt_number(f.done)}{ind.unit}"
+            if f.completion is not None:
+                text += f"（完成率{fmt_percent(f.completion)}）"
+            heads.append(text)
+        if heads:
+            parts.append("其中，" + "；".join(heads) + "。")
+        n_over = sum(1 for w in d.warnings if w.status == "overdue")
+        n_behind = len(d.warnings) - n_over
+        if d.warnings:
+            where = "各县（区、市）共有" if d.is_city else f"{d.unit_name}共有"
+            parts.append(
+                f"{where}{len(d.warnings)}项任务进度预警（逾期{n_over}项、滞后{n_behind}项），详见“预警情况”。"
+            )
+        else:
+            parts.append("本月无进度预警。")
+        return "".join(parts)
+
+    # ---------------------------------------------------------------- ledger sections
+    def ledgers(self) -> None:
+        d = self.data
+        self.add(PageBreak() if d.is_city else CondPageBreak(120 * mm))
+        self.add(self.h1("分项任务进展"))
+        for n, block in enumerate(d.ledgers, start=1):
+            if n > 1:
+                self.add(CondPageBreak(120 * mm))
+            self.add(self.h2(f"（{_section_no(n)}）{block.title}"))
+            if d.is_city:
+                self._city_ledger(block)
+            else:
+                self._county_ledger(block)
+
+    def _city_ledger(self, block: LedgerBlock) -> None:
+        for k, ind in enumerate(block.indicators, start=1):
+            head = Paragraph(
+                escape(f"{k}. {ind.name}（单位：{ind.unit}；全市目标：{ind.target_text}；"
+                       f"时限：{ind.due_text}；牵头：{ind.department}）"),
+                self.s.cell,
+            )
+            table = self._unit_table(ind)
+            self.add(KeepTogether([head, Spacer(1, 1.5 * mm), table]))
+            self.add(Spacer(1, 3 * mm))
+            if ind.key == block.chart_indicator:
+                bars = [ProgressBar(f.label, f.completion, f.status) for f in ind.units]
+                self.add(
+                    KeepTogether(
+                        [
+                            Paragraph(escape(f"图　{ind.name}完成率（按县区）"), self.s.cell_center),
+                            progress_chart(bars, ind.overall.schedule, caption="虚线为时序进度"),
+                        ]
+                    )
+                )
+                self.add(Spacer(1, 4 * mm))
+
+    def _unit_table(self, ind: IndicatorBlock) -> Flowable:
+        cols = [
+            Col("县（区、市）", 70, "left", wrap=True),
+            Col("目标", 56, "right"),
+            Col("本月完成", 54, "right"),
+            Col("累计完成", 58, "right"),
+            Col("完成率", 50, "right"),
+            Col("时序进度", 50, "right"),
+            Col("状态", 50, "center"),
+            Col("排名", 34, "center"),
+        ]
+        rows, fills = [], {}
+        for i, f in enumerate([*ind.units, ind.overall]):
+            is_total = i == len(ind.units)
+            rows.append(
+                [
+                    "全市合计" if is_total else f.label,
+                    _value(f, ind, "target"),
+                    _value(f, ind, "month"),
+                    _value(f, ind, "done"),
+                    _completion(f),
+                    _schedule(f),
+                    _fig_status(f),
+                    "—" if f.rank is None else str(f.rank),
+                ]
+            )
+            fill = _status_fill(f.status)
+            if fill is not None:
+                fills[(i, 6)] = fill
+        return data_table(self.s, cols, rows, total_rows=[len(ind.units)], cell_fills=fills)
+
+    def _county_ledger(self, block: LedgerBlock) -> None:
+        cols = [
+            Col("任务", 112, "left", wrap=True),
+            Col("目标", 50, "right"),
+            Col("本月完成", 50, "right"),
+            Col("累计完成", 54, "right"),
+            Col("完成率", 46, "right"),
+            Col("时序进度", 46, "right"),
+            Col("状态", 46, "center"),
+            Col("时限", 56, "center"),
+            Col("全市排名", 40, "center"),
+        ]
+        rows, fills = [], {}
+        for i, ind in enumerate(block.indicators):
+            f = ind.overall
+            rows.append(
+                [
+                    f"{ind.name}（{ind.unit}）",
+                    _value(f, ind, "target"),
+                    _value(f, ind, "month"),
+                    _value(f, ind, "done"),
+                    _completion(f),
+                    _schedule(f),
+                    _fig_status(f),
+                    _due_short(ind.due_text),
+                    f"{f.rank}/{ind.ranked}" if f.rank else "—",
+                ]
+            )
+            fill = _status_fill(f.status)
+            if fill is not None:
+                fills[(i, 6)] = fill
+        self.add(data_table(self.s, cols, rows, cell_fills=fills))
+        self.add(Spacer(1, 3 * mm))
+        if block.townships:
+            self._townships(block)
+
+    def _townships(self, block: LedgerBlock) -> None:
+        methods = block.township_methods
+        cols = [
+            Col("乡（镇）", 72, "left", wrap=True),
+            Col("登记户数", 46, "right"),
+            Col("累计完成", 46, "right"),
+            Col("本月完成", 46, "right"),
+            Col("完成比例", 44, "right"),
+            *[Col(m, 44, "right", wrap=True) for m in methods],
+        ]
+        rows = []
+        total_reg = total_done = total_month = 0
+        totals = [0] * len(methods)
+        for t in block.townships:
+            share = t.done / t.registered if t.registered else None
+            rows.append(
+                [t.township, fmt_number(t.registered), fmt_number(t.done), fmt_number(t.month), fmt_percent(share),
+                 *[fmt_number(v) for v in t.by_method]]
+            )
+            total_reg += t.registered
+            total_done += t.done
+            total_month += t.month
+            totals = [a + b for a, b in zip(totals, t.by_method, strict=True)]
+        rows.append(
+            ["合计", fmt_number(total_reg), fmt_number(total_done), fmt_number(total_month),
+             fmt_percent(total_done / total_reg if total_reg else None), *[fmt_number(v) for v in totals]]
+        )
+        head = Paragraph(escape("按乡（镇）分列（完成比例 = 累计完成户数 ÷ 台账登记户数；各改造方式列为累计完成户数）"),
+                         self.s.cell)
+        self.add(KeepTogether([head, Spacer(1, 1.5 * mm),
+                               data_table(self.s, cols, rows, total_rows=[len(rows) - 1])]))
+        self.add(Spacer(1, 3 * mm))
+        bars = []
+        for t in block.townships:
+            share = t.done / t.registered if t.registered else None
+            status = "done" if share is not None and share >= 1 - 1e-9 else (
+                "behind" if share is not None and block.township_schedule is not None
+                and block.township_schedule - share > 0.05 else "on_track")
+            if share is not None and status != "done" and self.data.as_of > self._heating_due(block):
+                status = "overdue"
+            bars.append(ProgressBar(t.township, share, status))
+        self.add(
+            KeepTogether(
+                [
+                    Paragraph(escape("图　各乡（镇）完成比例"), self.s.cell_center),
+                    progress_chart(bars, block.township_schedule, caption="虚线为时序进度"),
+                ]
+            )
+        )
+
+    def _heating_due(self, block: LedgerBlock) -> dt.date:
+        for ind in block.indicators:
+            try:
+                return dt.date.fromisoformat(ind.due_text)
+            except ValueError:
+                continue
+        return dt.date.max
+
+    # ---------------------------------------------------------------- monthly figures
+    def monthly(self) -> None:
+        d = self.data
+        self.add(CondPageBreak(90 * mm))
+        self.add(self.h1("月度填报指标"))
+        self.add(self.note("以下指标由各县（区、市）按月填报：数量类为本月新增与累计数，比率类为最近一次填报的月度值。"))
+        cols = [
+            Col("序号", 22, "center"),
+            Col("指标", 112, "left", wrap=True),
+            Col("单位", 40, "center", wrap=True),
+            Col("目标", 46, "right"),
+            Col("本月", 40, "right"),
+            Col("累计/最新值", 54, "right", wrap=True),
+            Col("完成率", 40, "right"),
+            Col("时序进度", 40, "right"),
+            Col("状态", 42, "center"),
+        ]
+        if not d.is_city:
+            cols.append(Col("全市排名", 34, "center"))
+        rows, fills = [], {}
+        for i, ind in enumerate(d.monthly):
+            f = ind.overall
+            target = _rate_target(ind, f) if ind.measure == "rate" else _value(f, ind, "target")
+            done = _value(f, ind, "done")
+            if ind.measure == "rate" and f.note and f.done is not None:
+                done = f"{done}（{f.note}）"
+            row = [str(i + 1), ind.name, ind.unit, target, _value(f, ind, "month"), done,
+                   _completion(f), _schedule(f), _fig_status(f)]
+            if not d.is_city:
+                row.append(f"{f.rank}/{ind.ranked}" if f.rank else "—")
+            rows.append(row)
+            fill = _status_fill(f.status)
+            if fill is not None:
+                fills[(i, 8)] = fill
+        self.add(data_table(self.s, cols, rows, cell_fills=fills))
+        if d.is_city:
+            self.add(self.note("全市数量类为各县（区、市）之和；比率类为已填报县（区、市）的平均值。"))
+
+    # ---------------------------------------------------------------- air quality
+    def air(self) -> None:
+        d = self.data
+        self.add(CondPageBreak(110 * mm))
+        self.add(self.h1("空气质量"))
+        cols = [
+            Col("区域", 62, "left", wrap=True),
+            Col("本月PM2.5", 50, "right"),
+            Col("期间均值", 46, "right"),
+            Col("PM2.5目标", 52, "right"),
+            Col("评价", 40, "center"),
+            Col("本月重污染天数", 46, "right", wrap=True),
+            Col("期间累计", 40, "right"),
+            Col("天数目标", 40, "right"),
+            Col("评价", 40, "center"),
+            Col("目标期间", 72, "center"),
+        ]
+        rows, fills = [], {}
+        for i, a in enumerate(d.air):
+            pm_eval = self._eval(a.pm25_period_mean, a.pm25_max)
+            hd_eval = self._eval(a.heavy_period, a.heavy_max)
+            rows.append(
+                [
+                    a.area,
+                    _pm(a.pm25, "未填报"),
+                    _pm(a.pm25_period_mean, "—"),
+                    _pm(a.pm25_max, "未设定"),
+                    pm_eval,
+                    fmt_number(a.heavy_days, missing="未填报"),
+                    fmt_number(a.heavy_period),
+                    fmt_number(a.heavy_max, missing="未设定"),
+                    hd_eval,
+                    _period(a.period),
+                ]
+            )
+            if pm_eval.endswith("超标"):
+                fills[(i, 4)] = STATUS_FILL["overdue"]
+            if hd_eval.endswith("超标"):
+                fills[(i, 8)] = STATUS_FILL["overdue"]
+        self.add(data_table(self.s, cols, rows, cell_fills=fills))
+        self.add(self.note("PM2.5单位：微克/立方米。期间均值、期间累计：目标期间开始至本月的PM2.5月均浓度平均值和重污染"
+                           "天数之和，与该期间的目标比较（●达标　■超标）。县（区、市）目标由市大气办下达，未下达的显示“未设定”。"))
+        bars = [ValueBar(a.area, a.pm25, a.pm25_max) for a in d.air]
+        if any(b.value is not None for b in bars):
+            self.add(
+                KeepTogether(
+                    [
+                        Paragraph(escape(f"图　{fmt_month_cn(d.month)}PM2.5月均浓度（微克/立方米）"), self.s.cell_center),
+                        limit_chart(bars, unit="期间均值上限", caption="本月数值与目标期间的均值上限对照"),
+                    ]
+                )
+            )
+        if d.air_history:
+            hist_cols = [
+                Col("月份", 60, "center"),
+                Col("PM2.5（微克/立方米）", 80, "right", wrap=True),
+                Col("PM2.5目标（期间均值）", 80, "right", wrap=True),
+                Col("重污染天数", 60, "right"),
+                Col("天数目标（期间合计）", 80, "right", wrap=True),
+            ]
+            hist_rows = [
+                [fmt_month_cn(h.month), _pm(h.pm25, "未填报"), _pm(h.pm25_max, "未设定"),
+                 fmt_number(h.heavy_days, missing="未填报"), fmt_number(h.heavy_max, missing="未设定")]
+                for h in d.air_history
+            ]
+            self.add(
+                KeepTogether(
+                    [
+                        Spacer(1, 3 * mm),
+                        Paragraph(escape(f"{d.air_history_area}逐月空气质量"), self.s.cell),
+                        Spacer(1, 1.5 * mm),
+                        data_table(self.s, hist_cols, hist_rows, width=FRAME_WIDTH * 0.8),
+                    ]
+                )
+            )
+
+    @staticmethod
+    def _eval(value: float | None, limit: float | None) -> str:
+        if value is None or limit is None:
+            return "—"
+        return "●达标" if value <= limit + 1e-9 else "■超标"
+
+    # ---------------------------------------------------------------- warnings
+    def warnings(self) -> None:
+        d = self.data
+        self.add(CondPageBreak(80 * mm))
+        self.add(self.h1("预警情况"))
+        if not d.warnings:
+            self.add(self.p("截至本月末，" + ("各县（区、市）" if d.is_city else d.unit_name)
+                            + "各项任务均未滞后于时序进度，无预警。"))
+            return
+        self.add(self.note("列出完成率低于时序进度5个百分点以上（滞后）或已过时限仍未完成（逾期）的任务，逾期在前，"
+                           "同类按落后幅度从大到小排列。"))
+        cols = [Col("序号", 22, "center")]
+        if d.is_city:
+            cols.append(Col("县（区、市）", 50, "left", wrap=True))
+        cols += [
+            Col("任务", 96 if d.is_city else 130, "left", wrap=True),
+            Col("目标", 40, "right"),
+            Col("累计完成", 42, "right"),
+            Col("完成率", 38, "right"),
+            Col("时序进度", 38, "right"),
+            Col("差距", 104, "left", wrap=True),
+            Col("状态", 36, "center"),
+            Col("时限", 54, "center"),
+        ]
+        status_col = len(cols) - 2
+        rows, fills = [], {}
+        for i, w in enumerate(d.warnings):
+            row = [str(i + 1)]
+            if d.is_city:
+                row.append(w.county)
+            row += [f"{w.name}（{w.unit}）", w.target_text(), w.done_text(), fmt_percent(w.completion),
+                    fmt_percent(w.schedule), w.gap_text(), status_text(w.status, w.status_label),
+                    _due_short(w.due_text)]
+            rows.append(row)
+            fill = _status_fill(w.status)
+            if fill is not None:
+                fills[(i, status_col)] = fill
+        self.add(data_table(self.s, cols, rows, cell_fills=fills, font_size=8))
+
+    # ---------------------------------------------------------------- open items (county)
+    def open_items(self) -> None:
+        d = self.data
+        self.add(CondPageBreak(80 * mm))
+        self.add(self.h1("未完成且已逾期的事项"))
+        total = sum(g.total for g in d.open_items)
+        if total == 0:
+            self.add(self.p(f"截至{fmt_date_cn(d.as_of)}，{d.unit_name}台账中没有已过计划完成日期仍未完成的事项。"))
+            return
+        self.add(self.p(escape(f"截至{fmt_date_cn(d.as_of)}，{d.unit_name}共有{fmt_number(total)}项已过计划完成日期"
+                               "（清洁取暖为任务时限）仍未完成的事项，请逐项督办。")))
+        n = 0
+        for g in d.open_items:
+            if not g.total:
+                continue
+            n += 1
+            unit_word = "户" if g.kind == "household" else "项"
+            head = f"（{_section_no(n)}）{g.title}：{fmt_number(g.total)}{unit_word}"
+            parts: list[Flowable] = [self.h2(head)]
+            if g.rule:
+                parts.append(self.note(g.rule))
+            if g.by_township:
+                parts.append(self.note("未完成农户较多，按乡（镇）汇总；农户名单可在“清洁取暖”台账中按状态筛选后导出。"))
+                self.add(KeepTogether([*parts, Spacer(1, 1.5 * mm)]))
+                self.add(self._open_by_township(g))
+                self.add(Spacer(1, 3 * mm))
+                continue
+            if g.kind == "household":
+                cols = [
+                    Col("序号", 26, "center"),
+                    Col("乡（镇）", 64, "left", wrap=True),
+                    Col("村（社区）", 64, "left", wrap=True),
+                    Col("户主姓名", 52, "left", wrap=True),
+                    Col("身份证号", 96, "center"),
+                    Col("改造方式", 56, "center", wrap=True),
+                    Col("逾期天数", 44, "right"),
+                ]
+                rows = [[str(i + 1), it.place.split("/")[0], it.place.split("/")[-1], it.label, it.id_masked or "—",
+                         it.detail, fmt_number(it.overdue_days)] for i, it in enumerate(g.items)]
+            else:
+                cols = [
+                    Col("序号", 26, "center"),
+                    Col("单位/企业名称", 130, "left", wrap=True),
+                    Col("任务/治理内容", 130, "left", wrap=True),
+                    Col("计划完成日期", 62, "center"),
+                    Col("逾期天数", 44, "right"),
+                ]
+                rows = [[str(i + 1), it.label, it.detail, it.planned.isoformat() if it.planned else "—",
+                         fmt_number(it.overdue_days)] for i, it in enumerate(g.items)]
+            if len(g.items) < g.total:
+                parts.append(self.note(f"以下列出逾期最久的{len(g.items)}项，其余{g.total - len(g.items)}项见台账。"))
+            self.add(KeepTogether([*parts, Spacer(1, 1.5 * mm)]))
+            self.add(data_table(self.s, cols, rows))
+            self.add(Spacer(1, 3 * mm))
+        self.add(self.note("身份证号已脱敏显示；逾期天数按数据截至日计算。"))
+
+    def _open_by_township(self, g: OpenItemGroup) -> Flowable:
+        cols = [
+            Col("乡（镇）", 80, "left", wrap=True),
+            Col("涉及村（社区）", 56, "right", wrap=True),
+            Col("未完成户数", 56, "right"),
+            *[Col(m, 50, "right", wrap=True) for m in g.methods],
+        ]
+        rows = [[p.township, fmt_number(p.villages), fmt_number(p.households), *[fmt_number(v) for v in p.by_method]]
+                for p in g.by_township]
+        totals = [sum(p.by_method[k] for p in g.by_township) for k in range(len(g.methods))]
+        rows.append(["合计", fmt_number(sum(p.villages for p in g.by_township)),
+                     fmt_number(sum(p.households for p in g.by_township)), *[fmt_number(v) for v in totals]])
+        return data_table(self.s, cols, rows, total_rows=[len(rows) - 1])
+
+    # ---------------------------------------------------------------- letters
+    def letters(self) -> None:
+        d = self.data
+        date = d.letter_date or d.as_of
+        for letter in d.letters:
+            self.add(PageBreak())
+            body = _Builder(d)
+            body._letter(letter, date)
+            # One page per letter: a long list of tasks shrinks the letter rather than spilling over.
+            self.add(KeepInFrame(FRAME_WIDTH, FRAME_HEIGHT - 1, body.story, mode="shrink"))
+
+    def _letter(self, letter: Letter, date: dt.date) -> None:
+        d = self.data
+        s = self.s
+        self.add(Spacer(1, 4 * mm))
+        self.add(Paragraph(escape(d.issuer), s.letter_org))
+        self.add(Spacer(1, 2 * mm))
+        self.add(Paragraph(escape(letter.number), s.letter_no))
+        self.add(HRFlowable(width="100%", thickness=1.8, color=OFFICIAL_RED, spaceBefore=3, spaceAfter=8))
+        self.add(Paragraph(escape(f"关于{letter.unit_name}秋冬季大气污染综合治理攻坚任务进度滞后的预警函"), s.letter_title))
+        self.add(Paragraph(escape(f"{_addressee(letter.unit_name)}："), s.letter_sign.clone("addressee", alignment=0)))
+        you = _you(letter.unit_name)
+        n_over = sum(1 for w in letter.items if w.status == "overdue")
+        n_behind = len(letter.items) - n_over
+        counts = []
+        if n_over:
+            counts.append(f"{n_over}项已过时限仍未完成")
+        if n_behind:
+            counts.append(f"{n_behind}项完成率低于时序进度5个百分点以上")
+        self.add(
+            Paragraph(
+                escape(
+                    f"根据各县（区、市）报送的台账数据，截至{fmt_date_cn(d.as_of)}，{you}承担的"
+                    f"《{d.plan_title}》（{d.plan_doc_no}）攻坚任务中，有{len(letter.items)}项进度滞后，其中"
+                    + "、".join(counts) + "，具体如下："
+                ),
+                s.letter_body,
+            )
+        )
+        cols = [
+            Col("序号", 24, "center"),
+            Col("任务", 124, "left", wrap=True),
+            Col("目标", 42, "right"),
+            Col("完成", 42, "right"),
+            Col("完成率", 40, "right"),
+            Col("时序进度", 40, "right"),
+            Col("差距", 112, "left", wrap=True),
+            Col("完成时限", 56, "center"),
+        ]
+        rows = []
+        for i, w in enumerate(letter.items):
+            rows.append([str(i + 1), f"{w.name}（{w.unit}）", w.target_text(), w.done_text(),
+                         fmt_percent(w.completion), fmt_percent(w.schedule), w.gap_text(),
+                         _due_short(w.due_text)])
+        self.add(Spacer(1, 1 * mm))
+        self.add(data_table(self.s, cols, rows, font_size=8.5))
+        self.add(Spacer(1, 3 * mm))
+        reply_by = date + dt.timedelta(days=10)
+        self.add(
+            Paragraph(
+                escape(
+                    f"请{you}高度重视，对照目标任务逐项分析滞后原因，制定整改措施，倒排工期、压实责任，"
+                    "确保在时限内完成；已过时限的任务须立即整改到位。"
+                    f"请于{fmt_date_cn(reply_by)}前将整改情况书面报送市大气污染防治工作领导组办公室。"
+                ),
+                s.letter_body,
+            )
+        )
+        self.add(Paragraph("特此函告。", s.letter_body))
+        self.add(Spacer(1, 10 * mm))
+        self.add(Paragraph(escape(d.issuer), s.letter_sign))
+        self.add(Paragraph(escape(fmt_date_cn(date)), s.letter_sign))
+
+    # ---------------------------------------------------------------- whole document
+    def build_story(self) -> list[Flowable]:
+        self.title_block()
+        self.overview()
+        self.ledgers()
+        self.monthly()
+        self.air()
+        self.warnings()
+        if not self.data.is_city:
+            self.open_items()
+        if self.data.letters:
+            self.letters()
+        return self.story
+
+
+def _addressee(unit_name: str) -> str:
+    if unit_name.endswith("开发区"):
+        return f"{unit_name}管委会"
+    return f"{unit_name}人民政府"
+
+
+def _you(unit_name: str) -> str:
+    """你区 / 你县 / 你市 by the unit's name."""
+    last = unit_name[-1:]
+    return f"你{last}" if last in ("区", "县", "市") else "你单位"
+
+
+def letter_number(letter_date: dt.date, n: int) -> str:
+    return f"晋气防办预警〔{letter_date.year}〕{n}号"
+
+
+def render_report(data: ReportData, out: Path | str, *, state: TaskState = NULL_STATE) -> int:
+    """Write the report to `out` (a path; the caller makes it atomic). Returns the number of pages."""
+    builder = _Builder(data)
+    story = builder.build_story()
+    header_right = f"{fmt_month_cn(data.month)}　{data.unit_name}"
+    doc = SimpleDocTemplate(
+        str(out),
+        pagesize=PAGE_SIZE,
+        leftMargin=MARGIN_LEFT,
+        rightMargin=MARGIN_RIGHT,
+        topMargin=MARGIN_TOP,
+        bottomMargin=MARGIN_BOTTOM,
+        title=f"{data.title}（{fmt_month_cn(data.month)}，{data.unit_name}）",
+        author=data.issuer if data.is_city else data.unit_name,
+        subject=f"数据截至{data.as_of.isoformat()}",
+        creator="jzair_desktop",
+        invariant=1,
+        initialFontName=FONT,
+        initialFontSize=10,
+        lang="zh-CN",
+    )
+    total = max(1, len(story))
+
+    def on_progress(kind: str, value: int) -> None:
+        if kind == "PROGRESS":
+            state.progress(value, total, "正在排版报告…")
+
+    doc.setProgressCallBack(on_progress)
+    doc.build(story, canvasmaker=numbered_canvas(data.title, header_right))
+    return doc.page
+
+
+__all__ = [
+    "AirHistoryRow",
+    "AirRow",
+    "Figure",
+    "IndicatorBlock",
+    "LedgerBlock",
+    "Letter",
+    "OpenItem",
+    "OpenItemGroup",
+    "ReportData",
+    "TownshipFigure",
+    "WarningItem",
+    "letter_number",
+    "render_report",
+]

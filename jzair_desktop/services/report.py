@@ -1,0 +1,662 @@
+"""The monthly report (月报) use case: gather a month's figures for the city or one unit, write the PDF.
+
+Figures are taken as of the month's last day: a record counts when its done date is on or before it,
+so regenerating a month later gives the same figures. Where a unit has submitted (上报) the month,
+its frozen submission figures are used instead of the live ledgers.
+
+The PDF is written to a temporary file in the target folder and renamed over the target only when it
+is complete (os.replace), so a failed or cancelled run never damages an existing report.
+
+Runs on any thread (no Qt); long steps report through a TaskState.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, case, func, not_, select
+from sqlalchemy.orm import Session
+
+from jzair_desktop.domain import schedule as sched
+from jzair_desktop.domain.ledgers import LEDGERS, LedgerDef
+from jzair_desktop.domain.reference import CITY_CODE, CITY_NAME, Indicator, Reference, Unit, reference
+from jzair_desktop.domain.validation import mask_id_number
+from jzair_desktop.errors import JzairError, PermissionDenied
+from jzair_desktop.exchange import pdf_report as pdf
+from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
+from jzair_desktop.services.aggregates import done_condition
+from jzair_desktop.services.database import Database
+from jzair_desktop.services.info import due_text, target_text
+from jzair_desktop.services.progress import ProgressRow, progress_rows, sort_warnings
+from jzair_desktop.services.targets import rule_of, unit_rate_target
+from jzair_desktop.storage.engine import read_session
+from jzair_desktop.storage.models import LEDGER_MODELS, AirQualityMonth, HeatingRecord
+from jzair_desktop.storage.models import AirQualityTarget as AirQualityTargetRow
+from jzair_desktop.taskstate import NULL_STATE, TaskState
+
+CITY_AREA = "市城区"
+MAX_OPEN_ITEMS = 500  # enterprise items listed per ledger in a county report; the rest are counted
+MAX_OPEN_HOUSEHOLDS = 300  # more open households than this are summarised per 乡（镇）
+_MONTH = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
+_TIE = 1e-12
+FROZEN_SOURCE = "ledger_counts"
+
+
+# =========================================================================== input checks
+def parse_report_month(text: object, ref: Reference | None = None) -> str:
+    """'YYYY-MM' of a campaign month (plan.first_month … plan.last_month); a Chinese error otherwise."""
+    ref = ref or reference()
+    raw = unicodedata.normalize("NFKC", str(text or "")).strip()
+    m = _MONTH.match(raw)
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise JzairError(f"月份格式不正确：“{text}”，应为 年-月，如 2020-12。")
+    month = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
+    first, last = ref.plan.first_month, ref.plan.last_month
+    if not first <= month <= last:
+        raise JzairError(f"月份 {month} 不在攻坚行动期间（{first} 至 {last}），无法生成该月月报。")
+    return month
+
+
+def campaign_months(ref: Reference | None = None) -> list[str]:
+    """Every month a report can be made for, first to last."""
+    ref = ref or reference()
+    out = []
+    y, m = (int(x) for x in ref.plan.first_month.split("-"))
+    while f"{y:04d}-{m:02d}" <= ref.plan.last_month:
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def month_end(month: str) -> dt.date:
+    y, m = (int(x) for x in month.split("-"))
+    return dt.date(y, m, calendar.monthrange(y, m)[1])
+
+
+def resolve_scope(unit: str | None, ref: Reference | None = None) -> Unit | None:
+    """None for the city report (no unit, 全市 or the city code), else the unit (a Chinese error if unknown)."""
+    ref = ref or reference()
+    text = "" if unit is None else str(unit).strip()
+    if text in ("", CITY_NAME, CITY_CODE, "市级"):
+        return None
+    return ref.resolve_unit(text)
+
+
+def check_output_path(out: Path | str) -> Path:
+    """The output file, refused with a Chinese message when it cannot be written."""
+    path = Path(out)
+    if path.suffix.lower() != ".pdf":
+        raise JzairError(f"输出文件应以 .pdf 结尾：{path}")
+    if path.is_dir():
+        raise JzairError(f"输出路径是一个文件夹，不是文件：{path}")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.exists():
+        raise JzairError(f"输出文件夹不存在：{parent}")
+    if not parent.is_dir():
+        raise JzairError(f"输出文件夹不是文件夹：{parent}")
+    if not os.access(parent, os.W_OK):
+        raise JzairError(f"没有写入该文件夹的权限：{parent}")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise JzairError(f"输出文件是只读的，不能覆盖：{path}")
+    return path
+
+
+def check_actor(actor: Actor, unit: Unit | None, letters: bool) -> None:
+    """County clerks make their own unit's report only; warning letters are the city office's."""
+    if actor.role == "county_clerk":
+        if unit is None or unit.code != actor.unit_code:
+            raise PermissionDenied(f"用户“{actor.name}”只能生成本县（区、市）的月报。")
+        if letters:
+            raise PermissionDenied("只有市级管理员可以生成预警函。")
+
+
+# =========================================================================== frozen submissions
+def _frozen_figures(db: Database, month: str, codes: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """{unit_code: frozen figures} of the units that have submitted `month` (none if the feature is absent)."""
+    try:
+        from jzair_desktop.services.submission import frozen_progress
+    except ImportError:  # pragma: no cover - submission feature not installed
+        return {}
+    out = {}
+    for code in codes:
+        figures = frozen_progress(db, code, month)
+        if figures and figures.get("source") == FROZEN_SOURCE:
+            out[code] = figures
+    return out
+
+
+def _frozen_row(row: ProgressRow, ind: Indicator, frozen: dict[str, Any], as_of: dt.date, ref: Reference) -> ProgressRow:
+    """A unit's row rebuilt from its frozen submission figures (same rules as the progress engine)."""
+    targets = frozen.get("targets", {})
+    rule = rule_of(ind)
+    if ind.measure == "rate":
+        value = frozen.get("monthly_figures", {}).get(ind.key)
+        if value is None:
+            return row  # not reported that month: the latest earlier value, as live
+        target = unit_rate_target(ind)
+        completion = sched.rate_completion(float(value), target, ind.compare)
+        schedule = sched.rate_schedule(as_of, ref.plan.window_start, reported=True)
+        status = sched.status_of(completion, schedule, as_of, row.due)
+        return replace(row, target=target, done=float(value), completion=completion, schedule=schedule,
+                       status=status, value_month=sched.month_of(as_of))
+    if ind.source == "ledger":
+        counts = frozen.get("ledger_indicators", {}).get(ind.key, {})
+        done, month_inc, found = (float(counts.get(k, 0)) for k in ("done", "month", "found"))
+    else:
+        done = float(frozen.get("monthly_cumulative", {}).get(ind.key, 0.0))
+        month_inc = float(frozen.get("monthly_figures", {}).get(ind.key, 0.0))
+        found = 0.0
+    target = found if rule == "all_found" else targets.get(ind.key)
+    target = None if target is None else float(target)
+    completion = sched.count_completion(done, target)
+    status = sched.status_of(completion, row.schedule, as_of, row.due)
+    return replace(row, target=target, done=done, month_increment=month_inc, completion=completion, status=status)
+
+
+def _score(row: ProgressRow, ind: Indicator) -> float | None:
+    if ind.measure == "rate":
+        return sched.rate_score(row.done, row.target, ind.compare)
+    return row.completion
+
+
+def apply_frozen(
+    rows: list[ProgressRow], frozen: dict[str, dict[str, Any]], as_of: dt.date, ref: Reference
+) -> list[ProgressRow]:
+    """Replace the rows of units with a frozen submission, then recompute ranks and the city rows."""
+    if not frozen:
+        return rows
+    out: list[ProgressRow] = []
+    for ind in ref.indicators:
+        units = [r for r in rows if r.indicator == ind.key and not r.is_city]
+        city = next((r for r in rows if r.indicator == ind.key and r.is_city), None)
+        if city is None:
+            continue
+        units = [_frozen_row(r, ind, frozen[r.unit_code], as_of, ref) if r.unit_code in frozen else r for r in units]
+        scores = {r.unit_code: _score(r, ind) for r in units}
+        given = [v for v in scores.values() if v is not None]
+        units = [
+            replace(r, rank=None if scores[r.unit_code] is None
+                    else 1 + sum(1 for v in given if v > scores[r.unit_code] + _TIE))
+            for r in units
+        ]
+        if ind.measure == "rate":
+            values = [r.done for r in units if r.done is not None]
+            value = sum(values) / len(values) if values else None
+            completion = sched.rate_completion(value, ind.target, ind.compare)
+            schedule = sched.rate_schedule(as_of, ref.plan.window_start, reported=value is not None)
+            city = replace(city, done=value, completion=completion, schedule=schedule,
+                           status=sched.status_of(completion, schedule, as_of, city.due))
+        else:
+            done = sum(r.done or 0.0 for r in units)
+            month_inc = sum(r.month_increment or 0.0 for r in units)
+            target = ind.target if rule_of(ind) != "all_found" else sum(r.target or 0.0 for r in units)
+            completion = sched.count_completion(done, target)
+            city = replace(city, target=target, done=done, month_increment=month_inc, completion=completion,
+                           status=sched.status_of(completion, city.schedule, as_of, city.due))
+        out.extend(units)
+        out.append(city)
+    return out
+
+
+# =========================================================================== figures → report blocks
+def _figure(row: ProgressRow, ind: Indicator, month: str) -> pdf.Figure:
+    label = row.status_label
+    if row.status == "no_target" and row.target is not None and row.target <= 0:
+        label = "无任务"
+    note = ""
+    if ind.measure == "rate" and row.value_month and row.value_month != month:
+        note = f"{int(row.value_month[5:])}月"
+    return pdf.Figure(
+        label=row.county,
+        target=row.target,
+        month=row.month_increment,
+        done=row.done,
+        completion=row.completion,
+        schedule=row.schedule,
+        status=row.status,
+        status_label=label,
+        rank=row.rank,
+        note=note,
+    )
+
+
+def _target_text(ind: Indicator, city: ProgressRow) -> str:
+    if ind.target_rule == "all_found":
+        return f"排查出的全部（{pdf.fmt_number(city.target, missing='0')}）"
+    return target_text(ind)
+
+
+def _indicator_block(
+    ind: Indicator, rows: list[ProgressRow], unit: Unit | None, month: str, ref: Reference
+) -> pdf.IndicatorBlock:
+    own = [r for r in rows if r.indicator == ind.key]
+    city = next(r for r in own if r.is_city)
+    units = [r for r in own if not r.is_city]
+    overall = city if unit is None else next(r for r in units if r.unit_code == unit.code)
+    return pdf.IndicatorBlock(
+        key=ind.key,
+        name=ind.name,
+        unit=ind.unit,
+        measure=ind.measure,
+        compare=ind.compare,
+        target_text=_target_text(ind, city),
+        due_text=due_text(ind.due, ind.due_rule, ref.plan.campaign_end),
+        plan_item=ind.plan_item,
+        department=ind.department,
+        overall=_figure(overall, ind, month),
+        units=tuple(_figure(r, ind, month) for r in units) if unit is None else (),
+        ranked=sum(1 for r in units if r.rank is not None),
+    )
+
+
+def _warning(row: ProgressRow, ind: Indicator, ref: Reference) -> pdf.WarningItem:
+    return pdf.WarningItem(
+        county=row.county,
+        unit_code=row.unit_code,
+        indicator=row.indicator,
+        name=row.name,
+        unit=row.unit,
+        measure=row.measure,
+        compare=ind.compare,
+        target=row.target,
+        done=row.done,
+        completion=row.completion,
+        schedule=row.schedule,
+        status=row.status,
+        status_label=row.status_label,
+        due=row.due,
+        due_text=due_text(ind.due, ind.due_rule, ref.plan.campaign_end),
+    )
+
+
+# =========================================================================== queries of the report
+def township_figures(s: Session, unit_code: str, as_of: dt.date) -> tuple[tuple[str, ...], list[pdf.TownshipFigure]]:
+    """Heating per 乡（镇） of one unit: registered households (the ledger's live records), done by `as_of`,
+    done within its month, and done per 改造方式."""
+    ldef = LEDGERS["heating"]
+    m = HeatingRecord
+    methods = tuple(reference().choices["heating_method"])
+    done = done_condition(m, ldef, as_of)
+    in_month = and_(done, m.done_date >= as_of.replace(day=1))
+    stmt = (
+        select(
+            m.township,
+            func.count(m.id),
+            func.sum(case((done, 1), else_=0)),
+            func.sum(case((in_month, 1), else_=0)),
+            *[func.sum(case((and_(done, m.method == meth), 1), else_=0)) for meth in methods],
+        )
+        .where(m.deleted_at.is_(None), m.unit_code == unit_code)
+        .group_by(m.township)
+        .order_by(m.township)
+    )
+    out = []
+    for row in s.execute(stmt):
+        out.append(
+            pdf.TownshipFigure(
+                township=row[0] or "（未填乡镇）",
+                registered=int(row[1] or 0),
+                done=int(row[2] or 0),
+                month=int(row[3] or 0),
+                by_method=tuple(int(v or 0) for v in row[4:]),
+            )
+        )
+    return methods, out
+
+
+def _item_detail(ledger_key: str, rec: Any) -> str:
+    if ledger_key == "boilers":
+        cap = pdf.fmt_number(rec.capacity_th)
+        return f"{rec.boiler_no}号 {cap}蒸吨/小时{rec.fuel}锅炉，{rec.measure}"
+    if ledger_key == "kilns":
+        return f"{rec.category}：{rec.content}"
+    if ledger_key == "vocs":
+        text = rec.category
+        if rec.bypass_count:
+            text += f"（旁路{rec.bypass_count}个，{rec.bypass_disposal or '未处置'}）"
+        return text
+    return ""
+
+
+def open_items(
+    s: Session, unit_code: str, as_of: dt.date, ref: Reference, *,
+    household_limit: int = MAX_OPEN_HOUSEHOLDS, item_limit: int = MAX_OPEN_ITEMS,
+) -> list[pdf.OpenItemGroup]:
+    """A unit's items not done by `as_of` whose planned date (heating: the task's due date) has passed.
+
+    Enterprise items are listed (the longest overdue first, at most `item_limit`). Households are listed
+    when there are at most `household_limit` of them, else summarised per 乡（镇）. 身份证号 are masked.
+    """
+    groups: list[pdf.OpenItemGroup] = []
+    heating_due = sched.due_date(ref.indicator("heating.total"), ref.plan.campaign_end)
+    methods = tuple(ref.choices["heating_method"])
+    for key, ldef in LEDGERS.items():
+        model = LEDGER_MODELS[key]
+        base = [model.deleted_at.is_(None), model.unit_code == unit_code, not_(done_condition(model, ldef, as_of))]
+        if key == "heating":
+            groups.append(_open_households(s, base, as_of, heating_due, methods, household_limit))
+            continue
+        if ldef.planned_date_field is None:
+            continue  # trucks: a record is an elimination, nothing is open
+        planned = getattr(model, ldef.planned_date_field)
+        where = [*base, planned < as_of]
+        total = int(s.scalar(select(func.count(model.id)).where(*where)) or 0)
+        recs = s.scalars(select(model).where(*where).order_by(planned, model.id).limit(item_limit))
+        items = tuple(
+            pdf.OpenItem(
+                label=getattr(r, ldef.label_field),
+                detail=_item_detail(key, r),
+                planned=getattr(r, ldef.planned_date_field),
+                overdue_days=(as_of - getattr(r, ldef.planned_date_field)).days,
+            )
+            for r in recs
+        )
+        groups.append(pdf.OpenItemGroup(key, ldef.sheet_title, "item", total, items))
+    return groups
+
+
+def _open_households(
+    s: Session, base: list, as_of: dt.date, due: dt.date, methods: tuple[str, ...], limit: int
+) -> pdf.OpenItemGroup:
+    ldef = LEDGERS["heating"]
+    m = HeatingRecord
+    if as_of <= due:
+        return pdf.OpenItemGroup("heating", ldef.sheet_title, "household", 0, ())
+    rule = f"清洁取暖改造应于{due.isoformat()}前完成；下列农户截至数据截至日仍未完工（或未验收）。"
+    total = int(s.scalar(select(func.count(m.id)).where(*base)) or 0)
+    if total > limit:
+        stmt = (
+            select(
+                m.township,
+                func.count(func.distinct(m.village)),
+                func.count(m.id),
+                *[func.sum(case((m.method == meth, 1), else_=0)) for meth in methods],
+            )
+            .where(*base)
+            .group_by(m.township)
+            .order_by(func.count(m.id).desc(), m.township)
+        )
+        summary = tuple(
+            pdf.PlaceSummary(r[0] or "（未填乡镇）", int(r[1]), int(r[2]), tuple(int(v or 0) for v in r[3:]))
+            for r in s.execute(stmt)
+        )
+        return pdf.OpenItemGroup("heating", ldef.sheet_title, "household", total, (), rule, summary, methods)
+    recs = s.scalars(select(m).where(*base).order_by(m.township, m.village, m.householder, m.id))
+    items = tuple(
+        pdf.OpenItem(
+            label=r.householder,
+            detail=r.method,
+            planned=due,
+            overdue_days=(as_of - due).days,
+            id_masked=mask_id_number(r.id_number),
+            place=f"{r.township}/{r.village}",
+        )
+        for r in recs
+    )
+    return pdf.OpenItemGroup("heating", ldef.sheet_title, "household", total, items, rule, (), methods)
+
+
+def _months_between(first: str, last: str) -> list[str]:
+    out = []
+    y, m = (int(x) for x in first.split("-"))
+    while f"{y:04d}-{m:02d}" <= last:
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def air_rows(
+    s: Session, month: str, areas: Sequence[tuple[str, str]], ref: Reference
+) -> tuple[list[pdf.AirRow], dict[str, list[pdf.AirHistoryRow]]]:
+    """This month's air quality per area against the target period covering it, and each area's history
+    from the campaign window's first month to `month`."""
+    window_first = sched.month_of(ref.plan.window_start)
+    data = {(r.area, r.month): r for r in s.scalars(select(AirQualityMonth).where(AirQualityMonth.month <= month))}
+    targets = list(s.scalars(select(AirQualityTargetRow)))
+
+    def target_for(area: str, mon: str) -> AirQualityTargetRow | None:
+        for t in targets:
+            if t.area == area and t.first_month <= mon <= t.last_month:
+                return t
+        return None
+
+    rows: list[pdf.AirRow] = []
+    history: dict[str, list[pdf.AirHistoryRow]] = {}
+    for key, name in areas:
+        t = target_for(key, month)
+        period_source = t or target_for(CITY_AREA, month)
+        cur = data.get((key, month))
+        mean = heavy = None
+        period = ""
+        if period_source is not None:
+            months = _months_between(period_source.first_month, month)
+            pms = [data[(key, mo)].pm25 for mo in months if (key, mo) in data and data[(key, mo)].pm25 is not None]
+            hds = [data[(key, mo)].heavy_days for mo in months
+                   if (key, mo) in data and data[(key, mo)].heavy_days is not None]
+            mean = sum(pms) / len(pms) if pms else None
+            heavy = sum(hds) if hds else None
+            period = f"{period_source.first_month}至{period_source.last_month}"
+        rows.append(
+            pdf.AirRow(
+                area=name,
+                pm25=cur.pm25 if cur else None,
+                heavy_days=cur.heavy_days if cur else None,
+                pm25_max=t.pm25_max if t else None,
+                heavy_max=t.heavy_days_max if t else None,
+                pm25_period_mean=mean,
+                heavy_period=heavy,
+                period=period,
+            )
+        )
+        hist = []
+        for mo in _months_between(window_first, month):
+            rec = data.get((key, mo))
+            tt = target_for(key, mo)
+            hist.append(pdf.AirHistoryRow(mo, rec.pm25 if rec else None, rec.heavy_days if rec else None,
+                                          tt.pm25_max if tt else None, tt.heavy_days_max if tt else None))
+        history[name] = hist
+    return rows, history
+
+
+# =========================================================================== the use case
+@dataclass(frozen=True)
+class ReportResult:
+    path: Path
+    pages: int
+    size: int
+    month: str
+    unit_name: str
+    warnings: int
+    letters: int
+    frozen_units: tuple[str, ...]
+
+
+def build_report_data(
+    db: Database,
+    month: str,
+    unit: str | None = None,
+    *,
+    letters: bool = False,
+    letter_date: dt.date | None = None,
+    actor: Actor = BUILTIN_ADMIN,
+    state: TaskState = NULL_STATE,
+) -> pdf.ReportData:
+    """All figures of the month's report as plain data (see module doc)."""
+    ref = reference()
+    month = parse_report_month(month, ref)
+    scope = resolve_scope(unit, ref)
+    check_actor(actor, scope, letters)
+    as_of = month_end(month)
+    state.progress(5, 100, "正在统计各项任务进度…", force=True)
+    with read_session(db.engine) as s:
+        rows = progress_rows(s, as_of, ref=ref)
+        state.progress(35, 100, "正在统计乡镇和逾期事项…")
+        townships: tuple[tuple[str, ...], list[pdf.TownshipFigure]] = ((), [])
+        groups: list[pdf.OpenItemGroup] = []
+        if scope is not None:
+            townships = township_figures(s, scope.code, as_of)
+            groups = open_items(s, scope.code, as_of, ref)
+        state.progress(45, 100, "正在整理空气质量数据…")
+        if scope is None:
+            areas = [(CITY_AREA, CITY_AREA), *((u.code, u.name) for u in ref.units)]
+        else:
+            areas = [(scope.code, scope.name)]
+        air, history = air_rows(s, month, areas, ref)
+    frozen = _frozen_figures(db, month, [u.code for u in ref.units])
+    rows = apply_frozen(rows, frozen, as_of, ref)
+    state.progress(55, 100, "正在整理报告内容…")
+
+    ledger_inds = [i for i in ref.indicators if i.source == "ledger"]
+    monthly_inds = [i for i in ref.indicators if i.source == "monthly"]
+    blocks = {i.key: _indicator_block(i, rows, scope, month, ref) for i in ref.indicators}
+    ledger_blocks = []
+    for key, ldef in LEDGERS.items():
+        inds = [blocks[i.key] for i in ledger_inds if i.ledger == key]
+        if not inds:
+            continue
+        extra: dict[str, Any] = {}
+        if key == "heating" and scope is not None and townships[1]:
+            extra = {
+                "township_methods": townships[0],
+                "townships": tuple(townships[1]),
+                "township_schedule": inds[0].overall.schedule,
+            }
+        ledger_blocks.append(pdf.LedgerBlock(key, _ledger_title(ldef), tuple(inds), inds[0].key, **extra))
+
+    inds_by_key = {i.key: i for i in ref.indicators}
+    unit_rows = [r for r in rows if not r.is_city and (scope is None or r.unit_code == scope.code)]
+    warn_rows = sort_warnings(unit_rows, ref)
+    warning_items = tuple(_warning(r, inds_by_key[r.indicator], ref) for r in warn_rows)
+
+    letter_list: list[pdf.Letter] = []
+    date = letter_date or as_of
+    if letters:
+        order = {u.code: u.sort_order for u in ref.units}
+        by_unit: dict[str, list[pdf.WarningItem]] = {}
+        for w in warning_items:
+            by_unit.setdefault(w.unit_code, []).append(w)
+        for n, code in enumerate(sorted(by_unit, key=lambda c: order.get(c, 999)), start=1):
+            items = by_unit[code]
+            letter_list.append(pdf.Letter(code, items[0].county, pdf.letter_number(date, n), tuple(items)))
+
+    frozen_names = tuple(ref.unit_by_code(c).name for c in frozen if scope is None or c == scope.code)
+    source_note = (
+        f"数据说明：各项任务按台账记录的完成日期统计至{pdf.fmt_date_cn(as_of)}（此后完成的不计入），"
+        "月度填报指标取截至本月的填报数；各县（区、市）目标为市大气办分解下达的目标，"
+        "“排查出的全部”类任务以台账登记数为目标。"
+    )
+    if frozen_names:
+        source_note += f"{'、'.join(frozen_names)}已上报本月数据，采用上报时锁定的数据。"
+    history_area = CITY_AREA if scope is None else scope.name
+    return pdf.ReportData(
+        scope="city" if scope is None else "county",
+        unit_code=CITY_CODE if scope is None else scope.code,
+        unit_name=CITY_NAME if scope is None else scope.name,
+        month=month,
+        as_of=as_of,
+        issuer=ref.plan.issuer,
+        plan_title=ref.plan.title,
+        plan_doc_no=ref.plan.document_no,
+        source_note=source_note,
+        overview=tuple(blocks[i.key] for i in ledger_inds),
+        ledgers=tuple(ledger_blocks),
+        monthly=tuple(blocks[i.key] for i in monthly_inds),
+        air=tuple(air),
+        air_history_area=history_area,
+        air_history=tuple(history.get(history_area, ())),
+        warnings=warning_items,
+        open_items=tuple(groups),
+        letters=tuple(letter_list),
+        letter_date=date,
+        unit_count=len(ref.units),
+        frozen_units=frozen_names,
+    )
+
+
+def _ledger_title(ldef: LedgerDef) -> str:
+    return ldef.sheet_title.removesuffix("台账")
+
+
+def write_report(
+    db: Database,
+    out: Path | str,
+    month: str,
+    unit: str | None = None,
+    *,
+    letters: bool = False,
+    letter_date: dt.date | None = None,
+    actor: Actor = BUILTIN_ADMIN,
+    state: TaskState = NULL_STATE,
+) -> ReportResult:
+    """Build the month's report and write it to `out` atomically (temp file in the same folder, then rename)."""
+    path = check_output_path(out)
+    data = build_report_data(db, month, unit, letters=letters, letter_date=letter_date, actor=actor, state=state)
+    pages = write_pdf_atomic(data, path, state=state)
+    state.progress(100, 100, "报告已生成", force=True)
+    return ReportResult(
+        path=path,
+        pages=pages,
+        size=path.stat().st_size,
+        month=data.month,
+        unit_name=data.unit_name,
+        warnings=len(data.warnings),
+        letters=len(data.letters),
+        frozen_units=data.frozen_units,
+    )
+
+
+def write_pdf_atomic(data: pdf.ReportData, path: Path, *, state: TaskState = NULL_STATE) -> int:
+    """Render to a temporary file beside `path`, then replace `path` with it; on any failure the temporary
+    file is removed and an existing `path` is left as it was."""
+    parent = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".pdf.tmp", dir=parent)
+    except OSError as exc:
+        raise JzairError(f"无法在该文件夹中写入文件：{parent}（{exc.strerror}）") from exc
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        pages = pdf.render_report(data, tmp, state=_Scaled(state, 60, 99))
+        try:
+            os.replace(tmp, path)
+        except PermissionError as exc:
+            raise JzairError(
+                f"无法覆盖输出文件：{path}（{exc.strerror}）。如果该文件正在 PDF 阅读器中打开，请先关闭后重试。"
+            ) from exc
+        except OSError as exc:
+            raise JzairError(f"无法写入输出文件：{path}（{exc.strerror}）") from exc
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise JzairError(f"写入报告失败：{path}（{exc.strerror or exc}）。原有文件未被改动。") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return pages
+
+
+class _Scaled(TaskState):
+    """Maps a sub-job's progress (done of total) onto lo … hi percent of the outer state."""
+
+    def __init__(self, outer: TaskState, lo: int, hi: int) -> None:
+        super().__init__()
+        self._outer, self._lo, self._hi = outer, lo, hi
+
+    @property
+    def cancelled(self) -> bool:
+        return self._outer.cancelled
+
+    def check_cancelled(self) -> None:
+        self._outer.check_cancelled()
+
+    def progress(self, done: int, total: int, text: str = "", *, force: bool = False) -> None:
+        share = min(1.0, done / total) if total > 0 else 0.0
+        self._outer.progress(self._lo + int((self._hi - self._lo) * share), 100, text, force=force)
