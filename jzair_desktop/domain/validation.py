@@ -400,11 +400,44 @@ _PARSERS: dict[str, Callable[[Column, Any], Any]] = {
 }
 
 
+# Kinds whose values repeat a lot in a ledger (units, lists, dates, amounts): their parse results are
+# remembered per (column, value). The parsers are pure functions of the column's kind, key and list and
+# of the value (and of the reference data, part of the key), so remembering changes no result.
+_MEMO_KINDS = frozenset({"unit", "enum", "bool", "date", "int", "float"})
+_MEMO: dict[tuple, tuple[bool, Any]] = {}
+_MEMO_MAX = 50_000
+
+
 def _parse(column: Column, value: Any) -> Any:
     parser = _PARSERS.get(column.kind)
     if parser is None:
         raise AssertionError(f"unknown column kind {column.kind}")
-    return parser(column, value)
+    if column.kind not in _MEMO_KINDS:
+        return parser(column, value)
+    key = (id(reference()), column.kind, column.key, column.choices_key, type(value), value)
+    try:
+        ok, result = _MEMO[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable value
+        return parser(column, value)
+    else:
+        if ok:
+            return result
+        raise Invalid(result)
+    try:
+        result = parser(column, value)
+    except Invalid as exc:
+        _remember(key, False, str(exc))
+        raise
+    _remember(key, True, result)
+    return result
+
+
+def _remember(key: tuple, ok: bool, result: Any) -> None:
+    if len(_MEMO) >= _MEMO_MAX:
+        _MEMO.clear()
+    _MEMO[key] = (ok, result)
 
 
 def check_record(

@@ -18,6 +18,7 @@ filled and commented, and a column 错误原因.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -317,36 +318,33 @@ def _is_empty(cells: Sequence[Any]) -> bool:
 
 _WS = re.compile(r"\s+")
 # 合计, 合计：, 小计（户）, 总计(万元) … but not a name that merely starts with the word (合计村).
+_FOOTER_FIRST = frozenset(w[0] for w in FOOTER_WORDS)
 _TOTAL = re.compile(rf"^({'|'.join(TOTAL_WORDS)})(?:[:：]|[（(][^）)]*[）)])?[:：]?$")
 
 
 def skip_reason(cells: Sequence[Any]) -> str | None:
     """Why a non-empty row is not a record (a total row, a signature line), or None.
 
-    Looks at the first few non-empty cells only (this runs for every row of the file)."""
-    texts: list[str] = []
+    Looks at the first few non-empty cells only, cheaply (this runs for every row of the file)."""
+    found: list[Any] = []
     for v in cells:
-        if v is None or v == "":
+        if v is None or v == "" or (isinstance(v, str) and v.isspace()):
             continue
-        if isinstance(v, str):
-            t = _WS.sub("", v)
-            if not t:
-                continue
-        else:
-            t = ""
-        texts.append(t)
-        if len(texts) > 4:
+        found.append(v)
+        if len(found) > 4:
             break
-    if not texts:
+    if not found:
         return None
-    for t in texts[:3]:
-        if t and "计" in t:
-            m = _TOTAL.match(t)
+    for v in found[:3]:
+        if isinstance(v, str) and "计" in v:
+            m = _TOTAL.match(_WS.sub("", v))
             if m:
                 return f"{m.group(1)}行"
-    first = texts[0]
-    if len(texts) <= 4 and first and any(first.startswith(w) for w in FOOTER_WORDS):
-        return "表尾签字行"
+    first = found[0]
+    if len(found) <= 4 and isinstance(first, str) and first.lstrip()[:1] in _FOOTER_FIRST:
+        t = _WS.sub("", first)
+        if any(t.startswith(w) for w in FOOTER_WORDS):
+            return "表尾签字行"
     return None
 
 
@@ -634,6 +632,7 @@ def check_rows(
     header_of = {key: header for _, key, _, header in plan}
     index_of = {key: idx for idx, key, _, _ in plan}
     keys = d.keys
+    ordered = operator.itemgetter(*keys)
     unit_idx = index_of.get("unit_code")
     gaps = data.formula_gaps
     out: list[CheckedRow] = []
@@ -675,7 +674,7 @@ def check_rows(
                 f"该行是“{other}”的记录，本次导入的是“{unit.name}”。请删除该行，或按县（区、市）分别导入",
                 ERROR, unit_idx,
             ))
-        out.append(CheckedRow(excel_row, tuple(checked.values[k] for k in keys), problems))
+        out.append(CheckedRow(excel_row, ordered(checked.values), problems))
     _file_duplicates(d, out, header_of, index_of)
     state.progress(total, total, "检查完毕", force=True)
     return out
@@ -684,12 +683,16 @@ def check_rows(
 def _file_duplicates(d: LedgerDef, rows: list[CheckedRow], header_of: dict[str, str], index_of: dict[str, int]) -> None:
     keys = d.keys
     for rule in DUPLICATE_RULES.get(d.key, ()):
-        positions = [keys.index(f) for f in rule.fields]
+        pick = operator.itemgetter(*[keys.index(f) for f in rule.fields])
+        single = len(rule.fields) == 1
         first = rule.fields[0]
-        seen: dict[tuple, int] = {}
+        seen: dict[Any, int] = {}
         for r in rows:
-            key = tuple(r.values[i] for i in positions)
-            if any(k is None or k == "" for k in key):
+            key = pick(r.values)
+            if single:
+                if key is None or key == "":
+                    continue
+            elif None in key or "" in key:
                 continue
             earlier = seen.setdefault(key, r.row)
             if earlier != r.row:
