@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "jzair_desktop.cli.backup",
     "jzair_desktop.cli.progress",
     "jzair_desktop.cli.excel",
+    "jzair_desktop.cli.report",
 )
 
 
