@@ -22,6 +22,9 @@ COMMAND_MODULES = (
     "jzair_desktop.cli.backup",
     "jzair_desktop.cli.progress",
     "jzair_desktop.cli.excel",
+    "jzair_desktop.cli.accounts",
+    "jzair_desktop.cli.audit",
+    "jzair_desktop.cli.submission",
     "jzair_desktop.cli.report",
 )
 

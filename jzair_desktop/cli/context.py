@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import getpass
+import os
+import sys
 from dataclasses import dataclass, field
 
+from jzair_desktop.errors import JzairError, PermissionDenied
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.database import Database, open_database, resolve_url
+
+PASSWORD_ENV = "JZAIR_PASSWORD"
+
+
+class LoginRequired(PermissionDenied):
+    exit_code = 4
 
 
 @dataclass
@@ -14,6 +24,7 @@ class CliContext:
     db_url: str | None = None
     user: str | None = None
     _db: Database | None = field(default=None, repr=False)
+    _actor: Actor | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
@@ -21,12 +32,60 @@ class CliContext:
 
     def open(self, *, create: bool = False) -> Database:
         if self._db is None:
+            from jzair_desktop.services.audit_verify import ensure_started
+
             self._db, _ = open_database(self.url, create=create)
+            ensure_started(self._db)
         return self._db
 
     def actor(self) -> Actor:
-        """The acting user. Accounts come later; until then the built-in administrator."""
-        return BUILTIN_ADMIN
+        """The acting user of a command that changes data.
+
+        With no account in the database: the built-in administrator. Once accounts exist: the account
+        named by the global option --user, logged in with the password from JZAIR_PASSWORD or a prompt.
+        """
+        if self._actor is not None:
+            return self._actor
+        from jzair_desktop.services import accounts
+
+        db = self.open()
+        if not accounts.has_accounts(db):
+            if self.user:
+                raise JzairError(f"数据库中还没有任何用户账户，不需要 --user（当前以{BUILTIN_ADMIN.name}身份操作）。")
+            self._actor = BUILTIN_ADMIN
+            return self._actor
+        if not self.user:
+            raise LoginRequired(
+                "本数据库已启用用户账户：修改数据的命令需要在命令前用 --user 指定用户名，"
+                f"例如 jzair --user 张三 …；密码取自环境变量 {PASSWORD_ENV}，未设置时会提示输入。"
+            )
+        password = os.environ.get(PASSWORD_ENV)
+        if password is None:
+            password = self.prompt_password(f"用户“{self.user}”的密码：")
+        self._actor = accounts.authenticate(db, self.user, password)
+        return self._actor
+
+    @staticmethod
+    def prompt_password(prompt: str) -> str:
+        """Ask for a password on the terminal (never echoed). Refuses when there is no terminal to ask on."""
+        try:
+            return getpass.getpass(prompt)
+        except (EOFError, OSError) as exc:
+            raise JzairError(f"无法读取密码（没有可用的终端）。请设置环境变量 {PASSWORD_ENV}。") from exc
+
+    @staticmethod
+    def read_new_password(what: str) -> str:
+        """A new password: one line from standard input when it is not a terminal, else asked twice."""
+        if not sys.stdin.isatty():
+            line = sys.stdin.readline()
+            if not line:
+                raise JzairError(f"没有从标准输入读到{what}。")
+            return line.rstrip("\r\n")
+        first = CliContext.prompt_password(f"{what}：")
+        second = CliContext.prompt_password(f"再次输入{what}：")
+        if first != second:
+            raise JzairError("两次输入的密码不一致，未做任何改动。")
+        return first
 
     def close(self) -> None:
         if self._db is not None:

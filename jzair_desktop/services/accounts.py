@@ -144,7 +144,7 @@ def _check_name(name: str) -> str:
     return name
 
 
-def _resolve_role_unit(role: str, unit: str | None) -> tuple[str, str | None]:
+def resolve_role_unit(role: str, unit: str | None) -> tuple[str, str | None]:
     role = (role or "").strip()
     if role not in ROLES:
         allowed = "、".join(f"{k}（{v}）" for k, v in ROLES.items())
@@ -156,6 +156,11 @@ def _resolve_role_unit(role: str, unit: str | None) -> tuple[str, str | None]:
     if unit and str(unit).strip():
         raise JzairError(f"只有县级填报员需要指定县（区、市）；{ROLES[role]}不属于某个县。")
     return role, None
+
+
+def check_first_role(role: str) -> None:
+    if role != "city_admin":
+        raise JzairError("第一个账户必须是市级管理员（--role city_admin），以便今后由其管理其他账户。")
 
 
 def _check_admin(s: Session, actor: Actor, what: str) -> None:
@@ -177,14 +182,13 @@ def add_user(
 ) -> UserInfo:
     """Add an account. The first one must be a city_admin (and needs no login); later ones need a city_admin."""
     name = _check_name(name)
-    role, unit_code = _resolve_role_unit(role, unit)
+    role, unit_code = resolve_role_unit(role, unit)
     check_password_rule(name, password)
     pw_hash = _HASHER.hash(password)
     with write_session(db.engine) as s:
         first = not audit.accounts_exist(s)
         if first:
-            if role != "city_admin":
-                raise JzairError("第一个账户必须是市级管理员（--role city_admin）。")
+            check_first_role(role)
         else:
             _check_admin(s, actor, "添加用户")
         if s.scalar(select(UserAccount.id).where(UserAccount.name == name)) is not None:

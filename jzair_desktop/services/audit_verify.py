@@ -272,9 +272,9 @@ def ensure_started(db: Database) -> int:
     with write_session(db.engine) as s:
         if s.get(AppMeta, BASELINE_KEY) is not None:
             return 0
-        audited = set(s.execute(
+        audited = {(led, uuid) for led, uuid in s.execute(
             select(AuditEntry.ledger, AuditEntry.record_uuid).where(AuditEntry.action.in_(audit.RECORD_STATE_ACTIONS))
-        ).tuples())
+        )}
         for key, d in LEDGERS.items():
             table = LEDGER_MODELS[key].__table__
             cols = [table.c.uuid, table.c.unit_code, table.c.deleted_at, *[table.c[k] for k in d.keys]]

@@ -29,15 +29,15 @@ from jzair_desktop.domain.reference import Unit, reference
 from jzair_desktop.errors import JzairError
 from jzair_desktop.services import audit
 from jzair_desktop.services.actor import Actor
-from jzair_desktop.services.aggregates import ledger_counts
 from jzair_desktop.services.database import Database
+from jzair_desktop.services.progress import progress_rows
 from jzair_desktop.storage.engine import read_session, write_session
-from jzair_desktop.storage.models import LEDGER_MODELS, CountyTarget, MonthlyFigure, MonthSubmission
+from jzair_desktop.storage.models import LEDGER_MODELS, MonthSubmission
 
 SUBMITTED = "submitted"
 UNLOCKED = "unlocked"
 STATUS_LABELS = {SUBMITTED: "已上报", UNLOCKED: "已解锁", None: "未上报"}
-FIGURES_SOURCE = "ledger_counts"
+FIGURES_SOURCE = "progress"
 
 _MONTH = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
 
@@ -153,34 +153,14 @@ def lock_for(locks: Locks, unit_code: str | None, day: dt.date | None) -> MonthL
 
 
 def compute_figures(s: Session, unit_code: str, month: str) -> dict[str, Any]:
-    """The unit's progress figures as of the month's last day: ledger counts per indicator, the unit's
-    monthly figures (this month and cumulative), its targets and its live record counts per ledger."""
+    """The unit's progress figures as of the month's last day, as the progress engine computes them.
+
+    {"source": "progress", "unit_code", "month", "as_of": "YYYY-MM-DD",
+     "indicators": [ProgressRow.as_json() of the unit, one per indicator in plan order],
+     "records": {ledger key: live records of the unit}}
+    """
     as_of = month_end(month)
-    counts = ledger_counts(s, as_of)
-    ref = reference()
-    ledger_inds: dict[str, dict[str, int]] = {}
-    for ind in ref.indicators:
-        if ind.source != "ledger":
-            continue
-        c = counts.get((ind.key, unit_code))
-        ledger_inds[ind.key] = {"done": c.done if c else 0, "month": c.month if c else 0, "found": c.found if c else 0}
-    monthly_this: dict[str, float] = {}
-    monthly_cum: dict[str, float] = {}
-    rows = s.execute(
-        select(MonthlyFigure.indicator_key, MonthlyFigure.month, MonthlyFigure.value)
-        .where(MonthlyFigure.unit_code == unit_code, MonthlyFigure.month <= month)
-    )
-    measures = {i.key: i.measure for i in ref.indicators}
-    for key, m, value in rows:
-        if m == month:
-            monthly_this[key] = float(value)
-        if measures.get(key, "count") == "count":
-            monthly_cum[key] = monthly_cum.get(key, 0.0) + float(value)
-    targets = {
-        key: float(value)
-        for key, value in s.execute(
-            select(CountyTarget.indicator_key, CountyTarget.value).where(CountyTarget.unit_code == unit_code))
-    }
+    rows = [r.as_json() for r in progress_rows(s, as_of) if r.unit_code == unit_code]
     records = {}
     for key, model in LEDGER_MODELS.items():
         records[key] = int(s.scalar(
@@ -190,10 +170,7 @@ def compute_figures(s: Session, unit_code: str, month: str) -> dict[str, Any]:
         "unit_code": unit_code,
         "month": month,
         "as_of": as_of.isoformat(),
-        "ledger_indicators": ledger_inds,
-        "monthly_figures": monthly_this,
-        "monthly_cumulative": monthly_cum,
-        "targets": targets,
+        "indicators": rows,
         "records": records,
     }
 
@@ -315,7 +292,10 @@ def unlock_month(db: Database, unit: str, month: str, reason: str, actor: Actor)
 
 
 def frozen_progress(db: Database, unit_code: str, month: str) -> dict[str, Any] | None:
-    """The figures frozen by the unit's current submission of `month`, or None (not submitted, or unlocked)."""
+    """The figures frozen by the unit's current submission of `month`, or None (not submitted, or unlocked).
+
+    The dict is `compute_figures`'s: "indicators" holds the unit's progress rows (ProgressRow.as_json()).
+    """
     with read_session(db.engine) as s:
         row = _latest_rows(s, unit_code).get((unit_code, month))
         if row is None or row.status != SUBMITTED:

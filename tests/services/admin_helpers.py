@@ -1,0 +1,109 @@
+"""Helpers for the accounts / audit / submission / close-out tests: valid records, users, plain-SQL access."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+
+from jzair_desktop.domain import checkdigits
+from jzair_desktop.services import accounts
+from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
+
+YUCI, JIEXIU = "140702", "140781"
+PASSWORDS = {"王主任": "admin-pass-1", "李四": "yuci-pass-1", "赵六": "jiexiu-pass-1", "钱七": "viewer-pass-1"}
+
+
+def id_number(unit_code: str, n: int) -> str:
+    first17 = f"{unit_code}1970{1 + n % 9:02d}{10 + n % 18:02d}{n % 1000:03d}"
+    return first17 + checkdigits.id_check_char(first17)
+
+
+def vin(n: int) -> str:
+    body, tail = "LFWADRJF", f"1A{n:06d}"
+    return body + checkdigits.vin_check_char(body + "0" + tail) + tail
+
+
+def uscc(unit_code: str, n: int) -> str:
+    first17 = f"91{unit_code}MA{n:07d}"
+    return first17 + checkdigits.uscc_check_char(first17)
+
+
+def raw(ledger_key: str, n: int = 0, unit: str = YUCI, **over: Any) -> dict[str, Any]:
+    """A valid record of a ledger as a form gives it (text values)."""
+    if ledger_key == "heating":
+        rec = {"unit_code": unit, "township": "东阳镇", "village": f"东阳{n}村", "householder": f"王建国{n}",
+               "id_number": id_number(unit, n), "method": "电代煤", "status": "已完工", "done_date": "2020-11-15",
+               "keeps_coal_stove": "是"}
+    elif ledger_key == "trucks":
+        rec = {"unit_code": unit, "plate": f"晋K{n:05d}", "vin": vin(n), "emission_std": "国三",
+               "vehicle_type": "重型货车", "owner": f"通达运输有限公司{n}", "method": "报废拆解",
+               "eliminated_date": "2020-11-01"}
+    elif ledger_key == "boilers":
+        rec = {"unit_code": unit, "org_name": f"第{n}中学", "boiler_no": f"{n}#", "capacity_th": "4",
+               "fuel": "燃煤", "measure": "淘汰拆除", "planned_date": "2020-10-31", "actual_date": "2020-11-20",
+               "status": "已完成"}
+    elif ledger_key == "kilns":
+        rec = {"unit_code": unit, "enterprise": f"焦化有限公司{n}", "credit_code": uscc(unit, n), "industry": "焦化",
+               "category": "工业炉窑治理", "content": f"焦炉烟气脱硫脱硝{n}", "planned_date": "2020-12-31",
+               "actual_date": "2020-11-25", "status": "已完成"}
+    elif ledger_key == "vocs":
+        rec = {"unit_code": unit, "enterprise": f"化工有限公司{n}", "credit_code": uscc(unit, 5000 + n),
+               "industry": "化工", "category": "VOCs综合治理", "planned_date": "2020-12-31",
+               "actual_date": "2020-11-10", "status": "已完成"}
+    else:
+        raise KeyError(ledger_key)
+    rec.update(over)
+    return rec
+
+
+@pytest.fixture
+def fast_hasher(monkeypatch):
+    """argon2id with small parameters: the tests hash many passwords (the app uses the library defaults)."""
+    monkeypatch.setattr(accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+def make_users(db) -> dict[str, Actor]:  # noqa: ANN001
+    """An admin, a clerk of 榆次区, a clerk of 介休市 and a viewer."""
+    admin = accounts.add_user(db, BUILTIN_ADMIN, "王主任", "city_admin", PASSWORDS["王主任"]).actor()
+    yuci = accounts.add_user(db, admin, "李四", "county_clerk", PASSWORDS["李四"], unit="榆次区").actor()
+    jiexiu = accounts.add_user(db, admin, "赵六", "county_clerk", PASSWORDS["赵六"], unit="介休市").actor()
+    viewer = accounts.add_user(db, admin, "钱七", "viewer", PASSWORDS["钱七"]).actor()
+    return {"admin": admin, "yuci": yuci, "jiexiu": jiexiu, "viewer": viewer}
+
+
+def sql(db_path: Path, statement: str, params: tuple = ()) -> None:
+    """Change the database file with plain SQL, outside the app (as someone tampering would)."""
+    con = sqlite3.connect(db_path)
+    try:
+        con.execute(statement, params)
+        con.commit()
+    finally:
+        con.close()
+
+
+def query(db_path: Path, statement: str, params: tuple = ()) -> list[tuple]:
+    con = sqlite3.connect(db_path)
+    try:
+        return con.execute(statement, params).fetchall()
+    finally:
+        con.close()
+
+
+def snapshot(db_path: Path) -> dict[str, list[tuple]]:
+    """Every row of every table: equal snapshots mean nothing was written."""
+    con = sqlite3.connect(db_path)
+    try:
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+        return {t: con.execute(f'SELECT * FROM "{t}" ORDER BY rowid').fetchall() for t in tables}
+    finally:
+        con.close()
+
+
+# Smallest valid files of each evidence type.
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde" + b"\x00" * 16
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
