@@ -7,6 +7,7 @@ record's unit, and validates with domain.validation. Plain data crosses this bou
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import uuid as uuidlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from jzair_desktop.domain.validation import (
     Problem,
     check_record,
     duplicate_problem,
+    fold_width,
     rule_key,
 )
 from jzair_desktop.errors import NotFoundError, ValidationFailed
@@ -34,6 +36,7 @@ from jzair_desktop.storage.models import LEDGER_MODELS
 
 META_FIELDS = ("id", "uuid", "created_at", "created_by", "updated_at", "updated_by", "deleted_at", "deleted_by")
 SEARCHABLE_KINDS = ("text", "idcard", "plate", "vin", "uscc", "phone")
+ASCII_KINDS = ("idcard", "vin", "uscc", "phone")  # stored values hold no Chinese characters
 
 
 def now() -> dt.datetime:
@@ -121,10 +124,16 @@ def _where(d: LedgerDef, q: RecordQuery, actor: Actor | None) -> list:
         conds.append(date_col >= q.date_from)
     if q.date_to is not None:
         conds.append(date_col <= q.date_to)
-    text = q.text.strip()
+    text = fold_width(q.text.strip())
     if text:
         pattern = f"%{text.replace('%', '').replace('_', '')}%"
-        cols = [getattr(m, c.key) for c in d.columns if c.kind in SEARCHABLE_KINDS]
+        # Identifiers are stored as ASCII: text with Chinese in it cannot match them, and each column
+        # left out of the OR saves a LIKE over every row.
+        ascii_text = text.isascii()
+        cols = [
+            getattr(m, c.key) for c in d.columns
+            if c.kind in SEARCHABLE_KINDS and (ascii_text or c.kind not in ASCII_KINDS)
+        ]
         unit_hits = [u.code for u in reference().units if text in u.name]
         alternatives = [c.like(pattern) for c in cols]
         if unit_hits:
@@ -150,7 +159,39 @@ def query_ids(db: Database, ledger_key: str, q: RecordQuery, *, actor: Actor | N
     m = model_of(d)
     stmt = _ordered(d, select(m.id).where(and_(*_where(d, q, actor))), q)
     with read_session(db.engine) as s:
-        return list(s.scalars(stmt))
+        return _first_column(s, stmt)
+
+
+def _first_column(s: Session, stmt: Select) -> list[Any]:
+    """The first column of all rows of `stmt`, read through the DBAPI cursor.
+
+    A ledger table asks for up to 100,000 ids at every filter change; building an ORM or Core row per
+    id costs several times what the query itself does, so the compiled statement runs on the driver's
+    own cursor (bind values converted by their SQL types, as SQLAlchemy would).
+    """
+    conn = s.connection()
+    dialect = conn.dialect
+    compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    values: dict[str, Any] = {}
+    for name, value in compiled.construct_params().items():
+        bind = compiled.binds.get(name)
+        if bind is None:  # one value of an expanded IN list: name_1 → name
+            bind = compiled.binds.get(name.rsplit("_", 1)[0])
+        process = bind.type.bind_processor(dialect) if bind is not None else None
+        values[name] = process(value) if process is not None else value
+    args: Any = [values[k] for k in compiled.positiontup or ()] if compiled.positional else values
+    cursor = conn.connection.cursor()
+    # 100,000 fresh row tuples would set off several full garbage collections of a large GUI process;
+    # they hold plain values and cannot form cycles, so collection waits until they are gone.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        cursor.execute(str(compiled), args)
+        return [row[0] for row in cursor.fetchall()]
+    finally:
+        cursor.close()
+        if collecting:
+            gc.enable()
 
 
 def count_records(db: Database, ledger_key: str, q: RecordQuery | None = None, *, actor: Actor | None = None) -> int:

@@ -35,6 +35,13 @@ _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
 _Index = QModelIndex | QPersistentModelIndex
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+# The roles this model answers; a view asks for several more per cell on every paint.
+_ROLES = frozenset((_DISPLAY, _ALIGN, _FOREGROUND, _TOOLTIP, int(RecordRole), int(SortKeyRole)))
 
 
 def format_number(value: float | int) -> str:
@@ -189,36 +196,31 @@ class LedgerTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.ledger.columns)
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return _FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._ids):
+    def data(self, index: _Index, role: int = _DISPLAY) -> Any:
+        # Called for every visible cell and role on each paint: cheap checks first.
+        role = int(role)
+        if role not in _ROLES or not index.isValid():
+            return None
+        row = index.row()
+        if not 0 <= row < len(self._ids):
             return None
         column = self.ledger.columns[index.column()]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
+        if role == _ALIGN:
             return _RIGHT if column.kind in NUMERIC_KINDS else _LEFT
-        if role not in (
-            Qt.ItemDataRole.DisplayRole,
-            Qt.ItemDataRole.ToolTipRole,
-            Qt.ItemDataRole.ForegroundRole,
-            RecordRole,
-            SortKeyRole,
-        ):
-            return None
-        rec = self.record(index.row())
+        rec = self.record(row)
         if rec is None:
-            return "（已不存在）" if role == Qt.ItemDataRole.DisplayRole and index.column() == 0 else None
+            return "（已不存在）" if role == _DISPLAY and index.column() == 0 else None
         if role == RecordRole:
             return rec
-        if role == Qt.ItemDataRole.ForegroundRole:
+        if role == _FOREGROUND:
             return _DELETED_FG if rec.deleted_at is not None else None
         value = rec.values.get(column.key)
         if role == SortKeyRole:
             return value
         text = format_value(column, value)
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             if rec.deleted_at is not None:
                 return f"已于 {rec.deleted_at:%Y-%m-%d %H:%M} 由 {rec.deleted_by or '未知用户'} 删除"
             return text if len(text) > column.width else None

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QItemSelection, QItemSelectionModel, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -247,13 +247,14 @@ class LedgerPage(QWidget):
             w.dateChanged.connect(lambda _day: self.apply_filters())
             w.editingFinished.connect(self._mark_dates)
         self.trash.toggled.connect(self._trash_toggled)
-        self._header_timer = QTimer(self)
-        self._header_timer.setSingleShot(True)
-        self._header_timer.setInterval(400)
-        self._header_timer.timeout.connect(self.save_header_state)
-        header.sectionResized.connect(lambda *_: self._header_timer.start())
-        header.sectionMoved.connect(lambda *_: self._header_timer.start())
-        header.sortIndicatorChanged.connect(lambda *_: self._header_timer.start())
+        # Settings are written a moment after the last change (and when the page hides), not at each one.
+        self._settings_timer = QTimer(self)
+        self._settings_timer.setSingleShot(True)
+        self._settings_timer.setInterval(800)
+        self._settings_timer.timeout.connect(self.save_settings)
+        header.sectionResized.connect(lambda *_: self._settings_timer.start())
+        header.sectionMoved.connect(lambda *_: self._settings_timer.start())
+        header.sortIndicatorChanged.connect(lambda *_: self._settings_timer.start())
         ctx.signals.changed.connect(self._on_data_changed)
 
         self._total = self._count_total()
@@ -295,10 +296,22 @@ class LedgerPage(QWidget):
         self.table.horizontalHeader().setSortIndicator(scratch.sortIndicatorSection(), scratch.sortIndicatorOrder())
         return state
 
-    def save_header_state(self) -> None:
+    def save_settings(self) -> None:
+        """Remember column widths, order, sort and the filter of this ledger."""
+        self._settings_timer.stop()
         s = self.ctx.settings()
         s.setValue(self._settings_prefix + "header", self.table.horizontalHeader().saveState())
         s.setValue(self._settings_prefix + "columns", self._columns_signature())
+        s.setValue(self._settings_prefix + "unit", self.unit_combo.currentData() or "")
+        s.setValue(self._settings_prefix + "status", self.status_combo.currentData() or "")
+        s.setValue(self._settings_prefix + "date_from", self.date_from.text().strip())
+        s.setValue(self._settings_prefix + "date_to", self.date_to.text().strip())
+        s.sync()
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802
+        if self._settings_timer.isActive():
+            self.save_settings()
+        super().hideEvent(event)
 
     def _restore_filters(self) -> None:
         """Put the remembered filter of this ledger into the widgets (without querying yet)."""
@@ -316,13 +329,6 @@ class LedgerPage(QWidget):
         finally:
             for w in widgets:
                 w.blockSignals(False)
-
-    def _save_filters(self) -> None:
-        s = self.ctx.settings()
-        s.setValue(self._settings_prefix + "unit", self.unit_combo.currentData() or "")
-        s.setValue(self._settings_prefix + "status", self.status_combo.currentData() or "")
-        s.setValue(self._settings_prefix + "date_from", self.date_from.text().strip())
-        s.setValue(self._settings_prefix + "date_to", self.date_to.text().strip())
 
     # -- querying --------------------------------------------------------------------------------
     def _query_from_widgets(self) -> RecordQuery:
@@ -355,7 +361,7 @@ class LedgerPage(QWidget):
         except JzairError as exc:
             QMessageBox.warning(self, "查询失败", str(exc))
             return
-        self._save_filters()
+        self._settings_timer.start()
         self._update_count()
         self._select_ids(keep)
 
@@ -651,8 +657,8 @@ class LedgerPage(QWidget):
             QMessageBox.warning(self, "操作未完成", str(exc))
 
     def import_excel(self) -> None:
+        # The wizard is not blocking; it announces the import on ctx.signals.changed.
         self._call_excel("open_import_wizard")
-        self.refresh()
 
     def export_excel(self) -> None:
         self._call_excel("export_ledger", self.unit_combo.currentData() or None)
