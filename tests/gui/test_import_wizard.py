@@ -192,3 +192,17 @@ def test_dialogs_ask_for_a_file_name(qtbot, ctx, tmp_path, monkeypatch):
     wizard = open_wizard(qtbot, ctx, "vocs")
     wizard.file_page.browse()
     assert wizard.file_page.path_edit.text() == str(target)
+
+
+def test_closing_while_reading_cancels_then_closes(qtbot, ctx, tmp_path, no_dialogs):
+    from shiboken6 import isValid
+
+    path = samples.write_clean(tmp_path / "台账.xlsx", "heating", 2000, start=1)
+    wizard = open_import_wizard(None, ctx, "heating")  # deletes itself on close
+    qtbot.waitExposed(wizard)
+    wizard.file_page.path_edit.setText(str(path))
+    wizard.next()
+    assert wizard.job is not None
+    wizard.reject()  # the window's close button or Esc while the file is being read
+    assert wizard.isVisible()  # stays until the job has stopped
+    qtbot.waitUntil(lambda: not isValid(wizard) or not wizard.isVisible(), timeout=TIMEOUT)

@@ -424,6 +424,7 @@ class ImportWizard(QWizard):
         self.plan: ImportPlan | None = None
         self.written = False
         self.job: Any = None
+        self._close_when_idle = False
         self.setWindowTitle(f"从 Excel 导入 — {self.d.sheet_title}")
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
@@ -463,13 +464,12 @@ class ImportWizard(QWizard):
         """Run `fn(state)` in the background; errors show on `page` (no message boxes)."""
 
         def finished(result: Any) -> None:
-            self.job = None
-            self.setEnabled(True)
-            on_success(result)
+            if self._idle():
+                on_success(result)
 
         def error(exc: BaseException) -> None:
-            self.job = None
-            self.setEnabled(True)
+            if not self._idle():
+                return
             if on_error is not None:
                 on_error(exc)
             elif isinstance(exc, JzairError):
@@ -479,8 +479,8 @@ class ImportWizard(QWizard):
                 page.show_message(f"发生了意外错误：{type(exc).__name__}: {exc}")
 
         def cancelled() -> None:
-            self.job = None
-            self.setEnabled(True)
+            if not self._idle():
+                return
             if on_cancel is not None:
                 on_cancel()
             else:
@@ -491,8 +491,20 @@ class ImportWizard(QWizard):
 
     def reject(self) -> None:
         if self.job is not None:
-            self.job.state.cancel()  # the transaction rolls back; the dialog closes once it has
+            # Cancel the running work (its transaction rolls back) and close once it has stopped.
+            self._close_when_idle = True
+            self.job.state.cancel()
+            return
         super().reject()
+
+    def _idle(self) -> bool:
+        """The background job ended: re-enable, or close if the user asked to while it ran."""
+        self.job = None
+        self.setEnabled(True)
+        if self._close_when_idle:
+            super().reject()
+            return False
+        return True
 
 
 def open_import_wizard(
