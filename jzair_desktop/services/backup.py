@@ -730,10 +730,13 @@ def list_backups(folder: Path) -> list[BackupEntry]:
     if not folder.is_dir():
         return []
     out = []
-    for path in folder.iterdir():
-        parsed = parse_backup_name(path.name)
-        if parsed is not None and path.is_file():
-            out.append(BackupEntry(path, parsed[0], parsed[1]))
+    try:
+        for path in folder.iterdir():
+            parsed = parse_backup_name(path.name)
+            if parsed is not None and path.is_file():
+                out.append(BackupEntry(path, parsed[0], parsed[1]))
+    except OSError as exc:
+        raise BackupError(f"无法读取备份文件夹：{folder}（{exc.strerror or exc}）") from exc
     out.sort(key=lambda e: (e.taken_at, e.sequence), reverse=True)
     return out
 

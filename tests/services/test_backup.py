@@ -24,10 +24,11 @@ from jzair_desktop.services import backup as bk
 from jzair_desktop.services.database import open_database
 from jzair_desktop.services.info import info
 from jzair_desktop.storage import migrate
-from jzair_desktop.storage.engine import sqlite_url
+from jzair_desktop.storage.engine import make_engine, sqlite_url
 from tests.storage.safety_helpers import (
     add_heating,
     add_sample_data,
+    add_truck,
     child_argv,
     child_env,
     count_rows,
@@ -151,7 +152,7 @@ def test_backup_is_consistent_while_a_reader_holds_an_old_snapshot(filled):
 WRITER = """
 import sys, pathlib
 from jzair_desktop.services.database import open_database
-from jzair_desktop.storage.engine import sqlite_url
+from jzair_desktop.storage.engine import make_engine, sqlite_url
 from tests.storage.safety_helpers import add_heating
 db, _ = open_database(sqlite_url(pathlib.Path(sys.argv[1])))
 stop = pathlib.Path(sys.argv[2])
@@ -448,6 +449,34 @@ def test_backup_from_an_older_schema_is_migrated_after_restore(filled, tmp_path,
     assert integrity(filled.path) == "ok"
 
 
+def test_backup_made_at_the_first_schema_revision_is_migrated_by_the_real_migrations(tmp_path):
+    from alembic import command
+
+    first = "0001"
+    if migrate.head_revision() == first:
+        pytest.skip("only one schema revision so far")
+    old = tmp_path / "旧版本.sqlite3"
+    engine = make_engine(sqlite_url(old))
+    cfg = migrate.alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, first)
+    engine.dispose()
+    conn = sqlite3.connect(old)
+    conn.execute("INSERT INTO units (code, name, aliases, sort_order) VALUES ('140702', '榆次区', '', 1)")
+    conn.commit()
+    conn.close()
+    info_ = bk.backup_database_file(old, tmp_path / "旧.jzbak")
+    assert info_.schema_revision == first
+
+    target = tmp_path / "台账.sqlite3"
+    result = bk.restore_backup(target, info_.path)
+
+    assert result.migrated and result.revision == migrate.head_revision()
+    assert integrity(target) == "ok"
+    assert dump(target)["units"] == [("140702", "榆次区", "", 1)]
+
+
 # --------------------------------------------------------------------------------------------- rotation
 
 
@@ -610,6 +639,8 @@ def test_cli_backup_and_restore_round_trip(filled, capsys, monkeypatch, tmp_path
     base = ["--db", str(filled.path)]
     assert cli_main([*base, "info", "--json"]) == 0
     info_json = json.loads(capsys.readouterr().out)
+    assert cli_main([*base, "progress", "--as-of", "2020-12-31", "--json"]) == 0
+    progress_json = json.loads(capsys.readouterr().out)
 
     assert cli_main([*base, "backup"]) == 0
     out = capsys.readouterr().out
@@ -619,9 +650,12 @@ def test_cli_backup_and_restore_round_trip(filled, capsys, monkeypatch, tmp_path
     capsys.readouterr()
 
     add_heating(filled.engine, 3, tag="备份后")
+    add_truck(filled.engine, "晋K54321")
     filled.dispose()
     assert cli_main([*base, "info", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) != info_json
+    assert cli_main([*base, "progress", "--as-of", "2020-12-31", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) != progress_json
     before = sha256(filled.path)
 
     # not a terminal and no --yes: refused, nothing changed
@@ -641,6 +675,8 @@ def test_cli_backup_and_restore_round_trip(filled, capsys, monkeypatch, tmp_path
     assert "检查通过" in out and "恢复前的数据库已另存为" in out
     assert cli_main([*base, "info", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == info_json
+    assert cli_main([*base, "progress", "--as-of", "2020-12-31", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == progress_json
 
     monkeypatch.setattr("sys.stdin.isatty", lambda: False)
     assert cli_main([*base, "restore", str(tmp_path / "手动.jzbak"), "--yes"]) == 0

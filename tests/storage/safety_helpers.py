@@ -59,21 +59,27 @@ def add_sample_data(engine: Engine) -> None:
     now = dt.datetime(2020, 12, 1, 9, 30, 0)
     add_heating(engine, 7, tag="甲")
     add_heating(engine, 3, tag="乙", unit_code=OTHER_UNIT)
+    add_truck(engine, "晋K12345")
     with write_session(engine) as s:
-        s.add(
-            TruckRecord(
-                uuid=str(uuid.uuid4()), unit_code=UNIT, created_at=now, created_by="测试", updated_at=now,
-                updated_by="测试", plate="晋K12345", vin="LGAX2A138A1234567", emission_std="国三",
-                vehicle_type="重型", owner="晋中市某运输公司", usage="营运", method="报废",
-                eliminated_date=dt.date(2020, 10, 15), subsidy_yuan=30000.0,
-            )
-        )
         s.add(
             BoilerRecord(
                 uuid=str(uuid.uuid4()), unit_code=OTHER_UNIT, created_at=now, created_by="测试", updated_at=now,
                 updated_by="测试", org_name="太谷区某供热站", credit_code=None, boiler_no="1号炉", capacity_th=10.0,
                 fuel="燃煤", measure="拆除", planned_date=dt.date(2020, 12, 31), actual_date=None, status="未完成",
                 deleted_at=now, deleted_by="测试",
+            )
+        )
+
+
+def add_truck(engine: Engine, plate: str, *, unit_code: str = UNIT) -> None:
+    now = dt.datetime(2020, 12, 1, 9, 30, 0)
+    with write_session(engine) as s:
+        s.add(
+            TruckRecord(
+                uuid=str(uuid.uuid4()), unit_code=unit_code, created_at=now, created_by="测试", updated_at=now,
+                updated_by="测试", plate=plate, vin="LGAX2A138A1234567", emission_std="国三",
+                vehicle_type="重型", owner="晋中市某运输公司", usage="营运", method="报废",
+                eliminated_date=dt.date(2020, 10, 15), subsidy_yuan=30000.0,
             )
         )
 
