@@ -62,7 +62,10 @@ def cmd_verify(ctx: CliContext, args: argparse.Namespace) -> int:
 def _date(text: str | None, what: str) -> dt.date | None:
     if not text:
         return None
-    day = parse_date(text)
+    try:
+        day = parse_date(text)
+    except ValueError:
+        day = None
     if day is None:
         raise JzairError(f"{what}不是有效的日期：“{text}”，应如 2020-11-01。")
     return day
@@ -92,13 +95,10 @@ def _changes(row: audit.AuditRow) -> str:
 
 def cmd_log(ctx: CliContext, args: argparse.Namespace) -> int:
     db = ctx.open()
-    try:
-        q = audit.AuditQuery(
-            record_uuid=args.record, user_name=args.by_user, action=args.action, ledger=args.ledger,
-            since=_date(args.since, "--since"), until=_date(args.until, "--until"),
-        )
-    except ValueError as exc:
-        raise JzairError(str(exc)) from exc
+    q = audit.AuditQuery(
+        record_uuid=args.record, user_name=args.by_user, action=args.action, ledger=args.ledger,
+        since=_date(args.since, "--since"), until=_date(args.until, "--until"),
+    )
     rows = audit.query_log(db, q, limit=args.limit or None, newest_first=True)
     if args.json:
         print(json.dumps([
