@@ -124,3 +124,16 @@ def test_search_finds_identifiers_typed_in_full_width_and_names_in_chinese(seede
     assert ledger_service.query_ids(seeded, "heating", RecordQuery(text="户主07")) == [
         r.id for r in ledger_service.list_records(seeded, "heating", RecordQuery()) if r.values["householder"] == "户主07"
     ]
+
+
+def test_driver_errors_on_the_fast_path_are_raised_as_sqlalchemy_errors(db):
+    """So that read_session turns them into the user's messages (busy, disk full, …) as for any query."""
+    import sqlite3
+
+    from sqlalchemy import column, table
+    from sqlalchemy.exc import OperationalError
+
+    with pytest.raises(OperationalError) as err, read_session(db.engine) as s:
+        ledger_service._first_column(s, select(column("id")).select_from(table("no_such_table")))
+    assert isinstance(err.value.orig, sqlite3.OperationalError)
+    assert "no_such_table" in str(err.value)
