@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jzair_desktop.domain.reference import reference
@@ -168,12 +168,6 @@ def _check_admin(s: Session, actor: Actor, what: str) -> None:
     audit.check_actor(s, actor)
 
 
-def _active_admins(s: Session) -> int:
-    return int(s.scalar(
-        select(func.count(UserAccount.id)).where(UserAccount.role == "city_admin", UserAccount.disabled.is_(False))
-    ) or 0)
-
-
 # --- changes ------------------------------------------------------------------------------------
 
 
@@ -229,11 +223,9 @@ def set_disabled(db: Database, actor: Actor, name: str, disabled: bool) -> UserI
         user = _load(s, name)
         if bool(user.disabled) == disabled:
             return _info(user)
-        if disabled:
-            if user.name == actor.name:
-                raise JzairError("不能停用自己的账户。")
-            if user.role == "city_admin" and _active_admins(s) <= 1:
-                raise JzairError("不能停用最后一个市级管理员账户。")
+        # An active city_admin other than the target acts, so at least one active admin always remains.
+        if disabled and user.name == actor.name:
+            raise JzairError("不能停用自己的账户。")
         before = user_state(user)
         user.disabled = disabled
         if not disabled:

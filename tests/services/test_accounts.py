@@ -1,0 +1,185 @@
+"""Accounts: the first account, who may add and change accounts, argon2id hashes, login with wrong
+passwords, disabled accounts and the five-minute lock after five failures (with an injected clock),
+all audited; and the CLI's --user resolution."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import sys
+
+import pytest
+
+from jzair_desktop.cli import main as cli_main
+from jzair_desktop.errors import JzairError, PermissionDenied
+from jzair_desktop.services import accounts, audit
+from jzair_desktop.services.accounts import LoginFailed, authenticate
+from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
+from jzair_desktop.services.audit_verify import verify
+from tests.services.admin_helpers import PASSWORDS, YUCI, fast_hasher, make_users, query, snapshot  # noqa: F401
+
+
+class Clock:
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **kw) -> None:
+        self.now += dt.timedelta(**kw)
+
+
+def test_first_account_must_be_city_admin_and_needs_no_login(db, db_path):
+    assert not accounts.has_accounts(db)
+    with pytest.raises(JzairError, match="第一个账户必须是市级管理员"):
+        accounts.add_user(db, BUILTIN_ADMIN, "李四", "county_clerk", "yuci-pass-1", unit="榆次区")
+    info = accounts.add_user(db, BUILTIN_ADMIN, "王主任", "city_admin", "admin-pass-1")
+    assert info.role == "city_admin" and info.created_by == BUILTIN_ADMIN.name
+    assert accounts.has_accounts(db)
+    (stored,) = query(db_path, "SELECT password_hash FROM users")[0]
+    assert stored.startswith("$argon2id$") and "admin-pass-1" not in stored
+    # Now the built-in administrator may do nothing more.
+    with pytest.raises(PermissionDenied, match="登录"):
+        accounts.add_user(db, BUILTIN_ADMIN, "李四", "county_clerk", "yuci-pass-1", unit="榆次区")
+
+
+def test_who_may_change_accounts(db, db_path, fast_hasher):  # noqa: F811
+    users = make_users(db)
+    admin, clerk, viewer = users["admin"], users["yuci"], users["viewer"]
+    before = snapshot(db_path)
+    with pytest.raises(PermissionDenied):
+        accounts.add_user(db, clerk, "新人", "viewer", "new-pass-123")
+    with pytest.raises(PermissionDenied):
+        accounts.disable_user(db, viewer, "李四")
+    with pytest.raises(PermissionDenied):
+        accounts.change_password(db, clerk, "赵六", "other-pass-1")
+    with pytest.raises(JzairError, match="已存在"):
+        accounts.add_user(db, admin, "李四", "viewer", "new-pass-123")
+    with pytest.raises(JzairError, match="必须指定"):
+        accounts.add_user(db, admin, "新人", "county_clerk", "new-pass-123")
+    with pytest.raises(JzairError, match="只有县级填报员"):
+        accounts.add_user(db, admin, "新人", "viewer", "new-pass-123", unit="榆次区")
+    with pytest.raises(JzairError, match="未知的县"):
+        accounts.add_user(db, admin, "新人", "county_clerk", "new-pass-123", unit="太原市")
+    with pytest.raises(JzairError, match="未知的角色"):
+        accounts.add_user(db, admin, "新人", "superuser", "new-pass-123")
+    with pytest.raises(JzairError, match="太短"):
+        accounts.add_user(db, admin, "新人", "viewer", "short")
+    with pytest.raises(JzairError, match="不能停用自己"):
+        accounts.disable_user(db, admin, "王主任")
+    assert snapshot(db_path) == before
+    # A user changes the own password; the admin resets another's.
+    accounts.change_password(db, clerk, "李四", "yuci-pass-2")
+    assert authenticate(db, "李四", "yuci-pass-2") == clerk
+    accounts.change_password(db, admin, "赵六", "jiexiu-pass-2")
+    assert authenticate(db, "赵六", "jiexiu-pass-2").unit_code == "140781"
+    actions = [e.action for e in audit.query_log(db, newest_first=False)]
+    assert actions.count("user_add") == 4 and actions.count("user_passwd") == 2
+    assert verify(db).ok
+
+
+def test_login_wrong_password_and_disabled_account(db, fast_hasher):  # noqa: F811
+    users = make_users(db)
+    assert authenticate(db, "李四", PASSWORDS["李四"]) == Actor("李四", "county_clerk", YUCI)
+    with pytest.raises(LoginFailed, match="用户名或密码不正确（再错 4 次"):
+        authenticate(db, "李四", "wrong")
+    with pytest.raises(LoginFailed, match="用户名或密码不正确。"):
+        authenticate(db, "不存在的人", "whatever")
+    accounts.disable_user(db, users["admin"], "李四")
+    with pytest.raises(LoginFailed, match="已停用"):
+        authenticate(db, "李四", PASSWORDS["李四"])
+    failed = audit.query_log(db, audit.AuditQuery(action="login_failed"), newest_first=False)
+    assert [(e.user_name, e.detail) for e in failed] == [
+        ("李四", "密码错误"), ("不存在的人", "用户不存在"), ("李四", "账户已停用")]
+    accounts.enable_user(db, users["admin"], "李四")
+    assert authenticate(db, "李四", PASSWORDS["李四"]).name == "李四"
+    deputy = accounts.add_user(db, users["admin"], "孙副主任", "city_admin", "deputy-pass-1").actor()
+    accounts.disable_user(db, deputy, "王主任")
+    with pytest.raises(LoginFailed, match="已停用"):
+        authenticate(db, "王主任", PASSWORDS["王主任"])
+    assert verify(db).ok
+
+
+def test_five_failures_lock_for_five_minutes(db, fast_hasher):  # noqa: F811
+    make_users(db)
+    clock = Clock(dt.datetime(2020, 12, 1, 9, 0, 0))
+    for n in range(4):
+        with pytest.raises(LoginFailed, match=f"再错 {4 - n} 次"):
+            authenticate(db, "李四", "wrong", clock=clock)
+        clock.advance(seconds=10)
+    with pytest.raises(LoginFailed, match="已锁定 5 分钟（至 09:05:40）"):
+        authenticate(db, "李四", "wrong", clock=clock)
+    assert accounts.get_user(db, "李四").locked_until == dt.datetime(2020, 12, 1, 9, 5, 40)
+    clock.advance(minutes=4)
+    with pytest.raises(LoginFailed, match="已锁定，请在 09:05:40 后（约 1 分钟）再试"):
+        authenticate(db, "李四", PASSWORDS["李四"], clock=clock)  # even the right password
+    clock.advance(minutes=1, seconds=1)
+    assert authenticate(db, "李四", PASSWORDS["李四"], clock=clock).name == "李四"
+    info = accounts.get_user(db, "李四")
+    assert info.failed_count == 0 and info.locked_until is None
+    lockouts = audit.query_log(db, audit.AuditQuery(action="lockout"))
+    assert len(lockouts) == 1 and "09:05:40" in lockouts[0].detail
+    # An admin's reset lifts a lock at once.
+    for _ in range(5):
+        with pytest.raises(LoginFailed):
+            authenticate(db, "李四", "wrong", clock=clock)
+    accounts.change_password(db, authenticate(db, "王主任", PASSWORDS["王主任"]), "李四", "yuci-pass-9")
+    assert authenticate(db, "李四", "yuci-pass-9", clock=clock).name == "李四"
+
+
+# --- the CLI --------------------------------------------------------------------------------------
+
+
+def _stdin(monkeypatch, text: str) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(text))
+
+
+def test_cli_user_commands(db, db_path, monkeypatch, capsys, fast_hasher):  # noqa: F811
+    base = ["--db", str(db_path)]
+    _stdin(monkeypatch, "admin-pass-1\n")
+    assert cli_main([*base, "user", "add", "王主任", "--role", "county_clerk", "--county", "榆次区"]) != 0
+    assert "第一个账户必须是市级管理员" in capsys.readouterr().err
+    assert cli_main([*base, "user", "add", "王主任", "--role", "city_admin"]) == 0
+    assert "已添加用户“王主任”" in capsys.readouterr().out
+
+    # Later accounts need a city_admin's login.
+    _stdin(monkeypatch, "yuci-pass-1\n")
+    assert cli_main([*base, "user", "add", "李四", "--role", "county_clerk", "--county", "榆次区"]) != 0
+    assert "--user" in capsys.readouterr().err
+    monkeypatch.setenv("JZAIR_PASSWORD", "wrong-password")
+    assert cli_main([*base, "--user", "王主任", "user", "add", "李四", "--role", "county_clerk",
+                     "--county", "榆次区"]) == 4
+    assert "密码不正确" in capsys.readouterr().err
+    monkeypatch.setenv("JZAIR_PASSWORD", "admin-pass-1")
+    _stdin(monkeypatch, "yuci-pass-1\n")
+    assert cli_main([*base, "--user", "王主任", "user", "add", "李四", "--role", "county_clerk",
+                     "--county", "140702"]) == 0
+    _stdin(monkeypatch, "viewer-pass-1\n")
+    assert cli_main([*base, "--user", "王主任", "user", "add", "钱七", "--role", "viewer"]) == 0
+    capsys.readouterr()
+
+    assert cli_main([*base, "user", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "王主任" in out and "县级填报员" in out and "榆次区" in out and "只读用户" in out
+
+    monkeypatch.setenv("JZAIR_PASSWORD", "viewer-pass-1")
+    assert cli_main([*base, "--user", "钱七", "user", "disable", "李四"]) != 0
+    assert "市级管理员" in capsys.readouterr().err
+    monkeypatch.setenv("JZAIR_PASSWORD", "admin-pass-1")
+    assert cli_main([*base, "--user", "王主任", "user", "disable", "李四"]) == 0
+    monkeypatch.setenv("JZAIR_PASSWORD", "yuci-pass-1")
+    assert cli_main([*base, "--user", "李四", "submit", "--county", "榆次区", "--month", "2020-11"]) == 4
+    assert "已停用" in capsys.readouterr().err
+
+    # passwd: the user's own, new password from standard input.
+    monkeypatch.setenv("JZAIR_PASSWORD", "viewer-pass-1")
+    _stdin(monkeypatch, "viewer-pass-2\n")
+    assert cli_main([*base, "--user", "钱七", "user", "passwd", "钱七"]) == 0
+    assert authenticate(db, "钱七", "viewer-pass-2").role == "viewer"
+    assert verify(db).ok
+
+
+def test_cli_user_with_no_accounts_is_refused(db, db_path, capsys):
+    assert cli_main(["--db", str(db_path), "--user", "某人", "submit", "--county", "榆次区", "--month", "2020-11"]) != 0
+    assert "还没有任何用户账户" in capsys.readouterr().err
