@@ -32,12 +32,17 @@ SCRIPT = textwrap.dedent(
 
     import jzair_desktop
 
-    imported = []
+    imported, failed = [], []
     for info in pkgutil.walk_packages(jzair_desktop.__path__, "jzair_desktop."):
         if info.name == "jzair_desktop.gui" or info.name.startswith("jzair_desktop.gui."):
             continue
-        importlib.import_module(info.name)
-        imported.append(info.name)
+        try:
+            importlib.import_module(info.name)
+        except Exception as exc:
+            failed.append(f"{info.name}: {type(exc).__name__}: {exc}")
+        else:
+            imported.append(info.name)
+    assert not failed, "modules that do not import without Qt: " + " | ".join(failed)
 
     loaded = sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED)
     assert not loaded, loaded
