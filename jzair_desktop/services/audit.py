@@ -48,6 +48,9 @@ ACTIONS: dict[str, str] = {
     "user_passwd": "修改密码",
     "user_disable": "停用用户",
     "user_enable": "启用用户",
+    "package_export": "导出报送包",
+    "package_import": "导入报送包",
+    "package_pin": "绑定报送包公钥",
 }
 
 # Actions whose `after` is the full state of a ledger record (what `verify` compares with the table).
