@@ -114,7 +114,7 @@ def progress_chart(
     plot_h = n * step + bar_gap
     top_space = TOP_SPACE if schedule is not None else 16.0  # room for the schedule line's label
     height = top_space + plot_h + BOTTOM_SPACE
-    d = Drawing(width, height)
+    d = Drawing(width, height, initialFontName=FONT, initialFontSize=8)
     x0 = label_width
     plot_w = width - label_width - VALUE_WIDTH
     values = [min(b.fraction, 2.0) for b in bars if b.fraction is not None]
@@ -188,7 +188,7 @@ def limit_chart(
     step_y = BAR_HEIGHT + BAR_GAP
     plot_h = n * step_y + BAR_GAP
     height = TOP_SPACE + plot_h + BOTTOM_SPACE
-    d = Drawing(width, height)
+    d = Drawing(width, height, initialFontName=FONT, initialFontSize=8)
     x0 = LABEL_WIDTH
     plot_w = width - LABEL_WIDTH - VALUE_WIDTH
     values = [b.value for b in bars if b.value is not None] + [b.limit for b in bars if b.limit is not None]

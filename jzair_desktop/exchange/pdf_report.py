@@ -449,17 +449,20 @@ class _Builder:
 
     def _summary_text(self) -> str:
         d = self.data
-        counts = {k: 0 for k in ("done", "on_track", "behind", "overdue", "no_target")}
+        counts = {k: 0 for k in ("done", "on_track", "behind", "overdue", "未分解", "无任务")}
         for ind in d.overview:
-            counts[ind.overall.status] = counts.get(ind.overall.status, 0) + 1
+            key = ind.overall.status if ind.overall.status != "no_target" else ind.overall.status_label
+            counts[key] = counts.get(key, 0) + 1
         who = "全市" if d.is_city else d.unit_name
         parts = [
             f"截至{fmt_date_cn(d.as_of)}，{who}{len(d.overview)}项台账类攻坚任务中，"
             f"已完成{counts['done']}项，按进度推进{counts['on_track']}项，滞后{counts['behind']}项，"
             f"逾期{counts['overdue']}项"
         ]
-        if counts["no_target"]:
-            parts.append(f"，未分解目标{counts['no_target']}项")
+        if counts["未分解"]:
+            parts.append(f"，目标未分解{counts['未分解']}项")
+        if counts["无任务"]:
+            parts.append(f"，台账中无治理任务{counts['无任务']}项")
         parts.append("。")
         heads = []
         seen = set()

@@ -37,7 +37,7 @@ from jzair_desktop.services.aggregates import done_condition
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.info import due_text, target_text
 from jzair_desktop.services.progress import ProgressRow, progress_rows, sort_warnings
-from jzair_desktop.services.targets import rule_of, unit_rate_target
+from jzair_desktop.services.targets import rule_of
 from jzair_desktop.storage.engine import read_session
 from jzair_desktop.storage.models import LEDGER_MODELS, AirQualityMonth, HeatingRecord
 from jzair_desktop.storage.models import AirQualityTarget as AirQualityTargetRow
@@ -48,7 +48,7 @@ MAX_OPEN_ITEMS = 500  # enterprise items listed per ledger in a county report; t
 MAX_OPEN_HOUSEHOLDS = 300  # more open households than this are summarised per 乡（镇）
 _MONTH = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
 _TIE = 1e-12
-FROZEN_SOURCE = "ledger_counts"
+FROZEN_SOURCE = "progress"  # services.submission.FIGURES_SOURCE of the frozen rows this reads
 
 
 # =========================================================================== input checks
@@ -120,46 +120,37 @@ def check_actor(actor: Actor, unit: Unit | None, letters: bool) -> None:
 
 
 # =========================================================================== frozen submissions
-def _frozen_figures(db: Database, month: str, codes: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """{unit_code: frozen figures} of the units that have submitted `month` (none if the feature is absent)."""
+def _frozen_figures(db: Database, month: str, codes: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]:
+    """{unit_code: {indicator key: frozen row}} of the units whose current submission of `month` froze
+    progress rows (ProgressRow.as_json); none when the submission feature is absent."""
     try:
         from jzair_desktop.services.submission import frozen_progress
     except ImportError:  # pragma: no cover - submission feature not installed
         return {}
-    out = {}
+    out: dict[str, dict[str, dict[str, Any]]] = {}
     for code in codes:
         figures = frozen_progress(db, code, month)
-        if figures and figures.get("source") == FROZEN_SOURCE:
-            out[code] = figures
+        if figures and figures.get("source") == FROZEN_SOURCE and figures.get("indicators"):
+            out[code] = {row["indicator"]: row for row in figures["indicators"]}
     return out
 
 
-def _frozen_row(row: ProgressRow, ind: Indicator, frozen: dict[str, Any], as_of: dt.date, ref: Reference) -> ProgressRow:
-    """A unit's row rebuilt from its frozen submission figures (same rules as the progress engine)."""
-    targets = frozen.get("targets", {})
-    rule = rule_of(ind)
-    if ind.measure == "rate":
-        value = frozen.get("monthly_figures", {}).get(ind.key)
-        if value is None:
-            return row  # not reported that month: the latest earlier value, as live
-        target = unit_rate_target(ind)
-        completion = sched.rate_completion(float(value), target, ind.compare)
-        schedule = sched.rate_schedule(as_of, ref.plan.window_start, reported=True)
-        status = sched.status_of(completion, schedule, as_of, row.due)
-        return replace(row, target=target, done=float(value), completion=completion, schedule=schedule,
-                       status=status, value_month=sched.month_of(as_of))
-    if ind.source == "ledger":
-        counts = frozen.get("ledger_indicators", {}).get(ind.key, {})
-        done, month_inc, found = (float(counts.get(k, 0)) for k in ("done", "month", "found"))
-    else:
-        done = float(frozen.get("monthly_cumulative", {}).get(ind.key, 0.0))
-        month_inc = float(frozen.get("monthly_figures", {}).get(ind.key, 0.0))
-        found = 0.0
-    target = found if rule == "all_found" else targets.get(ind.key)
-    target = None if target is None else float(target)
-    completion = sched.count_completion(done, target)
-    status = sched.status_of(completion, row.schedule, as_of, row.due)
-    return replace(row, target=target, done=done, month_increment=month_inc, completion=completion, status=status)
+def _frozen_row(row: ProgressRow, frozen: dict[str, dict[str, Any]]) -> ProgressRow:
+    """A unit's row with the figures its submission froze (rank is recomputed with the other units)."""
+    f = frozen.get(row.indicator)
+    if f is None:
+        return row
+    done = f.get("done")
+    return replace(
+        row,
+        target=f.get("target"),
+        done=done,
+        completion=f.get("completion"),
+        schedule=float(f.get("schedule", row.schedule)),
+        status=f.get("status", row.status),
+        month_increment=f.get("month_increment"),
+        value_month=row.value_month if done == row.done else None,
+    )
 
 
 def _score(row: ProgressRow, ind: Indicator) -> float | None:
@@ -169,7 +160,7 @@ def _score(row: ProgressRow, ind: Indicator) -> float | None:
 
 
 def apply_frozen(
-    rows: list[ProgressRow], frozen: dict[str, dict[str, Any]], as_of: dt.date, ref: Reference
+    rows: list[ProgressRow], frozen: dict[str, dict[str, dict[str, Any]]], as_of: dt.date, ref: Reference
 ) -> list[ProgressRow]:
     """Replace the rows of units with a frozen submission, then recompute ranks and the city rows."""
     if not frozen:
@@ -180,7 +171,7 @@ def apply_frozen(
         city = next((r for r in rows if r.indicator == ind.key and r.is_city), None)
         if city is None:
             continue
-        units = [_frozen_row(r, ind, frozen[r.unit_code], as_of, ref) if r.unit_code in frozen else r for r in units]
+        units = [_frozen_row(r, frozen[r.unit_code]) if r.unit_code in frozen else r for r in units]
         scores = {r.unit_code: _score(r, ind) for r in units}
         given = [v for v in scores.values() if v is not None]
         units = [
