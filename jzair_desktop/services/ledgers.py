@@ -344,7 +344,7 @@ def update_record(
             for k, v in changed.items():
                 setattr(obj, k, v)
             obj.updated_at, obj.updated_by = now(), actor.name
-            g.after_update(obj.uuid, values)
+            g.after_update(obj.uuid, before, values)
             _audit_record(s, d, actor, "update", obj, before, reason_detail(reason))
         return SaveResult(obj.uuid, warnings)
 
@@ -457,10 +457,10 @@ def update_values(
     audits the change.
     """
     d = ledger(ledger_key)
-    m = model_of(d)
     data = {k: values[k] for k in d.keys if k in values}
-    table = m.__table__
-    old = s.execute(select(table).where(table.c.uuid == record_uuid)).mappings().first()
+    table = model_of(d).__table__
+    conn = s.connection()  # Core statements: bulk paths call this once per record
+    old = conn.execute(select(table).where(table.c.uuid == record_uuid)).mappings().first()
     if old is None:
         raise NotFoundError(f"找不到该记录（{d.title}，编号 {record_uuid}），可能已被他人删除。")
     before_values = {k: old[k] for k in d.keys}
@@ -472,9 +472,10 @@ def update_values(
     if changed:
         g.check_change(before_values, after_values, "修改", reason=reason)
         before = g.new_state(before_values, record_uuid, old["deleted_at"])
-    s.execute(update(m).where(m.uuid == record_uuid).values(**data, updated_at=now(), updated_by=actor.name))
+    conn.execute(update(table).where(table.c.uuid == record_uuid)
+                 .values(**data, updated_at=now(), updated_by=actor.name))
     if changed:
-        g.after_update(record_uuid, after_values)
+        g.after_update(record_uuid, before_values, after_values)
         audit.append(s, actor, "update", ledger=d.key, uuid=record_uuid, unit_code=after_values["unit_code"],
                      before=before, after=g.new_state(after_values, record_uuid, old["deleted_at"]),
                      detail=reason_detail(reason))
@@ -513,8 +514,12 @@ def find_duplicates(
         return database_duplicates(s, d, values, exclude_uuid=exclude_uuid)
 
 
-def delete_records(db: Database, ledger_key: str, record_uuids: Sequence[str], *, actor: Actor) -> int:
-    """Soft-delete several records in one transaction: all of them or, on any error, none. Returns the count."""
+def delete_records(
+    db: Database, ledger_key: str, record_uuids: Sequence[str], *, actor: Actor, reason: str | None = None,
+) -> int:
+    """Soft-delete several records in one transaction: all of them or, on any error, none. Returns the count.
+
+    `reason` is required (city_admin only) when one of them is closed out (已销号)."""
     d = ledger(ledger_key)
     n = 0
     with write_session(db.engine) as s:
@@ -522,12 +527,14 @@ def delete_records(db: Database, ledger_key: str, record_uuids: Sequence[str], *
             obj = _load(s, d, record_uuid)
             actor.check_write(obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
             if obj.deleted_at is None:
-                _soft_delete(s, d, obj, actor)
+                _soft_delete(s, d, obj, actor, reason)
                 n += 1
     return n
 
 
-def restore_records(db: Database, ledger_key: str, record_uuids: Sequence[str], *, actor: Actor) -> int:
+def restore_records(
+    db: Database, ledger_key: str, record_uuids: Sequence[str], *, actor: Actor, reason: str | None = None,
+) -> int:
     """Restore several deleted records in one transaction (all or none). Returns the count restored."""
     d = ledger(ledger_key)
     n = 0
@@ -542,7 +549,7 @@ def restore_records(db: Database, ledger_key: str, record_uuids: Sequence[str], 
             if dupes:
                 label = f"{d.column(d.label_field).header} {values.get(d.label_field) or ''}".strip()
                 raise ValidationFailed(f"无法恢复（{label}）：\n" + "\n".join(p.text() for p in dupes), dupes)
-            _undelete(s, d, obj, actor)
+            _undelete(s, d, obj, actor, reason)
             s.flush()  # the next record's duplicate check sees this one as live
             n += 1
     return n

@@ -339,3 +339,21 @@ def test_excel_actions_call_the_excel_dialogs(qtbot, ctx, boxes, monkeypatch):
     page.act_template.trigger()
     assert calls == [("import", "trucks"), ("export", "trucks", "140727"), ("template", "trucks")]
     assert [a.text() for a in page.more_menu.actions()] == ["从Excel导入…", "导出Excel…", "下载空白模板…"]
+
+
+def test_deleting_a_closed_out_record_asks_the_reason_and_undo_restores(qtbot, ctx, boxes, monkeypatch, tmp_path):
+    from PySide6.QtWidgets import QInputDialog
+
+    uuid = samples.create(ctx.db, "boilers", 1)
+    samples.close_out(ctx.db, "boilers", uuid, tmp_path)
+    page = open_page(qtbot, ctx, "boilers")
+    page.select_row(0)
+    asked = []
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: asked.append(a[2]) or ("重复录入", True))
+    assert page.delete_selected()
+    assert asked and "原因" in asked[0]
+    assert ledger_service.count_records(ctx.db, "boilers") == 0
+    assert page.undo()
+    rec = ledger_service.get_record(ctx.db, "boilers", uuid)
+    assert rec.deleted_at is None and rec.values["status"] == "已销号"
+    assert not boxes.shown

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QLineEdit, QMessageBox
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QMessageBox
 
 from jzair_desktop.domain.ledgers import ledger
 from jzair_desktop.gui.context import DataSignals, GuiContext
@@ -272,3 +272,44 @@ def test_date_input_accepts_empty_and_chinese_dates(qtbot):
 
     w.calendar.clicked.emit(QDate(2020, 12, 1))
     assert w.text() == "2020-12-01"
+
+
+def test_choosing_closed_out_in_the_form_is_an_inline_error(qtbot, ctx, no_dialogs):
+    form = open_form(qtbot, ctx, "boilers")
+    fill(form, samples.boilers(1, status="已销号"))
+    assert not form.save()
+    assert form.severity_of("status") == "error" and "佐证材料" in form.message_of("status")
+    assert count(ctx.db, "boilers") == 0
+
+
+def test_a_closed_out_record_needs_a_reason_from_the_city_admin(qtbot, ctx, no_dialogs, monkeypatch, tmp_path):
+    from PySide6.QtWidgets import QInputDialog
+
+    uuid = samples.create(ctx.db, "boilers", 1)
+    samples.close_out(ctx.db, "boilers", uuid, tmp_path)
+    form = open_form(qtbot, ctx, "boilers", record=ledger_service.get_record(ctx.db, "boilers", uuid))
+    assert form.closed and not form.read_only
+    assert "原因" in form.findChild(QLabel, "formHint").text()
+    form.fields["org_name"].line.setText("平遥县第一中学")
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("", False))  # 取消
+    assert not form.save()
+    assert ledger_service.get_record(ctx.db, "boilers", uuid).values["org_name"] == "平遥县第1中学"
+    assert form.fields["org_name"].line.text() == "平遥县第一中学"  # nothing typed is lost
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("单位名称写错", True))
+    saved = []
+    form.saved.connect(saved.append)
+    assert form.save()
+    assert ledger_service.get_record(ctx.db, "boilers", uuid).values["org_name"] == "平遥县第一中学"
+    assert saved[0].reason == "单位名称写错"
+
+
+def test_a_closed_out_record_is_read_only_for_a_clerk(qtbot, db, no_dialogs, tmp_path):
+    uuid = samples.create(db, "boilers", 1)
+    samples.close_out(db, "boilers", uuid, tmp_path)
+    clerk = Actor(name="平遥填报员", role="county_clerk", unit_code="140728")
+    ctx = GuiContext(db=db, actor=clerk, signals=DataSignals())
+    form = open_form(qtbot, ctx, "boilers", record=ledger_service.get_record(db, "boilers", uuid))
+    assert form.read_only
+    assert not form.fields["org_name"].widget.isEnabled() and not form.save_button.isEnabled()
+    assert "只读" in form.findChild(QLabel, "formHint").text()
+    assert not form.save()

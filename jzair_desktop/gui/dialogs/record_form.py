@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QGridLayout,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -41,6 +42,7 @@ from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.models.ledger_table import format_number
 from jzair_desktop.gui.widgets.date_input import DateInput
+from jzair_desktop.services import guards
 from jzair_desktop.services import ledgers as ledger_service
 from jzair_desktop.services.ledgers import RecordRow
 
@@ -81,6 +83,7 @@ class SavedRecord:
     label: str
     old_values: dict[str, Any] | None = None  # before an edit
     warnings: list[Problem] = field(default_factory=list)
+    reason: str | None = None  # why a closed-out (已销号) record was changed
 
 
 def record_label(d: LedgerDef, values: Mapping[str, Any]) -> str:
@@ -226,6 +229,9 @@ class RecordForm(QDialog):
         self.setStyleSheet(STYLE)
         d = self.ledger
         self.setWindowTitle(f"{'编辑' if record else '新增'}记录 - {d.sheet_title}")
+        # A closed-out (已销号) record is read-only; a city administrator may change it, giving a reason.
+        self.closed = record is not None and guards.is_closed(d, record.values)
+        self.read_only = self.closed and not ctx.actor.is_city
 
         plan = reference().plan
         self.fields: dict[str, FieldEditor] = {}
@@ -304,6 +310,13 @@ class RecordForm(QDialog):
         layout = QVBoxLayout(self)
         hint = QLabel("带 * 的为必填项。Enter 或 Tab 转到下一项，Ctrl+S 保存。")
         hint.setStyleSheet(f"color: {HELP_COLOR};")
+        if self.read_only:
+            hint.setText("该记录已销号，只读；只有市级管理员可以修改（须填写原因）。")
+            hint.setStyleSheet(f"color: {WARNING_COLOR};")
+        elif self.closed:
+            hint.setText("该记录已销号：保存修改时须填写原因，修改记入审计记录。")
+            hint.setStyleSheet(f"color: {WARNING_COLOR};")
+        hint.setObjectName("formHint")
         layout.addWidget(hint)
         layout.addWidget(scroll, 1)
         layout.addWidget(self.general)
@@ -331,6 +344,11 @@ class RecordForm(QDialog):
         if actor.role == "county_clerk" and actor.unit_code:
             self.fields["unit_code"].set_value(actor.unit_code)
             self.fields["unit_code"].widget.setEnabled(False)
+        if self.read_only:
+            for editor in self._order:
+                editor.widget.setEnabled(False)
+            self.save_button.setEnabled(False)
+            self.cancel_button.setText("关闭")
         self._load_townships()
         self._initial = self.values()
         self.resize(960, min(130 + 32 * len(d.columns), 820))
@@ -411,6 +429,10 @@ class RecordForm(QDialog):
                 self._show_all = True
             checked = check_record(self.ledger, self.values())
             problems = list(checked.problems)
+            status_field = self.ledger.status_field
+            if status_field and not self.closed and guards.is_closed(self.ledger, checked.values):
+                column = self.ledger.column(status_field)
+                problems.append(Problem(status_field, column.header, guards.CLOSEOUT_HOW))
             if checked.ok:
                 try:
                     problems += ledger_service.find_duplicates(
@@ -481,21 +503,32 @@ class RecordForm(QDialog):
         self.focus_first_empty()
         return True
 
+    def _ask_reason(self) -> str | None:
+        text, ok = QInputDialog.getText(self, "填写原因", "该记录已销号，修改须填写原因（记入审计记录）：")
+        return text.strip() if ok and text.strip() else None
+
     def _save(self) -> SavedRecord | None:
         self.status.clear()
+        if self.read_only:
+            return None
         problems = self.validate(show_all=True)
         if any(p.is_error for p in problems):
             self._focus_first_error(problems)
             return None
         raw = self.values()
         d = self.ledger
+        reason = None
+        if self.closed:
+            reason = self._ask_reason()
+            if reason is None:
+                return None
         try:
             if self.record is None:
                 outcome = ledger_service.create_record(self.ctx.db, d.key, raw, actor=self.ctx.actor)
                 old = None
             else:
                 outcome = ledger_service.update_record(
-                    self.ctx.db, d.key, self.record.uuid, raw, actor=self.ctx.actor
+                    self.ctx.db, d.key, self.record.uuid, raw, actor=self.ctx.actor, reason=reason
                 )
                 old = dict(self.record.values)
         except ValidationFailed as exc:
@@ -515,12 +548,13 @@ class RecordForm(QDialog):
             label=record_label(d, checked.values),
             old_values=old,
             warnings=list(outcome.warnings),
+            reason=reason,
         )
         self.saved.emit(result)
         return result
 
     def reject(self) -> None:
-        if self.is_dirty():
+        if self.is_dirty() and not self.read_only:
             answer = QMessageBox.question(
                 self, "放弃修改", "填写的内容尚未保存，确定放弃吗？",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,

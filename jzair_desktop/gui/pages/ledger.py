@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMenu,
@@ -38,6 +39,7 @@ from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.dialogs.record_form import CARRY_FIELDS, RecordForm, SavedRecord, record_label
 from jzair_desktop.gui.models.ledger_table import LedgerTableModel
 from jzair_desktop.gui.widgets.date_input import DateInput
+from jzair_desktop.services import guards
 from jzair_desktop.services import ledgers as ledger_service
 from jzair_desktop.services.ledgers import SEARCHABLE_KINDS, RecordQuery
 
@@ -62,6 +64,7 @@ class UndoEntry:
     uuids: tuple[str, ...]
     label: str  # what the 撤销 tooltip and the status line name
     old_values: dict[str, Any] | None = None  # the values before an edit
+    reason: str | None = None  # given for a closed-out (已销号) record; its undo needs one too
 
 
 def filter_field(d: LedgerDef) -> str:
@@ -545,7 +548,7 @@ class LedgerPage(QWidget):
             self._push(UndoEntry("create", (saved.uuid,), saved.label))
             note = f"已新增 {saved.label}。"
         else:
-            self._push(UndoEntry("edit", (saved.uuid,), saved.label, saved.old_values))
+            self._push(UndoEntry("edit", (saved.uuid,), saved.label, saved.old_values, saved.reason))
             note = f"已保存对 {saved.label} 的修改。"
         if saved.warnings:
             note += " 提醒：" + "；".join(p.text() for p in saved.warnings)
@@ -572,13 +575,19 @@ class LedgerPage(QWidget):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return False
+        reason = None
+        if self.ctx.actor.is_city and any(guards.is_closed(self.ledger, r.values) for r in records):
+            text, ok = QInputDialog.getText(self, "填写原因", "删除已销号的记录须填写原因（记入审计记录）：")
+            if not ok or not text.strip():
+                return False
+            reason = text.strip()
         uuids = tuple(r.uuid for r in records)
         try:
-            ledger_service.delete_records(self.ctx.db, self.ledger.key, uuids, actor=self.ctx.actor)
+            ledger_service.delete_records(self.ctx.db, self.ledger.key, uuids, actor=self.ctx.actor, reason=reason)
         except JzairError as exc:
             QMessageBox.warning(self, "删除失败", str(exc))
             return False
-        self._push(UndoEntry("delete", uuids, what))
+        self._push(UndoEntry("delete", uuids, what, reason=reason))
         # Select the row that takes the place of the first deleted one.
         after = max(0, min(rows) if rows else 0)
         remaining = [i for i in self.model.ids if i not in {r.id for r in records}]
@@ -608,14 +617,15 @@ class LedgerPage(QWidget):
             return False
         entry = self.undo_stack[-1]
         db, key, actor = self.ctx.db, self.ledger.key, self.ctx.actor
+        reason = f"撤销上一次操作：{entry.reason}" if entry.reason else None
         try:
             if entry.kind == "delete":
-                ledger_service.restore_records(db, key, entry.uuids, actor=actor)
+                ledger_service.restore_records(db, key, entry.uuids, actor=actor, reason=reason)
             elif entry.kind == "create":
                 ledger_service.delete_records(db, key, entry.uuids, actor=actor)
             elif entry.kind == "edit":
                 assert entry.old_values is not None
-                ledger_service.update_record(db, key, entry.uuids[0], entry.old_values, actor=actor)
+                ledger_service.update_record(db, key, entry.uuids[0], entry.old_values, actor=actor, reason=reason)
         except JzairError as exc:
             QMessageBox.warning(self, "无法撤销", str(exc))
             return False
