@@ -69,6 +69,7 @@ from jzair_desktop.exchange.xlsx_common import (
 from jzair_desktop.taskstate import NULL_STATE, TaskState
 
 REASON_HEADER = "错误原因"
+MAX_COMMENTS = 5000  # cell comments in an error workbook (beyond, bad cells are only filled)
 FORMULA_WITHOUT_VALUE = (
     "该单元格是公式，但文件里没有保存计算结果（文件不是用 Excel 保存的）。请在 Excel 中打开文件并保存后再导入，或把公式改为数值"
 )
@@ -752,6 +753,7 @@ def _error_rows(
 ) -> None:
     header_row = data.header_row
     last = max([*rows, header_row])
+    comments = 0
     for r in range(1, last + 1):
         if r % 2000 == 0:
             state.progress(r, last, f"正在写入错误报告第 {r:,} 行")
@@ -766,7 +768,7 @@ def _error_rows(
                     out[i] = _cell(ws, out[i], number_format=TEXT_FORMAT)
             row_problems = by_row.get(r)
             if row_problems:
-                _mark(ws, out, row_problems)
+                comments = _mark(ws, out, row_problems, comments)
         ws.append(out)
 
 
@@ -783,8 +785,11 @@ def _header_cell(ws, value: Any) -> Cell:  # noqa: ANN001
     return cell
 
 
-def _mark(ws, out: list[Any], problems: list[RowProblem]) -> None:  # noqa: ANN001
-    """Fill and comment the bad cells of a row; append the reasons (out is padded to the reason column)."""
+def _mark(ws, out: list[Any], problems: list[RowProblem], comments: int) -> int:  # noqa: ANN001
+    """Fill and comment the bad cells of a row; append the reasons (out is padded to the reason column).
+
+    Comments stop after MAX_COMMENTS cells (they make the file slow to open); fills and reasons go on.
+    Returns the number of comments written so far."""
     marks: dict[int, list[RowProblem]] = {}
     for p in problems:
         if p.col_index is not None:
@@ -792,9 +797,11 @@ def _mark(ws, out: list[Any], problems: list[RowProblem]) -> None:  # noqa: ANN0
     for i, ps in marks.items():
         cell = out[i] if isinstance(out[i], Cell) else WriteOnlyCell(ws, out[i])
         cell.fill = ERROR_FILL if any(p.is_error for p in ps) else WARNING_FILL
-        comment = Comment("\n".join(p.message for p in ps)[:2000], "jzair")
-        comment.width, comment.height = 300, 120
-        cell.comment = comment
+        if comments < MAX_COMMENTS:
+            comment = Comment("\n".join(p.message for p in ps)[:2000], "jzair")
+            comment.width, comment.height = 300, 120
+            cell.comment = comment
+            comments += 1
         out[i] = cell
     reasons = "；".join(
         (f"{p.column}：" if p.column else "") + p.message + ("" if p.is_error else "（提示）") for p in problems
@@ -802,3 +809,4 @@ def _mark(ws, out: list[Any], problems: list[RowProblem]) -> None:  # noqa: ANN0
     reason = WriteOnlyCell(ws, reasons)
     reason.fill = ERROR_FILL if any(p.is_error for p in problems) else WARNING_FILL
     out.append(reason)
+    return comments
