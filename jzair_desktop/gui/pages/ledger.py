@@ -368,6 +368,31 @@ class LedgerPage(QWidget):
         self._update_count()
         self._select_ids(keep)
 
+    def apply_filter(self, unit_code: str | None = None, status: str | None = None) -> None:
+        """Show one unit's records (None: all units; a clerk stays on their own unit) and, if given,
+        one value of the 状态 filter; search, dates and the recycle bin are cleared. Used by other
+        pages (the dashboard) to open this ledger filtered to a unit."""
+        status_index = self.status_combo.findData(status or "")
+        if status_index < 0:
+            raise ValueError(f"unknown status {status!r} for ledger {self.ledger.key}")
+        widgets = (self.unit_combo, self.status_combo, self.date_from, self.date_to, self.search, self.trash)
+        for w in widgets:
+            w.blockSignals(True)
+        try:
+            if self.unit_combo.isEnabled():
+                self.unit_combo.setCurrentIndex(max(0, self.unit_combo.findData(unit_code or "")))
+            self.status_combo.setCurrentIndex(status_index)
+            self.date_from.setText("")
+            self.date_to.setText("")
+            self.search.clear()
+            self.trash.setChecked(False)
+        finally:
+            for w in widgets:
+                w.blockSignals(False)
+        self._total = self._count_total()
+        self.undo_stack_changed()
+        self.apply_filters()
+
     def _mark_dates(self) -> None:
         for w in (self.date_from, self.date_to):
             invalid = not w.is_valid()
