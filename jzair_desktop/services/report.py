@@ -16,10 +16,11 @@ import calendar
 import datetime as dt
 import os
 import re
+import shutil
 import tempfile
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -469,6 +470,7 @@ class ReportResult:
     warnings: int
     letters: int
     frozen_units: tuple[str, ...]
+    data: pdf.ReportData = field(repr=False, compare=False)
 
 
 def build_report_data(
@@ -602,7 +604,38 @@ def write_report(
         warnings=len(data.warnings),
         letters=len(data.letters),
         frozen_units=data.frozen_units,
+        data=data,
     )
+
+
+def save_copy(src: Path | str, dest: Path | str) -> Path:
+    """Copy a generated report to `dest` (e.g. 另存为), atomically: a temporary file beside `dest`, then rename."""
+    source = Path(src)
+    target = check_output_path(dest)
+    parent = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".pdf.tmp", dir=parent)
+    except OSError as exc:
+        raise JzairError(f"无法在该文件夹中写入文件：{parent}（{exc.strerror}）") from exc
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh, source.open("rb") as src_fh:
+            shutil.copyfileobj(src_fh, fh)
+        os.replace(tmp, target)
+    except PermissionError as exc:
+        tmp.unlink(missing_ok=True)
+        raise JzairError(
+            f"无法写入：{target}（{exc.strerror}）。如果该文件正在 PDF 阅读器中打开，请先关闭后重试。"
+        ) from exc
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise JzairError(f"保存失败：{target}（{exc.strerror or exc}）。原有文件未被改动。") from exc
+    return target
+
+
+def default_file_name(month: str, unit_name: str) -> str:
+    """晋中市攻坚行动月报_2020年12月_全市.pdf"""
+    return f"晋中市攻坚行动月报_{pdf.fmt_month_cn(month)}_{unit_name}.pdf"
 
 
 def write_pdf_atomic(data: pdf.ReportData, path: Path, *, state: TaskState = NULL_STATE) -> int:

@@ -1,10 +1,393 @@
-"""月报 (filled by the monthly report feature)."""
+"""月报: generate the monthly PDF report of the city or a unit, preview it, save it, open it, print it.
+
+Generation runs off the GUI thread (gui.tasks.run_task) and writes the PDF into the user's data folder
+(reports/); 另存为 copies it elsewhere. The preview shows the rendered pages when this Qt build has
+QtPdf; PySide6-Essentials has not, so the page then shows the report's content as a summary and the
+full layout opens in the system's PDF viewer. Printing needs page rendering too: without QtPdf the
+report goes to the system's PDF handler (print verb on Windows, the viewer elsewhere).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import html
+import importlib.util
+import logging
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from jzair_desktop import paths
+from jzair_desktop.domain.reference import CITY_NAME, reference
+from jzair_desktop.exchange import pdf_report as pdf
+from jzair_desktop.exchange.pdf_common import (
+    STATUS_SYMBOL,
+    fmt_date_cn,
+    fmt_month_cn,
+    fmt_number,
+    fmt_percent,
+)
 from jzair_desktop.gui.context import GuiContext
-from jzair_desktop.gui.pages.placeholder import PlaceholderPage
+from jzair_desktop.gui.tasks import run_task, show_error
+from jzair_desktop.services import report as report_service
+
+log = logging.getLogger(__name__)
+
+HAS_QTPDF = importlib.util.find_spec("PySide6.QtPdf") is not None and (
+    importlib.util.find_spec("PySide6.QtPdfWidgets") is not None
+)
+STATUS_COLOURS = {"done": "#2e7d32", "on_track": "#2e7d32", "behind": "#9a6b00", "overdue": "#c62828",
+                  "no_target": "#777777"}
+PREVIEW_WARNINGS = 30
 
 
-def make_page(ctx: GuiContext) -> PlaceholderPage:
-    return PlaceholderPage("月报", "月报生成功能尚在开发中，当前版本暂不可用。")
+def default_month(today: dt.date | None = None) -> str:
+    """The latest campaign month that has ended by `today` (the first month if none has)."""
+    months = report_service.campaign_months()
+    day = today or dt.date.today()
+    ended = [m for m in months if report_service.month_end(m) < day]
+    return ended[-1] if ended else months[0]
+
+
+def reports_dir() -> Path:
+    folder = paths.data_dir() / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def summary_html(result: report_service.ReportResult) -> str:
+    """The report's content as HTML for the preview without page rendering."""
+    d = result.data
+    e = html.escape
+    parts = [
+        f"<h2 style='margin-bottom:2px'>{e(d.title)}</h2>",
+        f"<p style='color:#444'>{e(d.unit_name)}　{e(fmt_month_cn(d.month))}　数据截至 {e(fmt_date_cn(d.as_of))}"
+        f"　共 {result.pages} 页　{result.size / 1024:,.0f} KB</p>",
+    ]
+    if not HAS_QTPDF:
+        parts.append(
+            "<p style='background:#fff6d6;padding:4px'>本机的 Qt 组件不含 PDF 页面渲染（QtPdf），此处显示报告内容摘要；"
+            "完整版式请点“用系统阅读器打开”。</p>"
+        )
+    parts.append("<h3>一、总体进展（台账类任务）</h3>")
+    parts.append(_table(
+        ["任务", "目标", "本月完成", "累计完成", "完成率", "时序进度", "状态"],
+        [
+            [i.name, fmt_number(i.overall.target, missing="未分解"), fmt_number(i.overall.month),
+             fmt_number(i.overall.done), fmt_percent(i.overall.completion), fmt_percent(i.overall.schedule),
+             _status(i.overall.status, i.overall.status_label)]
+            for i in d.overview
+        ],
+    ))
+    parts.append("<h3>月度填报指标</h3>")
+    parts.append(_table(
+        ["指标", "目标", "累计/最新值", "完成率", "状态"],
+        [
+            [i.name, i.target_text, pdf.fmt_rate(i.overall.done, i.unit) if i.measure == "rate"
+             else fmt_number(i.overall.done), fmt_percent(i.overall.completion),
+             _status(i.overall.status, i.overall.status_label)]
+            for i in d.monthly
+        ],
+    ))
+    n_over = sum(1 for w in d.warnings if w.status == "overdue")
+    parts.append(f"<h3>预警：{len(d.warnings)} 条（逾期 {n_over} 条）</h3>")
+    if d.warnings:
+        shown = d.warnings[:PREVIEW_WARNINGS]
+        parts.append(_table(
+            ["县（区、市）", "任务", "完成率", "时序进度", "差距", "状态"],
+            [[w.county, w.name, fmt_percent(w.completion), fmt_percent(w.schedule), w.gap_text(),
+              _status(w.status, w.status_label)] for w in shown],
+        ))
+        if len(d.warnings) > len(shown):
+            parts.append(f"<p>另有 {len(d.warnings) - len(shown)} 条，见报告。</p>")
+    if d.letters:
+        parts.append(f"<h3>预警函：{len(d.letters)} 份</h3><p>{e('、'.join(x.unit_name for x in d.letters))}</p>")
+    return "".join(parts)
+
+
+def _status(status: str, label: str) -> str:
+    colour = STATUS_COLOURS.get(status, "#333")
+    return f"<span style='color:{colour}'>{html.escape(STATUS_SYMBOL.get(status, '') + label)}</span>"
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th style='background:#e3e3e3'>{html.escape(h)}</th>" for h in headers)
+    body = []
+    for row in rows:
+        cells = []
+        for k, value in enumerate(row):
+            text = value if value.startswith("<span") else html.escape(value)
+            align = "left" if k == 0 or k == len(row) - 1 else "right"
+            cells.append(f"<td align='{align}'>{text}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return ("<table border='1' cellspacing='0' cellpadding='3' style='border-collapse:collapse'>"
+            f"<tr>{head}</tr>{''.join(body)}</table>")
+
+
+class ReportPage(QWidget):
+    def __init__(self, ctx: GuiContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.result: report_service.ReportResult | None = None
+        self._result_key: tuple[str, str | None, bool] | None = None
+        self._base_status = ""
+        self._data_moved = False
+        ref = reference()
+        clerk = ctx.actor.role == "county_clerk"
+
+        title = QLabel("月报")
+        title.setObjectName("pageTitle")
+        intro = QLabel(
+            "按月生成晋中市秋冬季大气污染综合治理攻坚行动进展月报（PDF）。数据截至所选月份最后一天，"
+            "已上报的月份采用上报时锁定的数据。"
+        )
+        intro.setWordWrap(True)
+
+        self.month = QComboBox()
+        for m in report_service.campaign_months():
+            self.month.addItem(fmt_month_cn(m), m)
+        self.month.setCurrentIndex(max(0, self.month.findData(default_month())))
+        self.unit = QComboBox()
+        if clerk:
+            own = ref.unit_by_code(ctx.actor.unit_code)
+            self.unit.addItem(own.name, own.code)
+            self.unit.setEnabled(False)
+            self.unit.setToolTip("县级填报员只能生成本县（区、市）的月报。")
+        else:
+            self.unit.addItem(f"{CITY_NAME}（市级月报）", None)
+            for u in ref.units:
+                self.unit.addItem(u.name, u.code)
+        self.letters = QCheckBox("附预警函")
+        self.letters.setToolTip("每个进度滞后的县（区、市）附一页预警函。")
+        if not ctx.actor.is_city:
+            self.letters.setEnabled(False)
+            self.letters.setToolTip("只有市级管理员可以生成预警函。")
+        self.generate_button = QPushButton("生成")
+        self.generate_button.setDefault(True)
+        self.generate_button.clicked.connect(self.generate)
+
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel("月份："))
+        controls.addWidget(self.month)
+        controls.addSpacing(12)
+        controls.addWidget(QLabel("范围："))
+        controls.addWidget(self.unit)
+        controls.addSpacing(12)
+        controls.addWidget(self.letters)
+        controls.addSpacing(12)
+        controls.addWidget(self.generate_button)
+        controls.addStretch(1)
+
+        self.status = QLabel("尚未生成。选择月份和范围后点“生成”。")
+        self.status.setWordWrap(True)
+        self.save_button = QPushButton("另存为…")
+        self.open_button = QPushButton("用系统阅读器打开")
+        self.print_button = QPushButton("打印…")
+        self.save_button.clicked.connect(self.save_as)
+        self.open_button.clicked.connect(self.open_in_viewer)
+        self.print_button.clicked.connect(self.print_report)
+        actions = QHBoxLayout()
+        actions.addWidget(self.status, 1)
+        for b in (self.save_button, self.open_button, self.print_button):
+            actions.addWidget(b)
+
+        self.preview = QStackedWidget()
+        self.summary = QTextBrowser()
+        self.summary.setOpenLinks(False)
+        self.summary.setPlaceholderText("生成后在此预览报告。")
+        self.preview.addWidget(self.summary)
+        self.pdf_view: QWidget | None = None
+        self._pdf_document = None
+        if HAS_QTPDF:
+            self._make_pdf_view()
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(intro)
+        layout.addLayout(controls)
+        layout.addLayout(actions)
+        layout.addWidget(self.preview, 1)
+        self._update_buttons()
+        ctx.signals.changed.connect(self._data_changed)
+        self.month.currentIndexChanged.connect(self._selection_changed)
+        self.unit.currentIndexChanged.connect(self._selection_changed)
+        self.letters.toggled.connect(self._selection_changed)
+
+    # ------------------------------------------------------------------ generating
+    def selected(self) -> tuple[str, str | None, bool]:
+        return self.month.currentData(), self.unit.currentData(), self.letters.isChecked()
+
+    def output_path(self) -> Path:
+        month, unit, _ = self.selected()
+        name = CITY_NAME if unit is None else reference().unit_by_code(unit).name
+        return reports_dir() / report_service.default_file_name(month, name)
+
+    def generate(self) -> None:
+        key = self.selected()
+        month, unit, letters = key
+        out = self.output_path()
+        db, actor = self.ctx.db, self.ctx.actor
+        self.generate_button.setEnabled(False)
+        self.status.setText("正在生成……")
+
+        def work(state):  # noqa: ANN001, ANN202 - runs on a pool thread
+            return report_service.write_report(db, out, month, unit, letters=letters, actor=actor, state=state)
+
+        run_task(self, "正在生成月报……", work, on_success=lambda r: self._generated(r, key),
+                 on_error=self._failed, on_cancel=self._cancelled)
+
+    def _generated(self, result: report_service.ReportResult, key: tuple[str, str | None, bool]) -> None:
+        self.result, self._result_key, self._data_moved = result, key, False
+        self.generate_button.setEnabled(True)
+        extra = f"，预警函 {result.letters} 份" if result.letters else ""
+        frozen = f"；采用上报数据：{'、'.join(result.frozen_units)}" if result.frozen_units else ""
+        self._base_status = (
+            f"已生成{result.unit_name}{fmt_month_cn(result.month)}月报：共 {result.pages} 页，"
+            f"{result.size / 1024:,.0f} KB；预警 {result.warnings} 条{extra}{frozen}。"
+        )
+        self._show_status()
+        self.status.setToolTip(str(result.path))
+        self._show_preview(result)
+        self._update_buttons()
+
+    def _show_status(self) -> None:
+        notes = []
+        if self.result is not None and self.selected() != self._result_key:
+            notes.append("所选月份或范围与下方报告不同，点“生成”更新")
+        if self._data_moved:
+            notes.append("数据已有变动，重新生成可得到最新内容")
+        self.status.setText(self._base_status + ("（" + "；".join(notes) + "。）" if notes else ""))
+
+    def _failed(self, exc: BaseException) -> None:
+        self.generate_button.setEnabled(True)
+        self.status.setText("生成失败。" if self.result is None else "生成失败，下方仍是上次生成的报告。")
+        show_error(self, exc, "生成月报失败")
+
+    def _cancelled(self) -> None:
+        self.generate_button.setEnabled(True)
+        self.status.setText("已取消生成。" if self.result is None else "已取消生成，下方仍是上次生成的报告。")
+
+    # ------------------------------------------------------------------ preview
+    def _make_pdf_view(self) -> None:  # pragma: no cover - needs PySide6-Addons (QtPdf)
+        from PySide6.QtPdf import QPdfDocument
+        from PySide6.QtPdfWidgets import QPdfView
+
+        self._pdf_document = QPdfDocument(self)
+        view = QPdfView(self)
+        view.setDocument(self._pdf_document)
+        view.setPageMode(QPdfView.PageMode.MultiPage)
+        view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
+        self.pdf_view = view
+        self.preview.addWidget(view)
+
+    def _show_preview(self, result: report_service.ReportResult) -> None:
+        if self._pdf_document is not None:  # pragma: no cover - needs QtPdf
+            self._pdf_document.close()
+            self._pdf_document.load(str(result.path))
+            self.preview.setCurrentWidget(self.pdf_view)
+            return
+        self.summary.setHtml(summary_html(result))
+        self.preview.setCurrentWidget(self.summary)
+
+    # ------------------------------------------------------------------ save, open, print
+    def _update_buttons(self) -> None:
+        ready = self.result is not None and self.result.path.exists()
+        for b in (self.save_button, self.open_button, self.print_button):
+            b.setEnabled(ready)
+
+    def _selection_changed(self) -> None:
+        if self.result is not None:
+            self._show_status()
+
+    def _data_changed(self, _what: str) -> None:
+        if self.result is not None:
+            self._data_moved = True
+            self._show_status()
+
+    def save_as(self) -> None:
+        if self.result is None:
+            return
+        settings = self.ctx.settings()
+        folder = str(settings.value("report/save_dir", "") or Path.home())
+        start = str(Path(folder) / report_service.default_file_name(self.result.month, self.result.unit_name))
+        name, _ = QFileDialog.getSaveFileName(self, "另存月报", start, "PDF 文件 (*.pdf)")
+        if not name:
+            return
+        dest = Path(name) if name.lower().endswith(".pdf") else Path(name + ".pdf")
+        try:
+            saved = report_service.save_copy(self.result.path, dest)
+        except Exception as exc:  # noqa: BLE001 - shown to the user
+            show_error(self, exc, "保存失败")
+            return
+        settings.setValue("report/save_dir", str(saved.parent))
+        self.status.setText(f"已保存到：{saved}")
+
+    def open_in_viewer(self) -> None:
+        if self.result is None:
+            return
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.result.path))):
+            QMessageBox.warning(self, "无法打开", f"没有找到可以打开 PDF 的程序。报告文件在：\n{self.result.path}")
+
+    def print_report(self) -> None:
+        if self.result is None:
+            return
+        if self._pdf_document is not None:  # pragma: no cover - needs QtPdf
+            self._print_with_qtpdf()
+            return
+        path = self.result.path
+        if sys.platform == "win32" and hasattr(os, "startfile"):  # pragma: no cover - Windows only
+            try:
+                os.startfile(str(path), "print")  # noqa: S606 - hands the file to the PDF handler's print verb
+                self.status.setText("已把报告交给系统的 PDF 程序打印。")
+                return
+            except OSError as exc:
+                log.warning("print verb failed: %s", exc)
+        QMessageBox.information(
+            self,
+            "打印",
+            "本机的 Qt 组件不含 PDF 页面渲染（QtPdf），无法在本程序内直接打印。"
+            "将用系统 PDF 阅读器打开报告，请在阅读器中选择“打印”。",
+        )
+        self.open_in_viewer()
+
+    def _print_with_qtpdf(self) -> None:  # pragma: no cover - needs QtPdf
+        from PySide6.QtCore import QSize
+        from PySide6.QtGui import QPainter
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        dialog = QPrintDialog(printer, self)
+        if dialog.exec() != QPrintDialog.DialogCode.Accepted:
+            return
+        doc = self._pdf_document
+        painter = QPainter(printer)
+        try:
+            rect = painter.viewport()
+            for page in range(doc.pageCount()):
+                if page:
+                    printer.newPage()
+                image = doc.render(page, QSize(rect.width(), rect.height()))
+                painter.drawImage(rect, image)
+        finally:
+            painter.end()
+
+
+def make_page(ctx: GuiContext) -> ReportPage:
+    return ReportPage(ctx)
+
