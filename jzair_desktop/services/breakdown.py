@@ -1,0 +1,133 @@
+"""The ledgers' breakdowns for the dashboard's stacked bars: one SQL GROUP BY per chart, live records.
+
+Four charts (BREAKDOWNS): bars are the values of one column (the category), each bar is split into
+stacks by the values of another (the stack):
+  * heating: 改造方式 × 状态      trucks: 排放标准 × 淘汰方式
+  * boilers: 燃料类型 × 整治方式  vocs:   治理类别 × 状态
+
+"As of" a date follows the progress engine's done rule (services.aggregates.done_condition): a record
+in a done status (trucks: every record) whose done date is after the as-of date (or missing) was not
+done yet on that day; it is counted in the chart's `after` stack (此后完工/此后淘汰/此后完成), not under
+its present status. So on any date the done stacks of a bar add up to what the engine counts as done for that category.
+Charts whose stack is not the status (boilers) count every live record whatever its status.
+Records are live when not soft-deleted (deleted_at IS NULL), as in the engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select
+
+from jzair_desktop.domain.ledgers import LEDGERS
+from jzair_desktop.domain.reference import reference
+from jzair_desktop.services.aggregates import done_condition, live_condition
+from jzair_desktop.services.database import Database
+from jzair_desktop.storage.engine import read_session
+from jzair_desktop.storage.models import LEDGER_MODELS
+
+MISSING = "未填写"  # a category or stack cell left empty
+
+
+@dataclass(frozen=True, slots=True)
+class BreakdownSpec:
+    key: str
+    ledger: str
+    title: str
+    category_field: str
+    stack_field: str
+    after: str | None  # the stack of records done after the as-of date; None: every live record as it is
+
+
+BREAKDOWNS: tuple[BreakdownSpec, ...] = (
+    BreakdownSpec("heating", "heating", "清洁取暖：改造方式 × 状态", "method", "status", "此后完工"),
+    BreakdownSpec("trucks", "trucks", "柴油货车淘汰：排放标准 × 淘汰方式", "emission_std", "method", "此后淘汰"),
+    BreakdownSpec("boilers", "boilers", "锅炉整治：燃料类型 × 整治方式（全部在册）", "fuel", "measure", None),
+    BreakdownSpec("vocs", "vocs", "VOCs治理：治理类别 × 状态", "category", "status", "此后完成"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Breakdown:
+    key: str
+    ledger: str
+    title: str
+    category_header: str  # the column header of the bars, e.g. 改造方式
+    stack_header: str
+    categories: tuple[str, ...]  # bar labels, in the registry's order of choices
+    stacks: tuple[str, ...]  # stack labels, in the registry's order (then the `after` stack, MISSING)
+    counts: tuple[tuple[int, ...], ...]  # counts[category][stack]
+    after: str | None = None  # the stack of records done after the as-of date (None: no such stack)
+
+    @property
+    def total(self) -> int:
+        return sum(sum(row) for row in self.counts)
+
+    def category_total(self, category: str) -> int:
+        return sum(self.counts[self.categories.index(category)])
+
+    def count(self, category: str, stack: str) -> int:
+        return self.counts[self.categories.index(category)][self.stacks.index(stack)]
+
+
+def spec(key: str) -> BreakdownSpec:
+    for s in BREAKDOWNS:
+        if s.key == key:
+            return s
+    raise KeyError(key)
+
+
+def _choices(ledger_key: str, field: str) -> tuple[str, ...]:
+    col = LEDGERS[ledger_key].column(field)
+    return tuple(reference().choices.get(col.choices_key or "", ())) if col.choices_key else ()
+
+
+def ledger_breakdown(db: Database, key: str, as_of: dt.date, *, unit_code: str | None = None) -> Breakdown:
+    """One chart's counts at `as_of`, for the city or one unit (a code). May run on any thread."""
+    return all_breakdowns(db, as_of, unit_code=unit_code, keys=(key,))[0]
+
+
+def all_breakdowns(
+    db: Database, as_of: dt.date, *, unit_code: str | None = None, keys: tuple[str, ...] | None = None
+) -> list[Breakdown]:
+    """Every chart of BREAKDOWNS (or the given keys) in one read session: one GROUP BY each."""
+    wanted = [s for s in BREAKDOWNS if keys is None or s.key in keys]
+    out: list[Breakdown] = []
+    with read_session(db.engine) as s:
+        for sp in wanted:
+            ldef = LEDGERS[sp.ledger]
+            model = LEDGER_MODELS[sp.ledger]
+            cat_col = func.coalesce(getattr(model, sp.category_field), MISSING)
+            stack_col = func.coalesce(getattr(model, sp.stack_field), MISSING)
+            if sp.after is not None:
+                done_now = done_condition(model, ldef, as_of)
+                if ldef.status_field is None:
+                    late = ~done_now
+                else:
+                    status = func.coalesce(getattr(model, ldef.status_field), "")
+                    late = status.in_(ldef.done_statuses) & ~done_now
+                stack_col = case((late, sp.after), else_=stack_col)
+            stmt = select(cat_col, stack_col, func.count()).where(live_condition(model)).group_by(cat_col, stack_col)
+            if unit_code is not None:
+                stmt = stmt.where(model.unit_code == unit_code)
+            found: dict[tuple[str, str], int] = {(c, k): int(n) for c, k, n in s.execute(stmt)}
+            categories = list(_choices(sp.ledger, sp.category_field))
+            stacks = list(_choices(sp.ledger, sp.stack_field))
+            if sp.after is not None:
+                stacks.append(sp.after)
+            for c, k in found:
+                if c not in categories:
+                    categories.append(c)
+                if k not in stacks:
+                    stacks.append(k)
+            counts = tuple(tuple(found.get((c, k), 0) for k in stacks) for c in categories)
+            out.append(
+                Breakdown(
+                    key=sp.key, ledger=sp.ledger, title=sp.title,
+                    category_header=ldef.column(sp.category_field).header,
+                    stack_header=ldef.column(sp.stack_field).header,
+                    categories=tuple(categories), stacks=tuple(stacks), counts=counts, after=sp.after,
+                )
+            )
+    return out
