@@ -91,33 +91,52 @@ def format_at(at: dt.datetime) -> str:
     return at.isoformat(sep=" ", timespec="microseconds")
 
 
+def _netstring(text: str | None) -> str:
+    return "-" if text is None else f"{len(text)}:{text}"
+
+
+def hash_content(
+    seq: int, at: dt.datetime, user_name: str, role: str, action: str, ledger: str | None, record_uuid: str | None,
+    unit_code: str | None, before_json: str | None, after_json: str | None, detail: str | None,
+) -> str:
+    """The text an entry's hash covers: its fields as a JSON list, then before and after as netstrings
+    (length-prefixed, so the two JSON texts need no second escaping and cannot be shifted between)."""
+    head = json.dumps([seq, format_at(at), user_name, role, action, ledger, record_uuid, unit_code, detail],
+                      ensure_ascii=False, separators=(",", ":"))
+    return head + _netstring(before_json) + _netstring(after_json)
+
+
 def entry_hash(
     prev_hash: str, seq: int, at: dt.datetime, user_name: str, role: str, action: str, ledger: str | None,
     record_uuid: str | None, unit_code: str | None, before_json: str | None, after_json: str | None,
     detail: str | None,
 ) -> str:
-    content = json.dumps(
-        [seq, format_at(at), user_name, role, action, ledger, record_uuid, unit_code, before_json, after_json, detail],
-        ensure_ascii=False, separators=(",", ":"),
-    )
+    """SHA-256 (hex) of the previous entry's hash followed by this entry's content."""
+    content = hash_content(seq, at, user_name, role, action, ledger, record_uuid, unit_code, before_json,
+                           after_json, detail)
     return hashlib.sha256((prev_hash + content).encode("utf-8")).hexdigest()
 
 
 # --- the state of a ledger record ---------------------------------------------------------------
 
 
-def _norm(kind: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if kind == "date":
-        if isinstance(value, dt.datetime):
-            value = value.date()
-        return value.isoformat() if isinstance(value, dt.date) else str(value)
-    if kind == "float":
-        return float(value)
-    if kind == "int":
-        return int(value)
-    return value
+def _date_text(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+_NORMALISE = {"date": _date_text, "float": float, "int": int}
+
+
+def _columns(d: LedgerDef) -> tuple[tuple[str, Any], ...]:
+    cols = _STATE_COLUMNS.get(d.key)
+    if cols is None:
+        cols = _STATE_COLUMNS[d.key] = tuple((c.key, _NORMALISE.get(c.kind)) for c in d.columns)
+    return cols
+
+
+_STATE_COLUMNS: dict[str, tuple[tuple[str, Any], ...]] = {}
 
 
 def record_state(
@@ -127,9 +146,13 @@ def record_state(
     """The audited state of a record: its registry values (typed as stored), deletion and close-out.
 
     `values` is a mapping or an ORM object. `closeout` is (reviewer, closed_by) of its 销号, if any.
+    Dates become ISO text, float columns floats and int columns ints, so a value reads back equal.
     """
     get = values.get if isinstance(values, Mapping) else lambda k: getattr(values, k)
-    state = {c.key: _norm(c.kind, get(c.key)) for c in d.columns}
+    state = {}
+    for key, norm in _columns(d):
+        v = get(key)
+        state[key] = v if v is None or norm is None else norm(v)
     state[STATE_DELETED] = deleted_at.isoformat() if deleted_at is not None else None
     state[STATE_REVIEWER] = closeout[0] if closeout else None
     state[STATE_CLOSED_BY] = closeout[1] if closeout else None
@@ -185,9 +208,13 @@ class Pending:
     action: str | None = None  # None: the action given to append_many
 
 
+_T = AuditEntry.__table__.c
+_HEAD = select(_T.seq, _T.hash).order_by(_T.seq.desc()).limit(1)
+
+
 def head(session: Session) -> tuple[int, str]:
     """(seq, hash) of the newest entry, or (0, GENESIS)."""
-    row = session.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
+    row = session.connection().execute(_HEAD).first()
     return (row[0], row[1]) if row is not None else (0, GENESIS)
 
 
@@ -208,39 +235,52 @@ def append_many(
     verify_actor: bool = True, batch: int = 5000,
 ) -> int:
     """Append entries in order, chained, with executemany. Returns how many were written."""
+    return _append(session, actor, action, entries, at=at, verify_actor=verify_actor, batch=batch)[0]
+
+
+def _append(
+    session: Session, actor: Actor, action: str, entries: Iterable[Pending], *, at: dt.datetime | None,
+    verify_actor: bool, batch: int = 5000,
+) -> tuple[int, int]:
+    """(count written, seq of the last entry)."""
     if verify_actor:
         check_actor(session, actor)
     at = at or now()
     seq, prev = head(session)
-    table = AuditEntry.__table__
-    stmt = insert(table)
+    conn = session.connection()  # Core executemany, past the ORM's bulk machinery
+    stmt = _INSERT
     buf: list[dict[str, Any]] = []
     n = 0
     sha = hashlib.sha256
+    # The part of the content that is the same for every entry of this call.
+    at_text, user, role = format_at(at), actor.name, actor.role
     for e in entries:
         seq += 1
         act = e.action or action
         before, after = _as_json(e.before), _as_json(e.after)
-        content = json.dumps(
-            [seq, format_at(at), actor.name, actor.role, act, e.ledger, e.uuid, e.unit_code, before, after, e.detail],
-            ensure_ascii=False, separators=(",", ":"),
-        )
+        content = json.dumps([seq, at_text, user, role, act, e.ledger, e.uuid, e.unit_code, e.detail],
+                             ensure_ascii=False, separators=(",", ":"))
+        content += ("-" if before is None else f"{len(before)}:{before}") + \
+                   ("-" if after is None else f"{len(after)}:{after}")
         digest = sha((prev + content).encode("utf-8")).hexdigest()
         buf.append({
-            "seq": seq, "at": at, "user_name": actor.name, "role": actor.role, "action": act,
+            "seq": seq, "at": at, "user_name": user, "role": role, "action": act,
             "ledger": e.ledger, "record_uuid": e.uuid, "unit_code": e.unit_code,
             "before_json": before, "after_json": after, "detail": e.detail,
             "prev_hash": prev, "hash": digest,
         })
         prev = digest
         if len(buf) >= batch:
-            session.execute(stmt, buf)
+            conn.execute(stmt, buf)
             n += len(buf)
             buf = []
     if buf:
-        session.execute(stmt, buf)
+        conn.execute(stmt, buf)
         n += len(buf)
-    return n
+    return n, seq
+
+
+_INSERT = insert(AuditEntry.__table__)
 
 
 def append(
@@ -249,9 +289,8 @@ def append(
     at: dt.datetime | None = None, verify_actor: bool = True,
 ) -> int:
     """Append one entry in the caller's transaction; returns its seq."""
-    append_many(session, actor, action, [Pending(ledger, uuid, unit_code, before, after, detail)], at=at,
-                verify_actor=verify_actor)
-    return head(session)[0]
+    return _append(session, actor, action, [Pending(ledger, uuid, unit_code, before, after, detail)], at=at,
+                   verify_actor=verify_actor)[1]
 
 
 # --- reading ------------------------------------------------------------------------------------

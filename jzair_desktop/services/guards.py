@@ -124,9 +124,9 @@ class RecordGuard:
         if after is not None:
             self.check_lock(after, verb)
 
-    def after_update(self, record_uuid: str, values: Mapping[str, Any]) -> None:
+    def after_update(self, record_uuid: str, before: Mapping[str, Any], values: Mapping[str, Any]) -> None:
         """A city_admin moved a closed record away from 已销号: its close-out no longer applies."""
-        if not is_closed(self.d, values):
+        if is_closed(self.d, before) and not is_closed(self.d, values):
             row = self.s.get(Closeout, (self.d.key, record_uuid))
             if row is not None:
                 self.s.delete(row)
