@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "jzair_desktop.cli.audit",
     "jzair_desktop.cli.submission",
     "jzair_desktop.cli.report",
+    "jzair_desktop.cli.package",
 )
 
 

@@ -49,6 +49,10 @@ def cmd_init(ctx: CliContext, args: argparse.Namespace) -> int:
         )
     else:
         print("计划基础数据已是最新，未做改动。")
+    from jzair_desktop.services import package_keys
+
+    if package_keys.identity(db, create=False) is None:
+        print(f"已生成本机报送包签名密钥，公钥指纹：{package_keys.identity(db).display}")
     if getattr(args, "demo", False):
         return _init_demo(ctx, db)
     return 0

@@ -4,7 +4,6 @@ of JSON Lines fields that name the member, line and field of anything wrong."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -202,16 +201,6 @@ def is_name(value: Any) -> bool:
     return type(value) is str and 0 < len(value) <= 64
 
 
-def plain(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-# services.audit.canonical_json (the same options), built once: record states are encoded by the thousand.
-CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=plain)
-# services.audit.entry_hash's JSON of an entry's content (json.dumps with these options), built once.
-HASH_CONTENT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 # Text fields of an audit entry: (key, longest, may be null).
 AUDIT_TEXT = (
     ("user_name", 64, False), ("role", 16, False), ("action", 24, False), ("ledger", 24, True),

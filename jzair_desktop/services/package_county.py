@@ -4,7 +4,6 @@ plan of what changes, per ledger and table (see services.package_import for the 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -22,9 +21,7 @@ from jzair_desktop.services import audit, monthly, targets
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.package_common import (
     AUDIT_TEXT,
-    CANONICAL,
     CONVERTERS,
-    HASH_CONTENT,
     HEX64_RE,
     MAX_WARNINGS,
     Lines,
@@ -233,13 +230,11 @@ class CountyJob:
             }
 
     def _decode_audit(self) -> None:
-        """The county's audit entries of the unit; each entry's hash is recomputed as services.audit makes it."""
+        """The county's audit entries of the unit; each entry's hash is recomputed (services.audit.entry_hash)."""
         lines = Lines(self.pkg, "audit.jsonl")
         fields = frozenset(("seq", "at", "user_name", "role", "action", "ledger", "record_uuid", "unit_code",
                             "before_json", "after_json", "detail", "prev_hash", "hash"))
         unit_code = self.unit.code
-        content_of = HASH_CONTENT.encode
-        sha = hashlib.sha256
         seen: set[str] = set()
         for n, obj in lines.items():
             if obj.keys() != fields:
@@ -257,9 +252,10 @@ class CountyJob:
                     lines.text(n, obj, key, optional=optional, max_len=limit)
             if not (HEX64_RE.match(prev) and HEX64_RE.match(digest)):
                 raise lines.error(n, "校验值格式不正确。")
-            content = content_of([seq, at_text, obj["user_name"], obj["role"], obj["action"], obj["ledger"],
-                                  obj["record_uuid"], unit_code, obj["before_json"], obj["after_json"], obj["detail"]])
-            if audit.format_at(at) != at_text or sha((prev + content).encode("utf-8")).hexdigest() != digest:
+            expected = audit.entry_hash(prev, seq, at, obj["user_name"], obj["role"], obj["action"], obj["ledger"],
+                                        obj["record_uuid"], unit_code, obj["before_json"], obj["after_json"],
+                                        obj["detail"])
+            if audit.format_at(at) != at_text or expected != digest:
                 raise lines.error(n, f"县级审计记录第 {seq} 条的内容与其校验值不符（审计记录在县里已被改动）。")
             if digest in seen:
                 raise lines.error(n, f"县级审计记录第 {seq} 条重复出现。")
@@ -311,10 +307,9 @@ class CountyJob:
         pending = plan.pending
         detail = f"{self.unit.name}报送包第 {self.pkg.sequence} 号"
 
-        def state_of(row: Mapping[str, Any], closeout: tuple | None, deleted_at: Any) -> str:
-            state = audit.record_state(d, row, deleted_at=deleted_at,
-                                       closeout=(closeout[0], closeout[2]) if closeout else None)
-            return CANONICAL.encode(state)
+        def state_of(row: Mapping[str, Any], closeout: tuple | None, deleted_at: Any) -> dict[str, Any]:
+            return audit.record_state(d, row, deleted_at=deleted_at,
+                                      closeout=(closeout[0], closeout[2]) if closeout else None)
 
         def closeout_to(uid: str) -> bool:
             """Queue the close-out change of a record; True when it changes."""
