@@ -183,6 +183,17 @@ class WarningItem:
         short = _ceil(self.schedule_shortfall)
         return f"落后{self.points_behind:.1f}个百分点（约{fmt_number(short)}{self.unit}）"
 
+    def shortfall_text(self) -> str:
+        """缺口: behind → what the schedule asks for by now but is not done; overdue → what is left to the
+        target; rates → how far the latest value misses the requirement."""
+        if self.measure == "rate":
+            if self.done is None or self.target is None:
+                return "未填报"
+            return f"差{fmt_rate(abs(self.target - self.done), self.unit)}"
+        if self.status == "overdue":
+            return f"{fmt_number(self.remaining)}{self.unit}"
+        return f"{fmt_number(_ceil(self.schedule_shortfall))}{self.unit}"
+
     def target_text(self) -> str:
         if self.measure == "rate":
             return ("≥" if self.compare == "ge" else "≤") + fmt_rate(self.target, self.unit)
@@ -782,17 +793,19 @@ class _Builder:
                             + "各项任务均未滞后于时序进度，无预警。"))
             return
         self.add(self.note("列出完成率低于时序进度5个百分点以上（滞后）或已过时限仍未完成（逾期）的任务，逾期在前，"
-                           "同类按落后幅度从大到小排列。"))
+                           "同类按落后幅度从大到小排列。落后：时序进度减完成率（百分点）；缺口：滞后任务为按时序进度"
+                           "应完成而未完成的数量，逾期任务为距目标尚差的数量。"))
         cols = [Col("序号", 22, "center")]
         if d.is_city:
-            cols.append(Col("县（区、市）", 50, "left", wrap=True))
+            cols.append(Col("县（区、市）", 56, "left", wrap=True))
         cols += [
-            Col("任务", 96 if d.is_city else 130, "left", wrap=True),
+            Col("任务", 94 if d.is_city else 150, "left", wrap=True),
             Col("目标", 40, "right"),
             Col("累计完成", 42, "right"),
             Col("完成率", 38, "right"),
-            Col("时序进度", 38, "right"),
-            Col("差距", 104, "left", wrap=True),
+            Col("时序进度", 40, "right"),
+            Col("落后", 34, "right"),
+            Col("缺口", 56, "right", wrap=True),
             Col("状态", 36, "center"),
             Col("时限", 54, "center"),
         ]
@@ -803,8 +816,8 @@ class _Builder:
             if d.is_city:
                 row.append(w.county)
             row += [f"{w.name}（{w.unit}）", w.target_text(), w.done_text(), fmt_percent(w.completion),
-                    fmt_percent(w.schedule), w.gap_text(), status_text(w.status, w.status_label),
-                    _due_short(w.due_text)]
+                    fmt_percent(w.schedule), f"{w.points_behind:.1f}", w.shortfall_text(),
+                    status_text(w.status, w.status_label), _due_short(w.due_text)]
             rows.append(row)
             fill = _status_fill(w.status)
             if fill is not None:

@@ -82,8 +82,9 @@ def test_warning_list_is_worst_first_and_names_units_and_gaps(data_db, outdir):
     out = outdir / "r.pdf"
     result = report.write_report(data_db, out, "2020-11")
     warnings = section(" ".join(pdf_pages(out)), "五、预警情况")
-    assert "1 榆次区 散煤治理（户） 100 50 50.0% 100.0% 已逾期，尚差50户 ■逾期 2020-10-31" in warnings
-    assert "落后15.9个百分点（约2辆）" in squash(warnings)  # 榆次区 trucks: 6.59 due by schedule, 5 done
+    assert "1 榆次区 散煤治理（户） 100 50 50.0% 100.0% 50.0 50户 ■逾期 2020-10-31" in warnings
+    # 榆次区 trucks: 6.59 due by the schedule, 5 done: 15.9 points behind, about 2 trucks short.
+    assert "货车淘汰（辆）10550.0%65.9%15.92辆▲滞后2020-12-31" in squash(warnings)
     assert "榆社县" in warnings
     assert warnings.index("■逾期") < warnings.index("▲滞后")
     assert result.warnings == len(re.findall(r"(▲滞后|■逾期) (20\d\d-\d\d-\d\d|按计划日期)", warnings))
