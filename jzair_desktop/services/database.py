@@ -62,12 +62,13 @@ def resolve_url(*, db_path: str | Path | None = None, db_url: str | None = None)
 def open_database(url: str, *, create: bool = False, upgrade: bool = True) -> tuple[Database, migrate.MigrationResult | None]:
     """Open (and with `create`, make) the database at `url`, upgrading its schema to the newest revision.
 
-    A file that is missing (without `create`), not SQLite, read-only or from a newer version is refused
-    with a message naming it, and is left untouched.
+    A file that is missing (without `create`), not SQLite, read-only, locked, another program's database or
+    from a newer version is refused with a message naming it, and is left untouched.
     """
     file = db_path_of(url)
     if file is not None:
         check_database_file(file, create=create)
+        migrate.check_file(file)  # before a connection switches the file to WAL
     engine = make_engine(url)
     db = Database(url, engine)
     try:

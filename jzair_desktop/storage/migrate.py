@@ -65,15 +65,56 @@ class MigrationResult:
         return self.before != self.after
 
 
+def _newer_error(rev: str, where: object) -> DatabaseError:
+    return DatabaseError(
+        f"该数据库由更新版本的程序创建（架构版本 {rev}），本程序无法打开：{where}\n"
+        "请安装最新版本的程序后再打开；数据库文件未被改动。"
+    )
+
+
+def _foreign_error(tables: list[str], where: object) -> DatabaseError:
+    shown = "、".join(tables[:5]) + ("等" if len(tables) > 5 else "")
+    return DatabaseError(
+        f"该文件是 SQLite 数据库，但不是本程序的数据库（其中已有数据表：{shown}）：{where}\n"
+        "请用 --db 指定本程序的数据库文件，或指定一个新文件名；该文件未被改动。"
+    )
+
+
 def check_not_newer(engine: Engine) -> str | None:
     rev = current_revision(engine)
     if rev is not None and rev not in known_revisions():
-        where = db_path_of(str(engine.url)) or engine.url
-        raise DatabaseError(
-            f"该数据库由更新版本的程序创建（架构版本 {rev}），本程序无法打开：{where}\n"
-            "请安装最新版本的程序后再打开；数据库文件未被改动。"
-        )
+        raise _newer_error(rev, db_path_of(str(engine.url)) or engine.url)
     return rev
+
+
+def check_file(path: Path) -> None:
+    """Look into an existing SQLite file without changing a byte of it (read-only and immutable: no lock,
+    no journal, no WAL switch) and refuse a newer version's database or another program's, before any
+    read-write connection touches it."""
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    try:
+        con = sqlite3.connect(path.resolve().as_uri() + "?mode=ro&immutable=1", uri=True)
+        try:
+            tables = [r[0] for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'")]
+            rev = None
+            if "alembic_version" in tables:
+                row = con.execute("SELECT version_num FROM alembic_version").fetchone()
+                rev = row[0] if row else None
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(
+            f"无法读取数据库，文件可能已损坏或不是本程序的数据库：{path}（{exc}）\n"
+            "请用 --db 指定正确的数据库文件，或从备份恢复；该文件未被改动。"
+        ) from exc
+    if rev is not None and rev not in known_revisions():
+        raise _newer_error(rev, path)
+    others = sorted(t for t in tables if t != "alembic_version")
+    if rev is None and others:
+        raise _foreign_error(others, path)
 
 
 def backup_copy(db_file: Path, label: str) -> Path:
@@ -100,12 +141,14 @@ def upgrade(engine: Engine) -> MigrationResult:
         return MigrationResult(before, head, None)
     backup = None
     db_file = db_path_of(str(engine.url))
-    if db_file is not None and db_file.exists() and db_file.stat().st_size > 0:
-        with engine.connect() as conn:
-            has_tables = bool(inspect(conn).get_table_names())
-        if has_tables:
-            backup = backup_copy(db_file, before or "无版本")
-            log.info("database copied to %s before migration", backup)
+    with engine.connect() as conn:
+        tables = sorted(t for t in inspect(conn).get_table_names() if t != "alembic_version")
+    if before is None and tables:
+        # Tables but no schema revision: another program's database. Never add ours to it.
+        raise _foreign_error(tables, db_file or engine.url.render_as_string(hide_password=True))
+    if tables and db_file is not None and db_file.exists():
+        backup = backup_copy(db_file, before)
+        log.info("database copied to %s before migration", backup)
     cfg = alembic_config()
     try:
         with engine.begin() as conn:

@@ -151,3 +151,38 @@ def test_a_folder_given_as_database_is_refused(tmp_path, capsys):
     err = refused(capsys, folder, "init")
     assert "文件夹" in err
     assert list(folder.iterdir()) == []
+
+
+def rollback_journal(path: Path) -> None:
+    """Switch a file from WAL to a classic rollback journal, as other programs (and older tools) leave it."""
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=DELETE")
+    con.close()
+
+
+def test_another_programs_sqlite_database_is_refused_unchanged(tmp_path, capsys):
+    path = tmp_path / "通讯录.sqlite3"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE contacts (id INTEGER PRIMARY KEY, name TEXT)")
+    con.execute("INSERT INTO contacts (name) VALUES ('张三')")
+    con.commit()
+    con.close()
+    before = folder_state(tmp_path)
+    for command in (("init",), ("info",)):
+        err = refused(capsys, path, *command)
+        assert "不是本程序的数据库" in err and "contacts" in err and "未被改动" in err
+    assert folder_state(tmp_path) == before
+
+
+def test_a_newer_database_in_rollback_journal_mode_keeps_every_byte(tmp_path, capsys):
+    """Not even the switch to WAL (which rewrites two header bytes) happens to a file that is refused."""
+    path = make_db(tmp_path / "新版.sqlite3")
+    con = sqlite3.connect(path)
+    con.execute("UPDATE alembic_version SET version_num = 'ffff'")
+    con.commit()
+    con.close()
+    rollback_journal(path)
+    before = folder_state(tmp_path)
+    err = refused(capsys, path, "init")
+    assert "更新版本" in err and "ffff" in err
+    assert folder_state(tmp_path) == before
