@@ -223,7 +223,10 @@ def raised(exc: BaseException):
 
 @pytest.fixture
 def hook(qapp, monkeypatch):
-    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
+    import threading
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # both restored after the test
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
     shown: list[tuple] = []
     monkeypatch.setattr(qtsetup.QMessageBox, "critical", lambda *args: shown.append(args))
     qtsetup.install_excepthook()
