@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,18 +119,30 @@ def check_file(path: Path) -> None:
 
 
 def backup_copy(db_file: Path, label: str) -> Path:
-    """A consistent copy of a SQLite file beside it (online backup API)."""
+    """A consistent copy of a SQLite file beside it (online backup API), never over an earlier copy.
+
+    Written under a temporary name and renamed when complete, so a copy that exists is a whole one."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    target = db_file.with_name(f"{db_file.stem}.升级前备份-{label}-{stamp}{db_file.suffix}")
+    base = f"{db_file.stem}.升级前备份-{label}-{stamp}"
+    target = db_file.with_name(f"{base}{db_file.suffix}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = db_file.with_name(f"{base}-{n}{db_file.suffix}")
+    partial = target.with_name(target.name + ".part")
     src = sqlite3.connect(db_file)
     try:
-        dst = sqlite3.connect(target)
+        dst = sqlite3.connect(partial)
         try:
             src.backup(dst)
         finally:
             dst.close()
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     finally:
         src.close()
+    os.replace(partial, target)
     return target
 
 
@@ -147,7 +160,7 @@ def upgrade(engine: Engine) -> MigrationResult:
         # Tables but no schema revision: another program's database. Never add ours to it.
         raise _foreign_error(tables, db_file or engine.url.render_as_string(hide_password=True))
     if tables and db_file is not None and db_file.exists():
-        backup = backup_copy(db_file, before)
+        backup = backup_copy(db_file, before or "无版本")
         log.info("database copied to %s before migration", backup)
     cfg = alembic_config()
     try:

@@ -260,3 +260,11 @@ def test_upgrade_from_each_released_revision_keeps_data_and_a_copy(tmp_path, rev
     con = sqlite3.connect(db_path)
     assert con.execute("SELECT value FROM app_meta WHERE key = 'probe'").fetchone() == ("旧数据",)
     con.close()
+
+
+def test_backup_copies_never_overwrite_each_other(db):
+    first = migrate.backup_copy(db.path, "0001")
+    second = migrate.backup_copy(db.path, "0001")
+    assert first != second and first.is_file() and second.is_file()
+    assert dump(first) == dump(second) == dump(db.path)
+    assert not list(db.path.parent.glob("*.part"))
