@@ -33,6 +33,11 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("vocs", "VOCs治理", "台账", "jzair_desktop.gui.pages.ledger:make_ledger_page", "vocs"),
     PageSpec("dashboard", "进度看板", "进度与报告", "jzair_desktop.gui.pages.dashboard:make_page"),
     PageSpec("report", "月报", "进度与报告", "jzair_desktop.gui.pages.report:make_page"),
+    PageSpec("targets", "任务分解", "目标与数据", "jzair_desktop.gui.pages.targets:make_page"),
+    PageSpec("figures", "月度数据", "目标与数据", "jzair_desktop.gui.pages.figures:make_page"),
+    PageSpec("submission", "月度上报", "管理", "jzair_desktop.gui.pages.submission:make_page"),
+    PageSpec("audit", "审计日志", "管理", "jzair_desktop.gui.pages.audit:make_page"),
+    PageSpec("users", "用户管理", "管理", "jzair_desktop.gui.pages.users:make_page"),
     PageSpec("plan", "计划指标", "基础", "jzair_desktop.gui.pages.plan:PlanPage"),
     PageSpec("settings", "设置", "基础", "jzair_desktop.gui.pages.settings:SettingsPage"),
 )

@@ -1,0 +1,773 @@
+"""月度数据: entry grids for the indicators without an item ledger and for air quality.
+
+* 月度指标: one indicator at a time, units down, months across. Count indicators take the month's new
+  figure (累计 is their sum, against the unit's target from 任务分解); rate indicators take the month's
+  value (against the plan's county target).
+* 空气质量: areas (市城区 and the units) down, each month's PM2.5 and heavy-pollution days across, cells
+  above the target shaded; the targets are listed below.
+
+Edits wait in the grid (shaded) until 保存, which writes all of the tab's edits in one transaction
+through the services (services.monthly.set_figures, services.air_entry.set_air_quality_many); the
+services check every value (no negative counts, percentages 0–100, PM2.5 0–1000, heavy days within
+the month), and a refused save marks each offending cell with its problem and writes nothing.
+A county clerk edits their own unit's row only; 市城区 and other units are the city office's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
+    QAbstractItemView,
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from jzair_desktop.domain import schedule as sched
+from jzair_desktop.domain.reference import Indicator, reference
+from jzair_desktop.errors import JzairError, ValidationFailed
+from jzair_desktop.gui.context import GuiContext
+from jzair_desktop.services import monthly as monthly_service
+from jzair_desktop.services.actor import Actor
+from jzair_desktop.services.air_entry import AirEntry, problem_field, set_air_quality_many
+from jzair_desktop.services.monthly import CITY_AREA, FigureEntry, monthly_indicators, set_figures
+from jzair_desktop.services.targets import (
+    format_number,
+    is_integral,
+    parse_figure,
+    target_table,
+    unit_rate_target,
+)
+
+EDITED = QColor("#dceefb")
+PROBLEM = QColor("#f4b6b6")
+READ_ONLY = QColor("#f3f3f3")
+OVER = QColor("#f9e0b0")
+TOTAL = QColor("#ececec")
+GREY_TEXT = QColor("#555555")
+STYLE = """
+QLabel#problems { color: #b71c1c; }
+QLabel#statusLine { color: #2e7d32; }
+QLabel#hint { color: #444; }
+"""
+
+
+def plan_months(first: str | None = None, last: str | None = None) -> list[str]:
+    """The reporting months of the plan (or first … last), as YYYY-MM."""
+    plan = reference().plan
+    first, last = first or plan.first_month, last or plan.last_month
+    year, month = (int(x) for x in first.split("-"))
+    out = []
+    while f"{year:04d}-{month:02d}" <= last:
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def campaign_months() -> list[str]:
+    plan = reference().plan
+    return plan_months(sched.month_of(plan.window_start), sched.month_of(plan.campaign_end))
+
+
+def editable_units(actor: Actor) -> set[str]:
+    """The unit codes (and 市城区) whose figures `actor` may enter."""
+    if actor.role == "city_admin":
+        return {u.code for u in reference().units} | {CITY_AREA}
+    if actor.role == "county_clerk" and actor.unit_code:
+        return {actor.unit_code}
+    return set()
+
+
+def _number_text(value: float | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _parse_or_none(text: str) -> float | None:
+    try:
+        return parse_figure(text, what="数值")
+    except JzairError:
+        return None
+
+
+class _GridModel(QAbstractTableModel):
+    """Pending edits and per-cell problems shared by the two grids. Keys are tuples naming a cell."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.pending: dict[tuple, str] = {}
+        self.problems: dict[tuple, str] = {}
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    # subclasses: key_of(index) -> tuple | None, stored_value(key) -> float | None, editable_key(key) -> bool
+    def key_of(self, index: QModelIndex | QPersistentModelIndex) -> tuple | None:
+        raise NotImplementedError
+
+    def index_of_key(self, key: tuple) -> QModelIndex:
+        raise NotImplementedError
+
+    def stored_value(self, key: tuple) -> float | None:
+        raise NotImplementedError
+
+    def editable_key(self, key: tuple) -> bool:
+        raise NotImplementedError
+
+    def effective(self, key: tuple) -> float | None:
+        if key in self.pending:
+            return _parse_or_none(self.pending[key])
+        return self.stored_value(key)
+
+    def cell_text(self, key: tuple) -> str:
+        if key in self.pending:
+            return self.pending[key]
+        return format_number(self.stored_value(key))
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        key = self.key_of(index)
+        if key is not None and self.editable_key(key):
+            return base | Qt.ItemFlag.ItemIsEditable
+        return base
+
+    def cell_role(self, key: tuple, role: int) -> Any:
+        """The roles every editable cell shares (None: not handled here)."""
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.cell_text(key)
+        if role == Qt.ItemDataRole.EditRole:
+            return self.pending[key] if key in self.pending else _number_text(self.stored_value(key))
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if key in self.problems:
+                return QBrush(PROBLEM)
+            if key in self.pending:
+                return QBrush(EDITED)
+            if not self.editable_key(key):
+                return QBrush(READ_ONLY)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if key in self.problems:
+                return self.problems[key]
+            if key in self.pending:
+                return "已修改，尚未保存"
+        return None
+
+    def setData(self, index: QModelIndex | QPersistentModelIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+        if role != Qt.ItemDataRole.EditRole or not (self.flags(index) & Qt.ItemFlag.ItemIsEditable):
+            return False
+        key = self.key_of(index)
+        assert key is not None
+        text = "" if value is None else str(value).strip()
+        stored = self.stored_value(key)
+        parsed = _parse_or_none(text) if text else None
+        if (stored is None and not text) or (stored is not None and parsed is not None and abs(parsed - stored) < 1e-9):
+            self.pending.pop(key, None)
+        else:
+            self.pending[key] = text
+        self.problems.pop(key, None)
+        self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1))
+        return True
+
+    def discard(self) -> None:
+        self.beginResetModel()
+        self.pending.clear()
+        self.problems.clear()
+        self.endResetModel()
+
+    def show_problems(self, problems: dict[tuple, str]) -> None:
+        self.problems = dict(problems)
+        self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1))
+
+
+# --------------------------------------------------------------------------- monthly figures
+class FigureModel(_GridModel):
+    """Units down (then 全市), months across, then 累计 (counts) and 目标, for one indicator."""
+
+    def __init__(self, editable: set[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        ref = reference()
+        self.units = ref.units
+        self.months = plan_months()
+        self.editable = editable
+        self.indicator: Indicator = monthly_indicators(ref)[0]
+        self.stored: dict[tuple[str, str, str], float] = {}
+        self.targets: dict[tuple[str, str], float | None] = {}
+
+    def load(self, stored: dict[tuple[str, str, str], float], targets: dict[tuple[str, str], float | None]) -> None:
+        self.beginResetModel()
+        self.stored, self.targets = stored, targets
+        self.endResetModel()
+
+    def set_indicator(self, ind: Indicator) -> None:
+        self.beginResetModel()
+        self.indicator = ind
+        self.endResetModel()
+
+    @property
+    def is_count(self) -> bool:
+        return self.indicator.measure == "count"
+
+    @property
+    def extra_headers(self) -> list[str]:
+        return ["累计", "目标", "完成率"] if self.is_count else ["目标"]
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.units) + 1
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.months) + len(self.extra_headers)
+
+    def key_of(self, index: QModelIndex | QPersistentModelIndex) -> tuple | None:
+        r, c = index.row(), index.column()
+        if r < len(self.units) and c < len(self.months):
+            return (self.indicator.key, self.units[r].code, self.months[c])
+        return None
+
+    def stored_value(self, key: tuple) -> float | None:
+        return self.stored.get(key)
+
+    def editable_key(self, key: tuple) -> bool:
+        return key[1] in self.editable
+
+    def index_of(self, unit_code: str, month: str) -> QModelIndex:
+        row = next(i for i, u in enumerate(self.units) if u.code == unit_code)
+        return self.index(row, self.months.index(month))
+
+    def index_of_key(self, key: tuple) -> QModelIndex:
+        return self.index_of(key[1], key[2])
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            if section < len(self.months):
+                return self.months[section]
+            return self.extra_headers[section - len(self.months)]
+        return self.units[section].name if section < len(self.units) else ("全市合计" if self.is_count else "全市平均")
+
+    def _target_text(self, unit_code: str | None) -> str:
+        ind = self.indicator
+        if ind.measure == "rate":
+            value = unit_rate_target(ind) if unit_code is not None else ind.target
+            return "" if value is None else f"{'≤' if ind.compare == 'le' else '≥'}{format_number(value)}"
+        if unit_code is None:
+            return format_number(ind.target)
+        return format_number(self.targets.get((ind.key, unit_code)), missing="未分解")
+
+    def _row_sum(self, unit_code: str) -> float:
+        return sum(self.effective((self.indicator.key, unit_code, m)) or 0.0 for m in self.months)
+
+    def _month_total(self, month: str) -> str:
+        values = [self.effective((self.indicator.key, u.code, month)) for u in self.units]
+        given = [v for v in values if v is not None]
+        if not given:
+            return ""
+        if self.is_count:
+            return format_number(sum(given))
+        return format_number(round(sum(given) / len(given), 1))
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        key = self.key_of(index)
+        if key is not None:
+            if role == Qt.ItemDataRole.BackgroundRole and key not in self.problems and key not in self.pending:
+                ind = self.indicator
+                value = self.stored_value(key)
+                if ind.measure == "rate" and value is not None and not sched.meets(value, unit_rate_target(ind), ind.compare):
+                    return QBrush(OVER)
+            if role == Qt.ItemDataRole.ToolTipRole and key not in self.problems and key not in self.pending:
+                ind = self.indicator
+                value = self.stored_value(key)
+                if ind.measure == "rate" and value is not None and not sched.meets(value, unit_rate_target(ind), ind.compare):
+                    return f"未达到目标（{self._target_text(key[1])}{ind.unit}）"
+            return self.cell_role(key, role)
+        r, c = index.row(), index.column()
+        unit_code = self.units[r].code if r < len(self.units) else None
+        extra = c - len(self.months)
+        if role == Qt.ItemDataRole.DisplayRole:
+            if unit_code is None and c < len(self.months):
+                return self._month_total(self.months[c])
+            head = self.extra_headers[extra] if extra >= 0 else ""
+            if head in ("累计", "完成率"):
+                if unit_code is None:
+                    done, target = sum(self._row_sum(u.code) for u in self.units), self.indicator.target
+                else:
+                    done, target = self._row_sum(unit_code), self.targets.get((self.indicator.key, unit_code))
+                if head == "累计":
+                    return format_number(done)
+                return sched.format_percent(sched.count_completion(done, target), missing="—")
+            return self._target_text(unit_code)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return QBrush(TOTAL)
+        if role == Qt.ItemDataRole.FontRole and unit_code is None:
+            return self._bold
+        return None
+
+    def entries(self) -> list[FigureEntry]:
+        names = {u.code: u.name for u in self.units}
+        inds = {i.key: i for i in monthly_indicators()}
+        return [
+            FigureEntry(unit, ind, month, text or None, where=figure_where(names[unit], month, inds[ind].name))
+            for (ind, unit, month), text in self.pending.items()
+        ]
+
+    def problem_cells(self, problems: list[str]) -> tuple[dict[tuple, str], list[str]]:
+        names = {u.code: u.name for u in self.units}
+        inds = {i.key: i for i in monthly_indicators()}
+        prefixes = {figure_where(names[u], m, inds[i].name) + "：": (i, u, m) for (i, u, m) in self.pending}
+        cells: dict[tuple, str] = {}
+        rest = []
+        for p in problems:
+            for prefix, key in prefixes.items():
+                if p.startswith(prefix):
+                    cells[key] = p[len(prefix):]
+                    break
+            else:
+                rest.append(p)
+        return cells, rest
+
+
+def figure_where(county: str, month: str, indicator_name: str) -> str:
+    return f"{county} {month}“{indicator_name}”"
+
+
+# --------------------------------------------------------------------------- air quality
+AIR_FIELDS = (("pm25", "PM2.5"), ("heavy_days", "重污染天数"))
+
+
+class AirModel(_GridModel):
+    """Areas down (市城区, then the units), each campaign month's PM2.5 and heavy days across."""
+
+    def __init__(self, editable: set[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        ref = reference()
+        self.areas: list[tuple[str, str]] = [(CITY_AREA, CITY_AREA)] + [(u.code, u.name) for u in ref.units]
+        self.months = campaign_months()
+        self.editable = editable
+        self.stored: dict[tuple[str, str, str], float] = {}  # (area, month, field) -> value
+        self.limits: dict[tuple[str, str, str], float] = {}
+
+    def load(self, stored: dict[tuple[str, str, str], float], limits: dict[tuple[str, str, str], float]) -> None:
+        self.beginResetModel()
+        self.stored, self.limits = stored, limits
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.areas)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.months) * len(AIR_FIELDS)
+
+    def key_of(self, index: QModelIndex | QPersistentModelIndex) -> tuple | None:
+        month = self.months[index.column() // len(AIR_FIELDS)]
+        field = AIR_FIELDS[index.column() % len(AIR_FIELDS)][0]
+        return (self.areas[index.row()][0], month, field)
+
+    def index_of(self, area: str, month: str, field: str) -> QModelIndex:
+        row = next(i for i, (a, _n) in enumerate(self.areas) if a == area)
+        col = self.months.index(month) * len(AIR_FIELDS) + [f for f, _l in AIR_FIELDS].index(field)
+        return self.index(row, col)
+
+    def index_of_key(self, key: tuple) -> QModelIndex:
+        return self.index_of(*key)
+
+    def stored_value(self, key: tuple) -> float | None:
+        return self.stored.get(key)
+
+    def editable_key(self, key: tuple) -> bool:
+        return key[0] in self.editable
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            month = self.months[section // len(AIR_FIELDS)]
+            label = AIR_FIELDS[section % len(AIR_FIELDS)][1]
+            return f"{month}\n{label}"
+        return self.areas[section][1]
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        key = self.key_of(index)
+        assert key is not None
+        limit = self.limits.get(key)
+        value = self.effective(key)
+        over = limit is not None and value is not None and value > limit
+        if role == Qt.ItemDataRole.BackgroundRole and over and key not in self.problems and key not in self.pending:
+            return QBrush(OVER)
+        if role == Qt.ItemDataRole.ToolTipRole and key not in self.problems and key not in self.pending:
+            if limit is None:
+                return "未设定目标"
+            unit = "微克/立方米" if key[2] == "pm25" else "天"
+            return f"目标 ≤{format_number(limit)} {unit}" + ("，超过目标" if over else "")
+        return self.cell_role(key, role)
+
+    def entries(self) -> list[AirEntry]:
+        names = dict(self.areas)
+        changed = sorted({(area, month) for (area, month, _f) in self.pending})
+        out = []
+        for area, month in changed:
+            values = {}
+            for field, _label in AIR_FIELDS:
+                key = (area, month, field)
+                values[field] = self.pending[key] if key in self.pending else _number_text(self.stored.get(key))
+            out.append(AirEntry(area, month, values["pm25"] or None, values["heavy_days"] or None,
+                                where=f"{names[area]} {month}"))
+        return out
+
+    def problem_cells(self, problems: list[str]) -> tuple[dict[tuple, str], list[str]]:
+        names = dict(self.areas)
+        entries = sorted({(area, month) for (area, month, _f) in self.pending})
+        cells: dict[tuple, str] = {}
+        rest = []
+        for p in problems:
+            for area, month in entries:
+                found = problem_field(p, f"{names[area]} {month}")
+                if found is None:
+                    continue
+                field, text = found
+                fields = [field] if field else [f for f, _l in AIR_FIELDS if (area, month, f) in self.pending]
+                for f in fields:
+                    cells[(area, month, f)] = text
+                break
+            else:
+                rest.append(p)
+        return cells, rest
+
+
+# --------------------------------------------------------------------------- tabs
+class GridTab(QWidget):
+    """A grid with 保存 / 放弃修改 / 刷新, the problems of the last save, and a status line."""
+
+    def __init__(self, ctx: GuiContext, model: _GridModel, *, can_edit: bool, announce: str) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.announce = announce  # the key announced on ctx.signals.changed after a save
+        self.model = model
+        self.can_edit = can_edit
+        self.table = QTableView()
+        self.table.setModel(model)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.AnyKeyPressed
+        )
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.save_button = QPushButton("保存")
+        self.save_button.setToolTip("保存本页全部修改（Ctrl+S）；有一处错误则不保存任何修改")
+        self.save_button.clicked.connect(self.save)
+        self.discard_button = QPushButton("放弃修改")
+        self.discard_button.clicked.connect(self.discard)
+        self.refresh_button = QPushButton("刷新")
+        self.refresh_button.clicked.connect(self.reload)
+        action = QAction(self)
+        action.setShortcut(QKeySequence.StandardKey.Save)
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.triggered.connect(self.save)
+        self.addAction(action)
+        self.buttons = QHBoxLayout()
+        for b in (self.save_button, self.discard_button, self.refresh_button):
+            self.buttons.addWidget(b)
+        self.buttons.addStretch(1)
+        self.problem_label = QLabel()
+        self.problem_label.setObjectName("problems")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status_line = QLabel()
+        self.status_line.setObjectName("statusLine")
+        model.dataChanged.connect(lambda *_: self.update_buttons())
+        model.modelReset.connect(self.update_buttons)
+
+    def update_buttons(self) -> None:
+        dirty = bool(self.model.pending)
+        self.save_button.setEnabled(self.can_edit and dirty)
+        self.discard_button.setEnabled(dirty)
+        if dirty:
+            self.status_line.setText(f"有 {len(self.model.pending)} 处修改尚未保存。")
+
+    def commit_editor(self) -> None:
+        editor = QApplication.focusWidget()
+        if editor is not None and editor is not self.table and self.table.isAncestorOf(editor):
+            self.table.commitData(editor)
+            self.table.closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
+
+    def discard(self) -> None:
+        self.model.discard()
+        self.problem_label.clear()
+        self.status_line.setText("已放弃未保存的修改。")
+
+    def focus_cell(self, key: tuple) -> None:
+        index = self.model.index_of_key(key)
+        self.table.setCurrentIndex(index)
+        self.table.scrollTo(index)
+
+    def reload(self) -> None:
+        raise NotImplementedError
+
+    def write(self) -> int:
+        raise NotImplementedError
+
+    def save(self) -> bool:
+        """Write the tab's edits in one transaction; on refusal mark the cells and write nothing."""
+        if not self.can_edit or not self.model.pending:
+            return False
+        self.commit_editor()
+        try:
+            changed = self.write()
+        except ValidationFailed as exc:
+            problems = exc.problems or [exc.message]
+            cells, rest = self.model.problem_cells(problems)
+            self.model.show_problems(cells)
+            lines = [f"保存未完成：有 {len(problems)} 处错误，没有保存任何修改。出错的单元格已标红，鼠标停在上面可看原因。"]
+            lines += [f"· {p}" for p in cells.values()][:8] + [f"· {p}" for p in rest][:4]
+            self.problem_label.setText("\n".join(lines))
+            self.status_line.clear()
+            if cells:
+                self.focus_cell(next(iter(cells)))
+            return False
+        except JzairError as exc:
+            QMessageBox.warning(self, "保存失败", str(exc))
+            return False
+        self.model.pending.clear()
+        self.model.problems.clear()
+        self.problem_label.clear()
+        self.reload()
+        self.status_line.setText(f"已保存 {changed} 处修改。")
+        self.ctx.signals.changed.emit(self.announce)
+        return True
+
+
+class FiguresTab(GridTab):
+    def __init__(self, ctx: GuiContext) -> None:
+        editable = editable_units(ctx.actor)
+        super().__init__(ctx, FigureModel(editable), can_edit=bool(editable), announce="monthly_figures")
+        self.model: FigureModel
+        self.table.setObjectName("figuresTable")
+        self.indicator_combo = QComboBox()
+        self.indicator_combo.setObjectName("figureIndicator")
+        for ind in monthly_indicators():
+            kind = "月新增数" if ind.measure == "count" else "当月数值"
+            self.indicator_combo.addItem(f"{ind.name}（{ind.unit}，{kind}）", ind.key)
+        self.indicator_combo.setMaxVisibleItems(20)
+        self.early = QCheckBox("显示2020年10月以前的月份")
+        self.hint = QLabel()
+        self.hint.setObjectName("hint")
+        self.hint.setWordWrap(True)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("指标"))
+        top.addWidget(self.indicator_combo, 1)
+        top.addSpacing(12)
+        top.addWidget(self.early)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.hint)
+        layout.addLayout(self.buttons)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.problem_label)
+        layout.addWidget(self.status_line)
+        self.indicator_combo.currentIndexChanged.connect(lambda _i: self._indicator_changed())
+        self.early.toggled.connect(lambda _on: self._show_months())
+        self.reload()
+        self._indicator_changed()
+
+    def reload(self) -> None:
+        try:
+            stored = {(v.indicator, v.unit_code, v.month): v.value for v in monthly_service.list_figures(self.ctx.db)}
+            targets = {(t.indicator, u.unit_code): u.value for t in target_table(self.ctx.db) for u in t.units}
+        except JzairError as exc:
+            QMessageBox.warning(self, "无法读取月度数据", str(exc))
+            return
+        self.model.load(stored, targets)
+        self._show_months()
+
+    def _indicator_changed(self) -> None:
+        ind = reference().indicator(self.indicator_combo.currentData())
+        self.model.set_indicator(ind)
+        if ind.measure == "count":
+            whole = "整数" if is_integral(ind) else "数字"
+            text = (f"填写各月新增的{ind.name}（{ind.unit}，{whole}，不能为负数）；“累计”为各月之和，"
+                    f"“目标”为任务分解中的县级目标（全市目标 {format_number(ind.target)} {ind.unit}）。")
+        else:
+            low, high = monthly_service.rate_range(ind)
+            op = "≤" if ind.compare == "le" else "≥"
+            text = (f"填写各月的{ind.name}（{ind.unit}，{format_number(low)}–{format_number(high)}）；"
+                    f"县级目标 {op}{format_number(unit_rate_target(ind))}{ind.unit}，未达到的月份标为橙色。")
+        if not self.can_edit:
+            text += " 当前用户只能查看。"
+        self.hint.setText(text)
+        self._show_months()
+        self._size_columns()
+
+    def _show_months(self) -> None:
+        start = sched.month_of(reference().plan.window_start)
+        for col, month in enumerate(self.model.months):
+            self.table.setColumnHidden(col, month < start and not self.early.isChecked())
+
+    def _size_columns(self) -> None:
+        fm = self.table.fontMetrics()
+        width = max(fm.horizontalAdvance("2020-10") + 24, fm.horizontalAdvance("00,000") + 24)
+        header = self.table.horizontalHeader()
+        for col in range(self.model.columnCount()):
+            header.resizeSection(col, width)
+        header.resizeSection(self.model.columnCount() - 1, max(width, fm.horizontalAdvance("100.0%00") + 16))
+
+    def focus_cell(self, key: tuple) -> None:
+        ind, unit_code, month = key
+        if ind != self.model.indicator.key:
+            self.indicator_combo.setCurrentIndex(self.indicator_combo.findData(ind))
+        if month < sched.month_of(reference().plan.window_start):
+            self.early.setChecked(True)
+        super().focus_cell(key)
+
+    def write(self) -> int:
+        return set_figures(self.ctx.db, self.ctx.actor, self.model.entries())
+
+    def select(self, indicator: str, unit_code: str | None) -> None:
+        index = self.indicator_combo.findData(indicator)
+        if index >= 0:
+            self.indicator_combo.setCurrentIndex(index)
+        if unit_code:
+            row = next((i for i, u in enumerate(self.model.units) if u.code == unit_code), None)
+            if row is not None:
+                self.table.selectRow(row)
+                self.table.scrollTo(self.model.index(row, 0))
+
+
+class AirTab(GridTab):
+    def __init__(self, ctx: GuiContext) -> None:
+        editable = editable_units(ctx.actor)
+        super().__init__(ctx, AirModel(editable), can_edit=bool(editable), announce="air_quality")
+        self.model: AirModel
+        self.table.setObjectName("airTable")
+        hint = QLabel(
+            "填写各区域每月的 PM2.5 月均浓度（微克/立方米，0–1000）和重污染天数（不超过当月天数）；"
+            "超过目标的单元格标为橙色，目标见下表。清空一个月的两项即删除该月数据。"
+        )
+        hint.setObjectName("hint")
+        hint.setWordWrap(True)
+        self.targets_table = QTableWidget(0, 4)
+        self.targets_table.setObjectName("airTargets")
+        self.targets_table.setHorizontalHeaderLabels(["区域", "起止月份", "PM2.5 上限（微克/立方米）", "重污染天数上限（天）"])
+        self.targets_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.targets_table.verticalHeader().setVisible(False)
+        self.targets_table.horizontalHeader().setStretchLastSection(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(hint)
+        layout.addLayout(self.buttons)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.problem_label)
+        layout.addWidget(self.status_line)
+        layout.addWidget(QLabel("空气质量目标"))
+        layout.addWidget(self.targets_table)
+        self.reload()
+        fm = self.table.fontMetrics()
+        for col in range(self.model.columnCount()):
+            self.table.horizontalHeader().resizeSection(col, fm.horizontalAdvance("重污染天数") + 20)
+        self.targets_table.resizeColumnsToContents()
+
+    def reload(self) -> None:
+        try:
+            months = monthly_service.air_quality(self.ctx.db)
+            targets = monthly_service.air_quality_targets(self.ctx.db)
+        except JzairError as exc:
+            QMessageBox.warning(self, "无法读取空气质量", str(exc))
+            return
+        stored: dict[tuple[str, str, str], float] = {}
+        for v in months:
+            if v.pm25 is not None:
+                stored[(v.area, v.month, "pm25")] = v.pm25
+            if v.heavy_days is not None:
+                stored[(v.area, v.month, "heavy_days")] = float(v.heavy_days)
+        limits: dict[tuple[str, str, str], float] = {}
+        for t in targets:
+            for month in self.model.months:
+                if t.first_month <= month <= t.last_month:
+                    if t.pm25_max is not None:
+                        limits[(t.area, month, "pm25")] = t.pm25_max
+                    if t.heavy_days_max is not None:
+                        limits[(t.area, month, "heavy_days")] = float(t.heavy_days_max)
+        self.model.load(stored, limits)
+        self.targets_table.setRowCount(len(targets))
+        shown = min(max(len(targets), 1), 8) + 1  # rows and the header; more scroll
+        self.targets_table.setFixedHeight(shown * (self.fontMetrics().height() + 12) + 6)
+        for r, t in enumerate(targets):
+            cells = (t.area_name, f"{t.first_month} 至 {t.last_month}", format_number(t.pm25_max, missing="—"),
+                     "—" if t.heavy_days_max is None else str(t.heavy_days_max))
+            for c, text in enumerate(cells):
+                self.targets_table.setItem(r, c, QTableWidgetItem(text))
+
+    def write(self) -> int:
+        return set_air_quality_many(self.ctx.db, self.ctx.actor, self.model.entries())
+
+
+class FiguresPage(QWidget):
+    def __init__(self, ctx: GuiContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setStyleSheet(STYLE)
+        self._stale = False
+        title = QLabel("月度数据")
+        title.setObjectName("pageTitle")
+        self.figures = FiguresTab(ctx)
+        self.air = AirTab(ctx)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.figures, "月度指标")
+        self.tabs.addTab(self.air, "空气质量")
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(self.tabs, 1)
+        ctx.signals.changed.connect(self._data_changed)
+
+    def _data_changed(self, key: str) -> None:
+        if key in ("monthly_figures", "air_quality"):
+            return  # our own announcement; the tab has reloaded already
+        if self.isVisible():
+            self.reload()
+        else:
+            self._stale = True
+
+    def reload(self) -> None:
+        self._stale = False
+        for tab in (self.figures, self.air):
+            tab.reload()  # pending edits stay
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._stale:
+            self.reload()
+
+    def show_indicator(self, indicator: str, unit_code: str | None = None) -> None:
+        """Show one monthly indicator (and select a unit's row): the dashboard opens this for a unit."""
+        self.tabs.setCurrentWidget(self.figures)
+        self.figures.select(indicator, unit_code)
+
+
+def make_page(ctx: GuiContext) -> FiguresPage:
+    return FiguresPage(ctx)
+
+
