@@ -45,6 +45,7 @@ from jzair_desktop.exchange.excel_import import (
     write_error_workbook,
 )
 from jzair_desktop.exchange.excel_template import write_rows, write_template
+from jzair_desktop.services import guards
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.ledgers import insert_many, model_of, update_values, write_records
@@ -52,12 +53,11 @@ from jzair_desktop.storage.engine import read_session
 from jzair_desktop.taskstate import NULL_STATE, TaskState
 
 __all__ = [
-    "ExcelFileError", "ImportPlan", "ImportRejected", "ImportReport", "apply_import", "check_import",
-    "export_ledger", "import_ledger", "read_import_file", "save_template",
+    "ExcelFileError", "ExportResult", "ImportPlan", "ImportRejected", "ImportReport", "apply_import",
+    "check_import", "export_ledger", "import_ledger", "read_import_file", "save_template", "write_error_file",
 ]
 
 NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
-ACTION_LABELS = {NEW: "新增", CHANGED: "修改", UNCHANGED: "未变"}
 
 
 class ImportRejected(ValidationFailed):
@@ -258,16 +258,6 @@ def _label(d: LedgerDef, values: Sequence[Any]) -> str:
     return f"{unit} {values[keys.index(d.label_field)] or ''}".strip()
 
 
-def _guard(s: Session, d: LedgerDef, actor: Actor) -> Any:
-    """The record guard (month locks, close-out rules) used by the write helpers, to report in the check
-    what the write would refuse; None where the guards module is not part of this build."""
-    try:
-        from jzair_desktop.services import guards
-    except ImportError:
-        return None
-    return guards.guard(s, d, actor)
-
-
 def _classify(
     s: Session,
     plan_rows: list[CheckedRow],
@@ -287,7 +277,8 @@ def _classify(
     index = _DbIndex(s, d, state)
     rules = DUPLICATE_RULES.get(d.key, ())
     natural = [tuple(nk) for nk in d.natural_keys]
-    guard = _guard(s, d, actor)
+    # The write helpers' guard (month locks, close-outs): what the write would refuse shows in the check.
+    guard = guards.guard(s, d, actor)
     matched_by: dict[str, int] = {}
     planned: list[PlannedRow] = []
     problems: list[RowProblem] = []
@@ -358,12 +349,11 @@ def _classify(
         if bad:
             continue
         if hit is None:
-            if guard is not None:
-                try:
-                    guard.check_new(dict(zip(keys, values, strict=True)), verb="导入")
-                except JzairError as exc:
-                    add(cr.row, "", str(exc))
-                    continue
+            try:
+                guard.check_new(dict(zip(keys, values, strict=True)), verb="导入")
+            except JzairError as exc:
+                add(cr.row, "", str(exc))
+                continue
             planned.append(PlannedRow(cr.row, values, NEW))
             continue
         changes = {k: values[pos[k]] for k in compare if values[pos[k]] != hit.values[pos[k]]}
@@ -371,12 +361,11 @@ def _classify(
             planned.append(PlannedRow(cr.row, values, UNCHANGED, hit.uuid))
             continue
         before = dict(zip(keys, hit.values, strict=True))
-        if guard is not None:
-            try:
-                guard.check_change(before, {**before, **changes}, "通过导入修改")
-            except JzairError as exc:
-                add(cr.row, "", str(exc))
-                continue
+        try:
+            guard.check_change(before, {**before, **changes}, "通过导入修改")
+        except JzairError as exc:
+            add(cr.row, "", str(exc))
+            continue
         planned.append(PlannedRow(cr.row, values, CHANGED, hit.uuid, changes, before))
     return planned, problems
 

@@ -224,3 +224,26 @@ def test_cancelled_export_leaves_no_file(db, tmp_path):
         excel_service.export_ledger(db, "heating", tmp_path / "导出.xlsx", actor=BUILTIN_ADMIN, state=state)
     assert not (tmp_path / "导出.xlsx").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".~")] == []
+
+
+def test_submitted_month_and_closed_records_are_reported_per_row(db, db_path, tmp_path):
+    from jzair_desktop.services.submission import submit_month
+
+    rows = samples.clean_rows("heating", 4, start=1)  # done dates in October 2020 (row 4 施工中, no date)
+    do_import(db, "heating", samples.write_dict_rows(tmp_path / "a.xlsx", rows))
+    submit_month(db, "榆次区", "2020-10", BUILTIN_ADMIN, today=TODAY)
+    rows[0]["备注"] = "上报后又改"  # a record dated in the submitted month
+    rows[2]["备注"] = "施工中的可以改"  # not dated: not locked
+    kilns = samples.clean_rows("kilns", 2, start=1)
+    kilns[0]["状态"] = "已销号"
+    kilns[0]["实际完成日期"] = dt.date(2020, 11, 20)
+    before = db_hash(db_path)
+    with pytest.raises(ImportRejected) as err:
+        do_import(db, "heating", samples.write_dict_rows(tmp_path / "b.xlsx", rows))
+    texts = [p.text() for p in err.value.report.errors]
+    assert len(texts) == 1 and texts[0].startswith("第2行 ") and "已上报" in texts[0]
+    with pytest.raises(ImportRejected) as err:
+        do_import(db, "kilns", samples.write_dict_rows(tmp_path / "k.xlsx", kilns))
+    texts = [p.text() for p in err.value.report.errors]
+    assert len(texts) == 1 and texts[0].startswith("第2行 ") and "销号" in texts[0]
+    assert db_hash(db_path) == before
