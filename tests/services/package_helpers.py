@@ -114,7 +114,7 @@ def remake(
     head = {k: v for k, v in pkg["manifest"].items() if k not in ("members", "signer")}
     if manifest is not None:
         manifest(head)
-    records = {name: len(jzpkg.parse_jsonl(name, body)) for name, body in data.items()}
+    records = {name: body.count(b"\n") for name, body in data.items()}
     jzpkg.write_package(dst, head, data, private_key=private_key or jzpkg.new_private_key(), records=records)
     return dst
 

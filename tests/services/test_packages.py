@@ -41,18 +41,12 @@ from tests.services.package_helpers import (
     county_db,
     file_sha256,
     fresh_db,
-    make_demo_template,
     read_any,
     remake,
     typed_rows,
 )
 
 MONTH = "2020-12"
-
-
-@pytest.fixture(scope="session")
-def demo_template(tmp_path_factory):
-    return make_demo_template(tmp_path_factory.mktemp("demo") / "演示.sqlite3")
 
 
 @pytest.fixture
