@@ -47,6 +47,7 @@ from jzair_desktop.errors import JzairError
 from jzair_desktop.exchange.excel_template import (
     check_destination,
     discard_workbook,
+    fit_for_printing,
     save_workbook_atomically,
 )
 from jzair_desktop.exchange.xlsx_common import (
@@ -728,11 +729,14 @@ def write_error_workbook(
     reason_col = width
     wb = Workbook(write_only=True)
     ws = wb.create_sheet((data.sheet_name or "台账")[:31])
-    for c in data.columns:
-        ws.column_dimensions[c.letter] = ColumnDimension(ws, index=c.letter, width=max(10, min(30, len(c.header) * 2 + 4)))
+    for i, width in enumerate(_column_widths(data, reason_col)):
+        letter = column_letter(i)
+        ws.column_dimensions[letter] = ColumnDimension(ws, index=letter, width=width)
+    ws.row_dimensions[data.header_row].height = 30
     reason_letter = column_letter(reason_col)
     ws.column_dimensions[reason_letter] = ColumnDimension(ws, index=reason_letter, width=60)
     ws.freeze_panes = f"A{data.header_row + 1}"
+    fit_for_printing(ws, title_rows=f"{data.header_row}:{data.header_row}")
 
     d = LEDGERS[data.ledger_key]
     text_cols = [c.index for c in data.used_columns if c.match and d.column(c.match.key).kind == "idcard"]
@@ -770,6 +774,27 @@ def _error_rows(
             if row_problems:
                 comments = _mark(ws, out, row_problems, comments)
         ws.append(out)
+
+
+def _text_width(value: Any) -> float:
+    if isinstance(value, dt.datetime):
+        return 19 if (value.hour, value.minute, value.second) != (0, 0, 0) else 11
+    if isinstance(value, dt.date):
+        return 11
+    text = str(value)
+    longest = max(text.split("\n"), key=len) if text else ""
+    return sum(2.0 if ord(ch) > 0x2E80 else 1.1 for ch in longest)
+
+
+def _column_widths(data: SheetData, count: int, sample: int = 200) -> list[float]:
+    """Widths that fit the header and the first rows of each column (8 … 40 characters)."""
+    widths = [8.0] * count
+    header = data.top_rows[data.header_row - 1] if len(data.top_rows) >= data.header_row else []
+    for cells in [header, *(cells for _, cells in data.rows[:sample])]:
+        for i, v in enumerate(cells[:count]):
+            if v not in (None, ""):
+                widths[i] = max(widths[i], min(40.0, _text_width(v) + 2))
+    return widths
 
 
 def _cell(ws, value: Any, *, number_format: str | None = None) -> Cell:  # noqa: ANN001

@@ -14,6 +14,7 @@ destination folder that replaces the destination only when complete.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import uuid
 from collections.abc import Iterable, Sequence
@@ -93,6 +94,12 @@ COMMON_RULES = (
 )
 
 
+def _lines(text: str, width: float) -> int:
+    """How many lines `text` takes in a wrapped cell `width` characters wide (CJK characters count 2)."""
+    units = sum(2.0 if ord(ch) > 0x2E80 else 1.1 for ch in text)
+    return max(1, math.ceil(units / max(width - 1.5, 1)))
+
+
 def sheet_name(d: LedgerDef) -> str:
     return d.sheet_title[:31]
 
@@ -164,7 +171,7 @@ class LedgerBook:
                 dim.number_format = fmt
             ws.column_dimensions[letter] = dim
         ws.freeze_panes = "A2"
-        ws.sheet_view.zoomScale = 100
+        fit_for_printing(ws, title_rows="1:1")
         for i, col in enumerate(d.columns):
             self._dropdown(i, col)
         header = []
@@ -225,8 +232,10 @@ class LedgerBook:
 
     def _write_instructions(self) -> None:
         ws, d = self._instructions, self.d
-        for letter, width in zip("ABCDE", (6, 22, 10, 60, 40), strict=True):
+        widths = (6, 22, 10, 60, 44)
+        for letter, width in zip("ABCDE", widths, strict=True):
             ws.column_dimensions[letter] = ColumnDimension(ws, index=letter, width=width)
+        fit_for_printing(ws, title_rows="3:3")
         title = WriteOnlyCell(ws, f"{d.sheet_title} 填表说明")
         title.font = Font(name="宋体", bold=True, size=14)
         ws.append([title])
@@ -237,10 +246,10 @@ class LedgerBook:
             c.font, c.fill, c.alignment, c.border = HEADER_FONT, HEADER_FILL, HEADER_ALIGN, HEADER_BORDER
             head.append(c)
         ws.append(head)
+        row = 3
         wrap = Alignment(wrap_text=True, vertical="top")
         for i, col in enumerate(d.columns, 1):
             choices = choices_of(col)
-            cells = []
             values = (
                 i,
                 col.header,
@@ -248,10 +257,16 @@ class LedgerBook:
                 column_help(col) + (f"（也可用表头：{'、'.join(col.aliases)}）" if col.aliases else ""),
                 "、".join(choices) if col.kind != "unit" else "各县（区、市）名称",
             )
+            cells = []
             for v in values:
                 c = WriteOnlyCell(ws, v)
                 c.alignment = wrap
+                c.border = HEADER_BORDER
                 cells.append(c)
+            row += 1
+            # Write-only sheets cannot auto-fit: give wrapped rows the height their text needs.
+            lines = max(_lines(str(v), w) for v, w in zip(values, widths, strict=True))
+            ws.row_dimensions[row].height = 15 * lines + 2
             ws.append(cells)
         ws.append([])
         rule_title = WriteOnlyCell(ws, "填表规则")
@@ -259,9 +274,7 @@ class LedgerBook:
         ws.append([rule_title])
         rules = (*COMMON_RULES, *duplicate_rules_text(d), *LEDGER_RULES.get(d.key, ()))
         for i, rule in enumerate(rules, 1):
-            c = WriteOnlyCell(ws, rule)
-            c.alignment = wrap
-            ws.append([i, c])
+            ws.append([i, rule])  # one line each, running over the empty cells to its right
 
     # --- rows ---------------------------------------------------------------------------------------
 
@@ -310,6 +323,17 @@ def discard_workbook(wb: Workbook) -> None:
         if writer is not None:
             with contextlib.suppress(Exception):
                 writer.close()
+
+
+def fit_for_printing(ws, *, title_rows: str | None = None) -> None:  # noqa: ANN001 - any worksheet
+    """Landscape A4, all columns on one page width, the header repeated on every page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = 9  # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if title_rows:
+        ws.print_title_rows = title_rows
 
 
 def save_workbook_atomically(wb: Workbook, dest: Path) -> Path:
