@@ -9,7 +9,7 @@ import json
 from jzair_desktop.cli import textable
 from jzair_desktop.cli.context import CliContext
 from jzair_desktop.domain.ledgers import LEDGERS
-from jzair_desktop.domain.validation import parse_date
+from jzair_desktop.domain.validation import mask_id_number, parse_date
 from jzair_desktop.errors import JzairError
 from jzair_desktop.services import audit
 from jzair_desktop.services.audit_verify import verify
@@ -38,7 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="只看某种操作：" + "、".join(f"{k}（{v}）" for k, v in audit.ACTIONS.items()))
     q.add_argument("--ledger", choices=tuple(LEDGERS), metavar="LEDGER", help="只看某个台账")
     q.add_argument("--limit", type=int, default=200, metavar="N", help="最多显示 N 条（默认 200；0 为不限）")
-    q.add_argument("--json", action="store_true", help="以 JSON 输出（含修改前后的值）")
+    q.add_argument("--json", action="store_true",
+                   help="以 JSON 输出（含修改前后的值；身份证号只对用 --user 登录且有权查看的用户完整显示）")
     q.set_defaults(handler=cmd_log)
 
 
@@ -78,19 +79,16 @@ def _subject(row: audit.AuditRow) -> str:
 
 
 def _changes(row: audit.AuditRow) -> str:
-    if row.before is None or row.after is None or not isinstance(row.before, dict):
+    if not isinstance(row.before, dict) or not isinstance(row.after, dict):
         return ""
     keys = audit.changed_fields(row.before, row.after)
-    if row.ledger in LEDGERS:
-        d = LEDGERS[row.ledger]
-        names = []
-        for k in keys:
-            try:
-                names.append(d.column(k).header)
-            except KeyError:
-                names.append(audit.STATE_LABELS.get(k, k))
-        keys = names
-    return "改动：" + "、".join(keys) if keys else ""
+    return "改动：" + "、".join(audit.field_label(row.ledger, row.action, k) for k in keys) if keys else ""
+
+
+def _masked(state: object, mask: bool) -> object:
+    if mask and isinstance(state, dict) and state.get("id_number"):
+        return {**state, "id_number": mask_id_number(str(state["id_number"]))}
+    return state
 
 
 def cmd_log(ctx: CliContext, args: argparse.Namespace) -> int:
@@ -99,12 +97,15 @@ def cmd_log(ctx: CliContext, args: argparse.Namespace) -> int:
         record_uuid=args.record, user_name=args.by_user, action=args.action, ledger=args.ledger,
         since=_date(args.since, "--since"), until=_date(args.until, "--until"),
     )
-    rows = audit.query_log(db, q, limit=args.limit or None, newest_first=True)
+    # Personal data (身份证号) in full only for a logged-in user with the right to see it.
+    actor = ctx.actor() if ctx.user else None
+    mask = actor is None or not actor.can_see_personal_data
+    rows = audit.query_log(db, q, limit=args.limit or None, newest_first=True, actor=actor)
     if args.json:
         print(json.dumps([
             {"seq": r.seq, "at": r.at.isoformat(sep=" ", timespec="seconds"), "user": r.user_name, "role": r.role,
              "action": r.action, "ledger": r.ledger, "record": r.record_uuid, "unit_code": r.unit_code,
-             "before": r.before, "after": r.after, "detail": r.detail}
+             "before": _masked(r.before, mask), "after": _masked(r.after, mask), "detail": r.detail}
             for r in rows
         ], ensure_ascii=False, indent=1))
         return 0

@@ -11,7 +11,8 @@ from jzair_desktop import APP_TITLE
 from jzair_desktop.errors import JzairError
 from jzair_desktop.gui.context import DataSignals, GuiContext
 from jzair_desktop.gui.qtsetup import install_excepthook, make_application
-from jzair_desktop.services.database import load_reference_data, open_database
+from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
+from jzair_desktop.services.database import Database, load_reference_data, open_database
 
 if TYPE_CHECKING:
     from jzair_desktop.cli.context import CliContext
@@ -24,6 +25,20 @@ def build_main_window(ctx: GuiContext) -> MainWindow:
     return MainWindow(ctx)
 
 
+def start_session(db: Database, *, user: str | None = None) -> Actor | None:
+    """Who works in this window: the built-in administrator while the database has no account, else
+    the user who logs in (None: the login was cancelled)."""
+    from jzair_desktop.services import accounts
+    from jzair_desktop.services.audit_verify import ensure_started
+
+    ensure_started(db)
+    if not accounts.has_accounts(db):
+        return BUILTIN_ADMIN
+    from jzair_desktop.gui.dialogs.login import login
+
+    return login(db, user=user)
+
+
 def run_gui(cli: CliContext) -> int:
     app = make_application(sys.argv[:1])
     install_excepthook()
@@ -33,7 +48,16 @@ def run_gui(cli: CliContext) -> int:
     except JzairError as exc:
         QMessageBox.critical(None, f"{APP_TITLE} - 无法打开数据库", str(exc))
         return 2
-    ctx = GuiContext(db=db, actor=cli.actor(), signals=DataSignals())
+    try:
+        actor = start_session(db, user=cli.user)
+    except JzairError as exc:
+        QMessageBox.critical(None, f"{APP_TITLE} - 无法打开数据库", str(exc))
+        db.dispose()
+        return 2
+    if actor is None:  # the login was cancelled
+        db.dispose()
+        return 0
+    ctx = GuiContext(db=db, actor=actor, signals=DataSignals())
     window = build_main_window(ctx)
     window.show()
     code = app.exec()

@@ -401,3 +401,84 @@ def changed_fields(before: Mapping[str, Any] | None, after: Mapping[str, Any] | 
     b, a = before or {}, after or {}
     keys: Sequence[str] = list(dict.fromkeys([*b.keys(), *a.keys()]))
     return [k for k in keys if b.get(k) != a.get(k)]
+
+
+def diff_keys(ledger_key: str | None, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None,
+              ) -> list[tuple[str, bool]]:
+    """The keys to show for an entry as (key, changed): changed ones first, then the others in the ledger's
+    column order; keys empty on both sides are left out."""
+    from jzair_desktop.domain.ledgers import LEDGERS
+
+    b, a = before or {}, after or {}
+    d = LEDGERS.get(ledger_key or "")
+    order = {k: i for i, k in enumerate(d.keys)} if d is not None else {}
+    keys = sorted(dict.fromkeys([*a.keys(), *b.keys()]), key=lambda k: order.get(k, len(order)))
+    rows = [(k, bool(b) and b.get(k) != a.get(k)) for k in keys if b.get(k) not in (None, "") or
+            a.get(k) not in (None, "")]
+    return sorted(rows, key=lambda r: not r[1])
+
+
+# --- what the user reads ------------------------------------------------------------------------
+
+SUBJECT_FIELDS: dict[str, dict[str, str]] = {
+    SUBJECT_SUBMISSION: {
+        "unit_code": "县（区、市）", "month": "月份", "version": "版本", "status": "状态", "submitted_at": "上报时间",
+        "submitted_by": "上报人", "figures": "冻结的进度数字", "unlocked_at": "解锁时间", "unlocked_by": "解锁人",
+        "unlock_reason": "解锁原因",
+    },
+    SUBJECT_USER: {"name": "用户名", "role": "角色", "unit_code": "县（区、市）", "disabled": "已停用",
+                   "password": "密码（校验值）"},
+}
+EVIDENCE_FIELDS = {
+    "id": "编号", "ledger": "台账", "record_uuid": "记录编号", "file_name": "文件名", "mime": "类型",
+    "size": "大小（字节）", "sha256": "SHA-256", "uploaded_at": "上传时间", "uploaded_by": "上传人",
+}
+SUBMISSION_STATUS = {"submitted": "已上报", "unlocked": "已解锁"}
+
+
+def field_label(ledger: str | None, action: str, key: str) -> str:
+    """The Chinese name of a key of an entry's before/after state."""
+    from jzair_desktop.domain.ledgers import LEDGERS
+
+    if action == "evidence":
+        return EVIDENCE_FIELDS.get(key, key)
+    if ledger in SUBJECT_FIELDS:
+        return SUBJECT_FIELDS[ledger].get(key, key)
+    d = LEDGERS.get(ledger or "")
+    if d is not None:
+        try:
+            return d.column(key).header
+        except KeyError:
+            pass
+    return STATE_LABELS.get(key, key)
+
+
+def display_value(ledger: str | None, key: str, value: Any, *, mask_personal: bool = False) -> str:
+    """A state value as the user reads it (unit names, Chinese roles and states, 是/否, ISO times spaced)."""
+    from jzair_desktop.domain.reference import reference
+    from jzair_desktop.domain.validation import mask_id_number
+    from jzair_desktop.services.actor import ROLES
+
+    if value is None:
+        return ""
+    if key == "unit_code":
+        unit = reference().find_unit(str(value))
+        return unit.name if unit else str(value)
+    if key == "id_number" and mask_personal:
+        return mask_id_number(str(value))
+    if ledger == SUBJECT_SUBMISSION and key == "status":
+        return SUBMISSION_STATUS.get(value, str(value))
+    if ledger == SUBJECT_USER and key == "role":
+        return ROLES.get(value, str(value))
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if key == "figures" and isinstance(value, dict):
+        return f"{len(value.get('indicators', []))} 项指标（截至 {value.get('as_of', '')}）"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dict | list):
+        return canonical_json(value)[:200]
+    text = str(value)
+    if len(text) >= 19 and text[4] == "-" and text[10] == "T":  # an ISO date-time
+        return text.replace("T", " ")
+    return text

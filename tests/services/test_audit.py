@@ -247,5 +247,7 @@ def test_audit_log_cli_filters(db, db_path, filled, capsys):
     assert cli_main(["--db", str(db_path), "audit", "log", "--since", "2000-01-01", "--json", "--limit", "0"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert len(data) == 30 and data[0]["seq"] == 30
+    ids = [e["after"]["id_number"] for e in data if e["ledger"] == "heating" and e["after"]]
+    assert ids and all("********" in i for i in ids)  # personal data masked without a login
     assert cli_main(["--db", str(db_path), "audit", "log", "--since", "昨天"]) != 0
     assert "--since" in capsys.readouterr().err

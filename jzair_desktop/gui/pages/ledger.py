@@ -36,6 +36,7 @@ from jzair_desktop.domain.ledgers import LedgerDef, ledger
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError
 from jzair_desktop.gui.context import GuiContext
+from jzair_desktop.gui.dialogs.history import show_history_of_current
 from jzair_desktop.gui.dialogs.record_form import CARRY_FIELDS, RecordForm, SavedRecord, record_label
 from jzair_desktop.gui.models.ledger_table import LedgerTableModel
 from jzair_desktop.gui.widgets.date_input import DateInput
@@ -166,6 +167,7 @@ class LedgerPage(QWidget):
         self.act_import = self.more_menu.addAction("从Excel导入…", self.import_excel)
         self.act_export = self.more_menu.addAction("导出Excel…", self.export_excel)
         self.act_template = self.more_menu.addAction("下载空白模板…", self.save_template)
+        self.act_history = self.more_menu.addAction("记录历史与销号…", lambda: show_history_of_current(self))
         more = QToolButton()
         more.setObjectName("moreButton")
         more.setText("更多")

@@ -1,0 +1,118 @@
+"""The login dialog shown at start-up once the database has user accounts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from jzair_desktop import APP_TITLE
+from jzair_desktop.errors import JzairError
+from jzair_desktop.services import accounts
+from jzair_desktop.services.actor import Actor
+from jzair_desktop.services.database import Database
+
+STYLE = """
+QLabel#loginTitle { font-size: 15pt; font-weight: bold; }
+QLabel#loginHint { color: #555; }
+QLabel#loginError { color: #c62828; padding: 4px 0; }
+"""
+
+
+class LoginDialog(QDialog):
+    """Name and password; `actor` holds the logged-in user after `accept`."""
+
+    def __init__(
+        self, db: Database, *, user: str | None = None, parent: QWidget | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.clock = clock
+        self.actor: Actor | None = None
+        self.setWindowTitle(f"登录 - {APP_TITLE}")
+        self.setStyleSheet(STYLE)
+        self.setMinimumWidth(420)
+
+        title = QLabel(APP_TITLE)
+        title.setObjectName("loginTitle")
+        title.setWordWrap(True)
+        hint = QLabel(f"请输入用户名和密码。\n数据库：{db.location}")
+        hint.setObjectName("loginHint")
+        hint.setWordWrap(True)
+        hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.name = QComboBox()
+        self.name.setObjectName("loginName")
+        self.name.setEditable(True)
+        self.name.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        for u in accounts.list_users(db):
+            if not u.disabled:
+                self.name.addItem(u.name)
+        self.name.setCurrentText(user or "")
+        self.password = QLineEdit()
+        self.password.setObjectName("loginPassword")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.error = QLabel()
+        self.error.setObjectName("loginError")
+        self.error.setWordWrap(True)
+        self.error.hide()
+
+        form = QFormLayout()
+        form.addRow("用户名：", self.name)
+        form.addRow("密码：", self.password)
+
+        buttons = QDialogButtonBox()
+        self.ok_button = buttons.addButton("登录", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok_button.setDefault(True)
+        buttons.addButton("退出", QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.try_login)
+        buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(hint)
+        layout.addSpacing(6)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        (self.password if self.name.currentText() else self.name).setFocus()
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
+
+    def try_login(self) -> bool:
+        name = self.name.currentText().strip()
+        if not name:
+            self.show_error("请输入用户名。")
+            self.name.setFocus()
+            return False
+        try:
+            self.actor = accounts.authenticate(self.db, name, self.password.text(), clock=self.clock)
+        except JzairError as exc:
+            self.show_error(str(exc))
+            self.password.clear()
+            self.password.setFocus()
+            return False
+        self.accept()
+        return True
+
+
+def login(db: Database, *, user: str | None = None, parent: QWidget | None = None) -> Actor | None:
+    """Ask for a login (modal). None when the user gives up."""
+    dialog = LoginDialog(db, user=user, parent=parent)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return dialog.actor

@@ -1,0 +1,267 @@
+"""审计日志: the audit trail with filters (user, action, object, dates, record), the values before and
+after of the selected entry, and an integrity check (`audit verify`) run in the background."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from jzair_desktop.domain.ledgers import LEDGERS
+from jzair_desktop.domain.reference import reference
+from jzair_desktop.gui.context import GuiContext
+from jzair_desktop.gui.tasks import run_task
+from jzair_desktop.gui.widgets.date_input import DateInput
+from jzair_desktop.services import audit
+from jzair_desktop.services.audit_verify import VerifyReport, verify
+
+ALL = "全部"
+LIMIT = 1000
+HEADERS = ("序号", "时间", "用户", "操作", "对象", "县（区、市）", "记录", "说明")
+SUBJECTS = {**{k: d.title for k, d in LEDGERS.items()}, audit.SUBJECT_USER: "用户", audit.SUBJECT_SUBMISSION: "月度上报"}
+CHANGED_BRUSH = QBrush(QColor("#fff3cd"))
+FAILED_ACTIONS = ("login_failed", "lockout")
+STYLE = """
+QLabel#auditCount { color: #333; }
+QLabel#verifyState { padding: 2px 6px; }
+"""
+
+
+def unit_name(code: str | None) -> str:
+    if not code:
+        return ""
+    unit = reference().find_unit(code)
+    return unit.name if unit else code
+
+
+class AuditPage(QWidget):
+    def __init__(self, ctx: GuiContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.rows: list[audit.AuditRow] = []
+        self.setStyleSheet(STYLE)
+        title = QLabel("审计日志")
+        title.setObjectName("pageTitle")
+        sub = QLabel("每一次新增、修改、删除、恢复、导入、上报、解锁、销号和登录都记录在此，"
+                     "每条记录带有前一条的校验值（哈希链），在程序之外改动数据库可被“校验完整性”发现。")
+        sub.setWordWrap(True)
+
+        self.user_combo = QComboBox()
+        self.user_combo.setObjectName("userFilter")
+        self.action_combo = QComboBox()
+        self.action_combo.setObjectName("actionFilter")
+        self.action_combo.addItem(ALL, "")
+        for code, label in audit.ACTIONS.items():
+            self.action_combo.addItem(label, code)
+        self.subject_combo = QComboBox()
+        self.subject_combo.setObjectName("subjectFilter")
+        self.subject_combo.addItem(ALL, "")
+        for code, label in SUBJECTS.items():
+            self.subject_combo.addItem(label, code)
+        self.date_from = DateInput(placeholder="起")
+        self.date_to = DateInput(placeholder="止")
+        for w in (self.date_from, self.date_to):
+            w.setFixedWidth(130)
+        self.record_edit = QLineEdit()
+        self.record_edit.setObjectName("recordFilter")
+        self.record_edit.setPlaceholderText("记录编号")
+        self.record_edit.setClearButtonEnabled(True)
+        self.query_button = QPushButton("查询")
+        self.query_button.clicked.connect(self.refresh)
+        self.verify_button = QPushButton("校验完整性")
+        self.verify_button.setObjectName("verifyButton")
+        self.verify_button.setToolTip("检查审计记录链是否完整，以及各台账记录是否与其最新审计状态一致")
+        self.verify_button.clicked.connect(self.run_verify)
+        self.verify_state = QLabel()
+        self.verify_state.setObjectName("verifyState")
+        self.verify_state.setWordWrap(True)
+
+        bar = QHBoxLayout()
+        for label, w in (("用户", self.user_combo), ("操作", self.action_combo), ("对象", self.subject_combo)):
+            bar.addWidget(QLabel(label))
+            bar.addWidget(w)
+            bar.addSpacing(6)
+        bar.addWidget(QLabel("日期"))
+        bar.addWidget(self.date_from)
+        bar.addWidget(QLabel("至"))
+        bar.addWidget(self.date_to)
+        bar.addSpacing(6)
+        bar.addWidget(self.record_edit, 1)
+        bar.addWidget(self.query_button)
+
+        self.table = QTableWidget(0, len(HEADERS))
+        self.table.setObjectName("auditTable")
+        self.table.setHorizontalHeaderLabels(HEADERS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self._show_selected)
+        self.detail = QTableWidget(0, 3)
+        self.detail.setObjectName("auditDetail")
+        self.detail.setHorizontalHeaderLabels(("字段", "修改前", "修改后"))
+        self.detail.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.detail.verticalHeader().setVisible(False)
+        self.detail.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.detail.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.detail.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.table)
+        split.addWidget(self.detail)
+        split.setSizes([420, 200])
+
+        self.count_label = QLabel()
+        self.count_label.setObjectName("auditCount")
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.count_label, 1)
+        bottom.addWidget(self.verify_state, 2)
+        bottom.addWidget(self.verify_button)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(sub)
+        layout.addLayout(bar)
+        layout.addWidget(split, 1)
+        layout.addLayout(bottom)
+
+        for combo in (self.user_combo, self.action_combo, self.subject_combo):
+            combo.currentIndexChanged.connect(lambda _i: self.refresh())
+        for w in (self.date_from, self.date_to):
+            w.dateChanged.connect(lambda _d: self.refresh())
+        self.record_edit.returnPressed.connect(self.refresh)
+        ctx.signals.changed.connect(lambda _key: self._stale())
+        self._fill_users()
+        self.refresh()
+
+    def _fill_users(self) -> None:
+        current = self.user_combo.currentData()
+        self.user_combo.blockSignals(True)
+        self.user_combo.clear()
+        self.user_combo.addItem(ALL, "")
+        for name in audit.user_names(self.ctx.db):
+            self.user_combo.addItem(name, name)
+        i = self.user_combo.findData(current)
+        self.user_combo.setCurrentIndex(max(0, i))
+        self.user_combo.blockSignals(False)
+
+    def _stale(self) -> None:
+        if self.isVisible():
+            self.refresh()
+
+    def query(self) -> audit.AuditQuery:
+        return audit.AuditQuery(
+            record_uuid=self.record_edit.text().strip() or None,
+            user_name=self.user_combo.currentData() or None,
+            action=self.action_combo.currentData() or None,
+            ledger=self.subject_combo.currentData() or None,
+            since=self.date_from.date(),
+            until=self.date_to.date(),
+        )
+
+    def refresh(self) -> None:
+        self._fill_users()
+        self.rows = audit.query_log(self.ctx.db, self.query(), limit=LIMIT, actor=self.ctx.actor)
+        t = self.table
+        t.setRowCount(len(self.rows))
+        for r, e in enumerate(self.rows):
+            values = (str(e.seq), f"{e.at:%Y-%m-%d %H:%M:%S}", e.user_name, e.action_label,
+                      SUBJECTS.get(e.ledger or "", e.ledger or ""), unit_name(e.unit_code), e.record_uuid or "",
+                      self._note(e))
+            for c, v in enumerate(values):
+                item = QTableWidgetItem(v)
+                if c == 0:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if e.action in FAILED_ACTIONS:
+                    item.setForeground(QBrush(QColor("#c62828")))
+                t.setItem(r, c, item)
+        t.resizeColumnsToContents()
+        t.setColumnWidth(6, min(t.columnWidth(6), 150))
+        more = f"（只显示最新的 {LIMIT} 条，请用筛选条件缩小范围）" if len(self.rows) == LIMIT else ""
+        self.count_label.setText(f"共 {len(self.rows)} 条{more}")
+        if self.rows:
+            t.selectRow(0)
+        self._show_selected()  # also when the selected row number stays the same
+
+    def _field_name(self, e: audit.AuditRow, key: str) -> str:
+        return audit.field_label(e.ledger, e.action, key)
+
+    def _note(self, e: audit.AuditRow) -> str:
+        parts = [e.detail] if e.detail else []
+        if isinstance(e.before, dict) and isinstance(e.after, dict):
+            keys = audit.changed_fields(e.before, e.after)
+            if keys:
+                parts.append("改动：" + "、".join(self._field_name(e, k) for k in keys))
+        return "；".join(parts)
+
+    def _value(self, e: audit.AuditRow, key: str, value: Any) -> str:
+        return audit.display_value(e.ledger, key, value, mask_personal=not self.ctx.actor.can_see_personal_data)
+
+    def _show_selected(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        t = self.detail
+        if not rows:
+            t.setRowCount(0)
+            return
+        e = self.rows[rows[0].row()]
+        before = e.before if isinstance(e.before, dict) else {}
+        after = e.after if isinstance(e.after, dict) else {}
+        keys = audit.diff_keys(e.ledger, before, after)
+        t.setRowCount(len(keys))
+        for r, (k, changed) in enumerate(keys):
+            items = (QTableWidgetItem(self._field_name(e, k)), QTableWidgetItem(self._value(e, k, before.get(k))),
+                     QTableWidgetItem(self._value(e, k, after.get(k))))
+            for c, item in enumerate(items):
+                if changed:
+                    item.setBackground(CHANGED_BRUSH)
+                t.setItem(r, c, item)
+
+    # -- integrity check ---------------------------------------------------------------------------
+    def run_verify(self) -> None:
+        self.verify_button.setEnabled(False)
+        self.verify_state.setText("正在校验…")
+        db = self.ctx.db
+
+        def done(report: VerifyReport) -> None:
+            self.verify_button.setEnabled(True)
+            self.show_report(report)
+
+        def failed(exc: BaseException) -> None:
+            self.verify_button.setEnabled(True)
+            self.verify_state.setText("")
+            QMessageBox.warning(self, "校验未完成", str(exc))
+
+        run_task(self, "正在校验审计记录…", lambda state: verify(db, state=state), on_success=done, on_error=failed)
+
+    def show_report(self, report: VerifyReport) -> None:
+        if report.ok:
+            self.verify_state.setStyleSheet("color: #2e7d32;")
+            self.verify_state.setText(f"审计记录完整：{report.entries:,} 条审计记录，{report.records:,} 条台账记录均一致。")
+            return
+        self.verify_state.setStyleSheet("color: #c62828; font-weight: bold;")
+        self.verify_state.setText(f"校验未通过：发现 {len(report.findings)} 处问题。第一处：{report.first.message}")
+        lines = [f.message for f in report.findings[:12]]
+        more = f"\n……另有 {len(report.findings) - 12} 处" if len(report.findings) > 12 else ""
+        QMessageBox.warning(self, "审计校验未通过",
+                            "数据库在程序之外被改动过：\n\n" + "\n\n".join(lines) + more)
+
+
+def make_page(ctx: GuiContext) -> AuditPage:
+    return AuditPage(ctx)
