@@ -238,9 +238,14 @@ _CHUNK = 1 << 20
 _OVERLAP = 4096
 
 
+MAX_SHEET_XML_BYTES = 2 << 30  # a sheet's XML beyond this is refused (a zip bomb, or far over the row limit)
+MAX_SHARED_STRINGS_BYTES = 1 << 30
+
+
 @dataclass(slots=True)
 class SheetScan:
     rows: int = 0
+    size: int = 0
     formula_gaps: set[tuple[int, int]] = field(default_factory=set)
 
 
@@ -290,6 +295,9 @@ def scan_sheet_xml(zf: zipfile.ZipFile, member: str, *, row_limit: int, state: T
             chunk = fh.read(_CHUNK)
             if not chunk:
                 break
+            scan.size += len(chunk)
+            if scan.size > MAX_SHEET_XML_BYTES:
+                return scan
             scan.rows += chunk.count(b"<row ") + chunk.count(b"<row>") + chunk.count(b":row ") + chunk.count(b":row>")
             if scan.rows > row_limit:
                 return scan
@@ -425,6 +433,9 @@ def read_ledger_sheet(path: Path | str, d: LedgerDef, *, state: TaskState = NULL
             if "content.xml" in names:
                 raise ExcelFileError(f"文件“{name}”是 WPS/LibreOffice 表格（.ods），请另存为 .xlsx 后再导入。")
             raise ExcelFileError(f"文件“{name}”不是 Excel 工作簿（压缩包里没有工作簿内容）。")
+        strings = next((i for i in zf.infolist() if i.filename.lower() == "xl/sharedstrings.xml"), None)
+        if strings is not None and strings.file_size > MAX_SHARED_STRINGS_BYTES:
+            raise ExcelFileError(f"文件“{name}”的文字内容超过 1 GB，超过单次导入的上限。请拆分成几个文件分别导入。")
         try:
             members = sheet_members(zf)
             limit = MAX_DATA_ROWS + HEADER_SEARCH_ROWS
@@ -433,7 +444,7 @@ def read_ledger_sheet(path: Path | str, d: LedgerDef, *, state: TaskState = NULL
                     continue
                 state.progress(0, 0, f"正在检查工作表“{sheet}”…", force=True)
                 scan = scan_sheet_xml(zf, member, row_limit=limit, state=state)
-                if scan.rows > limit:
+                if scan.rows > limit or scan.size > MAX_SHEET_XML_BYTES:
                     raise ExcelFileError(
                         f"文件“{name}”的工作表“{sheet}”超过 {limit:,} 行，超过单次导入的上限"
                         f"（{MAX_DATA_ROWS:,} 行数据）。请按乡镇等拆分成几个文件分别导入。"

@@ -312,3 +312,10 @@ def test_error_workbook_marks_bad_cells_at_the_same_rows(tmp_path):
     data2 = read_ledger_sheet(out, d)
     assert "错误原因" in [c.header for c in data2.columns if c.match is None]
     assert all(r.ok for r in check_rows(data2, d, YUCI, today=TODAY))
+
+
+def test_oversized_sheet_xml_is_refused_before_loading(tmp_path, monkeypatch):
+    path = samples.write_clean(tmp_path / "膨胀.xlsx", "heating", 50)
+    monkeypatch.setattr(excel_import, "MAX_SHEET_XML_BYTES", 1000)
+    with pytest.raises(ExcelFileError, match="膨胀.xlsx"):
+        read_ledger_sheet(path, ledger("heating"))
