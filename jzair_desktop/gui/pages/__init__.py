@@ -36,6 +36,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("targets", "任务分解", "目标与数据", "jzair_desktop.gui.pages.targets:make_page"),
     PageSpec("figures", "月度数据", "目标与数据", "jzair_desktop.gui.pages.figures:make_page"),
     PageSpec("submission", "月度上报", "管理", "jzair_desktop.gui.pages.submission:make_page"),
+    PageSpec("packages", "数据报送", "管理", "jzair_desktop.gui.pages.packages:make_page"),
     PageSpec("audit", "审计日志", "管理", "jzair_desktop.gui.pages.audit:make_page"),
     PageSpec("users", "用户管理", "管理", "jzair_desktop.gui.pages.users:make_page"),
     PageSpec("plan", "计划指标", "基础", "jzair_desktop.gui.pages.plan:PlanPage"),

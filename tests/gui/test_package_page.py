@@ -1,0 +1,185 @@
+"""The 数据报送 page (pytest-qt, real databases): export on a county machine, preview and import on the city
+machine, refusals shown on the page, history and pinned keys, re-pinning, what each role may do."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QDialog
+
+from jzair_desktop.domain.ledgers import LEDGER_KEYS
+from jzair_desktop.exchange import jzpkg
+from jzair_desktop.gui import qtsetup
+from jzair_desktop.gui.context import DataSignals, GuiContext
+from jzair_desktop.gui.pages.packages import PackagesPage, RepinDialog, default_month
+from jzair_desktop.services import accounts, ledgers
+from jzair_desktop.services import package_export as export
+from jzair_desktop.services import package_keys as keys
+from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
+from jzair_desktop.services.database import load_reference_data, open_database
+from jzair_desktop.storage import migrate
+from jzair_desktop.storage.engine import sqlite_url
+from tests.services.admin_helpers import raw
+from tests.services.package_helpers import TODAY, file_sha256
+
+YUCI = "140702"
+SHOTS = Path("/tmp/shots")
+WAIT_MS = 30_000
+
+
+def make_db(path: Path):
+    db, _ = open_database(sqlite_url(path), create=True)
+    load_reference_data(db)
+    return db
+
+
+@pytest.fixture
+def county(tmp_path):
+    db = make_db(tmp_path / "县" / "榆次区.sqlite3")
+    for n in range(3):
+        for key in LEDGER_KEYS:
+            ledgers.create_record(db, key, raw(key, n), actor=BUILTIN_ADMIN, today=TODAY)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def city(tmp_path):
+    db = make_db(tmp_path / "市" / "市级.sqlite3")
+    yield db
+    db.dispose()
+
+
+def page_for(qtbot, db, actor=BUILTIN_ADMIN) -> PackagesPage:
+    qtsetup.make_application()
+    page = PackagesPage(GuiContext(db=db, actor=actor, signals=DataSignals()))
+    qtbot.addWidget(page)
+    page.resize(1100, 760)
+    page.show()
+    qtbot.waitExposed(page)
+    return page
+
+
+def exported(county, tmp_path, name="榆次区.jzpkg") -> Path:
+    return export.export_county_package(county, YUCI, "2020-12", tmp_path / name, actor=BUILTIN_ADMIN).path
+
+
+def test_export_on_a_county_machine_shows_the_fingerprint(qtbot, county, tmp_path):
+    page = page_for(qtbot, county)
+    me = keys.identity(county, create=False)
+    assert me is not None and me.display in page.key_label.text()
+    target = tmp_path / "发送" / "榆次区-2020-12.jzpkg"
+    target.parent.mkdir()
+    page.ask_save_path = lambda title, name: target
+    assert page.month_combo.currentData() == default_month()
+    page.month_combo.setCurrentIndex(page.month_combo.findData("2020-12"))
+    page.export_button.click()
+    qtbot.waitUntil(lambda: page.last_export is not None, timeout=WAIT_MS)
+    assert target.is_file()
+    text = page.export_result.text()
+    assert "榆次区 2020-12 报送包第 1 号" in text and "台账记录 15 条" in text and me.display in text
+    page.export_button.click()
+    qtbot.waitUntil(lambda: page.last_export.sequence == 2, timeout=WAIT_MS)
+    SHOTS.mkdir(exist_ok=True)
+    page.grab().save(str(SHOTS / "package_page_export.png"))
+
+
+def test_the_city_previews_then_imports_and_sees_the_history(qtbot, county, city, tmp_path):
+    path = exported(county, tmp_path)
+    page = page_for(qtbot, city)
+    page.tabs.setCurrentIndex(1)
+    before = file_sha256(city)
+    page.ask_open_path = lambda: path
+    page.choose_button.click()
+    qtbot.waitUntil(page.import_button.isEnabled, timeout=WAIT_MS)
+    assert file_sha256(city) == before  # the preview wrote nothing
+    rows = {page.preview_table.item(r, 0).text(): [page.preview_table.item(r, c).text() for c in range(1, 5)]
+            for r in range(page.preview_table.rowCount())}
+    assert rows["清洁取暖"] == ["3", "0", "0", "0"] and rows["柴油货车"] == ["3", "0", "0", "0"]
+    assert "首次导入" in page.preview_key.text()
+    assert keys.identity(county).display in page.preview_key.text()
+    assert "榆次区 2020-12 县级报送包第 1 号" in page.preview_header.text()
+    SHOTS.mkdir(exist_ok=True)
+    page.grab().save(str(SHOTS / "package_page_preview.png"))
+
+    announced: list[str] = []
+    page.ctx.signals.changed.connect(announced.append)
+    page.import_button.click()
+    qtbot.waitUntil(lambda: "已导入" in page.import_status.text(), timeout=WAIT_MS)
+    assert announced == ["*"]
+    assert not page.import_button.isEnabled()
+    assert ledgers.count_records(city, "heating") == 3
+    assert page.history_table.rowCount() == 1 and page.history_table.item(0, 0).text() == "榆次区"
+    assert page.history_table.item(0, 6).text() == "15"
+    assert page.pins_table.rowCount() == 1 and page.pins_table.item(0, 1).text() == keys.identity(county).display
+
+    # The same file again: said so, nothing written.
+    before = file_sha256(city)
+    page.choose_package(path)
+    qtbot.waitUntil(lambda: "导入过" in page.import_status.text(), timeout=WAIT_MS)
+    assert not page.import_button.isEnabled() and file_sha256(city) == before
+
+
+def test_a_refused_package_says_why_on_the_page_and_changes_nothing(qtbot, county, city, tmp_path):
+    path = exported(county, tmp_path)
+    bad = tmp_path / "被改过.jzpkg"
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for info in zin.infolist():
+            body = zin.read(info.filename)
+            zout.writestr(info.filename, body.replace(b"\xe7\x8e\x8b", b"\xe6\x9d\x8e") if info.filename == "heating.jsonl"
+                          else body)
+    page = page_for(qtbot, city)  # opening the page makes this installation's key (once)
+    before = file_sha256(city)
+    page.choose_package(bad)
+    qtbot.waitUntil(lambda: "未导入" in page.import_status.text(), timeout=WAIT_MS)
+    text = page.import_status.text()
+    assert "被拒绝" in text and "heating.jsonl 的校验值（SHA-256）与清单不符" in text and "未做任何改动" in text
+    assert not page.import_button.isEnabled() and not page.preview_box.isVisible()
+    assert file_sha256(city) == before
+
+
+def test_re_pinning_through_the_dialog(qtbot, county, city, tmp_path):
+    page = page_for(qtbot, city)
+    seen: list[RepinDialog] = []
+
+    def run(dialog: QDialog) -> bool:
+        seen.append(dialog)
+        dialog.scope_combo.setCurrentIndex(dialog.scope_combo.findData(YUCI))
+        dialog.fingerprint_edit.setText("12ab")
+        dialog.apply()
+        assert "公钥指纹格式不正确" in dialog.error.text()
+        dialog.fingerprint_edit.setText(keys.identity(county).display.lower())
+        dialog.reason_edit.setText("首次使用前电话核对")
+        dialog.apply()
+        return dialog.result() == QDialog.DialogCode.Accepted
+
+    page.exec_dialog = run
+    page.repin_button.click()
+    assert seen and seen[0].result_pin is not None and seen[0].result_pin.changed
+    assert page.pins_table.rowCount() == 1 and page.pins_table.item(0, 2).text() == "按指纹绑定"
+
+
+def test_what_a_county_clerk_and_a_viewer_may_do(qtbot, county):
+    accounts.add_user(county, BUILTIN_ADMIN, "王主任", "city_admin", "admin-pass-1")
+    admin = Actor("王主任", "city_admin")
+    accounts.add_user(county, admin, "李四", "county_clerk", "yuci-pass-1", unit=YUCI)
+    accounts.add_user(county, admin, "钱七", "viewer", "viewer-pass-1")
+    clerk = page_for(qtbot, county, Actor("李四", "county_clerk", YUCI))
+    assert clerk.unit_combo.currentData() == YUCI and not clerk.unit_combo.isEnabled()
+    assert clerk.export_button.isEnabled() and not hasattr(clerk, "targets_button")
+    viewer = page_for(qtbot, county, Actor("钱七", "viewer"))
+    assert not viewer.export_button.isEnabled() and not viewer.repin_button.isEnabled()
+    city_admin = page_for(qtbot, county, admin)
+    assert city_admin.unit_combo.isEnabled() and city_admin.targets_button.isEnabled()
+
+
+def test_export_of_the_targets_package_from_the_page(qtbot, city, tmp_path):
+    page = page_for(qtbot, city)
+    target = tmp_path / "任务包.jzpkg"
+    page.ask_save_path = lambda title, name: target
+    page.targets_button.click()
+    qtbot.waitUntil(lambda: page.last_export is not None, timeout=WAIT_MS)
+    assert page.last_export.kind == "targets" and "市级任务包第 1 号" in page.export_result.text()
+    assert jzpkg.read_package(target, schema_revision=migrate.head_revision()).kind == "targets"
