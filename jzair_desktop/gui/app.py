@@ -9,8 +9,11 @@ from PySide6.QtWidgets import QMessageBox
 
 from jzair_desktop import APP_TITLE
 from jzair_desktop.errors import JzairError
+from jzair_desktop.gui.backup_ui import BackupController
 from jzair_desktop.gui.context import DataSignals, GuiContext
+from jzair_desktop.gui.focus_refresh import FocusRefresher
 from jzair_desktop.gui.qtsetup import install_excepthook, make_application
+from jzair_desktop.gui.single_instance import bring_forward, claim_database
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.database import Database, load_reference_data, open_database
 
@@ -42,6 +45,9 @@ def start_session(db: Database, *, user: str | None = None) -> Actor | None:
 def run_gui(cli: CliContext) -> int:
     app = make_application(sys.argv[:1])
     install_excepthook()
+    instance = claim_database(cli.url)
+    if instance is None:  # another window has this database open: it was asked to come forward
+        return 0
     try:
         db, _ = open_database(cli.url, create=True)
         load_reference_data(db)
@@ -53,13 +59,19 @@ def run_gui(cli: CliContext) -> int:
     except JzairError as exc:
         QMessageBox.critical(None, f"{APP_TITLE} - 无法打开数据库", str(exc))
         db.dispose()
+        instance.release()
         return 2
     if actor is None:  # the login was cancelled
         db.dispose()
+        instance.release()
         return 0
     ctx = GuiContext(db=db, actor=actor, signals=DataSignals())
     window = build_main_window(ctx)
+    instance.activation_requested.connect(lambda: bring_forward(window))
+    BackupController.install(window)
+    FocusRefresher(app, ctx, parent=window)
     window.show()
     code = app.exec()
-    db.dispose()
+    ctx.db.dispose()  # a restore may have replaced ctx.db
+    instance.release()
     return code

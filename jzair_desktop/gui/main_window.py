@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -30,6 +30,8 @@ QListWidget#nav::item:disabled { color: #666; background: transparent; font-weig
 
 
 class MainWindow(QMainWindow):
+    closing = Signal()  # the window accepted its close event (the exit backup hooks in here)
+
     def __init__(self, ctx: GuiContext) -> None:
         super().__init__()
         self.ctx = ctx
@@ -89,6 +91,16 @@ class MainWindow(QMainWindow):
     def show_page(self, key: str) -> QWidget:
         self.nav.setCurrentRow(self._rows[key])
         return self._pages[key]
+
+    def close_pages(self) -> None:
+        """Delete every page (before the database is replaced); `reopen_pages` builds them anew."""
+        for widget in self._pages.values():
+            self.stack.removeWidget(widget)
+            widget.deleteLater()
+        self._pages.clear()
+
+    def reopen_pages(self) -> None:
+        self._on_nav(self.nav.currentItem(), None)
 
     def current_key(self) -> str | None:
         item = self.nav.currentItem()
@@ -166,3 +178,5 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: ANN001, N802
         self.save_state()
         super().closeEvent(event)
+        if event.isAccepted():
+            self.closing.emit()

@@ -7,6 +7,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from jzair_desktop import __version__, paths
+from jzair_desktop.gui.backup_ui import BackupSettingsBox
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.services.actor import ROLES
 from jzair_desktop.storage import migrate
@@ -38,6 +39,8 @@ class SettingsPage(QWidget):
         buttons.addWidget(open_logs)
         buttons.addStretch(1)
         layout.addLayout(buttons)
+        self.backup_box = BackupSettingsBox(ctx)
+        layout.addWidget(self.backup_box)
         layout.addStretch(1)
 
     def _open_data_folder(self) -> None:

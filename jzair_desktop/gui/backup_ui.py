@@ -1,0 +1,805 @@
+"""Backups in the desktop program: automatic backups, the last backup time in the status bar, the backup
+part of the 设置 page, and restoring from a backup.
+
+Automatic backups (services.backup.auto_backup: backup folder, extra folder such as a USB drive, rotation
+keeping 14 daily and 12 monthly copies by default):
+  - at start, when there is no backup of today yet (a moment after the window shows, off the GUI thread),
+    and again at every hourly check while the program stays open (a day may change under it);
+  - on exit, when the database files changed since the newest backup. A failed exit backup never keeps
+    the window from closing: it is logged and shown as a note at the next start.
+
+Restore (设置 → 从备份恢复…): the backup is checked completely off the GUI thread, its manifest shown next
+to the current record counts, and after confirmation the pages are closed, the engine disposed (restore
+needs the only connection to the file), `restore_backup` runs off the GUI thread, then the database is
+opened again, the user checked against the restored accounts, and the pages built anew.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QShowEvent
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from jzair_desktop import APP_TITLE
+from jzair_desktop.domain.ledgers import LEDGERS
+from jzair_desktop.errors import JzairError
+from jzair_desktop.gui.context import GuiContext
+from jzair_desktop.gui.tasks import run_task, show_error
+from jzair_desktop.services import backup as backup_service
+from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
+from jzair_desktop.services.backup import AutoBackupResult, BackupInfo, BackupSettings, RestoreResult
+from jzair_desktop.services.database import Database
+from jzair_desktop.storage import migrate
+
+if TYPE_CHECKING:
+    from jzair_desktop.gui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+HOURLY_MS = 60 * 60 * 1000
+EXIT_NOTE_KEY = "backup/exit_error"
+RESTORE_ROLES = ("city_admin", "county_clerk")
+
+
+def now_local() -> dt.datetime:
+    return dt.datetime.now().astimezone()
+
+
+def time_text(when: dt.datetime | None, *, seconds: bool = False) -> str:
+    if when is None:
+        return "尚无"
+    local = when.astimezone() if when.tzinfo is not None else when
+    return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def size_text(n: int) -> str:
+    if n < 1024:
+        return f"{n:,} 字节"
+    for unit in ("KB", "MB", "GB"):
+        n /= 1024
+        if n < 1024 or unit == "GB":
+            return f"{n:,.1f} {unit}"
+    return str(n)
+
+
+def changed_since(db_file: Path | None, last_backup: dt.datetime | None) -> bool:
+    """Whether the database files were written after the newest backup was started (naive local time).
+
+    Backup names carry whole seconds rounded down, so a write in the same second counts as a change.
+    """
+    if db_file is None or last_backup is None:
+        return True
+    newest = 0.0
+    for path in (db_file, db_file.with_name(db_file.name + "-wal")):
+        try:
+            newest = max(newest, path.stat().st_mtime)
+        except OSError:
+            continue
+    return dt.datetime.fromtimestamp(newest) >= last_backup
+
+
+# --------------------------------------------------------------------------------------------------
+# The controller: one per main window
+
+
+class BackupController(QObject):
+    """Automatic backups, the status bar label, 立即备份 and restore for one main window. GUI thread only."""
+
+    changed = Signal()  # a backup was made, a restore done, or the settings changed
+    START_DELAY_MS = 3000  # the start-up check waits until the window is up and idle
+
+    def __init__(self, window: MainWindow, *, automatic: bool = True,
+                 clock: Callable[[], dt.datetime] = now_local) -> None:
+        super().__init__(window)
+        self.setObjectName("backupController")
+        self.window = window
+        self.automatic = automatic
+        self.clock = clock
+        self.restoring = False
+        self.last_error: str | None = None  # the last automatic backup's failure in this session
+        self.last_result: AutoBackupResult | None = None
+        self._running: threading.Event | None = None  # set when the running backup job has ended
+        self.label = QLabel()
+        self.label.setObjectName("backupStatus")
+        self.label.setContentsMargins(16, 0, 4, 0)
+        window.statusBar().addPermanentWidget(self.label)
+        self.timer = QTimer(self)
+        self.timer.setInterval(HOURLY_MS)
+        self.timer.timeout.connect(self.check_due)
+        self.changed.connect(self.refresh_status)
+        window.closing.connect(self.backup_on_exit)  # does nothing unless automatic
+        self.refresh_status()
+        if automatic:
+            self.start()
+
+    @property
+    def ctx(self) -> GuiContext:
+        return self.window.ctx
+
+    @classmethod
+    def of(cls, widget: QWidget) -> BackupController | None:
+        """The controller of the main window that holds `widget` (None outside a main window)."""
+        from jzair_desktop.gui.main_window import MainWindow
+
+        window = widget.window()
+        if not isinstance(window, MainWindow):
+            return None
+        found = window.findChild(BackupController, "backupController")
+        return found if found is not None else cls(window, automatic=False)
+
+    @classmethod
+    def install(cls, window: MainWindow) -> BackupController:
+        """Automatic backups for the program's main window (the composition root calls this)."""
+        found = window.findChild(BackupController, "backupController")
+        if found is None:
+            return cls(window, automatic=True)
+        if not found.automatic:
+            found.automatic = True
+            found.start()
+        return found
+
+    def start(self) -> None:
+        self.timer.start()
+        QTimer.singleShot(self.START_DELAY_MS, self.check_due)
+        QTimer.singleShot(0, self.show_exit_note)
+
+    # -- status -----------------------------------------------------------------------------------
+    def settings(self) -> BackupSettings:
+        return backup_service.backup_settings()
+
+    def last_backup(self) -> dt.datetime | None:
+        return backup_service.last_backup_time(self.settings().backup_folder())
+
+    def refresh_status(self) -> None:
+        try:
+            folder = self.settings().backup_folder()
+            text = f"最近备份：{time_text(backup_service.last_backup_time(folder))}"
+            tip = f"备份文件夹：{folder}"
+        except JzairError as exc:
+            text, tip = "最近备份：无法读取", str(exc)
+        if self.last_error:
+            text += "（自动备份失败）"
+            tip = f"{self.last_error}\n\n{tip}"
+            self.label.setStyleSheet("color: #c62828;")
+        else:
+            self.label.setStyleSheet("")
+        self.label.setText(text)
+        self.label.setToolTip(tip)
+
+    # -- automatic backups ------------------------------------------------------------------------
+    def busy(self) -> bool:
+        return self._running is not None and not self._running.is_set()
+
+    def check_due(self) -> None:
+        """The daily backup, if there is none of today yet (start-up and hourly)."""
+        if not self.automatic or self.restoring or self.busy():
+            return
+        try:
+            settings = self.settings()
+            due = backup_service.auto_backup_due(settings.backup_folder(), self.clock())
+        except JzairError as exc:
+            self._auto_failed(exc)
+            return
+        if due:
+            self.run_backup(settings, quiet=True)
+
+    def run_backup(self, settings: BackupSettings | None = None, *, quiet: bool = False,
+                   parent: QWidget | None = None) -> None:
+        """`auto_backup` off the GUI thread. `quiet`: no progress dialog, failures in the status bar."""
+        if self.busy():
+            if not quiet:
+                QMessageBox.information(parent or self.window, "备份", "正在备份，请稍候。")
+            return
+        try:
+            settings = settings or self.settings()
+        except JzairError as exc:
+            if quiet:
+                self._auto_failed(exc)
+            else:
+                show_error(parent or self.window, exc, "备份未完成")
+            return
+        db, when = self.ctx.db, self.clock()
+        done = threading.Event()
+        self._running = done
+
+        def job(_state: object) -> AutoBackupResult:
+            try:
+                return backup_service.auto_backup(db, settings=settings, now=when)
+            finally:
+                done.set()
+
+        def succeeded(result: AutoBackupResult) -> None:
+            self.last_result = result
+            self.last_error = result.extra_error
+            self.changed.emit()
+            if not quiet:
+                QMessageBox.information(parent or self.window, "备份完成", backup_done_text(result))
+
+        def failed(exc: BaseException) -> None:
+            if quiet:
+                self._auto_failed(exc)
+            else:
+                self.last_error = None
+                self.changed.emit()
+                show_error(parent or self.window, exc, "备份未完成")
+
+        run_task(parent or self.window, "正在备份数据库…", job, on_success=succeeded, on_error=failed,
+                 show_progress=not quiet)
+
+    def _auto_failed(self, exc: BaseException) -> None:
+        log.error("automatic backup failed: %s", exc, exc_info=not isinstance(exc, JzairError))
+        self.last_error = f"自动备份失败：{exc}"
+        self.changed.emit()
+
+    def backup_on_exit(self) -> None:
+        """The exit backup, synchronously while the window closes. Never raises: a failure is noted for
+        the next start."""
+        if not self.automatic or self.restoring:
+            return
+        self.timer.stop()
+        if self._running is not None:
+            self._running.wait(120)
+        try:
+            settings = self.settings()
+            last = backup_service.last_backup_time(settings.backup_folder())
+            if not changed_since(self.ctx.db.path, last):
+                log.info("exit backup skipped: nothing changed since the backup of %s", last)
+                return
+            self.window.hide()
+            result = backup_service.auto_backup(self.ctx.db, settings=settings, now=self.clock())
+            log.info("exit backup written to %s", result.backup.path)
+            if result.extra_error:
+                self._note_for_next_start(result.extra_error)
+        except Exception as exc:  # noqa: BLE001 - closing must go on; the note is shown at the next start
+            log.error("exit backup failed: %s", exc, exc_info=not isinstance(exc, JzairError))
+            self._note_for_next_start(str(exc))
+
+    def _note_for_next_start(self, message: str) -> None:
+        s = self.ctx.settings()
+        s.setValue(EXIT_NOTE_KEY, f"{time_text(self.clock())}|{message}")
+        s.sync()
+
+    def show_exit_note(self) -> QMessageBox | None:
+        """The non-blocking note about a failed exit backup of the previous session, if there was one."""
+        s = self.ctx.settings()
+        raw = s.value(EXIT_NOTE_KEY)
+        if not raw:
+            return None
+        s.remove(EXIT_NOTE_KEY)
+        s.sync()
+        when, _, message = str(raw).partition("|")
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, f"{APP_TITLE} - 自动备份",
+            f"上次退出程序时（{when}）的自动备份没有完成：\n{message}\n\n"
+            "数据库本身没有受到影响。可以在“设置”页点击“立即备份”再备份一次。",
+            QMessageBox.StandardButton.Ok, self.window,
+        )
+        box.setObjectName("exitBackupNote")
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.show()
+        return box
+
+    # -- restore ----------------------------------------------------------------------------------
+    def can_restore(self) -> bool:
+        return self.ctx.actor.role in RESTORE_ROLES
+
+    def choose_and_restore(self, parent: QWidget | None = None) -> None:
+        parent = parent or self.window
+        try:
+            folder = self.settings().backup_folder()
+        except JzairError:
+            folder = backup_service.default_backup_folder()
+        file, _ = QFileDialog.getOpenFileName(
+            parent, "选择要恢复的备份文件", str(folder if folder.is_dir() else Path.home()),
+            "备份文件 (*.jzbak);;所有文件 (*)",
+        )
+        if file:
+            self.restore_from(Path(file), parent)
+
+    def restore_from(self, file: Path, parent: QWidget | None = None) -> None:
+        """Check `file`, show what it holds, and restore it after confirmation."""
+        parent = parent or self.window
+        if not self.can_restore():
+            QMessageBox.warning(parent, "从备份恢复", f"用户“{self.ctx.actor.name}”是只读用户，不能恢复数据库。")
+            return
+        db = self.ctx.db
+
+        def check(_state: object) -> tuple[BackupInfo, dict[str, int] | None]:
+            info = backup_service.verify_backup(file)
+            return info, current_counts(db)
+
+        run_task(self.window, "正在检查备份文件…", check,
+                 on_success=lambda result: self._confirm(*result))
+
+    def _confirm(self, info: BackupInfo, current: dict[str, int] | None) -> None:
+        dialog = RestoreConfirmDialog(info, current, self.ctx.db.location, self.window)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.restore_confirmed(info.path)
+
+    def restore_confirmed(self, file: Path) -> None:
+        """Close the pages, let go of the database and restore `file` (off the GUI thread)."""
+        if self.busy():
+            self._running.wait(120)
+        self.restoring = True
+        self.timer.stop()
+        self._pause_refresher(True)
+        self.window.close_pages()
+        self.window.centralWidget().setEnabled(False)
+        url = self.ctx.db.url
+        self.ctx.db.dispose()
+        run_task(
+            self.window, "正在恢复数据库…", lambda _state: backup_service.restore_backup(url, file),
+            on_success=self._restored, on_error=self._restore_failed,
+        )
+
+    def _pause_refresher(self, paused: bool) -> None:
+        from jzair_desktop.gui.focus_refresh import FocusRefresher
+
+        refresher = self.window.findChild(FocusRefresher, "focusRefresher")
+        if refresher is not None:
+            refresher.paused = paused
+            if not paused:
+                refresher.mark_seen()
+
+    def _reopen(self) -> bool:
+        """Open the database again after a restore (or a failed one); False if the window must close."""
+        from jzair_desktop.services.database import load_reference_data, open_database
+
+        old = self.ctx.db
+        try:
+            db, _ = open_database(old.url, create=False)
+            load_reference_data(db)
+        except JzairError as exc:
+            QMessageBox.critical(self.window, f"{APP_TITLE} - 无法打开数据库", str(exc))
+            return False
+        self.ctx.db = db
+        old.dispose()
+        actor = actor_after_restore(db, self.ctx.actor)
+        if actor is None:
+            actor = login_again(db)
+            if actor is None:
+                return False
+        self.ctx.actor = actor
+        label = getattr(self.window, "user_label", None)
+        if isinstance(label, QLabel):
+            label.setText(f"用户：{actor.name}")
+        return True
+
+    def _finish(self) -> bool:
+        self.restoring = False
+        self.window.centralWidget().setEnabled(True)
+        if not self._reopen():
+            self.automatic = False  # no exit backup of a database this window no longer works on
+            self.window.close()
+            return False
+        self.window.reopen_pages()
+        self._pause_refresher(False)
+        if self.automatic:
+            self.timer.start()
+        self.changed.emit()
+        self.ctx.signals.changed.emit("*")
+        return True
+
+    def _restored(self, result: RestoreResult) -> None:
+        log.info("restored %s from %s", result.database, result.backup.path)
+        if self._finish():
+            QMessageBox.information(self.window, "恢复完成", restore_done_text(result))
+
+    def _restore_failed(self, exc: BaseException) -> None:
+        self._finish()
+        show_error(self.window, exc, "恢复未完成")
+
+
+# --------------------------------------------------------------------------------------------------
+# Texts and small helpers
+
+
+def backup_done_text(result: AutoBackupResult) -> str:
+    info = result.backup
+    lines = [f"已备份到：{info.path}", f"大小：{size_text(info.size)}，已通过完整性检查。"]
+    if result.extra_copy is not None:
+        lines.append(f"已复制到附加备份文件夹：{result.extra_copy}")
+    if result.extra_error is not None:
+        lines.append(f"注意：{result.extra_error}")
+    if result.pruned:
+        lines.append(f"按保留规则删除了 {len(result.pruned)} 份较早的备份。")
+    lines += [f"注意：{reason}" for _path, reason in result.prune_failed]
+    return "\n".join(lines)
+
+
+def restore_done_text(result: RestoreResult) -> str:
+    lines = [
+        f"已用 {time_text(result.backup.created_at, seconds=True)} 的备份恢复数据库：",
+        str(result.database),
+    ]
+    if result.previous_copy is not None:
+        lines += ["", "恢复前的数据库已另存为：", str(result.previous_copy),
+                  "（如需找回其中的数据，可以保留这份文件；确认不需要后可自行删除。）"]
+    if result.migrated:
+        lines += ["", f"备份的数据库架构已从 {result.revision_restored} 升级到 {result.revision}。"]
+    return "\n".join(lines)
+
+
+def current_counts(db: Database) -> dict[str, int] | None:
+    """Live records per ledger of the current database (None if it cannot be read)."""
+    from jzair_desktop.services.info import record_counts
+
+    try:
+        return {key: sum(units.values()) for key, units in record_counts(db).items()}
+    except Exception:  # noqa: BLE001 - a broken current database is a reason to restore, not to stop
+        log.warning("could not count the records of the current database", exc_info=True)
+        return None
+
+
+def actor_after_restore(db: Database, actor: Actor) -> Actor | None:
+    """The user who may go on working after a restore, or None when they must log in again (the restored
+    accounts differ: no such user, another role or unit, disabled; or accounts appeared)."""
+    from jzair_desktop.services import accounts
+
+    if not accounts.has_accounts(db):
+        return BUILTIN_ADMIN
+    if actor == BUILTIN_ADMIN:
+        return None
+    try:
+        user = accounts.get_user(db, actor.name)
+    except JzairError:
+        return None
+    if user.disabled or user.role != actor.role or user.unit_code != actor.unit_code:
+        return None
+    return actor
+
+
+def login_again(db: Database) -> Actor | None:
+    from jzair_desktop.gui.app import start_session
+
+    QMessageBox.information(
+        None, APP_TITLE, "恢复的数据库中的用户账户与当前登录的用户不一致，请重新登录。"
+    )
+    try:
+        return start_session(db)
+    except JzairError as exc:
+        QMessageBox.critical(None, f"{APP_TITLE} - 无法打开数据库", str(exc))
+        return None
+
+
+# --------------------------------------------------------------------------------------------------
+# The restore confirmation
+
+
+class RestoreConfirmDialog(QDialog):
+    """What the backup holds next to the current database, and 恢复 / 取消 (取消 is the default)."""
+
+    def __init__(self, info: BackupInfo, current: dict[str, int] | None, location: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("从备份恢复")
+        self.setObjectName("restoreConfirm")
+        self.setMinimumWidth(620)
+        layout = QVBoxLayout(self)
+        head = QLabel("用这份备份替换当前数据库吗？")
+        head.setStyleSheet("font-size: 13pt; font-weight: bold;")
+        layout.addWidget(head)
+
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+
+        def row(label: str, text: str, name: str) -> None:
+            value = QLabel(text)
+            value.setObjectName(name)
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            form.addRow(label, value)
+
+        row("备份文件：", str(info.path), "backupFile")
+        row("备份时间：", time_text(info.created_at, seconds=True), "backupTime")
+        row("制作备份的程序版本：", info.app_version, "appVersion")
+        head_rev = migrate.head_revision()
+        rev = info.schema_revision
+        rev_note = "与本程序相同" if rev == head_rev else f"较旧，恢复后会自动升级到 {head_rev}"
+        row("数据库架构版本：", f"{rev}（{rev_note}）", "schemaRevision")
+        row("备份自：", info.source, "backupSource")
+        row("大小：", f"{size_text(info.size)}（数据库 {size_text(info.db_size)}）", "backupSize")
+        row("将替换：", location, "target")
+        layout.addLayout(form)
+
+        keys = [k for k in LEDGERS if k in info.records or (current and k in current)]
+        self.table = QTableWidget(len(keys) + 1, 3)
+        self.table.setObjectName("recordCounts")
+        self.table.setHorizontalHeaderLabels(["台账", "备份中的记录", "当前数据库中的记录"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        total_b = total_c = 0
+        for r, key in enumerate(keys):
+            b = info.records.get(key, 0)
+            c = current.get(key) if current is not None else None
+            total_b += b
+            total_c += c or 0
+            self._set_row(r, LEDGERS[key].title, b, c)
+        self._set_row(len(keys), "合计", total_b, total_c if current is not None else None, bold=True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for c in (1, 2):
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        height = self.table.horizontalHeader().height() + sum(
+            self.table.rowHeight(r) for r in range(self.table.rowCount())
+        ) + 4
+        self.table.setFixedHeight(height)
+        layout.addWidget(self.table)
+
+        name = Path(location).name
+        note = QLabel(
+            f"恢复前，当前数据库会先完整另存一份（“{Path(name).stem}.恢复前-日期-时间{Path(name).suffix}”，"
+            "与当前数据库在同一文件夹），然后被这份备份替换。"
+            "备份时间之后录入或修改的数据不会出现在恢复后的数据库中，但仍保存在那份副本里。"
+        )
+        note.setObjectName("restoreNote")
+        note.setWordWrap(True)
+        note.setStyleSheet("color: #8a4b00; background: #fff4e5; padding: 8px; border-radius: 3px;")
+        layout.addWidget(note)
+
+        buttons = QDialogButtonBox()
+        self.restore_button = buttons.addButton("恢复", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.restore_button.setObjectName("restoreButton")
+        self.cancel_button = buttons.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole)
+        self.cancel_button.setDefault(True)
+        self.cancel_button.setFocus()
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        # QDialogButtonBox makes its accept button the default when shown: replacing data is never the default.
+        self.restore_button.setDefault(False)
+        self.restore_button.setAutoDefault(False)
+        self.cancel_button.setDefault(True)
+        self.cancel_button.setFocus()
+
+    def _set_row(self, r: int, title: str, backup: int, current: int | None, *, bold: bool = False) -> None:
+        for c, text in enumerate((title, f"{backup:,}", "无法读取" if current is None else f"{current:,}")):
+            item = QTableWidgetItem(text)
+            if c:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if bold:
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
+            self.table.setItem(r, c, item)
+
+
+# --------------------------------------------------------------------------------------------------
+# The 设置 page's backup box
+
+
+class BackupSettingsBox(QGroupBox):
+    """数据备份: last backup, folders, how many copies to keep, 立即备份 and 从备份恢复…"""
+
+    def __init__(self, ctx: GuiContext, parent: QWidget | None = None) -> None:
+        super().__init__("数据备份", parent)
+        self.setObjectName("backupBox")
+        self.ctx = ctx
+        self._controller: BackupController | None = None
+        self._loading = False
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.last_label = QLabel()
+        self.last_label.setObjectName("lastBackup")
+        form.addRow("最近备份：", self.last_label)
+
+        self.folder_label = QLabel()
+        self.folder_label.setObjectName("backupFolder")
+        self.folder_label.setWordWrap(True)
+        self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        open_folder = QPushButton("打开")
+        open_folder.setToolTip("在文件管理器中打开备份文件夹")
+        open_folder.clicked.connect(self._open_folder)
+        line = QHBoxLayout()
+        line.addWidget(self.folder_label, 1)
+        line.addWidget(open_folder)
+        form.addRow("备份文件夹：", line)
+
+        self.keep_daily = QSpinBox()
+        self.keep_daily.setObjectName("keepDaily")
+        self.keep_daily.setRange(1, 3650)
+        self.keep_daily.setSuffix(" 天")
+        self.keep_monthly = QSpinBox()
+        self.keep_monthly.setObjectName("keepMonthly")
+        self.keep_monthly.setRange(0, 1200)
+        self.keep_monthly.setSuffix(" 个月")
+        keep = QHBoxLayout()
+        keep.addWidget(QLabel("每天最新的一份，保留最近"))
+        keep.addWidget(self.keep_daily)
+        keep.addSpacing(12)
+        keep.addWidget(QLabel("每月最新的一份，保留最近"))
+        keep.addWidget(self.keep_monthly)
+        keep.addStretch(1)
+        form.addRow("保留份数：", keep)
+
+        self.extra_edit = QLineEdit()
+        self.extra_edit.setObjectName("extraFolder")
+        self.extra_edit.setReadOnly(True)
+        self.extra_edit.setPlaceholderText("未设置（例如选择 U 盘上的一个文件夹）")
+        choose = QPushButton("选择…")
+        choose.setObjectName("chooseExtra")
+        choose.clicked.connect(self._choose_extra)
+        self.clear_extra = QPushButton("清除")
+        self.clear_extra.setObjectName("clearExtra")
+        self.clear_extra.clicked.connect(lambda: self._set_extra(None))
+        extra = QHBoxLayout()
+        extra.addWidget(self.extra_edit, 1)
+        extra.addWidget(choose)
+        extra.addWidget(self.clear_extra)
+        form.addRow("附加备份文件夹：", extra)
+        layout.addLayout(form)
+
+        hint = QLabel(
+            "每天第一次打开程序时、程序开着时每小时检查一次、以及退出程序时（数据有改动的话）自动备份。"
+            "设置了附加备份文件夹时，每份自动备份都会再复制一份到那里；U 盘未插入时只做主备份，并在状态栏提示。"
+        )
+        hint.setObjectName("backupHint")
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color: #555;")
+        layout.addWidget(hint)
+
+        self.problem = QLabel()
+        self.problem.setObjectName("backupProblem")
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color: #c62828;")
+        self.problem.setVisible(False)
+        layout.addWidget(self.problem)
+
+        buttons = QHBoxLayout()
+        self.backup_button = QPushButton("立即备份")
+        self.backup_button.setObjectName("backupNow")
+        self.backup_button.clicked.connect(self.backup_now)
+        self.restore_button = QPushButton("从备份恢复…")
+        self.restore_button.setObjectName("restoreFromBackup")
+        self.restore_button.clicked.connect(self.restore)
+        buttons.addWidget(self.backup_button)
+        buttons.addWidget(self.restore_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        if ctx.actor.role not in RESTORE_ROLES:
+            self.restore_button.setEnabled(False)
+            self.restore_button.setToolTip("只读用户不能恢复数据库")
+
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(600)
+        self._save_timer.timeout.connect(self.save)
+        self.keep_daily.valueChanged.connect(lambda _v: self._changed())
+        self.keep_monthly.valueChanged.connect(lambda _v: self._changed())
+        self.load()
+
+    # -- the controller is looked up once the box is inside the main window
+    def controller(self) -> BackupController | None:
+        if self._controller is None:
+            self._controller = BackupController.of(self)
+            if self._controller is not None:
+                self._controller.changed.connect(self.load)
+        return self._controller
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        self.controller()
+        self.load()
+
+    def hideEvent(self, event) -> None:  # noqa: ANN001, N802
+        if self._save_timer.isActive():
+            self._save_timer.stop()
+            self.save()
+        super().hideEvent(event)
+
+    def load(self) -> None:
+        self._loading = True
+        try:
+            try:
+                settings = backup_service.backup_settings()
+                self.problem.setVisible(False)
+            except JzairError as exc:
+                settings = BackupSettings()
+                self.problem.setText(str(exc))
+                self.problem.setVisible(True)
+            folder = settings.backup_folder()
+            self.folder_label.setText(str(folder))
+            try:
+                self.last_label.setText(time_text(backup_service.last_backup_time(folder)))
+            except JzairError as exc:
+                self.last_label.setText(f"无法读取（{exc}）")
+            controller = self._controller
+            if controller is not None and controller.last_error:
+                self.last_label.setText(f"{self.last_label.text()}　{controller.last_error}")
+                self.last_label.setStyleSheet("color: #c62828;")
+            else:
+                self.last_label.setStyleSheet("")
+            self.keep_daily.setValue(max(settings.keep_daily, 1))
+            self.keep_monthly.setValue(settings.keep_monthly)
+            self.extra_edit.setText(str(settings.extra_folder) if settings.extra_folder else "")
+            self.clear_extra.setEnabled(settings.extra_folder is not None)
+            self._settings = settings
+        finally:
+            self._loading = False
+
+    def _changed(self) -> None:
+        if not self._loading:
+            self._save_timer.start()
+
+    def current_settings(self) -> BackupSettings:
+        extra = self.extra_edit.text().strip()
+        return BackupSettings(
+            keep_daily=self.keep_daily.value(),
+            keep_monthly=self.keep_monthly.value(),
+            extra_folder=Path(extra) if extra else None,
+            folder=self._settings.folder,
+        )
+
+    def save(self) -> bool:
+        self._save_timer.stop()
+        try:
+            backup_service.save_backup_settings(self.current_settings())
+        except JzairError as exc:
+            show_error(self, exc, "备份设置未保存")
+            return False
+        self.problem.setVisible(False)
+        controller = self.controller()
+        if controller is not None:
+            controller.changed.emit()
+        return True
+
+    def _choose_extra(self) -> None:
+        start = self.extra_edit.text() or str(Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "选择附加备份文件夹（例如 U 盘）", start)
+        if folder:
+            self._set_extra(Path(folder))
+
+    def _set_extra(self, folder: Path | None) -> None:
+        self.extra_edit.setText(str(folder) if folder is not None else "")
+        self.clear_extra.setEnabled(folder is not None)
+        self.save()
+
+    def _open_folder(self) -> None:
+        folder = Path(self.folder_label.text())
+        with contextlib.suppress(OSError):
+            folder.mkdir(parents=True, exist_ok=True)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def backup_now(self) -> None:
+        if self._save_timer.isActive() and not self.save():
+            return
+        controller = self.controller()
+        if controller is None:
+            return
+        controller.run_backup(parent=self.window())
+
+    def restore(self) -> None:
+        controller = self.controller()
+        if controller is not None:
+            controller.choose_and_restore(self.window())

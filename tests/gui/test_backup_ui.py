@@ -1,0 +1,419 @@
+"""Backups in the desktop program: the status bar, the start-up/hourly/exit backups, the 设置 page's backup
+box, and restoring from a backup through the GUI (confirmation, pages rebuilt, previous copy named)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QFileDialog, QLabel, QMessageBox, QPushButton
+
+from jzair_desktop.gui import qtsetup
+from jzair_desktop.gui.backup_ui import (
+    EXIT_NOTE_KEY,
+    HOURLY_MS,
+    BackupController,
+    RestoreConfirmDialog,
+    actor_after_restore,
+    changed_since,
+)
+from jzair_desktop.gui.context import DataSignals, GuiContext
+from jzair_desktop.gui.main_window import MainWindow
+from jzair_desktop.services import accounts
+from jzair_desktop.services import backup as backup_service
+from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
+from jzair_desktop.services.backup import BackupSettings
+from jzair_desktop.storage.engine import make_engine
+from tests.storage.safety_helpers import add_heating, add_sample_data, count_rows, integrity
+
+SHOTS = Path("/tmp/shots")
+T0 = dt.datetime(2026, 11, 28, 14, 5, 3).astimezone()
+LEFT = Qt.MouseButton.LeftButton
+
+
+class Clock:
+    def __init__(self, when: dt.datetime) -> None:
+        self.when = when
+
+    def __call__(self) -> dt.datetime:
+        return self.when
+
+
+@pytest.fixture
+def boxes(monkeypatch):
+    """QMessageBox's static dialogs recorded instead of shown: (kind, title, text)."""
+    seen: list[tuple[str, str, str]] = []
+
+    def record(kind):
+        def show(_parent, title, text, *args, **kwargs):
+            seen.append((kind, title, text))
+            return QMessageBox.StandardButton.Ok
+        return show
+
+    for kind in ("information", "warning", "critical"):
+        monkeypatch.setattr(QMessageBox, kind, record(kind))
+    return seen
+
+
+@pytest.fixture
+def ctx(qapp, db) -> GuiContext:
+    qtsetup.make_application()
+    add_sample_data(db.engine)  # 10 clean-heating records (7 + 3), 1 truck
+    return GuiContext(db=db, actor=BUILTIN_ADMIN, signals=DataSignals())
+
+
+def make_window(qtbot, ctx, *, page: str = "heating") -> MainWindow:
+    w = MainWindow(ctx)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.show_page(page)
+    return w
+
+
+def backups() -> list[Path]:
+    return [e.path for e in backup_service.list_backups(backup_service.default_backup_folder())]
+
+
+def age_files(db_path: Path, seconds: float = 3600) -> None:
+    """Set the database files' modification time into the past (as if unchanged for a while)."""
+    past = time.time() - seconds
+    for p in (db_path, db_path.with_name(db_path.name + "-wal")):
+        if p.exists():
+            os.utime(p, (past, past))
+
+
+# -- status bar and automatic backups -----------------------------------------------------------------
+
+
+def test_status_bar_shows_the_last_backup_time(qtbot, ctx):
+    w = make_window(qtbot, ctx)
+    controller = BackupController(w, automatic=False)
+    assert controller.label.text() == "最近备份：尚无"
+    assert controller.label in w.statusBar().findChildren(type(controller.label))
+    backup_service.auto_backup(ctx.db, now=T0)
+    controller.changed.emit()
+    assert controller.label.text() == "最近备份：2026-11-28 14:05"
+    assert str(backup_service.default_backup_folder()) in controller.label.toolTip()
+
+
+def test_start_up_backup_when_none_today_then_hourly_checks(qtbot, ctx, monkeypatch, boxes):
+    monkeypatch.setattr(BackupController, "START_DELAY_MS", 0)
+    backup_service.auto_backup(ctx.db, now=T0 - dt.timedelta(days=1))  # yesterday's backup only
+    w = make_window(qtbot, ctx)
+    clock = Clock(T0)
+    controller = BackupController(w, automatic=True, clock=clock)
+    assert controller.timer.isActive() and controller.timer.interval() == HOURLY_MS
+    qtbot.waitUntil(lambda: len(backups()) == 2, timeout=10_000)
+    qtbot.waitUntil(lambda: not controller.busy())
+    qtbot.waitUntil(lambda: controller.label.text() == "最近备份：2026-11-28 14:05")
+    # the hourly check on the same day does nothing …
+    clock.when = T0 + dt.timedelta(hours=1)
+    controller.timer.timeout.emit()
+    qtbot.wait(200)
+    assert len(backups()) == 2
+    # … and after midnight makes the day's backup
+    clock.when = T0 + dt.timedelta(days=1)
+    controller.timer.timeout.emit()
+    qtbot.waitUntil(lambda: len(backups()) == 3, timeout=10_000)
+    qtbot.waitUntil(lambda: not controller.busy())
+    assert not boxes  # automatic backups ask nothing and show no dialog
+    info = backup_service.verify_backup(backups()[0])
+    assert info.records["heating"] == 10
+
+
+def test_a_failing_automatic_backup_shows_in_the_status_bar(qtbot, ctx, tmp_path, boxes):
+    blocker = tmp_path / "不是文件夹"
+    blocker.write_text("x")
+    backup_service.save_backup_settings(BackupSettings(folder=blocker))
+    w = make_window(qtbot, ctx)
+    controller = BackupController(w, automatic=False, clock=Clock(T0))
+    controller.automatic = True  # as installed, without the start-up timers
+    controller.check_due()
+    qtbot.waitUntil(lambda: "自动备份失败" in controller.label.text(), timeout=10_000)
+    assert str(blocker) in controller.label.toolTip()
+    assert not boxes
+
+
+def test_exit_backup_when_the_data_changed(qtbot, ctx):
+    earlier = backup_service.auto_backup(ctx.db, now=dt.datetime.now().astimezone() - dt.timedelta(days=1))
+    add_heating(ctx.db.engine, 2, tag="晚上")  # a change after the backup
+    w = make_window(qtbot, ctx)
+    BackupController(w, automatic=False).automatic = True
+    assert w.close()
+    assert len(backups()) == 2 and backups()[1] == earlier.backup.path
+    assert backup_service.verify_backup(backups()[0]).records["heating"] == 12
+
+
+def test_no_exit_backup_when_nothing_changed(qtbot, ctx):
+    backup_service.auto_backup(ctx.db, now=dt.datetime.now().astimezone() - dt.timedelta(minutes=5))
+    w = make_window(qtbot, ctx)
+    age_files(ctx.db.path)  # written long before the backup
+    BackupController(w, automatic=False).automatic = True
+    assert w.close()
+    assert len(backups()) == 1
+
+
+def test_changed_since_compares_file_times_with_the_backup_name(tmp_path):
+    f = tmp_path / "a.sqlite3"
+    f.write_text("x")
+    age_files(f, 600)
+    assert changed_since(f, None)
+    assert not changed_since(f, dt.datetime.now() - dt.timedelta(minutes=5))
+    assert changed_since(f, dt.datetime.now() - dt.timedelta(minutes=15))
+    wal = tmp_path / "a.sqlite3-wal"
+    wal.write_text("y")  # a write just now, in the -wal file
+    assert changed_since(f, dt.datetime.now() - dt.timedelta(minutes=5))
+
+
+def test_a_failed_exit_backup_never_blocks_closing_and_is_noted_at_the_next_start(qtbot, ctx, tmp_path, boxes):
+    blocker = tmp_path / "满了"
+    blocker.write_text("x")
+    backup_service.save_backup_settings(BackupSettings(folder=blocker))
+    w = make_window(qtbot, ctx)
+    BackupController(w, automatic=False).automatic = True
+    assert w.close()  # closes although the backup failed
+    assert not w.isVisible()
+    assert not boxes  # nothing asked or shown while closing
+    assert str(blocker) in str(ctx.settings().value(EXIT_NOTE_KEY))
+
+    w2 = make_window(qtbot, ctx)
+    controller = BackupController(w2, automatic=False)
+    note = controller.show_exit_note()
+    assert note is not None and note.isVisible() and not note.isModal()
+    assert "上次退出程序时" in note.text() and str(blocker) in note.text()
+    assert ctx.settings().value(EXIT_NOTE_KEY) is None  # shown once
+    note.close()
+    assert controller.show_exit_note() is None
+
+
+def test_install_makes_the_controller_automatic_once(qtbot, ctx, monkeypatch):
+    monkeypatch.setattr(BackupController, "START_DELAY_MS", 60_000)
+    w = make_window(qtbot, ctx, page="settings")  # the settings page made a manual controller
+    w.page("settings").backup_box.controller()
+    manual = w.findChild(BackupController, "backupController")
+    assert manual is not None and not manual.automatic
+    installed = BackupController.install(w)
+    assert installed is manual and installed.automatic and installed.timer.isActive()
+    assert BackupController.install(w) is installed
+    assert len(w.findChildren(BackupController)) == 1
+
+
+# -- the 设置 page --------------------------------------------------------------------------------------
+
+
+def test_settings_page_saves_keep_counts_and_the_extra_folder(qtbot, ctx, tmp_path, monkeypatch, boxes):
+    w = make_window(qtbot, ctx, page="settings")
+    box = w.page("settings").backup_box
+    assert box.keep_daily.value() == 14 and box.keep_monthly.value() == 12
+    assert box.folder_label.text() == str(backup_service.default_backup_folder())
+    box.keep_daily.setValue(30)
+    box.keep_monthly.setValue(24)
+    qtbot.waitUntil(lambda: backup_service.backup_settings().keep_daily == 30, timeout=3000)
+    usb = tmp_path / "U盘" / "台账备份"
+    usb.mkdir(parents=True)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(usb))
+    qtbot.mouseClick(box.findChild(QPushButton, "chooseExtra"), LEFT)
+    settings = backup_service.backup_settings()
+    assert (settings.keep_daily, settings.keep_monthly, settings.extra_folder) == (30, 24, usb)
+    assert box.extra_edit.text() == str(usb)
+
+    qtbot.mouseClick(box.backup_button, LEFT)  # 立即备份
+    qtbot.waitUntil(lambda: any(k == "information" for k, _t, _m in boxes), timeout=10_000)
+    kind, title, text = boxes[-1]
+    assert title == "备份完成" and "已复制到附加备份文件夹" in text
+    assert len(backups()) == 1 and len(list(usb.glob("jzair-*.jzbak"))) == 1
+    qtbot.waitUntil(lambda: box.last_label.text().startswith(dt.date.today().isoformat()))
+    status = w.findChild(BackupController, "backupController").label.text()
+    assert status.startswith("最近备份：" + dt.date.today().isoformat())
+
+    box.clear_extra.click()
+    assert backup_service.backup_settings().extra_folder is None
+
+
+def test_settings_page_screenshot(qtbot, ctx, tmp_path):
+    backup_service.auto_backup(ctx.db, now=T0)
+    usb = tmp_path / "U盘" / "台账备份"
+    usb.mkdir(parents=True)
+    backup_service.save_backup_settings(BackupSettings(extra_folder=usb))
+    w = make_window(qtbot, ctx, page="settings")
+    w.resize(1200, 780)
+    qtbot.wait(50)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    w.grab().save(str(SHOTS / "safety_settings.png"))
+    box = w.page("settings").backup_box
+    assert box.isVisible() and box.last_label.text() == "2026-11-28 14:05"
+    assert box.extra_edit.text() == str(usb)
+
+
+def test_a_malformed_settings_file_is_named_on_the_page(qtbot, ctx):
+    backup_service.settings_file().write_text("{not json", encoding="utf-8")
+    w = make_window(qtbot, ctx, page="settings")
+    box = w.page("settings").backup_box
+    assert box.problem.isVisible() and "备份设置文件有误" in box.problem.text()
+    assert box.keep_daily.value() == 14
+
+
+def test_a_viewer_cannot_restore(qtbot, db):
+    qtsetup.make_application()
+    viewer = GuiContext(db=db, actor=Actor(name="查看员", role="viewer"), signals=DataSignals())
+    w = make_window(qtbot, viewer, page="settings")
+    box = w.page("settings").backup_box
+    assert not box.restore_button.isEnabled() and box.backup_button.isEnabled()
+
+
+# -- restore --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def confirm(monkeypatch):
+    """RestoreConfirmDialog.exec: remember the dialog, answer with `answer[0]`."""
+    seen: list[RestoreConfirmDialog] = []
+    answer = [QDialog.DialogCode.Accepted]
+
+    def exec_(self):
+        seen.append(self)
+        return answer[0]
+
+    monkeypatch.setattr(RestoreConfirmDialog, "exec", exec_)
+    return seen, answer
+
+
+def heating_count_shown(w: MainWindow) -> int:
+    return w.page("heating").model.rowCount()
+
+
+def test_restore_from_the_gui(qtbot, ctx, boxes, confirm):
+    seen, _answer = confirm
+    info = backup_service.auto_backup(ctx.db, now=T0).backup  # 10 heating records
+    add_heating(ctx.db.engine, 5, tag="恢复后丢失")
+    w = make_window(qtbot, ctx)
+    controller = BackupController(w, automatic=False)
+    assert heating_count_shown(w) == 15
+    old_db = ctx.db
+    changes = []
+    ctx.signals.changed.connect(changes.append)
+
+    controller.restore_from(info.path)
+    qtbot.waitUntil(lambda: any(t == "恢复完成" for _k, t, _m in boxes), timeout=15_000)
+    dialog = seen[0]
+    assert dialog.table.objectName() == "recordCounts" and dialog.table.item(0, 1).text() == "10"
+    assert dialog.table.item(0, 2).text() == "15"
+    text = next(m for _k, t, m in boxes if t == "恢复完成")
+    previous = next(ctx.db.path.parent.glob("台账.恢复前-*.sqlite3"))
+    assert str(previous) in text and "恢复前的数据库已另存为" in text
+    assert count_rows(previous) == 15  # the data of before the restore is kept
+    assert integrity(ctx.db.path) == "ok"
+    assert count_rows(ctx.db.path) == 10
+    assert ctx.db is not old_db  # opened again
+    assert heating_count_shown(w) == 10  # pages rebuilt on the restored database
+    assert w.current_key() == "heating" and w.stack.currentWidget() is w.page("heating")
+    assert "*" in changes
+    assert w.centralWidget().isEnabled() and not controller.restoring
+    assert [k for k, _t, _m in boxes] == ["information"]
+
+
+def test_restore_cancelled_changes_nothing(qtbot, ctx, boxes, confirm):
+    seen, answer = confirm
+    answer[0] = QDialog.DialogCode.Rejected
+    info = backup_service.auto_backup(ctx.db, now=T0).backup
+    add_heating(ctx.db.engine, 5, tag="保留")
+    w = make_window(qtbot, ctx)
+    controller = BackupController(w, automatic=False)
+    controller.restore_from(info.path)
+    qtbot.waitUntil(lambda: bool(seen), timeout=10_000)
+    qtbot.wait(100)
+    assert count_rows(ctx.db.path) == 15 and not boxes
+    assert not list(ctx.db.path.parent.glob("*.恢复前-*"))
+
+
+def test_restore_while_another_program_has_the_database_open_is_refused(qtbot, ctx, boxes, confirm, monkeypatch):
+    monkeypatch.setenv("JZAIR_BUSY_TIMEOUT_MS", "200")
+    info = backup_service.auto_backup(ctx.db, now=T0).backup
+    add_heating(ctx.db.engine, 5, tag="保留")
+    w = make_window(qtbot, ctx)
+    controller = BackupController(w, automatic=False)
+    other = sqlite3.connect(ctx.db.path)  # e.g. a `jzair import` reading it right now
+    other.execute("BEGIN")
+    other.execute("SELECT count(*) FROM heating").fetchone()
+    try:
+        controller.restore_from(info.path)
+        qtbot.waitUntil(lambda: any(t == "恢复未完成" for _k, t, _m in boxes), timeout=15_000)
+    finally:
+        other.close()
+    kind, _title, text = next(b for b in boxes if b[1] == "恢复未完成")
+    assert kind == "warning" and "数据库正被另一个程序" in text and "当前数据库没有改动" in text
+    assert count_rows(ctx.db.path) == 15 and integrity(ctx.db.path) == "ok"
+    assert heating_count_shown(w) == 15  # the pages came back, on the unchanged database
+    assert w.centralWidget().isEnabled()
+
+
+def test_a_damaged_backup_is_refused_before_anything_is_asked(qtbot, ctx, boxes, confirm, tmp_path):
+    seen, _answer = confirm
+    info = backup_service.auto_backup(ctx.db, now=T0).backup
+    data = bytearray(info.path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    bad = tmp_path / "坏的备份.jzbak"
+    bad.write_bytes(bytes(data))
+    w = make_window(qtbot, ctx)
+    BackupController(w, automatic=False).restore_from(bad)
+    qtbot.waitUntil(lambda: bool(boxes), timeout=10_000)
+    assert not seen
+    kind, _t, text = boxes[0]
+    assert kind == "warning" and "坏的备份.jzbak" in text
+
+
+def test_restore_confirmation_shows_the_manifest(qtbot, ctx):
+    info = backup_service.auto_backup(ctx.db, now=T0).backup
+    add_heating(ctx.db.engine, 5, tag="新")
+    w = make_window(qtbot, ctx)
+    from jzair_desktop.gui.backup_ui import current_counts
+
+    dialog = RestoreConfirmDialog(backup_service.verify_backup(info.path), current_counts(ctx.db), ctx.db.location, w)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+
+    def text(name: str) -> str:
+        return dialog.findChild(QLabel, name).text()
+
+    assert text("backupTime") == "2026-11-28 14:05:03"
+    assert text("appVersion") == info.app_version
+    assert text("schemaRevision").startswith(info.schema_revision) and "与本程序相同" in text("schemaRevision")
+    assert text("target") == ctx.db.location
+    assert "恢复前" in text("restoreNote")
+    rows = {dialog.table.item(r, 0).text(): (dialog.table.item(r, 1).text(), dialog.table.item(r, 2).text())
+            for r in range(dialog.table.rowCount())}
+    assert rows["清洁取暖"] == ("10", "15") and rows["柴油货车"] == ("1", "1") and rows["合计"] == ("11", "16")
+    assert dialog.cancel_button.isDefault() and not dialog.restore_button.isDefault()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    dialog.grab().save(str(SHOTS / "safety_restore_confirm.png"))
+
+
+def test_the_user_goes_on_after_a_restore_only_if_the_restored_accounts_agree(db):
+    assert actor_after_restore(db, BUILTIN_ADMIN) == BUILTIN_ADMIN
+    assert actor_after_restore(db, Actor(name="张三", role="county_clerk", unit_code="140702")) == BUILTIN_ADMIN
+    accounts.add_user(db, BUILTIN_ADMIN, "王主任", "city_admin", "Jinzhong#2020")
+    assert actor_after_restore(db, BUILTIN_ADMIN) is None  # accounts appeared: log in
+    me = Actor(name="王主任", role="city_admin")
+    assert actor_after_restore(db, me) == me
+    assert actor_after_restore(db, Actor(name="王主任", role="viewer")) is None
+    assert actor_after_restore(db, Actor(name="李四", role="city_admin")) is None
+
+
+def test_restore_with_another_engine_open_in_this_process_is_refused_and_harmless(db, monkeypatch):
+    """What the GUI relies on: every engine must be disposed; an open one makes restore refuse cleanly."""
+    monkeypatch.setenv("JZAIR_BUSY_TIMEOUT_MS", "100")
+    info = backup_service.make_backup(db)
+    other = make_engine(db.url)
+    with other.connect() as conn:  # its transaction (begun by the engine's hook) holds a read lock
+        conn.exec_driver_sql("SELECT count(*) FROM heating").fetchone()
+        with pytest.raises(Exception) as err:
+            backup_service.restore_backup(db.url, info.path)
+    other.dispose()
+    assert "数据库正被另一个程序" in str(err.value)
