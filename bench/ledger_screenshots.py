@@ -2,7 +2,7 @@
 
     QT_QPA_PLATFORM=offscreen python bench/ledger_screenshots.py [--out /tmp/shots] [--db FILE]
 
-Without --db it builds a database of about 2,000 sample records in the output folder.
+Without --db it builds the demo database (as `jzair init --demo` does) in the output folder.
 """
 
 from __future__ import annotations
@@ -13,19 +13,19 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from jzair_desktop.domain.ledgers import LEDGER_KEYS  # noqa: E402
 from jzair_desktop.gui.context import DataSignals, GuiContext  # noqa: E402
 from jzair_desktop.gui.qtsetup import make_application  # noqa: E402
-from jzair_desktop.services import ledgers as ledger_service  # noqa: E402
 from jzair_desktop.services.actor import BUILTIN_ADMIN  # noqa: E402
 from jzair_desktop.services.database import load_reference_data, open_database  # noqa: E402
 from jzair_desktop.storage.engine import sqlite_url  # noqa: E402
 
-COUNTS = {"heating": 1000, "trucks": 400, "boilers": 250, "kilns": 150, "vocs": 200}
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.gui.ledger_samples import SAMPLES  # noqa: E402
+
 BAD_INPUT = {
     "heating": ("id_number", "140702198003151235"),
     "trucks": ("vin", "LFWADRJF511002346"),
@@ -36,15 +36,13 @@ BAD_INPUT = {
 
 
 def build_db(path: Path) -> None:
-    from sample_records import records
+    from jzair_desktop.services.demo import generate_demo
 
-    if path.exists():
-        path.unlink()
+    for stale in path.parent.glob(path.name + "*"):
+        stale.unlink()
     db, _ = open_database(sqlite_url(path), create=True)
     load_reference_data(db)
-    with ledger_service.write_records(db) as s:
-        for key, n in COUNTS.items():
-            ledger_service.insert_many(s, key, records(key, n, seed=7), actor=BUILTIN_ADMIN)
+    generate_demo(db)
     db.dispose()
 
 
@@ -83,16 +81,43 @@ def main() -> int:
         assert form is not None
         settle(app)
         form.grab().save(str(out / f"ledger_{key}_form_empty.png"))
+        # A record typed in full with one bad value (and, for heating, a warning beside it).
+        for name, value in SAMPLES[key](900).items():
+            form.fields[name].set_value(value)
         field, bad = BAD_INPUT[key]
         if key == "vocs":
             form.fields["category"].set_value("旁路排查整治")
             form.fields["bypass_disposal"].set_value("无")
+        if key == "heating":
+            form.fields["keeps_coal_stove"].set_value("否")
         form.fields[field].set_value(bad)
         form.save()
         settle(app)
         form.grab().save(str(out / f"ledger_{key}_form_error.png"))
         form.done(0)
         settle(app)
+    # The recycle bin of the heating page with a few deleted records, and an edit form.
+    page = window.show_page("heating")
+    page.select_row(0)
+    page.table.selectionModel().select(
+        page.model.index(1, 0), page.table.selectionModel().SelectionFlag.Select
+        | page.table.selectionModel().SelectionFlag.Rows)
+    from PySide6.QtWidgets import QMessageBox
+
+    QMessageBox.question = lambda *a, **k: QMessageBox.StandardButton.Yes
+    page.delete_selected()
+    settle(app)
+    window.grab().save(str(out / "ledger_heating_after_delete.png"))
+    page.trash.setChecked(True)
+    settle(app)
+    window.grab().save(str(out / "ledger_heating_recycle_bin.png"))
+    page.undo()
+    page.trash.setChecked(False)
+    page.select_row(0)
+    form = page.edit_current()
+    settle(app)
+    form.grab().save(str(out / "ledger_heating_form_edit.png"))
+    form.done(0)
     window.close()
     db.dispose()
     print(f"screenshots in {out}")

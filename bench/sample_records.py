@@ -139,11 +139,11 @@ def trucks(rng: random.Random, today: dt.date, seen: set) -> dict[str, Any]:
 
 
 def boilers(rng: random.Random, today: dt.date, seen: set) -> dict[str, Any]:
-    code, name = _unit(rng)
-    org = rng.choice((f"{name}{rng.choice(WORDS)}供热有限公司", f"{name}第{rng.randint(1, 9)}中学",
-                      f"{name}人民医院", f"{_place(name)}{rng.choice(WORDS)}食品有限公司",
-                      f"{name}{rng.choice(TOWNSHIPS[code])}中心学校"))
-    while True:
+    while True:  # a new (unit, organisation, boiler number): the duplicate rule of the ledger
+        code, name = _unit(rng)
+        org = rng.choice((f"{name}{rng.choice(WORDS)}供热有限公司", f"{name}第{rng.randint(1, 9)}中学",
+                          f"{name}人民医院", f"{_place(name)}{rng.choice(WORDS)}食品有限公司",
+                          f"{name}{rng.choice(TOWNSHIPS[code])}中心学校"))
         no = f"{rng.randint(1, 6)}#"
         if (code, org, no) not in seen:
             seen.add((code, org, no))
@@ -151,7 +151,7 @@ def boilers(rng: random.Random, today: dt.date, seen: set) -> dict[str, Any]:
     fuel = rng.choices(("燃煤", "燃气", "生物质", "燃油"), (70, 20, 7, 3))[0]
     cap = float(rng.choice((0.5, 1, 2, 4, 6, 10, 20)))
     measure = rng.choice(("淘汰拆除", "清洁能源替代")) if fuel == "燃煤" else rng.choice(("低氮改造", "达标治理"))
-    status = rng.choices(("已完成", "已销号", "施工中", "未开工"), (45, 15, 25, 15))[0]
+    status = rng.choices(("已完成", "施工中", "未开工"), (60, 25, 15))[0]  # 已销号 only through close-out
     planned = _day(rng, dt.date(2020, 6, 30), dt.date(2020, 12, 31))
     actual = _day(rng, dt.date(2020, 5, 1), min(today, dt.date(2021, 2, 28))) if status in ("已完成", "已销号") else None
     return {
@@ -170,7 +170,7 @@ KILN_NAMES = ("焦化有限公司", "钢铁有限公司", "建材有限公司", 
 
 
 def _item_dates(rng: random.Random, today: dt.date) -> tuple[dt.date, dt.date | None, str]:
-    status = rng.choices(("已完成", "已销号", "施工中", "未开工"), (45, 15, 25, 15))[0]
+    status = rng.choices(("已完成", "施工中", "未开工"), (60, 25, 15))[0]  # 已销号 only through close-out
     planned = _day(rng, dt.date(2020, 9, 30), dt.date(2021, 3, 31))
     actual = _day(rng, dt.date(2020, 6, 1), min(today, dt.date(2021, 3, 20))) if status in ("已完成", "已销号") else None
     return planned, actual, status

@@ -351,7 +351,7 @@ class RecordForm(QDialog):
             self.cancel_button.setText("关闭")
         self._load_townships()
         self._initial = self.values()
-        self.resize(960, min(130 + 32 * len(d.columns), 820))
+        self.resize(960, min(120 + 30 * len(d.columns), 820))
         QTimer.singleShot(0, self.focus_first_empty)
 
     # -- values ----------------------------------------------------------------------------------
