@@ -406,13 +406,13 @@ class _Builder:
         self.add(self.p(escape(self._summary_text())))
         cols = [
             Col("序号", 22, "center"),
-            Col("任务（方案条目）", 118, "left", wrap=True),
+            Col("任务（方案条目）", 113, "left", wrap=True),
             Col("单位", 26, "center"),
             Col("目标", 46, "right"),
             Col("本月完成", 44, "right"),
             Col("累计完成", 48, "right"),
             Col("完成率", 40, "right"),
-            Col("时序进度", 40, "right"),
+            Col("时序进度", 45, "right"),
             Col("状态", 42, "center"),
         ]
         if d.is_city:
@@ -671,13 +671,13 @@ class _Builder:
         self.add(self.note("以下指标由各县（区、市）按月填报：数量类为本月新增与累计数，比率类为最近一次填报的月度值。"))
         cols = [
             Col("序号", 22, "center"),
-            Col("指标", 112, "left", wrap=True),
+            Col("指标", 107, "left", wrap=True),
             Col("单位", 40, "center", wrap=True),
             Col("目标", 46, "right"),
             Col("本月", 40, "right"),
             Col("累计/最新值", 54, "right", wrap=True),
             Col("完成率", 40, "right"),
-            Col("时序进度", 40, "right"),
+            Col("时序进度", 45, "right"),
             Col("状态", 42, "center"),
         ]
         if not d.is_city:
@@ -799,11 +799,11 @@ class _Builder:
         if d.is_city:
             cols.append(Col("县（区、市）", 56, "left", wrap=True))
         cols += [
-            Col("任务", 94 if d.is_city else 150, "left", wrap=True),
+            Col("任务", 91 if d.is_city else 147, "left", wrap=True),
             Col("目标", 40, "right"),
             Col("累计完成", 42, "right"),
             Col("完成率", 38, "right"),
-            Col("时序进度", 40, "right"),
+            Col("时序进度", 43, "right"),
             Col("落后", 34, "right"),
             Col("缺口", 56, "right", wrap=True),
             Col("状态", 36, "center"),
@@ -939,7 +939,7 @@ class _Builder:
             Col("目标", 42, "right"),
             Col("完成", 42, "right"),
             Col("完成率", 40, "right"),
-            Col("时序进度", 40, "right"),
+            Col("时序进度", 45, "right"),
             Col("差距", 112, "left", wrap=True),
             Col("完成时限", 56, "center"),
         ]
