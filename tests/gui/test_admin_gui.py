@@ -318,6 +318,7 @@ def test_ledger_page_opens_the_history_of_the_current_record(qtbot, db, users, b
     uuid = svc.create_record(db, "kilns", raw("kilns", 1), actor=users["admin"], today=TODAY).uuid
     page = shown(qtbot, make_ledger_page(ctx_of(db, users["admin"]), "kilns"))
     page.table.setCurrentIndex(page.model.index(0, 0))
+    assert page.grab().save(str(SHOTS / "ledger_page_history_button.png"))
     page.act_history.trigger()
     dialogs = [w for w in page.findChildren(history_dialog.HistoryDialog)]
     assert len(dialogs) == 1 and dialogs[0].uuid == uuid

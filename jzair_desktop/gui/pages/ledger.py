@@ -163,11 +163,11 @@ class LedgerPage(QWidget):
         tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         for act in (self.act_new, self.act_edit, self.act_delete, self.act_undo, self.act_restore):
             tools.addAction(act)
+        self.act_history = tools.addAction("历史与销号", lambda: show_history_of_current(self))
         self.more_menu = QMenu("更多", self)
         self.act_import = self.more_menu.addAction("从Excel导入…", self.import_excel)
         self.act_export = self.more_menu.addAction("导出Excel…", self.export_excel)
         self.act_template = self.more_menu.addAction("下载空白模板…", self.save_template)
-        self.act_history = self.more_menu.addAction("记录历史与销号…", lambda: show_history_of_current(self))
         more = QToolButton()
         more.setObjectName("moreButton")
         more.setText("更多")
