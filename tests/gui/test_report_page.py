@@ -103,6 +103,8 @@ def test_changed_selection_or_data_marks_the_preview_as_stale(qtbot, filled):
     assert "所选月份或范围与下方报告不同" not in page.status.text()
     page.ctx.signals.changed.emit("trucks")
     assert "数据已有变动" in page.status.text()
+    preview = page.summary.toPlainText()
+    assert "新能源公交替换（市建成区）\n10\n5\n50.0%" in preview  # the county's own target, not the city's 76
     SHOTS.mkdir(exist_ok=True)
     page.grab().save(str(SHOTS / "report_page_county.png"))
 

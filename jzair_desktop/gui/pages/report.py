@@ -99,7 +99,7 @@ def summary_html(result: report_service.ReportResult) -> str:
     parts.append(_table(
         ["指标", "目标", "累计/最新值", "完成率", "状态"],
         [
-            [i.name, i.target_text, pdf.fmt_rate(i.overall.done, i.unit) if i.measure == "rate"
+            [i.name, _target(i), pdf.fmt_rate(i.overall.done, i.unit) if i.measure == "rate"
              else fmt_number(i.overall.done), fmt_percent(i.overall.completion),
              _status(i.overall.status, i.overall.status_label)]
             for i in d.monthly
@@ -119,6 +119,14 @@ def summary_html(result: report_service.ReportResult) -> str:
     if d.letters:
         parts.append(f"<h3>预警函：{len(d.letters)} 份</h3><p>{e('、'.join(x.unit_name for x in d.letters))}</p>")
     return "".join(parts)
+
+
+def _target(ind: pdf.IndicatorBlock) -> str:
+    """The target of the report's own scope (the city's, or the county's)."""
+    target = ind.overall.target
+    if ind.measure == "rate":
+        return "—" if target is None else ("≥" if ind.compare == "ge" else "≤") + pdf.fmt_rate(target, ind.unit)
+    return fmt_number(target, missing="未分解")
 
 
 def _status(status: str, label: str) -> str:
