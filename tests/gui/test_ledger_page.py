@@ -338,7 +338,7 @@ def test_excel_actions_call_the_excel_dialogs(qtbot, ctx, boxes, monkeypatch):
     page.act_export.trigger()
     page.act_template.trigger()
     assert calls == [("import", "trucks"), ("export", "trucks", "140727"), ("template", "trucks")]
-    assert [a.text() for a in page.more_menu.actions()] == ["从Excel导入…", "导出Excel…", "下载空白模板…"]
+    assert [a.text() for a in page.more_menu.actions()][:3] == ["从Excel导入…", "导出Excel…", "下载空白模板…"]
 
 
 def test_deleting_a_closed_out_record_asks_the_reason_and_undo_restores(qtbot, ctx, boxes, monkeypatch, tmp_path):
