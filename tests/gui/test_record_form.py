@@ -313,3 +313,12 @@ def test_a_closed_out_record_is_read_only_for_a_clerk(qtbot, db, no_dialogs, tmp
     assert not form.fields["org_name"].widget.isEnabled() and not form.save_button.isEnabled()
     assert "只读" in form.findChild(QLabel, "formHint").text()
     assert not form.save()
+
+
+def test_save_and_new_puts_column_defaults_back(qtbot, ctx, no_dialogs):
+    form = open_form(qtbot, ctx, "trucks")
+    assert form.values()["usage"] == "营运"  # the registry's default for a new record
+    fill(form, samples.trucks(1))
+    assert form.save_and_new()
+    values = form.values()
+    assert values["usage"] == "营运" and values["plate"] == "" and values["unit_code"] == "140727"

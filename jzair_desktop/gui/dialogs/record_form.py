@@ -489,7 +489,7 @@ class RecordForm(QDialog):
         keep = {k: self.fields[k].value() for k in CARRY_FIELDS if k in self.fields}
         for key, editor in self.fields.items():
             if key not in keep and editor.is_enabled():
-                editor.clear()
+                editor.set_value(editor.column.default)  # empty, or the column's default (使用性质 营运)
         self._touched.clear()
         self._show_all = False
         self.show_problems([])
