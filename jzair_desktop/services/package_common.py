@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from jzair_desktop.domain.ledgers import KINDS as LEDGER_KINDS
@@ -223,3 +224,29 @@ def chunks(items: list[str], size: int = CHUNK) -> Iterable[list[str]]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
 
+
+
+def bulk_insert(s: Session, table: Table, rows: list[dict[str, Any]], *, batch: int = 5000) -> None:
+    """Insert many rows (each with the same keys) in the caller's transaction.
+
+    On SQLite the values go through the columns' own SQLAlchemy bind processors (so they are stored
+    exactly as a Core insert stores them) straight into the driver's executemany, which skips
+    SQLAlchemy's per-row parameter handling (about half the time of 20,000-row imports). Other
+    databases get the plain Core insert.
+    """
+    if not rows:
+        return
+    conn = s.connection()
+    if conn.dialect.name != "sqlite":
+        for i in range(0, len(rows), batch):
+            s.execute(table.insert(), rows[i:i + batch])
+        return
+    cols = list(rows[0])
+    procs = [table.c[c].type._cached_bind_processor(conn.dialect) for c in cols]  # noqa: SLF001
+    quote = conn.dialect.identifier_preparer.quote
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in cols)}) "
+           f"VALUES ({', '.join('?' for _ in cols)})")
+    pairs = list(zip(cols, procs, strict=True))
+    for i in range(0, len(rows), batch):
+        params = [tuple(r[c] if p is None or r[c] is None else p(r[c]) for c, p in pairs) for r in rows[i:i + batch]]
+        conn.exec_driver_sql(sql, params)

@@ -26,6 +26,7 @@ from jzair_desktop.services.package_common import (
     MAX_WARNINGS,
     Lines,
     Plan,
+    bulk_insert,
     chunks,
     is_name,
     refuse,
@@ -235,6 +236,8 @@ class CountyJob:
         fields = frozenset(("seq", "at", "user_name", "role", "action", "ledger", "record_uuid", "unit_code",
                             "before_json", "after_json", "detail", "prev_hash", "hash"))
         unit_code = self.unit.code
+        required = [(k, m) for k, m, may_be_null in AUDIT_TEXT if not may_be_null]
+        optional = [(k, m) for k, m, may_be_null in AUDIT_TEXT if may_be_null]
         seen: set[str] = set()
         for n, obj in lines.items():
             if obj.keys() != fields:
@@ -242,14 +245,12 @@ class CountyJob:
             if obj["unit_code"] != unit_code:
                 raise lines.error(n, f"审计记录属于 {str(obj['unit_code'])[:10]}，不是报送包的单位 {unit_code}。")
             seq, at_text, prev, digest = obj["seq"], obj["at"], obj["prev_hash"], obj["hash"]
-            if type(seq) is not int:
-                lines.integer(n, obj, "seq")
+            if not (type(seq) is int and all(type(obj[k]) is str and 0 < len(obj[k]) <= m for k, m in required)
+                    and all(obj[k] is None or (type(obj[k]) is str and len(obj[k]) <= m) for k, m in optional)):
+                lines.integer(n, obj, "seq")  # the exact field and reason
+                for key, limit, may_be_null in AUDIT_TEXT:
+                    lines.text(n, obj, key, optional=may_be_null, max_len=limit)
             at = lines.stamp(n, obj, "at")
-            for key, limit, optional in AUDIT_TEXT:
-                value = obj[key]
-                if not ((value is None and optional) or (type(value) is str and len(value) <= limit
-                                                          and (optional or value))):
-                    lines.text(n, obj, key, optional=optional, max_len=limit)
             if not (HEX64_RE.match(prev) and HEX64_RE.match(digest)):
                 raise lines.error(n, "校验值格式不正确。")
             expected = audit.entry_hash(prev, seq, at, obj["user_name"], obj["role"], obj["action"], obj["ledger"],
@@ -376,8 +377,7 @@ class CountyJob:
                     state_of(cur, want_close.get(uid), t["deleted_at"]), detail, "delete"))
 
         def apply(s: Session) -> None:
-            for i in range(0, len(inserts), 5000):
-                s.execute(table.insert(), inserts[i:i + 5000])
+            bulk_insert(s, table, inserts)
             if updates:
                 stmt = table.update().where(table.c.uuid == bindparam("b_uuid"))
                 params = [{**{c: r[c] for c in cols if c != "uuid"}, "b_uuid": r["uuid"]} for r in updates]
@@ -553,6 +553,5 @@ class CountyJob:
 
     def store_audit(self, s: Session, import_id: int) -> None:
         rows = [{**e, "unit_code": self.unit.code, "import_id": import_id} for e in self._new_audit]
-        for i in range(0, len(rows), 5000):
-            s.execute(PackageAuditEntry.__table__.insert(), rows[i:i + 5000])
+        bulk_insert(s, PackageAuditEntry.__table__, rows)
 
