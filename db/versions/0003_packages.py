@@ -57,7 +57,7 @@ def upgrade() -> None:
     sa.Column('imported_by', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['unit_code'], ['units.code'], name=op.f('fk_package_imports_unit_code_units')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_package_imports')),
-    sa.UniqueConstraint('scope', 'sequence', name='uq_package_imports_sequence')
+    sa.UniqueConstraint('scope', 'fingerprint', 'sequence', name='uq_package_imports_sequence')
     )
     with op.batch_alter_table('package_imports', schema=None) as batch_op:
         batch_op.create_index('ix_package_imports_manifest', ['scope', 'manifest_sha256'], unique=False)

@@ -147,7 +147,9 @@ def _check_signer(s: Session, pkg: jzpkg.SignedPackage, scope: str) -> str:
 
 
 def _check_sequence(s: Session, pkg: jzpkg.SignedPackage, scope: str) -> None:
-    last = s.scalar(select(func.max(PackageImport.sequence)).where(PackageImport.scope == scope))
+    """Newer than every package of the scope signed by the same key (a new key, once pinned, starts afresh)."""
+    last = s.scalar(select(func.max(PackageImport.sequence)).where(PackageImport.scope == scope,
+                                                                   PackageImport.fingerprint == pkg.fingerprint))
     if last is not None and pkg.sequence <= last:
         kind = "重复发送（序号相同但内容不同）" if pkg.sequence == last else "旧的"
         raise refuse(

@@ -378,7 +378,8 @@ class PackageImport(Base):
     imported_by: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (
-        UniqueConstraint("scope", "sequence", name="uq_package_imports_sequence"),
+        # Sequences count per signing key: a re-installed county (new key, re-pinned) starts again at 1.
+        UniqueConstraint("scope", "fingerprint", "sequence", name="uq_package_imports_sequence"),
         Index("ix_package_imports_manifest", "scope", "manifest_sha256"),
     )
 

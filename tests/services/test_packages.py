@@ -41,6 +41,7 @@ from tests.services.package_helpers import (
     county_db,
     file_sha256,
     fresh_db,
+    private_key_of,
     read_any,
     remake,
     typed_rows,
@@ -399,3 +400,22 @@ def test_a_targets_package_from_another_city_key_is_refused(demo_template, city,
     assert file_sha256(county) == before
     assert read_any(forged)["manifest"]["sequence"] == 2
     county.dispose()
+
+
+def test_a_reinstalled_county_starts_its_numbering_again_once_re_pinned(demo_template, county, city, tmp_path):
+    for name in ("1.jzpkg", "2.jzpkg"):
+        imp.import_package(city, export_yuci(county, tmp_path, name).path, actor=BUILTIN_ADMIN)
+    reinstalled = county_db(demo_template, tmp_path / "重装后", YUCI)  # a new installation: new key, sequence 1
+    fresh = export_yuci(reinstalled, tmp_path, "重装后第1号.jzpkg")
+    assert fresh.sequence == 1 and fresh.fingerprint != keys.identity(county).fingerprint
+    with pytest.raises(PackageError, match="不一致"):
+        imp.import_package(city, fresh.path, actor=BUILTIN_ADMIN)
+    keys.pin_key(city, YUCI, actor=BUILTIN_ADMIN, package=fresh.path, reason="重装")
+    assert imp.import_package(city, fresh.path, actor=BUILTIN_ADMIN).imported
+    assert [(h.sequence, h.fingerprint == fresh.fingerprint) for h in imp.import_history(city)] == [
+        (1, True), (2, False), (1, False)]
+    with pytest.raises(PackageError, match="序号 1 不大于.*重复发送"):  # the new key's own numbering is guarded from now on
+        imp.import_package(city, remake(fresh.path, tmp_path / "重放.jzpkg", private_key=private_key_of(reinstalled),
+                                        manifest=lambda m: m.update(sequence=1, created_by="别人")),
+                           actor=BUILTIN_ADMIN)
+    reinstalled.dispose()
