@@ -149,6 +149,15 @@ def lock_for(locks: Locks, unit_code: str | None, day: dt.date | None) -> MonthL
     return None
 
 
+def check_month_open(s: Session, unit_code: str, month: str, what: str = "修改") -> None:
+    """Refuse (MonthLocked) a change of a unit's data of `month` while it or a later month is submitted.
+
+    For writers of per-month data other than ledger records (e.g. monthly figures)."""
+    for lock in current_locks(s).get(unit_code, ()):
+        if lock.month >= month:
+            raise MonthLocked(f"{lock.describe()}，不能{what} {month} 的数据。如需更正，请市级管理员先解锁该月份（须填写原因）。")
+
+
 # --- figures ------------------------------------------------------------------------------------
 
 

@@ -197,3 +197,13 @@ def test_cli_submit_and_unlock(db, db_path, setup, monkeypatch, capsys):
     assert "已解锁" in out and "数据更正" in out
     assert cli_main([*base, "submissions", "--month", "2020-11"]) == 0
     assert "介休市" in capsys.readouterr().out
+
+
+def test_check_month_open_for_other_monthly_data(db, setup):
+    users, _ = setup
+    submission.submit_month(db, "榆次区", "2020-11", users["yuci"], today=TODAY)
+    with svc.write_records(db) as s:
+        submission.check_month_open(s, JIEXIU, "2020-11")
+        submission.check_month_open(s, YUCI, "2020-12")
+        with pytest.raises(MonthLocked, match="2020-11.*李四"):
+            submission.check_month_open(s, YUCI, "2020-10")
