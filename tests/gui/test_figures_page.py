@@ -1,0 +1,212 @@
+"""月度数据 page with pytest-qt on a real database: both grids validate through the services, save all or nothing."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from jzair_desktop.gui import qtsetup
+from jzair_desktop.gui.context import DataSignals, GuiContext
+from jzair_desktop.gui.pages.figures import OVER, PROBLEM, FiguresPage, make_page
+from jzair_desktop.services import monthly
+from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
+from jzair_desktop.services.monthly import CITY_AREA, FigureEntry, set_figures
+from jzair_desktop.services.targets import TargetEntry, set_targets
+from tests.gui import pyside_guard
+
+pyside_guard.apply()
+
+YC, TG = "140702", "140703"
+
+
+@pytest.fixture(autouse=True)
+def _delete_widgets(qapp):
+    yield
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+
+
+@pytest.fixture
+def boxes(monkeypatch):
+    shown: list[tuple[str, str, str]] = []
+    for kind in ("warning", "information", "critical"):
+        monkeypatch.setattr(QMessageBox, kind, lambda *a, _k=kind, **kw: shown.append((_k, a[1], a[2])))
+    return shown
+
+
+def open_page(qtbot, db, actor=BUILTIN_ADMIN) -> FiguresPage:
+    qtsetup.make_application()
+    page = make_page(GuiContext(db=db, actor=actor, signals=DataSignals()))
+    qtbot.addWidget(page)
+    page.resize(1300, 760)
+    page.show()
+    qtbot.waitExposed(page)
+    return page
+
+
+def figures(db) -> dict[tuple[str, str, str], float]:
+    return {(v.indicator, v.unit_code, v.month): v.value for v in monthly.list_figures(db)}
+
+
+def air(db) -> dict[tuple[str, str], tuple[float | None, int | None]]:
+    return {(v.area, v.month): (v.pm25, v.heavy_days) for v in monthly.air_quality(db)}
+
+
+def pick(page: FiguresPage, indicator: str) -> None:
+    combo = page.figures.indicator_combo
+    combo.setCurrentIndex(combo.findData(indicator))
+
+
+def test_the_grid_shows_figures_cumulative_and_target(qtbot, db, boxes):
+    set_targets(db, BUILTIN_ADMIN, [TargetEntry("bus.new_energy", YC, 10)])
+    set_figures(db, BUILTIN_ADMIN, [FigureEntry(YC, "bus.new_energy", "2020-10", 3),
+                                    FigureEntry(YC, "bus.new_energy", "2020-11", 2),
+                                    FigureEntry(TG, "bus.new_energy", "2020-11", 4)])
+    page = open_page(qtbot, db)
+    pick(page, "bus.new_energy")
+    m = page.figures.model
+    headers = [m.headerData(c, Qt.Orientation.Horizontal) for c in range(m.columnCount())]
+    assert headers[-3:] == ["累计", "目标", "完成率"]
+    assert m.data(m.index_of(YC, "2020-10")) == "3"
+    row = 0
+    assert m.headerData(row, Qt.Orientation.Vertical) == "榆次区"
+    assert [m.data(m.index(row, c)) for c in range(len(m.months), m.columnCount())] == ["5", "10", "50.0%"]
+    total = m.rowCount() - 1
+    assert m.headerData(total, Qt.Orientation.Vertical) == "全市合计"
+    assert m.data(m.index(total, m.months.index("2020-11"))) == "6"
+    # Months before the campaign are hidden until asked for.
+    march = m.months.index("2020-03")
+    assert page.figures.table.isColumnHidden(march)
+    page.figures.early.setChecked(True)
+    assert not page.figures.table.isColumnHidden(march)
+    assert boxes == []
+
+
+def test_saving_figures_persists_them(qtbot, db, boxes):
+    page = open_page(qtbot, db)
+    pick(page, "nonroad.inspection")
+    m = page.figures.model
+    assert m.setData(m.index_of(YC, "2020-11"), "12")
+    assert m.setData(m.index_of(TG, "2020-12"), "7")
+    assert m.data(m.index_of(YC, "2020-11"), Qt.ItemDataRole.BackgroundRole) is not None  # shaded: unsaved
+    with qtbot.waitSignal(page.ctx.signals.changed) as changed:
+        qtbot.mouseClick(page.figures.save_button, Qt.MouseButton.LeftButton)
+    assert changed.args == ["monthly_figures"]
+    assert figures(db) == {("nonroad.inspection", YC, "2020-11"): 12.0, ("nonroad.inspection", TG, "2020-12"): 7.0}
+    assert m.pending == {} and "已保存 2 处" in page.figures.status_line.text()
+    # A blank cell removes the month's figure.
+    m.setData(m.index_of(TG, "2020-12"), "")
+    assert page.figures.save()
+    assert ("nonroad.inspection", TG, "2020-12") not in figures(db)
+    assert boxes == []
+
+
+@pytest.mark.parametrize(
+    ("indicator", "value", "words"),
+    [
+        ("nonroad.inspection", "-3", "不能为负数"),
+        ("nonroad.inspection", "2.5", "必须是整数"),
+        ("dust.sweeping", "120", "0 至 100%"),
+        ("dust.sweeping", "-1", "0 至 100%"),
+        ("coking.capacity_cut", "十", "必须是数字"),
+    ],
+)
+def test_bad_figures_are_refused_per_cell_and_nothing_is_written(qtbot, db, boxes, indicator, value, words):
+    page = open_page(qtbot, db)
+    pick(page, "urea.sampling")
+    m = page.figures.model
+    m.setData(m.index_of(TG, "2020-10"), "4")  # valid, on another indicator
+    pick(page, indicator)
+    m.setData(m.index_of(YC, "2020-11"), value)
+    assert not page.figures.save()
+    assert figures(db) == {}
+    bad = m.index_of(YC, "2020-11")
+    assert m.data(bad, Qt.ItemDataRole.BackgroundRole).color() == PROBLEM
+    assert words in m.data(bad, Qt.ItemDataRole.ToolTipRole)
+    assert words in page.figures.problem_label.text() and "没有保存任何修改" in page.figures.problem_label.text()
+    assert len(m.pending) == 2
+    assert boxes == []
+
+
+def test_a_problem_on_another_indicator_switches_the_grid_to_it(qtbot, db, boxes):
+    page = open_page(qtbot, db)
+    pick(page, "fuel.sampling")
+    m = page.figures.model
+    m.setData(m.index_of(YC, "2020-12"), "-1")
+    pick(page, "urea.sampling")
+    assert not page.figures.save()
+    assert page.figures.indicator_combo.currentData() == "fuel.sampling"
+    assert page.figures.table.currentIndex() == m.index_of(YC, "2020-12")
+
+
+def test_rates_below_target_are_marked(qtbot, db, boxes):
+    set_figures(db, BUILTIN_ADMIN, [FigureEntry(YC, "dust.sweeping", "2020-11", 60),
+                                    FigureEntry(TG, "dust.sweeping", "2020-11", 70)])
+    page = open_page(qtbot, db)
+    pick(page, "dust.sweeping")
+    m = page.figures.model
+    assert m.data(m.index_of(YC, "2020-11"), Qt.ItemDataRole.BackgroundRole).color() == OVER
+    assert "未达到目标" in m.data(m.index_of(YC, "2020-11"), Qt.ItemDataRole.ToolTipRole)
+    assert m.data(m.index_of(TG, "2020-11"), Qt.ItemDataRole.BackgroundRole) is None
+    assert m.data(m.index(0, m.columnCount() - 1)) == "≥65"
+
+
+def test_air_quality_saves_and_refuses_out_of_range_values(qtbot, db, boxes):
+    page = open_page(qtbot, db)
+    page.tabs.setCurrentWidget(page.air)
+    a = page.air.model
+    assert a.setData(a.index_of(CITY_AREA, "2020-11", "pm25"), "52")
+    assert a.setData(a.index_of(CITY_AREA, "2020-11", "heavy_days"), "1")
+    assert a.setData(a.index_of(YC, "2020-12", "pm25"), "1200")  # above 1000
+    assert a.setData(a.index_of(TG, "2021-02", "heavy_days"), "29")  # February 2021 has 28 days
+    assert not page.air.save()
+    assert air(db) == {}
+    pm = a.index_of(YC, "2020-12", "pm25")
+    assert a.data(pm, Qt.ItemDataRole.BackgroundRole).color() == PROBLEM
+    assert "0 至 1000" in a.data(pm, Qt.ItemDataRole.ToolTipRole)
+    days = a.index_of(TG, "2021-02", "heavy_days")
+    assert "0 至 28" in a.data(days, Qt.ItemDataRole.ToolTipRole)
+    ok = a.index_of(CITY_AREA, "2020-11", "pm25")
+    assert a.data(ok, Qt.ItemDataRole.BackgroundRole).color() != PROBLEM
+    # Corrected, the whole grid saves in one go; 52 is above the 市城区 target (≤47) and is shaded.
+    a.setData(pm, "64")
+    a.setData(days, "3")
+    with qtbot.waitSignal(page.ctx.signals.changed) as changed:
+        assert page.air.save()
+    assert changed.args == ["air_quality"]
+    assert air(db) == {(CITY_AREA, "2020-11"): (52.0, 1), (YC, "2020-12"): (64.0, None), (TG, "2021-02"): (None, 3)}
+    assert a.data(ok, Qt.ItemDataRole.BackgroundRole).color() == OVER
+    assert "目标 ≤47" in a.data(ok, Qt.ItemDataRole.ToolTipRole)
+    assert page.air.targets_table.rowCount() == len(monthly.air_quality_targets(db)) == 2
+    # Clearing both values of a month removes it.
+    a.setData(a.index_of(CITY_AREA, "2020-11", "pm25"), "")
+    a.setData(a.index_of(CITY_AREA, "2020-11", "heavy_days"), "")
+    assert page.air.save()
+    assert (CITY_AREA, "2020-11") not in air(db)
+    assert boxes == []
+
+
+def test_a_county_clerk_enters_only_the_own_unit(qtbot, db, boxes):
+    page = open_page(qtbot, db, Actor("王五", "county_clerk", YC))
+    m = page.figures.model
+    assert m.flags(m.index_of(YC, "2020-11")) & Qt.ItemFlag.ItemIsEditable
+    assert not (m.flags(m.index_of(TG, "2020-11")) & Qt.ItemFlag.ItemIsEditable)
+    assert not m.setData(m.index_of(TG, "2020-11"), "3")
+    a = page.air.model
+    assert not (a.flags(a.index_of(CITY_AREA, "2020-11", "pm25")) & Qt.ItemFlag.ItemIsEditable)
+    assert a.flags(a.index_of(YC, "2020-11", "pm25")) & Qt.ItemFlag.ItemIsEditable
+    viewer = open_page(qtbot, db, Actor("赵六", "viewer"))
+    assert not viewer.figures.can_edit and "只能查看" in viewer.figures.hint.text()
+    assert not (viewer.figures.model.flags(viewer.figures.model.index_of(YC, "2020-11")) & Qt.ItemFlag.ItemIsEditable)
+
+
+def test_show_indicator_selects_the_units_row(qtbot, db):
+    page = open_page(qtbot, db)
+    page.tabs.setCurrentWidget(page.air)
+    page.show_indicator("mines.open_pit", TG)
+    assert page.tabs.currentWidget() is page.figures
+    assert page.figures.indicator_combo.currentData() == "mines.open_pit"
+    assert [i.row() for i in page.figures.table.selectionModel().selectedRows()] == [1]
