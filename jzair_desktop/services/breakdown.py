@@ -11,6 +11,9 @@ done yet on that day; it is counted in the chart's `after` stack (此后完工/�
 its present status. So on any date the done stacks of a bar add up to what the engine counts as done for that category.
 Charts whose stack is not the status (boilers) count every live record whatever its status.
 Records are live when not soft-deleted (deleted_at IS NULL), as in the engine.
+
+The records are grouped once with their done day (breakdown_data); the counts at a date are then
+computed from those groups in memory (BreakdownData.at), so a change of date needs no query.
 """
 
 from __future__ import annotations
@@ -18,11 +21,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Date, case, func, literal, null, select
 
 from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.domain.reference import reference
-from jzair_desktop.services.aggregates import done_condition, live_condition
+from jzair_desktop.services.aggregates import live_condition
 from jzair_desktop.services.database import Database
 from jzair_desktop.storage.engine import read_session
 from jzair_desktop.storage.models import LEDGER_MODELS
@@ -91,9 +94,47 @@ def ledger_breakdown(db: Database, key: str, as_of: dt.date, *, unit_code: str |
 def all_breakdowns(
     db: Database, as_of: dt.date, *, unit_code: str | None = None, keys: tuple[str, ...] | None = None
 ) -> list[Breakdown]:
-    """Every chart of BREAKDOWNS (or the given keys) in one read session: one GROUP BY each."""
+    """Every chart of BREAKDOWNS (or the given keys) at `as_of`."""
+    return [data.at(as_of) for data in breakdown_data(db, unit_code=unit_code, keys=keys)]
+
+
+@dataclass(frozen=True, slots=True)
+class BreakdownData:
+    """One chart's records grouped once, whatever the date: (category, stack, done day, count).
+
+    The done day is the day a done-status record counts as done (its done date, or never when it has
+    none: date.max), None for other records. `at(as_of)` then needs no query, so a dashboard changing
+    its as-of date redraws these charts from memory.
+    """
+
+    spec: BreakdownSpec
+    category_header: str
+    stack_header: str
+    categories: tuple[str, ...]  # the registry's choices, then values found outside them
+    stacks: tuple[str, ...]
+    groups: tuple[tuple[str, str, dt.date | None, int], ...]
+
+    def at(self, as_of: dt.date) -> Breakdown:
+        sp = self.spec
+        found: dict[tuple[str, str], int] = {}
+        for cat, stack, done_day, n in self.groups:
+            if sp.after is not None and done_day is not None and done_day > as_of:
+                stack = sp.after
+            found[(cat, stack)] = found.get((cat, stack), 0) + n
+        counts = tuple(tuple(found.get((c, k), 0) for k in self.stacks) for c in self.categories)
+        return Breakdown(
+            key=sp.key, ledger=sp.ledger, title=sp.title, category_header=self.category_header,
+            stack_header=self.stack_header, categories=self.categories, stacks=self.stacks, counts=counts,
+            after=sp.after,
+        )
+
+
+def breakdown_data(
+    db: Database, *, unit_code: str | None = None, keys: tuple[str, ...] | None = None
+) -> list[BreakdownData]:
+    """The grouped records of every chart (or the given keys), one GROUP BY each in one read session."""
     wanted = [s for s in BREAKDOWNS if keys is None or s.key in keys]
-    out: list[Breakdown] = []
+    out: list[BreakdownData] = []
     with read_session(db.engine) as s:
         for sp in wanted:
             ldef = LEDGERS[sp.ledger]
@@ -101,33 +142,48 @@ def all_breakdowns(
             cat_col = func.coalesce(getattr(model, sp.category_field), MISSING)
             stack_col = func.coalesce(getattr(model, sp.stack_field), MISSING)
             if sp.after is not None:
-                done_now = done_condition(model, ldef, as_of)
+                # The same rule as done_condition: a done status (trucks: any record) and the done date.
+                day = func.coalesce(getattr(model, ldef.done_date_field), literal(date_max(), Date))
                 if ldef.status_field is None:
-                    late = ~done_now
+                    done_day = day
                 else:
                     status = func.coalesce(getattr(model, ldef.status_field), "")
-                    late = status.in_(ldef.done_statuses) & ~done_now
-                stack_col = case((late, sp.after), else_=stack_col)
-            stmt = select(cat_col, stack_col, func.count()).where(live_condition(model)).group_by(cat_col, stack_col)
+                    done_day = case((status.in_(ldef.done_statuses), day), else_=null())
+            else:
+                done_day = null()
+            stmt = (
+                select(cat_col, stack_col, done_day, func.count())
+                .where(live_condition(model))
+                .group_by(cat_col, stack_col, done_day)
+            )
             if unit_code is not None:
                 stmt = stmt.where(model.unit_code == unit_code)
-            found: dict[tuple[str, str], int] = {(c, k): int(n) for c, k, n in s.execute(stmt)}
+            groups = tuple((c, k, _as_date(d), int(n)) for c, k, d, n in s.execute(stmt))
             categories = list(_choices(sp.ledger, sp.category_field))
             stacks = list(_choices(sp.ledger, sp.stack_field))
             if sp.after is not None:
                 stacks.append(sp.after)
-            for c, k in found:
+            for c, k, _d, _n in groups:
                 if c not in categories:
                     categories.append(c)
                 if k not in stacks:
                     stacks.append(k)
-            counts = tuple(tuple(found.get((c, k), 0) for k in stacks) for c in categories)
             out.append(
-                Breakdown(
-                    key=sp.key, ledger=sp.ledger, title=sp.title,
-                    category_header=ldef.column(sp.category_field).header,
+                BreakdownData(
+                    spec=sp, category_header=ldef.column(sp.category_field).header,
                     stack_header=ldef.column(sp.stack_field).header,
-                    categories=tuple(categories), stacks=tuple(stacks), counts=counts, after=sp.after,
+                    categories=tuple(categories), stacks=tuple(stacks), groups=groups,
                 )
             )
     return out
+
+
+def date_max() -> dt.date:
+    """'Never done': later than any as-of date (the engine's COALESCE sentinel is 9999-12-31 too)."""
+    return dt.date(9999, 12, 31)
+
+
+def _as_date(value: object) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value  # type: ignore[return-value]
+    return dt.date.fromisoformat(str(value)[:10])

@@ -3,7 +3,8 @@ and the warning list, all as of a chosen date.
 
 The numbers come from the core (services.progress, services.breakdown, services.monthly); this page only
 draws them. An as-of change computes the progress table once (compute_progress) and redraws the
-visible tab by updating the charts' items in place; the other tabs redraw when they are shown. Clicking
+visible tab by updating the charts' items in place; the other tabs redraw when they are shown. The
+ledger breakdowns are grouped once per unit and data version and re-counted for a new date in memory. Clicking
 a bar or a warning opens that unit's ledger filtered to it (the 月度数据 page for monthly indicators).
 """
 
@@ -49,7 +50,7 @@ from jzair_desktop.gui.widgets.charts import (
     StatusBar,
 )
 from jzair_desktop.services import monthly as monthly_service
-from jzair_desktop.services.breakdown import BREAKDOWNS, all_breakdowns
+from jzair_desktop.services.breakdown import BREAKDOWNS, BreakdownData, breakdown_data
 from jzair_desktop.services.progress import ProgressRow, compute_progress, progress_history, sort_warnings
 from jzair_desktop.services.targets import format_number
 
@@ -205,6 +206,8 @@ class DashboardPage(QWidget):
         self._progress: list[ProgressRow] | None = None
         self._progress_key: tuple | None = None
         self._drawn: dict[int, tuple] = {}
+        self._breakdown_data: list[BreakdownData] = []
+        self._breakdown_key: tuple | None = None
         self.warning_rows: list[ProgressRow] = []
 
         title = QLabel("进度看板")
@@ -478,7 +481,12 @@ class DashboardPage(QWidget):
         code = self.unit_code
         unit = None if code == CITY_CODE else code
         name = self.unit_combo.currentText()
-        for b in all_breakdowns(self.ctx.db, self.as_of, unit_code=unit):
+        key = (code, self._version)
+        if self._breakdown_key != key:  # grouped once per unit and data version; a new date needs no query
+            self._breakdown_data = breakdown_data(self.ctx.db, unit_code=unit)
+            self._breakdown_key = key
+        for data in self._breakdown_data:
+            b = data.at(self.as_of)
             chart = self.breakdown_charts[b.key]
             when = "" if b.after is None else f"，截至 {self.as_of}"
             chart.set_title(f"{b.title}（{name}{when}，共 {b.total:,} 条）")
