@@ -152,6 +152,13 @@ def _check_figure_entries(actor: Actor, entries: Iterable[FigureEntry]) -> list[
     return out
 
 
+def _check_month_open(s, unit_code: str, month: str) -> None:  # noqa: ANN001
+    """A unit's figures of a submitted month (or an earlier one) are locked like its records."""
+    from jzair_desktop.services.submission import check_month_open  # submission imports the progress engine
+
+    check_month_open(s, unit_code, month, "修改")
+
+
 def set_figures(db: Database, actor: Actor, entries: Iterable[FigureEntry]) -> int:
     """Upsert (or, with a blank value, remove) monthly figures, all or nothing, each change audited.
     Returns rows changed."""
@@ -166,10 +173,12 @@ def set_figures(db: Database, actor: Actor, entries: Iterable[FigureEntry]) -> i
             if value is None:
                 if row is None:
                     continue
+                _check_month_open(s, unit_code, month)
                 s.delete(row)
             elif row is not None and row.value == value:
                 continue
             else:
+                _check_month_open(s, unit_code, month)
                 if row is None:
                     row = MonthlyFigure(unit_code=unit_code, indicator_key=key, month=month)
                     s.add(row)
@@ -356,6 +365,8 @@ def set_air_quality(
         row.updated_at, row.updated_by = dt.datetime.now(), actor.name
         after = {"area": key, "month": mon, "pm25": row.pm25, "heavy_days": row.heavy_days}
         if after != before:
+            if key != CITY_AREA:
+                _check_month_open(s, key, mon)
             audit.append(s, actor, "create" if before is None else "update", ledger=AUDIT_AIR,
                          uuid=f"{key}@{mon}", unit_code=None if key == CITY_AREA else key, before=before,
                          after=after, detail=f"{name} {mon} 空气质量：PM2.5 {format_number(row.pm25, missing='空')}，"

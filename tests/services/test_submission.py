@@ -207,3 +207,25 @@ def test_check_month_open_for_other_monthly_data(db, setup):
         submission.check_month_open(s, YUCI, "2020-12")
         with pytest.raises(MonthLocked, match="2020-11.*李四"):
             submission.check_month_open(s, YUCI, "2020-10")
+
+
+def test_monthly_figures_and_air_quality_of_a_submitted_month_are_locked(db, db_path, setup):
+    from jzair_desktop.services import monthly
+
+    users, _ = setup
+    admin, clerk = users["admin"], users["yuci"]
+    monthly.set_figure(db, clerk, "榆次区", "nonroad.inspection", "2020-11", 5)
+    monthly.set_air_quality(db, clerk, "榆次区", "2020-11", pm25=60)
+    submission.submit_month(db, "榆次区", "2020-11", clerk, today=TODAY)
+    before = snapshot(db_path)
+    with pytest.raises(MonthLocked, match="2020-11"):
+        monthly.set_figure(db, clerk, "榆次区", "nonroad.inspection", "2020-11", 9)
+    with pytest.raises(MonthLocked, match="2020-10"):
+        monthly.set_figure(db, admin, "榆次区", "nonroad.inspection", "2020-10", 1)
+    with pytest.raises(MonthLocked):
+        monthly.set_air_quality(db, clerk, "榆次区", "2020-11", pm25=61)
+    assert snapshot(db_path) == before
+    # A later month, another unit and the city area stay open.
+    monthly.set_figure(db, clerk, "榆次区", "nonroad.inspection", "2020-12", 3)
+    monthly.set_figure(db, users["jiexiu"], "介休市", "nonroad.inspection", "2020-11", 3)
+    monthly.set_air_quality(db, admin, "市城区", "2020-11", pm25=45)
