@@ -52,7 +52,7 @@ from jzair_desktop.gui.widgets.charts import (
 from jzair_desktop.services import monthly as monthly_service
 from jzair_desktop.services.breakdown import BREAKDOWNS, BreakdownData, breakdown_data
 from jzair_desktop.services.progress import ProgressRow, compute_progress, progress_history, sort_warnings
-from jzair_desktop.services.targets import format_number
+from jzair_desktop.services.targets import format_number, unit_rate_target
 
 log = logging.getLogger(__name__)
 
@@ -275,7 +275,7 @@ class DashboardPage(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         digit = self.fontMetrics().horizontalAdvance("0")
-        for col, chars in enumerate((9, 16, 6, 8, 8, 11, 11, 11, 10)):
+        for col, chars in enumerate((9, 20, 5, 7, 7, 11, 11, 11, 10)):
             header.resizeSection(col, chars * digit + 18)
         self.warning_table.clicked.connect(self._warning_clicked)
         self.warning_table.activated.connect(self._warning_clicked)
@@ -289,8 +289,9 @@ class DashboardPage(QWidget):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.completion_panel)
         split.addWidget(warn_box)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        split.setSizes([720, 600])
 
         # -- tab 2: progress over time ------------------------------------------------------------
         self.curve_chart = ProgressCurveChart()
@@ -425,7 +426,14 @@ class DashboardPage(QWidget):
         picked = [r for r in rows if r.indicator == ind.key]
         city = next((r for r in picked if r.is_city), None)
         target = format_number(city.target, missing="未设定") if city is not None else "未设定"
-        self.completion_chart.set_title(f"{ind.name}：各县（区、市）完成率（全市目标 {target} {ind.unit}，截至 {self.as_of}）")
+        if ind.measure == "rate":
+            op = "≤" if ind.compare == "le" else "≥"
+            county = unit_rate_target(ind)
+            goal = f"全市目标 {op}{target}{ind.unit}" + (
+                f"，县级 {op}{format_number(county)}{ind.unit}" if county is not None and county != ind.target else "")
+        else:
+            goal = f"全市目标 {target} {ind.unit}"
+        self.completion_chart.set_title(f"{ind.name}：各县（区、市）完成率（{goal}，截至 {self.as_of}）")
         self.completion_chart.set_rows(status_bars(picked))
         self.completion_rows = sorted(picked, key=lambda r: (not r.is_city,))
         warnings = sort_warnings([r for r in rows if not r.is_city], self.ref)

@@ -56,9 +56,9 @@ from jzair_desktop.services.targets import (
 
 EDITED = QColor("#dceefb")
 PROBLEM = QColor("#f4b6b6")
-READ_ONLY = QColor("#f3f3f3")
+READ_ONLY = QColor("#eeeeee")
 OVER = QColor("#f9e0b0")
-TOTAL = QColor("#ececec")
+TOTAL = QColor("#e2e2e2")
 GREY_TEXT = QColor("#555555")
 STYLE = """
 QLabel#problems { color: #b71c1c; }
@@ -163,11 +163,15 @@ class _GridModel(QAbstractTableModel):
                 return QBrush(EDITED)
             if not self.editable_key(key):
                 return QBrush(READ_ONLY)
+        if role == Qt.ItemDataRole.ForegroundRole and not self.editable_key(key):
+            return QBrush(GREY_TEXT)
         if role == Qt.ItemDataRole.ToolTipRole:
             if key in self.problems:
                 return self.problems[key]
             if key in self.pending:
                 return "已修改，尚未保存"
+            if not self.editable_key(key):
+                return "只读：当前用户不能填报这一行"
         return None
 
     def setData(self, index: QModelIndex | QPersistentModelIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802

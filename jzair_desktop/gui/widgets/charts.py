@@ -155,6 +155,8 @@ class ChartWidget(pg.GraphicsLayoutWidget):
         if legend_columns:
             self.legend = pg.LegendItem(colCount=legend_columns, labelTextColor=INK, labelTextSize="9pt",
                                         horSpacing=6, frame=False)
+            # In the layout (not floating over the plot), it may scale with the rest when exported larger.
+            self.legend.setFlag(self.legend.GraphicsItemFlag.ItemIgnoresTransformations, False)
             self.ci.addItem(self.legend, row=1, col=0)
         self.set_title(title)
 
@@ -288,7 +290,7 @@ class CompletionChart(ChartWidget):
             self._ticks_path.setData(xs, yy)
         axis = self.plot.getAxis("left")
         axis.setTicks([[(i, r.label) for i, r in enumerate(rows)], []])
-        self.plot.setXRange(-x_max * 0.004, x_max, padding=0)
+        self.plot.setXRange(-x_max * 0.012, x_max, padding=0)
         self.plot.setYRange(-1.35, max(n, 1) - 0.4, padding=0)
 
     def bar_widths(self) -> list[float]:
@@ -379,7 +381,7 @@ class StackedBarChart(ChartWidget):
             item.setText(text)
             item.setPos(x, y)
         self.plot.getAxis("left").setTicks([[(i, c) for i, c in enumerate(categories)], []])
-        self.plot.setXRange(-top * 0.005, top * 1.18, padding=0)
+        self.plot.setXRange(-top * 0.012, top * 1.18, padding=0)
         self.plot.setYRange(-0.6, max(n, 1) - 0.4, padding=0)
         self.set_legend([
             (PatternSample(SERIES_FILL[k % len(SERIES_FILL)], SERIES_PATTERN[k % len(SERIES_PATTERN)]), s)
@@ -446,12 +448,13 @@ class ProgressCurveChart(ChartWidget):
             last = days[-1]
             self.plot.getAxis("bottom").setTicks([_month_ticks(days[0], last, origin), []])
             x_max = max(xs[-1], 7)
-            self.plot.setXRange(min(xs[0], 0) - 2, x_max + max(6, x_max * 0.04), padding=0)
+            # Room left of the first day, so that its month label (centred on the tick) is drawn.
+            self.plot.setXRange(min(xs[0], 0) - max(5, x_max * 0.03), x_max + max(6, x_max * 0.04), padding=0)
             self._end.setText(end_text)
             self._end.setPos(xs[-1], values[-1] if values else 0)
             self._end.setAnchor((1, 1) if xs[-1] > x_max * 0.6 else (0, 1))
         top = max([*values, *(schedule or []), target[0] if target else 0.0, 1.0])
-        self.plot.setYRange(0, top * 1.12, padding=0)
+        self.plot.setYRange(-top * 0.01, top * 1.12, padding=0)  # a little below 0: the 0 label shows
         entries = [(LineSample(self.done_pen, "o"), value_name)]
         if schedule is not None:
             entries.append((LineSample(self.schedule_pen), "时序进度"))
@@ -517,12 +520,13 @@ class MonthBarChart(ChartWidget):
             step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000) if s >= top / 8 or s == 1000)
             left.setTickSpacing(major=step, minor=step)
         self.plot.setXRange(-0.6, max(n, 1) - 0.4, padding=0)
-        self.plot.setYRange(0, top * 1.18, padding=0)
-        entries = [(PatternSample(OK_FILL, None), "达到目标或未设目标"),
-                   (PatternSample(OVER_FILL, STATUS_PATTERN["overdue"]), "超过目标")]
+        self.plot.setYRange(-top * 0.008, top * 1.18, padding=0)
         if limit_points:
-            entries.append((LineSample(self.limit_pen), "目标（上限）"))
-        self.set_legend(entries)
+            self.set_legend([(PatternSample(OK_FILL, None), "未超过目标"),
+                             (PatternSample(OVER_FILL, STATUS_PATTERN["overdue"]), "超过目标"),
+                             (LineSample(self.limit_pen), "目标（上限）")])
+        else:
+            self.set_legend([(PatternSample(OK_FILL, None), "当月数值（未设定目标）")])
 
     def bar_heights(self) -> list[float]:
         return [float(h) for h in self._fill.opts["height"]]
