@@ -1,24 +1,20 @@
 """月报: generate the monthly PDF report of the city or a unit, preview it, save it, open it, print it.
 
 Generation runs off the GUI thread (gui.tasks.run_task) and writes the PDF into the user's data folder
-(reports/); 另存为 copies it elsewhere. The preview shows the rendered pages when this Qt build has
-QtPdf; PySide6-Essentials has not, so the page then shows the report's content as a summary and the
-full layout opens in the system's PDF viewer. Printing needs page rendering too: without QtPdf the
-report goes to the system's PDF handler (print verb on Windows, the viewer elsewhere).
+(reports/); 另存为 copies it elsewhere. The preview shows the PDF's own pages (rendered by PDFium through
+pypdfium2, gui.widgets.pdf_preview; PySide6-Essentials has no QtPdf) beside a short summary of the
+figures. 打印 asks for a printer (QPrintDialog) and paints the rendered pages onto it (gui.printing).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
-import importlib.util
-import logging
-import os
-import sys
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
+from PySide6.QtPrintSupport import QAbstractPrintDialog, QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -27,7 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
-    QStackedWidget,
+    QSplitter,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -35,26 +31,21 @@ from PySide6.QtWidgets import (
 
 from jzair_desktop import paths
 from jzair_desktop.domain.reference import CITY_NAME, reference
-from jzair_desktop.exchange import pdf_report as pdf
 from jzair_desktop.exchange.pdf_common import (
     STATUS_SYMBOL,
     fmt_date_cn,
     fmt_month_cn,
-    fmt_number,
     fmt_percent,
 )
 from jzair_desktop.gui.context import GuiContext
+from jzair_desktop.gui.printing import prepare_a4, print_pdf
 from jzair_desktop.gui.tasks import run_task, show_error
+from jzair_desktop.gui.widgets.pdf_preview import PdfPreview
 from jzair_desktop.services import report as report_service
 
-log = logging.getLogger(__name__)
-
-HAS_QTPDF = importlib.util.find_spec("PySide6.QtPdf") is not None and (
-    importlib.util.find_spec("PySide6.QtPdfWidgets") is not None
-)
 STATUS_COLOURS = {"done": "#2e7d32", "on_track": "#2e7d32", "behind": "#9a6b00", "overdue": "#c62828",
                   "no_target": "#777777"}
-PREVIEW_WARNINGS = 30
+PREVIEW_WARNINGS = 20
 
 
 def default_month(today: dt.date | None = None) -> str:
@@ -72,61 +63,40 @@ def reports_dir() -> Path:
 
 
 def summary_html(result: report_service.ReportResult) -> str:
-    """The report's content as HTML for the preview without page rendering."""
+    """A short summary beside the page preview: completion and status per indicator, the warnings."""
     d = result.data
     e = html.escape
     parts = [
-        f"<h2 style='margin-bottom:2px'>{e(d.title)}</h2>",
-        f"<p style='color:#444'>{e(d.unit_name)}　{e(fmt_month_cn(d.month))}　数据截至 {e(fmt_date_cn(d.as_of))}"
-        f"　共 {result.pages} 页　{result.size / 1024:,.0f} KB</p>",
+        f"<p style='margin:0'><b>{e(d.unit_name)}　{e(fmt_month_cn(d.month))}</b></p>",
+        f"<p style='color:#444;margin-top:2px'>数据截至 {e(fmt_date_cn(d.as_of))}<br>"
+        f"共 {result.pages} 页，{result.size / 1024:,.0f} KB</p>",
+        "<h4 style='margin-bottom:2px'>台账类任务</h4>",
+        _table(
+            ["任务", "完成率", "状态"],
+            [[i.name, fmt_percent(i.overall.completion), _status(i.overall.status, i.overall.status_label)]
+             for i in d.overview],
+        ),
+        "<h4 style='margin-bottom:2px'>月度填报指标</h4>",
+        _table(
+            ["指标", "完成率", "状态"],
+            [[i.name, fmt_percent(i.overall.completion), _status(i.overall.status, i.overall.status_label)]
+             for i in d.monthly],
+        ),
     ]
-    if not HAS_QTPDF:
-        parts.append(
-            "<p style='background:#fff6d6;padding:4px'>本机的 Qt 组件不含 PDF 页面渲染（QtPdf），此处显示报告内容摘要；"
-            "完整版式请点“用系统阅读器打开”。</p>"
-        )
-    parts.append("<h3>一、总体进展（台账类任务）</h3>")
-    parts.append(_table(
-        ["任务", "目标", "本月完成", "累计完成", "完成率", "时序进度", "状态"],
-        [
-            [i.name, fmt_number(i.overall.target, missing="未分解"), fmt_number(i.overall.month),
-             fmt_number(i.overall.done), fmt_percent(i.overall.completion), fmt_percent(i.overall.schedule),
-             _status(i.overall.status, i.overall.status_label)]
-            for i in d.overview
-        ],
-    ))
-    parts.append("<h3>月度填报指标</h3>")
-    parts.append(_table(
-        ["指标", "目标", "累计/最新值", "完成率", "状态"],
-        [
-            [i.name, _target(i), pdf.fmt_rate(i.overall.done, i.unit) if i.measure == "rate"
-             else fmt_number(i.overall.done), fmt_percent(i.overall.completion),
-             _status(i.overall.status, i.overall.status_label)]
-            for i in d.monthly
-        ],
-    ))
     n_over = sum(1 for w in d.warnings if w.status == "overdue")
-    parts.append(f"<h3>预警：{len(d.warnings)} 条（逾期 {n_over} 条）</h3>")
+    parts.append(f"<h4 style='margin-bottom:2px'>预警：{len(d.warnings)} 条（逾期 {n_over} 条）</h4>")
     if d.warnings:
         shown = d.warnings[:PREVIEW_WARNINGS]
         parts.append(_table(
-            ["县（区、市）", "任务", "完成率", "时序进度", "差距", "状态"],
-            [[w.county, w.name, fmt_percent(w.completion), fmt_percent(w.schedule), w.gap_text(),
-              _status(w.status, w.status_label)] for w in shown],
+            ["县（区、市）", "任务", "状态"],
+            [[w.county, w.name, _status(w.status, w.status_label)] for w in shown],
         ))
         if len(d.warnings) > len(shown):
             parts.append(f"<p>另有 {len(d.warnings) - len(shown)} 条，见报告。</p>")
     if d.letters:
-        parts.append(f"<h3>预警函：{len(d.letters)} 份</h3><p>{e('、'.join(x.unit_name for x in d.letters))}</p>")
+        parts.append(f"<h4 style='margin-bottom:2px'>预警函：{len(d.letters)} 份</h4>"
+                     f"<p>{e('、'.join(x.unit_name for x in d.letters))}</p>")
     return "".join(parts)
-
-
-def _target(ind: pdf.IndicatorBlock) -> str:
-    """The target of the report's own scope (the city's, or the county's)."""
-    target = ind.overall.target
-    if ind.measure == "rate":
-        return "—" if target is None else ("≥" if ind.compare == "ge" else "≤") + pdf.fmt_rate(target, ind.unit)
-    return fmt_number(target, missing="未分解")
 
 
 def _status(status: str, label: str) -> str:
@@ -215,22 +185,34 @@ class ReportPage(QWidget):
         for b in (self.save_button, self.open_button, self.print_button):
             actions.addWidget(b)
 
-        self.preview = QStackedWidget()
+        self.preview = PdfPreview()
+        self.page_info = QLabel("")
+        self.page_info.setStyleSheet("color: #555;")
+        self.preview.page_changed.connect(lambda cur, n: self.page_info.setText(f"第 {cur} 页，共 {n} 页"))
+        preview_box = QWidget()
+        preview_layout = QVBoxLayout(preview_box)
+        preview_layout.setContentsMargins(0, 0, 0, 0)
+        preview_layout.setSpacing(2)
+        preview_layout.addWidget(self.preview, 1)
+        preview_layout.addWidget(self.page_info, 0, Qt.AlignmentFlag.AlignRight)
         self.summary = QTextBrowser()
         self.summary.setOpenLinks(False)
-        self.summary.setPlaceholderText("生成后在此预览报告。")
-        self.preview.addWidget(self.summary)
-        self.pdf_view: QWidget | None = None
-        self._pdf_document = None
-        if HAS_QTPDF:
-            self._make_pdf_view()
+        self.summary.setPlaceholderText("生成后在此显示报告摘要。")
+        self.summary.setMinimumWidth(220)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(preview_box)
+        self.splitter.addWidget(self.summary)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self.splitter.setSizes([760, 320])
+        self._printer: QPrinter | None = None
 
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addWidget(intro)
         layout.addLayout(controls)
         layout.addLayout(actions)
-        layout.addWidget(self.preview, 1)
+        layout.addWidget(self.splitter, 1)
         self._update_buttons()
         ctx.signals.changed.connect(self._data_changed)
         self.month.currentIndexChanged.connect(self._selection_changed)
@@ -292,32 +274,17 @@ class ReportPage(QWidget):
         self.status.setText("已取消生成。" if self.result is None else "已取消生成，下方仍是上次生成的报告。")
 
     # ------------------------------------------------------------------ preview
-    def _make_pdf_view(self) -> None:  # pragma: no cover - needs PySide6-Addons (QtPdf)
-        from PySide6.QtPdf import QPdfDocument
-        from PySide6.QtPdfWidgets import QPdfView
-
-        self._pdf_document = QPdfDocument(self)
-        view = QPdfView(self)
-        view.setDocument(self._pdf_document)
-        view.setPageMode(QPdfView.PageMode.MultiPage)
-        view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
-        self.pdf_view = view
-        self.preview.addWidget(view)
-
     def _show_preview(self, result: report_service.ReportResult) -> None:
-        if self._pdf_document is not None:  # pragma: no cover - needs QtPdf
-            self._pdf_document.close()
-            self._pdf_document.load(str(result.path))
-            self.preview.setCurrentWidget(self.pdf_view)
-            return
+        self.page_info.setText(f"共 {result.pages} 页")
+        self.preview.load(result.path)
         self.summary.setHtml(summary_html(result))
-        self.preview.setCurrentWidget(self.summary)
 
     # ------------------------------------------------------------------ save, open, print
     def _update_buttons(self) -> None:
         ready = self.result is not None and self.result.path.exists()
         for b in (self.save_button, self.open_button, self.print_button):
             b.setEnabled(ready)
+        self.print_button.setEnabled(ready and self._printer is None)
 
     def _selection_changed(self) -> None:
         if self.result is not None:
@@ -353,47 +320,49 @@ class ReportPage(QWidget):
             QMessageBox.warning(self, "无法打开", f"没有找到可以打开 PDF 的程序。报告文件在：\n{self.result.path}")
 
     def print_report(self) -> None:
-        if self.result is None:
+        """Ask for a printer and print the report on it."""
+        if self.result is None or self._printer is not None:
             return
-        if self._pdf_document is not None:  # pragma: no cover - needs QtPdf
-            self._print_with_qtpdf()
-            return
-        path = self.result.path
-        if sys.platform == "win32" and hasattr(os, "startfile"):  # pragma: no cover - Windows only
-            try:
-                os.startfile(str(path), "print")  # noqa: S606 - hands the file to the PDF handler's print verb
-                self.status.setText("已把报告交给系统的 PDF 程序打印。")
-                return
-            except OSError as exc:
-                log.warning("print verb failed: %s", exc)
-        QMessageBox.information(
-            self,
-            "打印",
-            "本机的 Qt 组件不含 PDF 页面渲染（QtPdf），无法在本程序内直接打印。"
-            "将用系统 PDF 阅读器打开报告，请在阅读器中选择“打印”。",
-        )
-        self.open_in_viewer()
-
-    def _print_with_qtpdf(self) -> None:  # pragma: no cover - needs QtPdf
-        from PySide6.QtCore import QSize
-        from PySide6.QtGui import QPainter
-        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        prepare_a4(printer, title=self.result.path.stem)
         dialog = QPrintDialog(printer, self)
+        dialog.setWindowTitle("打印月报")
+        dialog.setOption(QAbstractPrintDialog.PrintDialogOption.PrintPageRange, True)
+        dialog.setMinMax(1, self.result.pages)
         if dialog.exec() != QPrintDialog.DialogCode.Accepted:
             return
-        doc = self._pdf_document
-        painter = QPainter(printer)
-        try:
-            rect = painter.viewport()
-            for page in range(doc.pageCount()):
-                if page:
-                    printer.newPage()
-                image = doc.render(page, QSize(rect.width(), rect.height()))
-                painter.drawImage(rect, image)
-        finally:
-            painter.end()
+        self.print_to(printer)
+
+    def print_to(self, printer: QPrinter) -> None:
+        """Paint the report's pages onto `printer` off the GUI thread (no dialog: tests print to a PDF)."""
+        if self.result is None or self._printer is not None:
+            return
+        self._printer = printer  # kept alive until the job ends
+        self.print_button.setEnabled(False)
+        path = self.result.path
+        to_file = printer.outputFileName()
+
+        def work(state):  # noqa: ANN001, ANN202 - runs on a pool thread
+            return print_pdf(path, printer, state=state)
+
+        def done(sheets: int) -> None:
+            self._print_ended()
+            where = f"已打印到文件：{to_file}" if to_file else f"已发送到打印机“{printer.printerName()}”"
+            self.status.setText(f"{where}，共 {sheets} 页。")
+
+        def failed(exc: BaseException) -> None:
+            self._print_ended()
+            show_error(self, exc, "打印失败")
+
+        def cancelled() -> None:
+            self._print_ended()
+            self.status.setText("已取消打印。")
+
+        run_task(self, "正在打印……", work, on_success=done, on_error=failed, on_cancel=cancelled)
+
+    def _print_ended(self) -> None:
+        self._printer = None
+        self._update_buttons()
 
 
 def make_page(ctx: GuiContext) -> ReportPage:
