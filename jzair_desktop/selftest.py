@@ -90,4 +90,30 @@ def _check_libraries() -> str:
     from jzair_desktop import paths
 
     TTFont("WenQuanYiMicroHei", str(paths.font_path()), subfontIndex=0)
-    return "图表、Excel、PDF 运行库及内置中文字体可用"
+    _check_pdf_rendering()
+    return "图表、Excel、PDF 运行库（含页面渲染）及内置中文字体可用"
+
+
+def _check_pdf_rendering() -> None:
+    """A one-page PDF with Chinese text renders to an image with ink (PDFium is bundled and loads)."""
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    from jzair_desktop.exchange.pdf_common import PAGE_SIZE, register_fonts
+    from jzair_desktop.exchange.pdf_render import render_pages
+
+    buffer = io.BytesIO()
+    c = canvas.Canvas(buffer, pagesize=PAGE_SIZE)
+    c.setFont(register_fonts(), 48)
+    c.drawString(72, PAGE_SIZE[1] - 144, "晋中市月报")
+    c.showPage()
+    c.save()
+    pages = list(render_pages(buffer.getvalue(), scale=0.5))
+    page = pages[0] if len(pages) == 1 else None
+    row_bytes = 3 * page.width if page else 0
+    inked = page is not None and any(
+        min(page.rgb[y * page.stride : y * page.stride + row_bytes]) < 100 for y in range(page.height)
+    )
+    if not inked:
+        raise RuntimeError("PDF 页面渲染结果不正确（预览与打印将不可用）")
