@@ -17,6 +17,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring as _encode_str
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -159,6 +160,37 @@ def record_state(
     return state
 
 
+# The canonical JSON encoder without sorting: callers that build dicts with their keys already sorted
+# get the same text as canonical_json (which sorts) for less work.
+_PRESORTED = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_default)
+
+
+def state_json_maker(d: LedgerDef) -> Any:
+    """A function (registry values in column order, deleted_at, closeout) -> the canonical JSON of
+    `record_state` of those values: the same text `canonical_json(record_state(...))` gives, built with
+    the key order worked out once (bulk paths call it per record)."""
+    cols = _columns(d)
+    names = [k for k, _ in cols] + [STATE_DELETED, STATE_REVIEWER, STATE_CLOSED_BY]
+    order = sorted(range(len(names)), key=names.__getitem__)
+    sorted_names = [names[i] for i in order]
+    norms = [(i, norm) for i, (_, norm) in enumerate(cols) if norm is not None]
+    n = len(cols)
+    encode = _PRESORTED.encode
+
+    def state_json(values: Sequence[Any], deleted_at: dt.datetime | None = None,
+                   closeout: tuple[str, str] | None = None) -> str:
+        vals = list(values[:n])
+        for i, norm in norms:
+            v = vals[i]
+            if v is not None:
+                vals[i] = norm(v)
+        vals.append(deleted_at.isoformat() if deleted_at is not None else None)
+        vals += closeout if closeout else (None, None)
+        return encode(dict(zip(sorted_names, [vals[i] for i in order], strict=True)))
+
+    return state_json
+
+
 # --- who may write ------------------------------------------------------------------------------
 
 
@@ -238,6 +270,15 @@ def append_many(
     return _append(session, actor, action, entries, at=at, verify_actor=verify_actor, batch=batch)[0]
 
 
+def _json_text(value: Any) -> str:
+    """One element of the content's JSON list, as json.dumps(ensure_ascii=False) writes it."""
+    if value is None:
+        return "null"
+    if type(value) is str:
+        return _encode_str(value)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def _append(
     session: Session, actor: Actor, action: str, entries: Iterable[Pending], *, at: dt.datetime | None,
     verify_actor: bool, batch: int = 5000,
@@ -247,37 +288,66 @@ def _append(
         check_actor(session, actor)
     at = at or now()
     seq, prev = head(session)
-    conn = session.connection()  # Core executemany, past the ORM's bulk machinery
-    stmt = _INSERT
-    buf: list[dict[str, Any]] = []
+    conn = session.connection()
+    # On SQLite the rows go to the driver's executemany as tuples in column order (values converted by
+    # the column types' bind processors, as SQLAlchemy would); elsewhere Core executemany with dicts.
+    fast = conn.dialect.name == "sqlite"
+    at_value: Any = at
+    if fast:
+        process = _T.at.type._cached_bind_processor(conn.dialect)
+        at_value = process(at) if process is not None else at
+    buf: list[Any] = []
     n = 0
     sha = hashlib.sha256
-    # The part of the content that is the same for every entry of this call.
+    # The part of the content that is the same for every entry of this call: the hashed text is
+    # hash_content's, built from pieces (json.dumps of the list, element by element).
     at_text, user, role = format_at(at), actor.name, actor.role
+    fixed = f",{_json_text(at_text)},{_json_text(user)},{_json_text(role)},"
+    jt = _json_text
     for e in entries:
         seq += 1
         act = e.action or action
         before, after = _as_json(e.before), _as_json(e.after)
-        content = json.dumps([seq, at_text, user, role, act, e.ledger, e.uuid, e.unit_code, e.detail],
-                             ensure_ascii=False, separators=(",", ":"))
-        content += ("-" if before is None else f"{len(before)}:{before}") + \
-                   ("-" if after is None else f"{len(after)}:{after}")
+        content = (
+            f"[{int(seq)}{fixed}{jt(act)},{jt(e.ledger)},{jt(e.uuid)},{jt(e.unit_code)},{jt(e.detail)}]"
+            + ("-" if before is None else f"{len(before)}:{before}")
+            + ("-" if after is None else f"{len(after)}:{after}")
+        )
         digest = sha((prev + content).encode("utf-8")).hexdigest()
-        buf.append({
-            "seq": seq, "at": at, "user_name": user, "role": role, "action": act,
-            "ledger": e.ledger, "record_uuid": e.uuid, "unit_code": e.unit_code,
-            "before_json": before, "after_json": after, "detail": e.detail,
-            "prev_hash": prev, "hash": digest,
-        })
+        if fast:
+            buf.append((seq, at_value, user, role, act, e.ledger, e.uuid, e.unit_code, before, after, e.detail,
+                        prev, digest))
+        else:
+            buf.append({
+                "seq": seq, "at": at, "user_name": user, "role": role, "action": act,
+                "ledger": e.ledger, "record_uuid": e.uuid, "unit_code": e.unit_code,
+                "before_json": before, "after_json": after, "detail": e.detail,
+                "prev_hash": prev, "hash": digest,
+            })
         prev = digest
         if len(buf) >= batch:
-            conn.execute(stmt, buf)
+            _write(conn, fast, buf)
             n += len(buf)
             buf = []
     if buf:
-        conn.execute(stmt, buf)
+        _write(conn, fast, buf)
         n += len(buf)
     return n, seq
+
+
+_COLUMN_ORDER = ("seq", "at", "user_name", "role", "action", "ledger", "record_uuid", "unit_code", "before_json",
+                 "after_json", "detail", "prev_hash", "hash")
+
+
+def _write(conn: Any, fast: bool, buf: list[Any]) -> None:
+    if not fast:
+        conn.execute(_INSERT, buf)
+        return
+    prep = conn.dialect.identifier_preparer
+    sql = (f"INSERT INTO {prep.format_table(AuditEntry.__table__)} "
+           f"({', '.join(prep.format_column(_T[c]) for c in _COLUMN_ORDER)}) "
+           f"VALUES ({', '.join('?' * len(_COLUMN_ORDER))})")
+    conn.exec_driver_sql(sql, buf)
 
 
 _INSERT = insert(AuditEntry.__table__)

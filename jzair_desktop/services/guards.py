@@ -88,9 +88,12 @@ class RecordGuard:
         return self._locks
 
     def check_lock(self, values: Mapping[str, Any], verb: str) -> None:
+        unit_code = values.get("unit_code")
+        if unit_code not in self.locks:  # the usual case: the unit has no submitted month (a dict lookup)
+            return
         d = self.d
         day = values.get(d.done_date_field)
-        lock = lock_for(self.locks, values.get("unit_code"), day)
+        lock = lock_for(self.locks, unit_code, day)
         if lock is not None:
             header = d.column(d.done_date_field).header
             raise MonthLocked(

@@ -31,7 +31,7 @@ from jzair_desktop.errors import NotFoundError, ValidationFailed
 from jzair_desktop.services import audit
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
-from jzair_desktop.services.guards import guard, reason_detail, state_of, values_of
+from jzair_desktop.services.guards import closeout_of, guard, is_closed, reason_detail, state_of, values_of
 from jzair_desktop.storage.engine import read_session, write_session
 from jzair_desktop.storage.models import LEDGER_MODELS
 
@@ -406,45 +406,73 @@ def insert_many(
     s: Session, ledger_key: str, rows: Iterable[Mapping[str, Any]], *, actor: Actor, stamp: dt.datetime | None = None,
     batch: int = 5000,
 ) -> int:
-    """Insert already-validated rows in the caller's transaction (bulk, Core executemany). Returns the count.
+    """Insert already-validated rows in the caller's transaction (bulk executemany). Returns the count.
 
     Each row holds the registry values and may carry its own "uuid"; the caller has checked permissions.
+    On SQLite the rows go to the driver's executemany as tuples, each value converted by its column
+    type's bind processor exactly as SQLAlchemy would; other dialects take Core executemany with dicts.
     """
     d = ledger(ledger_key)
     table = model_of(d).__table__
     stamp = stamp or now()
     g = guard(s, d, actor)
+    conn = s.connection()
+    fast = conn.dialect.name == "sqlite"
+    meta = ("uuid", "created_at", "created_by", "updated_at", "updated_by", "deleted_at", "deleted_by")
+    order = [*d.keys, *meta]
+    if fast:
+        cols = [table.c[k] for k in order]
+        sql = (f"INSERT INTO {conn.dialect.identifier_preparer.format_table(table)} "
+               f"({', '.join(conn.dialect.identifier_preparer.format_column(c) for c in cols)}) "
+               f"VALUES ({', '.join('?' * len(cols))})")
+        procs = [(i, p) for i, c in enumerate(cols) if (p := c.type._cached_bind_processor(conn.dialect)) is not None]
+    keys = d.keys
+    state_json = audit.state_json_maker(d)
+    name = actor.name
     n = 0
-    buf: list[dict[str, Any]] = []
+    buf: list[Any] = []
     entries: list[audit.Pending] = []
+    pending = audit.Pending
     for row in rows:
-        rec = {k: row.get(k) for k in d.keys}
-        rec.update(
-            uuid=row.get("uuid") or str(uuidlib.uuid4()),
-            created_at=row.get("created_at") or stamp,
-            created_by=row.get("created_by") or actor.name,
-            updated_at=row.get("updated_at") or stamp,
-            updated_by=row.get("updated_by") or actor.name,
-            deleted_at=row.get("deleted_at"),
-            deleted_by=row.get("deleted_by"),
-        )
-        g.check_unit(rec["unit_code"])
-        g.check_new(rec, record_uuid=rec["uuid"], verb="导入")
-        entries.append(audit.Pending(d.key, rec["uuid"], rec["unit_code"], None,
-                                     g.new_state(rec, rec["uuid"], rec["deleted_at"])))
-        buf.append(rec)
+        get = row.get
+        rec = [get(k) for k in keys]
+        record_uuid = get("uuid") or str(uuidlib.uuid4())
+        deleted_at = get("deleted_at")
+        rec += (record_uuid, get("created_at") or stamp, get("created_by") or name,
+                get("updated_at") or stamp, get("updated_by") or name, deleted_at, get("deleted_by"))
+        values = dict(zip(order, rec, strict=True))
+        unit = values["unit_code"]
+        g.check_unit(unit)
+        g.check_new(values, record_uuid=record_uuid, verb="导入")
+        closeout = closeout_of(s, d.key, record_uuid) if is_closed(d, values) else None
+        entries.append(pending(d.key, record_uuid, unit, None, state_json(rec, deleted_at, closeout)))
+        if fast:
+            for i, p in procs:
+                v = rec[i]
+                if v is not None:
+                    rec[i] = p(v)
+            buf.append(tuple(rec))
+        else:
+            buf.append(values)
         if len(buf) >= batch:
-            s.execute(table.insert(), buf)
+            _insert_batch(conn, table, sql if fast else None, buf)
             audit.append_many(s, actor, "create", entries)
             n += len(buf)
             buf, entries = [], []
     if buf:
-        s.execute(table.insert(), buf)
+        _insert_batch(conn, table, sql if fast else None, buf)
         audit.append_many(s, actor, "create", entries)
         n += len(buf)
     if n:
         audit.append(s, actor, "import", ledger=d.key, detail=f"批量新增{d.title}记录 {n} 条")
     return n
+
+
+def _insert_batch(conn: Any, table: Any, sql: str | None, buf: list[Any]) -> None:
+    if sql is None:
+        conn.execute(table.insert(), buf)
+    else:
+        conn.exec_driver_sql(sql, buf)
 
 
 def update_values(
