@@ -14,10 +14,12 @@ member's hash. Members are read into memory with size limits; nothing is ever ex
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
 import re
+import struct
 import tempfile
 import zipfile
 import zlib
@@ -371,9 +373,14 @@ def read_package(
                 members[name] = data
     except PackageError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, zlib.error, EOFError,
+            KeyError, ValueError, OverflowError, struct.error) as exc:
+        # What zipfile raises for damaged bytes: an unknown "version needed" or compression method
+        # (NotImplementedError), a flipped encryption flag (RuntimeError), bad lengths, CRC or deflate data.
         raise refuse(f"文件已损坏或不完整，不是有效的报送包（{_zip_reason(exc)}）。") from exc
     except OSError as exc:
+        if exc.errno == errno.EINVAL:  # a seek to a damaged offset
+            raise refuse("文件已损坏或不完整，不是有效的报送包（ZIP 结构错误）。") from exc
         raise PackageError(f"无法读取报送包文件：{path}（{exc.strerror or exc}）") from exc
     return SignedPackage(path, manifest, hashlib.sha256(manifest_raw).hexdigest(), members, public_key,
                          manifest["signer"]["fingerprint"])
@@ -389,6 +396,8 @@ def _zip_reason(exc: BaseException) -> str:
         return "不是 ZIP 文件或文件末尾缺失"
     if isinstance(exc, zlib.error | EOFError):
         return "压缩数据损坏"
+    if isinstance(exc, NotImplementedError | RuntimeError):
+        return "ZIP 版本、压缩方式或加密标志不正确"
     return "ZIP 结构错误"
 
 
@@ -456,10 +465,15 @@ def _parse_manifest(raw: bytes, refuse: Callable[[str], PackageError]) -> dict[s
     kind = need("kind", str)
     if kind not in MEMBERS:
         raise refuse(f"未知的报送包类型“{kind[:20]}”。")
-    need("app_version", str)
     need("schema_revision", str)
-    need("created_by", str)
-    need("created_at", str)
+    if len(need("created_by", str)) > 64 or len(need("app_version", str)) > 16:
+        raise refuse("清单中的导出人或程序版本过长。")
+    try:
+        created = dt.datetime.fromisoformat(need("created_at", str))
+    except ValueError:
+        created = None
+    if created is None or created.tzinfo is not None:
+        raise refuse("清单中的导出时间格式不正确。")
     sequence = need("sequence", int)
     if sequence < 1:
         raise refuse("清单中的序号必须是正整数。")

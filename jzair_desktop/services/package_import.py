@@ -237,8 +237,8 @@ def import_package(
         history = PackageImport(
             kind=pkg.kind, scope=scope, unit_code=pkg.unit_code if pkg.kind == jzpkg.KIND_COUNTY else None,
             month=pkg.month, sequence=pkg.sequence, fingerprint=pkg.fingerprint, manifest_sha256=pkg.manifest_sha256,
-            created_at=dt.datetime.fromisoformat(pkg.manifest["created_at"]), created_by=pkg.manifest["created_by"][:64],
-            app_version=pkg.manifest["app_version"][:16], counts_json=audit.canonical_json(counts),
+            created_at=dt.datetime.fromisoformat(pkg.manifest["created_at"]), created_by=pkg.manifest["created_by"],
+            app_version=pkg.manifest["app_version"], counts_json=audit.canonical_json(counts),
             imported_at=now.replace(microsecond=0), imported_by=actor.name,
         )
         s.add(history)

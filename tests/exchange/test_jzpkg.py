@@ -203,3 +203,30 @@ def test_a_file_that_is_too_big_is_refused_before_it_is_opened(tmp_path, monkeyp
     path.write_bytes(b"x" * 101)
     with pytest.raises(PackageError, match="超过"):
         jzpkg.read_package(path, schema_revision=REV)
+
+
+@pytest.mark.parametrize(("field", "value", "reason"), [
+    ("created_at", "昨天", "导出时间格式不正确"),
+    ("created_at", "2020-11-30T17:00:00+08:00", "导出时间格式不正确"),
+    ("created_by", "张" * 65, "导出人或程序版本过长"),
+    ("sequence", 0, "序号必须是正整数"),
+    ("sequence", True, "“sequence”缺失或类型不正确"),
+    ("kind", "county", "清单中的县（区、市）代码|“unit_code”缺失"),
+])
+def test_manifest_fields_are_checked(tmp_path, field, value, reason):
+    path = tmp_path / "清单.jzpkg"
+    jzpkg.write_package(path, manifest(**{field: value}), targets_members(), private_key=KEY)
+    with pytest.raises(PackageError, match=reason):
+        jzpkg.read_package(path, schema_revision=REV)
+
+
+@pytest.mark.parametrize(("offset", "value"), [(6, 0x54), (8, 0x01), (10, 0x63), (10, 0x0E)])
+def test_a_damaged_directory_field_is_refused_as_damage(small, tmp_path, offset, value):
+    """Central directory fields zipfile acts on: version needed, flags (encryption bit), compression method."""
+    blob = bytearray(small.read_bytes())
+    start = blob.index(b"PK\x01\x02")  # the first central directory entry
+    blob[start + offset] = value
+    path = tmp_path / "坏目录.jzpkg"
+    path.write_bytes(bytes(blob))
+    with pytest.raises(PackageError, match="被拒绝"):
+        jzpkg.read_package(path, schema_revision=REV)

@@ -175,8 +175,8 @@ def test_round_trip_keeps_every_field(county, city, tmp_path):
     ledgers.delete_record(county, "heating", gone["uuid"], actor=BUILTIN_ADMIN)
     fleeting = ledgers.create_record(county, "trucks", raw("trucks", 901), actor=BUILTIN_ADMIN, today=TODAY).uuid
     ledgers.delete_record(county, "trucks", fleeting, actor=BUILTIN_ADMIN)
-    submission.submit_month(county, YUCI, "2020-11", BUILTIN_ADMIN, today=TODAY)
     monthly.set_air_quality(county, BUILTIN_ADMIN, YUCI, "2020-11", pm25=61.5)
+    submission.submit_month(county, YUCI, "2020-11", BUILTIN_ADMIN, today=TODAY)
 
     second = export_yuci(county, tmp_path, "2.jzpkg")
     preview = imp.preview_package(city, second.path, actor=BUILTIN_ADMIN)
