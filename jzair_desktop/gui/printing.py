@@ -83,7 +83,8 @@ def print_pdf(
     """Paint the PDF's pages (those chosen on `printer`) onto `printer`; returns the sheets painted.
 
     Each page fills the sheet with its proportions kept (at its true size on A4): the printer is set to
-    full-page mode, since the PDF brings its own margins. Cancelling (`state`) aborts the job. Any thread.
+    full-page mode, since the PDF brings its own margins. Cancelling (`state`) or a failure aborts the job
+    (a file being printed to is removed). Any thread.
     """
     data = source if isinstance(source, bytes) else read_pdf(source)
     sizes = page_sizes(data)
@@ -120,4 +121,7 @@ def print_pdf(
         if not finished:
             printer.abort()
         painter.end()
+        if not finished and printer.outputFileName():
+            # Printing to a file stopped half-way: no truncated document that looks complete.
+            Path(printer.outputFileName()).unlink(missing_ok=True)
     return done
