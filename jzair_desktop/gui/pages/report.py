@@ -90,6 +90,7 @@ def summary_html(result: report_service.ReportResult) -> str:
         parts.append(_table(
             ["县（区、市）", "任务", "状态"],
             [[w.county, w.name, _status(w.status, w.status_label)] for w in shown],
+            numeric=(),
         ))
         if len(d.warnings) > len(shown):
             parts.append(f"<p>另有 {len(d.warnings) - len(shown)} 条，见报告。</p>")
@@ -104,14 +105,15 @@ def _status(status: str, label: str) -> str:
     return f"<span style='color:{colour}'>{html.escape(STATUS_SYMBOL.get(status, '') + label)}</span>"
 
 
-def _table(headers: list[str], rows: list[list[str]]) -> str:
+def _table(headers: list[str], rows: list[list[str]], *, numeric: tuple[int, ...] = (1,)) -> str:
+    """An HTML table; the `numeric` columns are right-aligned."""
     head = "".join(f"<th style='background:#e3e3e3'>{html.escape(h)}</th>" for h in headers)
     body = []
     for row in rows:
         cells = []
         for k, value in enumerate(row):
             text = value if value.startswith("<span") else html.escape(value)
-            align = "left" if k == 0 or k == len(row) - 1 else "right"
+            align = "right" if k in numeric else "left"
             cells.append(f"<td align='{align}'>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return ("<table border='1' cellspacing='0' cellpadding='3' style='border-collapse:collapse'>"
