@@ -1063,23 +1063,28 @@ def _add_closeouts(s: Any, ledger_key: str, rows: list[dict[str, Any]], actor: A
     closed = [r for r in rows if r.get("status") == CLOSED]
     if not closed:
         return
-    pending: list[audit.Pending] = []
+    from jzair_desktop.services.closeout import evidence_state
+
+    files: list[tuple[dict[str, Any], EvidenceFile]] = []
     for row in closed:
         closed_at = row["created_at"] + dt.timedelta(days=rng.randint(3, 20), minutes=rng.randint(0, 240))
         closed_at = min(closed_at, dt.datetime.combine(LAST_DAY, dt.time(17, 30)))
         data = _site_photo(rng)
         digest = hashlib.sha256(data).hexdigest()
-        s.add(EvidenceFile(ledger=ledger_key, record_uuid=row["uuid"], file_name="现场核查照片.png",
-                           mime="image/png", size=len(data), sha256=digest, data=data,
-                           uploaded_at=closed_at, uploaded_by=actor.name))
+        evidence = EvidenceFile(ledger=ledger_key, record_uuid=row["uuid"], file_name="现场核查照片.png",
+                                mime="image/png", size=len(data), sha256=digest, data=data,
+                                uploaded_at=closed_at, uploaded_by=actor.name)
+        s.add(evidence)
         s.add(Closeout(ledger=ledger_key, record_uuid=row["uuid"], reviewer=person_name(rng, male=rng.random() < 0.7),
                        closed_at=closed_at, closed_by=actor.name))
         row["updated_at"] = closed_at
-        pending.append(audit.Pending(ledger_key, row["uuid"], row["unit_code"], None,
-                                     {"file_name": "现场核查照片.png", "mime": "image/png", "size": len(data),
-                                      "sha256": digest}, f"现场核查照片.png（{len(data)} 字节，SHA-256 {digest[:12]}…）",
-                                     "evidence"))
-    s.flush()
+        files.append((row, evidence))
+    s.flush()  # evidence ids, which their audited state names
+    pending = [
+        audit.Pending(ledger_key, row["uuid"], row["unit_code"], None, evidence_state(ev),
+                      f"{ev.file_name}（{ev.size} 字节，SHA-256 {ev.sha256[:12]}…）", "evidence")
+        for row, ev in files
+    ]
     audit.append_many(s, actor, "evidence", pending)
 
 

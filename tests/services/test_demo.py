@@ -163,6 +163,14 @@ def test_closed_out_items_carry_their_reviewer_and_a_photo(small_db):
         assert sniff_type(p.data) == "image/png" and p.size == len(p.data)
 
 
+def test_the_demo_passes_the_audit_check(small_db):
+    from jzair_desktop.services.audit_verify import verify
+
+    db, _ = small_db
+    report = verify(db)
+    assert report.ok, report.findings[:3]
+
+
 def test_a_second_run_adds_nothing(small_db):
     db, _ = small_db
     before = {k: ledger_rows(db, k) for k in LEDGER_KEYS}
