@@ -433,7 +433,7 @@ class DashboardPage(QWidget):
                 f"，县级 {op}{format_number(county)}{ind.unit}" if county is not None and county != ind.target else "")
         else:
             goal = f"全市目标 {target} {ind.unit}"
-        self.completion_chart.set_title(f"{ind.name}：各县（区、市）完成率（{goal}，截至 {self.as_of}）")
+        self.completion_chart.set_title(f"{ind.name}：各县（区、市）完成率", f"{goal}；截至 {self.as_of}")
         self.completion_chart.set_rows(status_bars(picked))
         self.completion_rows = sorted(picked, key=lambda r: (not r.is_city,))
         warnings = sort_warnings([r for r in rows if not r.is_city], self.ref)
@@ -465,7 +465,7 @@ class DashboardPage(QWidget):
                 end_text=f"{format_number(last.done)}{ind.unit}",
                 target=(target, f"目标 {op}{format_number(target)}{ind.unit}") if target is not None else None,
             )
-            chart.set_title(f"{name}：{ind.name}（每周，截至 {self.as_of}）")
+            chart.set_title(f"{name}：{ind.name}", f"每周；截至 {self.as_of}")
         elif last.target:
             values = [(p.completion or 0.0) * 100 for p in points]
             chart.set_points(
@@ -474,15 +474,15 @@ class DashboardPage(QWidget):
                 end_text=f"{values[-1]:.1f}%（时序进度 {last.schedule * 100:.1f}%）",
                 target=(100.0, "目标 100%"),
             )
-            chart.set_title(f"{name}：{ind.name} 累计完成率与时序进度（每周，目标 {format_number(last.target)} "
-                            f"{ind.unit}，截至 {self.as_of}）")
+            chart.set_title(f"{name}：{ind.name} 累计完成率与时序进度",
+                            f"每周；目标 {format_number(last.target)} {ind.unit}；截至 {self.as_of}")
         else:
             chart.set_points(
                 [p.day for p in points], [p.done for p in points], None, origin=self.origin,
                 value_label=f"累计完成（{ind.unit}）", value_name="累计完成",
                 end_text=f"{format_number(last.done)} {ind.unit}（未分解目标）",
             )
-            chart.set_title(f"{name}：{ind.name} 累计完成（未分解目标，每周，截至 {self.as_of}）")
+            chart.set_title(f"{name}：{ind.name} 累计完成", f"未分解目标；每周；截至 {self.as_of}")
         self.history_points = points
 
     def draw_breakdowns(self) -> None:
@@ -496,8 +496,8 @@ class DashboardPage(QWidget):
         for data in self._breakdown_data:
             b = data.at(self.as_of)
             chart = self.breakdown_charts[b.key]
-            when = "" if b.after is None else f"，截至 {self.as_of}"
-            chart.set_title(f"{b.title}（{name}{when}，共 {b.total:,} 条）")
+            when = "" if b.after is None else f"；截至 {self.as_of}"
+            chart.set_title(b.title, f"{name}{when}；共 {b.total:,} 条")
             chart.set_data(b.categories, b.stacks, b.counts)
             chart.plot.getAxis("left").setLabel("")
 
@@ -522,10 +522,10 @@ class DashboardPage(QWidget):
 
         pm = [stored[m].pm25 if m in stored else None for m in months]
         days = [stored[m].heavy_days if m in stored else None for m in months]
-        note = "" if targets else "，未设定目标"
-        self.pm25_chart.set_title(f"{name} PM2.5 月均浓度（截至 {self.as_of}{note}）")
+        note = "" if targets else "；未设定目标"
+        self.pm25_chart.set_title(f"{name} PM2.5 月均浓度", f"截至 {self.as_of}{note}")
         self.pm25_chart.set_data(months, pm, [limit(m, "pm25_max") for m in months], unit="微克/立方米")
-        self.days_chart.set_title(f"{name} 重污染天数（截至 {self.as_of}{note}）")
+        self.days_chart.set_title(f"{name} 重污染天数", f"截至 {self.as_of}{note}")
         self.days_chart.set_data(months, [None if d is None else float(d) for d in days],
                                  [None if (v := limit(m, "heavy_days_max")) is None else float(v) for m in months],
                                  unit="天")
@@ -568,7 +568,7 @@ class DashboardPage(QWidget):
     def export_chart(self, chart: ChartWidget, path: str | Path | None = None) -> Path | None:
         """Save a chart as PNG (asks for the file name unless `path` is given)."""
         if path is None:
-            name = f"{_safe_name(chart.title) or '图表'}.png"
+            name = f"{_safe_name(chart.title) or '图表'}_{self.as_of}.png"
             start = str(Path(str(self.ctx.settings().value("dashboard/export_dir", "") or Path.home())) / name)
             chosen, _filter = QFileDialog.getSaveFileName(self, "导出图片", start, "PNG 图片 (*.png)")
             if not chosen:

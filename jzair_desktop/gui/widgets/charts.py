@@ -16,6 +16,7 @@ pyqtgraph cannot rotate). The tick and label font is the bundled CJK font (see `
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,7 +139,7 @@ class ChartWidget(pg.GraphicsLayoutWidget):
     def __init__(self, title: str = "", *, legend_columns: int = 0, parent=None) -> None:  # noqa: ANN001
         super().__init__(parent=parent)
         self.setBackground("w")
-        self.ci.setContentsMargins(6, 6, 10, 6)
+        self.ci.setContentsMargins(6, 6, 22, 6)  # room on the right for the last tick label
         self.plot: pg.PlotItem = self.ci.addPlot(row=0, col=0)
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
@@ -151,6 +152,7 @@ class ChartWidget(pg.GraphicsLayoutWidget):
             axis.setPen(pg.mkPen(INK))
             axis.setTextPen(pg.mkPen(INK))
             axis.label.setFont(font)
+        self._title_set = False
         self.legend: pg.LegendItem | None = None
         if legend_columns:
             self.legend = pg.LegendItem(colCount=legend_columns, labelTextColor=INK, labelTextSize="9pt",
@@ -160,11 +162,18 @@ class ChartWidget(pg.GraphicsLayoutWidget):
             self.ci.addItem(self.legend, row=1, col=0)
         self.set_title(title)
 
-    def set_title(self, title: str) -> None:
+    def set_title(self, title: str, subtitle: str = "") -> None:
+        """A bold title and, on a second line, a smaller subtitle (the date, the target, the totals)."""
         self.title = title
-        self.plot.setTitle(title, color=INK.name(), size="11pt")
-        self.plot.titleLabel.item.setFont(chart_font(11, bold=True))
-        self.plot.titleLabel.setText(title, color=INK.name(), size="11pt", bold=True)
+        self.subtitle = subtitle
+        text = f"<b>{html.escape(title)}</b>"
+        if subtitle:
+            text += f"<br><span style='font-size:9pt'>{html.escape(subtitle)}</span>"
+        if not self._title_set:  # the first title shows the label and gives its row a height
+            self.plot.setTitle(title, color=INK.name(), size="11pt")
+            self.plot.titleLabel.item.setFont(chart_font(11))
+            self._title_set = True
+        self.plot.titleLabel.setText(text, color=INK.name(), size="11pt")
 
     def set_axis_label(self, axis: str, text: str) -> None:
         self.plot.setLabel(axis, text, color=INK.name())
