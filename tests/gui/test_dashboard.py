@@ -286,3 +286,17 @@ def test_a_county_clerk_starts_on_the_own_unit(qtbot, demo_db):
     p = DashboardPage(ctx, today=D(2021, 1, 10))
     qtbot.addWidget(p)
     assert p.unit_code == "140727"
+
+
+def test_the_ledger_pages_apply_filter_sets_unit_and_status_and_clears_the_rest(qtbot, window):
+    page = window.page("heating")
+    page.search.setText("张")
+    page.apply_filter(unit_code=YC, status="已验收")
+    assert page.unit_combo.currentData() == YC and page.status_combo.currentData() == "已验收"
+    assert page.search.text() == "" and not page.trash.isChecked()
+    rows = [page.model.record(i) for i in range(page.model.rowCount())]
+    assert rows and {r.unit_code for r in rows} == {YC}
+    with pytest.raises(ValueError):
+        page.apply_filter(unit_code=YC, status="乱写")
+    page.apply_filter()
+    assert page.unit_combo.currentData() == "" and page.status_combo.currentData() == ""
