@@ -412,6 +412,29 @@ def insert_many(
     On SQLite the rows go to the driver's executemany as tuples, each value converted by its column
     type's bind processor exactly as SQLAlchemy would; other dialects take Core executemany with dicts.
     """
+    conn = s.connection()
+    if conn.dialect.name != "sqlite":
+        return _insert_rows(s, ledger_key, rows, actor=actor, stamp=stamp, batch=batch)
+    # A bulk insert touches far more index pages than SQLite's default page cache (2 MiB) holds: a larger
+    # cache for this call saves re-reading them (about a quarter of the insert's time at 100,000 rows).
+    (before,) = conn.exec_driver_sql("PRAGMA cache_size").one()
+    kib = -before if before < 0 else before * conn.exec_driver_sql("PRAGMA page_size").scalar_one() // 1024
+    if kib >= BULK_CACHE_KIB:
+        return _insert_rows(s, ledger_key, rows, actor=actor, stamp=stamp, batch=batch)
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
+    try:
+        return _insert_rows(s, ledger_key, rows, actor=actor, stamp=stamp, batch=batch)
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
+
+
+BULK_CACHE_KIB = 64 * 1024
+
+
+def _insert_rows(
+    s: Session, ledger_key: str, rows: Iterable[Mapping[str, Any]], *, actor: Actor, stamp: dt.datetime | None,
+    batch: int,
+) -> int:
     d = ledger(ledger_key)
     table = model_of(d).__table__
     stamp = stamp or now()
