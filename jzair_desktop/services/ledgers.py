@@ -448,7 +448,8 @@ def _insert_rows(
         sql = (f"INSERT INTO {conn.dialect.identifier_preparer.format_table(table)} "
                f"({', '.join(conn.dialect.identifier_preparer.format_column(c) for c in cols)}) "
                f"VALUES ({', '.join('?' * len(cols))})")
-        procs = [(i, p) for i, c in enumerate(cols) if (p := c.type._cached_bind_processor(conn.dialect)) is not None]
+        procs = [(i, p, *_processed(p, stamp)) for i, c in enumerate(cols)
+                 if (p := c.type._cached_bind_processor(conn.dialect)) is not None]
     keys = d.keys
     state_json = audit.state_json_maker(d)
     name = actor.name
@@ -470,10 +471,10 @@ def _insert_rows(
         closeout = closeout_of(s, d.key, record_uuid) if is_closed(d, values) else None
         entries.append(pending(d.key, record_uuid, unit, None, state_json(rec, deleted_at, closeout)))
         if fast:
-            for i, p in procs:
+            for i, p, known, known_value in procs:
                 v = rec[i]
                 if v is not None:
-                    rec[i] = p(v)
+                    rec[i] = known_value if v is known else p(v)  # the stamp: converted once
             buf.append(tuple(rec))
         else:
             buf.append(values)
@@ -489,6 +490,15 @@ def _insert_rows(
     if n:
         audit.append(s, actor, "import", ledger=d.key, detail=f"批量新增{d.title}记录 {n} 条")
     return n
+
+
+def _processed(process: Any, value: Any) -> tuple[Any, Any]:
+    """(value, its conversion by a bind processor), or (a placeholder no value is, None) where that
+    processor does not take it."""
+    try:
+        return value, process(value)
+    except (TypeError, ValueError, AttributeError):
+        return object(), None
 
 
 def _insert_batch(conn: Any, table: Any, sql: str | None, buf: list[Any]) -> None:
