@@ -18,15 +18,12 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence, QShowEvent
+from PySide6.QtGui import QBrush, QColor, QFont, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemDelegate,
     QAbstractItemView,
-    QApplication,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -42,6 +39,14 @@ from jzair_desktop.domain import schedule as sched
 from jzair_desktop.domain.reference import Indicator, reference
 from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.gui.context import GuiContext
+from jzair_desktop.gui.widgets.common import (
+    add_save_shortcut,
+    commit_open_editor,
+    problem_label,
+    problems_by_cell,
+    refused_save_text,
+    setup_edit_grid,
+)
 from jzair_desktop.services import monthly as monthly_service
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.air_entry import AirEntry, problem_field, set_air_quality_many
@@ -340,16 +345,7 @@ class FigureModel(_GridModel):
         names = {u.code: u.name for u in self.units}
         inds = {i.key: i for i in monthly_indicators()}
         prefixes = {figure_where(names[u], m, inds[i].name) + "：": (i, u, m) for (i, u, m) in self.pending}
-        cells: dict[tuple, str] = {}
-        rest = []
-        for p in problems:
-            for prefix, key in prefixes.items():
-                if p.startswith(prefix):
-                    cells[key] = p[len(prefix):]
-                    break
-            else:
-                rest.append(p)
-        return cells, rest
+        return problems_by_cell(problems, prefixes)
 
 
 def figure_where(county: str, month: str, indicator_name: str) -> str:
@@ -473,15 +469,7 @@ class GridTab(QWidget):
         self.can_edit = can_edit
         self.table = QTableView()
         self.table.setModel(model)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(
-            QAbstractItemView.EditTrigger.DoubleClicked
-            | QAbstractItemView.EditTrigger.EditKeyPressed
-            | QAbstractItemView.EditTrigger.AnyKeyPressed
-        )
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        setup_edit_grid(self.table, self)
         self.save_button = QPushButton("保存")
         self.save_button.setToolTip("保存本页全部修改（Ctrl+S）；有一处错误则不保存任何修改")
         self.save_button.clicked.connect(self.save)
@@ -489,19 +477,12 @@ class GridTab(QWidget):
         self.discard_button.clicked.connect(self.discard)
         self.refresh_button = QPushButton("刷新")
         self.refresh_button.clicked.connect(self.reload)
-        action = QAction(self)
-        action.setShortcut(QKeySequence.StandardKey.Save)
-        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        action.triggered.connect(self.save)
-        self.addAction(action)
+        add_save_shortcut(self, self.save)
         self.buttons = QHBoxLayout()
         for b in (self.save_button, self.discard_button, self.refresh_button):
             self.buttons.addWidget(b)
         self.buttons.addStretch(1)
-        self.problem_label = QLabel()
-        self.problem_label.setObjectName("problems")
-        self.problem_label.setWordWrap(True)
-        self.problem_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problem_label = problem_label()
         self.status_line = QLabel()
         self.status_line.setObjectName("statusLine")
         model.dataChanged.connect(lambda *_: self.update_buttons())
@@ -515,10 +496,7 @@ class GridTab(QWidget):
             self.status_line.setText(f"有 {len(self.model.pending)} 处修改尚未保存。")
 
     def commit_editor(self) -> None:
-        editor = QApplication.focusWidget()
-        if editor is not None and editor is not self.table and self.table.isAncestorOf(editor):
-            self.table.commitData(editor)
-            self.table.closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
+        commit_open_editor(self.table)
 
     def discard(self) -> None:
         self.model.discard()
@@ -547,9 +525,7 @@ class GridTab(QWidget):
             problems = exc.problems or [exc.message]
             cells, rest = self.model.problem_cells(problems)
             self.model.show_problems(cells)
-            lines = [f"保存未完成：有 {len(problems)} 处错误，没有保存任何修改。出错的单元格已标红，鼠标停在上面可看原因。"]
-            lines += [f"· {p}" for p in cells.values()][:8] + [f"· {p}" for p in rest][:4]
-            self.problem_label.setText("\n".join(lines))
+            self.problem_label.setText(refused_save_text(len(problems), cells.values(), rest))
             self.status_line.clear()
             if cells:
                 self.focus_cell(next(iter(cells)))

@@ -14,14 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence, QShowEvent
+from PySide6.QtGui import QBrush, QColor, QFont, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemDelegate,
-    QAbstractItemView,
-    QApplication,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -34,6 +30,14 @@ from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.exchange.targets_xlsx import export_targets, import_targets
 from jzair_desktop.gui.context import GuiContext
+from jzair_desktop.gui.widgets.common import (
+    add_save_shortcut,
+    commit_open_editor,
+    problem_label,
+    problems_by_cell,
+    refused_save_text,
+    setup_edit_grid,
+)
 from jzair_desktop.services.targets import (
     IndicatorTargets,
     TargetEntry,
@@ -304,15 +308,9 @@ class TargetsModel(QAbstractTableModel):
         prefixes = {
             cell_where(names[u], self.indicators[ind].name) + "：": (ind, u) for (ind, u) in self.pending
         }
+        cells, rest = problems_by_cell(problems, prefixes)
         self.problems.clear()
-        rest = []
-        for p in problems:
-            for prefix, key in prefixes.items():
-                if p.startswith(prefix):
-                    self.problems[key] = p[len(prefix):]
-                    break
-            else:
-                rest.append(p)
+        self.problems.update(cells)
         self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, self.check_column))
         return rest
 
@@ -344,18 +342,9 @@ class TargetsPage(QWidget):
         self.table = QTableView()
         self.table.setObjectName("targetsTable")
         self.table.setModel(self.model)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(
-            QAbstractItemView.EditTrigger.DoubleClicked
-            | QAbstractItemView.EditTrigger.EditKeyPressed
-            | QAbstractItemView.EditTrigger.AnyKeyPressed
-        )
-        self.table.setWordWrap(False)
+        setup_edit_grid(self.table, self)
         self.table.setAlternatingRowColors(False)
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        self.table.horizontalHeader().setStretchLastSection(True)
 
         self.save_button = QPushButton("保存")
         self.save_button.setToolTip("保存全部修改（Ctrl+S）；有一处错误则不保存任何修改")
@@ -370,11 +359,7 @@ class TargetsPage(QWidget):
         self.import_button.clicked.connect(lambda: self.import_file())
         self.refresh_button = QPushButton("刷新")
         self.refresh_button.clicked.connect(self.reload)
-        save_action = QAction(self)
-        save_action.setShortcut(QKeySequence.StandardKey.Save)
-        save_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        save_action.triggered.connect(self.save)
-        self.addAction(save_action)
+        add_save_shortcut(self, self.save)
 
         buttons = QHBoxLayout()
         for b in (self.save_button, self.discard_button):
@@ -390,10 +375,7 @@ class TargetsPage(QWidget):
 
         self.status_line = QLabel()
         self.status_line.setObjectName("statusLine")
-        self.problem_label = QLabel()
-        self.problem_label.setObjectName("problems")
-        self.problem_label.setWordWrap(True)
-        self.problem_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problem_label = problem_label()
 
         layout = QVBoxLayout(self)
         layout.addWidget(title)
@@ -461,20 +443,14 @@ class TargetsPage(QWidget):
         """Write every pending edit in one transaction; on refusal mark the cells and write nothing."""
         if not self.can_edit or not self.model.pending:
             return False
-        editor = QApplication.focusWidget()
-        if editor is not None and editor is not self.table and self.table.isAncestorOf(editor):
-            self.table.commitData(editor)
-            self.table.closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
+        commit_open_editor(self.table)
         entries = self.model.entries()
         try:
             result = set_targets(self.ctx.db, self.ctx.actor, entries)
         except ValidationFailed as exc:
             rest = self.model.set_problems(exc.problems or [exc.message])
             n = len(exc.problems or [exc.message])
-            lines = [f"保存未完成：有 {n} 处错误，没有保存任何修改。出错的单元格已标红，鼠标停在上面可看原因。"]
-            lines += [f"· {p}" for p in self.model.problems.values()][:8]
-            lines += [f"· {p}" for p in rest][:4]
-            self.problem_label.setText("\n".join(lines))
+            self.problem_label.setText(refused_save_text(n, self.model.problems.values(), rest))
             self.status_line.clear()
             self._focus_first_problem()
             return False

@@ -1,0 +1,98 @@
+"""Widget helpers shared by pages and dialogs: read-only list tables, and the pieces of the editable grids
+(月度数据, 任务分解) that save all edits at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
+    QAbstractItemView,
+    QApplication,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QTableWidget,
+    QWidget,
+)
+
+
+def list_table(headers: tuple[str, ...], name: str, *, stretch_last: bool = True) -> QTableWidget:
+    """A read-only table of whole rows, one selectable at a time, alternating colours, no row numbers."""
+    t = QTableWidget(0, len(headers))
+    t.setObjectName(name)
+    t.setHorizontalHeaderLabels(headers)
+    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    t.setAlternatingRowColors(True)
+    t.verticalHeader().setVisible(False)
+    if stretch_last:
+        t.horizontalHeader().setStretchLastSection(True)
+    return t
+
+
+# --------------------------------------------------------------------------- editable grids
+def setup_edit_grid(table: QTableView, row_height_of: QWidget) -> None:
+    """Cells edited in place (double click, F2 or typing), several selectable, rows a line high."""
+    table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    table.setEditTriggers(
+        QAbstractItemView.EditTrigger.DoubleClicked
+        | QAbstractItemView.EditTrigger.EditKeyPressed
+        | QAbstractItemView.EditTrigger.AnyKeyPressed
+    )
+    table.setWordWrap(False)
+    table.verticalHeader().setDefaultSectionSize(row_height_of.fontMetrics().height() + 10)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+
+
+def add_save_shortcut(widget: QWidget, save: Callable[[], object]) -> QAction:
+    """Ctrl+S anywhere inside `widget` calls `save`."""
+    action = QAction(widget)
+    action.setShortcut(QKeySequence.StandardKey.Save)
+    action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    action.triggered.connect(save)
+    widget.addAction(action)
+    return action
+
+
+def problem_label() -> QLabel:
+    """The label listing a refused save's problems (selectable, so they can be copied)."""
+    label = QLabel()
+    label.setObjectName("problems")
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def commit_open_editor(table: QTableView) -> None:
+    """Finish the cell editor open in `table`, if any, so its text counts before a save."""
+    editor = QApplication.focusWidget()
+    if editor is not None and editor is not table and table.isAncestorOf(editor):
+        table.commitData(editor)
+        table.closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
+
+
+def refused_save_text(count: int, cell_problems: Iterable[str], other_problems: Iterable[str]) -> str:
+    """What a refused save says: the count, up to 8 problems of marked cells and up to 4 others."""
+    lines = [f"保存未完成：有 {count} 处错误，没有保存任何修改。出错的单元格已标红，鼠标停在上面可看原因。"]
+    lines += [f"· {p}" for p in cell_problems][:8]
+    lines += [f"· {p}" for p in other_problems][:4]
+    return "\n".join(lines)
+
+
+def problems_by_cell(problems: Iterable[str], prefixes: dict[str, tuple]) -> tuple[dict[tuple, str], list[str]]:
+    """Attach each problem to the cell whose `where` prefix (ending in '：') it starts with; returns the
+    problems by cell key (prefix removed) and the problems left over."""
+    cells: dict[tuple, str] = {}
+    rest = []
+    for p in problems:
+        for prefix, key in prefixes.items():
+            if p.startswith(prefix):
+                cells[key] = p[len(prefix):]
+                break
+        else:
+            rest.append(p)
+    return cells, rest
