@@ -12,7 +12,6 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -24,7 +23,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
@@ -34,6 +32,7 @@ from PySide6.QtWidgets import (
 from jzair_desktop.domain.ledgers import LedgerDef, ledger
 from jzair_desktop.errors import JzairError
 from jzair_desktop.gui.context import GuiContext
+from jzair_desktop.gui.widgets.common import list_table
 from jzair_desktop.services import audit, closeout
 from jzair_desktop.services import ledgers as ledger_service
 from jzair_desktop.services.guards import CLOSED, has_closed_status, label_of
@@ -46,19 +45,6 @@ QLabel#closeoutState { padding: 4px 0; }
 ENTRY_HEADERS = ("序号", "时间", "用户", "操作", "改动的内容", "说明")
 FIELD_HEADERS = ("字段", "修改前", "修改后")
 EVIDENCE_HEADERS = ("文件名", "类型", "大小", "SHA-256", "上传人", "上传时间")
-
-
-def _table(headers: tuple[str, ...], name: str) -> QTableWidget:
-    t = QTableWidget(0, len(headers))
-    t.setObjectName(name)
-    t.setHorizontalHeaderLabels(headers)
-    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    t.setAlternatingRowColors(True)
-    t.verticalHeader().setVisible(False)
-    t.horizontalHeader().setStretchLastSection(True)
-    return t
 
 
 def _size_text(n: int) -> str:
@@ -82,8 +68,8 @@ class HistoryDialog(QDialog):
         self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         # -- history ---------------------------------------------------------------------------------
-        self.entry_table = _table(ENTRY_HEADERS, "historyEntries")
-        self.field_table = _table(FIELD_HEADERS, "historyFields")
+        self.entry_table = list_table(ENTRY_HEADERS, "historyEntries")
+        self.field_table = list_table(FIELD_HEADERS, "historyFields")
         self.entry_table.itemSelectionChanged.connect(self._show_selected)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.entry_table)
@@ -98,7 +84,7 @@ class HistoryDialog(QDialog):
         # -- evidence and close-out -------------------------------------------------------------------
         self.closable = has_closed_status(self.d)
         if self.closable:
-            self.evidence_table = _table(EVIDENCE_HEADERS, "evidenceTable")
+            self.evidence_table = list_table(EVIDENCE_HEADERS, "evidenceTable")
             self.add_button = QPushButton("添加佐证材料…")
             self.add_button.clicked.connect(self.add_evidence)
             self.save_button = QPushButton("另存为…")

@@ -27,6 +27,7 @@ from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.tasks import run_task
+from jzair_desktop.gui.widgets.common import list_table
 from jzair_desktop.gui.widgets.date_input import DateInput
 from jzair_desktop.services import audit
 from jzair_desktop.services.audit_verify import VerifyReport, verify
@@ -105,15 +106,7 @@ class AuditPage(QWidget):
         bar.addWidget(self.record_edit, 1)
         bar.addWidget(self.query_button)
 
-        self.table = QTableWidget(0, len(HEADERS))
-        self.table.setObjectName("auditTable")
-        self.table.setHorizontalHeaderLabels(HEADERS)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = list_table(HEADERS, "auditTable")
         self.table.itemSelectionChanged.connect(self._show_selected)
         self.detail = QTableWidget(0, 3)
         self.detail.setObjectName("auditDetail")

@@ -13,7 +13,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
     QComboBox,
     QDialog,
@@ -40,6 +39,7 @@ from jzair_desktop.errors import JzairError
 from jzair_desktop.exchange.jzpkg import SUFFIX
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.tasks import run_task, show_error
+from jzair_desktop.gui.widgets.common import list_table
 from jzair_desktop.services import package_export, package_import, package_keys, submission
 from jzair_desktop.services.package_import import ImportPreview, ImportResult
 
@@ -63,18 +63,6 @@ def _mono() -> QFont:
     font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
     font.setPointSizeF(max(font.pointSizeF(), 10.5))
     return font
-
-
-def _table(headers: tuple[str, ...], name: str) -> QTableWidget:
-    t = QTableWidget(0, len(headers))
-    t.setObjectName(name)
-    t.setHorizontalHeaderLabels(headers)
-    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    t.setAlternatingRowColors(True)
-    t.verticalHeader().setVisible(False)
-    return t
 
 
 def _fill(table: QTableWidget, rows: list[tuple], numeric: tuple[int, ...] = ()) -> None:
@@ -288,7 +276,7 @@ class PackagesPage(QWidget):
         self.preview_key.setObjectName("previewKey")
         self.preview_key.setWordWrap(True)
         self.preview_key.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.preview_table = _table(PREVIEW_HEADERS, "previewTable")
+        self.preview_table = list_table(PREVIEW_HEADERS, "previewTable", stretch_last=False)
         header = self.preview_table.horizontalHeader()
         header.setStretchLastSection(False)
         self.preview_table.setColumnWidth(0, 170)
@@ -342,9 +330,9 @@ class PackagesPage(QWidget):
             self.history_filter.addItem(u.name, u.code)
         self.history_filter.addItem("市级任务包", package_keys.SCOPE_CITY)
         self.history_filter.currentIndexChanged.connect(lambda _i: self.refresh_history())
-        self.history_table = _table(HISTORY_HEADERS, "historyTable")
+        self.history_table = list_table(HISTORY_HEADERS, "historyTable", stretch_last=False)
         self.history_table.horizontalHeader().setStretchLastSection(True)
-        self.pins_table = _table(PIN_HEADERS, "pinsTable")
+        self.pins_table = list_table(PIN_HEADERS, "pinsTable", stretch_last=False)
         self.pins_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.repin_button = QPushButton("重新绑定公钥…")
         self.repin_button.setObjectName("repinButton")

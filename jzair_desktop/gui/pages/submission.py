@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError
 from jzair_desktop.gui.context import GuiContext
+from jzair_desktop.gui.widgets.common import list_table
 from jzair_desktop.services import submission
 from jzair_desktop.services.submission import SUBMITTED, UNLOCKED, MonthStatus, SubmissionInfo
 
@@ -164,15 +165,7 @@ class SubmissionPage(QWidget):
         bar.addWidget(self.figures_button)
         bar.addWidget(self.unlock_button)
 
-        self.table = QTableWidget(0, len(HEADERS))
-        self.table.setObjectName("submissionTable")
-        self.table.setHorizontalHeaderLabels(HEADERS)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = list_table(HEADERS, "submissionTable")
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.summary = QLabel()
 

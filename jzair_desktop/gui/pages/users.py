@@ -6,7 +6,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -17,7 +16,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -26,6 +24,7 @@ from PySide6.QtWidgets import (
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError
 from jzair_desktop.gui.context import GuiContext
+from jzair_desktop.gui.widgets.common import list_table
 from jzair_desktop.services import accounts
 from jzair_desktop.services.actor import BUILTIN_ADMIN, ROLES
 
@@ -154,15 +153,7 @@ class UsersPage(QWidget):
         self.hint = QLabel()
         self.hint.setObjectName("usersHint")
         self.hint.setWordWrap(True)
-        self.table = QTableWidget(0, len(HEADERS))
-        self.table.setObjectName("usersTable")
-        self.table.setHorizontalHeaderLabels(HEADERS)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = list_table(HEADERS, "usersTable")
         self.table.itemSelectionChanged.connect(self._update_buttons)
 
         self.add_button = QPushButton("新增用户…")
