@@ -21,6 +21,7 @@ import datetime as dt
 import operator
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ from xml.etree import ElementTree
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.worksheet.dimensions import ColumnDimension
 
@@ -240,6 +242,13 @@ _OVERLAP = 4096
 
 MAX_SHEET_XML_BYTES = 2 << 30  # a sheet's XML beyond this is refused (a zip bomb, or far over the row limit)
 MAX_SHARED_STRINGS_BYTES = 1 << 30
+# python-calamine holds a sheet as a dense grid over its used range (32 bytes a cell) and aborts the whole
+# process when that cannot be allocated: a stray value in XFD1048576 would take 550 GB.
+MAX_SHEET_CELLS = 20_000_000
+EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384
+_WIDE_REF = re.compile(rb'r="([A-Z]{2,})\d')  # cells from column AA on (rare): the sheet's width
+_FAR_ROW = re.compile(rb'r="[A-Z]*(\d{6,})"')  # rows and cells from row 100,000 on: the sheet's height
+_ANY_REF = re.compile(rb'r="([A-Z]*)(\d+)"')
 
 
 @dataclass(slots=True)
@@ -247,6 +256,9 @@ class SheetScan:
     rows: int = 0
     size: int = 0
     formula_gaps: set[tuple[int, int]] = field(default_factory=set)
+    last_column: int | None = None  # 0-based, when beyond Z
+    last_row: int | None = None  # when 100,000 or more
+    too_large: str | None = None  # why the sheet must not be loaded
 
 
 def _col_index(letters: bytes) -> int:
@@ -302,6 +314,10 @@ def scan_sheet_xml(zf: zipfile.ZipFile, member: str, *, row_limit: int, state: T
             if scan.rows > row_limit:
                 return scan
             buf = tail + chunk
+            if wide := _WIDE_REF.findall(buf):
+                scan.last_column = max(scan.last_column or 0, *(_col_index(c) for c in set(wide)))
+            if far := _FAR_ROW.findall(buf):
+                scan.last_row = max(scan.last_row or 0, *map(int, far))
             if b"<f" in buf or b":f" in buf:
                 for m in _FORMULA_NO_VALUE.finditer(buf):
                     ref = _CELL_REF.search(m.group(1))
@@ -309,6 +325,34 @@ def scan_sheet_xml(zf: zipfile.ZipFile, member: str, *, row_limit: int, state: T
                         scan.formula_gaps.add((int(ref.group(2)), _col_index(ref.group(1))))
             tail = buf[-_OVERLAP:]
     return scan
+
+
+def check_extent(zf: zipfile.ZipFile, member: str, scan: SheetScan, file_name: str, sheet: str) -> None:
+    """Set `scan.too_large` when the sheet's used range (to its farthest cell) is too large to load."""
+    if (scan.last_column or 0) >= EXCEL_COLUMNS or (scan.last_row or 0) > EXCEL_ROWS:
+        scan.too_large = f"文件“{file_name}”的工作表“{sheet}”已损坏（单元格位置超出了 Excel 的范围），无法读取。"
+        return
+    columns = (scan.last_column or 25) + 1  # the first pass knows columns beyond Z and rows from 100,000 on
+    rows = scan.last_row or 99_999
+    if rows * columns > MAX_SHEET_CELLS:
+        # Perhaps too large: find the exact extent in a second pass (rare, so its cost does not matter).
+        rows, last = 0, 0
+        with zf.open(member) as fh:
+            tail = b""
+            while chunk := fh.read(_CHUNK):
+                buf = tail + chunk
+                for letters, digits in _ANY_REF.findall(buf):
+                    rows = max(rows, int(digits))
+                    if letters:
+                        last = max(last, _col_index(letters))
+                tail = buf[-_OVERLAP:]
+        columns = last + 1
+    if rows * columns > MAX_SHEET_CELLS:
+        scan.too_large = (
+            f"文件“{file_name}”的工作表“{sheet}”使用范围过大：有内容的单元格一直到第 {rows:,} 行、"
+            f"第 {column_letter(columns - 1)} 列（约 {rows * columns:,} 个单元格），超过了程序能读取的上限。"
+            "请删除表格下方或右侧多余的内容（可按 Ctrl+End 找到最后一个单元格）后保存，再导入。"
+        )
 
 
 # --- reading the ledger sheet ----------------------------------------------------------------------
@@ -422,7 +466,7 @@ def read_ledger_sheet(path: Path | str, d: LedgerDef, *, state: TaskState = NULL
     sniff(path)
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
         raise ExcelFileError(f"文件“{name}”已损坏（压缩包不完整或已破损），无法读取。请重新保存或重新获取该文件。") from exc
     scans: dict[str, SheetScan] = {}
     with zf:
@@ -449,9 +493,12 @@ def read_ledger_sheet(path: Path | str, d: LedgerDef, *, state: TaskState = NULL
                         f"文件“{name}”的工作表“{sheet}”超过 {limit:,} 行，超过单次导入的上限"
                         f"（{MAX_DATA_ROWS:,} 行数据）。请按乡镇等拆分成几个文件分别导入。"
                     )
+                check_extent(zf, member, scan, name, sheet)
                 scans[sheet] = scan
-        except (zipfile.BadZipFile, ElementTree.ParseError, EOFError, OSError, ValueError) as exc:
+        except (zipfile.BadZipFile, zlib.error, ElementTree.ParseError, EOFError, OSError, ValueError) as exc:
             raise ExcelFileError(f"文件“{name}”已损坏，无法读取（{type(exc).__name__}）。请重新保存或重新获取该文件。") from exc
+        except NotImplementedError as exc:  # zipfile: a compression method it does not know
+            raise ExcelFileError(f"文件“{name}”使用了不支持的压缩方式，无法读取。请在 Excel 中重新保存后再导入。") from exc
         except RuntimeError as exc:  # zipfile: encrypted member
             raise ExcelFileError(f"文件“{name}”的内容已加密，无法读取。") from exc
 
@@ -461,6 +508,31 @@ def read_ledger_sheet(path: Path | str, d: LedgerDef, *, state: TaskState = NULL
         return _read_from_workbook(wb, path, d, scans, state)
     finally:
         wb.close()
+
+
+def _calamine_failure(exc: BaseException) -> bool:
+    """python-calamine raises several kinds for damaged sheets, and a Rust panic inside it (a date far out
+    of range, …) arrives as pyo3's PanicException, which derives from BaseException."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+
+
+def _damaged_sheet(name: str, sheet_name: str, exc: BaseException) -> ExcelFileError:
+    detail = "有单元格的值无法识别，例如超出范围的日期" if not isinstance(exc, Exception) else str(exc)[:200]
+    return ExcelFileError(f"文件“{name}”的工作表“{sheet_name}”已损坏，无法读取（{detail}）。")
+
+
+def _guarded(rows: Iterator[list[Any]], name: str, sheet_name: str) -> Iterator[list[Any]]:
+    """The sheet's rows, a failure while converting one (a damaged value) as ExcelFileError."""
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except BaseException as exc:
+            if not _calamine_failure(exc):
+                raise
+            raise _damaged_sheet(name, sheet_name, exc) from exc
+        yield row
 
 
 def _sheet_order(wb) -> list[str]:  # noqa: ANN001
@@ -482,16 +554,21 @@ def _read_from_workbook(wb, path: Path, d: LedgerDef, scans: dict[str, SheetScan
     threshold = min(3, len(required))
     for sheet_name in _sheet_order(wb):
         state.check_cancelled()
+        scan = scans.get(sheet_name)
+        if scan is not None and scan.too_large:
+            raise ExcelFileError(scan.too_large)
         try:
             sheet = wb.get_sheet_by_name(sheet_name)
             start = sheet.start
-        except Exception as exc:  # noqa: BLE001
-            raise ExcelFileError(f"文件“{name}”的工作表“{sheet_name}”已损坏，无法读取（{str(exc)[:200]}）。") from exc
+        except BaseException as exc:
+            if not _calamine_failure(exc):
+                raise
+            raise _damaged_sheet(name, sheet_name, exc) from exc
         if start is None:
             continue
         any_data = True
         col_offset = start[1]
-        rows_iter: Iterator[list[Any]] = iter(sheet.iter_rows())
+        rows_iter: Iterator[list[Any]] = _guarded(iter(sheet.iter_rows()), name, sheet_name)
         top: list[list[Any]] = []
         header: tuple[int, list[FileColumn]] | None = None
         best_count = 0
@@ -739,7 +816,7 @@ def write_error_workbook(
     )
     reason_col = width
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet((data.sheet_name or "台账")[:31])
+    ws = wb.create_sheet(_sheet_title(data.sheet_name))
     for i, width in enumerate(_column_widths(data, reason_col)):
         letter = column_letter(i)
         ws.column_dimensions[letter] = ColumnDimension(ws, index=letter, width=width)
@@ -773,7 +850,7 @@ def _error_rows(
         if r % 2000 == 0:
             state.progress(r, last, f"正在写入错误报告第 {r:,} 行")
         cells: Sequence[Any] = data.top_rows[r - 1] if r <= len(data.top_rows) else rows.get(r, ())
-        out: list[Any] = [None if v == "" else v for v in cells]
+        out: list[Any] = [None if v == "" else _xml_safe(v) for v in cells]
         out += [None] * (reason_col - len(out))
         if r == header_row:
             out = [None if v is None else _header_cell(ws, v) for v in out] + [_header_cell(ws, REASON_HEADER)]
@@ -785,6 +862,17 @@ def _error_rows(
             if row_problems:
                 comments = _mark(ws, out, row_problems, comments)
         ws.append(out)
+
+
+def _xml_safe(value: Any) -> Any:
+    """Text without the control characters an .xlsx cannot hold (a file may carry them as _x001F_)."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def _sheet_title(name: str | None) -> str:
+    """The sheet's own name where Excel allows it (no \\ / ? * [ ] :, at most 31 characters)."""
+    title = re.sub(r"[\\/?*\[\]:]", "_", _xml_safe(name or "")).strip("'")[:31]
+    return title or "台账"
 
 
 def _text_width(value: Any) -> float:
@@ -834,7 +922,7 @@ def _mark(ws, out: list[Any], problems: list[RowProblem], comments: int) -> int:
         cell = out[i] if isinstance(out[i], Cell) else WriteOnlyCell(ws, out[i])
         cell.fill = ERROR_FILL if any(p.is_error for p in ps) else WARNING_FILL
         if comments < MAX_COMMENTS:
-            comment = Comment("\n".join(p.message for p in ps)[:2000], "jzair")
+            comment = Comment(_xml_safe("\n".join(p.message for p in ps))[:2000], "jzair")
             comment.width, comment.height = 300, 120
             cell.comment = comment
             comments += 1
@@ -842,7 +930,7 @@ def _mark(ws, out: list[Any], problems: list[RowProblem], comments: int) -> int:
     reasons = "；".join(
         (f"{p.column}：" if p.column else "") + p.message + ("" if p.is_error else "（提示）") for p in problems
     )
-    reason = WriteOnlyCell(ws, reasons)
+    reason = WriteOnlyCell(ws, _xml_safe(reasons))
     reason.fill = ERROR_FILL if any(p.is_error for p in problems) else WARNING_FILL
     out.append(reason)
     return comments
