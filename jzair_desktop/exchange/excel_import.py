@@ -495,7 +495,8 @@ def read_ledger_sheet(path: Path | str, d: LedgerDef, *, state: TaskState = NULL
                     )
                 check_extent(zf, member, scan, name, sheet)
                 scans[sheet] = scan
-        except (zipfile.BadZipFile, zlib.error, ElementTree.ParseError, EOFError, OSError, ValueError) as exc:
+        except (zipfile.BadZipFile, zlib.error, ElementTree.ParseError, EOFError, OSError, ValueError,
+                LookupError) as exc:  # LookupError: an XML declaration naming an unknown encoding
             raise ExcelFileError(f"文件“{name}”已损坏，无法读取（{type(exc).__name__}）。请重新保存或重新获取该文件。") from exc
         except NotImplementedError as exc:  # zipfile: a compression method it does not know
             raise ExcelFileError(f"文件“{name}”使用了不支持的压缩方式，无法读取。请在 Excel 中重新保存后再导入。") from exc

@@ -353,3 +353,11 @@ def test_found_control_characters_and_a_bad_sheet_name_reach_the_error_workbook(
     assert target.run(write_members(members)) == "ImportRejected"
     with zipfile.ZipFile(target.file.with_name("导入文件.错误.xlsx")) as zf:
         assert zf.testzip() is None
+
+
+def test_found_an_unknown_xml_encoding_is_a_damaged_file(target, seeds):
+    """ElementTree's LookupError ("unknown encoding: UTF-Q") escaped while the workbook part was read."""
+    members = [(n, b.replace(b'encoding="UTF-8"', b'encoding="UTF-Q"')) if n == "xl/workbook.xml" else (n, b)
+               for n, b in read_members(seeds["inline"])]
+    assert b'encoding="UTF-Q"' in dict(members)["xl/workbook.xml"]
+    assert target.run(write_members(members)) == "ExcelFileError"
