@@ -45,6 +45,7 @@ from jzair_desktop.exchange.excel_import import SheetData
 from jzair_desktop.exchange.xlsx_common import MAX_DATA_ROWS
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.tasks import run_task
+from jzair_desktop.gui.widgets.common import save_file_path
 from jzair_desktop.services import excel as excel_service
 from jzair_desktop.services.excel import ImportPlan, ImportRejected, ImportReport
 
@@ -525,6 +526,13 @@ def open_import_wizard(
 # --- export and template -----------------------------------------------------------------------------
 
 
+def _xlsx_destination(
+    parent: QWidget | None, title: str, default_name: str, ctx: GuiContext, path: Path | str | None
+) -> Path | None:
+    """`path`, or the file name asked for (None when cancelled), ending in .xlsx."""
+    return save_file_path(parent, title, Path(_last_dir(ctx)) / default_name, XLSX_FILTER, ".xlsx", path)
+
+
 def export_ledger(
     parent: QWidget | None, ctx: GuiContext, ledger_key: str, unit_code: str | None, *, path: Path | str | None = None
 ) -> Any:
@@ -534,15 +542,9 @@ def export_ledger(
     if actor.role == "county_clerk":
         unit_code = actor.unit_code
     scope = reference().unit_by_code(unit_code).name if unit_code else "全市"
-    if path is None:
-        default = Path(_last_dir(ctx)) / f"{d.sheet_title}-{scope}-{dt.date.today():%Y%m%d}.xlsx"
-        name, _ = QFileDialog.getSaveFileName(parent, "导出台账", str(default), XLSX_FILTER)
-        if not name:
-            return None
-        path = name
-    dest = Path(path)
-    if dest.suffix.lower() != ".xlsx":
-        dest = dest.with_name(dest.name + ".xlsx")
+    dest = _xlsx_destination(parent, "导出台账", f"{d.sheet_title}-{scope}-{dt.date.today():%Y%m%d}.xlsx", ctx, path)
+    if dest is None:
+        return None
 
     def done(result: excel_service.ExportResult) -> None:
         _remember_dir(ctx, result.path)
@@ -559,15 +561,9 @@ def export_ledger(
 def save_template(parent: QWidget | None, ctx: GuiContext, ledger_key: str, *, path: Path | str | None = None) -> Path | None:
     """Ask for a file name (unless `path`) and save the blank import template there."""
     d = ledger(ledger_key)
-    if path is None:
-        default = Path(_last_dir(ctx)) / f"{d.sheet_title}-导入模板.xlsx"
-        name, _ = QFileDialog.getSaveFileName(parent, "保存导入模板", str(default), XLSX_FILTER)
-        if not name:
-            return None
-        path = name
-    dest = Path(path)
-    if dest.suffix.lower() != ".xlsx":
-        dest = dest.with_name(dest.name + ".xlsx")
+    dest = _xlsx_destination(parent, "保存导入模板", f"{d.sheet_title}-导入模板.xlsx", ctx, path)
+    if dest is None:
+        return None
     try:
         saved = excel_service.save_template(d.key, dest)
     except JzairError as exc:

@@ -36,6 +36,7 @@ from jzair_desktop.gui.widgets.common import (
     problem_label,
     problems_by_cell,
     refused_save_text,
+    save_file_path,
     setup_edit_grid,
 )
 from jzair_desktop.services.targets import (
@@ -483,15 +484,10 @@ class TargetsPage(QWidget):
         s.sync()
 
     def export_file(self, path: str | Path | None = None) -> Path | None:
+        start = Path(self._start_dir()) / "任务分解表.xlsx"
+        path = save_file_path(self, "导出任务分解表", start, "Excel 工作簿 (*.xlsx)", ".xlsx", path)
         if path is None:
-            start = str(Path(self._start_dir()) / "任务分解表.xlsx")
-            chosen, _f = QFileDialog.getSaveFileName(self, "导出任务分解表", start, "Excel 工作簿 (*.xlsx)")
-            if not chosen:
-                return None
-            path = chosen
-        path = Path(path)
-        if path.suffix.lower() != ".xlsx":
-            path = path.with_name(path.name + ".xlsx")
+            return None
         try:
             written = export_targets(self.ctx.db, path)
         except JzairError as exc:

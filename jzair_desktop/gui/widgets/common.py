@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import (
     QAbstractItemDelegate,
     QAbstractItemView,
     QApplication,
+    QFileDialog,
     QHeaderView,
     QLabel,
     QTableView,
@@ -32,6 +34,22 @@ def list_table(headers: tuple[str, ...], name: str, *, stretch_last: bool = True
     if stretch_last:
         t.horizontalHeader().setStretchLastSection(True)
     return t
+
+
+def save_file_path(
+    parent: QWidget | None, title: str, start: Path | str, file_filter: str, suffix: str, path: Path | str | None
+) -> Path | None:
+    """`path`, or the file name the save dialog returns (None when cancelled); `suffix` (".xlsx") is added
+    when the name does not end in it."""
+    if path is None:
+        chosen, _ = QFileDialog.getSaveFileName(parent, title, str(start), file_filter)
+        if not chosen:
+            return None
+        path = chosen
+    dest = Path(path)
+    if dest.suffix.lower() != suffix:
+        dest = dest.with_name(dest.name + suffix)
+    return dest
 
 
 # --------------------------------------------------------------------------- editable grids
