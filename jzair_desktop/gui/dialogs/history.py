@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -32,12 +31,11 @@ from PySide6.QtWidgets import (
 from jzair_desktop.domain.ledgers import LedgerDef, ledger
 from jzair_desktop.errors import JzairError
 from jzair_desktop.gui.context import GuiContext
-from jzair_desktop.gui.widgets.common import list_table
+from jzair_desktop.gui.widgets.common import fill_change_rows, list_table
 from jzair_desktop.services import audit, closeout
 from jzair_desktop.services import ledgers as ledger_service
 from jzair_desktop.services.guards import CLOSED, has_closed_status, label_of
 
-CHANGED_BRUSH = QBrush(QColor("#fff3cd"))
 STYLE = """
 QLabel#historyTitle { font-size: 13pt; font-weight: bold; }
 QLabel#closeoutState { padding: 4px 0; }
@@ -195,14 +193,8 @@ class HistoryDialog(QDialog):
         else:
             keys = audit.diff_keys(self.d.key, before, after)
             names = {k: self._field_name(k) for k, _ in keys}
-        t.setRowCount(len(keys))
-        for r, (k, changed) in enumerate(keys):
-            items = (QTableWidgetItem(names[k]), QTableWidgetItem(self._show_value(k, before.get(k))),
-                     QTableWidgetItem(self._show_value(k, after.get(k))))
-            for c, item in enumerate(items):
-                if changed:
-                    item.setBackground(CHANGED_BRUSH)
-                t.setItem(r, c, item)
+        fill_change_rows(t, [(names[k], self._show_value(k, before.get(k)), self._show_value(k, after.get(k)), changed)
+                             for k, changed in keys])
         t.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         t.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         t.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)

@@ -27,7 +27,7 @@ from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.tasks import run_task
-from jzair_desktop.gui.widgets.common import list_table
+from jzair_desktop.gui.widgets.common import fill_change_rows, list_table
 from jzair_desktop.gui.widgets.date_input import DateInput
 from jzair_desktop.services import audit
 from jzair_desktop.services.audit_verify import VerifyReport, verify
@@ -36,7 +36,6 @@ ALL = "全部"
 LIMIT = 1000
 HEADERS = ("序号", "时间", "用户", "操作", "对象", "县（区、市）", "记录", "说明")
 SUBJECTS = {**{k: d.title for k, d in LEDGERS.items()}, audit.SUBJECT_USER: "用户", audit.SUBJECT_SUBMISSION: "月度上报"}
-CHANGED_BRUSH = QBrush(QColor("#fff3cd"))
 FAILED_ACTIONS = ("login_failed", "lockout")
 STYLE = """
 QLabel#auditCount { color: #333; }
@@ -217,14 +216,8 @@ class AuditPage(QWidget):
         before = e.before if isinstance(e.before, dict) else {}
         after = e.after if isinstance(e.after, dict) else {}
         keys = audit.diff_keys(e.ledger, before, after)
-        t.setRowCount(len(keys))
-        for r, (k, changed) in enumerate(keys):
-            items = (QTableWidgetItem(self._field_name(e, k)), QTableWidgetItem(self._value(e, k, before.get(k))),
-                     QTableWidgetItem(self._value(e, k, after.get(k))))
-            for c, item in enumerate(items):
-                if changed:
-                    item.setBackground(CHANGED_BRUSH)
-                t.setItem(r, c, item)
+        fill_change_rows(t, [(self._field_name(e, k), self._value(e, k, before.get(k)), self._value(e, k, after.get(k)),
+                              changed) for k, changed in keys])
 
     # -- integrity check ---------------------------------------------------------------------------
     def run_verify(self) -> None:

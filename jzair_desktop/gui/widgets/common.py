@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
     QAbstractItemView,
@@ -17,8 +17,11 @@ from PySide6.QtWidgets import (
     QLabel,
     QTableView,
     QTableWidget,
+    QTableWidgetItem,
     QWidget,
 )
+
+CHANGED_BRUSH = QBrush(QColor("#fff3cd"))  # an audited field whose value changed
 
 
 def list_table(headers: tuple[str, ...], name: str, *, stretch_last: bool = True) -> QTableWidget:
@@ -34,6 +37,17 @@ def list_table(headers: tuple[str, ...], name: str, *, stretch_last: bool = True
     if stretch_last:
         t.horizontalHeader().setStretchLastSection(True)
     return t
+
+
+def fill_change_rows(table: QTableWidget, rows: Sequence[tuple[str, str, str, bool]]) -> None:
+    """Rows of (field, before, after, changed) into a 字段 | 修改前 | 修改后 table; changed rows shaded."""
+    table.setRowCount(len(rows))
+    for r, (*texts, changed) in enumerate(rows):
+        for c, text in enumerate(texts):
+            item = QTableWidgetItem(text)
+            if changed:
+                item.setBackground(CHANGED_BRUSH)
+            table.setItem(r, c, item)
 
 
 def save_file_path(
