@@ -56,6 +56,29 @@ class Change:
         return {"key": self.key, "title": self.title, "new": self.new, "changed": self.changed,
                 "deleted": self.deleted, "unchanged": self.unchanged}
 
+    def mirror(
+        self, have: Mapping[Any, Any], wanted: Mapping[Any, Any], same: Callable[[Any, Any], bool]
+    ) -> list[tuple[Any, Any]]:
+        """The writes that make the stored rows `have` (by key) the package's `wanted` values, counted here:
+        (key, wanted value) for a new or changed row, (key, None) for a stored row the package lacks.
+        `same(row, want)` tells an unchanged row."""
+        ops: list[tuple[Any, Any]] = []
+        for k, want in wanted.items():
+            row = have.get(k)
+            if row is None:
+                self.new += 1
+            elif same(row, want):
+                self.unchanged += 1
+                continue
+            else:
+                self.changed += 1
+            ops.append((k, want))
+        for k in have:
+            if k not in wanted:
+                self.deleted += 1
+                ops.append((k, None))
+        return ops
+
 
 @dataclass
 class Plan:

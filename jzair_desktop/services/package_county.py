@@ -426,21 +426,11 @@ class CountyJob:
         ref = reference()
         change = plan.change("monthly_figures")
         have = {(r.indicator_key, r.month): r for r in s.scalars(select(MonthlyFigure).where(MonthlyFigure.unit_code == unit))}
-        ops: list[tuple[tuple[str, str], dict[str, Any] | None]] = []
-        for k, want in self.figures.items():
-            row = have.get(k)
-            if row is None:
-                change.new += 1
-            elif (row.value, row.updated_at, row.updated_by) == (want["value"], want["updated_at"], want["updated_by"]):
-                change.unchanged += 1
-                continue
-            else:
-                change.changed += 1
-            ops.append((k, want))
-        for k in have:
-            if k not in self.figures:
-                change.deleted += 1
-                ops.append((k, None))
+        ops: list[tuple[tuple[str, str], dict[str, Any] | None]] = change.mirror(
+            have, self.figures,
+            lambda row, want: (row.value, row.updated_at, row.updated_by) == (
+                want["value"], want["updated_at"], want["updated_by"]),
+        )
 
         def apply(s: Session) -> None:
             for (ind_key, month), want in ops:
@@ -469,22 +459,11 @@ class CountyJob:
         unit = self.unit.code
         change = plan.change("air_quality")
         have = {r.month: r for r in s.scalars(select(AirQualityMonth).where(AirQualityMonth.area == unit))}
-        ops: list[tuple[str, dict[str, Any] | None]] = []
-        for month, want in self.air.items():
-            row = have.get(month)
-            if row is None:
-                change.new += 1
-            elif (row.pm25, row.heavy_days, row.updated_at, row.updated_by) == (
-                    want["pm25"], want["heavy_days"], want["updated_at"], want["updated_by"]):
-                change.unchanged += 1
-                continue
-            else:
-                change.changed += 1
-            ops.append((month, want))
-        for month in have:
-            if month not in self.air:
-                change.deleted += 1
-                ops.append((month, None))
+        ops: list[tuple[str, dict[str, Any] | None]] = change.mirror(
+            have, self.air,
+            lambda row, want: (row.pm25, row.heavy_days, row.updated_at, row.updated_by) == (
+                want["pm25"], want["heavy_days"], want["updated_at"], want["updated_by"]),
+        )
 
         def apply(s: Session) -> None:
             for month, want in ops:

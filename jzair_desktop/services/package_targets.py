@@ -101,22 +101,11 @@ class TargetsJob:
 
         change = plan.change("air_quality_targets")
         have = {(r.area, r.first_month): r for r in s.scalars(select(AirQualityTarget))}
-        ops: list[tuple[tuple[str, str], dict[str, Any] | None]] = []
-        for k, want in self.air.items():
-            row = have.get(k)
-            if row is None:
-                change.new += 1
-            elif (row.last_month, row.pm25_max, row.heavy_days_max) == (
-                    want["last_month"], want["pm25_max"], want["heavy_days_max"]):
-                change.unchanged += 1
-                continue
-            else:
-                change.changed += 1
-            ops.append((k, want))
-        for k in have:
-            if k not in self.air:
-                change.deleted += 1
-                ops.append((k, None))
+        ops: list[tuple[tuple[str, str], dict[str, Any] | None]] = change.mirror(
+            have, self.air,
+            lambda row, want: (row.last_month, row.pm25_max, row.heavy_days_max) == (
+                want["last_month"], want["pm25_max"], want["heavy_days_max"]),
+        )
 
         def apply_air(s: Session) -> None:
             for (area, first), want in ops:
