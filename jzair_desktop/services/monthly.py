@@ -45,17 +45,25 @@ def monthly_indicators(ref: Reference | None = None) -> list[Indicator]:
     return [i for i in ref.indicators if i.source == "monthly"]
 
 
-def parse_month(text: object, ref: Reference | None = None) -> str:
-    """'YYYY-MM' from 2020-11, 2020-1, 2020/11, 2020.11 or 2020年11月, within the plan's reporting months."""
+def parse_month(
+    text: object,
+    ref: Reference | None = None,
+    *,
+    example: str = "2020-11",
+    outside: str = "不在可填报的范围内（{first} 至 {last}）",
+) -> str:
+    """'YYYY-MM' from 2020-11, 2020-1, 2020/11, 2020.11 or 2020年11月, within the plan's reporting months.
+    The errors quote `example` as the right form and say `outside` (with {first} and {last}) of a month
+    beyond the plan."""
     ref = ref or reference()
     raw = unicodedata.normalize("NFKC", str(text or "")).strip()
     m = _MONTH.match(raw)
     if not m or not 1 <= int(m.group(2)) <= 12:
-        raise JzairError(f"月份格式不正确：“{text}”，应为 年-月，如 2020-11。")
+        raise JzairError(f"月份格式不正确：“{text}”，应为 年-月，如 {example}。")
     month = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
     first, last = ref.plan.first_month, ref.plan.last_month
     if not first <= month <= last:
-        raise JzairError(f"月份 {month} 不在可填报的范围内（{first} 至 {last}）。")
+        raise JzairError(f"月份 {month} {outside.format(first=first, last=last)}。")
     return month
 
 

@@ -15,10 +15,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import os
-import re
 import shutil
 import tempfile
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -37,6 +35,7 @@ from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.aggregates import done_condition
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.info import due_text, target_text
+from jzair_desktop.services.monthly import parse_month
 from jzair_desktop.services.progress import ProgressRow, progress_rows, sort_warnings
 from jzair_desktop.services.targets import rule_of
 from jzair_desktop.storage.engine import read_session
@@ -47,7 +46,6 @@ from jzair_desktop.taskstate import NULL_STATE, TaskState
 CITY_AREA = "市城区"
 MAX_OPEN_ITEMS = 500  # enterprise items listed per ledger in a county report; the rest are counted
 MAX_OPEN_HOUSEHOLDS = 300  # more open households than this are summarised per 乡（镇）
-_MONTH = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
 _TIE = 1e-12
 FROZEN_SOURCE = "progress"  # services.submission.FIGURES_SOURCE of the frozen rows this reads
 
@@ -55,16 +53,7 @@ FROZEN_SOURCE = "progress"  # services.submission.FIGURES_SOURCE of the frozen r
 # =========================================================================== input checks
 def parse_report_month(text: object, ref: Reference | None = None) -> str:
     """'YYYY-MM' of a campaign month (plan.first_month … plan.last_month); a Chinese error otherwise."""
-    ref = ref or reference()
-    raw = unicodedata.normalize("NFKC", str(text or "")).strip()
-    m = _MONTH.match(raw)
-    if not m or not 1 <= int(m.group(2)) <= 12:
-        raise JzairError(f"月份格式不正确：“{text}”，应为 年-月，如 2020-12。")
-    month = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
-    first, last = ref.plan.first_month, ref.plan.last_month
-    if not first <= month <= last:
-        raise JzairError(f"月份 {month} 不在攻坚行动期间（{first} 至 {last}），无法生成该月月报。")
-    return month
+    return parse_month(text, ref, example="2020-12", outside="不在攻坚行动期间（{first} 至 {last}），无法生成该月月报")
 
 
 def campaign_months(ref: Reference | None = None) -> list[str]:
@@ -608,16 +597,21 @@ def write_report(
     )
 
 
+def _temp_beside(path: Path) -> tuple[int, Path]:
+    """A new temporary file in `path`'s folder (open descriptor and name), for an atomic replace of `path`."""
+    parent = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".pdf.tmp", dir=parent)
+    except OSError as exc:
+        raise JzairError(f"无法在该文件夹中写入文件：{parent}（{exc.strerror}）") from exc
+    return fd, Path(tmp_name)
+
+
 def save_copy(src: Path | str, dest: Path | str) -> Path:
     """Copy a generated report to `dest` (e.g. 另存为), atomically: a temporary file beside `dest`, then rename."""
     source = Path(src)
     target = check_output_path(dest)
-    parent = target.parent if str(target.parent) else Path(".")
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".pdf.tmp", dir=parent)
-    except OSError as exc:
-        raise JzairError(f"无法在该文件夹中写入文件：{parent}（{exc.strerror}）") from exc
-    tmp = Path(tmp_name)
+    fd, tmp = _temp_beside(target)
     try:
         with os.fdopen(fd, "wb") as fh, source.open("rb") as src_fh:
             shutil.copyfileobj(src_fh, fh)
@@ -641,13 +635,8 @@ def default_file_name(month: str, unit_name: str) -> str:
 def write_pdf_atomic(data: pdf.ReportData, path: Path, *, state: TaskState = NULL_STATE) -> int:
     """Render to a temporary file beside `path`, then replace `path` with it; on any failure the temporary
     file is removed and an existing `path` is left as it was."""
-    parent = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".pdf.tmp", dir=parent)
-    except OSError as exc:
-        raise JzairError(f"无法在该文件夹中写入文件：{parent}（{exc.strerror}）") from exc
+    fd, tmp = _temp_beside(path)
     os.close(fd)
-    tmp = Path(tmp_name)
     try:
         pages = pdf.render_report(data, tmp, state=_Scaled(state, 60, 99))
         try:
