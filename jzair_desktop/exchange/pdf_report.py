@@ -356,6 +356,18 @@ def _schedule(fig: Figure) -> str:
     return "—" if fig.schedule is None else fmt_percent(fig.schedule)
 
 
+def _figure_cells(fig: Figure, ind: IndicatorBlock) -> list[str]:
+    """目标 | 本月完成 | 累计完成 | 完成率 | 时序进度 | 状态 of one figure, as the progress tables show them."""
+    return [
+        _value(fig, ind, "target"),
+        _value(fig, ind, "month"),
+        _value(fig, ind, "done"),
+        _completion(fig),
+        _schedule(fig),
+        _fig_status(fig),
+    ]
+
+
 # =========================================================================== the builder
 class _Builder:
     def __init__(self, data: ReportData) -> None:
@@ -426,12 +438,7 @@ class _Builder:
                 str(i + 1),
                 f"{ind.name}（{ind.plan_item}）",
                 ind.unit,
-                _value(f, ind, "target"),
-                _value(f, ind, "month"),
-                _value(f, ind, "done"),
-                _completion(f),
-                _schedule(f),
-                _fig_status(f),
+                *_figure_cells(f, ind),
             ]
             row.append(_due_short(ind.due_text) if d.is_city else (f"{f.rank}/{ind.ranked}" if f.rank else "—"))
             rows.append(row)
@@ -555,12 +562,7 @@ class _Builder:
             rows.append(
                 [
                     "全市合计" if is_total else f.label,
-                    _value(f, ind, "target"),
-                    _value(f, ind, "month"),
-                    _value(f, ind, "done"),
-                    _completion(f),
-                    _schedule(f),
-                    _fig_status(f),
+                    *_figure_cells(f, ind),
                     "—" if f.rank is None else str(f.rank),
                 ]
             )
@@ -587,12 +589,7 @@ class _Builder:
             rows.append(
                 [
                     f"{ind.name}（{ind.unit}）",
-                    _value(f, ind, "target"),
-                    _value(f, ind, "month"),
-                    _value(f, ind, "done"),
-                    _completion(f),
-                    _schedule(f),
-                    _fig_status(f),
+                    *_figure_cells(f, ind),
                     _due_short(ind.due_text),
                     f"{f.rank}/{ind.ranked}" if f.rank else "—",
                 ]
