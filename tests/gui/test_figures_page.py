@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import gc
-
 import pytest
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import Qt
 
-from jzair_desktop.gui import qtsetup
-from jzair_desktop.gui.context import DataSignals, GuiContext
 from jzair_desktop.gui.pages.figures import OVER, PROBLEM, FiguresPage, make_page
 from jzair_desktop.services import monthly
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.monthly import CITY_AREA, FigureEntry, set_figures
 from jzair_desktop.services.targets import TargetEntry, set_targets
 from tests.gui import pyside_guard
+from tests.gui.grid_page_helpers import delete_deferred_widgets, record_message_boxes, show_page
 
 pyside_guard.apply()
 
@@ -25,25 +21,18 @@ YC, TG = "140702", "140703"
 @pytest.fixture(autouse=True)
 def _delete_widgets(qapp):
     yield
-    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    gc.collect()
+    delete_deferred_widgets()
 
 
 @pytest.fixture
 def boxes(monkeypatch):
-    shown: list[tuple[str, str, str]] = []
-    for kind in ("warning", "information", "critical"):
-        monkeypatch.setattr(QMessageBox, kind, lambda *a, _k=kind, **kw: shown.append((_k, a[1], a[2])))
+    shown = record_message_boxes(monkeypatch)
     return shown
 
 
 def open_page(qtbot, db, actor=BUILTIN_ADMIN) -> FiguresPage:
-    qtsetup.make_application()
-    page = make_page(GuiContext(db=db, actor=actor, signals=DataSignals()))
-    qtbot.addWidget(page)
-    page.resize(1300, 760)
-    page.show()
-    qtbot.waitExposed(page)
+    page = show_page(qtbot, make_page, db, actor)
+    assert isinstance(page, FiguresPage)
     return page
 
 

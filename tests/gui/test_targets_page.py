@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import gc
-
 import pytest
 from openpyxl import load_workbook
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QLineEdit, QMessageBox
 
 from jzair_desktop.domain.reference import reference
-from jzair_desktop.gui import qtsetup
-from jzair_desktop.gui.context import DataSignals, GuiContext
 from jzair_desktop.gui.pages.targets import PROBLEM, TargetsPage, make_page
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.targets import TargetEntry, set_targets, target_table
 from tests.gui import pyside_guard
+from tests.gui.grid_page_helpers import delete_deferred_widgets, record_message_boxes, show_page
 
 pyside_guard.apply()
 
@@ -25,27 +22,19 @@ YC, TG, YS = "140702", "140703", "140721"
 @pytest.fixture(autouse=True)
 def _delete_widgets(qapp):
     yield
-    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    gc.collect()
+    delete_deferred_widgets()
 
 
 @pytest.fixture
 def boxes(monkeypatch):
-    shown: list[tuple[str, str, str]] = []
-    for kind in ("warning", "information", "critical"):
-        monkeypatch.setattr(QMessageBox, kind, lambda *a, _k=kind, **kw: shown.append((_k, a[1], a[2])))
+    shown = record_message_boxes(monkeypatch)
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     return shown
 
 
 def open_page(qtbot, db, actor=BUILTIN_ADMIN) -> TargetsPage:
-    qtsetup.make_application()
-    ctx = GuiContext(db=db, actor=actor, signals=DataSignals())
-    page = make_page(ctx)
-    qtbot.addWidget(page)
-    page.resize(1300, 760)
-    page.show()
-    qtbot.waitExposed(page)
+    page = show_page(qtbot, make_page, db, actor)
+    assert isinstance(page, TargetsPage)
     return page
 
 
