@@ -29,9 +29,12 @@ HANG_SECONDS = 120  # far beyond any attempt on these small inputs: only a real 
 
 
 def files_digest(db_file: Path) -> str:
+    """SHA-256 over the database file and its -wal (a missing -wal and an empty one are the same: SQLite
+    creates it empty when a connection opens the file)."""
     h = hashlib.sha256()
     for path in (db_file, db_file.with_name(db_file.name + "-wal")):
-        h.update(path.read_bytes() if path.exists() else b"-")
+        h.update(path.read_bytes() if path.exists() else b"")
+        h.update(b"\0")
     return h.hexdigest()
 
 
