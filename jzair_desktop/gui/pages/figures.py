@@ -40,6 +40,10 @@ from jzair_desktop.domain.reference import Indicator, reference
 from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.widgets.common import (
+    EDITED,
+    GREY_TEXT,
+    GRID_STYLE,
+    PROBLEM,
     add_save_shortcut,
     commit_open_editor,
     problem_label,
@@ -59,16 +63,10 @@ from jzair_desktop.services.targets import (
     unit_rate_target,
 )
 
-EDITED = QColor("#dceefb")
-PROBLEM = QColor("#f4b6b6")
 READ_ONLY = QColor("#eeeeee")
 OVER = QColor("#f9e0b0")
 TOTAL = QColor("#e2e2e2")
-GREY_TEXT = QColor("#555555")
-STYLE = """
-QLabel#problems { color: #b71c1c; }
-QLabel#statusLine { color: #2e7d32; }
-QLabel#hint { color: #444; }
+STYLE = GRID_STYLE + """QLabel#hint { color: #444; }
 """
 
 

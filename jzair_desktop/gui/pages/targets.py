@@ -31,6 +31,10 @@ from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.exchange.targets_xlsx import export_targets, import_targets
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.widgets.common import (
+    EDITED,
+    GREY_TEXT,
+    GRID_STYLE,
+    PROBLEM,
     add_save_shortcut,
     commit_open_editor,
     problem_label,
@@ -49,16 +53,10 @@ from jzair_desktop.services.targets import (
     target_table,
 )
 
-EDITED = QColor("#dceefb")
-PROBLEM = QColor("#f4b6b6")
 AUTO = QColor("#f3f3f3")
 SUM = QColor("#ececec")
 GOOD = QColor("#dcefdc")
-GREY_TEXT = QColor("#555555")
-STYLE = """
-QLabel#problems { color: #b71c1c; }
-QLabel#statusLine { color: #2e7d32; }
-QLabel#readOnly { color: #8a5a00; }
+STYLE = GRID_STYLE + """QLabel#readOnly { color: #8a5a00; }
 """
 
 

@@ -23,6 +23,15 @@ from PySide6.QtWidgets import (
 
 CHANGED_BRUSH = QBrush(QColor("#fff3cd"))  # an audited field whose value changed
 
+# The editable grids: an edited cell waiting for 保存, a cell a refused save names, read-only text.
+EDITED = QColor("#dceefb")
+PROBLEM = QColor("#f4b6b6")
+GREY_TEXT = QColor("#555555")
+GRID_STYLE = """
+QLabel#problems { color: #b71c1c; }
+QLabel#statusLine { color: #2e7d32; }
+"""
+
 
 def list_table(headers: tuple[str, ...], name: str, *, stretch_last: bool = True) -> QTableWidget:
     """A read-only table of whole rows, one selectable at a time, alternating colours, no row numbers."""
