@@ -267,7 +267,19 @@ def append_many(
     verify_actor: bool = True, batch: int = 5000,
 ) -> int:
     """Append entries in order, chained, with executemany. Returns how many were written."""
-    return _append(session, actor, action, entries, at=at, verify_actor=verify_actor, batch=batch)[0]
+    rows = ((e.action or action, e.ledger, e.uuid, e.unit_code, _as_json(e.before), _as_json(e.after), e.detail)
+            for e in entries)
+    return _append(session, actor, rows, at=at, verify_actor=verify_actor, batch=batch)[0]
+
+
+def append_states(
+    session: Session, actor: Actor, action: str, ledger: str, items: Iterable[tuple[str, str | None, str]], *,
+    at: dt.datetime | None = None, batch: int = 5000,
+) -> int:
+    """Like append_many for entries about ledger records with an after state only (bulk inserts), given
+    as (record uuid, unit_code, after state as canonical JSON) without an object per entry."""
+    rows = ((action, ledger, record_uuid, unit_code, None, after, None) for record_uuid, unit_code, after in items)
+    return _append(session, actor, rows, at=at, verify_actor=True, batch=batch)[0]
 
 
 def _json_text(value: Any) -> str:
@@ -280,10 +292,11 @@ def _json_text(value: Any) -> str:
 
 
 def _append(
-    session: Session, actor: Actor, action: str, entries: Iterable[Pending], *, at: dt.datetime | None,
-    verify_actor: bool, batch: int = 5000,
+    session: Session, actor: Actor, rows: Iterable[tuple], *, at: dt.datetime | None, verify_actor: bool,
+    batch: int = 5000,
 ) -> tuple[int, int]:
-    """(count written, seq of the last entry)."""
+    """(count written, seq of the last entry). `rows`: (action, ledger, record uuid, unit_code, before JSON,
+    after JSON, detail) per entry."""
     if verify_actor:
         check_actor(session, actor)
     at = at or now()
@@ -304,24 +317,22 @@ def _append(
     at_text, user, role = format_at(at), actor.name, actor.role
     fixed = f",{_json_text(at_text)},{_json_text(user)},{_json_text(role)},"
     jt = _json_text
-    for e in entries:
+    for act, ledger, record_uuid, unit_code, before, after, detail in rows:
         seq += 1
-        act = e.action or action
-        before, after = _as_json(e.before), _as_json(e.after)
         content = (
-            f"[{int(seq)}{fixed}{jt(act)},{jt(e.ledger)},{jt(e.uuid)},{jt(e.unit_code)},{jt(e.detail)}]"
+            f"[{int(seq)}{fixed}{jt(act)},{jt(ledger)},{jt(record_uuid)},{jt(unit_code)},{jt(detail)}]"
             + ("-" if before is None else f"{len(before)}:{before}")
             + ("-" if after is None else f"{len(after)}:{after}")
         )
         digest = sha((prev + content).encode("utf-8")).hexdigest()
         if fast:
-            buf.append((seq, at_value, user, role, act, e.ledger, e.uuid, e.unit_code, before, after, e.detail,
+            buf.append((seq, at_value, user, role, act, ledger, record_uuid, unit_code, before, after, detail,
                         prev, digest))
         else:
             buf.append({
                 "seq": seq, "at": at, "user_name": user, "role": role, "action": act,
-                "ledger": e.ledger, "record_uuid": e.uuid, "unit_code": e.unit_code,
-                "before_json": before, "after_json": after, "detail": e.detail,
+                "ledger": ledger, "record_uuid": record_uuid, "unit_code": unit_code,
+                "before_json": before, "after_json": after, "detail": detail,
                 "prev_hash": prev, "hash": digest,
             })
         prev = digest
@@ -359,8 +370,8 @@ def append(
     at: dt.datetime | None = None, verify_actor: bool = True,
 ) -> int:
     """Append one entry in the caller's transaction; returns its seq."""
-    return _append(session, actor, action, [Pending(ledger, uuid, unit_code, before, after, detail)], at=at,
-                   verify_actor=verify_actor)[1]
+    rows = [(action, ledger, uuid, unit_code, _as_json(before), _as_json(after), detail)]
+    return _append(session, actor, rows, at=at, verify_actor=verify_actor)[1]
 
 
 # --- reading ------------------------------------------------------------------------------------

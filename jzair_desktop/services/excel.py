@@ -22,6 +22,7 @@ zero changes) and masked (140702********1234) for read-only users.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -252,6 +253,14 @@ class _DbIndex:
         return self.by[fields].get(key, _NO_HITS)
 
 
+def _picker(positions: list[int]) -> Any:
+    """values -> the tuple of the values at `positions` (always a tuple, also for one position)."""
+    if len(positions) == 1:
+        (i,) = positions
+        return lambda values: (values[i],)
+    return operator.itemgetter(*positions)
+
+
 def _label(d: LedgerDef, values: Sequence[Any]) -> str:
     keys = d.keys
     unit = reference().unit_by_code(values[keys.index("unit_code")]).name
@@ -289,7 +298,7 @@ def _classify(
         problems.append(RowProblem(row, header, message, severity, index_of.get(field_key)))
 
     # Every field set (natural keys, duplicate rules) with its value positions, computed once per row.
-    field_sets = [(fs, tuple(pos[f] for f in fs)) for fs in index.by]
+    field_sets = [(fs, _picker([pos[f] for f in fs])) for fs in index.by]
     fallback_fields = [[pos[f] for earlier in natural[:i] for f in earlier] for i in range(len(natural))]
     unit_pos = pos["unit_code"]
     empty = (None, "")
@@ -301,9 +310,9 @@ def _classify(
             continue
         values = cr.values
         row_keys: dict[tuple[str, ...], tuple | None] = {}
-        for fs, idx in field_sets:
-            key = tuple(values[i] for i in idx)
-            row_keys[fs] = None if any(k is None or k == "" for k in key) else key
+        for fs, pick in field_sets:
+            key = pick(values)
+            row_keys[fs] = None if None in key or "" in key else key
         hit: _Hit | None = None
         hit_fields: tuple[str, ...] = ()
         for i, nk in enumerate(natural):
@@ -458,22 +467,21 @@ def apply_import(db: Database, plan: ImportPlan, *, actor: Actor, state: TaskSta
         report = fresh.report
         if not report.ok:
             raise ImportRejected(_rejected_message(report), report)
-        keys = d.keys
         new_rows = [p for p in planned if p.action == NEW]
         changed = [p for p in planned if p.action == CHANGED]
         total = len(new_rows) + len(changed)
         done = 0
 
-        def new_dicts() -> Iterator[dict[str, Any]]:
+        def new_values() -> Iterator[tuple[Any, ...]]:  # registry values in column order, as insert_many takes them
             nonlocal done
             for p in new_rows:
                 done += 1
                 if done % 500 == 0:
                     state.progress(done, total, f"正在写入数据库（{done:,}/{total:,}）")
-                yield dict(zip(keys, p.values, strict=True))
+                yield tuple(p.values)
 
         state.progress(0, total, "正在写入数据库…", force=True)
-        insert_many(s, d.key, new_dicts(), actor=actor)
+        insert_many(s, d.key, new_values(), actor=actor)
         for p in changed:
             done += 1
             if done % 200 == 0:

@@ -408,8 +408,8 @@ def insert_many(
 ) -> int:
     """Insert already-validated rows in the caller's transaction (bulk executemany). Returns the count.
 
-    Each row holds the registry values and may carry its own "uuid"; the caller has checked permissions.
-    On SQLite the rows go to the driver's executemany as tuples, each value converted by its column
+    Each row is a mapping of the registry values that may carry its own "uuid" (and bookkeeping), or a
+    tuple of the registry values in column order. The caller has checked permissions. On SQLite the rows go to the driver's executemany as tuples, each value converted by its column
     type's bind processor exactly as SQLAlchemy would; other dialects take Core executemany with dicts.
     """
     conn = s.connection()
@@ -451,25 +451,29 @@ def _insert_rows(
         procs = [(i, p, *_processed(p, stamp)) for i, c in enumerate(cols)
                  if (p := c.type._cached_bind_processor(conn.dialect)) is not None]
     keys = d.keys
+    n_keys = len(keys)
     state_json = audit.state_json_maker(d)
     name = actor.name
     n = 0
     buf: list[Any] = []
-    entries: list[audit.Pending] = []
-    pending = audit.Pending
+    entries: list[tuple[str, str | None, str]] = []
     for row in rows:
-        get = row.get
-        rec = [get(k) for k in keys]
-        record_uuid = get("uuid") or str(uuidlib.uuid4())
-        deleted_at = get("deleted_at")
-        rec += (record_uuid, get("created_at") or stamp, get("created_by") or name,
-                get("updated_at") or stamp, get("updated_by") or name, deleted_at, get("deleted_by"))
-        values = dict(zip(order, rec, strict=True))
+        if type(row) is tuple:  # registry values in column order, nothing else
+            rec = [*row[:n_keys], str(uuidlib.uuid4()), stamp, name, stamp, name, None, None]
+            if len(row) != n_keys:
+                raise ValueError(f"a row of {d.key} holds {n_keys} values, not {len(row)}")
+        else:
+            get = row.get
+            rec = [get(k) for k in keys]
+            rec += (get("uuid") or str(uuidlib.uuid4()), get("created_at") or stamp, get("created_by") or name,
+                    get("updated_at") or stamp, get("updated_by") or name, get("deleted_at"), get("deleted_by"))
+        record_uuid, deleted_at = rec[n_keys], rec[n_keys + 5]
+        values = dict(zip(order, rec, strict=True)) if not fast else dict(zip(keys, rec, strict=False))
         unit = values["unit_code"]
         g.check_unit(unit)
         g.check_new(values, record_uuid=record_uuid, verb="导入")
         closeout = closeout_of(s, d.key, record_uuid) if is_closed(d, values) else None
-        entries.append(pending(d.key, record_uuid, unit, None, state_json(rec, deleted_at, closeout)))
+        entries.append((record_uuid, unit, state_json(rec, deleted_at, closeout)))
         if fast:
             for i, p, known, known_value in procs:
                 v = rec[i]
@@ -480,12 +484,12 @@ def _insert_rows(
             buf.append(values)
         if len(buf) >= batch:
             _insert_batch(conn, table, sql if fast else None, buf)
-            audit.append_many(s, actor, "create", entries)
+            audit.append_states(s, actor, "create", d.key, entries)
             n += len(buf)
             buf, entries = [], []
     if buf:
         _insert_batch(conn, table, sql if fast else None, buf)
-        audit.append_many(s, actor, "create", entries)
+        audit.append_states(s, actor, "create", d.key, entries)
         n += len(buf)
     if n:
         audit.append(s, actor, "import", ledger=d.key, detail=f"批量新增{d.title}记录 {n} 条")
