@@ -346,6 +346,13 @@ def _status_fill(status: str) -> colors.Color | None:
     return STATUS_FILL.get(status)
 
 
+def _mark_status(fills: dict[tuple[int, int], colors.Color], cell: tuple[int, int], status: str) -> None:
+    """Shade `cell` (row, column) in the colour of `status`, if it has one."""
+    fill = _status_fill(status)
+    if fill is not None:
+        fills[cell] = fill
+
+
 def _completion(fig: Figure) -> str:
     if fig.completion is None:
         return "—"
@@ -442,9 +449,7 @@ class _Builder:
             ]
             row.append(_due_short(ind.due_text) if d.is_city else (f"{f.rank}/{ind.ranked}" if f.rank else "—"))
             rows.append(row)
-            fill = _status_fill(f.status)
-            if fill is not None:
-                fills[(i, 8)] = fill
+            _mark_status(fills, (i, 8), f.status)
         self.add(data_table(self.s, cols, rows, cell_fills=fills))
         self.add(self.note(status_legend()))
         if not d.is_city:
@@ -566,9 +571,7 @@ class _Builder:
                     "—" if f.rank is None else str(f.rank),
                 ]
             )
-            fill = _status_fill(f.status)
-            if fill is not None:
-                fills[(i, 6)] = fill
+            _mark_status(fills, (i, 6), f.status)
         return data_table(self.s, cols, rows, total_rows=[len(ind.units)], cell_fills=fills)
 
     def _county_ledger(self, block: LedgerBlock) -> None:
@@ -594,9 +597,7 @@ class _Builder:
                     f"{f.rank}/{ind.ranked}" if f.rank else "—",
                 ]
             )
-            fill = _status_fill(f.status)
-            if fill is not None:
-                fills[(i, 6)] = fill
+            _mark_status(fills, (i, 6), f.status)
         self.add(data_table(self.s, cols, rows, cell_fills=fills))
         self.add(Spacer(1, 3 * mm))
         if block.townships:
@@ -691,9 +692,7 @@ class _Builder:
             if not d.is_city:
                 row.append(f"{f.rank}/{ind.ranked}" if f.rank else "—")
             rows.append(row)
-            fill = _status_fill(f.status)
-            if fill is not None:
-                fills[(i, 8)] = fill
+            _mark_status(fills, (i, 8), f.status)
         self.add(data_table(self.s, cols, rows, cell_fills=fills))
         if d.is_city:
             self.add(self.note("全市数量类为各县（区、市）之和；比率类为已填报县（区、市）的平均值。"))
@@ -816,9 +815,7 @@ class _Builder:
                     fmt_percent(w.schedule), f"{w.points_behind:.1f}", w.shortfall_text(),
                     status_text(w.status, w.status_label), _due_short(w.due_text)]
             rows.append(row)
-            fill = _status_fill(w.status)
-            if fill is not None:
-                fills[(i, status_col)] = fill
+            _mark_status(fills, (i, status_col), w.status)
         self.add(data_table(self.s, cols, rows, cell_fills=fills, font_size=8))
 
     # ---------------------------------------------------------------- open items (county)
