@@ -122,6 +122,7 @@ class BackupController(QObject):
         self.clock = clock
         self.restoring = False
         self.last_error: str | None = None  # the last automatic backup's failure in this session
+        self.last_error_short = ""  # what the status bar says about it
         self.last_result: AutoBackupResult | None = None
         self._running: threading.Event | None = None  # set when the running backup job has ended
         self.label = QLabel()
@@ -183,7 +184,7 @@ class BackupController(QObject):
         except JzairError as exc:
             text, tip = "最近备份：无法读取", str(exc)
         if self.last_error:
-            text += "（自动备份失败）"
+            text += self.last_error_short
             tip = f"{self.last_error}\n\n{tip}"
             self.label.setStyleSheet("color: #c62828;")
         else:
@@ -197,7 +198,7 @@ class BackupController(QObject):
 
     def check_due(self) -> None:
         """The daily backup, if there is none of today yet (start-up and hourly)."""
-        if not self.automatic or self.restoring or self.busy():
+        if not self.automatic or self.restoring or self.busy() or self.ctx.db.path is None:
             return
         try:
             settings = self.settings()
@@ -236,6 +237,7 @@ class BackupController(QObject):
         def succeeded(result: AutoBackupResult) -> None:
             self.last_result = result
             self.last_error = result.extra_error
+            self.last_error_short = "（未能复制到附加备份文件夹）"
             self.changed.emit()
             if not quiet:
                 QMessageBox.information(parent or self.window, "备份完成", backup_done_text(result))
@@ -244,8 +246,6 @@ class BackupController(QObject):
             if quiet:
                 self._auto_failed(exc)
             else:
-                self.last_error = None
-                self.changed.emit()
                 show_error(parent or self.window, exc, "备份未完成")
 
         run_task(parent or self.window, "正在备份数据库…", job, on_success=succeeded, on_error=failed,
@@ -254,12 +254,13 @@ class BackupController(QObject):
     def _auto_failed(self, exc: BaseException) -> None:
         log.error("automatic backup failed: %s", exc, exc_info=not isinstance(exc, JzairError))
         self.last_error = f"自动备份失败：{exc}"
+        self.last_error_short = "（自动备份失败）"
         self.changed.emit()
 
     def backup_on_exit(self) -> None:
         """The exit backup, synchronously while the window closes. Never raises: a failure is noted for
         the next start."""
-        if not self.automatic or self.restoring:
+        if not self.automatic or self.restoring or self.ctx.db.path is None:
             return
         self.timer.stop()
         if self._running is not None:

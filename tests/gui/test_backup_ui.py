@@ -140,6 +140,18 @@ def test_a_failing_automatic_backup_shows_in_the_status_bar(qtbot, ctx, tmp_path
     assert not boxes
 
 
+def test_a_missing_usb_drive_still_makes_the_main_backup(qtbot, ctx, tmp_path, boxes):
+    usb = tmp_path / "U盘未插入"
+    backup_service.save_backup_settings(BackupSettings(extra_folder=usb))
+    w = make_window(qtbot, ctx)
+    controller = BackupController(w, automatic=False, clock=Clock(T0))
+    controller.automatic = True
+    controller.check_due()
+    qtbot.waitUntil(lambda: "未能复制到附加备份文件夹" in controller.label.text(), timeout=10_000)
+    assert len(backups()) == 1 and controller.label.text().startswith("最近备份：2026-11-28 14:05")
+    assert str(usb) in controller.label.toolTip() and not boxes
+
+
 def test_exit_backup_when_the_data_changed(qtbot, ctx):
     earlier = backup_service.auto_backup(ctx.db, now=dt.datetime.now().astimezone() - dt.timedelta(days=1))
     add_heating(ctx.db.engine, 2, tag="晚上")  # a change after the backup
