@@ -6,7 +6,8 @@ and another import still works.
 
 Moments: 1 s and 2 s after start (starting up / reading the file), as soon as the -wal file shows the
 write transaction under way, half-way through writing it, and during the checkpoint after the commit
-(the database file itself growing): that last one must keep all rows.
+(the database file itself growing): that last one must keep all rows. A package import (30,000 records into
+the city database) is killed the same way while writing and during its checkpoint.
 """
 
 from __future__ import annotations
@@ -131,3 +132,62 @@ def test_killing_an_import_keeps_none_or_all_of_the_rows(big_ledger, tmp_path):
     assert count_rows(db_file) == ROWS + 50
     assert integrity(db_file) == "ok"
     assert not os.path.exists(str(db_file) + "-journal")
+
+
+PACKAGE_ROWS = 30_000
+
+
+@pytest.mark.slow
+def test_killing_a_package_import_keeps_none_or_all_of_it(tmp_path):
+    """The same for `jzair package import` of a county package with 30,000 records into the city database."""
+    from jzair_desktop.services import package_export
+    from jzair_desktop.services.actor import BUILTIN_ADMIN
+    from jzair_desktop.services.excel import import_ledger
+
+    county, _ = open_database(sqlite_url(tmp_path / "县.sqlite3"), create=True)
+    load_reference_data(county)
+    book = write_heating_xlsx(tmp_path / "台账.xlsx", PACKAGE_ROWS)
+    import_ledger(county, "heating", book, "榆次区", actor=BUILTIN_ADMIN, error_file=False)
+    package = package_export.export_county_package(county, "140702", "2020-12", tmp_path / "榆次区.jzpkg",
+                                                   actor=BUILTIN_ADMIN).path
+    county.dispose()
+    city_file = tmp_path / "市级.sqlite3"
+    city, _ = open_database(sqlite_url(city_file), create=True)
+    load_reference_data(city)
+    city.dispose()
+
+    def start() -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "jzair_desktop", "--db", str(city_file), "package", "import", str(package)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO_ROOT, env=child_env(),
+        )
+
+    def db_grows():  # noqa: ANN202
+        base = city_file.stat().st_size
+        return lambda: city_file.stat().st_size > base + MB
+
+    plan = [
+        ("开始写入（-wal 超过 1 MB）", lambda: lambda: wal_size(city_file) > MB),
+        ("写入一半（-wal 超过 28 MB）", lambda: lambda: wal_size(city_file) > 28 * MB),
+        ("提交后的检查点中（数据库文件变大）", db_grows),
+    ]
+    kills = []
+    for moment, make_ready in plan:
+        kill = kill_when(start(), moment, make_ready(), city_file)
+        imports = count_rows(city_file, "package_imports")
+        kills.append((kill, imports))
+        print(f"package kill {moment}: {kill.after:.2f} s, -wal {kill.wal / MB:.1f} MB, "
+              f"{'import had finished, ' if kill.finished_first else ''}rows {kill.rows:,}, imports {imports}, "
+              f"{kill.integrity}")
+        assert kill.integrity == "ok", moment
+        assert (kill.rows, imports) in ((0, 0), (PACKAGE_ROWS, 1)), moment
+    assert [k.rows for k, _ in kills[:2] if not k.finished_first] == [0] * sum(not k.finished_first for k, _ in kills[:2])
+    assert kills[-1][0].rows == PACKAGE_ROWS
+    check = audit_verify(city_file)
+    assert check.returncode == 0, check.stdout + check.stderr
+    again = subprocess.run(
+        [sys.executable, "-m", "jzair_desktop", "--db", str(city_file), "package", "import", str(package)],
+        capture_output=True, text=True, cwd=REPO_ROOT, env=child_env(), timeout=300,
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert count_rows(city_file) == PACKAGE_ROWS and count_rows(city_file, "package_imports") == 1
