@@ -18,18 +18,15 @@ from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.services import audit
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
+from jzair_desktop.services.monthly import _check_area_write as check_area_write
 from jzair_desktop.services.monthly import (
-    AUDIT_AIR,
-    CITY_AREA,
     check_heavy_days,
     check_pm25,
     parse_month,
     resolve_area,
+    write_air_month,
 )
-from jzair_desktop.services.monthly import _check_area_write as check_area_write
-from jzair_desktop.services.targets import format_number
 from jzair_desktop.storage.engine import write_session
-from jzair_desktop.storage.models import AirQualityMonth
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,30 +109,9 @@ def set_air_quality_many(db: Database, actor: Actor, entries: Iterable[AirEntry]
     pending: list[audit.Pending] = []
     with write_session(db.engine) as s:
         for key, name, month, pm, hd in items:
-            row = s.get(AirQualityMonth, (key, month))
-            before = None if row is None else {"area": key, "month": month, "pm25": row.pm25,
-                                               "heavy_days": row.heavy_days}
-            if pm is None and hd is None:
-                if row is None:
-                    continue
-                s.delete(row)
-                after = None
-            else:
-                if row is None:
-                    row = AirQualityMonth(area=key, month=month)
-                    s.add(row)
-                row.pm25, row.heavy_days = pm, hd
-                row.updated_at, row.updated_by = now, actor.name
-                after = {"area": key, "month": month, "pm25": pm, "heavy_days": hd}
-            if after == before:
-                continue
-            detail = (f"{name} {month} 空气质量：PM2.5 {format_number(pm, missing='空')}，"
-                      f"重污染天数 {'空' if hd is None else hd}")
-            pending.append(audit.Pending(
-                ledger=AUDIT_AIR, uuid=f"{key}@{month}", unit_code=None if key == CITY_AREA else key,
-                before=before, after=after, detail=detail,
-                action="create" if before is None else ("delete" if after is None else "update"),
-            ))
+            entry = write_air_month(s, actor, key, name, month, pm, hd, at=now)
+            if entry is not None:
+                pending.append(entry)
         if pending:
             audit.append_many(s, actor, "update", pending, at=now)
         else:

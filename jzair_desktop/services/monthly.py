@@ -362,28 +362,49 @@ def set_air_quality(
     hd = check_heavy_days(heavy_days, what, mon) if heavy_days is not None else None
     with write_session(db.engine) as s:
         row = s.get(AirQualityMonth, (key, mon))
-        before = None if row is None else {"area": key, "month": mon, "pm25": row.pm25, "heavy_days": row.heavy_days}
-        if row is None:
-            row = AirQualityMonth(area=key, month=mon)
-            s.add(row)
-        if pm is not None:
-            row.pm25 = pm
-        if hd is not None:
-            row.heavy_days = hd
-        row.updated_at, row.updated_by = dt.datetime.now(), actor.name
-        after = {"area": key, "month": mon, "pm25": row.pm25, "heavy_days": row.heavy_days}
-        if after != before:
-            if key != CITY_AREA:
-                _check_month_open(s, key, mon)
-            audit.append(s, actor, "create" if before is None else "update", ledger=AUDIT_AIR,
-                         uuid=f"{key}@{mon}", unit_code=None if key == CITY_AREA else key, before=before,
-                         after=after, detail=f"{name} {mon} 空气质量：PM2.5 {format_number(row.pm25, missing='空')}，"
-                                             f"重污染天数 {'空' if row.heavy_days is None else row.heavy_days}")
+        if row is not None:  # a value left None keeps what is stored
+            pm = row.pm25 if pm is None else pm
+            hd = row.heavy_days if hd is None else hd
+        now = dt.datetime.now()
+        pending = write_air_month(s, actor, key, name, mon, pm, hd, at=now)
+        if pending is not None:
+            audit.append_many(s, actor, "update", [pending], at=now)
         else:
             audit.check_actor(s, actor)
         target = _target_for(_targets(s), key, mon)
-        return AirQualityView(key, name, mon, row.pm25, row.heavy_days,
+        return AirQualityView(key, name, mon, pm, hd,
                               target.pm25_max if target else None, target.heavy_days_max if target else None)
+
+
+def write_air_month(
+    s: Session, actor: Actor, key: str, name: str, month: str, pm: float | None, hd: int | None, *,
+    at: dt.datetime,
+) -> audit.Pending | None:
+    """Store one checked area-month as exactly (pm, hd), both None removing it, in the caller's transaction.
+
+    A unit's submitted month is refused like its records. Returns the audit entry to append, or None when
+    nothing changed. Both the single-month writer and the 月度数据 grid go through here."""
+    row = s.get(AirQualityMonth, (key, month))
+    before = None if row is None else {"area": key, "month": month, "pm25": row.pm25, "heavy_days": row.heavy_days}
+    after = None if pm is None and hd is None else {"area": key, "month": month, "pm25": pm, "heavy_days": hd}
+    if after == before:
+        return None
+    if key != CITY_AREA:
+        _check_month_open(s, key, month)
+    if after is None:
+        s.delete(row)
+    else:
+        if row is None:
+            row = AirQualityMonth(area=key, month=month)
+            s.add(row)
+        row.pm25, row.heavy_days = pm, hd
+        row.updated_at, row.updated_by = at, actor.name
+    return audit.Pending(
+        ledger=AUDIT_AIR, uuid=f"{key}@{month}", unit_code=None if key == CITY_AREA else key,
+        before=before, after=after,
+        detail=f"{name} {month} 空气质量：PM2.5 {format_number(pm, missing='空')}，重污染天数 {'空' if hd is None else hd}",
+        action="create" if before is None else ("delete" if after is None else "update"),
+    )
 
 
 def air_quality(db: Database, *, area: str | None = None) -> list[AirQualityView]:

@@ -229,3 +229,19 @@ def test_monthly_figures_and_air_quality_of_a_submitted_month_are_locked(db, db_
     monthly.set_figure(db, clerk, "榆次区", "nonroad.inspection", "2020-12", 3)
     monthly.set_figure(db, users["jiexiu"], "介休市", "nonroad.inspection", "2020-11", 3)
     monthly.set_air_quality(db, admin, "市城区", "2020-11", pm25=45)
+
+
+def test_the_air_quality_grid_respects_a_submitted_month(db, db_path, setup):
+    from jzair_desktop.services.air_entry import AirEntry, set_air_quality_many
+
+    users, _ = setup
+    clerk = users["yuci"]
+    set_air_quality_many(db, clerk, [AirEntry("榆次区", "2020-11", 60, 2)])
+    submission.submit_month(db, "榆次区", "2020-11", clerk, today=TODAY)
+    before = snapshot(db_path)
+    with pytest.raises(MonthLocked, match="2020-11"):
+        set_air_quality_many(db, clerk, [AirEntry("榆次区", "2020-12", 50, 1), AirEntry("榆次区", "2020-11", 61, 2)])
+    with pytest.raises(MonthLocked):
+        set_air_quality_many(db, clerk, [AirEntry("榆次区", "2020-11", None, None)])  # clearing is a change too
+    assert snapshot(db_path) == before
+    assert set_air_quality_many(db, clerk, [AirEntry("榆次区", "2020-11", 60, 2)]) == 0  # unchanged cell: fine
