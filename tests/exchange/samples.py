@@ -417,10 +417,12 @@ def without_header(path: Path) -> Path:
     return write_table(path, ["姓名", "地址", "金额"], [["张三", "东阳镇", 100], ["李四", "长凝镇", 200]])
 
 
-def huge_xlsx(path: Path, rows: int = 1_000_000) -> Path:
-    """A valid .xlsx with a heating header and `rows` data rows, written as raw XML (fast, streamed)."""
-    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
-    rel_ns = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+MAIN_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+REL_NS = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+
+
+def write_raw_xlsx(path: Path, sheet_name: str, rows_xml: Iterable[str], *, chunk: int = 5000) -> Path:
+    """A minimal one-sheet .xlsx written as raw XML, streaming the given <row> elements (fast for big files)."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         zf.writestr("[Content_Types].xml", (
             '<?xml version="1.0" encoding="UTF-8"?>'
@@ -438,35 +440,43 @@ def huge_xlsx(path: Path, rows: int = 1_000_000) -> Path:
             '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
             'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'))
         zf.writestr("xl/workbook.xml", (
-            f'<?xml version="1.0" encoding="UTF-8"?><workbook {ns} {rel_ns}><sheets>'
-            '<sheet name="台账" sheetId="1" r:id="rId1"/></sheets></workbook>'))
+            f'<?xml version="1.0" encoding="UTF-8"?><workbook {MAIN_NS} {REL_NS}><sheets>'
+            f'<sheet name="{sheet_name}" sheetId="1" r:id="rId1"/></sheets></workbook>'))
         zf.writestr("xl/_rels/workbook.xml.rels", (
             '<?xml version="1.0" encoding="UTF-8"?>'
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
             '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
             'relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'))
-        headers = list(heating_row(0))
         with zf.open("xl/worksheets/sheet1.xml", "w") as fh:
-            fh.write(f'<?xml version="1.0" encoding="UTF-8"?><worksheet {ns}><sheetData>'.encode())
-
-            def inline(ref: str, text: str) -> str:
-                return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
-
-            head = "".join(inline(f"{chr(65 + i)}1", h) for i, h in enumerate(headers))
-            fh.write(f'<row r="1">{head}</row>'.encode())
-            buf = []
-            for r in range(2, rows + 2):
-                buf.append(
-                    f'<row r="{r}">{inline(f"A{r}", "榆次区")}{inline(f"B{r}", "东阳镇")}{inline(f"C{r}", "车辋村")}'
-                    f'{inline(f"D{r}", "张三")}<c r="G{r}"><v>{r % 100 + 50}</v></c>'
-                    f'{inline(f"H{r}", "电代煤")}{inline(f"I{r}", "施工中")}</row>'
-                )
-                if len(buf) >= 10000:
+            fh.write(f'<?xml version="1.0" encoding="UTF-8"?><worksheet {MAIN_NS}><sheetData>'.encode())
+            buf: list[str] = []
+            for row in rows_xml:
+                buf.append(row)
+                if len(buf) >= chunk:
                     fh.write("".join(buf).encode())
-                    buf = []
+                    buf.clear()
             fh.write("".join(buf).encode())
             fh.write(b"</sheetData></worksheet>")
     return path
+
+
+def huge_xlsx(path: Path, rows: int = 1_000_000) -> Path:
+    """A valid .xlsx with a heating header and `rows` data rows, written as raw XML (fast, streamed)."""
+
+    def inline(ref: str, text: str) -> str:
+        return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+    def xml_rows() -> Iterable[str]:
+        headers = list(heating_row(0))
+        yield '<row r="1">' + "".join(inline(f"{chr(65 + i)}1", h) for i, h in enumerate(headers)) + "</row>"
+        for r in range(2, rows + 2):
+            yield (
+                f'<row r="{r}">{inline(f"A{r}", "榆次区")}{inline(f"B{r}", "东阳镇")}{inline(f"C{r}", "车辋村")}'
+                f'{inline(f"D{r}", "张三")}<c r="G{r}"><v>{r % 100 + 50}</v></c>'
+                f'{inline(f"H{r}", "电代煤")}{inline(f"I{r}", "施工中")}</row>'
+            )
+
+    return write_raw_xlsx(path, "台账", xml_rows(), chunk=10000)
 
 
 def headers_of(ledger_key: str) -> list[str]:

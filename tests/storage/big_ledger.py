@@ -5,16 +5,14 @@ few seconds; openpyxl would take many times longer). Values as in tests/exchange
 from __future__ import annotations
 
 import datetime as dt
-import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from jzair_desktop.domain import checkdigits
 from jzair_desktop.domain.ledgers import ledger
-from tests.exchange.samples import TOWNSHIPS, VILLAGES, name
+from tests.exchange.samples import TOWNSHIPS, VILLAGES, name, write_raw_xlsx
 
-MAIN_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
-REL_NS = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
 UNIT = "榆次区"
 
 
@@ -65,40 +63,11 @@ def write_heating_xlsx(path: Path, rows: int, *, start: int = 0) -> Path:
     d = ledger("heating")
     headers = [c.header for c in d.columns]
     assert len(headers) == len(row_values(0)) and len(headers) <= 26
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        zf.writestr("[Content_Types].xml", (
-            '<?xml version="1.0" encoding="UTF-8"?>'
-            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/worksheets/sheet1.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-            "</Types>"))
-        zf.writestr("_rels/.rels", (
-            '<?xml version="1.0" encoding="UTF-8"?>'
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-            'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'))
-        zf.writestr("xl/workbook.xml", (
-            f'<?xml version="1.0" encoding="UTF-8"?><workbook {MAIN_NS} {REL_NS}><sheets>'
-            f'<sheet name="{d.sheet_title}" sheetId="1" r:id="rId1"/></sheets></workbook>'))
-        zf.writestr("xl/_rels/workbook.xml.rels", (
-            '<?xml version="1.0" encoding="UTF-8"?>'
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-            'relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'))
-        with zf.open("xl/worksheets/sheet1.xml", "w") as fh:
-            fh.write(f'<?xml version="1.0" encoding="UTF-8"?><worksheet {MAIN_NS}><sheetData>'.encode())
-            fh.write(_cells(1, [f"{UNIT}清洁取暖散煤替代台账（2020年）"]).encode())
-            fh.write(_cells(2, headers).encode())
-            buf: list[str] = []
-            for n in range(rows):
-                buf.append(_cells(n + 3, row_values(start + n)))
-                if len(buf) >= 5000:
-                    fh.write("".join(buf).encode())
-                    buf.clear()
-            fh.write("".join(buf).encode())
-            fh.write(b"</sheetData></worksheet>")
-    return path
+
+    def xml_rows() -> Iterator[str]:
+        yield _cells(1, [f"{UNIT}清洁取暖散煤替代台账（2020年）"])
+        yield _cells(2, headers)
+        for n in range(rows):
+            yield _cells(n + 3, row_values(start + n))
+
+    return write_raw_xlsx(path, d.sheet_title, xml_rows())
