@@ -100,6 +100,28 @@ def write_members(members: list[tuple[str, bytes]]) -> bytes:
     return buf.getvalue()
 
 
+MEMBER_OPS = ("rename", "drop", "duplicate", "add", "swap", "empty")
+
+
+def mutate_members(members: list[tuple[str, bytes]], ops: list[tuple[str, int, str, bytes]]) -> None:
+    """Apply (op, k, name, body) edits of MEMBER_OPS to a zip's member list, in place."""
+    for op, k, name, body in ops:
+        i = k % len(members) if members else 0
+        if op == "rename" and members:
+            members[i] = (name, members[i][1])
+        elif op == "drop" and members:
+            members.pop(i)
+        elif op == "duplicate" and members:
+            members.append(members[i])
+        elif op == "add":
+            members.append((name, body))
+        elif op == "swap" and len(members) > 1:
+            j = (k // 7) % len(members)
+            members[i], members[j] = (members[i][0], members[j][1]), (members[j][0], members[i][1])
+        elif op == "empty" and members:
+            members[i] = (members[i][0], b"")
+
+
 def flip_bytes(data: bytes, edits: list[tuple[float, int]]) -> bytes:
     """Replace the byte at each relative position (0 … 1) with the given value."""
     out = bytearray(data)

@@ -24,10 +24,12 @@ from openpyxl.utils.exceptions import IllegalCharacterError
 from jzair_desktop.services.actor import BUILTIN_ADMIN
 from jzair_desktop.services.excel import import_ledger
 from tests.exchange.fuzz_harness import (
+    MEMBER_OPS,
     FuzzStats,
     attempt,
     flip_bytes,
     insert,
+    mutate_members,
     read_members,
     truncate,
     write_members,
@@ -192,7 +194,7 @@ def test_fuzz_xml_inside_the_zip(target, seeds):
 # --- zip structure -------------------------------------------------------------------------------------
 
 structure_ops = st.lists(
-    st.tuples(st.sampled_from(["rename", "drop", "duplicate", "add", "swap", "empty"]), st.integers(0, 1000),
+    st.tuples(st.sampled_from(MEMBER_OPS), st.integers(0, 1000),
               st.sampled_from(["xl/workbook.xml", "xl/worksheets/sheet1.xml", "xl/sharedStrings.xml",
                                "xl/styles.xml", "[Content_Types].xml", "xl/_rels/workbook.xml.rels",
                                "../../逃逸.xml", "/绝对.xml", "xl/worksheets/sheet2.xml", "XL/WORKBOOK.XML",
@@ -208,21 +210,7 @@ def test_fuzz_zip_structure(target, seeds):
     @given(seed=st.sampled_from(sorted(seeds)), ops=structure_ops)
     def check(seed, ops):
         members = read_members(seeds[seed])
-        for op, k, name, body in ops:
-            i = k % len(members) if members else 0
-            if op == "rename" and members:
-                members[i] = (name, members[i][1])
-            elif op == "drop" and members:
-                members.pop(i)
-            elif op == "duplicate" and members:
-                members.append(members[i])
-            elif op == "add":
-                members.append((name, body))
-            elif op == "swap" and len(members) > 1:
-                j = (k // 7) % len(members)
-                members[i], members[j] = (members[i][0], members[j][1]), (members[j][0], members[i][1])
-            elif op == "empty" and members:
-                members[i] = (members[i][0], b"")
+        mutate_members(members, ops)
         target.run(write_members(members))
 
     check()

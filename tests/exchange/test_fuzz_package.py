@@ -26,10 +26,12 @@ from jzair_desktop.services import package_export as export
 from jzair_desktop.services import package_import as imp
 from jzair_desktop.services.actor import BUILTIN_ADMIN
 from tests.exchange.fuzz_harness import (
+    MEMBER_OPS,
     FuzzStats,
     attempt,
     flip_bytes,
     insert,
+    mutate_members,
     read_members,
     truncate,
     write_members,
@@ -143,26 +145,12 @@ def test_fuzz_package_members(city):
     genuine = city.package.read_bytes()
 
     @FUZZ
-    @given(ops=st.lists(st.tuples(st.sampled_from(["rename", "drop", "duplicate", "add", "swap", "empty"]),
+    @given(ops=st.lists(st.tuples(st.sampled_from(MEMBER_OPS),
                                   st.integers(0, 1000), st.sampled_from(NAMES), st.binary(max_size=100)),
                         min_size=1, max_size=3))
     def check(ops):
         members = read_members(genuine)
-        for op, k, name, body in ops:
-            i = k % len(members) if members else 0
-            if op == "rename" and members:
-                members[i] = (name, members[i][1])
-            elif op == "drop" and members:
-                members.pop(i)
-            elif op == "duplicate" and members:
-                members.append(members[i])
-            elif op == "add":
-                members.append((name, body))
-            elif op == "swap" and len(members) > 1:
-                j = (k // 7) % len(members)
-                members[i], members[j] = (members[i][0], members[j][1]), (members[j][0], members[i][1])
-            elif op == "empty" and members:
-                members[i] = (members[i][0], b"")
+        mutate_members(members, ops)
         try:
             data = write_members(members)
         except ValueError:  # zipfile itself refuses to write the name
