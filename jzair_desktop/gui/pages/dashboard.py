@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDateEdit,
-    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
@@ -49,6 +48,7 @@ from jzair_desktop.gui.widgets.charts import (
     StackedBarChart,
     StatusBar,
 )
+from jzair_desktop.gui.widgets.common import save_file_path
 from jzair_desktop.services import monthly as monthly_service
 from jzair_desktop.services.breakdown import BREAKDOWNS, BreakdownData, breakdown_data
 from jzair_desktop.services.progress import ProgressRow, compute_progress, progress_history, sort_warnings
@@ -567,16 +567,11 @@ class DashboardPage(QWidget):
     # -- export ------------------------------------------------------------------------------------
     def export_chart(self, chart: ChartWidget, path: str | Path | None = None) -> Path | None:
         """Save a chart as PNG (asks for the file name unless `path` is given)."""
+        name = f"{_safe_name(chart.title) or '图表'}_{self.as_of}.png"
+        start = Path(str(self.ctx.settings().value("dashboard/export_dir", "") or Path.home())) / name
+        path = save_file_path(self, "导出图片", start, "PNG 图片 (*.png)", ".png", path)
         if path is None:
-            name = f"{_safe_name(chart.title) or '图表'}_{self.as_of}.png"
-            start = str(Path(str(self.ctx.settings().value("dashboard/export_dir", "") or Path.home())) / name)
-            chosen, _filter = QFileDialog.getSaveFileName(self, "导出图片", start, "PNG 图片 (*.png)")
-            if not chosen:
-                return None
-            path = chosen
-        path = Path(path)
-        if path.suffix.lower() != ".png":
-            path = path.with_name(path.name + ".png")
+            return None
         try:
             chart.export_png(path, scale=2.0)
         except OSError as exc:
