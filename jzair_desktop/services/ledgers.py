@@ -409,8 +409,10 @@ def insert_many(
     """Insert already-validated rows in the caller's transaction (bulk executemany). Returns the count.
 
     Each row is a mapping of the registry values that may carry its own "uuid" (and bookkeeping), or a
-    tuple of the registry values in column order. The caller has checked permissions. On SQLite the rows go to the driver's executemany as tuples, each value converted by its column
-    type's bind processor exactly as SQLAlchemy would; other dialects take Core executemany with dicts.
+    tuple of the registry values in column order. Every row passes the unit, month-lock and close-out
+    guards and gets its audit entry. On SQLite the rows go to the driver's executemany as tuples, each
+    value converted by its column type's bind processor exactly as SQLAlchemy would; other dialects take
+    Core executemany with dicts.
     """
     conn = s.connection()
     if conn.dialect.name != "sqlite":
