@@ -224,10 +224,40 @@ def parse_capacity(value: Any) -> float | None:
 
 
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE][+]?\d+$")
+_ID_LAST = frozenset("0123456789X")
 ID_AS_NUMBER = "身份证号已被 Excel 转成数字，末尾几位已经丢失。请把该列设置为“文本”格式后重新输入完整号码"
 
 
+_BIRTH_DAYS: dict[str, bool] = {}
+
+
+def _birth_day_exists(text: str) -> bool:
+    """Whether YYYYMMDD (digits) is a date that exists, remembered (a ledger repeats birth days)."""
+    try:
+        return _BIRTH_DAYS[text]
+    except KeyError:
+        pass
+    try:
+        dt.date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+        ok = True
+    except ValueError:
+        ok = False
+    if len(_BIRTH_DAYS) > 100_000:
+        _BIRTH_DAYS.clear()
+    _BIRTH_DAYS[text] = ok
+    return ok
+
+
 def parse_id_number(value: Any) -> str | None:
+    if type(value) is str and len(value) == 18 and value.isascii() and value[:17].isdigit():
+        # The common case, kept fast: 18 ASCII characters, nothing to fold or strip.
+        text = value.upper()
+        if text[17] in _ID_LAST:
+            if not _birth_day_exists(text[6:14]):
+                raise Invalid(f"出生日期“{text[6:14]}”不存在")
+            if checkdigits.id_check_char(text[:17]) != text[17]:
+                raise Invalid("校验位不正确，请核对号码（可能有输错的数字）")
+            return text
     if value is None or is_blank(value):
         return None
     if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool) and value > 10**15):
@@ -239,10 +269,8 @@ def parse_id_number(value: Any) -> str | None:
         raise Invalid(f"应为18位，实际为{len(text)}位")
     if not text[:17].isdigit() or not text[:17].isascii() or not (text[17].isdigit() or text[17] == "X"):
         raise Invalid("前17位应为数字，最后一位为数字或X")
-    try:
-        dt.date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
-    except ValueError:
-        raise Invalid(f"出生日期“{text[6:14]}”不存在") from None
+    if not _birth_day_exists(text[6:14]):
+        raise Invalid(f"出生日期“{text[6:14]}”不存在")
     if checkdigits.id_check_char(text[:17]) != text[17]:
         raise Invalid("校验位不正确，请核对号码（可能有输错的数字）")
     return text
@@ -401,43 +429,85 @@ _PARSERS: dict[str, Callable[[Column, Any], Any]] = {
 
 
 # Kinds whose values repeat a lot in a ledger (units, lists, dates, amounts): their parse results are
-# remembered per (column, value). The parsers are pure functions of the column's kind, key and list and
-# of the value (and of the reference data, part of the key), so remembering changes no result.
+# remembered per column and value. The parsers are pure functions of the column's kind, key and list and
+# of the value (and of the reference data, which the plan below is tied to), so remembering changes no
+# result.
 _MEMO_KINDS = frozenset({"unit", "enum", "bool", "date", "int", "float"})
-_MEMO: dict[tuple, tuple[bool, Any]] = {}
 _MEMO_MAX = 50_000
 
 
-def _parse(column: Column, value: Any) -> Any:
+def _column_parser(column: Column) -> Callable[[Any], Any]:
+    """value (not None, not "") -> the parsed value, or Invalid: the column kind's parser, specialised."""
     parser = _PARSERS.get(column.kind)
     if parser is None:
         raise AssertionError(f"unknown column kind {column.kind}")
+    if column.kind == "text":
+        max_length = column.max_length
+
+        def parse_text(value: Any) -> Any:
+            if type(value) is str and "\u3000" not in value and "\u00a0" not in value:
+                text = value.strip()  # the common case, kept fast (what _parse_text does for it)
+                if not text:
+                    return None
+                if len(text) > max_length:
+                    raise Invalid(f"内容过长（{len(text)}个字），最多{max_length}个字")
+                return text
+            return parser(column, value)
+
+        return parse_text
     if column.kind not in _MEMO_KINDS:
-        return parser(column, value)
-    key = (id(reference()), column.kind, column.key, column.choices_key, type(value), value)
-    try:
-        ok, result = _MEMO[key]
-    except KeyError:
-        pass
-    except TypeError:  # an unhashable value
-        return parser(column, value)
-    else:
-        if ok:
-            return result
-        raise Invalid(result)
-    try:
-        result = parser(column, value)
-    except Invalid as exc:
-        _remember(key, False, str(exc))
-        raise
-    _remember(key, True, result)
-    return result
+        return lambda value: parser(column, value)
+    memo: dict[tuple, tuple[bool, Any]] = {}
+
+    def remembered(value: Any) -> Any:
+        key = (type(value), value)
+        try:
+            ok, result = memo[key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable value
+            return parser(column, value)
+        else:
+            if ok:
+                return result
+            raise Invalid(result)
+        if len(memo) >= _MEMO_MAX:
+            memo.clear()
+        try:
+            result = parser(column, value)
+        except Invalid as exc:
+            memo[key] = (False, str(exc))
+            raise
+        memo[key] = (True, result)
+        return result
+
+    return remembered
 
 
-def _remember(key: tuple, ok: bool, result: Any) -> None:
-    if len(_MEMO) >= _MEMO_MAX:
-        _MEMO.clear()
-    _MEMO[key] = (ok, result)
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How check_record goes through one ledger's columns, worked out once per ledger and reference data."""
+
+    ledger: LedgerDef
+    ref: Any
+    steps: tuple[tuple[str, Column, Callable[[Any], Any], Any, bool], ...]  # key, column, parser, default, required
+    dates: tuple[tuple[Column, bool], ...]  # date columns, and whether each is an actual (done) date
+
+
+_PLANS: dict[str, _Plan] = {}
+
+
+def _plan(d: LedgerDef) -> _Plan:
+    ref = reference()
+    plan = _PLANS.get(d.key)
+    if plan is None or plan.ledger is not d or plan.ref is not ref:
+        actual = {d.done_date_field, "actual_date", "done_date", "eliminated_date"}
+        plan = _PLANS[d.key] = _Plan(
+            d, ref,
+            tuple((c.key, c, _column_parser(c), c.default, c.required) for c in d.columns),
+            tuple((c, c.key in actual) for c in d.columns if c.kind == "date"),
+        )
+    return plan
 
 
 def check_record(
@@ -448,6 +518,7 @@ def check_record(
 ) -> Checked:
     """Parse and check one record given as {column key: value}. Unknown keys are ignored."""
     d = ledger(ledger_key) if isinstance(ledger_key, str) else ledger_key
+    plan = _plan(d)
     today = today or dt.date.today()
     values: dict[str, Any] = {}
     problems: list[Problem] = []
@@ -455,36 +526,40 @@ def check_record(
     def add(col: Column, message: str, severity: str = ERROR) -> None:
         problems.append(Problem(col.key, col.header, message, severity))
 
-    for col in d.columns:
-        value = raw.get(col.key)
-        try:
-            # Every parser gives None for an empty value; skipping the call keeps bulk imports fast.
-            parsed = None if value is None or value == "" else _parse(col, value)
-        except Invalid as exc:
-            add(col, str(exc))
-            values[col.key] = None
-            continue
-        if parsed is None and col.default is not None:
-            parsed = col.default
-        if parsed is None and col.required:
-            add(col, "必填，不能为空")
-        values[col.key] = parsed
+    get = raw.get
+    for key, col, parse, default, required in plan.steps:
+        value = get(key)
+        if value is None or value == "":
+            parsed = None  # every parser gives None for an empty value: not calling it keeps bulk imports fast
+        else:
+            try:
+                parsed = parse(value)
+            except Invalid as exc:
+                problems.append(Problem(key, col.header, str(exc)))
+                values[key] = None
+                continue
+        if parsed is None:
+            if default is not None:
+                parsed = default
+            elif required:
+                problems.append(Problem(key, col.header, "必填，不能为空"))
+        values[key] = parsed
 
-    _cross_field_rules(d, values, today, add, problems)
+    _cross_field_rules(d, values, today, add, problems, plan.dates)
     return Checked(values, problems)
 
 
 def _cross_field_rules(
-    d: LedgerDef, v: dict[str, Any], today: dt.date, add: Callable[..., None], found: list[Problem]
+    d: LedgerDef, v: dict[str, Any], today: dt.date, add: Callable[..., None], found: list[Problem],
+    dates: tuple[tuple[Column, bool], ...],
 ) -> None:
     col = d.column
 
     # Dates: actual (done) dates never in the future; every date plausible for this campaign.
-    for c in d.columns:
-        if c.kind != "date" or v.get(c.key) is None:
+    for c, is_actual in dates:
+        day = v.get(c.key)
+        if day is None:
             continue
-        day = v[c.key]
-        is_actual = c.key in (d.done_date_field, "actual_date", "done_date", "eliminated_date")
         if is_actual and day > today:
             add(c, f"{day.isoformat()} 晚于今天，实际完成的日期不能在将来")
         elif not (PLAUSIBLE_FIRST <= day <= PLAUSIBLE_LAST):

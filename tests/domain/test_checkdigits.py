@@ -150,3 +150,17 @@ def test_check_characters_are_in_their_alphabets():
     assert len(cd.USCC_ALPHABET) == 31 and not set("IOZSV") & set(cd.USCC_ALPHABET)
     assert not {"I", "O", "Q"} & cd.VIN_ALPHABET
     assert cd.VIN_WEIGHTS[8] == 0
+
+
+@given(st.text(min_size=17, max_size=17))
+def test_id_check_char_fast_path_agrees_with_the_definition(first17):
+    """The byte-arithmetic path for ASCII digits gives what the weighted digit sum gives."""
+    try:
+        slow = cd.ID_CHECK[sum(int(c) * w for c, w in zip(first17, cd.ID_WEIGHTS, strict=True)) % 11]
+    except ValueError:
+        slow = None
+    try:
+        fast = cd.id_check_char(first17)
+    except ValueError:
+        fast = None
+    assert fast == slow

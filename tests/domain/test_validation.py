@@ -593,3 +593,30 @@ def test_check_record_never_crashes_on_arbitrary_cells(key, data):
     assert set(result.values) == set(d.keys)
     for p in result.problems:
         assert p.field in d.keys and p.severity in (ERROR, WARNING) and p.message
+
+
+@given(st.one_of(
+    st.text(alphabet="0123456789Xx", min_size=18, max_size=18),
+    st.builds(lambda first17: first17 + checkdigits.id_check_char(first17), st.text("0123456789", min_size=17, max_size=17)),
+    st.text(min_size=16, max_size=20),
+))
+def test_id_number_fast_path_agrees_with_the_general_path(text):
+    """18 plain ASCII characters take a shortcut; padded with spaces they take the general path."""
+    def outcome(value):
+        try:
+            return ("ok", parse_id_number(value))
+        except Invalid as exc:
+            return ("invalid", str(exc))
+
+    assert outcome(text) == outcome(f" {text}\u3000")
+
+
+@given(st.sampled_from(list(LEDGERS)), st.data())
+def test_check_record_gives_the_same_result_however_often_a_value_repeats(key, data):
+    """Parse results are remembered per column: a second and third check of the same cells agree."""
+    d = ledger(key)
+    raw = {c.key: data.draw(st.one_of(st.text(max_size=12), st.integers(-5, 50_000), st.floats(), st.none(),
+                                      st.sampled_from([*c.choices, "是", "否", "2020-11-03", "44138"])), label=c.key)
+           for c in d.columns}
+    first = check_record(d, raw, today=TODAY)
+    assert check_record(d, dict(raw), today=TODAY) == first == check_record(d, raw, today=TODAY)
