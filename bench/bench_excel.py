@@ -89,6 +89,8 @@ def phase_import(work: Path) -> dict:
     from jzair_desktop.storage.engine import sqlite_url
     from jzair_desktop.taskstate import TaskState
 
+    for suffix in ("", "-wal", "-shm"):  # a fresh database: every row is new
+        (work / f"app.sqlite3{suffix}").unlink(missing_ok=True)
     db, _ = open_database(sqlite_url(work / "app.sqlite3"), create=True)
     load_reference_data(db)
     marks: list[tuple[float, str]] = []

@@ -272,16 +272,6 @@ def append_many(
     return _append(session, actor, rows, at=at, verify_actor=verify_actor, batch=batch)[0]
 
 
-def append_states(
-    session: Session, actor: Actor, action: str, ledger: str, items: Iterable[tuple[str, str | None, str]], *,
-    at: dt.datetime | None = None, batch: int = 5000,
-) -> int:
-    """Like append_many for entries about ledger records with an after state only (bulk inserts), given
-    as (record uuid, unit_code, after state as canonical JSON) without an object per entry."""
-    rows = ((action, ledger, record_uuid, unit_code, None, after, None) for record_uuid, unit_code, after in items)
-    return _append(session, actor, rows, at=at, verify_actor=True, batch=batch)[0]
-
-
 def _json_text(value: Any) -> str:
     """One element of the content's JSON list, as json.dumps(ensure_ascii=False) writes it."""
     if value is None:
@@ -291,74 +281,95 @@ def _json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+class Chain:
+    """Builds audit rows chained to the newest entry (each row's hash covers the previous hash), without
+    writing them: the caller writes the rows in order, in this transaction (`write_rows`).
+
+    Reads the chain's head (and checks the actor) when made, so it must be made before anything else is
+    written to the log in the transaction."""
+
+    def __init__(self, session: Session, actor: Actor, *, at: dt.datetime | None = None,
+                 verify_actor: bool = True) -> None:
+        if verify_actor:
+            check_actor(session, actor)
+        self.at = at or now()
+        self.seq, self.prev = head(session)
+        conn = session.connection()
+        # On SQLite the rows are tuples in column order (values converted by the column types' bind
+        # processors, as SQLAlchemy would); elsewhere dicts for Core executemany.
+        self.fast = conn.dialect.name == "sqlite"
+        self._at_value: Any = self.at
+        if self.fast:
+            process = _T.at.type._cached_bind_processor(conn.dialect)
+            self._at_value = process(self.at) if process is not None else self.at
+        self.user, self.role = actor.name, actor.role
+        # The part of the hashed content that is the same for every entry: hash_content's text, built
+        # from pieces (json.dumps of the list, element by element).
+        self._fixed = f",{_json_text(format_at(self.at))},{_json_text(self.user)},{_json_text(self.role)},"
+
+    def row(self, act: str, ledger: str | None, record_uuid: str | None, unit_code: str | None,
+            before: str | None, after: str | None, detail: str | None) -> Any:
+        """The next entry (before/after as canonical JSON text) as a row to write."""
+        self.seq = seq = self.seq + 1
+        jt = _json_text
+        content = (
+            f"[{int(seq)}{self._fixed}{jt(act)},{jt(ledger)},{jt(record_uuid)},{jt(unit_code)},{jt(detail)}]"
+            + ("-" if before is None else f"{len(before)}:{before}")
+            + ("-" if after is None else f"{len(after)}:{after}")
+        )
+        prev = self.prev
+        self.prev = digest = hashlib.sha256((prev + content).encode("utf-8")).hexdigest()
+        if self.fast:
+            return (seq, self._at_value, self.user, self.role, act, ledger, record_uuid, unit_code, before, after,
+                    detail, prev, digest)
+        return {
+            "seq": seq, "at": self.at, "user_name": self.user, "role": self.role, "action": act,
+            "ledger": ledger, "record_uuid": record_uuid, "unit_code": unit_code,
+            "before_json": before, "after_json": after, "detail": detail,
+            "prev_hash": prev, "hash": digest,
+        }
+
+
 def _append(
     session: Session, actor: Actor, rows: Iterable[tuple], *, at: dt.datetime | None, verify_actor: bool,
     batch: int = 5000,
 ) -> tuple[int, int]:
     """(count written, seq of the last entry). `rows`: (action, ledger, record uuid, unit_code, before JSON,
     after JSON, detail) per entry."""
-    if verify_actor:
-        check_actor(session, actor)
-    at = at or now()
-    seq, prev = head(session)
+    chain = Chain(session, actor, at=at, verify_actor=verify_actor)
     conn = session.connection()
-    # On SQLite the rows go to the driver's executemany as tuples in column order (values converted by
-    # the column types' bind processors, as SQLAlchemy would); elsewhere Core executemany with dicts.
-    fast = conn.dialect.name == "sqlite"
-    at_value: Any = at
-    if fast:
-        process = _T.at.type._cached_bind_processor(conn.dialect)
-        at_value = process(at) if process is not None else at
     buf: list[Any] = []
     n = 0
-    sha = hashlib.sha256
-    # The part of the content that is the same for every entry of this call: the hashed text is
-    # hash_content's, built from pieces (json.dumps of the list, element by element).
-    at_text, user, role = format_at(at), actor.name, actor.role
-    fixed = f",{_json_text(at_text)},{_json_text(user)},{_json_text(role)},"
-    jt = _json_text
-    for act, ledger, record_uuid, unit_code, before, after, detail in rows:
-        seq += 1
-        content = (
-            f"[{int(seq)}{fixed}{jt(act)},{jt(ledger)},{jt(record_uuid)},{jt(unit_code)},{jt(detail)}]"
-            + ("-" if before is None else f"{len(before)}:{before}")
-            + ("-" if after is None else f"{len(after)}:{after}")
-        )
-        digest = sha((prev + content).encode("utf-8")).hexdigest()
-        if fast:
-            buf.append((seq, at_value, user, role, act, ledger, record_uuid, unit_code, before, after, detail,
-                        prev, digest))
-        else:
-            buf.append({
-                "seq": seq, "at": at, "user_name": user, "role": role, "action": act,
-                "ledger": ledger, "record_uuid": record_uuid, "unit_code": unit_code,
-                "before_json": before, "after_json": after, "detail": detail,
-                "prev_hash": prev, "hash": digest,
-            })
-        prev = digest
+    for entry in rows:
+        buf.append(chain.row(*entry))
         if len(buf) >= batch:
-            _write(conn, fast, buf)
+            write_rows(conn, chain.fast, buf)
             n += len(buf)
             buf = []
     if buf:
-        _write(conn, fast, buf)
+        write_rows(conn, chain.fast, buf)
         n += len(buf)
-    return n, seq
+    return n, chain.seq
 
 
 _COLUMN_ORDER = ("seq", "at", "user_name", "role", "action", "ledger", "record_uuid", "unit_code", "before_json",
                  "after_json", "detail", "prev_hash", "hash")
 
 
-def _write(conn: Any, fast: bool, buf: list[Any]) -> None:
+def insert_sql(conn: Any) -> str:
+    """The driver-level INSERT of Chain.row tuples (SQLite)."""
+    prep = conn.dialect.identifier_preparer
+    return (f"INSERT INTO {prep.format_table(AuditEntry.__table__)} "
+            f"({', '.join(prep.format_column(_T[c]) for c in _COLUMN_ORDER)}) "
+            f"VALUES ({', '.join('?' * len(_COLUMN_ORDER))})")
+
+
+def write_rows(conn: Any, fast: bool, buf: list[Any]) -> None:
+    """Write rows made by Chain.row, in order."""
     if not fast:
         conn.execute(_INSERT, buf)
         return
-    prep = conn.dialect.identifier_preparer
-    sql = (f"INSERT INTO {prep.format_table(AuditEntry.__table__)} "
-           f"({', '.join(prep.format_column(_T[c]) for c in _COLUMN_ORDER)}) "
-           f"VALUES ({', '.join('?' * len(_COLUMN_ORDER))})")
-    conn.exec_driver_sql(sql, buf)
+    conn.exec_driver_sql(insert_sql(conn), buf)
 
 
 _INSERT = insert(AuditEntry.__table__)

@@ -447,8 +447,8 @@ def _insert_rows(
     order = [*d.keys, *meta]
     if fast:
         cols = [table.c[k] for k in order]
-        sql = (f"INSERT INTO {conn.dialect.identifier_preparer.format_table(table)} "
-               f"({', '.join(conn.dialect.identifier_preparer.format_column(c) for c in cols)}) "
+        prep = conn.dialect.identifier_preparer
+        sql = (f"INSERT INTO {prep.format_table(table)} ({', '.join(prep.format_column(c) for c in cols)}) "
                f"VALUES ({', '.join('?' * len(cols))})")
         procs = [(i, p, *_processed(p, stamp)) for i, c in enumerate(cols)
                  if (p := c.type._cached_bind_processor(conn.dialect)) is not None]
@@ -458,24 +458,33 @@ def _insert_rows(
     name = actor.name
     n = 0
     buf: list[Any] = []
-    entries: list[tuple[str, str | None, str]] = []
+    entries: list[Any] = []
+    chain = audit.Chain(s, actor)  # one chain for the whole insert: its head is read once
+
+    def flush() -> None:
+        _insert_batch(conn, table, sql if fast else None, buf)
+        audit.write_rows(conn, chain.fast, entries)
+
     for row in rows:
-        if type(row) is tuple:  # registry values in column order, nothing else
+        if type(row) is tuple:  # registry values in column order, nothing else: a new record
             rec = [*row[:n_keys], str(uuidlib.uuid4()), stamp, name, stamp, name, None, None]
             if len(row) != n_keys:
                 raise ValueError(f"a row of {d.key} holds {n_keys} values, not {len(row)}")
+            given = None
         else:
             get = row.get
             rec = [get(k) for k in keys]
-            rec += (get("uuid") or str(uuidlib.uuid4()), get("created_at") or stamp, get("created_by") or name,
+            given = get("uuid")
+            rec += (given or str(uuidlib.uuid4()), get("created_at") or stamp, get("created_by") or name,
                     get("updated_at") or stamp, get("updated_by") or name, get("deleted_at"), get("deleted_by"))
         record_uuid, deleted_at = rec[n_keys], rec[n_keys + 5]
         values = dict(zip(order, rec, strict=True)) if not fast else dict(zip(keys, rec, strict=False))
         unit = values["unit_code"]
         g.check_unit(unit)
-        g.check_new(values, record_uuid=record_uuid, verb="导入")
-        closeout = closeout_of(s, d.key, record_uuid) if is_closed(d, values) else None
-        entries.append((record_uuid, unit, state_json(rec, deleted_at, closeout)))
+        # Only a record given with its uuid may already be closed out (a new uuid has no close-out).
+        closeout = closeout_of(s, d.key, given) if given is not None and is_closed(d, values) else None
+        g.check_new(values, record_uuid=given if closeout is not None else None, verb="导入")
+        entries.append(chain.row("create", d.key, record_uuid, unit, None, state_json(rec, deleted_at, closeout), None))
         if fast:
             for i, p, known, known_value in procs:
                 v = rec[i]
@@ -485,13 +494,11 @@ def _insert_rows(
         else:
             buf.append(values)
         if len(buf) >= batch:
-            _insert_batch(conn, table, sql if fast else None, buf)
-            audit.append_states(s, actor, "create", d.key, entries)
+            flush()
             n += len(buf)
             buf, entries = [], []
     if buf:
-        _insert_batch(conn, table, sql if fast else None, buf)
-        audit.append_states(s, actor, "create", d.key, entries)
+        flush()
         n += len(buf)
     if n:
         audit.append(s, actor, "import", ledger=d.key, detail=f"批量新增{d.title}记录 {n} 条")
