@@ -331,6 +331,8 @@ _PHONE = re.compile(r"^\+?[0-9][0-9\-]{5,19}$")
 
 
 def parse_phone(value: Any) -> str | None:
+    if type(value) is str and 6 <= len(value) <= 20 and value.isascii() and value.isdigit():
+        return value  # the common case, kept fast: plain digits, nothing to fold, strip or check further
     if value is None or is_blank(value):
         return None
     if isinstance(value, float) and value.is_integer():

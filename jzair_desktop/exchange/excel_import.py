@@ -18,6 +18,7 @@ filled and commented, and a column 错误原因.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import operator
 import re
 import zipfile
@@ -166,11 +167,11 @@ class CheckedRow:
 
     @property
     def ok(self) -> bool:
-        return not any(p.is_error for p in self.problems)
+        return not self.problems or not any(p.is_error for p in self.problems)
 
     @property
     def warned(self) -> bool:
-        return any(not p.is_error for p in self.problems)
+        return bool(self.problems) and any(not p.is_error for p in self.problems)
 
 
 # --- sniffing the file -----------------------------------------------------------------------------
@@ -522,18 +523,16 @@ def _damaged_sheet(name: str, sheet_name: str, exc: BaseException) -> ExcelFileE
     return ExcelFileError(f"文件“{name}”的工作表“{sheet_name}”已损坏，无法读取（{detail}）。")
 
 
-def _guarded(rows: Iterator[list[Any]], name: str, sheet_name: str) -> Iterator[list[Any]]:
-    """The sheet's rows, a failure while converting one (a damaged value) as ExcelFileError."""
-    while True:
-        try:
-            row = next(rows)
-        except StopIteration:
-            return
-        except BaseException as exc:
-            if not _calamine_failure(exc):
-                raise
-            raise _damaged_sheet(name, sheet_name, exc) from exc
-        yield row
+def _next_rows(rows: Iterator[list[Any]], col_offset: int, name: str, sheet_name: str, n: int = 2000) -> list[list[Any]]:
+    """The sheet's next `n` rows (fewer at its end), padded to column A; a failure while converting one
+    (a damaged value) as ExcelFileError."""
+    try:
+        chunk = list(itertools.islice(rows, n))
+    except BaseException as exc:
+        if not _calamine_failure(exc):
+            raise
+        raise _damaged_sheet(name, sheet_name, exc) from exc
+    return [_pad(r, col_offset) for r in chunk] if col_offset else chunk
 
 
 def _sheet_order(wb) -> list[str]:  # noqa: ANN001
@@ -569,16 +568,11 @@ def _read_from_workbook(wb, path: Path, d: LedgerDef, scans: dict[str, SheetScan
             continue
         any_data = True
         col_offset = start[1]
-        rows_iter: Iterator[list[Any]] = _guarded(iter(sheet.iter_rows()), name, sheet_name)
-        top: list[list[Any]] = []
+        rows_iter: Iterator[list[Any]] = iter(sheet.iter_rows())
+        top = _next_rows(rows_iter, col_offset, name, sheet_name, HEADER_SEARCH_ROWS)
         header: tuple[int, list[FileColumn]] | None = None
         best_count = 0
-        for idx in range(HEADER_SEARCH_ROWS):
-            row = next(rows_iter, None)
-            if row is None:
-                break
-            row = _pad(row, col_offset)
-            top.append(row)
+        for idx, row in enumerate(top):
             cols = _header_candidates(d, row)
             count = len({c.match.key for c in cols if c.match is not None})
             if count > best_count:
@@ -644,40 +638,53 @@ def _read_rows(
         path=path, ledger_key=d.key, sheet_name=sheet_name, header_row=header_row, columns=cols,
         missing=missing, rows=[], top_rows=top[:header_row], formula_gaps=set(scan.formula_gaps),
     )
-    # Rows already read while looking for the header, then the rest of the sheet.
-    pending = [(header_idx + 2 + i, r) for i, r in enumerate(top[header_row:])]
+    # Rows already read while looking for the header, then the rest of the sheet, a chunk at a time.
     excel_row = header_row
     first_data = True
     total = max(total_rows - header_row, 1)
-
-    def rows() -> Iterator[tuple[int, list[Any]]]:
-        yield from pending
-        n = header_row + len(pending)
-        for r in rows_iter:
-            n += 1
-            yield n, _pad(r, col_offset)
-
-    for excel_row, cells in rows():
-        if excel_row % 2000 == 0:
-            state.progress(excel_row - header_row, total, f"正在读取第 {excel_row:,} 行")
-        if _is_empty(cells):
-            continue
-        reason = skip_reason(cells)
-        if reason is None and first_data and _is_number_row(cells):
-            reason = "列序号行"
-        first_data = False
-        if reason is not None:
-            data.skipped.append(SkippedRow(excel_row, reason, tuple(cells)))
-            continue
-        data.rows.append((excel_row, cells))
+    chunk: list[list[Any]] = top[header_row:]
+    footer_first = _FOOTER_FIRST
+    while chunk:
+        for cells in chunk:
+            excel_row += 1
+            if excel_row % 2000 == 0:
+                state.progress(excel_row - header_row, total, f"正在读取第 {excel_row:,} 行")
+            # The usual record, recognised cheaply: its first three cells hold text, none is blank or
+            # holds 计, and the first does not begin like a signature line (skip_reason would say None).
+            if not first_data and len(cells) >= 3:
+                a, b, c = cells[0], cells[1], cells[2]
+                if (type(a) is str and type(b) is str and type(c) is str and a and b and c
+                        and a[0] not in footer_first and not a[0].isspace() and not b.isspace() and not c.isspace()
+                        and "计" not in a and "计" not in b and "计" not in c):
+                    data.rows.append((excel_row, cells))
+                    continue
+            if _is_empty(cells):
+                continue
+            reason = skip_reason(cells)
+            if reason is None and first_data and _is_number_row(cells):
+                reason = "列序号行"
+            first_data = False
+            if reason is not None:
+                data.skipped.append(SkippedRow(excel_row, reason, tuple(cells)))
+                continue
+            data.rows.append((excel_row, cells))
         if len(data.rows) > MAX_DATA_ROWS:
             raise ExcelFileError(
                 f"文件“{name}”的数据超过 {MAX_DATA_ROWS:,} 行，超过单次导入的上限。请按乡镇等拆分成几个文件分别导入。"
             )
+        chunk = _next_rows(rows_iter, col_offset, name, sheet_name)
     if not data.rows:
         raise ExcelFileError(f"文件“{name}”工作表“{sheet_name}”的表头（第{header_row}行）下面没有数据行，没有可导入的内容。")
     state.progress(total, total, f"已读取 {len(data.rows):,} 行", force=True)
     return data
+
+
+def picker(positions: list[int]) -> Any:
+    """seq -> the tuple of its items at `positions` (always a tuple, also for one position)."""
+    if len(positions) == 1:
+        (i,) = positions
+        return lambda cells: (cells[i],)
+    return operator.itemgetter(*positions)
 
 
 # --- checking rows ---------------------------------------------------------------------------------
@@ -734,22 +741,29 @@ def check_rows(
             return RowProblem(row, header_of[p.field], p.message, p.severity, index_of[p.field])
         return RowProblem(row, p.header, p.message, p.severity, None)
 
+    # The cells of a row as {key: value}: one itemgetter for rows as wide as the file's columns (calamine
+    # gives every row the sheet's width); "" stays "" (check_record reads it as empty).
+    plan_keys = [key for _, key, _, _ in plan]
+    last_index = max((idx for idx, _, _, _ in plan), default=-1)
+    pick = picker([idx for idx, _, _, _ in plan])
+    transforms = [(key, fn) for _, key, fn, _ in plan if fn is not None]
+    unit_code_given = unit_idx is not None
     for n, (excel_row, cells) in enumerate(data.rows):
         if n % 1000 == 0:
             state.progress(n, total, f"正在检查第 {excel_row:,} 行")
-        width = len(cells)
-        raw: dict[str, Any] = {}
-        for idx, key, fn, _ in plan:
-            v = cells[idx] if idx < width else None
-            if v == "":
-                v = None
-            elif fn is not None:
-                v = fn(v)
-            raw[key] = v
-        if unit_idx is None or raw.get("unit_code") is None:
+        if len(cells) > last_index:
+            raw = dict(zip(plan_keys, pick(cells), strict=True))
+        else:
+            width = len(cells)
+            raw = {key: cells[idx] if idx < width else None for idx, key, _, _ in plan}
+        for key, fn in transforms:
+            v = raw[key]
+            if v is not None and v != "":
+                raw[key] = fn(v)
+        if not unit_code_given or raw["unit_code"] is None or raw["unit_code"] == "":
             raw["unit_code"] = unit.code
         checked = check_record(d, raw, today=today)
-        problems = [problem(excel_row, p) for p in checked.problems]
+        problems = [problem(excel_row, p) for p in checked.problems] if checked.problems else []
         if gaps:
             gap_fields = {key for idx, key, _, _ in plan if (excel_row, idx) in gaps}
             if gap_fields:

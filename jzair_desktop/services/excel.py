@@ -22,7 +22,6 @@ zero changes) and masked (140702********1234) for read-only users.
 from __future__ import annotations
 
 import datetime as dt
-import operator
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +41,7 @@ from jzair_desktop.exchange.excel_import import (
     SheetData,
     check_rows,
     error_workbook_path,
+    picker,
     read_ledger_sheet,
     write_error_workbook,
 )
@@ -253,14 +253,6 @@ class _DbIndex:
         return self.by[fields].get(key, _NO_HITS)
 
 
-def _picker(positions: list[int]) -> Any:
-    """values -> the tuple of the values at `positions` (always a tuple, also for one position)."""
-    if len(positions) == 1:
-        (i,) = positions
-        return lambda values: (values[i],)
-    return operator.itemgetter(*positions)
-
-
 def _label(d: LedgerDef, values: Sequence[Any]) -> str:
     keys = d.keys
     unit = reference().unit_by_code(values[keys.index("unit_code")]).name
@@ -298,7 +290,7 @@ def _classify(
         problems.append(RowProblem(row, header, message, severity, index_of.get(field_key)))
 
     # Every field set (natural keys, duplicate rules) with its value positions, computed once per row.
-    field_sets = [(fs, _picker([pos[f] for f in fs])) for fs in index.by]
+    field_sets = [(fs, picker([pos[f] for f in fs])) for fs in index.by]
     fallback_fields = [[pos[f] for earlier in natural[:i] for f in earlier] for i in range(len(natural))]
     unit_pos = pos["unit_code"]
     empty = (None, "")

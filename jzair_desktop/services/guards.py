@@ -35,7 +35,7 @@ def has_closed_status(d: LedgerDef) -> bool:
 def is_closed(d: LedgerDef, values: Mapping[str, Any] | Any) -> bool:
     if d.status_field is None:
         return False
-    get = values.get if isinstance(values, Mapping) else lambda k: getattr(values, k, None)
+    get = values.get if type(values) is dict or isinstance(values, Mapping) else lambda k: getattr(values, k, None)
     return get(d.status_field) == CLOSED
 
 

@@ -25,6 +25,7 @@ from jzair_desktop.domain.validation import (
     parse_date,
     parse_id_number,
     parse_number,
+    parse_phone,
     parse_plate,
     parse_uscc,
     parse_vin,
@@ -620,3 +621,15 @@ def test_check_record_gives_the_same_result_however_often_a_value_repeats(key, d
            for c in d.columns}
     first = check_record(d, raw, today=TODAY)
     assert check_record(d, dict(raw), today=TODAY) == first == check_record(d, raw, today=TODAY)
+
+
+@given(st.text(alphabet="0123456789", min_size=1, max_size=24))
+def test_phone_fast_path_agrees_with_the_general_path(digits):
+    """Plain digit strings take a shortcut; with a space around them they take the general path."""
+    def outcome(value):
+        try:
+            return ("ok", parse_phone(value))
+        except Invalid as exc:
+            return ("invalid", str(exc))
+
+    assert outcome(digits) == outcome(f" {digits}")

@@ -377,3 +377,14 @@ def test_every_ledger_round_trips_through_the_service(db):
     assert svc.get_record(db, "boilers", svc.list_records(db, "boilers")[0].uuid).values["capacity_th"] == 2.0
     with read_session(db.engine) as s:  # stored as real SQL values, readable by any tool
         assert s.execute(text("select capacity_th, planned_date from boilers")).one() == (2.0, "2020-10-31")
+
+
+def test_fresh_uuids_are_distinct_version_4_uuids_in_canonical_text():
+    import itertools
+    import uuid
+
+    made = list(itertools.islice(svc.fresh_uuids(batch=7), 50))
+    assert len(set(made)) == 50
+    for made_text in made:
+        u = uuid.UUID(made_text)
+        assert u.version == 4 and u.variant == uuid.RFC_4122 and str(u) == made_text
