@@ -990,7 +990,7 @@ def generate_demo(
             for row in rows:
                 row["created_by"] = row["updated_by"] = actor.name
             _add_closeouts(s, key, rows, actor, _rng(seed, "closeouts", key))
-            counts[key] = insert_many(s, key, rows, actor=actor)
+            counts[key] = insert_many(s, key, rows, actor=actor, expected=len(rows))
         state.check_cancelled()
     unit_counts = {
         key: {u: sum(1 for r in rows if r["unit_code"] == u) for u in gen.units} for key, rows in data.items()

@@ -473,7 +473,7 @@ def apply_import(db: Database, plan: ImportPlan, *, actor: Actor, state: TaskSta
                 yield tuple(p.values)
 
         state.progress(0, total, "正在写入数据库…", force=True)
-        insert_many(s, d.key, new_values(), actor=actor)
+        insert_many(s, d.key, new_values(), actor=actor, expected=len(new_rows))
         for p in changed:
             done += 1
             if done % 200 == 0:
