@@ -9,6 +9,9 @@ measures, each phase in its own process (so each peak memory figure is that phas
   floor   python-calamine reading the same file + sqlite3 executemany into a plain table with the same
           columns (no checks);
   export  jzair's export of the N records (query, layout, dropdowns, write-only openpyxl);
+  schema  the floor's reading plus writing the same rows as the app must keep them, with no checking:
+          the app's schema (ledger table and its indexes, built after the rows), uuids and bookkeeping,
+          one hash-chained audit row with the record's state each: what the database work alone costs;
   dump    a bare openpyxl write-only dump of the same rows (already in memory).
 Goals: import <= 3 x floor, export <= 1.3 x dump. Prints the figures; it asserts nothing.
 """
@@ -151,6 +154,68 @@ def phase_floor(work: Path) -> dict:
     return {"seconds": seconds, "cpu": time.process_time() - c, "rows": len(rows)}
 
 
+def phase_schema(work: Path) -> dict:
+    """The floor's reading, then the same rows written as the app must keep them, with no checking at all:
+    into the app's own schema (the ledger table with its indexes, built after the rows as the import
+    does), each row with a uuid and its bookkeeping, plus one hash-chained audit row holding the
+    record's state as JSON. What the database work alone costs."""
+    import hashlib
+    import sqlite3
+    import uuid
+
+    from python_calamine import CalamineWorkbook
+
+    from jzair_desktop.services.database import load_reference_data, open_database
+    from jzair_desktop.storage.engine import sqlite_url
+
+    dbfile = work / "schema.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{dbfile}{suffix}").unlink(missing_ok=True)
+    db, _ = open_database(sqlite_url(dbfile), create=True)
+    load_reference_data(db)
+    db.dispose()
+    t = time.perf_counter()
+    c = time.process_time()
+    wb = CalamineWorkbook.from_path(str(work / "台账.xlsx"))
+    sheet = wb.get_sheet_by_name(wb.sheet_names[0])
+    stamp = "2021-03-31 12:00:00.000000"
+    keys = ["township", "village", "householder", "id_number", "phone", "area_m2", "method", "status", "done_date",
+            "subsidy_yuan", "keeps_coal_stove", "remarks"]
+    rows, audit = [], []
+    prev = "0" * 64
+    for i, row in enumerate(sheet.iter_rows()):
+        if i < 2:
+            continue
+        values = [v.isoformat() if isinstance(v, dt.date) else (None if v == "" else v) for v in row[1:]]
+        record_uuid = str(uuid.uuid4())
+        rows.append((*values, record_uuid, "140702", stamp, "bench", stamp, "bench"))
+        state = json.dumps(dict(zip(keys, values, strict=True)), ensure_ascii=False, sort_keys=True)
+        digest = hashlib.sha256((prev + state).encode()).hexdigest()
+        audit.append((i - 1, stamp, "bench", "city_admin", "create", "heating", record_uuid, "140702", state, prev, digest))
+        prev = digest
+    con = sqlite3.connect(dbfile, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=FULL")
+    con.execute("PRAGMA cache_size=-65536")
+    con.execute("BEGIN IMMEDIATE")
+    indexes = [sql for (sql,) in con.execute(
+        "SELECT sql FROM sqlite_master WHERE type='index' AND tbl_name IN ('heating', 'audit_log') AND sql IS NOT NULL")]
+    for (name,) in con.execute(
+            "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name IN ('heating', 'audit_log') AND sql IS NOT NULL"
+    ).fetchall():
+        con.execute(f'DROP INDEX "{name}"')
+    con.executemany(f"INSERT INTO heating ({', '.join(keys)}, uuid, unit_code, created_at, created_by, updated_at,"
+                    " updated_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    con.executemany("INSERT INTO audit_log (seq, at, user_name, role, action, ledger, record_uuid, unit_code,"
+                    " after_json, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)", audit)
+    for sql in indexes:
+        con.execute(sql)
+    con.execute("COMMIT")
+    con.close()
+    seconds = time.perf_counter() - t
+    return {"seconds": seconds, "cpu": time.process_time() - c, "rows": len(rows)}
+
+
 def phase_export(work: Path) -> dict:
     from jzair_desktop.services.actor import BUILTIN_ADMIN
     from jzair_desktop.services.database import open_database
@@ -194,7 +259,8 @@ def phase_dump(work: Path) -> dict:
     return {"seconds": seconds, "cpu": time.process_time() - c, "rows": len(rows)}
 
 
-PHASES = {"import": phase_import, "floor": phase_floor, "export": phase_export, "dump": phase_dump}
+PHASES = {"import": phase_import, "floor": phase_floor, "schema": phase_schema, "export": phase_export,
+          "dump": phase_dump}
 
 
 def run_phase(name: str, work: Path) -> dict:
@@ -232,14 +298,15 @@ def main() -> int:
         generate(work / "台账.xlsx", args.rows)
         size = (work / "台账.xlsx").stat().st_size
         print(f"generated {args.rows:,} heating rows in {time.perf_counter() - t:.1f} s ({size / 1e6:.1f} MB)")
-        res = {name: run_phase(name, work) for name in ("floor", "import", "dump", "export")}
+        res = {name: run_phase(name, work) for name in ("floor", "schema", "import", "dump", "export")}
         for name, r in res.items():
             extra = {k: v for k, v in r.items() if k not in ("seconds", "cpu", "cpu_total", "peak_mb")}
             print(f"{name:7s} {r['seconds']:7.2f} s wall  {r['cpu']:7.2f} s CPU   peak RSS {r['peak_mb']:5.0f} MB   {extra}")
-        for what, a, b, goal in (("import / floor", "import", "floor", 3.0), ("export / dump ", "export", "dump", 1.3)):
+        for what, a, b, goal in (("import / floor", "import", "floor", 3.0), ("schema / floor", "schema", "floor", None),
+                                 ("export / dump ", "export", "dump", 1.3)):
             wall = res[a]["seconds"] / res[b]["seconds"]
             cpu = res[a]["cpu"] / res[b]["cpu"]
-            print(f"{what} = {wall:.2f}x wall, {cpu:.2f}x CPU (goal <= {goal}x)")
+            print(f"{what} = {wall:.2f}x wall, {cpu:.2f}x CPU" + (f" (goal <= {goal}x)" if goal else " (no checks)"))
         print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {sys.platform}")
     finally:
         if tmp is not None:
