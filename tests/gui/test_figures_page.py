@@ -199,3 +199,60 @@ def test_show_indicator_selects_the_units_row(qtbot, db):
     assert page.tabs.currentWidget() is page.figures
     assert page.figures.indicator_combo.currentData() == "mines.open_pit"
     assert [i.row() for i in page.figures.table.selectionModel().selectedRows()] == [1]
+
+
+def test_the_city_office_sets_and_changes_air_quality_targets(qtbot, db, boxes, tmp_path):
+    page = open_page(qtbot, db)
+    page.tabs.setCurrentWidget(page.air)
+    tab = page.air
+    assert tab.add_target_button.isVisible() and not tab.edit_target_button.isEnabled()
+    before = len(monthly.air_quality_targets(db))
+    dialog = tab.edit_target(None)
+    qtbot.waitExposed(dialog)
+    dialog.area.setCurrentIndex(dialog.area.findData(YC))
+    assert dialog.first.currentData() == "2020-10" and dialog.last.currentData() == "2021-03"
+    dialog.last.setCurrentIndex(dialog.last.findData("2020-12"))
+    # A bad value keeps the dialog open with the reason, and writes nothing.
+    dialog.pm25.setText("1200")
+    dialog.heavy.setText("3")
+    assert not dialog.submit()
+    assert dialog.isVisible() and "0 至 1000" in dialog.error.text()
+    assert dialog.grab().save(str(tmp_path / "air_target_refused.png"))
+    assert len(monthly.air_quality_targets(db)) == before
+    dialog.pm25.setText("55")
+    with qtbot.waitSignal(page.ctx.signals.changed) as changed:
+        assert dialog.submit()
+    assert changed.args == ["air_quality"]
+    saved = next(t for t in monthly.air_quality_targets(db) if t.area == YC)
+    assert (saved.first_month, saved.last_month, saved.pm25_max, saved.heavy_days_max) == ("2020-10", "2020-12", 55.0, 3)
+    assert tab.targets_table.rowCount() == before + 1
+    assert "已设定 榆次区 2020-10 至 2020-12" in tab.status_line.text()
+    # The grid knows the new target at once.
+    a = tab.model
+    assert a.data(a.index_of(YC, "2020-11", "pm25"), Qt.ItemDataRole.ToolTipRole) == "目标 ≤55 微克/立方米"
+    assert a.data(a.index_of(YC, "2021-01", "pm25"), Qt.ItemDataRole.ToolTipRole) == "未设定目标"
+    # The selected row opens for a change: area and start month fixed, the values prefilled.
+    assert tab.edit_target_button.isEnabled()
+    change = tab.edit_target(tab._selected_target())
+    assert not change.area.isEnabled() and change.area.currentData() == YC and change.pm25.text() == "55"
+    change.last.setCurrentIndex(change.last.findData("2021-03"))
+    change.heavy.setText("5")
+    assert change.submit()
+    saved = next(t for t in monthly.air_quality_targets(db) if t.area == YC)
+    assert (saved.last_month, saved.pm25_max, saved.heavy_days_max) == ("2021-03", 55.0, 5)
+    # Overlapping another period of the same area is refused with both periods named.
+    other = tab.edit_target(None)
+    other.area.setCurrentIndex(other.area.findData(YC))
+    other.first.setCurrentIndex(other.first.findData("2021-01"))
+    other.pm25.setText("70")
+    assert not other.submit() and "重叠" in other.error.text()
+    other.reject()
+    page.air.targets_table.selectRow(tab.targets_table.rowCount() - 1)
+    assert page.grab().save(str(tmp_path / "air_targets.png"))
+    assert boxes == []
+
+
+def test_only_the_city_office_sees_the_target_buttons(qtbot, db):
+    page = open_page(qtbot, db, Actor("王五", "county_clerk", YC))
+    page.tabs.setCurrentWidget(page.air)
+    assert not page.air.add_target_button.isVisible() and not page.air.edit_target_button.isVisible()

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QPushButton,
     QTableView,
@@ -44,6 +45,7 @@ from jzair_desktop.gui.widgets.common import (
     GREY_TEXT,
     GRID_STYLE,
     PROBLEM,
+    FormDialog,
     add_save_shortcut,
     commit_open_editor,
     problem_label,
@@ -54,7 +56,13 @@ from jzair_desktop.gui.widgets.common import (
 from jzair_desktop.services import monthly as monthly_service
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.air_entry import AirEntry, problem_field, set_air_quality_many
-from jzair_desktop.services.monthly import CITY_AREA, FigureEntry, monthly_indicators, set_figures
+from jzair_desktop.services.monthly import (
+    CITY_AREA,
+    AirQualityTargetView,
+    FigureEntry,
+    monthly_indicators,
+    set_figures,
+)
 from jzair_desktop.services.targets import (
     format_number,
     is_integral,
@@ -636,6 +644,65 @@ class FiguresTab(GridTab):
                 self.table.scrollTo(self.model.index(row, 0))
 
 
+class AirTargetDialog(FormDialog):
+    """设定空气质量目标: an area's PM2.5 and heavy-pollution-day limits over a span of months (city office,
+    附件1), through services.monthly.set_air_quality_target (checked and audited there)."""
+
+    def __init__(self, ctx: GuiContext, parent: QWidget | None = None, *,
+                 current: AirQualityTargetView | None = None) -> None:
+        super().__init__("修改空气质量目标" if current else "设定空气质量目标", parent)
+        self.ctx = ctx
+        self.saved: AirQualityTargetView | None = None
+        self.area = QComboBox()
+        self.area.setObjectName("targetArea")
+        self.area.addItem(CITY_AREA, CITY_AREA)
+        for unit in reference().units:
+            self.area.addItem(unit.name, unit.code)
+        months = plan_months()
+        self.first = QComboBox()
+        self.first.setObjectName("targetFirst")
+        self.last = QComboBox()
+        self.last.setObjectName("targetLast")
+        for combo in (self.first, self.last):
+            for month in months:
+                combo.addItem(month, month)
+        self.pm25 = QLineEdit()
+        self.pm25.setObjectName("targetPm25")
+        self.pm25.setPlaceholderText("如 47")
+        self.heavy = QLineEdit()
+        self.heavy.setObjectName("targetHeavy")
+        self.heavy.setPlaceholderText("如 0")
+        campaign = campaign_months()
+        first, last = (current.first_month, current.last_month) if current else (campaign[0], campaign[-1])
+        self.first.setCurrentIndex(max(self.first.findData(first), 0))
+        self.last.setCurrentIndex(max(self.last.findData(last), 0))
+        if current is not None:
+            self.area.setCurrentIndex(max(self.area.findData(current.area), 0))
+            self.area.setEnabled(False)
+            self.first.setEnabled(False)  # the start month names the target; another start is another target
+            self.pm25.setText(format_number(current.pm25_max, missing=""))
+            self.heavy.setText("" if current.heavy_days_max is None else str(current.heavy_days_max))
+        note = QLabel(
+            "目标适用于起止月份内的每个月。留空的一项：新目标不设该项，已有目标保持原值。"
+            "与同一区域其他期间重叠的目标不能保存。"
+        )
+        note.setObjectName("hint")
+        note.setWordWrap(True)
+        self.form.addRow("区域：", self.area)
+        self.form.addRow("起始月份：", self.first)
+        self.form.addRow("结束月份：", self.last)
+        self.form.addRow("PM2.5 上限（微克/立方米）：", self.pm25)
+        self.form.addRow("重污染天数上限（天）：", self.heavy)
+        self.form.addRow(note)
+        self.setMinimumWidth(440)
+
+    def run(self) -> None:
+        self.saved = monthly_service.set_air_quality_target(
+            self.ctx.db, self.ctx.actor, self.area.currentData(), self.first.currentData(), self.last.currentData(),
+            pm25_max=self.pm25.text().strip() or None, heavy_days_max=self.heavy.text().strip() or None,
+        )
+
+
 class AirTab(GridTab):
     def __init__(self, ctx: GuiContext) -> None:
         editable = editable_units(ctx.actor)
@@ -654,13 +721,33 @@ class AirTab(GridTab):
         self.targets_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.targets_table.verticalHeader().setVisible(False)
         self.targets_table.horizontalHeader().setStretchLastSection(True)
+        self.targets_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.targets: list[AirQualityTargetView] = []
+        self.add_target_button = QPushButton("设定目标…")
+        self.add_target_button.setObjectName("addAirTarget")
+        self.edit_target_button = QPushButton("修改所选目标…")
+        self.edit_target_button.setObjectName("editAirTarget")
+        can_set = ctx.actor.role == "city_admin"
+        for button in (self.add_target_button, self.edit_target_button):
+            button.setVisible(can_set)
+        self.add_target_button.clicked.connect(lambda: self.edit_target(None))
+        self.edit_target_button.clicked.connect(self._edit_selected_target)
+        if can_set:
+            self.targets_table.setToolTip("双击一行修改该目标")
+            self.targets_table.doubleClicked.connect(lambda index: self.edit_target(self.targets[index.row()]))
+        self.targets_table.itemSelectionChanged.connect(self._update_target_buttons)
+        targets_bar = QHBoxLayout()
+        targets_bar.addWidget(QLabel("空气质量目标"))
+        targets_bar.addStretch(1)
+        targets_bar.addWidget(self.add_target_button)
+        targets_bar.addWidget(self.edit_target_button)
         layout = QVBoxLayout(self)
         layout.addWidget(hint)
         layout.addLayout(self.buttons)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.problem_label)
         layout.addWidget(self.status_line)
-        layout.addWidget(QLabel("空气质量目标"))
+        layout.addLayout(targets_bar)
         layout.addWidget(self.targets_table)
         self.reload()
         fm = self.table.fontMetrics()
@@ -690,6 +777,7 @@ class AirTab(GridTab):
                     if t.heavy_days_max is not None:
                         limits[(t.area, month, "heavy_days")] = float(t.heavy_days_max)
         self.model.load(stored, limits)
+        self.targets = targets
         self.targets_table.setRowCount(len(targets))
         shown = min(max(len(targets), 1), 8) + 1  # rows and the header; more scroll
         self.targets_table.setFixedHeight(shown * (self.fontMetrics().height() + 12) + 6)
@@ -698,6 +786,36 @@ class AirTab(GridTab):
                      "—" if t.heavy_days_max is None else str(t.heavy_days_max))
             for c, text in enumerate(cells):
                 self.targets_table.setItem(r, c, QTableWidgetItem(text))
+        self._update_target_buttons()
+
+    def _update_target_buttons(self) -> None:
+        self.edit_target_button.setEnabled(self._selected_target() is not None)
+
+    def _selected_target(self) -> AirQualityTargetView | None:
+        rows = {i.row() for i in self.targets_table.selectedIndexes()}
+        return self.targets[rows.pop()] if len(rows) == 1 and max(rows) < len(self.targets) else None
+
+    def _edit_selected_target(self) -> None:
+        target = self._selected_target()
+        if target is not None:
+            self.edit_target(target)
+
+    def edit_target(self, current: AirQualityTargetView | None) -> AirTargetDialog:
+        """Open the target dialog (new, or `current` to change); on 确定 the targets and shading reload."""
+        dialog = AirTargetDialog(self.ctx, self, current=current)
+        dialog.accepted.connect(lambda: self._target_saved(dialog))
+        dialog.open()
+        return dialog
+
+    def _target_saved(self, dialog: AirTargetDialog) -> None:
+        self.reload()  # pending grid edits stay
+        t = dialog.saved
+        if t is not None:
+            self.status_line.setText(f"已设定 {t.area_name} {t.first_month} 至 {t.last_month} 的空气质量目标。")
+            row = next((i for i, v in enumerate(self.targets) if (v.area, v.first_month) == (t.area, t.first_month)), None)
+            if row is not None:
+                self.targets_table.selectRow(row)
+        self.ctx.signals.changed.emit(self.announce)
 
     def write(self) -> int:
         return set_air_quality_many(self.ctx.db, self.ctx.actor, self.model.entries())

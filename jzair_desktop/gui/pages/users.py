@@ -8,7 +8,6 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -24,14 +23,13 @@ from PySide6.QtWidgets import (
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError
 from jzair_desktop.gui.context import GuiContext
-from jzair_desktop.gui.widgets.common import list_table
+from jzair_desktop.gui.widgets.common import FormDialog, list_table
 from jzair_desktop.services import accounts
 from jzair_desktop.services.actor import BUILTIN_ADMIN, ROLES
 
 HEADERS = ("用户名", "角色", "县（区、市）", "状态", "创建时间", "创建人")
 STYLE = """
 QLabel#usersHint { color: #555; }
-QLabel#dialogError { color: #c62828; }
 """
 
 
@@ -53,44 +51,7 @@ class _PasswordFields:
         return self.first.text()
 
 
-class _Dialog(QDialog):
-    """A small form with an inline error line; `run` does the work and says whether to close."""
-
-    def __init__(self, title: str, parent: QWidget | None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.setStyleSheet(STYLE)
-        self.setMinimumWidth(380)
-        self.form = QFormLayout()
-        self.error = QLabel()
-        self.error.setObjectName("dialogError")
-        self.error.setWordWrap(True)
-        self.error.hide()
-        buttons = QDialogButtonBox()
-        buttons.addButton("确定", QDialogButtonBox.ButtonRole.AcceptRole).setDefault(True)
-        buttons.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole)
-        buttons.accepted.connect(self.submit)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(self.form)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
-
-    def run(self) -> None:
-        raise NotImplementedError
-
-    def submit(self) -> bool:
-        try:
-            self.run()
-        except JzairError as exc:
-            self.error.setText(str(exc))
-            self.error.show()
-            return False
-        self.accept()
-        return True
-
-
-class AddUserDialog(_Dialog):
+class AddUserDialog(FormDialog):
     def __init__(self, ctx: GuiContext, parent: QWidget | None = None, *, first: bool = False) -> None:
         super().__init__("新增用户", parent)
         self.ctx = ctx
@@ -127,7 +88,7 @@ class AddUserDialog(_Dialog):
                                       unit=unit)
 
 
-class PasswordDialog(_Dialog):
+class PasswordDialog(FormDialog):
     def __init__(self, ctx: GuiContext, name: str, parent: QWidget | None = None) -> None:
         own = name == ctx.actor.name
         super().__init__("修改我的密码" if own else f"重置“{name}”的密码", parent)

@@ -12,14 +12,20 @@ from PySide6.QtWidgets import (
     QAbstractItemDelegate,
     QAbstractItemView,
     QApplication,
+    QDialog,
+    QDialogButtonBox,
     QFileDialog,
+    QFormLayout,
     QHeaderView,
     QLabel,
     QTableView,
     QTableWidget,
     QTableWidgetItem,
+    QVBoxLayout,
     QWidget,
 )
+
+from jzair_desktop.errors import JzairError
 
 CHANGED_BRUSH = QBrush(QColor("#fff3cd"))  # an audited field whose value changed
 
@@ -137,3 +143,42 @@ def problems_by_cell(problems: Iterable[str], prefixes: dict[str, tuple]) -> tup
         else:
             rest.append(p)
     return cells, rest
+
+
+class FormDialog(QDialog):
+    """A small form (`self.form`) with an inline error line: 确定 calls `run`, which does the work; a JzairError
+    it raises shows in the dialog, which stays open."""
+
+    def __init__(self, title: str, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setStyleSheet("QLabel#dialogError { color: #c62828; }")
+        self.setMinimumWidth(380)
+        self.form = QFormLayout()
+        self.error = QLabel()
+        self.error.setObjectName("dialogError")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        buttons = QDialogButtonBox()
+        buttons.addButton("确定", QDialogButtonBox.ButtonRole.AcceptRole).setDefault(True)
+        buttons.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.submit)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def run(self) -> None:
+        raise NotImplementedError
+
+    def submit(self) -> bool:
+        try:
+            self.run()
+        except JzairError as exc:
+            self.error.setText(str(exc))
+            self.error.show()
+            self.adjustSize()  # room for the error line, so the form's wrapped lines are not squeezed
+            return False
+        self.accept()
+        return True
