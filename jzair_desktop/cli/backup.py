@@ -10,6 +10,7 @@ from jzair_desktop.cli.context import CliContext
 from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.errors import JzairError
 from jzair_desktop.services import backup as backup_service
+from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import open_database
 
 
@@ -82,10 +83,28 @@ def cmd_backup(ctx: CliContext, args: argparse.Namespace) -> int:
     return 0
 
 
+def _restoring_actor(ctx: CliContext) -> Actor | None:
+    """Who restores. A database that opens asks for the same login as any command that changes data (and
+    refuses read-only users); one that cannot be opened (damaged, missing) is restored without a login,
+    since restoring is how it gets repaired."""
+    try:
+        ctx.open()
+    except JzairError as exc:
+        print(f"当前数据库无法打开（{exc}），恢复不需要登录。", file=sys.stderr)
+        return None
+    try:
+        actor = ctx.actor()
+    finally:
+        ctx.close()  # the restore needs the only connection to the file
+    backup_service.check_may_restore(actor)
+    return actor
+
+
 def cmd_restore(ctx: CliContext, args: argparse.Namespace) -> int:
     target = ctx.url
     if not args.yes and not sys.stdin.isatty():
         raise JzairError("恢复会替换当前数据库，需要确认；但当前不是在终端中运行，无法询问。若确定要恢复，请加上 --yes 参数。")
+    actor = _restoring_actor(ctx)
     info = backup_service.verify_backup(args.file)
     print(f"备份文件：{info.path}（检查通过）")
     print("\n".join(_describe(info)))
@@ -98,7 +117,7 @@ def cmd_restore(ctx: CliContext, args: argparse.Namespace) -> int:
         if answer not in ("是", "y", "yes"):
             print("已取消，数据库没有改动。")
             return 1
-    result = backup_service.restore_backup(target, args.file)
+    result = backup_service.restore_backup(target, args.file, actor=actor)
     print(f"已恢复数据库：{result.database}")
     if result.previous_copy is not None:
         print(f"恢复前的数据库已另存为：{result.previous_copy}")

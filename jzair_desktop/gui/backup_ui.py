@@ -63,7 +63,6 @@ log = logging.getLogger(__name__)
 
 HOURLY_MS = 60 * 60 * 1000
 EXIT_NOTE_KEY = "backup/exit_error"
-RESTORE_ROLES = ("city_admin", "county_clerk")
 
 
 def now_local() -> dt.datetime:
@@ -308,7 +307,7 @@ class BackupController(QObject):
 
     # -- restore ----------------------------------------------------------------------------------
     def can_restore(self) -> bool:
-        return self.ctx.actor.role in RESTORE_ROLES
+        return self.ctx.actor.role in backup_service.RESTORE_ROLES
 
     def choose_and_restore(self, parent: QWidget | None = None) -> None:
         parent = parent or self.window
@@ -352,10 +351,10 @@ class BackupController(QObject):
         self._pause_refresher(True)
         self.window.close_pages()
         self.window.centralWidget().setEnabled(False)
-        url = self.ctx.db.url
+        url, actor = self.ctx.db.url, self.ctx.actor
         self.ctx.db.dispose()
         run_task(
-            self.window, "正在恢复数据库…", lambda _state: backup_service.restore_backup(url, file),
+            self.window, "正在恢复数据库…", lambda _state: backup_service.restore_backup(url, file, actor=actor),
             on_success=self._restored, on_error=self._restore_failed,
         )
 
@@ -688,7 +687,7 @@ class BackupSettingsBox(QGroupBox):
         buttons.addWidget(self.restore_button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
-        if ctx.actor.role not in RESTORE_ROLES:
+        if ctx.actor.role not in backup_service.RESTORE_ROLES:
             self.restore_button.setEnabled(False)
             self.restore_button.setToolTip("只读用户不能恢复数据库")
 

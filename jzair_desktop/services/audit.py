@@ -52,6 +52,7 @@ ACTIONS: dict[str, str] = {
     "package_export": "导出报送包",
     "package_import": "导入报送包",
     "package_pin": "绑定报送包公钥",
+    "db_restore": "从备份恢复数据库",
 }
 
 # Actions whose `after` is the full state of a ledger record (what `verify` compares with the table).

@@ -39,10 +39,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jzair_desktop import __version__, paths
-from jzair_desktop.errors import DatabaseBusyError, DatabaseError, JzairError
+from jzair_desktop.errors import DatabaseBusyError, DatabaseError, JzairError, PermissionDenied
+from jzair_desktop.services import audit
+from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database, open_database
 from jzair_desktop.storage import migrate
-from jzair_desktop.storage.engine import busy_timeout_ms, db_path_of, sqlite_url
+from jzair_desktop.storage.engine import busy_timeout_ms, db_path_of, sqlite_url, write_session
 from jzair_desktop.storage.models import LEDGER_MODELS
 
 log = logging.getLogger(__name__)
@@ -549,8 +551,17 @@ def _extract_db(zf: zipfile.ZipFile, file: Path, info: BackupInfo, dest: Path) -
 # Restoring
 
 
+RESTORE_ROLES = ("city_admin", "county_clerk")  # who may restore (not read-only users)
+
+
+def check_may_restore(actor: Actor) -> None:
+    """Refuse a read-only user (the GUI and the CLI ask before they touch anything)."""
+    if actor.role not in RESTORE_ROLES:
+        raise PermissionDenied(f"用户“{actor.name}”是只读用户，不能恢复数据库。")
+
+
 def restore_backup(
-    target: str | Path, backup_file: Path, *, now: dt.datetime | None = None
+    target: str | Path, backup_file: Path, *, now: dt.datetime | None = None, actor: Actor | None = None,
 ) -> RestoreResult:
     """Replace the database `target` (a SQLite URL or a file path) with the one in `backup_file`.
 
@@ -560,6 +571,10 @@ def restore_backup(
     beside it, and the checked copy is renamed over it (stale ``-wal``/``-shm`` files of the old one are
     removed first so they can never be applied to the new one). A backup of an older schema is then
     migrated; if that fails the previous database is put back.
+
+    `actor`: who restores. The restored database's audit trail then ends with an entry saying who
+    restored which backup and where the previous database was kept; if that entry cannot be written the
+    previous database is put back too. Without an actor the restored file is the backup's, unchanged.
     """
     db_file = restore_target_file(target)
     when = _aware(now) if now is not None else _now()
@@ -575,21 +590,34 @@ def restore_backup(
         previous = _swap_in(db_file, staged, when)
     finally:
         _remove_quietly(staged)
+    step = "升级其数据库架构"
     try:
         db, _result = open_database(sqlite_url(db_file), create=False, upgrade=True)
         try:
             revision = migrate.current_revision(db.engine) or ""
+            if actor is not None:
+                step = "写入恢复的审计记录"
+                _audit_restore(db, actor, info, previous)
         finally:
             db.dispose()
     except Exception as exc:
         if previous is not None:
             _put_back(previous, db_file)
             raise BackupError(
-                f"备份已解压，但升级其数据库架构失败，已放回恢复前的数据库：{db_file}\n原因：{exc}"
+                f"备份已解压，但{step}失败，已放回恢复前的数据库：{db_file}\n原因：{exc}"
             ) from exc
         raise
     log.info("restored %s from %s (previous copy: %s)", db_file, info.path, previous)
     return RestoreResult(db_file, info, previous, info.schema_revision, revision)
+
+
+def _audit_restore(db: Database, actor: Actor, info: BackupInfo, previous: Path | None) -> None:
+    kept = f"；恢复前的数据库另存为 {previous.name}" if previous is not None else ""
+    made = info.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
+    with write_session(db.engine) as s:
+        # The restored accounts may not know the user (or know them in another role): not checked.
+        audit.append(s, actor, "db_restore", detail=f"从备份恢复数据库：{info.path.name}（备份于 {made}）{kept}",
+                     verify_actor=False)
 
 
 def restore_target_file(target: str | Path) -> Path:

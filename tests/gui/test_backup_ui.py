@@ -24,7 +24,7 @@ from jzair_desktop.gui.backup_ui import (
 )
 from jzair_desktop.gui.context import DataSignals, GuiContext
 from jzair_desktop.gui.main_window import MainWindow
-from jzair_desktop.services import accounts
+from jzair_desktop.services import accounts, audit
 from jzair_desktop.services import backup as backup_service
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.backup import BackupSettings
@@ -328,6 +328,8 @@ def test_restore_from_the_gui(qtbot, ctx, boxes, confirm):
     assert "*" in changes
     assert w.centralWidget().isEnabled() and not controller.restoring
     assert [k for k, _t, _m in boxes] == ["information"]
+    last = audit.query_log(ctx.db, limit=1)[0]  # the restored trail says who restored which backup
+    assert (last.action, last.user_name) == ("db_restore", ctx.actor.name) and info.path.name in last.detail
 
 
 def test_restore_cancelled_changes_nothing(qtbot, ctx, boxes, confirm):

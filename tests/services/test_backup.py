@@ -20,11 +20,14 @@ from hypothesis import strategies as st
 from jzair_desktop import paths
 from jzair_desktop.cli import main as cli_main
 from jzair_desktop.errors import DatabaseBusyError
+from jzair_desktop.services import audit
 from jzair_desktop.services import backup as bk
+from jzair_desktop.services.audit_verify import verify
 from jzair_desktop.services.database import open_database
 from jzair_desktop.services.info import info
 from jzair_desktop.storage import migrate
 from jzair_desktop.storage.engine import make_engine, sqlite_url
+from tests.services.admin_helpers import PASSWORDS, fast_hasher, make_users  # noqa: F401 - fast_hasher: a fixture
 from tests.storage.safety_helpers import (
     add_heating,
     add_sample_data,
@@ -153,6 +156,7 @@ WRITER = """
 import sys, pathlib
 from jzair_desktop.services.database import open_database
 from jzair_desktop.storage.engine import make_engine, sqlite_url
+from tests.services.admin_helpers import PASSWORDS, fast_hasher, make_users  # noqa: F401 - fast_hasher: a fixture
 from tests.storage.safety_helpers import add_heating
 db, _ = open_database(sqlite_url(pathlib.Path(sys.argv[1])))
 stop = pathlib.Path(sys.argv[2])
@@ -687,3 +691,54 @@ def test_cli_backup_and_restore_round_trip(filled, capsys, monkeypatch, tmp_path
     assert "备份文件已损坏" in capsys.readouterr().err
     assert len([p for p in filled.path.parent.iterdir() if "恢复前" in p.name]) == 2
     assert os.path.exists(filled.path)
+
+
+def ledgers_and_settings(path: Path) -> dict:
+    """The database's tables but the audit log (which records logins, refused ones too)."""
+    return {k: v for k, v in dump(path).items() if k != "audit_log"}
+
+
+@pytest.mark.usefixtures("fast_hasher")
+def test_cli_restore_asks_for_a_login_once_accounts_exist_and_is_audited(filled, capsys, monkeypatch, tmp_path):
+    make_users(filled)
+    filled.dispose()
+    base = ["--db", str(filled.path)]
+    assert cli_main([*base, "info"]) == 0  # the first opening records the baseline; later ones change nothing
+    capsys.readouterr()
+    file = bk.make_backup(filled, tmp_path, now=NOW).path
+    filled.dispose()
+    before = ledgers_and_settings(filled.path)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    monkeypatch.delenv("JZAIR_PASSWORD", raising=False)
+    # No login: refused before anything is touched.
+    assert cli_main([*base, "restore", str(file), "--yes"]) == 4
+    assert "--user" in capsys.readouterr().err and ledgers_and_settings(filled.path) == before
+    # A read-only user may not restore.
+    monkeypatch.setenv("JZAIR_PASSWORD", PASSWORDS["钱七"])
+    assert cli_main([*base, "--user", "钱七", "restore", str(file), "--yes"]) == 2
+    assert "只读用户，不能恢复数据库" in capsys.readouterr().err and ledgers_and_settings(filled.path) == before
+    # A clerk restores; the restored trail ends with who restored what, and still verifies.
+    monkeypatch.setenv("JZAIR_PASSWORD", PASSWORDS["李四"])
+    assert cli_main([*base, "--user", "李四", "restore", str(file), "--yes"]) == 0
+    capsys.readouterr()
+    restored, _ = open_database(sqlite_url(filled.path))
+    try:
+        last = audit.query_log(restored, limit=1)[0]
+        assert (last.action, last.user_name) == ("db_restore", "李四")
+        assert file.name in last.detail and "恢复前的数据库另存为" in last.detail
+        assert verify(restored).ok
+    finally:
+        restored.dispose()
+
+
+def test_a_database_that_cannot_be_opened_is_restored_without_a_login(filled, capsys, monkeypatch, tmp_path):
+    file = bk.make_backup(filled, tmp_path, now=NOW).path
+    filled.dispose()
+    filled.path.write_bytes(b"not a database at all" * 100)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{filled.path}{suffix}").unlink(missing_ok=True)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    assert cli_main(["--db", str(filled.path), "restore", str(file), "--yes"]) == 0
+    out = capsys.readouterr()
+    assert "恢复不需要登录" in out.err and "已恢复数据库" in out.out
+    assert integrity(filled.path) == "ok"
