@@ -596,6 +596,14 @@ def test_check_record_never_crashes_on_arbitrary_cells(key, data):
         assert p.field in d.keys and p.severity in (ERROR, WARNING) and p.message
 
 
+def outcome(parse, value) -> tuple[str, object]:
+    """What a parser makes of a value: ("ok", result) or ("invalid", the reason)."""
+    try:
+        return ("ok", parse(value))
+    except Invalid as exc:
+        return ("invalid", str(exc))
+
+
 @given(st.one_of(
     st.text(alphabet="0123456789Xx", min_size=18, max_size=18),
     st.builds(lambda first17: first17 + checkdigits.id_check_char(first17), st.text("0123456789", min_size=17, max_size=17)),
@@ -603,13 +611,7 @@ def test_check_record_never_crashes_on_arbitrary_cells(key, data):
 ))
 def test_id_number_fast_path_agrees_with_the_general_path(text):
     """18 plain ASCII characters take a shortcut; padded with spaces they take the general path."""
-    def outcome(value):
-        try:
-            return ("ok", parse_id_number(value))
-        except Invalid as exc:
-            return ("invalid", str(exc))
-
-    assert outcome(text) == outcome(f" {text}\u3000")
+    assert outcome(parse_id_number, text) == outcome(parse_id_number, f" {text}\u3000")
 
 
 @given(st.sampled_from(list(LEDGERS)), st.data())
@@ -626,10 +628,4 @@ def test_check_record_gives_the_same_result_however_often_a_value_repeats(key, d
 @given(st.text(alphabet="0123456789", min_size=1, max_size=24))
 def test_phone_fast_path_agrees_with_the_general_path(digits):
     """Plain digit strings take a shortcut; with a space around them they take the general path."""
-    def outcome(value):
-        try:
-            return ("ok", parse_phone(value))
-        except Invalid as exc:
-            return ("invalid", str(exc))
-
-    assert outcome(digits) == outcome(f" {digits}")
+    assert outcome(parse_phone, digits) == outcome(parse_phone, f" {digits}")
