@@ -357,7 +357,7 @@ _COLUMN_ORDER = ("seq", "at", "user_name", "role", "action", "ledger", "record_u
                  "after_json", "detail", "prev_hash", "hash")
 
 
-def insert_sql(conn: Any) -> str:
+def _insert_sql(conn: Any) -> str:
     """The driver-level INSERT of Chain.row tuples (SQLite)."""
     prep = conn.dialect.identifier_preparer
     return (f"INSERT INTO {prep.format_table(AuditEntry.__table__)} "
@@ -370,7 +370,7 @@ def write_rows(conn: Any, fast: bool, buf: list[Any]) -> None:
     if not fast:
         conn.execute(_INSERT, buf)
         return
-    conn.exec_driver_sql(insert_sql(conn), buf)
+    conn.exec_driver_sql(_insert_sql(conn), buf)
 
 
 _INSERT = insert(AuditEntry.__table__)
