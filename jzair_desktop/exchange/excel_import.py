@@ -403,6 +403,18 @@ def skip_reason(cells: Sequence[Any]) -> str | None:
     return None
 
 
+def plain_record(cells: Sequence[Any]) -> bool:
+    """The usual record, recognised cheaply (the import calls this for every row): its first three cells
+    hold text, none of them blank or holding 计, and the first does not begin like a signature line.
+    Such a row is not empty and skip_reason says None for it."""
+    if len(cells) < 3:
+        return False
+    a, b, c = cells[0], cells[1], cells[2]
+    return (type(a) is str and type(b) is str and type(c) is str and a != "" and b != "" and c != ""
+            and a[0] not in _FOOTER_FIRST and not a[0].isspace() and not b.isspace() and not c.isspace()
+            and "计" not in a and "计" not in b and "计" not in c)
+
+
 def _is_number_row(cells: Sequence[Any]) -> bool:
     """A row of column numbers (1, 2, 3 …) under the header, common in printed forms."""
     nums = []
@@ -643,21 +655,14 @@ def _read_rows(
     first_data = True
     total = max(total_rows - header_row, 1)
     chunk: list[list[Any]] = top[header_row:]
-    footer_first = _FOOTER_FIRST
     while chunk:
         for cells in chunk:
             excel_row += 1
             if excel_row % 2000 == 0:
                 state.progress(excel_row - header_row, total, f"正在读取第 {excel_row:,} 行")
-            # The usual record, recognised cheaply: its first three cells hold text, none is blank or
-            # holds 计, and the first does not begin like a signature line (skip_reason would say None).
-            if not first_data and len(cells) >= 3:
-                a, b, c = cells[0], cells[1], cells[2]
-                if (type(a) is str and type(b) is str and type(c) is str and a and b and c
-                        and a[0] not in footer_first and not a[0].isspace() and not b.isspace() and not c.isspace()
-                        and "计" not in a and "计" not in b and "计" not in c):
-                    data.rows.append((excel_row, cells))
-                    continue
+            if not first_data and plain_record(cells):
+                data.rows.append((excel_row, cells))
+                continue
             if _is_empty(cells):
                 continue
             reason = skip_reason(cells)

@@ -7,14 +7,18 @@ import zipfile
 
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jzair_desktop.domain.ledgers import ledger
 from jzair_desktop.exchange import excel_import
 from jzair_desktop.exchange.excel_import import (
     FORMULA_WITHOUT_VALUE,
     ExcelFileError,
+    _is_empty,
     check_rows,
     error_workbook_path,
+    plain_record,
     read_ledger_sheet,
     skip_reason,
     write_error_workbook,
@@ -216,6 +220,17 @@ def test_formula_with_cached_value_uses_the_value(tmp_path):
 )
 def test_skip_reason(cells, reason):
     assert skip_reason(cells) == reason
+
+
+_CELL_TEXT = st.text(alphabet=st.sampled_from(list("合计小总累填表人备注说明：:（）() \u3000\t榆次区东阳镇村王")), max_size=6)
+
+
+@given(st.lists(st.one_of(st.none(), _CELL_TEXT, st.integers(-3, 3), st.floats(allow_nan=False), st.dates()),
+                max_size=8))
+def test_a_plain_record_is_never_empty_nor_a_row_to_skip(cells):
+    """The cheap test the reader applies to every row only ever says yes where the full tests agree."""
+    if plain_record(cells):
+        assert not _is_empty(cells) and skip_reason(cells) is None
 
 
 # --- files that cannot be imported ------------------------------------------------------------------
