@@ -103,3 +103,33 @@ def test_a_caller_that_goes_on_after_a_failure_still_has_its_indexes(db, db_path
             raise ValueError("stop")
         assert index_names(conn, "heating") > {"ix_heating_progress"}
     assert schema(db_path) == before
+
+
+@pytest.mark.parametrize("cancel_at", ["正在写入数据库（", "正在提交…"])
+def test_a_large_import_cancelled_while_writing_leaves_rows_audit_and_schema_as_they_were(db, db_path, tmp_path,
+                                                                                         cancel_at):
+    from jzair_desktop.services import excel as excel_service
+    from jzair_desktop.taskstate import Cancelled, TaskState
+    from tests.storage.big_ledger import write_heating_xlsx
+    from tests.storage.safety_helpers import dump
+
+    with svc.write_records(db) as s:
+        svc.insert_many(s, "heating", households(5, start=900_000), actor=BUILTIN_ADMIN)
+    db.dispose()
+    before_schema, before_rows = schema(db_path), dump(db_path)
+    seen = []
+
+    def listener(done, total, text):
+        seen.append(text)
+        # Inside the insert, some rows written (indexes dropped) / after it (indexes built again).
+        if text.startswith(cancel_at) and (done >= 1_000 or cancel_at == "正在提交…"):
+            state.cancel()
+
+    state = TaskState(listener)
+    path = write_heating_xlsx(tmp_path / "榆次区.xlsx", bulk.MIN_ROWS + 2_000)
+    with pytest.raises(Cancelled):
+        excel_service.import_ledger(db, "heating", path, "榆次区", actor=BUILTIN_ADMIN,
+                                    today=dt.date(2021, 3, 31), state=state)
+    assert seen[-1].startswith(cancel_at)
+    db.dispose()
+    assert schema(db_path) == before_schema and dump(db_path) == before_rows
