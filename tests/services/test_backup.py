@@ -742,3 +742,23 @@ def test_a_database_that_cannot_be_opened_is_restored_without_a_login(filled, ca
     out = capsys.readouterr()
     assert "恢复不需要登录" in out.err and "已恢复数据库" in out.out
     assert integrity(filled.path) == "ok"
+
+
+def test_a_restore_whose_audit_entry_cannot_be_written_puts_the_previous_database_back(filled, monkeypatch):
+    from jzair_desktop.services.actor import BUILTIN_ADMIN
+
+    info_ = bk.make_backup(filled, now=NOW)
+    add_heating(filled.engine, 2, tag="恢复前的新数据")
+    filled.dispose()
+    before = dump(filled.path)
+
+    def refuse(*_a, **_k):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(audit, "append", refuse)
+    with pytest.raises(bk.BackupError, match="写入恢复的审计记录失败，已放回恢复前的数据库"):
+        bk.restore_backup(filled.url, info_.path, actor=BUILTIN_ADMIN)
+    assert dump(filled.path) == before and integrity(filled.path) == "ok"
+    kept = [p for p in filled.path.parent.iterdir() if "恢复前" in p.name]  # the copy stays, as after any restore
+    assert len(kept) == 1 and dump(kept[0]) == before
+    assert not [p for p in filled.path.parent.iterdir() if p.name.endswith((".restore", ".part"))]
