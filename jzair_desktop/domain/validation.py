@@ -443,20 +443,6 @@ def _column_parser(column: Column) -> Callable[[Any], Any]:
     parser = _PARSERS.get(column.kind)
     if parser is None:
         raise AssertionError(f"unknown column kind {column.kind}")
-    if column.kind == "text":
-        max_length = column.max_length
-
-        def parse_text(value: Any) -> Any:
-            if type(value) is str and "\u3000" not in value and "\u00a0" not in value:
-                text = value.strip()  # the common case, kept fast (what _parse_text does for it)
-                if not text:
-                    return None
-                if len(text) > max_length:
-                    raise Invalid(f"内容过长（{len(text)}个字），最多{max_length}个字")
-                return text
-            return parser(column, value)
-
-        return parse_text
     if column.kind not in _MEMO_KINDS:
         return lambda value: parser(column, value)
     memo: dict[tuple, tuple[bool, Any]] = {}

@@ -307,7 +307,7 @@ class BackupController(QObject):
 
     # -- restore ----------------------------------------------------------------------------------
     def can_restore(self) -> bool:
-        return self.ctx.actor.role in backup_service.RESTORE_ROLES
+        return backup_service.may_restore(self.ctx.actor)
 
     def choose_and_restore(self, parent: QWidget | None = None) -> None:
         parent = parent or self.window
@@ -687,7 +687,7 @@ class BackupSettingsBox(QGroupBox):
         buttons.addWidget(self.restore_button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
-        if ctx.actor.role not in backup_service.RESTORE_ROLES:
+        if not backup_service.may_restore(ctx.actor):
             self.restore_button.setEnabled(False)
             self.restore_button.setToolTip("只读用户不能恢复数据库")
 

@@ -554,9 +554,13 @@ def _extract_db(zf: zipfile.ZipFile, file: Path, info: BackupInfo, dest: Path) -
 RESTORE_ROLES = ("city_admin", "county_clerk")  # who may restore (not read-only users)
 
 
+def may_restore(actor: Actor) -> bool:
+    return actor.role in RESTORE_ROLES
+
+
 def check_may_restore(actor: Actor) -> None:
-    """Refuse a read-only user (the GUI and the CLI ask before they touch anything)."""
-    if actor.role not in RESTORE_ROLES:
+    """Refuse a read-only user (the CLI asks before it touches anything; the GUI offers no restore)."""
+    if not may_restore(actor):
         raise PermissionDenied(f"用户“{actor.name}”是只读用户，不能恢复数据库。")
 
 

@@ -21,6 +21,7 @@ from jzair_desktop.exchange.pdf_render import PdfRenderError, page_sizes, render
 from jzair_desktop.services import report
 from jzair_desktop.taskstate import Cancelled, TaskState
 from tests.exchange import report_dataset as ds
+from tests.storage.safety_helpers import open_handles
 
 
 @pytest.fixture(scope="module")
@@ -57,19 +58,6 @@ def one_page_pdf(path: Path, text: str | None, *, size: float = 96) -> Path:
     c.showPage()
     c.save()
     return path
-
-
-def open_handles(path: Path) -> list[str]:
-    """Descriptors of this process open on `path` (Linux /proc)."""
-    target = os.path.realpath(path)
-    found = []
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            if os.readlink(f"/proc/self/fd/{fd}") == target:
-                found.append(fd)
-        except OSError:
-            continue
-    return found
 
 
 needs_proc = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc (Linux)")

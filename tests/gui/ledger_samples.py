@@ -9,21 +9,12 @@ from jzair_desktop.domain import checkdigits
 from jzair_desktop.services import ledgers as ledger_service
 from jzair_desktop.services.actor import BUILTIN_ADMIN
 from jzair_desktop.services.database import Database
+from tests.services.admin_helpers import uscc, vin
 
 
 def id_number(unit_code: str, n: int) -> str:
     first17 = f"{unit_code}19{60 + n % 40:02d}0{1 + n % 9}{10 + n % 18:02d}{n % 1000:03d}"
     return first17 + checkdigits.id_check_char(first17)
-
-
-def vin(n: int) -> str:
-    body, tail = "LFWADRJF", f"1A{n:06d}"
-    return body + checkdigits.vin_check_char(body + "0" + tail) + tail
-
-
-def uscc(unit_code: str, n: int) -> str:
-    first17 = f"91{unit_code}MA{n:07d}"
-    return first17 + checkdigits.uscc_check_char(first17)
 
 
 def heating(n: int = 0, **over: Any) -> dict[str, Any]:

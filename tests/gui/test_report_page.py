@@ -22,6 +22,7 @@ from jzair_desktop.gui.widgets import pdf_preview
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from tests.exchange import report_dataset as ds
 from tests.gui import pyside_guard
+from tests.storage.safety_helpers import open_handles
 
 pyside_guard.apply()  # PySide6 6.12.0 on Python 3.11 leaks references to None (see module)
 
@@ -86,18 +87,6 @@ def mean_block_difference(a: Image.Image, b: Image.Image) -> float:
     a = a.crop((0, 0, w, h)).resize((w // 8, h // 8), Image.Resampling.BOX)
     b = b.crop((0, 0, w, h)).resize((w // 8, h // 8), Image.Resampling.BOX)
     return ImageStat.Stat(ImageChops.difference(a, b)).mean[0]
-
-
-def open_handles(path: Path) -> list[str]:
-    target = os.path.realpath(path)
-    found = []
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            if os.readlink(f"/proc/self/fd/{fd}") == target:
-                found.append(fd)
-        except OSError:
-            continue
-    return found
 
 
 def test_pickers_offer_campaign_months_and_units(qtbot, filled):

@@ -145,3 +145,16 @@ def run_child(code: str, *args: object, argv_prefix: list[str] | None = None, ti
     lines = proc.stdout.strip().splitlines()
     assert proc.returncode == 0 and lines, f"child failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
     return json.loads(lines[-1])
+
+
+def open_handles(path: Path) -> list[str]:
+    """Descriptors of this process open on `path` (Linux /proc)."""
+    target = os.path.realpath(path)
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") == target:
+                found.append(fd)
+        except OSError:
+            continue
+    return found
