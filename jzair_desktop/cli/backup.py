@@ -10,7 +10,7 @@ from jzair_desktop.cli.context import CliContext
 from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.errors import JzairError
 from jzair_desktop.services import backup as backup_service
-from jzair_desktop.services.actor import Actor
+from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.database import open_database
 
 
@@ -33,6 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("file", metavar="FILE", type=Path, help="备份文件（.jzbak）")
     p.add_argument("--yes", action="store_true", help="不再询问，直接恢复（非交互使用时必须加）")
+    p.add_argument("--other-installation", action="store_true",
+                   help="确认恢复另一台安装（其他签名公钥或其他市级公钥）的备份；否则拒绝")
     p.set_defaults(handler=cmd_restore)
 
 
@@ -84,19 +86,21 @@ def cmd_backup(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def _restoring_actor(ctx: CliContext) -> Actor | None:
-    """Who restores. A database that opens asks for the same login as any command that changes data (and
-    refuses read-only users); one that cannot be opened (damaged, missing) is restored without a login,
-    since restoring is how it gets repaired."""
-    try:
-        ctx.open()
-    except JzairError as exc:
-        print(f"当前数据库无法打开（{exc}），恢复不需要登录。", file=sys.stderr)
+    """Who restores. Only a database file that is missing or really damaged (not merely busy or locked:
+    the service tells) is restored without a login, since restoring is how it gets repaired; any other
+    asks for an administrator's login, and the service checks the rest."""
+    condition = backup_service.database_condition(backup_service.restore_target_file(ctx.url))
+    if condition != backup_service.SOUND:
+        what = "不存在" if condition == backup_service.MISSING else "已损坏"
+        print(f"当前数据库{what}，恢复不需要登录。", file=sys.stderr)
         return None
     try:
+        ctx.open()
         actor = ctx.actor()
     finally:
         ctx.close()  # the restore needs the only connection to the file
-    backup_service.check_may_restore(actor)
+    if actor != BUILTIN_ADMIN:
+        backup_service.check_may_restore(actor)
     return actor
 
 
@@ -117,7 +121,8 @@ def cmd_restore(ctx: CliContext, args: argparse.Namespace) -> int:
         if answer not in ("是", "y", "yes"):
             print("已取消，数据库没有改动。")
             return 1
-    result = backup_service.restore_backup(target, args.file, actor=actor)
+    result = backup_service.restore_backup(target, args.file, actor=actor,
+                                            allow_foreign=args.other_installation)
     print(f"已恢复数据库：{result.database}")
     if result.previous_copy is not None:
         print(f"恢复前的数据库已另存为：{result.previous_copy}")

@@ -326,7 +326,7 @@ class BackupController(QObject):
         """Check `file`, show what it holds, and restore it after confirmation."""
         parent = parent or self.window
         if not self.can_restore():
-            QMessageBox.warning(parent, "从备份恢复", f"用户“{self.ctx.actor.name}”是只读用户，不能恢复数据库。")
+            QMessageBox.warning(parent, "从备份恢复", f"只有管理员可以恢复数据库；用户“{self.ctx.actor.name}”不能。")
             return
         db = self.ctx.db
 
@@ -342,8 +342,10 @@ class BackupController(QObject):
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.restore_confirmed(info.path)
 
-    def restore_confirmed(self, file: Path) -> None:
-        """Close the pages, let go of the database and restore `file` (off the GUI thread)."""
+    def restore_confirmed(self, file: Path, *, allow_foreign: bool = False) -> None:
+        """Close the pages, let go of the database and restore `file` (off the GUI thread). The service
+        checks who restores what; a backup of another installation comes back as ForeignBackupError and
+        is restored only after the administrator confirms it here."""
         if self.busy():
             self._running.wait(120)
         self.restoring = True
@@ -354,8 +356,9 @@ class BackupController(QObject):
         url, actor = self.ctx.db.url, self.ctx.actor
         self.ctx.db.dispose()
         run_task(
-            self.window, "正在恢复数据库…", lambda _state: backup_service.restore_backup(url, file, actor=actor),
-            on_success=self._restored, on_error=self._restore_failed,
+            self.window, "正在恢复数据库…",
+            lambda _state: backup_service.restore_backup(url, file, actor=actor, allow_foreign=allow_foreign),
+            on_success=self._restored, on_error=lambda exc: self._restore_failed(exc, file),
         )
 
     def _pause_refresher(self, paused: bool) -> None:
@@ -411,8 +414,13 @@ class BackupController(QObject):
         if self._finish():
             QMessageBox.information(self.window, "恢复完成", restore_done_text(result))
 
-    def _restore_failed(self, exc: BaseException) -> None:
-        self._finish()
+    def _restore_failed(self, exc: BaseException, file: Path | None = None) -> None:
+        if not self._finish():
+            return
+        if isinstance(exc, backup_service.ForeignBackupError) and file is not None:
+            if confirm_foreign_backup(self.window, exc):
+                self.restore_confirmed(file, allow_foreign=True)
+            return
         show_error(self.window, exc, "恢复未完成")
 
 
@@ -455,6 +463,19 @@ def current_counts(db: Database) -> dict[str, int] | None:
     except Exception:  # noqa: BLE001 - a broken current database is a reason to restore, not to stop
         log.warning("could not count the records of the current database", exc_info=True)
         return None
+
+
+def confirm_foreign_backup(parent: QWidget | None, exc: JzairError) -> bool:
+    """Ask the administrator to confirm a backup of another installation explicitly (default: no)."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "恢复其他安装的备份",
+                      f"{exc}\n\n确定要用这份其他安装的备份替换本机的全部数据和账户吗？",
+                      QMessageBox.StandardButton.NoButton, parent)
+    box.setObjectName("confirmForeignBackup")
+    yes = box.addButton("确认恢复该备份", QMessageBox.ButtonRole.DestructiveRole)
+    no = box.addButton("取消", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(no)
+    box.exec()
+    return box.clickedButton() is yes
 
 
 def actor_after_restore(db: Database, actor: Actor) -> Actor | None:
@@ -689,7 +710,7 @@ class BackupSettingsBox(QGroupBox):
         layout.addLayout(buttons)
         if not backup_service.may_restore(ctx.actor):
             self.restore_button.setEnabled(False)
-            self.restore_button.setToolTip("只读用户不能恢复数据库")
+            self.restore_button.setToolTip("只有管理员可以恢复数据库")
 
         self._save_timer = QTimer(self)
         self._save_timer.setSingleShot(True)

@@ -3,10 +3,11 @@
 A backup is a ``.jzbak`` file: a ZIP archive (readable by any unzip tool) holding two members,
 
 - ``manifest.json``: format, program version, schema revision, creation time, source path, size and
-  SHA-256 of the database, live records per ledger;
+  SHA-256 of the database, live records per ledger, the fingerprint of the installation's signing key;
 - ``jzair.sqlite3``: a consistent copy of the database taken with SQLite's online backup API (so the
   application may keep running), checked with ``PRAGMA integrity_check`` and stored in rollback-journal
-  mode, so it is one self-contained file.
+  mode, so it is one self-contained file. The installation's private signing key is taken out of the
+  copy (overwritten with secure_delete): a backup on a USB stick cannot sign packages for the installation.
 
 Backups made without an explicit target are named ``jzair-YYYYMMDD-HHMMSS.jzbak`` (local time) and kept
 in ``<user data folder>/backups/``; only files named like that are ever pruned.
@@ -40,8 +41,8 @@ from pathlib import Path
 
 from jzair_desktop import __version__, paths
 from jzair_desktop.errors import DatabaseBusyError, DatabaseError, JzairError, PermissionDenied
-from jzair_desktop.services import audit
-from jzair_desktop.services.actor import Actor
+from jzair_desktop.services import audit, authority
+from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.database import Database, open_database
 from jzair_desktop.storage import migrate
 from jzair_desktop.storage.engine import busy_timeout_ms, db_path_of, sqlite_url, write_session
@@ -85,6 +86,7 @@ class BackupInfo:
     db_size: int
     size: int  # bytes of the .jzbak file
     records: dict[str, int] = field(default_factory=dict)  # live records per ledger key
+    installation_key: str | None = None  # fingerprint of the signing key of the installation backed up
 
     def as_json(self) -> dict:
         return {
@@ -97,6 +99,7 @@ class BackupInfo:
             "db_size": self.db_size,
             "size": self.size,
             "records": dict(self.records),
+            "installation_key": self.installation_key,
         }
 
 
@@ -337,6 +340,7 @@ def backup_database_file(source: Path, out: Path | None = None, *, now: dt.datet
     with tempfile.TemporaryDirectory(prefix="jzair-backup-") as tmp:
         copy = Path(tmp) / DB_MEMBER
         _online_copy(source, copy)
+        key = _strip_private_key(copy)
         problems = _integrity_problems(copy)
         if problems:
             raise BackupError(
@@ -356,6 +360,7 @@ def backup_database_file(source: Path, out: Path | None = None, *, now: dt.datet
             "sha256": _sha256(copy),
             "db_size": copy.stat().st_size,
             "records": _live_records(copy),
+            "installation_key": key,
         }
         _write_zip(target, manifest, copy)
     info = read_manifest(target)
@@ -399,6 +404,26 @@ def _online_copy(source: Path, copy: Path) -> None:
         raise _sqlite_error_message(exc, "备份", source) from exc
     finally:
         src.close()
+
+
+def _strip_private_key(copy: Path) -> str | None:
+    """Take the installation's signing key out of a backup copy (overwritten, not only unlinked); returns
+    its fingerprint for the manifest. A backup on a USB stick then cannot sign packages in this
+    installation's name; a restore on the same installation keeps the key it has (see SECURITY.md for a
+    lost key: a new one is made and the city re-pins it after checking the fingerprint by phone)."""
+    conn = sqlite3.connect(copy)
+    try:
+        if "installation_key" not in _tables(conn):
+            return None
+        row = conn.execute("SELECT fingerprint FROM installation_key WHERE id = 1").fetchone()
+        conn.execute("PRAGMA secure_delete=ON")
+        conn.execute("DELETE FROM installation_key")
+        conn.commit()
+        return row[0] if row else None
+    except sqlite3.Error as exc:
+        raise _sqlite_error_message(exc, "备份", copy) from exc
+    finally:
+        conn.close()
 
 
 def _write_zip(target: Path, manifest: dict, db_copy: Path) -> None:
@@ -477,6 +502,7 @@ def _manifest_of(zf: zipfile.ZipFile, file: Path) -> BackupInfo:
             db_size=int(data["db_size"]),
             size=file.stat().st_size,
             records=records,
+            installation_key=str(data["installation_key"]) if data.get("installation_key") else None,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise _damaged(file, "清单内容不完整") from exc
@@ -551,21 +577,231 @@ def _extract_db(zf: zipfile.ZipFile, file: Path, info: BackupInfo, dest: Path) -
 # Restoring
 
 
-RESTORE_ROLES = ("city_admin", "county_clerk")  # who may restore (not read-only users)
+class ForeignBackupError(BackupError):
+    """The backup was made by another installation; restoring it needs the administrator's explicit yes."""
+
+    def __init__(self, message: str, reasons: list[str]) -> None:
+        super().__init__(message)
+        self.reasons = reasons
 
 
 def may_restore(actor: Actor) -> bool:
-    return actor.role in RESTORE_ROLES
+    """Restoring replaces every unit's data and every account: an administrator's act only."""
+    return authority.is_administrator(actor)
 
 
 def check_may_restore(actor: Actor) -> None:
-    """Refuse a read-only user (the CLI asks before it touches anything; the GUI offers no restore)."""
-    if not may_restore(actor):
-        raise PermissionDenied(f"用户“{actor.name}”是只读用户，不能恢复数据库。")
+    """The role check alone (the CLI asks it before anything is read; `restore_backup` checks everything)."""
+    authority.check_administrator(actor, authority.ACT_RESTORE)
+
+
+# What the current database file is, for the restore: only a file that is missing or really damaged
+# may be restored over without an administrator's login. A locked or busy file is neither.
+MISSING, DAMAGED, SOUND = "missing", "damaged", "sound"
+
+
+def database_condition(db_file: Path) -> str:
+    """MISSING, DAMAGED or SOUND; raises DatabaseBusyError while another program holds the file locked."""
+    db_file = Path(db_file)
+    if not db_file.exists() or (db_file.is_file() and db_file.stat().st_size == 0):
+        return MISSING
+    try:
+        conn = sqlite3.connect(_sqlite_uri(db_file, "ro"), uri=True, timeout=busy_timeout_ms() / 1000)
+    except sqlite3.Error as exc:
+        return _condition_from(exc, db_file)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        rows = [str(r[0]) for r in conn.execute("PRAGMA quick_check").fetchall()]
+    except sqlite3.Error as exc:
+        return _condition_from(exc, db_file)
+    finally:
+        conn.close()
+    return SOUND if rows == ["ok"] else DAMAGED
+
+
+def _condition_from(exc: sqlite3.Error, db_file: Path) -> str:
+    code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+    text = str(exc).lower()
+    if code in (5, 6) or "locked" in text or "busy" in text:
+        raise _restore_lock_error(exc, db_file) from exc
+    if code in (11, 26) or "malformed" in text or "not a database" in text:
+        return DAMAGED
+    # Cannot open for another reason (permissions, a folder): not proven damaged.
+    raise _restore_lock_error(exc, db_file) from exc
+
+
+@dataclass(frozen=True)
+class _Installation:
+    """What tells installations apart, as far as this branch knows (see services.authority)."""
+
+    key: str | None  # fingerprint of the installation's signing key
+    city_key: str | None  # the pinned city key (a county installation)
+    accounts: int  # number of accounts
+    admins: frozenset[tuple[str, str]]  # active administrators: (name, role)
+
+
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _installation_of(db_file: Path, manifest_key: str | None = None) -> _Installation:
+    conn = sqlite3.connect(_sqlite_uri(db_file, "ro"), uri=True, timeout=busy_timeout_ms() / 1000)
+    try:
+        tables = _tables(conn)
+        key = city = None
+        if "installation_key" in tables:
+            row = conn.execute("SELECT fingerprint FROM installation_key WHERE id = 1").fetchone()
+            key = row[0] if row else None
+        if "package_pins" in tables:
+            row = conn.execute("SELECT fingerprint FROM package_pins WHERE scope = 'city'").fetchone()
+            city = row[0] if row else None
+        accounts, admins = 0, frozenset()
+        if "users" in tables:
+            accounts = int(conn.execute("SELECT count(*) FROM users").fetchone()[0])
+            admins = frozenset(
+                (n, r) for n, r in conn.execute("SELECT name, role FROM users WHERE NOT disabled")
+                if r in authority.ADMIN_ROLES)
+    except sqlite3.Error as exc:
+        raise _sqlite_error_message(exc, "恢复", db_file) from exc
+    finally:
+        conn.close()
+    return _Installation(key or manifest_key, city, accounts, admins)
+
+
+def _short(fp: str) -> str:
+    return f"{fp[:4].upper()} {fp[4:8].upper()} … {fp[-4:].upper()}"
+
+
+def _foreign_reasons(current: _Installation, restored: _Installation) -> list[str]:
+    reasons = []
+    if current.key and restored.key and current.key != restored.key:
+        reasons.append(f"备份来自另一台安装（签名公钥 {_short(restored.key)}，本机为 {_short(current.key)}）")
+    if current.city_key and restored.city_key and current.city_key != restored.city_key:
+        reasons.append(f"备份中绑定的市级公钥（{_short(restored.city_key)}）与本机绑定的（{_short(current.city_key)}）不同")
+    # Once the installation record exists: a backup of another unit's installation is one more reason here.
+    return reasons
+
+
+def _check_restore_allowed(
+    db_file: Path, staged: Path, info: BackupInfo, actor: Actor | None, allow_foreign: bool,
+) -> None:
+    """Every rule of a restore that depends on the current database and the backup's contents."""
+    if actor is not None and actor != BUILTIN_ADMIN:
+        check_may_restore(actor)
+    condition = database_condition(db_file)
+    if condition != SOUND:
+        return  # nothing to protect: restoring is how a missing or damaged database gets repaired
+    current = _installation_of(db_file)
+    restored = _installation_of(staged, info.installation_key)
+    if current.accounts:
+        if actor is None or actor == BUILTIN_ADMIN:
+            raise PermissionDenied("本数据库已启用用户账户：恢复数据库须由管理员登录后进行。当前数据库没有改动。")
+        if (actor.name, actor.role) not in current.admins:
+            raise PermissionDenied(f"用户“{actor.name}”不是本数据库中有效的管理员账户，不能恢复数据库。当前数据库没有改动。")
+        if not restored.accounts:
+            raise BackupError(
+                f"该备份中没有任何用户账户，而当前数据库已启用用户账户：恢复后任何人都可以不登录、以系统管理员身份"
+                f"使用程序，因此不能恢复：{info.path}\n当前数据库没有改动。")
+    elif actor is not None and actor != BUILTIN_ADMIN:
+        check_may_restore(actor)
+    reasons = _foreign_reasons(current, restored)
+    if reasons and not allow_foreign:
+        raise ForeignBackupError(
+            "该备份不是本安装的备份：" + "；".join(reasons) + "。\n"
+            "恢复它会用另一台安装的数据和账户替换本机的全部数据。若确实要恢复，请管理员明确确认"
+            "（命令行加 --other-installation）。当前数据库没有改动。", reasons)
+
+
+def _expected_schema(revision: str) -> dict[tuple[str, str], tuple[str, ...]]:
+    """What the migrations make at `revision`: {(type, name): column names (tables) or ()}."""
+    cached = _SCHEMAS.get(revision)
+    if cached is None:
+        from alembic import command
+
+        from jzair_desktop.storage.engine import make_engine
+
+        with tempfile.TemporaryDirectory(prefix="jzair-schema-") as tmp:
+            file = Path(tmp) / "schema.sqlite3"
+            engine = make_engine(sqlite_url(file))
+            try:
+                cfg = migrate.alembic_config()
+                with engine.begin() as conn:
+                    cfg.attributes["connection"] = conn
+                    command.upgrade(cfg, revision)
+            finally:
+                engine.dispose()
+            cached = _SCHEMAS[revision] = _schema_of(file)
+    return cached
+
+
+_SCHEMAS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {}
+
+
+def _schema_of(db_file: Path) -> dict[tuple[str, str], tuple[str, ...]]:
+    conn = sqlite3.connect(_sqlite_uri(db_file, "ro"), uri=True)
+    try:
+        out = {}
+        for kind, name in conn.execute("SELECT type, name FROM sqlite_master"):
+            if name.startswith("sqlite_"):
+                continue  # SQLite's own: autoindexes, sqlite_sequence, sqlite_stat*
+            cols: tuple[str, ...] = ()
+            if kind == "table":
+                cols = tuple(sorted(r[1] for r in conn.execute(f'PRAGMA table_info("{name}")')))
+            out[(kind, name)] = cols
+        return out
+    finally:
+        conn.close()
+
+
+_KINDS = {"table": "表", "index": "索引", "trigger": "触发器", "view": "视图"}
+
+
+def _check_schema(staged: Path, info: BackupInfo) -> None:
+    """The restored file holds exactly what the migrations make: no extra trigger, view, table or column."""
+    expected = _expected_schema(info.schema_revision)
+    actual = _schema_of(staged)
+    problems = [f"多出的{_KINDS.get(k, k)}“{n}”" for (k, n) in sorted(set(actual) - set(expected))]
+    problems += [f"缺少{_KINDS.get(k, k)}“{n}”" for (k, n) in sorted(set(expected) - set(actual))]
+    problems += [f"表“{n}”的列与本程序的不同" for (k, n), cols in sorted(actual.items())
+                 if k == "table" and (k, n) in expected and expected[(k, n)] != cols]
+    if problems:
+        raise BackupError(
+            f"备份中的数据库结构与本程序建立的不一致（{'；'.join(problems[:5])}），可能被改动过，不能恢复：{info.path}\n"
+            "当前数据库没有改动。")
+
+
+def _carry_key_over(db_file: Path, condition: str) -> bytes | None:
+    """The current installation's key row (backups do not hold the private key), to keep after the restore."""
+    if condition != SOUND:
+        return None
+    conn = sqlite3.connect(_sqlite_uri(db_file, "ro"), uri=True)
+    try:
+        if "installation_key" not in _tables(conn):
+            return None
+        return conn.execute(
+            "SELECT id, public_key, private_key, fingerprint, created_at FROM installation_key WHERE id = 1").fetchone()
+    finally:
+        conn.close()
+
+
+def _put_key(staged: Path, row: tuple | None) -> None:
+    if row is None:
+        return
+    conn = sqlite3.connect(staged)
+    try:
+        if "installation_key" in _tables(conn):
+            conn.execute("PRAGMA secure_delete=ON")
+            conn.execute("DELETE FROM installation_key")
+            conn.execute("INSERT INTO installation_key (id, public_key, private_key, fingerprint, created_at) "
+                         "VALUES (?, ?, ?, ?, ?)", row)
+            conn.commit()
+    finally:
+        conn.close()
 
 
 def restore_backup(
     target: str | Path, backup_file: Path, *, now: dt.datetime | None = None, actor: Actor | None = None,
+    allow_foreign: bool = False,
 ) -> RestoreResult:
     """Replace the database `target` (a SQLite URL or a file path) with the one in `backup_file`.
 
@@ -575,6 +811,13 @@ def restore_backup(
     beside it, and the checked copy is renamed over it (stale ``-wal``/``-shm`` files of the old one are
     removed first so they can never be applied to the new one). A backup of an older schema is then
     migrated; if that fails the previous database is put back.
+
+    Refused before anything is touched (services.authority): a restore over a database with accounts
+    by anyone but one of its active administrators (`actor` None is allowed only over a missing or really
+    damaged file, or one without accounts); a backup without accounts over a database with accounts; a
+    backup whose schema is not what the migrations make (extra triggers, views, tables, columns); a backup
+    of another installation unless `allow_foreign`. The current installation's private key is carried
+    into the restored file (backups do not hold it).
 
     `actor`: who restores. The restored database's audit trail then ends with an entry saying who
     restored which backup and where the previous database was kept; if that entry cannot be written the
@@ -591,6 +834,9 @@ def restore_backup(
     staged = Path(tmp_name)
     try:
         info = verify_backup(backup_file, extract_to=staged)
+        _check_schema(staged, info)
+        _check_restore_allowed(db_file, staged, info, actor, allow_foreign)
+        _put_key(staged, _carry_key_over(db_file, database_condition(db_file)))
         previous = _swap_in(db_file, staged, when)
     finally:
         _remove_quietly(staged)

@@ -713,18 +713,19 @@ def test_cli_restore_asks_for_a_login_once_accounts_exist_and_is_audited(filled,
     # No login: refused before anything is touched.
     assert cli_main([*base, "restore", str(file), "--yes"]) == 4
     assert "--user" in capsys.readouterr().err and ledgers_and_settings(filled.path) == before
-    # A read-only user may not restore.
-    monkeypatch.setenv("JZAIR_PASSWORD", PASSWORDS["钱七"])
-    assert cli_main([*base, "--user", "钱七", "restore", str(file), "--yes"]) == 2
-    assert "只读用户，不能恢复数据库" in capsys.readouterr().err and ledgers_and_settings(filled.path) == before
-    # A clerk restores; the restored trail ends with who restored what, and still verifies.
-    monkeypatch.setenv("JZAIR_PASSWORD", PASSWORDS["李四"])
-    assert cli_main([*base, "--user", "李四", "restore", str(file), "--yes"]) == 0
+    # Neither a read-only user nor a clerk may restore: an administrator's act (issue 16 finding 2).
+    for name in ("钱七", "李四"):
+        monkeypatch.setenv("JZAIR_PASSWORD", PASSWORDS[name])
+        assert cli_main([*base, "--user", name, "restore", str(file), "--yes"]) == 2
+        assert "只有管理员可以恢复数据库" in capsys.readouterr().err and ledgers_and_settings(filled.path) == before
+    # The administrator restores; the restored trail ends with who restored what, and still verifies.
+    monkeypatch.setenv("JZAIR_PASSWORD", PASSWORDS["王主任"])
+    assert cli_main([*base, "--user", "王主任", "restore", str(file), "--yes"]) == 0
     capsys.readouterr()
     restored, _ = open_database(sqlite_url(filled.path))
     try:
         last = audit.query_log(restored, limit=1)[0]
-        assert (last.action, last.user_name) == ("db_restore", "李四")
+        assert (last.action, last.user_name) == ("db_restore", "王主任")
         assert file.name in last.detail and "恢复前的数据库另存为" in last.detail
         assert verify(restored).ok
     finally:

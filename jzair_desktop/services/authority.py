@@ -1,0 +1,59 @@
+"""Who may do the acts that decide whom this installation trusts: restoring the database, importing the
+city's targets package (任务包) and pinning or re-pinning a signing key.
+
+These are administrator acts. On this branch an administrator is an account with the role city_admin
+(the first account of every installation is one; on a county's own installation it is the county's
+administrator), or the built-in administrator while no account exists.
+
+The installation record (city, or which county) slots into `installation_allows` only: every check of
+this module passes through it, so a rule such as "a targets package is imported on a county installation
+only, by its administrator" is one change there.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from jzair_desktop.errors import PermissionDenied
+from jzair_desktop.services.actor import Actor
+
+ADMIN_ROLES = ("city_admin",)
+
+# The acts checked here (also the keys `installation_allows` will look at).
+ACT_RESTORE = "restore"
+ACT_IMPORT_TARGETS = "import_targets"
+ACT_PIN_CITY = "pin_city"
+ACT_PIN_UNIT = "pin_unit"
+
+_ACT_TEXT = {
+    ACT_RESTORE: "恢复数据库",
+    ACT_IMPORT_TARGETS: "导入市级任务包",
+    ACT_PIN_CITY: "绑定或重新绑定市级公钥",
+    ACT_PIN_UNIT: "绑定或重新绑定县（区、市）报送包的公钥",
+}
+
+
+def is_administrator(actor: Actor | None) -> bool:
+    return actor is not None and actor.role in ADMIN_ROLES
+
+
+def installation_allows(s: Session | None, actor: Actor, act: str) -> str | None:
+    """None when this installation allows `act` at all; else why not (Chinese).
+
+    The one place for the installation record: once `services.installation.get_installation(s)`
+    exists, a city installation refuses ACT_IMPORT_TARGETS and ACT_PIN_CITY, and a county installation
+    refuses ACT_PIN_UNIT and a unit other than its own. Without it, every installation allows every act.
+    """
+    return None
+
+
+def check_administrator(actor: Actor | None, act: str, s: Session | None = None) -> None:
+    """Refuse `act` unless `actor` is an administrator of this installation (and the installation allows it)."""
+    what = _ACT_TEXT.get(act, act)
+    if actor is None:
+        raise PermissionDenied(f"{what}须由管理员登录后进行。")
+    if not is_administrator(actor):
+        raise PermissionDenied(f"只有管理员可以{what}；用户“{actor.name}”不能。")
+    why = installation_allows(s, actor, act)
+    if why is not None:
+        raise PermissionDenied(why)
