@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.exchange import jzpkg
-from jzair_desktop.services import audit
+from jzair_desktop.services import audit, authority
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.package_common import ROW_TITLES, Change, Plan, refuse
@@ -167,7 +167,8 @@ def _job_for(pkg: jzpkg.SignedPackage, actor: Actor) -> tuple[CountyJob | Target
         actor.check_city("导入县级报送包")
         job: CountyJob | TargetsJob = CountyJob(pkg, actor)
         return job, job.unit.code
-    actor.check_write(None)
+    # Replacing every unit's targets and trusting the city's key: the installation administrator's act.
+    authority.check_administrator(actor, authority.ACT_IMPORT_TARGETS)
     return TargetsJob(pkg, actor), SCOPE_CITY
 
 

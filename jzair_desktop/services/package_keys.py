@@ -6,8 +6,8 @@ office PC; see README). Its fingerprint (SHA-256 of the public key) is what peop
 
 Pins: the city machine accepts a unit's packages only when signed by the key it pinned for that unit
 (pinned on the first import); a county machine pins the city's key from the first targets package. A
-different key is refused until someone re-pins (audited): a city_admin for a unit's key; on a county
-machine any user who may write for the city's key.
+different key is refused until an administrator of the installation re-pins it (audited with the old and
+the new fingerprint); nobody else may pin, not even on a first import (services.authority).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError
 from jzair_desktop.exchange import jzpkg
-from jzair_desktop.services import audit
+from jzair_desktop.services import audit, authority
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.storage import migrate
@@ -145,18 +145,19 @@ def resolve_scope(unit: str | None, *, city: bool = False) -> str:
     return reference().resolve_unit(unit).code
 
 
-def check_pin_permission(actor: Actor, scope: str) -> None:
-    if scope == SCOPE_CITY:
-        actor.check_write(None)
-    else:
-        actor.check_city("重新绑定县（区、市）报送包的公钥")
+def check_pin_permission(actor: Actor, scope: str, s: Session | None = None) -> None:
+    """Pinning decides whose packages this installation trusts: its administrator's act only (the city key
+    on a county's installation, a unit's key on the city's; see services.authority)."""
+    authority.check_administrator(actor, authority.ACT_PIN_CITY if scope == SCOPE_CITY else authority.ACT_PIN_UNIT, s)
 
 
 def record_pin(
     s: Session, actor: Actor, scope: str, fingerprint: str, public_key: bytes | None, source: str,
     *, detail: str | None = None,
 ) -> PinResult:
-    """Pin `fingerprint` for `scope` in the caller's transaction, with an audit entry when it changes."""
+    """Pin `fingerprint` for `scope` in the caller's transaction, with an audit entry (old and new
+    fingerprints) when it changes. Every pin, the first import's included, passes the permission check."""
+    check_pin_permission(actor, scope, s)
     row = s.get(PackagePin, scope)
     previous = row.fingerprint if row is not None else None
     if row is not None and row.fingerprint == fingerprint:

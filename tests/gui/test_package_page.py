@@ -159,6 +159,28 @@ def test_re_pinning_through_the_dialog(qtbot, county, city, tmp_path):
     page.repin_button.click()
     assert seen and seen[0].result_pin is not None and seen[0].result_pin.changed
     assert page.pins_table.rowCount() == 1 and page.pins_table.item(0, 2).text() == "按指纹绑定"
+    assert "原指纹：（未绑定）" in page.pin_status.text() and keys.identity(county).display in page.pin_status.text()
+    # A re-pin shows the fingerprint pinned now before it is replaced, and both after.
+    old = keys.identity(county).display
+
+    def again(dialog: QDialog) -> bool:
+        assert dialog.current_label.text() == old
+        dialog.grab().save(str(shot_dir() / "repin-dialog.png"))
+        dialog.fingerprint_edit.setText("cd" * 32)
+        dialog.apply()
+        return dialog.result() == QDialog.DialogCode.Accepted
+
+    page.exec_dialog = again
+    page.pins_table.setCurrentCell(0, 0)
+    page.repin_button.click()
+    assert f"原指纹：{old}" in page.pin_status.text() and "新指纹：CDCD" in page.pin_status.text()
+    page.grab().save(str(shot_dir() / "packages-after-repin.png"))
+
+
+def shot_dir() -> Path:
+    folder = Path("/tmp/shots/trust")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def test_what_a_county_clerk_and_a_viewer_may_do(qtbot, county):

@@ -334,7 +334,7 @@ def test_who_may_export_import_and_pin(county, city, tmp_path):
     before = file_sha256(city)
     with pytest.raises(PermissionDenied, match="只有市级管理员可以导入县级报送包"):
         imp.import_package(city, result.path, actor=city_people["yuci"])
-    with pytest.raises(PermissionDenied, match="只有市级管理员"):
+    with pytest.raises(PermissionDenied, match="只有管理员可以绑定或重新绑定"):
         keys.pin_key(city, YUCI, actor=city_people["yuci"], fingerprint="a" * 64)
     assert file_sha256(city) == before
     assert imp.import_package(city, result.path, actor=city_people["admin"]).imported
@@ -378,13 +378,16 @@ def test_a_targets_package_gives_the_county_the_citys_targets(demo_template, cit
     county.dispose()
 
 
-def test_a_county_clerk_may_import_the_targets_package_but_not_a_viewer(demo_template, city, tmp_path):
+def test_only_the_administrator_imports_the_targets_package(demo_template, city, tmp_path):
+    """Changed on purpose (issue 16 finding 1): a clerk no longer imports targets (nor pins the city key)."""
     county = county_db(demo_template, tmp_path / "县", YUCI, keep_targets=False)
     people = _with_accounts(county)
     out = export.export_targets_package(city, tmp_path / "任务包.jzpkg", actor=BUILTIN_ADMIN)
-    with pytest.raises(PermissionDenied):
-        imp.import_package(county, out.path, actor=people["viewer"])
-    assert imp.import_package(county, out.path, actor=people["yuci"]).imported
+    for who in ("viewer", "yuci"):
+        with pytest.raises(PermissionDenied, match="只有管理员可以导入市级任务包"):
+            imp.import_package(county, out.path, actor=people[who])
+    assert keys.list_pins(county) == []
+    assert imp.import_package(county, out.path, actor=people["admin"]).imported
     county.dispose()
 
 

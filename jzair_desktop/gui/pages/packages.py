@@ -36,11 +36,11 @@ from PySide6.QtWidgets import (
 from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError
-from jzair_desktop.exchange.jzpkg import SUFFIX
+from jzair_desktop.exchange.jzpkg import SUFFIX, format_fingerprint
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.tasks import run_task, show_error
 from jzair_desktop.gui.widgets.common import list_table
-from jzair_desktop.services import package_export, package_import, package_keys, submission
+from jzair_desktop.services import authority, package_export, package_import, package_keys, submission
 from jzair_desktop.services.package_import import ImportPreview, ImportResult
 
 PREVIEW_HEADERS = ("项目", "新增", "修改", "删除", "不变")
@@ -115,10 +115,16 @@ class RepinDialog(QDialog):
         self.reason_edit = QLineEdit()
         self.reason_edit.setObjectName("reasonEdit")
         self.reason_edit.setPlaceholderText("如：县里重装了电脑，已电话核对指纹")
-        note = QLabel("绑定后只接受用该公钥签名的报送包。此操作会记入审计记录。")
+        note = QLabel("绑定后只接受用该公钥签名的报送包。只有管理员可以绑定；原指纹和新指纹都会记入审计记录。")
         note.setWordWrap(True)
+        self.current_label = QLabel()
+        self.current_label.setObjectName("currentPin")
+        self.current_label.setFont(_mono())
+        self.current_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.scope_combo.currentIndexChanged.connect(lambda _i: self._show_current())
         form = QFormLayout()
         form.addRow("单位：", self.scope_combo)
+        form.addRow("当前绑定：", self.current_label)
         form.addRow(self.by_fingerprint)
         form.addRow("公钥指纹：", self.fingerprint_edit)
         form.addRow(self.by_package)
@@ -138,6 +144,12 @@ class RepinDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(buttons)
         self.result_pin: package_keys.PinResult | None = None
+        self._show_current()
+
+    def _show_current(self) -> None:
+        scope = self.scope_combo.currentData()
+        pin = next((p for p in package_keys.list_pins(self.ctx.db) if p.scope == scope), None)
+        self.current_label.setText(pin.display if pin is not None else "（未绑定）")
 
     def _browse(self) -> None:
         chosen, _f = QFileDialog.getOpenFileName(self, "选择报送包", "", FILTER)
@@ -337,14 +349,19 @@ class PackagesPage(QWidget):
         self.repin_button = QPushButton("重新绑定公钥…")
         self.repin_button.setObjectName("repinButton")
         self.repin_button.clicked.connect(lambda: self.repin())
-        if self.ctx.actor.role == "viewer":
+        if not authority.is_administrator(self.ctx.actor):
             self.repin_button.setEnabled(False)
+            self.repin_button.setToolTip("只有管理员可以绑定公钥。")
+        self.pin_status = QLabel()
+        self.pin_status.setObjectName("pinStatus")
+        self.pin_status.setWordWrap(True)
+        self.pin_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         bar = QHBoxLayout()
         bar.addWidget(QLabel("单位："))
         bar.addWidget(self.history_filter)
         bar.addStretch(1)
         pins_bar = QHBoxLayout()
-        pins_label = QLabel("已绑定的公钥（首次导入时自动绑定；对方重装程序后须重新绑定，市级管理员操作）")
+        pins_label = QLabel("已绑定的公钥（管理员首次导入时绑定；对方重装程序后须电话核对指纹，由管理员重新绑定）")
         pins_label.setWordWrap(True)
         pins_bar.addWidget(pins_label, 1)
         pins_bar.addWidget(self.repin_button)
@@ -353,6 +370,7 @@ class PackagesPage(QWidget):
         layout.addWidget(self.history_table, 3)
         layout.addLayout(pins_bar)
         layout.addWidget(self.pins_table, 2)
+        layout.addWidget(self.pin_status)
         return w
 
     # -- refreshing ------------------------------------------------------------------------------
@@ -548,6 +566,11 @@ class PackagesPage(QWidget):
         dialog = RepinDialog(self.ctx, self, scope=scope)
         if self.exec_dialog(dialog):
             self.refresh_history()
+            result = dialog.result_pin
+            if result is not None and result.changed:
+                old = format_fingerprint(result.previous) if result.previous else "（未绑定）"
+                _say(self.pin_status, html.escape(f"{result.pin.name}的公钥已重新绑定（已记入审计记录）。原指纹：{old}；"
+                                                  f"新指纹：{result.pin.display}"), GREEN)
 
     def exec_dialog(self, dialog: QDialog) -> bool:
         return dialog.exec() == QDialog.DialogCode.Accepted
