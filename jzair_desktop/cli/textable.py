@@ -5,6 +5,8 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 
+from jzair_desktop.domain.printable import printable
+
 
 def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
@@ -16,7 +18,8 @@ def pad(text: str, width: int, *, right: bool = False) -> str:
 
 
 def render(headers: Sequence[str], rows: Sequence[Sequence[object]], *, numeric: Sequence[int] = ()) -> str:
-    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    # Cells come from the database (names typed by anyone): no escape sequence reaches the terminal.
+    cells = [[("" if v is None else printable(v)) for v in row] for row in rows]
     widths = [display_width(h) for h in headers]
     for row in cells:
         for i, v in enumerate(row):

@@ -2,29 +2,33 @@
 
 With no account in the database the app runs as the built-in administrator. The first account must be
 a city administrator and needs no login; every later change to accounts needs a city administrator.
-Five wrong passwords in a row lock an account for five minutes. Logins, failed logins, lockouts and
-every change to an account are audited.
+Failed logins slow later ones down (a growing delay per name and per installation, never a lock, so
+nobody can lock out the last administrator); every failure answers the same message. Logins, failed
+logins and every change to an account are audited, with the typed name cleaned and length-limited.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from jzair_desktop.domain.printable import printable
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError, NotFoundError
 from jzair_desktop.services import audit
 from jzair_desktop.services.actor import ROLES, Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.storage.engine import read_session, write_session
-from jzair_desktop.storage.models import UserAccount
+from jzair_desktop.storage.models import AuditEntry, UserAccount
 
 MIN_PASSWORD_LENGTH = 8
 MAX_FAILURES = 5
@@ -141,6 +145,8 @@ def _check_name(name: str) -> str:
         raise JzairError(f"用户名太长：最多 {MAX_NAME_LENGTH} 个字符。")
     if any(ch.isspace() for ch in name):
         raise JzairError("用户名中不能有空格。")
+    if printable(name) != name:
+        raise JzairError("用户名中不能有控制字符。")
     return name
 
 
@@ -246,56 +252,116 @@ def enable_user(db: Database, actor: Actor, name: str) -> UserInfo:
 # --- login --------------------------------------------------------------------------------------
 
 
-def authenticate(db: Database, name: str, password: str, *, clock: Clock | None = None) -> Actor:
+FAILURE_MESSAGE = "用户名或密码不正确。"
+THROTTLE_WINDOW = dt.timedelta(minutes=15)
+FREE_FAILURES_PER_NAME = 3  # failed logins of one name within the window before the delay starts
+FREE_FAILURES_PER_INSTALLATION = 20  # of all names together
+MAX_DELAY_SECONDS = 30.0
+MAX_LOGGED_NAME = 40  # a failed login's name as stored in the audit trail
+
+Sleep = Callable[[float], None]
+
+
+def clean_login_name(name: str | None) -> str:
+    """A typed login name as it may be stored and printed: no escape sequences or control characters,
+    at most MAX_LOGGED_NAME characters."""
+    return printable(name or "", MAX_LOGGED_NAME).strip()
+
+
+def _growing(failures: int, free: int, step: int = 1) -> float:
+    if failures < free:
+        return 0.0
+    return min(MAX_DELAY_SECONDS, float(2 ** ((failures - free) // step)))
+
+
+def login_delay(s: Session, name: str, when: dt.datetime) -> float:
+    """Seconds to wait before checking a login of `name`: grows with the failed logins of that name (known
+    or not) and of the whole installation within THROTTLE_WINDOW, up to MAX_DELAY_SECONDS.
+
+    A delay, not a lock: the right password always gets in after it, so nobody can keep an account (the
+    last administrator's included) locked out by failing on purpose; a guesser is slowed to one try per
+    MAX_DELAY_SECONDS.
+    """
+    since = when - THROTTLE_WINDOW
+    base = select(func.count(AuditEntry.seq)).where(AuditEntry.action == "login_failed", AuditEntry.at >= since)
+    per_name = int(s.scalar(base.where(AuditEntry.record_uuid == (name or None))) or 0)
+    overall = int(s.scalar(base) or 0)
+    return max(_growing(per_name, FREE_FAILURES_PER_NAME), _growing(overall, FREE_FAILURES_PER_INSTALLATION, 5))
+
+
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_verify(password: str) -> None:
+    """Spend the time a real check costs, so an unknown name answers as slowly as a known one."""
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _HASHER.hash("jzair-no-such-user")
+    with contextlib.suppress(VerificationError, VerifyMismatchError, InvalidHashError):
+        _HASHER.verify(_DUMMY_HASH, password)
+
+
+def authenticate(
+    db: Database, name: str, password: str, *, clock: Clock | None = None, sleep: Sleep | None = None,
+) -> Actor:
     """The account's Actor when `password` is right; LoginFailed otherwise (the attempt is audited either way).
 
-    The failure is committed (audit entry, failure count, lock) before LoginFailed is raised.
+    An unknown name, a wrong password and a disabled account (unless the password is right) all answer
+    FAILURE_MESSAGE. Before the check the caller waits `login_delay` (`sleep`, time.sleep by default).
+    The name is cleaned (printable, length-limited) before it is stored. The failure is committed (audit
+    entry, failure count) before LoginFailed is raised.
     """
     clock = clock or _now
-    name = (name or "").strip()
+    sleep = sleep or time.sleep
+    typed = (name or "").strip()
+    name = clean_login_name(typed)
     when = clock()
+    with read_session(db.engine) as s:
+        delay = login_delay(s, name, when)
+    if delay > 0:
+        sleep(delay)
+        when = clock()
     failure: str | None = None
+    user = None
+    ok = False
+    if name == typed and name:
+        with read_session(db.engine) as s:
+            user = s.scalar(select(UserAccount).where(UserAccount.name == name))
+            hash_ = user.password_hash if user is not None else None
+        if hash_ is not None:
+            try:
+                _HASHER.verify(hash_, password)
+                ok = True
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                ok = False
+        else:
+            _dummy_verify(password)
+    else:
+        _dummy_verify(password)  # a name with control characters or over-long is never an account
     with write_session(db.engine) as s:
-        user = s.scalar(select(UserAccount).where(UserAccount.name == name)) if name else None
+        user = s.scalar(select(UserAccount).where(UserAccount.name == name)) if user is not None else None
         who = Actor(name=name or "（空）", role=user.role if user else "-", unit_code=user.unit_code if user else None)
 
-        def fail(detail: str, message: str) -> None:
+        def fail(detail: str, message: str = FAILURE_MESSAGE) -> None:
             nonlocal failure
             audit.append(s, who, "login_failed", ledger=audit.SUBJECT_USER, uuid=name or None,
-                         unit_code=who.unit_code, detail=detail, verify_actor=False)
+                         unit_code=who.unit_code, detail=detail, verify_actor=False, at=when)
             failure = message
 
         if user is None:
-            fail("用户不存在", "用户名或密码不正确。")
+            fail("用户不存在")
+        elif not ok:
+            user.failed_count = (user.failed_count or 0) + 1
+            fail("密码错误")
         elif user.disabled:
-            fail("账户已停用", f"账户“{name}”已停用，请联系市级管理员。")
-        elif user.locked_until is not None and user.locked_until > when:
-            left = max(1, int((user.locked_until - when).total_seconds() + 59) // 60)
-            fail("账户已锁定", f"账户“{name}”因连续 {MAX_FAILURES} 次密码错误已锁定，"
-                             f"请在 {user.locked_until:%H:%M:%S} 后（约 {left} 分钟）再试，或请市级管理员重置密码。")
+            fail("账户已停用", f"账户“{name}”已停用，请联系管理员。")
         else:
-            try:
-                _HASHER.verify(user.password_hash, password)
-            except (VerifyMismatchError, VerificationError, InvalidHashError):
-                user.failed_count = (user.failed_count or 0) + 1
-                if user.failed_count >= MAX_FAILURES:
-                    user.failed_count = 0
-                    user.locked_until = when + dt.timedelta(minutes=LOCK_MINUTES)
-                    fail("密码错误", f"密码不正确。已连续 {MAX_FAILURES} 次输入错误，账户“{name}”已锁定 "
-                                   f"{LOCK_MINUTES} 分钟（至 {user.locked_until:%H:%M:%S}）。")
-                    audit.append(s, who, "lockout", ledger=audit.SUBJECT_USER, uuid=name, unit_code=who.unit_code,
-                                 detail=f"连续 {MAX_FAILURES} 次密码错误，锁定至 {user.locked_until:%Y-%m-%d %H:%M:%S}",
-                                 verify_actor=False)
-                else:
-                    left = MAX_FAILURES - user.failed_count
-                    fail("密码错误", f"用户名或密码不正确（再错 {left} 次账户将被锁定 {LOCK_MINUTES} 分钟）。")
-            else:
-                user.failed_count, user.locked_until = 0, None
-                if _HASHER.check_needs_rehash(user.password_hash):
-                    user.password_hash = _HASHER.hash(password)
-                audit.append(s, who, "login", ledger=audit.SUBJECT_USER, uuid=name, unit_code=who.unit_code,
-                             after=user_state(user), verify_actor=False)
-                actor = Actor(name=user.name, role=user.role, unit_code=user.unit_code)
+            user.failed_count, user.locked_until = 0, None
+            if _HASHER.check_needs_rehash(user.password_hash):
+                user.password_hash = _HASHER.hash(password)
+            audit.append(s, who, "login", ledger=audit.SUBJECT_USER, uuid=name, unit_code=who.unit_code,
+                         after=user_state(user), verify_actor=False, at=when)
+            actor = Actor(name=user.name, role=user.role, unit_code=user.unit_code)
     if failure is not None:
         raise LoginFailed(failure)
     return actor

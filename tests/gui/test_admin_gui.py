@@ -105,16 +105,23 @@ def test_login_dialog_wrong_password_lockout_and_success(qtbot, db, users):
     assert dialog.error.isVisible() and "用户名或密码不正确" in dialog.error.text()
     assert dialog.password.text() == "" and dialog.isVisible()
     assert dialog.grab().save(str(SHOTS / "login_wrong_password.png"))
-    for _ in range(4):
+    # Changed on purpose (issue 16 finding 10): no lock, a growing delay shown in the dialog while it waits.
+    for _ in range(3):
         dialog.password.setText("错误的密码")
         dialog.try_login()
-    assert "已锁定 5 分钟" in dialog.error.text()
-    dialog.password.setText(PASSWORDS["李四"])
-    assert not dialog.try_login() and "已锁定" in dialog.error.text()
-    assert dialog.grab().save(str(SHOTS / "login_locked.png"))
-    clock.now += dt.timedelta(minutes=6)
+    assert dialog.error.text() == "用户名或密码不正确。"
+    seen = []
+    dialog.sleep = lambda seconds: (seen.append((seconds, dialog.error.text())), dialog._wait(0.05))
     dialog.password.setText(PASSWORDS["李四"])
     assert dialog.try_login() and dialog.actor == users["yuci"]
+    assert seen and seen[0][0] >= 1.0
+
+
+def test_login_dialog_waits_visibly(qtbot, db, users):
+    dialog = shown(qtbot, LoginDialog(db, user="李四"), (460, 260))
+    dialog._wait(0.05)
+    assert "请稍候" in dialog.error.text() and dialog.ok_button.isEnabled()
+    assert dialog.grab().save(str(SHOTS / "login_waiting.png"))
 
 
 def test_login_dialog_disabled_account(qtbot, db, users):

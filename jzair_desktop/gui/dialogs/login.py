@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -35,11 +35,12 @@ class LoginDialog(QDialog):
 
     def __init__(
         self, db: Database, *, user: str | None = None, parent: QWidget | None = None,
-        clock: Callable[[], dt.datetime] | None = None,
+        clock: Callable[[], dt.datetime] | None = None, sleep: Callable[[float], None] | None = None,
     ) -> None:
         super().__init__(parent)
         self.db = db
         self.clock = clock
+        self.sleep = sleep or self._wait
         self.actor: Actor | None = None
         self.setWindowTitle(f"登录 - {APP_TITLE}")
         self.setStyleSheet(STYLE)
@@ -93,6 +94,15 @@ class LoginDialog(QDialog):
         self.error.setText(text)
         self.error.show()
 
+    def _wait(self, seconds: float) -> None:
+        """The growing delay after failed logins, with the window still painting (not a frozen dialog)."""
+        self.show_error(f"登录失败次数较多，请稍候 {seconds:.0f} 秒……")
+        self.ok_button.setEnabled(False)
+        loop = QEventLoop(self)
+        QTimer.singleShot(int(seconds * 1000), loop.quit)
+        loop.exec()
+        self.ok_button.setEnabled(True)
+
     def try_login(self) -> bool:
         name = self.name.currentText().strip()
         if not name:
@@ -100,7 +110,8 @@ class LoginDialog(QDialog):
             self.name.setFocus()
             return False
         try:
-            self.actor = accounts.authenticate(self.db, name, self.password.text(), clock=self.clock)
+            self.actor = accounts.authenticate(self.db, name, self.password.text(), clock=self.clock,
+                                               sleep=self.sleep)
         except JzairError as exc:
             self.show_error(str(exc))
             self.password.clear()
