@@ -9,9 +9,9 @@ import json
 from jzair_desktop.cli import textable
 from jzair_desktop.cli.context import CliContext
 from jzair_desktop.domain.ledgers import LEDGERS
-from jzair_desktop.domain.validation import mask_id_number, parse_date
+from jzair_desktop.domain.validation import parse_date
 from jzair_desktop.errors import JzairError
-from jzair_desktop.services import audit
+from jzair_desktop.services import audit, personal
 from jzair_desktop.services.audit_verify import verify
 from jzair_desktop.services.guards import unit_name
 
@@ -86,8 +86,8 @@ def _changes(row: audit.AuditRow) -> str:
 
 
 def _masked(state: object, mask: bool) -> object:
-    if mask and isinstance(state, dict) and state.get("id_number"):
-        return {**state, "id_number": mask_id_number(str(state["id_number"]))}
+    if mask and isinstance(state, dict):
+        return {k: (personal.mask(k, v) if k in personal.PERSONAL_KEYS else v) for k, v in state.items()}
     return state
 
 

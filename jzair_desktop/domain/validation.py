@@ -649,3 +649,24 @@ def mask_id_number(value: str | None) -> str:
     if len(value) < 10:
         return "*" * len(value)
     return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def mask_phone(value: str | None) -> str:
+    """138****5678: a phone number as a viewer sees it (the first three and the last four characters)."""
+    if not value:
+        return ""
+    if len(value) <= 7:
+        return "*" * max(len(value) - 4, 0) + value[-4:] if len(value) > 4 else "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+PERSONAL_KINDS = {"idcard": mask_id_number, "phone": mask_phone}
+
+
+def visible_parts(kind: str, value: str) -> tuple[str, str]:
+    """The characters a masked value shows: (head, tail) of `value` (see mask_id_number, mask_phone)."""
+    if kind == "idcard":
+        return (value[:6], value[-4:]) if len(value) >= 10 else ("", "")
+    if len(value) <= 4:
+        return ("", "")
+    return (value[:3], value[-4:]) if len(value) > 7 else ("", value[-4:])

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from jzair_desktop.domain.ledgers import LedgerDef
 from jzair_desktop.errors import PermissionDenied
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
-from jzair_desktop.storage.models import AuditEntry, UserAccount
+from jzair_desktop.storage.models import LEDGER_MODELS, AuditEntry, UserAccount
 
 GENESIS = "0" * 64
 
@@ -53,6 +53,7 @@ ACTIONS: dict[str, str] = {
     "package_import": "导入报送包",
     "package_pin": "绑定报送包公钥",
     "db_restore": "从备份恢复数据库",
+    "duplicate_probe": "导入核对触及其他单位记录",
 }
 
 # Actions whose `after` is the full state of a ledger record (what `verify` compares with the table).
@@ -458,11 +459,26 @@ def query_log(db: Any, q: AuditQuery | None = None, *, limit: int | None = 1000,
     if limit is not None:
         stmt = stmt.limit(limit)
     with read_session(db.engine) as s:
-        return [_row(e) for e in s.scalars(stmt)]
+        return [_row_for(actor, e) for e in s.scalars(stmt)]
 
 
-def record_history(db: Any, ledger_key: str, record_uuid: str) -> list[AuditRow]:
-    """Every entry about one record, oldest first (its creation, changes, evidence, close-out)."""
+def _row_for(actor: Actor | None, e: AuditEntry) -> AuditRow:
+    """An entry as `actor` may see it: personal fields of states masked unless they may read them whole."""
+    from dataclasses import replace
+
+    from jzair_desktop.services import personal
+
+    row = _row(e)
+    if personal.may_read_whole(actor, row.unit_code):
+        return row
+    return replace(row, before=personal.state_for(actor, row.before, row.unit_code),
+                   after=personal.state_for(actor, row.after, row.unit_code))
+
+
+def record_history(db: Any, ledger_key: str, record_uuid: str, *, actor: Actor | None = None) -> list[AuditRow]:
+    """Every entry about one record, oldest first (its creation, changes, evidence, close-out), as `actor`
+    may see them: refused for a record of a unit they may not read; personal fields masked for a viewer."""
+    from jzair_desktop.services import personal
     from jzair_desktop.storage.engine import read_session
 
     stmt = (
@@ -471,7 +487,12 @@ def record_history(db: Any, ledger_key: str, record_uuid: str) -> list[AuditRow]
         .order_by(AuditEntry.seq)
     )
     with read_session(db.engine) as s:
-        return [_row(e) for e in s.scalars(stmt)]
+        entries = list(s.scalars(stmt))
+        if actor is not None and entries:
+            model = LEDGER_MODELS.get(ledger_key)
+            unit = s.scalar(select(model.unit_code).where(model.uuid == record_uuid)) if model is not None else None
+            personal.check_read(actor, unit or entries[-1].unit_code)
+        return [_row_for(actor, e) for e in entries]
 
 
 def user_names(db: Any) -> list[str]:
@@ -549,7 +570,6 @@ def field_label(ledger: str | None, action: str, key: str) -> str:
 def display_value(ledger: str | None, key: str, value: Any, *, mask_personal: bool = False) -> str:
     """A state value as the user reads it (unit names, Chinese roles and states, 是/否, ISO times spaced)."""
     from jzair_desktop.domain.reference import reference
-    from jzair_desktop.domain.validation import mask_id_number
     from jzair_desktop.services.actor import ROLES
 
     if value is None:
@@ -557,8 +577,10 @@ def display_value(ledger: str | None, key: str, value: Any, *, mask_personal: bo
     if key == "unit_code":
         unit = reference().find_unit(str(value))
         return unit.name if unit else str(value)
-    if key == "id_number" and mask_personal:
-        return mask_id_number(str(value))
+    if key in ("id_number", "phone") and mask_personal:
+        from jzair_desktop.services.personal import mask
+
+        return str(mask(key, value))
     if ledger == SUBJECT_SUBMISSION and key == "status":
         return SUBMISSION_STATUS.get(value, str(value))
     if ledger == SUBJECT_USER and key == "role":

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from jzair_desktop.domain.ledgers import LedgerDef, ledger
 from jzair_desktop.domain.reference import reference
-from jzair_desktop.domain.validation import DUPLICATE_RULES, ERROR, duplicate_problem, mask_id_number
+from jzair_desktop.domain.validation import DUPLICATE_RULES, ERROR, duplicate_problem
 from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.exchange.excel_import import (
     CheckedRow,
@@ -46,7 +46,7 @@ from jzair_desktop.exchange.excel_import import (
     write_error_workbook,
 )
 from jzair_desktop.exchange.excel_template import write_rows, write_template
-from jzair_desktop.services import guards
+from jzair_desktop.services import guards, personal
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.ledgers import insert_many, model_of, update_values, write_records
@@ -193,7 +193,7 @@ def export_ledger(
         stmt = stmt.where(m.unit_code == unit_code)
     order = {u.code: i for i, u in enumerate(reference().units)}
     names = {u.code: u.name for u in reference().units}
-    id_idx = [i for i, c in enumerate(d.columns) if c.kind == "idcard"]
+    personal_idx = [(i, c.kind) for i, c in enumerate(d.columns) if c.key in personal.personal_keys(d)]
     unit_idx = keys.index("unit_code")
     with read_session(db.engine) as s:
         rows = [list(r) for r in s.execute(stmt.order_by(m.id))]
@@ -201,8 +201,8 @@ def export_ledger(
     for r in rows:
         r[unit_idx] = names.get(r[unit_idx], r[unit_idx])
         if masked:
-            for i in id_idx:
-                r[i] = mask_id_number(r[i]) or None
+            for i, kind in personal_idx:
+                r[i] = personal.mask(kind, r[i]) or None
     n = write_rows(d, path, rows, total=len(rows), state=state)
     return ExportResult(path, n, masked)
 
@@ -267,8 +267,18 @@ def _classify(
     unit_code: str,
     actor: Actor,
     state: TaskState,
+    probes: list[int] | None = None,
 ) -> tuple[list[PlannedRow], list[RowProblem]]:
-    """Match the valid rows to live records; problems found against the database."""
+    """Match the valid rows to live records; problems found against the database.
+
+    Checked first: `actor` may write `unit_code` (a viewer or another unit's clerk learns nothing about
+    the database from a check, dry run or not). A duplicate in a record the actor may not read whole is
+    reported without name or unit; such rows are appended to `probes` (the caller audits them) and are
+    limited per import and per day (personal.check_probe_limit), so a file of candidate numbers cannot
+    recover a masked 身份证号.
+    """
+    actor.check_write(unit_code, unit_name=reference().unit_by_code(unit_code).name)
+    probes = probes if probes is not None else []
     keys = d.keys
     pos = {k: i for i, k in enumerate(keys)}
     present = set(data.field_columns) | {"unit_code"}
@@ -324,7 +334,7 @@ def _classify(
                 break
         if hit is not None and hit.values[unit_pos] != unit_code:
             rule = next((r for r in rules if r.fields == hit_fields), None)
-            where = f"已有记录（{_label(d, hit.values)}）"
+            where = _where_of(actor, d, hit.values, cr.row, probes)
             if rule is not None and rule.severity == ERROR:
                 p = duplicate_problem(d, rule, where)
                 add(cr.row, p.field, p.message)
@@ -344,7 +354,7 @@ def _classify(
                 continue
             other = next((h for h in index.lookup(rule.fields, key) if hit is None or h.uuid != hit.uuid), None)
             if other is not None:
-                p = duplicate_problem(d, rule, f"已有记录（{_label(d, other.values)}）")
+                p = duplicate_problem(d, rule, _where_of(actor, d, other.values, cr.row, probes))
                 add(cr.row, p.field, p.message, p.severity)
                 bad = bad or p.is_error
         if bad:
@@ -368,7 +378,16 @@ def _classify(
             add(cr.row, "", str(exc))
             continue
         planned.append(PlannedRow(cr.row, values, CHANGED, hit.uuid, changes, before))
+    personal.check_probe_limit(s, actor, sorted(set(probes)))
     return planned, problems
+
+
+def _where_of(actor: Actor, d: LedgerDef, values: Sequence[Any], row: int, probes: list[int]) -> str:
+    unit = values[d.keys.index("unit_code")]
+    if not personal.may_read_whole(actor, unit):
+        probes.append(row)
+        return personal.OTHER_UNIT_RECORD
+    return f"已有记录（{_label(d, values)}）"
 
 
 def check_import(
@@ -392,8 +411,12 @@ def _classified(
     db: Database, data: SheetData, d: LedgerDef, unit_code: str, rows: list[CheckedRow], actor: Actor,
     today: dt.date, state: TaskState,
 ) -> ImportPlan:
-    with read_session(db.engine) as s:
-        planned, db_problems = _classify(s, rows, data, d, unit_code, actor, state)
+    probes: list[int] = []
+    try:
+        with read_session(db.engine) as s:
+            planned, db_problems = _classify(s, rows, data, d, unit_code, actor, state, probes)
+    finally:
+        personal.audit_probes(db, actor, data.path, unit_code, probes)
     return _plan(data, d, unit_code, rows, planned, db_problems, today)
 
 
@@ -443,16 +466,26 @@ def write_error_file(plan: ImportPlan, *, state: TaskState = NULL_STATE) -> Path
 
 def apply_import(db: Database, plan: ImportPlan, *, actor: Actor, state: TaskState = NULL_STATE) -> ImportReport:
     """Step 3: write the plan in one transaction (all rows or none). Raises ImportRejected on errors."""
-    d = plan.ledger
     report = plan.report
     unit_code = report.unit_code
     actor.check_write(unit_code, unit_name=report.unit_name)
     if not report.ok:
         raise ImportRejected(_rejected_message(report), report)
+    probes: list[int] = []
+    try:
+        return _apply(db, plan, actor, state, probes)
+    finally:
+        personal.audit_probes(db, actor, plan.data.path, unit_code, probes)
+
+
+def _apply(db: Database, plan: ImportPlan, actor: Actor, state: TaskState, probes: list[int]) -> ImportReport:
+    d = plan.ledger
+    report = plan.report
+    unit_code = report.unit_code
     with write_records(db) as s:
         state.check_cancelled()
         # Match again inside the transaction: another user may have written since the check.
-        planned, db_problems = _classify(s, plan.rows, plan.data, d, unit_code, actor, state)
+        planned, db_problems = _classify(s, plan.rows, plan.data, d, unit_code, actor, state, probes)
         fresh = _plan(plan.data, d, unit_code, plan.rows, planned, db_problems, plan.today)
         fresh.report.error_file = report.error_file
         plan.planned, plan.report = planned, fresh.report
@@ -507,8 +540,8 @@ def import_ledger(
     """Read, check and (unless dry_run) write a ledger workbook. Errors: ImportRejected, nothing written."""
     d = ledger(ledger_key)
     unit_code = reference().resolve_unit(unit).code
-    if not dry_run:
-        actor.check_write(unit_code, unit_name=reference().unit_by_code(unit_code).name)
+    # Also for a dry run: a check reports duplicates against the database (checked again in _classify).
+    actor.check_write(unit_code, unit_name=reference().unit_by_code(unit_code).name)
     today = today or dt.date.today()
     data = read_import_file(path, d.key, state=state)
     rows = check_rows(data, d, unit_code, today=today, state=state)

@@ -11,7 +11,7 @@ import gc
 import os
 import uuid as uuidlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select, update
@@ -28,8 +28,8 @@ from jzair_desktop.domain.validation import (
     fold_width,
     rule_key,
 )
-from jzair_desktop.errors import NotFoundError, ValidationFailed
-from jzair_desktop.services import audit
+from jzair_desktop.errors import JzairError, NotFoundError, ValidationFailed
+from jzair_desktop.services import audit, personal
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.guards import closeout_of, guard, is_closed, reason_detail, state_of, values_of
@@ -133,12 +133,11 @@ def _where(d: LedgerDef, q: RecordQuery, actor: Actor | None) -> list:
         # Identifiers are stored as ASCII: text with Chinese in it cannot match them, and each column
         # left out of the OR saves a LIKE over every row.
         ascii_text = text.isascii()
-        cols = [
-            getattr(m, c.key) for c in d.columns
-            if c.kind in SEARCHABLE_KINDS and (ascii_text or c.kind not in ASCII_KINDS)
-        ]
         unit_hits = [u.code for u in reference().units if text in u.name]
-        alternatives = [c.like(pattern) for c in cols]
+        # Personal fields: a viewer searches only what the table shows them (services.personal).
+        alternatives = [personal.search_condition(actor, getattr(m, c.key), c.kind, text, pattern)
+                        for c in d.columns
+                        if c.kind in SEARCHABLE_KINDS and (ascii_text or c.kind not in ASCII_KINDS)]
         if unit_hits:
             alternatives.append(m.unit_code.in_(unit_hits))
         conds.append(or_(*alternatives))
@@ -206,15 +205,22 @@ def count_records(db: Database, ledger_key: str, q: RecordQuery | None = None, *
         return int(s.scalar(select(func.count(m.id)).where(and_(*_where(d, q or RecordQuery(), actor)))) or 0)
 
 
-def fetch_rows(db: Database, ledger_key: str, ids: Sequence[int]) -> list[RecordRow]:
-    """The records with these ids, in the order given (missing ids are left out)."""
+def _for(actor: Actor | None, d: LedgerDef, row: RecordRow) -> RecordRow:
+    """The row as `actor` may see it: refused for a unit they may not read, personal fields masked."""
+    if actor is None:
+        return row
+    return replace(row, values=personal.values_for(actor, d, row.values))
+
+
+def fetch_rows(db: Database, ledger_key: str, ids: Sequence[int], *, actor: Actor | None = None) -> list[RecordRow]:
+    """The records with these ids, in the order given (missing ids are left out), as `actor` may see them."""
     d = ledger(ledger_key)
     m = model_of(d)
     if not ids:
         return []
     with read_session(db.engine) as s:
         objs = {o.id: o for o in s.scalars(select(m).where(m.id.in_(list(ids))))}
-        return [_row_from(objs[i], d) for i in ids if i in objs]
+        return [_for(actor, d, _row_from(objs[i], d)) for i in ids if i in objs]
 
 
 def list_records(
@@ -226,14 +232,15 @@ def list_records(
     q = q or RecordQuery()
     stmt = _ordered(d, select(m).where(and_(*_where(d, q, actor))), q).offset(offset).limit(limit)
     with read_session(db.engine) as s:
-        return [_row_from(o, d) for o in s.scalars(stmt)]
+        return [_for(actor, d, _row_from(o, d)) for o in s.scalars(stmt)]
 
 
-def get_record(db: Database, ledger_key: str, record_uuid: str) -> RecordRow:
+def get_record(db: Database, ledger_key: str, record_uuid: str, *, actor: Actor | None = None) -> RecordRow:
+    """One record as `actor` may see it (PermissionDenied for another unit's record of a clerk)."""
     d = ledger(ledger_key)
     with read_session(db.engine) as s:
         obj = _load(s, d, record_uuid)
-        return _row_from(obj, d)
+        return _for(actor, d, _row_from(obj, d))
 
 
 def _load(s: Session, d: LedgerDef, record_uuid: str) -> Any:
@@ -262,8 +269,11 @@ def townships(db: Database, ledger_key: str, unit_code: str | None) -> list[str]
 
 
 def database_duplicates(
-    s: Session, d: LedgerDef, values: Mapping[str, Any], *, exclude_uuid: str | None = None
+    s: Session, d: LedgerDef, values: Mapping[str, Any], *, exclude_uuid: str | None = None,
+    actor: Actor | None = None,
 ) -> list[Problem]:
+    """Duplicates of `values` among the live records. A duplicate in a record `actor` may not read whole
+    names neither the person nor the unit (services.personal.duplicate_where)."""
     m = model_of(d)
     problems: list[Problem] = []
     for rule in DUPLICATE_RULES.get(d.key, ()):
@@ -277,8 +287,7 @@ def database_duplicates(
             stmt = stmt.where(m.uuid != exclude_uuid)
         hit = s.execute(stmt.limit(1)).first()
         if hit is not None:
-            unit_name = reference().unit_by_code(hit[0]).name
-            problems.append(duplicate_problem(d, rule, f"已有记录（{unit_name} {hit[1]}）"))
+            problems.append(duplicate_problem(d, rule, personal.duplicate_where(actor, hit[0], hit[1])))
     return problems
 
 
@@ -299,12 +308,15 @@ def _validate(
     checked = check_record(d, raw, today=today)
     problems = list(checked.problems)
     if checked.ok:
-        problems += database_duplicates(s, d, checked.values, exclude_uuid=exclude_uuid)
+        # The permission first: the duplicate check answers questions about other records.
+        unit = checked.values["unit_code"]
+        actor.check_write(unit, unit_name=reference().unit_by_code(unit).name)
+        problems += database_duplicates(s, d, checked.values, exclude_uuid=exclude_uuid, actor=actor)
+    else:
+        actor.check_write(None)  # a viewer is refused whatever the values
     errors = [p for p in problems if p.is_error]
     if errors:
         raise ValidationFailed("记录未保存：\n" + "\n".join(p.text() for p in errors), problems)
-    unit = checked.values["unit_code"]
-    actor.check_write(unit, unit_name=reference().unit_by_code(unit).name)
     return checked.values, [p for p in problems if not p.is_error]
 
 
@@ -373,7 +385,7 @@ def restore_record(
         if obj.deleted_at is None:
             return
         values = {k: getattr(obj, k) for k in d.keys}
-        dupes = [p for p in database_duplicates(s, d, values, exclude_uuid=record_uuid) if p.is_error]
+        dupes = [p for p in database_duplicates(s, d, values, exclude_uuid=record_uuid, actor=actor) if p.is_error]
         if dupes:
             raise ValidationFailed("无法恢复：\n" + "\n".join(p.text() for p in dupes), dupes)
         _undelete(s, d, obj, actor, reason)
@@ -602,12 +614,19 @@ def write_records(db: Database) -> Any:
 
 
 def find_duplicates(
-    db: Database, ledger_key: str, values: Mapping[str, Any], *, exclude_uuid: str | None = None
+    db: Database, ledger_key: str, values: Mapping[str, Any], *, exclude_uuid: str | None = None,
+    actor: Actor | None = None,
 ) -> list[Problem]:
-    """Duplicate problems of already-checked `values` against the live records (the form's live check)."""
+    """Duplicate problems of already-checked `values` against the live records (the form's live check);
+    nothing for an actor who may not write the record's unit (a viewer, another unit's clerk)."""
     d = ledger(ledger_key)
+    if actor is not None:
+        try:
+            actor.check_write(values.get("unit_code"))
+        except JzairError:
+            return []
     with read_session(db.engine) as s:
-        return database_duplicates(s, d, values, exclude_uuid=exclude_uuid)
+        return database_duplicates(s, d, values, exclude_uuid=exclude_uuid, actor=actor)
 
 
 def delete_records(
@@ -641,7 +660,8 @@ def restore_records(
             if obj.deleted_at is None:
                 continue
             values = {k: getattr(obj, k) for k in d.keys}
-            dupes = [p for p in database_duplicates(s, d, values, exclude_uuid=record_uuid) if p.is_error]
+            dupes = [p for p in database_duplicates(s, d, values, exclude_uuid=record_uuid, actor=actor)
+                     if p.is_error]
             if dupes:
                 label = f"{d.column(d.label_field).header} {values.get(d.label_field) or ''}".strip()
                 raise ValidationFailed(f"无法恢复（{label}）：\n" + "\n".join(p.text() for p in dupes), dupes)

@@ -134,7 +134,7 @@ class HistoryDialog(QDialog):
     # -- data --------------------------------------------------------------------------------------
     def reload(self) -> None:
         d = self.d
-        rec = ledger_service.get_record(self.ctx.db, d.key, self.uuid)
+        rec = ledger_service.get_record(self.ctx.db, d.key, self.uuid, actor=self.ctx.actor)
         self.record = rec
         label = label_of(d, rec.values)
         self.setWindowTitle(f"记录历史 - {d.title} {label}")
@@ -146,7 +146,7 @@ class HistoryDialog(QDialog):
         if rec.deleted_at is not None:
             parts.append(f"已于 {rec.deleted_at:%Y-%m-%d %H:%M} 删除")
         self.subtitle.setText("　".join(parts))
-        self.entries = audit.record_history(self.ctx.db, d.key, self.uuid)
+        self.entries = audit.record_history(self.ctx.db, d.key, self.uuid, actor=self.ctx.actor)
         self._fill_entries()
         if self.closable:
             self._fill_evidence(status)

@@ -437,7 +437,7 @@ class RecordForm(QDialog):
                 try:
                     problems += ledger_service.find_duplicates(
                         self.ctx.db, self.ledger.key, checked.values,
-                        exclude_uuid=self.record.uuid if self.record else None,
+                        exclude_uuid=self.record.uuid if self.record else None, actor=self.ctx.actor,
                     )
                 except JzairError:
                     pass  # the save reports what the database says

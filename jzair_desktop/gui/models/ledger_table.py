@@ -177,7 +177,7 @@ class LedgerTableModel(QAbstractTableModel):
 
     def _fetch_page(self, page_no: int) -> list[RecordRow | None]:
         ids = self._ids[page_no * PAGE_SIZE : (page_no + 1) * PAGE_SIZE]
-        by_id = {r.id: r for r in ledger_service.fetch_rows(self.db, self.ledger.key, ids)}
+        by_id = {r.id: r for r in ledger_service.fetch_rows(self.db, self.ledger.key, ids, actor=self.actor)}
         page = [by_id.get(i) for i in ids]
         self._pages[page_no] = page
         self.fetches += 1

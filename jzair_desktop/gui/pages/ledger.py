@@ -518,7 +518,7 @@ class LedgerPage(QWidget):
 
     def _id_of(self, record_uuid: str) -> int | None:
         try:
-            return ledger_service.get_record(self.ctx.db, self.ledger.key, record_uuid).id
+            return ledger_service.get_record(self.ctx.db, self.ledger.key, record_uuid, actor=self.ctx.actor).id
         except JzairError:
             return None
 
@@ -548,7 +548,7 @@ class LedgerPage(QWidget):
         if rec is None:
             return None
         try:
-            fresh = ledger_service.get_record(self.ctx.db, self.ledger.key, rec.uuid)
+            fresh = ledger_service.get_record(self.ctx.db, self.ledger.key, rec.uuid, actor=self.ctx.actor)
         except JzairError as exc:
             QMessageBox.warning(self, "无法编辑", str(exc))
             self.refresh()
