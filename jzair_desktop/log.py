@@ -26,6 +26,7 @@ def setup_logging(level: int = logging.INFO) -> Path | None:
         handler = logging.handlers.RotatingFileHandler(file, maxBytes=1_000_000, backupCount=5, encoding="utf-8")
     except OSError:
         return None
+    paths.make_private(file)  # log lines name users and files
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     if getattr(sys, "frozen", False) and sys.stderr is None:
@@ -44,4 +45,5 @@ def _enable_crash_log(path: Path) -> None:
         stream = open(path, "a", encoding="utf-8")  # noqa: SIM115 - must stay open for the whole process
     except OSError:
         return
+    paths.make_private(path)
     faulthandler.enable(stream, all_threads=True)

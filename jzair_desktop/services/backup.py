@@ -167,7 +167,7 @@ class AutoBackupResult:
 
 
 def default_backup_folder() -> Path:
-    return paths.data_dir() / "backups"
+    return paths.private_dir(paths.data_dir() / "backups")
 
 
 def backup_file_name(when: dt.datetime, sequence: int = 1) -> str:
@@ -901,11 +901,11 @@ def _swap_in(db_file: Path, staged: Path, when: dt.datetime) -> Path | None:
         _replace(staged, db_file)
         return None
     copy = _unique_path(db_file.parent, lambda n: previous_copy_name(db_file, when, n))
-    with contextlib.suppress(OSError):
-        shutil.copymode(db_file, staged)  # the restored file keeps the old one's permissions
+    paths.make_private(staged)  # the restored database is the user's alone, whatever the old file's mode was
     conn = _lock_exclusively(db_file)
     try:
         try:
+            paths.create_private_file(copy)
             shutil.copyfile(db_file, copy)
             _fsync_file(copy)
         except OSError as exc:
@@ -918,6 +918,7 @@ def _swap_in(db_file: Path, staged: Path, when: dt.datetime) -> Path | None:
             if conn is None:
                 # The old file is not a usable database: keep its side files with its copy, as they were.
                 shutil.copyfile(side, _side(copy, suffix))
+                paths.make_private(_side(copy, suffix))
             side.unlink()
         try:
             _replace(staged, db_file)

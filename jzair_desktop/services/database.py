@@ -69,6 +69,14 @@ def open_database(url: str, *, create: bool = False, upgrade: bool = True) -> tu
     if file is not None:
         check_database_file(file, create=create)
         migrate.check_file(file)  # before a connection switches the file to WAL
+        if create and not file.exists():
+            # A new database is the user's alone (0600; its -wal and -shm get the same mode from SQLite).
+            try:
+                paths.create_private_file(file)
+            except FileExistsError:
+                pass
+            except OSError as exc:
+                raise DatabaseError(f"无法创建数据库文件：{file}（{exc.strerror or exc}）") from exc
     engine = make_engine(url)
     db = Database(url, engine)
     try:

@@ -130,6 +130,8 @@ def backup_copy(db_file: Path, label: str) -> Path:
         n += 1
         target = db_file.with_name(f"{base}-{n}{db_file.suffix}")
     partial = target.with_name(target.name + ".part")
+    if not partial.exists():
+        paths.create_private_file(partial)  # a copy of the database is as private as the database
     src = sqlite3.connect(db_file)
     try:
         dst = sqlite3.connect(partial)
