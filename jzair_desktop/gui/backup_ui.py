@@ -465,17 +465,25 @@ def current_counts(db: Database) -> dict[str, int] | None:
         return None
 
 
-def confirm_foreign_backup(parent: QWidget | None, exc: JzairError) -> bool:
-    """Ask the administrator to confirm a backup of another installation explicitly (default: no)."""
+def foreign_backup_box(parent: QWidget | None, exc: backup_service.ForeignBackupError) -> QMessageBox:
+    """The question asked before a backup of another installation is restored (default: 取消)."""
+    reasons = "\n".join(f"· {r}" for r in exc.reasons)
     box = QMessageBox(QMessageBox.Icon.Warning, "恢复其他安装的备份",
-                      f"{exc}\n\n确定要用这份其他安装的备份替换本机的全部数据和账户吗？",
+                      f"该备份不是本安装的备份：\n{reasons}\n\n恢复它会用另一台安装的数据和用户账户替换本机的全部数据和账户"
+                      "（当前数据库会先另存一份）。确定要恢复吗？",
                       QMessageBox.StandardButton.NoButton, parent)
     box.setObjectName("confirmForeignBackup")
-    yes = box.addButton("确认恢复该备份", QMessageBox.ButtonRole.DestructiveRole)
+    box.yes_button = box.addButton("确认恢复该备份", QMessageBox.ButtonRole.DestructiveRole)
     no = box.addButton("取消", QMessageBox.ButtonRole.RejectRole)
     box.setDefaultButton(no)
+    box.setEscapeButton(no)
+    return box
+
+
+def confirm_foreign_backup(parent: QWidget | None, exc: backup_service.ForeignBackupError) -> bool:
+    box = foreign_backup_box(parent, exc)
     box.exec()
-    return box.clickedButton() is yes
+    return box.clickedButton() is box.yes_button
 
 
 def actor_after_restore(db: Database, actor: Actor) -> Actor | None:

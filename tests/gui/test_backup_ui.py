@@ -29,6 +29,7 @@ from jzair_desktop.services import backup as backup_service
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.backup import BackupSettings
 from jzair_desktop.storage.engine import make_engine
+from tests.services.admin_helpers import fast_hasher, make_users  # noqa: F401 - fast_hasher: a fixture
 from tests.storage.safety_helpers import add_heating, add_sample_data, count_rows, integrity
 
 SHOTS = Path("/tmp/shots")
@@ -431,3 +432,63 @@ def test_restore_with_another_engine_open_in_this_process_is_refused_and_harmles
             backup_service.restore_backup(db.url, info.path)
     other.dispose()
     assert "数据库正被另一个程序" in str(err.value)
+
+
+# -- restore as an attacker tries it (issue 16 finding 2, issue 22) ------------------------------------
+
+
+@pytest.mark.usefixtures("fast_hasher")
+def test_attack_a_clerk_restoring_through_the_gui_is_refused_and_stays_a_clerk(qtbot, ctx, boxes, confirm):
+    """Reproduced through 设置 → 从备份恢复…: the clerk restored an account-less backup and went on as 系统管理员."""
+    no_accounts = backup_service.auto_backup(ctx.db, now=T0).backup  # made before any account existed
+    users = make_users(ctx.db)
+    clerk_ctx = GuiContext(db=ctx.db, actor=users["yuci"], signals=DataSignals())
+    w = make_window(qtbot, clerk_ctx, page="settings")
+    assert not w.page("settings").backup_box.restore_button.isEnabled()
+    controller = BackupController(w, automatic=False)
+    before = count_rows(ctx.db.path)
+    controller.restore_confirmed(no_accounts.path)  # the button is off: called directly, as a link would
+    qtbot.waitUntil(lambda: any(t == "恢复未完成" for _k, t, _m in boxes), timeout=15_000)
+    assert "只有管理员可以恢复数据库" in next(m for _k, t, m in boxes if t == "恢复未完成")
+    assert clerk_ctx.actor == users["yuci"] and count_rows(clerk_ctx.db.path) == before
+    assert not list(ctx.db.path.parent.glob("*.恢复前-*"))
+    # the administrator is refused the account-less backup too
+    admin_ctx = GuiContext(db=clerk_ctx.db, actor=users["admin"], signals=DataSignals())
+    w2 = make_window(qtbot, admin_ctx, page="settings")
+    BackupController(w2, automatic=False).restore_confirmed(no_accounts.path)
+    qtbot.waitUntil(lambda: sum(t == "恢复未完成" for _k, t, _m in boxes) == 2, timeout=15_000)
+    assert "该备份中没有任何用户账户" in [m for _k, t, m in boxes if t == "恢复未完成"][-1]
+    assert admin_ctx.actor == users["admin"]
+
+
+def test_a_backup_of_another_installation_asks_the_administrator_again(qtbot, ctx, boxes, confirm, tmp_path,
+                                                                       monkeypatch):
+    from jzair_desktop.gui import backup_ui
+    from jzair_desktop.services import package_keys
+    from jzair_desktop.services.database import load_reference_data, open_database
+    from jzair_desktop.storage.engine import sqlite_url
+
+    package_keys.identity(ctx.db)
+    other, _ = open_database(sqlite_url(tmp_path / "其他" / "台账.sqlite3"), create=True)
+    load_reference_data(other)
+    package_keys.identity(other)
+    foreign = backup_service.make_backup(other, tmp_path / "其他安装.jzbak")
+    other.dispose()
+    asked = []
+
+    def answer(parent, exc):  # noqa: ANN001
+        asked.append(str(exc))
+        box = backup_ui.foreign_backup_box(parent, exc)
+        assert box.defaultButton() is not box.yes_button  # a stray Enter does not restore
+        box.show()
+        Path("/tmp/shots/trust").mkdir(parents=True, exist_ok=True)
+        box.grab().save("/tmp/shots/trust/restore-foreign-confirm.png")
+        box.close()
+        return len(asked) == 1
+
+    monkeypatch.setattr(backup_ui, "confirm_foreign_backup", answer)
+    w = make_window(qtbot, ctx, page="settings")
+    BackupController(w, automatic=False).restore_confirmed(foreign.path)
+    qtbot.waitUntil(lambda: any(t == "恢复完成" for _k, t, _m in boxes), timeout=20_000)
+    assert asked and "备份来自另一台安装" in asked[0]
+    assert count_rows(ctx.db.path) == 0  # the other installation's (empty) data, confirmed explicitly

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import datetime as dt
 from collections.abc import Callable
 
@@ -96,7 +98,7 @@ class LoginDialog(QDialog):
 
     def _wait(self, seconds: float) -> None:
         """The growing delay after failed logins, with the window still painting (not a frozen dialog)."""
-        self.show_error(f"登录失败次数较多，请稍候 {seconds:.0f} 秒……")
+        self.show_error(f"登录失败次数较多，请稍候 {max(1, math.ceil(seconds))} 秒……")
         self.ok_button.setEnabled(False)
         loop = QEventLoop(self)
         QTimer.singleShot(int(seconds * 1000), loop.quit)
