@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import math
-
 import datetime as dt
+import math
 from collections.abc import Callable
 
 from PySide6.QtCore import QEventLoop, Qt, QTimer
