@@ -684,13 +684,14 @@ def _foreign_reasons(current: _Installation, restored: _Installation) -> list[st
 
 def _check_restore_allowed(
     db_file: Path, staged: Path, info: BackupInfo, actor: Actor | None, allow_foreign: bool,
-) -> None:
-    """Every rule of a restore that depends on the current database and the backup's contents."""
+) -> str:
+    """Every rule of a restore that depends on the current database and the backup's contents; returns
+    the current database's condition."""
     if actor is not None and actor != BUILTIN_ADMIN:
         check_may_restore(actor)
     condition = database_condition(db_file)
     if condition != SOUND:
-        return  # nothing to protect: restoring is how a missing or damaged database gets repaired
+        return condition  # nothing to protect: restoring is how a missing or damaged database gets repaired
     current = _installation_of(db_file)
     restored = _installation_of(staged, info.installation_key)
     if current.accounts:
@@ -710,6 +711,7 @@ def _check_restore_allowed(
             "该备份不是本安装的备份：" + "；".join(reasons) + "。\n"
             "恢复它会用另一台安装的数据和账户替换本机的全部数据。若确实要恢复，请管理员明确确认"
             "（命令行加 --other-installation）。当前数据库没有改动。", reasons)
+    return condition
 
 
 def _expected_schema(revision: str) -> dict[tuple[str, str], tuple[str, ...]]:
@@ -835,8 +837,8 @@ def restore_backup(
     try:
         info = verify_backup(backup_file, extract_to=staged)
         _check_schema(staged, info)
-        _check_restore_allowed(db_file, staged, info, actor, allow_foreign)
-        _put_key(staged, _carry_key_over(db_file, database_condition(db_file)))
+        condition = _check_restore_allowed(db_file, staged, info, actor, allow_foreign)
+        _put_key(staged, _carry_key_over(db_file, condition))
         previous = _swap_in(db_file, staged, when)
     finally:
         _remove_quietly(staged)

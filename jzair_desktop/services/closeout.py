@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from jzair_desktop.domain.ledgers import LedgerDef, ledger
 from jzair_desktop.domain.reference import reference
-from jzair_desktop.errors import JzairError, NotFoundError, ValidationFailed
-from jzair_desktop.services import audit
+from jzair_desktop.errors import JzairError, NotFoundError, PermissionDenied, ValidationFailed
+from jzair_desktop.services import audit, personal
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.guards import CLOSED, guard, has_closed_status, label_of, state_of, values_of
@@ -259,18 +259,31 @@ def close_out(
         return CloseoutInfo(d.key, obj.uuid, reviewer, stamp, actor.name, tuple(all_files))
 
 
-def list_evidence(db: Database, ledger_key: str, record_uuid: str) -> list[EvidenceInfo]:
+def _record_unit(s: Session, ledger_key: str, record_uuid: str) -> str | None:
+    model = LEDGER_MODELS.get(ledger_key)
+    return s.scalar(select(model.unit_code).where(model.uuid == record_uuid)) if model is not None else None
+
+
+def list_evidence(db: Database, ledger_key: str, record_uuid: str, *, actor: Actor | None = None) -> list[EvidenceInfo]:
+    """The evidence files of a record (names, sizes); refused for a unit `actor` may not read."""
     with read_session(db.engine) as s:
+        personal.check_read(actor, _record_unit(s, ledger_key, record_uuid))
         rows = s.scalars(select(EvidenceFile).where(
             EvidenceFile.ledger == ledger_key, EvidenceFile.record_uuid == record_uuid).order_by(EvidenceFile.id))
         return [_info(r) for r in rows]
 
 
-def evidence_bytes(db: Database, evidence_id: int) -> tuple[EvidenceInfo, bytes]:
+def evidence_bytes(db: Database, evidence_id: int, *, actor: Actor | None = None) -> tuple[EvidenceInfo, bytes]:
+    """An evidence file's content: photos and scans show a household's personal data, which cannot be
+    masked, so only for an actor who may read that record's personal data whole."""
     with read_session(db.engine) as s:
         row = s.get(EvidenceFile, evidence_id)
         if row is None:
             raise NotFoundError(f"找不到佐证材料（编号 {evidence_id}）。")
+        unit = _record_unit(s, row.ledger, row.record_uuid)
+        personal.check_read(actor, unit)
+        if not personal.may_read_whole(actor, unit):
+            raise PermissionDenied("佐证材料原件中可能有个人信息，只读用户不能打开。")
         return _info(row), bytes(row.data)
 
 

@@ -173,3 +173,20 @@ def test_attack_history_and_records_of_another_unit_are_refused_by_the_service(w
     with pytest.raises(PermissionDenied):
         ledger_service.fetch_rows(db, "heating", [rec.id], actor=users["jiexiu"])
     assert audit.record_history(db, "heating", rec.uuid, actor=users["yuci"])
+
+
+def test_attack_evidence_files_of_another_unit_or_for_a_viewer_are_refused(world):
+    from jzair_desktop.services import closeout
+    from tests.services.admin_helpers import JPEG, raw
+
+    db, users, _rows = world
+    uuid = ledger_service.create_record(db, "boilers", raw("boilers", 1), actor=users["yuci"], today=TODAY).uuid
+    info = closeout.attach_evidence_data(db, "boilers", uuid, closeout.check_evidence("照片.jpg", JPEG),
+                                         users["yuci"])
+    with pytest.raises(PermissionDenied, match="只能查看本县"):
+        closeout.list_evidence(db, "boilers", uuid, actor=users["jiexiu"])
+    with pytest.raises(PermissionDenied, match="只能查看本县"):
+        closeout.evidence_bytes(db, info.id, actor=users["jiexiu"])
+    with pytest.raises(PermissionDenied, match="只读用户不能打开"):
+        closeout.evidence_bytes(db, info.id, actor=users["viewer"])
+    assert closeout.evidence_bytes(db, info.id, actor=users["yuci"])[1] == JPEG

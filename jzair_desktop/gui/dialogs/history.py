@@ -200,7 +200,7 @@ class HistoryDialog(QDialog):
         t.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
 
     def _fill_evidence(self, status: str | None) -> None:
-        self.evidence = closeout.list_evidence(self.ctx.db, self.d.key, self.uuid)
+        self.evidence = closeout.list_evidence(self.ctx.db, self.d.key, self.uuid, actor=self.ctx.actor)
         t = self.evidence_table
         t.setRowCount(len(self.evidence))
         for r, e in enumerate(self.evidence):
@@ -259,7 +259,11 @@ class HistoryDialog(QDialog):
         path, _ = QFileDialog.getSaveFileName(self, "另存佐证材料", e.file_name)
         if not path:
             return False
-        _, data = closeout.evidence_bytes(self.ctx.db, e.id)
+        try:
+            _, data = closeout.evidence_bytes(self.ctx.db, e.id, actor=self.ctx.actor)
+        except JzairError as exc:
+            QMessageBox.warning(self, "无法保存佐证材料", str(exc))
+            return False
         try:
             Path(path).write_bytes(data)
         except OSError as exc:
