@@ -8,6 +8,8 @@ import datetime as dt
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from jzair_desktop.cli import main as cli_main
 from jzair_desktop.errors import PermissionDenied, ValidationFailed
@@ -190,3 +192,19 @@ def test_attack_evidence_files_of_another_unit_or_for_a_viewer_are_refused(world
     with pytest.raises(PermissionDenied, match="只读用户不能打开"):
         closeout.evidence_bytes(db, info.id, actor=users["viewer"])
     assert closeout.evidence_bytes(db, info.id, actor=users["yuci"])[1] == JPEG
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.integers(min_value=7, max_value=17), start=st.integers(min_value=0, max_value=6),
+       noise=st.text(alphabet="0123456789X", min_size=0, max_size=3))
+def test_property_a_viewers_search_never_matches_hidden_digits(world, cut, start, noise):
+    """Any text reaching into the hidden middle of a 身份证号 (not the whole value) finds nothing for a
+    viewer, while the same text finds the record for the city administrator."""
+    db, users, rows = world
+    value = rows[5].values["id_number"]
+    text = value[start:cut] + noise
+    if text == value or text in value[:6] or text in value[-4:]:
+        return
+    assert rows[5].id not in _search(db, users["viewer"], text)
+    if text in value:
+        assert rows[5].id in _search(db, users["admin"], text)
