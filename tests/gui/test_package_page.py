@@ -174,6 +174,7 @@ def test_re_pinning_through_the_dialog(qtbot, county, city, tmp_path):
     page.pins_table.setCurrentCell(0, 0)
     page.repin_button.click()
     assert f"原指纹：{old}" in page.pin_status.text() and "新指纹：CDCD" in page.pin_status.text()
+    page.tabs.setCurrentIndex(page.tabs.count() - 1)
     page.grab().save(str(shot_dir() / "packages-after-repin.png"))
 
 

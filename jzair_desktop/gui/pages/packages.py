@@ -569,8 +569,9 @@ class PackagesPage(QWidget):
             result = dialog.result_pin
             if result is not None and result.changed:
                 old = format_fingerprint(result.previous) if result.previous else "（未绑定）"
-                _say(self.pin_status, html.escape(f"{result.pin.name}的公钥已重新绑定（已记入审计记录）。原指纹：{old}；"
-                                                  f"新指纹：{result.pin.display}"), GREEN)
+                _say(self.pin_status, "<br>".join(html.escape(t) for t in (
+                    f"{result.pin.name}的公钥已重新绑定（已记入审计记录）。", f"原指纹：{old}",
+                    f"新指纹：{result.pin.display}")), GREEN)
 
     def exec_dialog(self, dialog: QDialog) -> bool:
         return dialog.exec() == QDialog.DialogCode.Accepted
