@@ -24,12 +24,14 @@ ACT_RESTORE = "restore"
 ACT_IMPORT_TARGETS = "import_targets"
 ACT_PIN_CITY = "pin_city"
 ACT_PIN_UNIT = "pin_unit"
+ACT_IMPORT_COUNTY = "import_county"  # a county package on the city's installation (role city_admin)
 
 _ACT_TEXT = {
     ACT_RESTORE: "恢复数据库",
     ACT_IMPORT_TARGETS: "导入市级任务包",
     ACT_PIN_CITY: "绑定或重新绑定市级公钥",
     ACT_PIN_UNIT: "绑定或重新绑定县（区、市）报送包的公钥",
+    ACT_IMPORT_COUNTY: "导入县级报送包",
 }
 
 
@@ -42,9 +44,17 @@ def installation_allows(s: Session | None, actor: Actor, act: str) -> str | None
 
     The one place for the installation record: once `services.installation.get_installation(s)`
     exists, a city installation refuses ACT_IMPORT_TARGETS and ACT_PIN_CITY, and a county installation
-    refuses ACT_PIN_UNIT and a unit other than its own. Without it, every installation allows every act.
+    refuses ACT_IMPORT_COUNTY, ACT_PIN_UNIT and a unit other than its own. Without it, every installation
+    allows every act.
     """
     return None
+
+
+def check_installation(actor: Actor, act: str, s: Session | None = None) -> None:
+    """Refuse `act` where this installation does not allow it (the role is checked by the caller)."""
+    why = installation_allows(s, actor, act)
+    if why is not None:
+        raise PermissionDenied(why)
 
 
 def check_administrator(actor: Actor | None, act: str, s: Session | None = None) -> None:
@@ -54,6 +64,4 @@ def check_administrator(actor: Actor | None, act: str, s: Session | None = None)
         raise PermissionDenied(f"{what}须由管理员登录后进行。")
     if not is_administrator(actor):
         raise PermissionDenied(f"只有管理员可以{what}；用户“{actor.name}”不能。")
-    why = installation_allows(s, actor, act)
-    if why is not None:
-        raise PermissionDenied(why)
+    check_installation(actor, act, s)

@@ -165,6 +165,7 @@ def _check_sequence(s: Session, pkg: jzpkg.SignedPackage, scope: str) -> None:
 def _job_for(pkg: jzpkg.SignedPackage, actor: Actor) -> tuple[CountyJob | TargetsJob, str]:
     if pkg.kind == jzpkg.KIND_COUNTY:
         actor.check_city("导入县级报送包")
+        authority.check_installation(actor, authority.ACT_IMPORT_COUNTY)
         job: CountyJob | TargetsJob = CountyJob(pkg, actor)
         return job, job.unit.code
     # Replacing every unit's targets and trusting the city's key: the installation administrator's act.
