@@ -3,13 +3,14 @@ forward), and a window shows what other programs wrote when it becomes active ag
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 import time
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QPushButton
 
 from jzair_desktop.gui import qtsetup
 from jzair_desktop.gui import single_instance as si
@@ -31,11 +32,71 @@ def ask_in_thread(qtbot, instance: si.SingleInstance) -> bool:
 
 
 def test_the_key_depends_on_the_database_path_only(tmp_path):
+    (tmp_path / "sub").mkdir()
     a = si.instance_key(tmp_path / "台账.sqlite3")
     assert a == si.instance_key(str(tmp_path / "台账.sqlite3"))
     assert a == si.instance_key(tmp_path / "sub" / ".." / "台账.sqlite3")
     assert a != si.instance_key(tmp_path / "另一个.sqlite3")
     assert a.startswith("jzair-") and a.isascii() and len(a) < 40
+
+
+def test_keys_follow_the_file_not_its_spelling(tmp_path):
+    """A symbolic link and a hard link to the database name the same file: they get the same lock."""
+    real = tmp_path / "台账.sqlite3"
+    assert si.instance_keys(real) == [si.instance_key(real)]  # not there yet: its real path only
+    real.write_bytes(b"x")
+    link = tmp_path / "链接.sqlite3"
+    link.symlink_to(real)
+    hard = tmp_path / "硬链接.sqlite3"
+    os.link(real, hard)
+    keys = si.instance_keys(real)
+    assert len(keys) == 2 and keys[0] == si.identity_key(real)
+    assert si.instance_keys(link) == keys  # the link resolves to the same real path and identity
+    assert si.identity_key(hard) == keys[0] and si.instance_key(hard) != keys[1]  # same file, other path
+    other = tmp_path / "另一个.sqlite3"
+    other.write_bytes(b"x")
+    assert not set(si.instance_keys(other)) & set(keys)
+
+
+@pytest.mark.parametrize("spelling", ["symlink", "hardlink", "dotdot"])
+def test_another_spelling_of_the_open_database_cannot_open_a_second_window(qapp, tmp_path, monkeypatch, db, spelling):
+    monkeypatch.setenv("JZAIR_DATA_DIR", str(tmp_path / "data"))
+    other = tmp_path / "别处"
+    other.mkdir()
+    if spelling == "symlink":
+        alias = other / "链接.sqlite3"
+        alias.symlink_to(db.path)
+    elif spelling == "hardlink":
+        alias = other / "硬链接.sqlite3"
+        os.link(db.path, alias)
+    else:
+        alias = other / ".." / db.path.name
+    first = si.claim_database(sqlite_url(db.path))
+    assert first is not None and first.is_primary
+    second = si.SingleInstance(si.instance_keys(alias))
+    try:
+        assert not second.acquire()
+        assert second.blocked_key in first.keys
+    finally:
+        first.release()
+    assert second.acquire()  # once the first has gone
+    second.release()
+
+
+def test_a_file_created_after_the_claim_gets_its_identity_lock(qapp, tmp_path, monkeypatch):
+    monkeypatch.setenv("JZAIR_DATA_DIR", str(tmp_path / "data"))
+    path = tmp_path / "新.sqlite3"
+    first = si.claim_database(sqlite_url(path))  # the file does not exist yet
+    assert first is not None and len(first.keys) == 1
+    path.write_bytes(b"x")  # the program creates the database
+    assert first.add_key(si.identity_key(path))
+    hard = tmp_path / "硬链接.sqlite3"
+    os.link(path, hard)
+    second = si.SingleInstance(si.instance_keys(hard))
+    try:
+        assert not second.acquire()
+    finally:
+        first.release()
 
 
 def test_second_instance_is_refused_and_brings_the_first_forward(qapp, qtbot, tmp_path):
@@ -161,6 +222,8 @@ def test_the_second_program_may_just_quit(qapp, tmp_path, monkeypatch, db_path):
     assert first.acquire()
     asked: list[bool] = []
     monkeypatch.setattr(si.SingleInstance, "ask_to_activate", lambda self, timeout_ms=3000: asked.append(True))
+    # The first instance lives in this very thread, so it cannot answer; a real one says its window is open.
+    monkeypatch.setattr(si.SingleInstance, "ask_state", lambda self, timeout_ms=1000: "running")
 
     def answer_quit() -> None:
         box = QApplication.activeModalWidget()
@@ -227,3 +290,83 @@ def test_files_signature_sees_writes_to_the_wal(db):
     add_heating(db.engine, 1, tag="写")
     assert files_signature(db.path) != before
     assert files_signature(None) == ()
+
+
+EXITING_FIRST = """
+import os, sys
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from jzair_desktop.gui.single_instance import SingleInstance, instance_keys
+app = QApplication([])
+inst = SingleInstance(instance_keys(sys.argv[1]), lock_dir=sys.argv[2])
+assert inst.acquire()
+inst.set_exiting()  # its window has closed; the exit backup runs
+QTimer.singleShot(int(sys.argv[3]), app.quit)
+print("ready", flush=True)
+app.exec()
+inst.release()
+print("released", flush=True)
+"""
+
+
+def test_a_second_start_waits_for_a_first_that_is_finishing(qapp, qtbot, tmp_path, monkeypatch, db_path):
+    """The first program's window has closed and it is still backing up: the second one is not told about
+    a window that does not exist; it waits and then opens the database itself."""
+    lock_dir = tmp_path / "instances"
+    proc = subprocess.Popen([*child_argv(EXITING_FIRST), str(db_path), str(lock_dir), "2500"],
+                            stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT, env=child_env())
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        monkeypatch.setenv("JZAIR_DATA_DIR", str(tmp_path))
+        probe = si.SingleInstance(si.instance_keys(db_path))
+        assert not probe.acquire()
+        assert probe.ask_state() == "exiting"
+        assert not probe.ask_to_activate(1000)  # a finishing program does not come forward
+        shown: list[str] = []
+        monkeypatch.setattr(si, "tell_already_running", lambda *a: shown.append("told"))
+        claimed = si.claim_database(sqlite_url(db_path))
+        assert claimed is not None and claimed.is_primary
+        assert proc.stdout.readline().strip() == "released"
+        assert not shown
+        claimed.release()
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdout.close()
+
+
+def test_waiting_for_a_finishing_first_can_be_cancelled(qapp, qtbot, tmp_path, monkeypatch, db_path):
+    lock_dir = tmp_path / "instances"
+    proc = subprocess.Popen([*child_argv(EXITING_FIRST), str(db_path), str(lock_dir), "30000"],
+                            stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT, env=child_env())
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        monkeypatch.setenv("JZAIR_DATA_DIR", str(tmp_path))
+        seen: list[str] = []
+
+        def cancel_when_shown() -> None:
+            box = QApplication.activeModalWidget()
+            if not isinstance(box, si.WaitForPrevious):
+                QTimer.singleShot(100, cancel_when_shown)
+                return
+            seen.append(box.findChild(QLabel, "waitText").text())
+            box.grab().save(str(shots_dir() / "wait_for_previous.png"))
+            box.findChild(QPushButton, "waitCancel").click()
+
+        QTimer.singleShot(100, cancel_when_shown)
+        assert si.claim_database(sqlite_url(db_path)) is None
+        assert seen and "正在退出" in seen[0] and str(db_path) in seen[0]
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+        proc.stdout.close()
+
+
+def shots_dir():
+    from pathlib import Path
+
+    out = Path("/tmp/shots/guide")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
