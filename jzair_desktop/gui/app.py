@@ -13,7 +13,12 @@ from jzair_desktop.gui.backup_ui import BackupController
 from jzair_desktop.gui.context import DataSignals, GuiContext
 from jzair_desktop.gui.focus_refresh import FocusRefresher
 from jzair_desktop.gui.qtsetup import install_excepthook, make_application
-from jzair_desktop.gui.single_instance import bring_forward, claim_database
+from jzair_desktop.gui.single_instance import (
+    bring_forward,
+    claim_database,
+    identity_key,
+    tell_already_running,
+)
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.database import Database, load_reference_data, open_database
 
@@ -53,7 +58,14 @@ def run_gui(cli: CliContext) -> int:
         load_reference_data(db)
     except JzairError as exc:
         QMessageBox.critical(None, f"{APP_TITLE} - 无法打开数据库", str(exc))
+        instance.release()
         return 2
+    if db.path is not None and not instance.add_key(identity_key(db.path)):
+        # The file was created just now, and another program opened it under another name meanwhile.
+        db.dispose()
+        instance.release()
+        tell_already_running(instance, db.location)
+        return 0
     try:
         actor = start_session(db, user=cli.user)
     except JzairError as exc:
@@ -68,9 +80,10 @@ def run_gui(cli: CliContext) -> int:
     ctx = GuiContext(db=db, actor=actor, signals=DataSignals())
     window = build_main_window(ctx)
     instance.activation_requested.connect(lambda: bring_forward(window))
+    window.closing.connect(instance.set_exiting)  # a second start now waits instead of asking this window
     BackupController.install(window)
     FocusRefresher(app, ctx, parent=window)
-    window.show()
+    window.show_fitted()
     code = app.exec()
     ctx.db.dispose()  # a restore may have replaced ctx.db
     instance.release()

@@ -5,8 +5,11 @@ Automatic backups (services.backup.auto_backup: backup folder, extra folder such
 keeping 14 daily and 12 monthly copies by default):
   - at start, when there is no backup of today yet (a moment after the window shows, off the GUI thread),
     and again at every hourly check while the program stays open (a day may change under it);
-  - on exit, when the database files changed since the newest backup. A failed exit backup never keeps
-    the window from closing: it is logged and shown as a note at the next start.
+  - on exit, when the database files changed since the newest backup. The main window closes at once;
+    the backup then runs off the GUI thread under a small "正在备份…" window with 取消 (a cancelled exit
+    backup leaves every earlier backup as it was), and the program ends when it is done. With nothing to
+    back up no window appears and the program ends at once. A failed exit backup never keeps the program
+    from ending: it is logged and shown as a note at the next start.
 
 Restore (设置 → 从备份恢复…): the backup is checked completely off the GUI thread, its manifest shown next
 to the current record counts, and after confirmation the pages are closed, the engine disposed (restore
@@ -25,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QShowEvent
+from PySide6.QtGui import QCloseEvent, QDesktopServices, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -37,6 +40,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
+    QProgressBar,
     QPushButton,
     QSpinBox,
     QTableWidget,
@@ -49,7 +53,7 @@ from jzair_desktop import APP_TITLE
 from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.errors import JzairError
 from jzair_desktop.gui.context import GuiContext
-from jzair_desktop.gui.tasks import run_task, show_error
+from jzair_desktop.gui.tasks import TaskState, run_task, show_error
 from jzair_desktop.services import backup as backup_service
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.backup import AutoBackupResult, BackupInfo, BackupSettings, RestoreResult
@@ -110,6 +114,7 @@ class BackupController(QObject):
     """Automatic backups, the status bar label, 立即备份 and restore for one main window. GUI thread only."""
 
     changed = Signal()  # a backup was made, a restore done, or the settings changed
+    exit_finished = Signal()  # the exit backup ended (made, cancelled or failed): the program may end
     START_DELAY_MS = 3000  # the start-up check waits until the window is up and idle
 
     def __init__(self, window: MainWindow, *, automatic: bool = True,
@@ -124,6 +129,9 @@ class BackupController(QObject):
         self.last_error_short = ""  # what the status bar says about it
         self.last_result: AutoBackupResult | None = None
         self._running: threading.Event | None = None  # set when the running backup job has ended
+        self._running_state: TaskState | None = None  # the running backup job's cancel switch
+        self.exit_window: ExitBackupWindow | None = None
+        self._exit_state: TaskState | None = None
         self.label = QLabel()
         self.label.setObjectName("backupStatus")
         self.label.setContentsMargins(16, 0, 4, 0)
@@ -227,9 +235,10 @@ class BackupController(QObject):
         done = threading.Event()
         self._running = done
 
-        def job(_state: object) -> AutoBackupResult:
+        def job(state: TaskState) -> AutoBackupResult:
             try:
-                return backup_service.auto_backup(db, settings=settings, now=when)
+                self._running_state = state
+                return backup_service.auto_backup(db, settings=settings, now=when, state=state)
             finally:
                 done.set()
 
@@ -247,8 +256,13 @@ class BackupController(QObject):
             else:
                 show_error(parent or self.window, exc, "备份未完成")
 
+        def cancelled() -> None:
+            log.info("backup cancelled")
+            if not quiet:
+                QMessageBox.information(parent or self.window, "备份", "已取消备份，之前的备份都没有改动。")
+
         run_task(parent or self.window, "正在备份数据库…", job, on_success=succeeded, on_error=failed,
-                 show_progress=not quiet)
+                 on_cancel=cancelled, show_progress=not quiet)
 
     def _auto_failed(self, exc: BaseException) -> None:
         log.error("automatic backup failed: %s", exc, exc_info=not isinstance(exc, JzairError))
@@ -256,28 +270,72 @@ class BackupController(QObject):
         self.last_error_short = "（自动备份失败）"
         self.changed.emit()
 
+    def exit_backup_due(self) -> bool:
+        """Whether the database changed since the newest backup (a cheap look at file times and names)."""
+        try:
+            last = backup_service.last_backup_time(self.settings().backup_folder())
+        except JzairError as exc:
+            log.error("exit backup: cannot read the backup settings: %s", exc)
+            self._note_for_next_start(str(exc))
+            return False
+        return changed_since(self.ctx.db.path, last)
+
     def backup_on_exit(self) -> None:
-        """The exit backup, synchronously while the window closes. Never raises: a failure is noted for
-        the next start."""
+        """When the main window closes. Nothing to back up: nothing happens, the program ends at once.
+        Else the exit backup runs off the GUI thread under the "正在备份…" window (which keeps the program
+        alive until `exit_finished`). Never raises: a failure is noted for the next start."""
         if not self.automatic or self.restoring or self.ctx.db.path is None:
             return
         self.timer.stop()
-        if self._running is not None:
-            self._running.wait(120)
-        try:
-            settings = self.settings()
-            last = backup_service.last_backup_time(settings.backup_folder())
-            if not changed_since(self.ctx.db.path, last):
-                log.info("exit backup skipped: nothing changed since the backup of %s", last)
-                return
-            self.window.hide()
-            result = backup_service.auto_backup(self.ctx.db, settings=settings, now=self.clock())
+        running = self._running if self.busy() else None
+        if running is None and not self.exit_backup_due():
+            log.info("exit backup skipped: nothing changed since the newest backup")
+            return
+        self.exit_window = ExitBackupWindow()
+        self.exit_window.cancel_requested.connect(self._cancel_exit_backup)
+        self.exit_window.show()
+        db, clock = self.ctx.db, self.clock
+
+        def job(state: TaskState) -> AutoBackupResult | None:
+            if running is not None:  # the day's backup is still being made: finish it first
+                state.progress(0, 0, "正在完成当天的自动备份…", force=True)
+                while not running.wait(0.05):
+                    state.check_cancelled()
+                if not changed_since(db.path, backup_service.last_backup_time(self.settings().backup_folder())):
+                    return None
+            return backup_service.auto_backup(db, settings=self.settings(), now=clock(), state=state)
+
+        task = run_task(None, "正在备份…", job, on_success=self._exit_backup_done, on_error=self._exit_backup_failed,
+                        on_cancel=self._exit_backup_cancelled, show_progress=False)
+        self._exit_state = task.state
+        task.signals.progress.connect(self.exit_window.set_progress)
+
+    def _cancel_exit_backup(self) -> None:
+        for state in (self._exit_state, self._running_state):
+            if state is not None:
+                state.cancel()
+
+    def _exit_backup_done(self, result: AutoBackupResult | None) -> None:
+        if result is not None:
             log.info("exit backup written to %s", result.backup.path)
             if result.extra_error:
                 self._note_for_next_start(result.extra_error)
-        except Exception as exc:  # noqa: BLE001 - closing must go on; the note is shown at the next start
-            log.error("exit backup failed: %s", exc, exc_info=not isinstance(exc, JzairError))
-            self._note_for_next_start(str(exc))
+        self._end_exit()
+
+    def _exit_backup_failed(self, exc: BaseException) -> None:
+        trace = None if isinstance(exc, JzairError) else (type(exc), exc, exc.__traceback__)
+        log.error("exit backup failed: %s", exc, exc_info=trace)
+        self._note_for_next_start(str(exc))
+        self._end_exit()
+
+    def _exit_backup_cancelled(self) -> None:
+        log.info("exit backup cancelled by the user; the earlier backups are kept")
+        self._end_exit()
+
+    def _end_exit(self) -> None:
+        if self.exit_window is not None:
+            self.exit_window.finish()
+        self.exit_finished.emit()
 
     def _note_for_next_start(self, message: str) -> None:
         s = self.ctx.settings()
@@ -422,6 +480,79 @@ class BackupController(QObject):
                 self.restore_confirmed(file, allow_foreign=True)
             return
         show_error(self.window, exc, "恢复未完成")
+
+
+# --------------------------------------------------------------------------------------------------
+# The exit backup's window
+
+
+class ExitBackupWindow(QWidget):
+    """“正在备份…”: a small window of its own (the main window has closed) with progress and 取消."""
+
+    cancel_requested = Signal()
+
+    def __init__(self) -> None:
+        super().__init__(None, Qt.WindowType.Window | Qt.WindowType.WindowTitleHint
+                         | Qt.WindowType.CustomizeWindowHint | Qt.WindowType.WindowCloseButtonHint)
+        self.setObjectName("exitBackupWindow")
+        self.setWindowTitle(f"{APP_TITLE} - 正在备份")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        layout = QVBoxLayout(self)
+        head = QLabel("正在备份…")
+        head.setObjectName("exitBackupHead")
+        head.setStyleSheet("font-size: 12pt; font-weight: bold;")
+        layout.addWidget(head)
+        self.detail = QLabel("数据有改动，退出前自动备份一次。完成后程序自动关闭。")
+        self.detail.setObjectName("exitBackupDetail")
+        self.detail.setWordWrap(True)
+        layout.addWidget(self.detail)
+        self.bar = QProgressBar()
+        self.bar.setObjectName("exitBackupProgress")
+        self.bar.setRange(0, 0)
+        self.bar.setTextVisible(False)
+        layout.addWidget(self.bar)
+        self.step = QLabel("正在准备…")
+        self.step.setObjectName("exitBackupStep")
+        self.step.setStyleSheet("color: #555;")
+        layout.addWidget(self.step)
+        row = QHBoxLayout()
+        note = QLabel("取消则不做这次备份，之前的备份都保留。")
+        note.setStyleSheet("color: #555;")
+        row.addWidget(note, 1)
+        self.cancel_button = QPushButton("取消")
+        self.cancel_button.setObjectName("exitBackupCancel")
+        self.cancel_button.clicked.connect(self.request_cancel)
+        row.addWidget(self.cancel_button)
+        layout.addLayout(row)
+        self.setFixedWidth(440)
+        self._done = False
+
+    def set_progress(self, done: int, total: int, text: str) -> None:
+        if total > 0:
+            self.bar.setRange(0, total)
+            self.bar.setValue(min(done, total))
+        else:
+            self.bar.setRange(0, 0)
+        if text:
+            self.step.setText(text)
+
+    def request_cancel(self) -> None:
+        if not self.cancel_button.isEnabled():
+            return
+        self.cancel_button.setEnabled(False)
+        self.step.setText("正在取消…")
+        self.cancel_requested.emit()
+
+    def finish(self) -> None:
+        self._done = True
+        self.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self._done:
+            super().closeEvent(event)
+            return
+        event.ignore()  # the title bar's close button cancels, the backup's end closes
+        self.request_cancel()
 
 
 # --------------------------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QByteArray, QRect, Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
@@ -27,6 +27,54 @@ QListWidget#nav::item { padding: 7px 10px; }
 QListWidget#nav::item:selected { background: #1f5f9e; color: white; }
 QListWidget#nav::item:disabled { color: #666; background: transparent; font-weight: bold; padding-top: 12px; }
 """
+
+
+MAXIMISE_BELOW_WIDTH = 1600  # screens narrower than this start maximised
+FIRST_SIZE = (1440, 900)  # the first start's size on wider screens
+TITLE_BAR = 32  # room above the client area for the window's title bar (frame not known before showing)
+
+
+def first_geometry(available: QRect) -> tuple[QRect, bool]:
+    """The window of the very first start on a screen's available area: (geometry, maximised).
+
+    Screens narrower than MAXIMISE_BELOW_WIDTH: maximised (the geometry is the one to restore to: the
+    available area less a margin). Wider ones: FIRST_SIZE, or less where the screen is lower, centred."""
+    maximised = available.width() < MAXIMISE_BELOW_WIDTH
+    if maximised:
+        width, height = available.width() - 80, available.height() - 80 - TITLE_BAR
+    else:
+        width = min(FIRST_SIZE[0], available.width() - 80)
+        height = min(FIRST_SIZE[1], available.height() - 80 - TITLE_BAR)
+    rect = QRect(0, 0, max(width, 400), max(height, 300))
+    rect.moveCenter(available.center())
+    rect.moveTop(max(rect.top(), available.top() + TITLE_BAR))
+    return rect, maximised
+
+
+def fit_onto_screens(rect: QRect, screens: list[QRect], minimum: tuple[int, int] = (0, 0)) -> QRect | None:
+    """None when the window `rect` (client area) still lies on one of the `screens` (available areas);
+    else the rectangle moved, and shrunk where needed, onto the screen it overlaps most (else the first).
+
+    A window lies on a screen when its title bar (the strip above the client area) can be reached there
+    and the whole window fits into that screen's available area (a few pixels of tolerance)."""
+    if not screens:
+        return None
+    outer = rect.adjusted(0, -TITLE_BAR, 0, 0)
+    slack = 8
+    for screen in screens:
+        if screen.adjusted(-slack, -slack, slack, slack).contains(outer):
+            return None
+
+    def overlap(screen: QRect) -> int:
+        common = screen.intersected(outer)
+        return common.width() * common.height() if not common.isEmpty() else 0
+
+    target = max(screens, key=overlap) if any(overlap(s) for s in screens) else screens[0]
+    width = max(min(rect.width(), target.width()), minimum[0])
+    height = max(min(rect.height(), target.height() - TITLE_BAR), minimum[1])
+    left = max(min(max(rect.left(), target.left()), target.right() + 1 - width), target.left())
+    top = max(min(max(rect.top(), target.top() + TITLE_BAR), target.bottom() + 1 - height), target.top() + TITLE_BAR)
+    return QRect(left, top, width, height)
 
 
 class MainWindow(QMainWindow):
@@ -72,7 +120,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.db_label, 1)
         self.user_label = QLabel(f"用户：{ctx.actor.name}")
         self.statusBar().addPermanentWidget(self.user_label)
-        self.resize(1200, 780)
+        self._start_maximised = False
         self._restore_state()
 
     # -- pages -----------------------------------------------------------------------------------
@@ -133,9 +181,26 @@ class MainWindow(QMainWindow):
             go_menu.addAction(action)
 
         help_menu = self.menuBar().addMenu("帮助(&H)")
+        guide = QAction("使用说明(&U)", self)
+        guide.setObjectName("actionGuide")
+        guide.triggered.connect(lambda: self.open_guide())
+        help_menu.addAction(guide)
+        page_help = QAction("本页说明(&P)", self)
+        page_help.setObjectName("actionPageHelp")
+        page_help.setShortcut(QKeySequence.StandardKey.HelpContents)  # F1
+        page_help.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        page_help.triggered.connect(lambda: self.open_guide(for_page=True))
+        help_menu.addAction(page_help)
+        help_menu.addSeparator()
         about = QAction("关于(&A)", self)
         about.triggered.connect(self.show_about)
         help_menu.addAction(about)
+
+    def open_guide(self, *, for_page: bool = False) -> QWidget:
+        """帮助 → 使用说明; with `for_page` (F1) at the section about the page on screen."""
+        from jzair_desktop.gui.guide_window import open_guide, section_for_page
+
+        return open_guide(self, section_for_page(self.current_key()) if for_page else None)
 
     def about_text(self) -> str:
         plan = reference().plan
@@ -155,8 +220,11 @@ class MainWindow(QMainWindow):
     def _restore_state(self) -> None:
         s = self.ctx.settings()
         geometry = s.value("main/geometry")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
+        if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
+            screen = QGuiApplication.primaryScreen()
+            rect, self._start_maximised = first_geometry(screen.availableGeometry()) if screen else (
+                QRect(0, 0, 1200, 780), False)
+            self.setGeometry(rect)
         state = s.value("main/state")
         if isinstance(state, QByteArray):
             self.restoreState(state)
@@ -165,6 +233,20 @@ class MainWindow(QMainWindow):
             self.splitter.restoreState(splitter)
         key = s.value("main/page", "heating")
         self.show_page(key if key in self._rows else "heating")
+
+    def show_fitted(self) -> None:
+        """Show the window on screen: the first start fitted to the screen (maximised below 1600 px wide),
+        a remembered position that is off every screen now (a monitor unplugged) moved back onto one."""
+        if self._start_maximised:
+            self.showMaximized()
+            return
+        if not self.isMaximized() and not self.isFullScreen():
+            minimum = self.minimumSizeHint().expandedTo(self.minimumSize())
+            fixed = fit_onto_screens(self.geometry(), [s.availableGeometry() for s in QGuiApplication.screens()],
+                                     (minimum.width(), minimum.height()))
+            if fixed is not None:
+                self.setGeometry(fixed)
+        self.show()
 
     def save_state(self) -> None:
         s = self.ctx.settings()

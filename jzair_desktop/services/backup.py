@@ -47,6 +47,7 @@ from jzair_desktop.services.database import Database, open_database
 from jzair_desktop.storage import migrate
 from jzair_desktop.storage.engine import busy_timeout_ms, db_path_of, sqlite_url, write_session
 from jzair_desktop.storage.models import LEDGER_MODELS
+from jzair_desktop.taskstate import Cancelled, TaskState
 
 log = logging.getLogger(__name__)
 
@@ -267,11 +268,26 @@ def _sqlite_error_message(exc: sqlite3.Error, what: str, where: Path) -> JzairEr
     return BackupError(f"{what}失败：{where}（{exc}）")
 
 
-def _integrity_problems(db_file: Path) -> list[str]:
+def _check(state: TaskState | None, done: int = -1, total: int = 1000, text: str = "", *, step: bool = False) -> None:
+    """Raise Cancelled when the job was cancelled; report progress (in thousandths) when `done` >= 0
+    (`step`: the start of a new step, always reported)."""
+    if state is None:
+        return
+    if done >= 0:
+        state.progress(done, total, text, force=step)
+    state.check_cancelled()
+
+
+def _integrity_problems(db_file: Path, state: TaskState | None = None) -> list[str]:
     """``PRAGMA integrity_check`` of a standalone SQLite file: [] when it is sound."""
     conn = sqlite3.connect(_sqlite_uri(db_file, "ro"), uri=True)
+    if state is not None:
+        conn.set_progress_handler(lambda: 1 if state.cancelled else 0, 20_000)
     try:
         rows = [str(r[0]) for r in conn.execute("PRAGMA integrity_check").fetchall()]
+    except sqlite3.OperationalError:
+        _check(state)  # interrupted by the progress handler: the job was cancelled
+        raise
     finally:
         conn.close()
     return [] if rows == ["ok"] else rows
@@ -311,21 +327,26 @@ def _live_records(db_file: Path) -> dict[str, int]:
 # Making a backup
 
 
-def make_backup(db: Database, out: Path | None = None, *, now: dt.datetime | None = None) -> BackupInfo:
+def make_backup(
+    db: Database, out: Path | None = None, *, now: dt.datetime | None = None, state: TaskState | None = None
+) -> BackupInfo:
     """Back up the database of `db` (which may stay open and in use) to `out`.
 
     `out` None: a new ``jzair-YYYYMMDD-HHMMSS.jzbak`` in the default backup folder; `out` a folder: a
     new such name in it; otherwise the file `out` (replaced if it is an older backup; any other existing
     file is refused). The file appears complete or not at all (written under a temporary name, then
     renamed). Raises BackupError (or DatabaseBusyError) with a Chinese message; no file is left behind.
+    `state`: progress, and cancellation (Cancelled) at any moment before the file is in place.
     """
     source = db.path
     if source is None:
         raise BackupError(f"只能备份本机上的数据库文件（SQLite），当前数据库是：{db.location}")
-    return backup_database_file(source, out, now=now)
+    return backup_database_file(source, out, now=now, state=state)
 
 
-def backup_database_file(source: Path, out: Path | None = None, *, now: dt.datetime | None = None) -> BackupInfo:
+def backup_database_file(
+    source: Path, out: Path | None = None, *, now: dt.datetime | None = None, state: TaskState | None = None
+) -> BackupInfo:
     """`make_backup` for a database file given by its path."""
     source = Path(source)
     when = _aware(now) if now is not None else _now()
@@ -339,9 +360,10 @@ def backup_database_file(source: Path, out: Path | None = None, *, now: dt.datet
 
     with tempfile.TemporaryDirectory(prefix="jzair-backup-") as tmp:
         copy = Path(tmp) / DB_MEMBER
-        _online_copy(source, copy)
+        _online_copy(source, copy, state)
         key = _strip_private_key(copy)
-        problems = _integrity_problems(copy)
+        _check(state, 450, text="正在检查数据库…", step=True)
+        problems = _integrity_problems(copy, state)
         if problems:
             raise BackupError(
                 f"数据库完整性检查未通过，没有生成备份：{source}\n"
@@ -362,7 +384,8 @@ def backup_database_file(source: Path, out: Path | None = None, *, now: dt.datet
             "records": _live_records(copy),
             "installation_key": key,
         }
-        _write_zip(target, manifest, copy)
+        _check(state, 500, text="正在压缩…", step=True)
+        _write_zip(target, manifest, copy, state)
     info = read_manifest(target)
     log.info("backup of %s written to %s (%d bytes)", source, target, info.size)
     return info
@@ -386,8 +409,9 @@ def _backup_target(source: Path, out: Path | None, when: dt.datetime) -> Path:
     return out
 
 
-def _online_copy(source: Path, copy: Path) -> None:
-    """A transaction-consistent copy of a live database (one backup step holds one read snapshot)."""
+def _online_copy(source: Path, copy: Path, state: TaskState | None = None) -> None:
+    """A transaction-consistent copy of a live database (one backup step holds one read snapshot; with a
+    `state`, steps of 4 MB that SQLite restarts if another connection writes in between)."""
     try:
         src = sqlite3.connect(_sqlite_uri(source, "rw"), uri=True, timeout=busy_timeout_ms() / 1000)
     except sqlite3.Error as exc:
@@ -395,7 +419,14 @@ def _online_copy(source: Path, copy: Path) -> None:
     try:
         dst = sqlite3.connect(copy)
         try:
-            src.backup(dst)
+            if state is None:
+                src.backup(dst)
+            else:
+                def step(_status: int, remaining: int, total: int) -> None:
+                    _check(state, 400 * (total - remaining) // max(total, 1), text="正在复制数据库…")
+
+                _check(state, 0, text="正在复制数据库…", step=True)
+                src.backup(dst, pages=1024, progress=step)
             # The copy must stand alone: no -wal beside it.
             dst.execute("PRAGMA journal_mode=DELETE")
         finally:
@@ -426,18 +457,26 @@ def _strip_private_key(copy: Path) -> str | None:
         conn.close()
 
 
-def _write_zip(target: Path, manifest: dict, db_copy: Path) -> None:
+def _write_zip(target: Path, manifest: dict, db_copy: Path, state: TaskState | None = None) -> None:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     tmp = Path(tmp_name)
+    size = max(db_copy.stat().st_size, 1)
     try:
         with os.fdopen(fd, "wb") as fh:
             with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
                 zf.writestr(MANIFEST_NAME, json.dumps(manifest, ensure_ascii=False, indent=2))
-                zf.write(db_copy, DB_MEMBER)
+                if state is None:
+                    zf.write(db_copy, DB_MEMBER)
+                else:  # in chunks, so that a cancel is seen within one chunk
+                    done = 0
+                    with db_copy.open("rb") as src, zf.open(DB_MEMBER, "w", force_zip64=size > 2**31) as dst:
+                        while chunk := src.read(_CHUNK):
+                            dst.write(chunk)
+                            done += len(chunk)
+                            _check(state, 500 + 400 * done // size, text="正在压缩…")
             fh.flush()
             os.fsync(fh.fileno())
-        with zipfile.ZipFile(tmp) as zf:  # read back what reached the disk
-            bad = zf.testzip()
+        bad = _read_back(tmp, state)  # what reached the disk
         if bad is not None:
             raise BackupError(f"写入的备份文件读回校验失败（{bad}），备份没有完成：{target}")
         os.replace(tmp, target)
@@ -448,6 +487,24 @@ def _write_zip(target: Path, manifest: dict, db_copy: Path) -> None:
     except BaseException:
         _remove_quietly(tmp)
         raise
+
+
+def _read_back(file: Path, state: TaskState | None) -> str | None:
+    """The first member whose CRC does not match (like ZipFile.testzip), reading in cancellable chunks."""
+    with zipfile.ZipFile(file) as zf:
+        if state is None:
+            return zf.testzip()
+        total = max(sum(i.file_size for i in zf.infolist()), 1)
+        done = 0
+        for info in zf.infolist():
+            try:
+                with zf.open(info) as fh:
+                    while chunk := fh.read(_CHUNK):
+                        done += len(chunk)
+                        _check(state, 900 + 100 * done // total, text="正在校验备份文件…")
+            except zipfile.BadZipFile:
+                return info.filename
+    return None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1157,29 +1214,37 @@ def save_backup_settings(settings: BackupSettings, file: Path | None = None) -> 
 
 
 def auto_backup(
-    db: Database, *, settings: BackupSettings | None = None, now: dt.datetime | None = None
+    db: Database, *, settings: BackupSettings | None = None, now: dt.datetime | None = None,
+    state: TaskState | None = None,
 ) -> AutoBackupResult:
     """The routine backup (GUI on exit and daily, ``jzair backup`` without ``--out``): a new backup in the
     backup folder, a copy in the extra folder if one is set, then rotation of both folders.
 
     A failure of the main backup raises; a failure of the extra copy (USB drive not plugged in) is
     reported in `extra_error`, since the main backup did succeed.
+
+    `state`: progress and cancellation. Cancelled before the new backup is in place: Cancelled is raised
+    and every folder is as it was (the previous backups stay). Cancelled while copying to the extra
+    folder: that copy is left out (`extra_error` says so) and no folder is pruned.
     """
     settings = settings or backup_settings()
     when = _aware(now) if now is not None else _now()
     folder = settings.backup_folder()
-    info = make_backup(db, _unique_path_in(folder, when), now=when)
+    info = make_backup(db, _unique_path_in(folder, when), now=when, state=state)
     extra_copy = extra_error = None
     pruned: list[Path] = []
     failed: list[tuple[Path, str]] = []
     if settings.extra_folder is not None:
         try:
-            extra_copy = _copy_to_folder(info.path, settings.extra_folder)
+            extra_copy = _copy_to_folder(info.path, settings.extra_folder, state)
             result = prune_backups(settings.extra_folder, settings.keep_daily, settings.keep_monthly)
             pruned += result.removed
             failed += result.failed
         except BackupError as exc:
             extra_error = str(exc)
+        except Cancelled:
+            extra_error = f"已取消复制到附加备份文件夹：{settings.extra_folder}"
+            return AutoBackupResult(info, None, extra_error, pruned, failed)
     result = prune_backups(folder, settings.keep_daily, settings.keep_monthly)
     pruned += result.removed
     failed += result.failed
@@ -1194,7 +1259,7 @@ def _unique_path_in(folder: Path, when: dt.datetime) -> Path:
     return _unique_path(folder, lambda n: backup_file_name(when, n))
 
 
-def _copy_to_folder(file: Path, folder: Path) -> Path:
+def _copy_to_folder(file: Path, folder: Path, state: TaskState | None = None) -> Path:
     if not folder.is_dir():
         raise BackupError(f"附加备份文件夹不存在或无法访问（U 盘是否已插好？）：{folder}")
     parsed = parse_backup_name(file.name)
@@ -1207,11 +1272,27 @@ def _copy_to_folder(file: Path, folder: Path) -> Path:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
         os.close(fd)
         tmp = Path(tmp_name)
-        shutil.copyfile(file, tmp)
+        if state is None:
+            shutil.copyfile(file, tmp)
+        else:
+            _copy_in_chunks(file, tmp, state)
         _fsync_file(tmp)
         os.replace(tmp, target)
         _fsync_dir(folder)
     except OSError as exc:
         _remove_quietly(tmp)
         raise BackupError(_os_error_message(exc, "复制备份到附加文件夹", folder)) from exc
+    except Cancelled:
+        _remove_quietly(tmp)
+        raise
     return target
+
+
+def _copy_in_chunks(src: Path, dst: Path, state: TaskState) -> None:
+    total = max(src.stat().st_size, 1)
+    done = 0
+    with src.open("rb") as fin, dst.open("wb") as fout:
+        while chunk := fin.read(_CHUNK):
+            fout.write(chunk)
+            done += len(chunk)
+            _check(state, done, total, text="正在复制到附加备份文件夹…")

@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QFileDialog, QLabel, QMessageBox, QPushButton
+from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QLabel, QMessageBox, QPushButton
 
 from jzair_desktop.gui import qtsetup
 from jzair_desktop.gui.backup_ui import (
     EXIT_NOTE_KEY,
     HOURLY_MS,
     BackupController,
+    ExitBackupWindow,
     RestoreConfirmDialog,
     actor_after_restore,
     changed_since,
@@ -153,23 +154,82 @@ def test_a_missing_usb_drive_still_makes_the_main_backup(qtbot, ctx, tmp_path, b
     assert str(usb) in controller.label.toolTip() and not boxes
 
 
+def exit_window() -> ExitBackupWindow | None:
+    return next((w for w in QApplication.topLevelWidgets()
+                 if isinstance(w, ExitBackupWindow) and w.isVisible()), None)
+
+
 def test_exit_backup_when_the_data_changed(qtbot, ctx):
+    """The window closes at once; the backup runs under the “正在备份…” window, which closes at its end
+    (the exit backup used to run synchronously inside the close: updated to the new rule on purpose)."""
     earlier = backup_service.auto_backup(ctx.db, now=dt.datetime.now().astimezone() - dt.timedelta(days=1))
     add_heating(ctx.db.engine, 2, tag="晚上")  # a change after the backup
     w = make_window(qtbot, ctx)
-    BackupController(w, automatic=False).automatic = True
-    assert w.close()
+    controller = BackupController(w, automatic=False)
+    controller.automatic = True
+    with qtbot.waitSignal(controller.exit_finished, timeout=30_000):
+        assert w.close()
+        assert not w.isVisible()  # gone at once
+        progress = exit_window()
+        assert progress is not None and progress.windowTitle().endswith("正在备份")
+    assert exit_window() is None
     assert len(backups()) == 2 and backups()[1] == earlier.backup.path
     assert backup_service.verify_backup(backups()[0]).records["heating"] == 12
 
 
 def test_no_exit_backup_when_nothing_changed(qtbot, ctx):
+    """Nothing to back up: no progress window, nothing runs, the program may end at once."""
     backup_service.auto_backup(ctx.db, now=dt.datetime.now().astimezone() - dt.timedelta(minutes=5))
     w = make_window(qtbot, ctx)
     age_files(ctx.db.path)  # written long before the backup
-    BackupController(w, automatic=False).automatic = True
+    controller = BackupController(w, automatic=False)
+    controller.automatic = True
+    finished: list[bool] = []
+    controller.exit_finished.connect(lambda: finished.append(True))
     assert w.close()
-    assert len(backups()) == 1
+    assert exit_window() is None and controller.exit_window is None and not controller.busy()
+    qtbot.wait(200)
+    assert len(backups()) == 1 and not finished
+
+
+def test_the_exit_backup_window_can_cancel_and_keeps_the_earlier_backups(qtbot, ctx, tmp_path):
+    """取消 while the exit backup still waits for the day's backup to finish: no new backup is made, the
+    earlier ones stay, and the program ends."""
+    import threading
+
+    earlier = backup_service.auto_backup(ctx.db, now=dt.datetime.now().astimezone() - dt.timedelta(days=1))
+    add_heating(ctx.db.engine, 1, tag="改动")
+    w = make_window(qtbot, ctx)
+    controller = BackupController(w, automatic=False)
+    controller.automatic = True
+    controller._running = threading.Event()  # noqa: SLF001 - the day's backup is still being made
+    with qtbot.waitSignal(controller.exit_finished, timeout=20_000):
+        assert w.close()
+        progress = exit_window()
+        assert progress is not None
+        qtbot.waitUntil(lambda: "当天的自动备份" in progress.step.text(), timeout=5000)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        (SHOTS / "guide").mkdir(exist_ok=True)
+        progress.grab().save(str(SHOTS / "guide" / "exit_backup_window.png"))
+        qtbot.mouseClick(progress.cancel_button, LEFT)
+        assert progress.step.text() == "正在取消…" and not progress.cancel_button.isEnabled()
+    assert exit_window() is None
+    assert backups() == [earlier.backup.path]
+    assert ctx.settings().value(EXIT_NOTE_KEY) is None  # a cancel is no failure to report
+
+
+def test_closing_the_progress_window_cancels_rather_than_hides(qtbot):
+    window = ExitBackupWindow()
+    qtbot.addWidget(window)
+    window.show()
+    asked: list[bool] = []
+    window.cancel_requested.connect(lambda: asked.append(True))
+    window.close()
+    assert window.isVisible() and asked == [True]
+    window.set_progress(500, 1000, "正在压缩…")
+    assert window.bar.value() == 500 and window.step.text() == "正在压缩…"
+    window.finish()
+    assert not window.isVisible()
 
 
 def test_changed_since_compares_file_times_with_the_backup_name(tmp_path):
@@ -189,9 +249,12 @@ def test_a_failed_exit_backup_never_blocks_closing_and_is_noted_at_the_next_star
     blocker.write_text("x")
     backup_service.save_backup_settings(BackupSettings(folder=blocker))
     w = make_window(qtbot, ctx)
-    BackupController(w, automatic=False).automatic = True
-    assert w.close()  # closes although the backup failed
-    assert not w.isVisible()
+    controller = BackupController(w, automatic=False)
+    controller.automatic = True
+    with qtbot.waitSignal(controller.exit_finished, timeout=20_000):
+        assert w.close()  # closes although the backup failed
+        assert not w.isVisible()
+    assert exit_window() is None
     assert not boxes  # nothing asked or shown while closing
     assert str(blocker) in str(ctx.settings().value(EXIT_NOTE_KEY))
 

@@ -763,3 +763,68 @@ def test_a_restore_whose_audit_entry_cannot_be_written_puts_the_previous_databas
     kept = [p for p in filled.path.parent.iterdir() if "恢复前" in p.name]  # the copy stays, as after any restore
     assert len(kept) == 1 and dump(kept[0]) == before
     assert not [p for p in filled.path.parent.iterdir() if p.name.endswith((".restore", ".part"))]
+
+
+# ---------------------------------------------------------------------------------------------- cancel
+
+
+@pytest.mark.parametrize("stage", ["正在复制数据库…", "正在检查数据库…", "正在压缩…", "正在校验备份文件…"])
+def test_a_cancelled_backup_leaves_every_folder_as_it_was(filled, tmp_path, stage, monkeypatch):
+    """Cancelled at any step before the new file is in place: no new backup, no temporary file, and the
+    earlier backups untouched (the exit backup's 取消 relies on this)."""
+    import tempfile
+
+    from jzair_desktop.taskstate import Cancelled, TaskState
+
+    scratch = tmp_path / "临时"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+
+    folder = tmp_path / "备份"
+    settings = bk.BackupSettings(folder=folder, keep_daily=1, keep_monthly=0)
+    earlier = bk.auto_backup(filled, settings=settings, now=NOW - dt.timedelta(days=3)).backup.path
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    seen: list[str] = []
+
+    def listener(done: int, total: int, text: str) -> None:
+        seen.append(text)
+        if text == stage:
+            state.cancel()
+
+    state = TaskState(listener)
+    with pytest.raises(Cancelled):
+        bk.auto_backup(filled, settings=settings, now=NOW, state=state)
+    assert stage in seen
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # nothing new, nothing pruned
+    assert earlier.is_file() and bk.verify_backup(earlier).records["heating"] == 10
+    assert list(scratch.iterdir()) == []
+
+
+def test_a_backup_with_progress_matches_one_without(filled, tmp_path):
+    from jzair_desktop.taskstate import TaskState
+
+    steps: list[tuple[int, int, str]] = []
+    with_state = bk.make_backup(filled, tmp_path / "a.jzbak", now=NOW, state=TaskState(lambda *a: steps.append(a)))
+    plain = bk.make_backup(filled, tmp_path / "b.jzbak", now=NOW)
+    assert with_state.sha256 == plain.sha256 and with_state.records == plain.records
+    assert bk.verify_backup(with_state.path).records == plain.records
+    done = [d for d, _t, _x in steps]
+    assert done == sorted(done) and done[-1] == 1000
+
+
+def test_cancelling_the_copy_to_the_extra_folder_keeps_the_main_backup(filled, tmp_path):
+    from jzair_desktop.taskstate import TaskState
+
+    usb = tmp_path / "U盘"
+    usb.mkdir()
+    settings = bk.BackupSettings(folder=tmp_path / "备份", extra_folder=usb)
+
+    def listener(done: int, total: int, text: str) -> None:
+        if "附加备份文件夹" in text:
+            state.cancel()
+
+    state = TaskState(listener)
+    result = bk.auto_backup(filled, settings=settings, now=NOW, state=state)
+    assert result.backup.path.is_file() and result.extra_copy is None
+    assert "已取消复制到附加备份文件夹" in result.extra_error
+    assert list(usb.iterdir()) == []
