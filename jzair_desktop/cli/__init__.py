@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "jzair_desktop.cli.submission",
     "jzair_desktop.cli.report",
     "jzair_desktop.cli.package",
+    "jzair_desktop.cli.guide",
 )
 
 
