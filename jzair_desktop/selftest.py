@@ -55,6 +55,12 @@ def run_self_test() -> int:
                 if window.stack.currentWidget() is not window.page(spec.key):
                     raise RuntimeError(f"页面未能显示：{spec.title}")
             steps.append(f"主窗口 {len(PAGES)} 个页面均可打开")
+            guide = window.open_guide(for_page=True)
+            app.processEvents()
+            missing = [str(i.path) for i in guide.guide.images() if not i.path.is_file()]
+            if missing:
+                raise RuntimeError(f"使用说明的图片缺失：{missing[0]}")
+            steps.append(f"使用说明 {len(guide.guide.chapters)} 章及其图片均已载入")
             window.close()
             app.processEvents()
             db.dispose()

@@ -81,10 +81,11 @@ def run_gui(cli: CliContext) -> int:
     window = build_main_window(ctx)
     instance.activation_requested.connect(lambda: bring_forward(window))
     window.closing.connect(instance.set_exiting)  # a second start now waits instead of asking this window
-    BackupController.install(window)
+    backups = BackupController.install(window)
     FocusRefresher(app, ctx, parent=window)
     window.show_fitted()
     code = app.exec()
     ctx.db.dispose()  # a restore may have replaced ctx.db
+    backups.remember_clean_files()
     instance.release()
     return code

@@ -67,6 +67,7 @@ log = logging.getLogger(__name__)
 
 HOURLY_MS = 60 * 60 * 1000
 EXIT_NOTE_KEY = "backup/exit_error"
+CLEAN_KEY = "backup/clean_files"  # the database file as the program left it, right after its newest backup
 
 
 def now_local() -> dt.datetime:
@@ -88,6 +89,25 @@ def size_text(n: int) -> str:
         if n < 1024 or unit == "GB":
             return f"{n:,.1f} {unit}"
     return str(n)
+
+
+def main_file_state(db_file: Path | None) -> str | None:
+    """Size and modification time (ns) of the database file itself, or None when it cannot be read."""
+    try:
+        st = db_file.stat() if db_file is not None else None
+    except OSError:
+        return None
+    return f"{st.st_size}:{st.st_mtime_ns}" if st is not None else None
+
+
+def wal_is_empty(db_file: Path) -> bool:
+    """No transaction was written to the -wal file since it was opened (missing or 0 bytes)."""
+    try:
+        return db_file.with_name(db_file.name + "-wal").stat().st_size == 0
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
 
 
 def changed_since(db_file: Path | None, last_backup: dt.datetime | None) -> bool:
@@ -132,6 +152,7 @@ class BackupController(QObject):
         self._running_state: TaskState | None = None  # the running backup job's cancel switch
         self.exit_window: ExitBackupWindow | None = None
         self._exit_state: TaskState | None = None
+        self._left_clean = False  # the newest backup holds what the database holds as the program ends
         self.label = QLabel()
         self.label.setObjectName("backupStatus")
         self.label.setContentsMargins(16, 0, 4, 0)
@@ -271,14 +292,40 @@ class BackupController(QObject):
         self.changed.emit()
 
     def exit_backup_due(self) -> bool:
-        """Whether the database changed since the newest backup (a cheap look at file times and names)."""
+        """Whether the database changed since the newest backup (a cheap look at file times and names).
+
+        Closing the database after a backup folds the -wal file into the database file, which makes the
+        file newer than the backup without any change to the data: the file as it was left then is
+        remembered (`remember_clean_files`), and a file still in that state with nothing written to its
+        -wal since is unchanged."""
         try:
-            last = backup_service.last_backup_time(self.settings().backup_folder())
+            folder = self.settings().backup_folder()
+            last = backup_service.last_backup_time(folder)
         except JzairError as exc:
             log.error("exit backup: cannot read the backup settings: %s", exc)
             self._note_for_next_start(str(exc))
             return False
-        return changed_since(self.ctx.db.path, last)
+        path = self.ctx.db.path
+        if last is not None and path is not None and wal_is_empty(path):
+            clean = str(self.ctx.settings().value(CLEAN_KEY) or "")
+            if clean and clean == f"{last.isoformat()}|{path}|{main_file_state(path)}":
+                return False
+        return changed_since(path, last)
+
+    def remember_clean_files(self) -> None:
+        """After the program let go of the database: if the newest backup holds what the file holds (no
+        change since, or the exit backup just made), remember the file's state for the next exit."""
+        if not self._left_clean or self.ctx.db.path is None:
+            return
+        try:
+            last = backup_service.last_backup_time(self.settings().backup_folder())
+        except JzairError:
+            return
+        if last is None:
+            return
+        s = self.ctx.settings()
+        s.setValue(CLEAN_KEY, f"{last.isoformat()}|{self.ctx.db.path}|{main_file_state(self.ctx.db.path)}")
+        s.sync()
 
     def backup_on_exit(self) -> None:
         """When the main window closes. Nothing to back up: nothing happens, the program ends at once.
@@ -290,6 +337,7 @@ class BackupController(QObject):
         running = self._running if self.busy() else None
         if running is None and not self.exit_backup_due():
             log.info("exit backup skipped: nothing changed since the newest backup")
+            self._left_clean = True
             return
         self.exit_window = ExitBackupWindow()
         self.exit_window.cancel_requested.connect(self._cancel_exit_backup)
@@ -320,6 +368,7 @@ class BackupController(QObject):
             log.info("exit backup written to %s", result.backup.path)
             if result.extra_error:
                 self._note_for_next_start(result.extra_error)
+        self._left_clean = True
         self._end_exit()
 
     def _exit_backup_failed(self, exc: BaseException) -> None:

@@ -555,3 +555,30 @@ def test_a_backup_of_another_installation_asks_the_administrator_again(qtbot, ct
     qtbot.waitUntil(lambda: any(t == "恢复完成" for _k, t, _m in boxes), timeout=20_000)
     assert asked and "备份来自另一台安装" in asked[0]
     assert count_rows(ctx.db.path) == 0  # the other installation's (empty) data, confirmed explicitly
+
+
+def test_closing_the_database_after_the_exit_backup_does_not_make_the_next_exit_back_up(qtbot, ctx):
+    """Closing folds the -wal file into the database file, which makes it newer than the backup; the
+    next exit still knows that nothing changed, and the one after a real change does back up."""
+    from jzair_desktop.services.database import open_database
+
+    add_heating(ctx.db.engine, 3, tag="改动")
+    w = make_window(qtbot, ctx)
+    controller = BackupController(w, automatic=False)
+    controller.automatic = True
+    with qtbot.waitSignal(controller.exit_finished, timeout=30_000):
+        assert w.close()
+    made = backups()
+    assert len(made) == 1
+    ctx.db.dispose()  # as run_gui does after the event loop
+    time.sleep(0.05)
+    controller.remember_clean_files()
+    assert changed_since(ctx.db.path, backup_service.last_backup_time(backup_service.default_backup_folder()))
+
+    ctx.db, _ = open_database(ctx.db.url)  # the next start
+    w2 = make_window(qtbot, ctx)
+    again = BackupController(w2, automatic=False)
+    again.automatic = True
+    assert not again.exit_backup_due()
+    add_heating(ctx.db.engine, 1, tag="再改")
+    assert again.exit_backup_due()
