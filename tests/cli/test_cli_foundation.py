@@ -255,12 +255,21 @@ def test_help_is_in_chinese(capsys, argv):
 
 LIGHT_START = """
 import sys
+import jzair_desktop.cli as cli
 import jzair_desktop.gui.app as app
 app.run_gui = lambda ctx: print("WINDOW", ctx.db_path) or 0
 from jzair_desktop.cli import COMMAND_MODULES, main
-code = main(sys.argv[1:])
-print("CODE", code)
-print("LOADED", *[m for m in (*COMMAND_MODULES, "openpyxl", "reportlab") if m in sys.modules])
+
+
+def report(code):
+    print("CODE", code)
+    print("LOADED", *[m for m in (*COMMAND_MODULES, "openpyxl", "reportlab") if m in sys.modules])
+    return code
+
+
+# After the window the program ends at once (cli.end_process); a command returns from main.
+cli.end_process = lambda code: sys.exit(report(code))
+report(main(sys.argv[1:]))
 """
 
 
