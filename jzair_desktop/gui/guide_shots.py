@@ -83,6 +83,9 @@ def _shoot(path: Path, out: Path) -> list[Path]:
 
     make_application()
     db, _ = open_database(sqlite_url(path))
+    from jzair_desktop.services.backup import auto_backup
+
+    auto_backup(db)  # so that the status bar and 设置 show a backup, as on a machine in use
     ctx = GuiContext(db=db, actor=Actor(name="admin", role="city_admin"), signals=DataSignals())
     written: list[Path] = []
     window = MainWindow(ctx)
