@@ -116,6 +116,7 @@ def _shoot(path: Path, out: Path) -> list[Path]:
             _settle()
             written.append(save_small(form, out / "record_form.png"))
             form.done(0)
+        written.append(_import_with_errors(ctx, path.parent, out))
         page("figures", "figures.png")
         page("dashboard", "dashboard.png")
         page("submission", "submission.png")
@@ -139,3 +140,47 @@ def _shoot(path: Path, out: Path) -> list[Path]:
         _settle()
         db.dispose()
     return written
+
+
+def _wait(condition: Callable[[], bool], seconds: float = 60) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the window did not get there in time")
+        _settle(2)
+        time.sleep(0.02)
+
+
+def _import_with_errors(ctx, folder: Path, out: Path) -> Path:  # noqa: ANN001 - a GuiContext
+    """The import wizard's check page on a truck ledger with three typical mistakes."""
+    from openpyxl import load_workbook
+
+    from jzair_desktop.gui.dialogs.excel import open_import_wizard
+    from jzair_desktop.services.excel import export_ledger
+
+    exported = folder / "导出.xlsx"
+    export_ledger(ctx.db, "trucks", exported, actor=ctx.actor, unit_code="140702")
+    wb = load_workbook(exported)
+    ws = wb.worksheets[0]
+    headers = {c.value: c.column for c in ws[1]}
+    ws.delete_rows(10, ws.max_row)
+    vin = ws.cell(3, headers["车辆识别代号"])
+    vin.value = vin.value[:8] + ("1" if vin.value[8] != "1" else "2") + vin.value[9:]  # a wrong check digit
+    ws.cell(4, headers["排放标准"]).value = "国五"
+    ws.cell(6, headers["淘汰日期"]).value = "2020-13-40"
+    path = folder / "榆次区柴油货车台账.xlsx"
+    wb.save(path)
+    wizard = open_import_wizard(None, ctx, "trucks")
+    try:
+        wizard.resize(960, 620)
+        wizard.show()
+        wizard.file_page.path_edit.setText(str(path))
+        wizard.file_page.unit_combo.setCurrentIndex(wizard.file_page.unit_combo.findData("140702"))
+        for page in (wizard.preview_page, wizard.check_page):
+            wizard.next()
+            _wait(lambda p=page: wizard.job is None and wizard.currentPage() is p)
+        return save_small(wizard, out / "import_errors.png")
+    finally:
+        wizard.close()
