@@ -2,4 +2,4 @@
 
 __version__ = "0.1.0"
 APP_NAME = "jzair_desktop"
-APP_TITLE = "晋中市秋冬季大气污染治理攻坚台账"
+APP_TITLE = "晋中市秋冬季大气污染综合治理攻坚台账"

@@ -7,6 +7,7 @@ import argparse
 from jzair_desktop.cli import textable
 from jzair_desktop.cli.context import CliContext
 from jzair_desktop.domain.ledgers import LEDGERS
+from jzair_desktop.domain.schedule import KIND_LABELS
 from jzair_desktop.services import info as info_service
 from jzair_desktop.services.database import load_reference_data, open_database
 
@@ -49,6 +50,8 @@ def cmd_init(ctx: CliContext, args: argparse.Namespace) -> int:
         )
     else:
         print("计划基础数据已是最新，未做改动。")
+    for note in ref.scope_notes:
+        print(f"注意：{note}。")
     from jzair_desktop.services import package_keys
 
     if package_keys.identity(db, create=False) is None:
@@ -100,8 +103,9 @@ def cmd_plan(ctx: CliContext, args: argparse.Namespace) -> int:
     if args.json:
         print(info_service.to_json([i.as_json() for i in items]))
         return 0
-    rows = [(i.key, i.name, i.unit, i.target_text, i.due, i.plan_item, i.department) for i in items]
-    print(textable.render(["指标代码", "指标", "单位", "目标", "时限", "方案条目", "牵头部门"], rows, numeric=(3,)))
+    rows = [(i.key, i.name, KIND_LABELS[i.kind], i.unit, i.target_text, i.due, i.plan_item, "、".join(i.departments))
+            for i in items]
+    print(textable.render(["指标代码", "指标", "类型", "单位", "目标", "时限", "方案条目", "牵头单位"], rows, numeric=(4,)))
     return 0
 
 

@@ -96,26 +96,49 @@ def _num(value: float | None, *, missing: str = "") -> str:
     return targets.format_number(value, missing=missing)
 
 
+def _compare(row: progress.ProgressRow) -> str:
+    if row.kind == "air_quality":
+        return "le"
+    return reference().indicator(row.indicator).compare
+
+
 def target_text(row: progress.ProgressRow) -> str:
+    if row.no_task:
+        return "无任务"
+    if row.kind == "milestone":
+        return f"{row.due.isoformat()}前完成" if not row.is_city or row.target == 1 else f"{_num(row.target)}个单位"
     if row.target is None:
-        return "未分解"
+        return "未分解" if row.kind == "cumulative" else "未设定"
     if row.measure == "rate":
-        sign = "≤" if reference().indicator(row.indicator).compare == "le" else "≥"
+        sign = "≤" if _compare(row) == "le" else "≥"
         return f"{sign}{_num(row.target)}"
     return _num(row.target)
 
 
 def done_text(row: progress.ProgressRow) -> str:
+    if row.no_task:
+        return ""
+    if row.kind == "milestone":
+        if row.done_date is None:
+            return "未完成" if not row.is_city or row.target == 1 else f"{_num(row.done)}个单位已完成"
+        return f"{row.done_date.isoformat()}完成（{row.evidence}）" if row.evidence else f"{row.done_date.isoformat()}完成"
+    if row.kind == "limit" and row.is_city:
+        return row.met_text
     if row.measure == "rate":
         if row.done is None:
             return "未报送"
-        return f"{_num(round(row.done, 2))}（{row.value_month}）" if row.value_month else _num(row.done)
+        text = f"{_num(round(row.done, 2))}（{row.value_month}）" if row.value_month else _num(row.done)
+        return f"{text} {row.met_text}" if row.met_text else text
     return _num(row.done, missing="0")
 
 
 def completion_text(row: progress.ProgressRow) -> str:
+    if row.no_task:
+        return "无任务"
+    if row.kind in ("limit", "air_quality", "milestone"):
+        return ""
     if row.completion is None:
-        return "未分解" if row.target is None else "无任务"
+        return "未分解"
     return sched.format_percent(row.completion)
 
 
@@ -129,7 +152,7 @@ def progress_table(rows: list[progress.ProgressRow]) -> str:
             target_text(r),
             done_text(r),
             completion_text(r),
-            sched.format_percent(r.schedule),
+            sched.format_percent(r.schedule) if r.kind in ("cumulative", "milestone") and not r.no_task else "",
             r.status_label,
             "" if r.month_increment is None else _num(r.month_increment),
             "" if r.rank is None else r.rank,
@@ -171,8 +194,13 @@ def cmd_warnings(ctx: CliContext, args: argparse.Namespace) -> int:
     if not rows:
         print(f"截至 {as_of.isoformat()}，没有进度滞后或逾期的县（区、市）。")
         return 0
+    n_air = sum(1 for r in rows if r.kind == "air_quality")
     n_over = sum(1 for r in rows if r.status == "overdue")
-    print(f"截至 {as_of.isoformat()} 的预警：逾期 {n_over} 项，滞后 {len(rows) - n_over} 项（按严重程度排列）")
+    n_not_met = sum(1 for r in rows if r.status == "not_met" and r.kind != "air_quality")
+    n_behind = len(rows) - n_air - n_over - n_not_met
+    units = len({r.unit_code for r in rows})
+    print(f"截至 {as_of.isoformat()} 的预警：{units} 个县（区、市）共 {len(rows)} 项——空气质量 {n_air} 项，"
+          f"逾期 {n_over} 项，未达标 {n_not_met} 项，滞后 {n_behind} 项（空气质量在前，再按严重程度排列）")
     print(progress_table(rows))
     return 0
 

@@ -154,7 +154,7 @@ TRUCKS = LedgerDef(
 
 BOILERS = LedgerDef(
     key="boilers",
-    title="燃煤锅炉",
+    title="锅炉综合整治",
     sheet_title="锅炉综合整治台账",
     columns=(
         COUNTY,
@@ -166,10 +166,13 @@ BOILERS = LedgerDef(
                help="大于0；热水锅炉按 0.7MW = 1蒸吨/小时 折算，可填“1.4MW”。"),
         Column("fuel", "燃料类型", "enum", required=True, choices_key="boiler_fuel", width=10),
         Column("measure", "整治方式", "enum", required=True, choices_key="boiler_measure", width=14,
-               help="35蒸吨/小时以下燃煤锅炉应淘汰拆除或清洁能源替代。"),
+               help="35蒸吨/小时以下燃煤锅炉应淘汰拆除或清洁能源替代；达标治理不计入淘汰。"),
         PLANNED,
         ACTUAL,
         STATUS_ITEM,
+        Column("rural_estate", "农村地区自建小区", "enum", choices_key="yes_no", width=10,
+               aliases=("农村自建小区", "是否农村地区自建小区"),
+               help="未完成清洁取暖改造的农村地区自建小区燃煤锅炉填“是”（方案第十五条除外情形，不计入淘汰任务）；其他可不填。"),
         REMARKS,
     ),
     status_field="status",

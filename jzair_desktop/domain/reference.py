@@ -44,6 +44,29 @@ class Indicator:
     county_target: float | None = None
     annual_target: float | None = None
     sort_order: int = 0
+    # cumulative: a count toward a target by a date; limit: a level held every month;
+    # milestone: a dated event, done or not (see plan.toml).
+    kind: str = "cumulative"
+    departments: tuple[str, ...] = ()  # every 牵头单位 the plan names, in its order
+    # The unit codes the indicator concerns; None: every unit; (): a city-level figure (not split).
+    scope: tuple[str, ...] | None = None
+    count_by: str = "row"  # "row" | "enterprise" (distinct 统一社会信用代码; done when all its rows are)
+    done_filter: dict[str, Any] = field(default_factory=dict)  # extra condition a record needs to count as done
+    judge_month: str | None = None  # limit judged on one month only (全年覆盖率)
+    count_from: str | None = None  # monthly counts: the first month that counts (default: any month)
+    subject: str | None = None  # milestones: the enterprise or project the event concerns
+    parts: tuple[str, ...] = ()  # the indicators whose targets add up to this one's (散煤治理 = its four ways)
+
+    @property
+    def department_text(self) -> str:
+        return "、".join(self.departments) or self.department
+
+    def in_scope(self, unit_code: str) -> bool:
+        return self.scope is None or unit_code in self.scope
+
+    @property
+    def city_level(self) -> bool:
+        return self.scope == ()
 
     def effective_due(self, campaign_end: dt.date) -> dt.date:
         """The end of the schedule window."""
@@ -60,6 +83,16 @@ class AirQualityTarget:
 
 
 @dataclass(frozen=True, slots=True)
+class AirGrade:
+    """A county's 档 (附件1): its PM2.5 improvement over the same period of 2019 (percentage points)
+    and its heavy-pollution-day reduction (days)."""
+
+    grade: int
+    pm25_improvement: float
+    heavy_days_reduction: int
+
+
+@dataclass(frozen=True, slots=True)
 class PlanInfo:
     title: str
     document_no: str
@@ -70,6 +103,9 @@ class PlanInfo:
     campaign_end: dt.date
     first_month: str
     last_month: str
+    letter_prefix: str = "市大气办预警"
+    air_periods: tuple[tuple[str, str], ...] = ()
+    air_grades: tuple[AirGrade, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +159,16 @@ def _month_range(period: str) -> tuple[str, str]:
     return first, last or first
 
 
+def _scope_codes(names: list[str], units: tuple[Unit, ...]) -> list[str]:
+    out = []
+    for name in names:
+        match = [u.code for u in units if name in (u.code, u.name)]
+        if not match:
+            raise JzairError(f"计划基础数据有误：指标范围中的“{name}”不是县（区、市）。")
+        out.append(match[0])
+    return out
+
+
 def parse_reference(data: dict[str, Any]) -> Reference:
     p = data["plan"]
     plan = PlanInfo(
@@ -135,6 +181,12 @@ def parse_reference(data: dict[str, Any]) -> Reference:
         campaign_end=p["campaign_end"],
         first_month=p["first_month"],
         last_month=p["last_month"],
+        letter_prefix=p.get("letter_prefix", "市大气办预警"),
+        air_periods=tuple(_month_range(x) for x in data.get("air_quality", {}).get("periods", ())),
+        air_grades=tuple(
+            AirGrade(int(g["grade"]), float(g["pm25_improvement"]), int(g["heavy_days_reduction"]))
+            for g in data.get("air_quality", {}).get("grades", ())
+        ),
     )
     units = tuple(
         Unit(code=u["code"], name=u["name"], aliases=tuple(u.get("aliases", ())), sort_order=i)
@@ -143,6 +195,8 @@ def parse_reference(data: dict[str, Any]) -> Reference:
     indicators = []
     for i, d in enumerate(data["indicators"]):
         target_rule = d.get("target_rule", "fixed")
+        departments = tuple(d.get("departments") or ([d["department"]] if "department" in d else []))
+        scope = d.get("scope")
         due = d.get("due")
         due_rule = d.get("due_rule") or ("fixed" if due else "campaign_end")
         indicators.append(
@@ -155,7 +209,7 @@ def parse_reference(data: dict[str, Any]) -> Reference:
                 due=due,
                 due_rule=due_rule,
                 plan_item=d["plan_item"],
-                department=d["department"],
+                department="、".join(departments),
                 source=d["source"],
                 ledger=d.get("ledger"),
                 filter=dict(d.get("filter", {})),
@@ -164,6 +218,15 @@ def parse_reference(data: dict[str, Any]) -> Reference:
                 county_target=float(d["county_target"]) if "county_target" in d else None,
                 annual_target=float(d["annual_target"]) if "annual_target" in d else None,
                 sort_order=i,
+                kind=d.get("kind", "cumulative"),
+                departments=departments,
+                scope=None if scope is None else tuple(_scope_codes(scope, units)),
+                count_by=d.get("count_by", "row"),
+                done_filter=dict(d.get("done_filter", {})),
+                judge_month=d.get("judge_month"),
+                count_from=d.get("count_from"),
+                subject=d.get("subject"),
+                parts=tuple(d.get("parts", ())),
             )
         )
     choices = {k: tuple(v) for k, v in data["choices"].items()}

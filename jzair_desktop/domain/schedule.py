@@ -37,23 +37,44 @@ from jzair_desktop.domain.reference import Indicator
 BEHIND_MARGIN = 0.05
 _EPS = 1e-9
 
-STATUSES = ("done", "on_track", "behind", "overdue", "no_target")
+STATUSES = ("done", "on_track", "behind", "overdue", "no_target", "met", "not_met", "no_data", "pending")
+# Statuses per kind of indicator (plan.toml `kind`): cumulative counts follow 时序进度; a limit is judged
+# month by month; a milestone is done, pending (not yet due) or overdue.
+KIND_STATUSES = {
+    "cumulative": ("done", "on_track", "behind", "overdue", "no_target"),
+    "limit": ("met", "not_met", "no_data", "no_target"),
+    "milestone": ("done", "pending", "overdue", "no_target"),
+}
+KIND_LABELS = {"cumulative": "累计", "limit": "限值", "milestone": "节点"}
 STATUS_LABELS = {
     "done": "已完成",
     "on_track": "按进度",
     "behind": "滞后",
     "overdue": "逾期",
     "no_target": "未分解",
+    "met": "达标",
+    "not_met": "未达标",
+    "no_data": "未报送",
+    "pending": "未到期",
 }
+# The kind's own words where they differ (a milestone past its date is 逾期未完成).
+KIND_STATUS_LABELS = {("milestone", "overdue"): "逾期未完成", ("milestone", "done"): "已完成"}
 STATUS_COLOURS = {
     "done": "green",
     "on_track": "green",
     "behind": "yellow",
     "overdue": "red",
     "no_target": "grey",
+    "met": "green",
+    "not_met": "red",
+    "no_data": "grey",
+    "pending": "green",
 }
-# Worst first: warnings list overdue before behind.
-STATUS_SEVERITY = {"overdue": 0, "behind": 1, "on_track": 2, "no_target": 3, "done": 4}
+# Worst first: warnings list overdue and not met before behind.
+STATUS_SEVERITY = {"overdue": 0, "not_met": 0, "behind": 1, "on_track": 2, "pending": 2, "no_data": 3,
+                   "no_target": 3, "met": 4, "done": 4}
+# The statuses that raise a warning (预警).
+WARNING_STATUSES = ("overdue", "not_met", "behind")
 
 
 def month_end(day: dt.date) -> dt.date:
@@ -141,8 +162,24 @@ def status_of(completion: float | None, schedule: float, day: dt.date, due: dt.d
     return "on_track"
 
 
-def status_label(status: str) -> str:
-    return STATUS_LABELS[status]
+def status_label(status: str, kind: str = "cumulative") -> str:
+    return KIND_STATUS_LABELS.get((kind, status), STATUS_LABELS[status])
+
+
+def limit_status(value: float | None, target: float | None, compare: str) -> str:
+    """met / not_met for a limit's judged month; no_data without a value."""
+    if target is None:
+        return "no_target"
+    if value is None:
+        return "no_data"
+    return "met" if meets(value, target, compare) else "not_met"
+
+
+def milestone_status(done_date: dt.date | None, day: dt.date, due: dt.date) -> str:
+    """done (on or before `day`), overdue (past due and not done by `day`), else pending."""
+    if done_date is not None and done_date <= day:
+        return "done"
+    return "overdue" if day > due else "pending"
 
 
 def status_colour(status: str) -> str:

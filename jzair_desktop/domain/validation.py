@@ -589,8 +589,10 @@ def _cross_field_rules(
             and cap is not None
             and 0 < cap < SMALL_COAL_BOILER_TH
             and v.get("measure") not in (None, "淘汰拆除", "清洁能源替代")
+            and v.get("rural_estate") != "是"  # the plan's exception: 农村地区自建小区
         ):
-            add(col("measure"), "35蒸吨/小时以下燃煤锅炉应淘汰拆除或清洁能源替代（方案第十五条）", WARNING)
+            add(col("measure"), "35蒸吨/小时以下燃煤锅炉应淘汰拆除或清洁能源替代，达标治理不计入淘汰"
+                "（方案第十五条；未完成清洁取暖改造的农村地区自建小区除外）", WARNING)
     elif d.key == "vocs":
         count = v.get("bypass_count")
         if count is not None and count < 0:

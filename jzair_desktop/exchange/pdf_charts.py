@@ -62,6 +62,7 @@ class ValueBar:
     value: float | None
     limit: float | None  # the target this bar must stay at or below; None: no target set
     text: str = ""
+    baseline: float | None = None  # a reference value drawn as a dashed mark (2019's same period)
 
 
 def _hatch(drawing: Drawing, x: float, y: float, w: float, h: float, pattern: str, spacing: float = 4.5) -> None:
@@ -192,6 +193,7 @@ def limit_chart(
     x0 = LABEL_WIDTH
     plot_w = width - LABEL_WIDTH - VALUE_WIDTH
     values = [b.value for b in bars if b.value is not None] + [b.limit for b in bars if b.limit is not None]
+    values += [b.baseline for b in bars if b.baseline is not None]
     raw_top = max(values or [1.0])
     step = 10.0 ** max(0, math.floor(math.log10(raw_top))) if raw_top >= 1 else 1.0
     if raw_top / step < 3:
@@ -233,6 +235,10 @@ def limit_chart(
             labels.append((max(x0 + w, limit_x) + 4, y + 2.5, bar.text or f"{bar.value:g}", INK))
         if bar.limit is not None:
             d.add(Line(limit_x, y - 2, limit_x, y + BAR_HEIGHT + 2, strokeColor=INK, strokeWidth=2.2))
+        if bar.baseline is not None:
+            bx = xs(bar.baseline)
+            d.add(Line(bx, y - 2, bx, y + BAR_HEIGHT + 2, strokeColor=RULE, strokeWidth=1.0, strokeDashArray=[1.5, 1]))
+            kinds.add("baseline")
     for x, y, text, colour in labels:
         _label(d, x, y, text, colour=colour)
     lx = 0.0
@@ -244,6 +250,10 @@ def limit_chart(
         lx = _legend_item(d, lx, height - 10, NEUTRAL_FILL, "", "未设定目标")
     d.add(Line(lx + 7, height - 13, lx + 7, height - 1, strokeColor=INK, strokeWidth=2.2))
     d.add(String(lx + 14, height - 10, f"目标值（{unit}）", fontName=FONT, fontSize=7.5, fillColor=INK))
+    if "baseline" in kinds:
+        bx = lx + 14 + stringWidth(f"目标值（{unit}）", FONT, 7.5) + 10
+        d.add(Line(bx, height - 13, bx, height - 1, strokeColor=RULE, strokeWidth=1.0, strokeDashArray=[1.5, 1]))
+        d.add(String(bx + 5, height - 10, "2019年同期", fontName=FONT, fontSize=7.5, fillColor=INK))
     if caption:
         d.add(String(width, height - 10, caption, fontName=FONT, fontSize=7.5, fillColor=RULE, textAnchor="end"))
     return d

@@ -50,8 +50,13 @@ STATUS_FILL = {
     "behind": colors.HexColor("#fcf0c0"),
     "overdue": colors.HexColor("#f6d0cc"),
     "no_target": None,
+    "met": colors.HexColor("#dff0d8"),
+    "not_met": colors.HexColor("#f6d0cc"),
+    "no_data": None,
+    "pending": None,
 }
-STATUS_SYMBOL = {"done": "●", "on_track": "○", "behind": "▲", "overdue": "■", "no_target": "—"}
+STATUS_SYMBOL = {"done": "●", "on_track": "○", "behind": "▲", "overdue": "■", "no_target": "—",
+                 "met": "●", "not_met": "■", "no_data": "—", "pending": "○"}
 
 _font_lock = threading.Lock()
 
@@ -244,7 +249,8 @@ def status_text(status: str, label: str) -> str:
 
 def status_legend() -> str:
     return ("图例：●已完成　○按进度　▲滞后（完成率低于时序进度5个百分点以上）　■逾期（已过时限仍未完成）　"
-            "—未分解（目标尚未分解）或无任务（台账中没有需治理的对象）")
+            "—未分解（目标尚未分解）或无任务（该项任务不涉及本单位，或台账中没有需治理的对象）；"
+            "限值指标：●达标　■未达标（最近填报月份未达到限值）；节点任务：○未到期　■逾期未完成")
 
 
 # --------------------------------------------------------------------------- page canvas

@@ -75,6 +75,8 @@ class Figure:
     status_label: str
     rank: int | None = None
     note: str = ""  # e.g. the month a rate's latest value is from
+    kind: str = "cumulative"  # cumulative | limit | milestone
+    done_text: str = ""  # limits: 达标月数; milestones: the day done and the evidence (shown as 累计完成)
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,13 @@ class AirRow:
     pm25_period_mean: float | None
     heavy_period: int | None
     period: str  # "2020-10至2020-12" or ""
+    grade: int | None = None  # a county's 档 (附件1)
+    pm25_baseline: float | None = None  # 2019's same period, day-weighted mean
+    heavy_baseline: float | None = None  # 2019's same period, days
+    pm25_status: str = "no_data"  # on_track | behind | not_met | met | no_data (services.air_targets)
+    heavy_status: str = "no_data"
+    pm25_status_label: str = ""
+    heavy_status_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -151,6 +160,12 @@ class WarningItem:
     status_label: str
     due: dt.date
     due_text: str
+    kind: str = "cumulative"  # cumulative | limit | milestone | air_quality
+    departments: str = ""  # the 牵头单位 the plan names
+
+    @property
+    def is_air(self) -> bool:
+        return self.kind == "air_quality"
 
     @property
     def points_behind(self) -> float:
@@ -172,6 +187,13 @@ class WarningItem:
 
     def gap_text(self) -> str:
         """The gap in words: what is missing against the target or the schedule."""
+        if self.kind == "milestone":
+            return "逾期未完成"
+        if self.is_air:
+            if self.done is None or self.target is None:
+                return "未填报"
+            word = "已无法达标，" if self.status_label == "已无法达标" else ("未达标，" if self.status == "not_met" else "")
+            return f"{word}期间至今高于目标{fmt_number(round(self.done - self.target, 1))}{self.unit}"
         if self.measure == "rate":
             if self.done is None or self.target is None:
                 return "未填报"
@@ -186,6 +208,12 @@ class WarningItem:
     def shortfall_text(self) -> str:
         """缺口: behind → what the schedule asks for by now but is not done; overdue → what is left to the
         target; rates → how far the latest value misses the requirement."""
+        if self.kind == "milestone":
+            return "未完成"
+        if self.is_air:
+            if self.done is None or self.target is None:
+                return "未填报"
+            return f"高{fmt_number(round(self.done - self.target, 1))}"
         if self.measure == "rate":
             if self.done is None or self.target is None:
                 return "未填报"
@@ -195,11 +223,19 @@ class WarningItem:
         return f"{fmt_number(_ceil(self.schedule_shortfall))}{self.unit}"
 
     def target_text(self) -> str:
+        if self.kind == "milestone":
+            return "按时完成"
+        if self.is_air:
+            return "≤" + fmt_number(self.target, missing="未设定")
         if self.measure == "rate":
             return ("≥" if self.compare == "ge" else "≤") + fmt_rate(self.target, self.unit)
         return fmt_number(self.target, missing="未分解")
 
     def done_text(self) -> str:
+        if self.kind == "milestone":
+            return "未完成"
+        if self.is_air:
+            return "未填报" if self.done is None else fmt_number(self.done)
         if self.measure == "rate":
             return "未填报" if self.done is None else fmt_rate(self.done, self.unit)
         return fmt_number(self.done)
@@ -266,6 +302,7 @@ class ReportData:
     open_items: tuple[OpenItemGroup, ...] = ()
     letters: tuple[Letter, ...] = ()
     letter_date: dt.date | None = None
+    letter_prefix: str = "市大气办预警"  # the city office's own document prefix (plan.toml)
     unit_count: int = 12
     title: str = REPORT_TITLE
     extra_notes: tuple[str, ...] = field(default_factory=tuple)
@@ -301,6 +338,16 @@ def fmt_rate(value: float | None, unit: str = "") -> str:
 
 def _value(fig: Figure, ind: IndicatorBlock, which: str) -> str:
     value = getattr(fig, which)
+    if which == "done" and fig.done_text:
+        return fig.done_text
+    if fig.kind == "milestone":
+        if which == "target":
+            return "—" if fig.status == "no_target" else "按时完成"
+        if which == "month":
+            return "—"
+        return "—" if fig.status == "no_target" else "未完成"
+    if fig.status == "no_target" and fig.status_label == "无任务" and which != "done":
+        return "—"
     if ind.measure == "rate":
         if which == "month":
             return "—"
@@ -354,13 +401,13 @@ def _mark_status(fills: dict[tuple[int, int], colors.Color], cell: tuple[int, in
 
 
 def _completion(fig: Figure) -> str:
-    if fig.completion is None:
+    if fig.completion is None or fig.kind != "cumulative":
         return "—"
     return fmt_percent(fig.completion)
 
 
 def _schedule(fig: Figure) -> str:
-    return "—" if fig.schedule is None else fmt_percent(fig.schedule)
+    return "—" if fig.schedule is None or fig.kind == "limit" else fmt_percent(fig.schedule)
 
 
 def _figure_cells(fig: Figure, ind: IndicatorBlock) -> list[str]:
@@ -503,13 +550,19 @@ class _Builder:
             heads.append(text)
         if heads:
             parts.append("其中，" + "；".join(heads) + "。")
+        n_air = sum(1 for w in d.warnings if w.is_air)
         n_over = sum(1 for w in d.warnings if w.status == "overdue")
-        n_behind = len(d.warnings) - n_over
+        n_not_met = sum(1 for w in d.warnings if w.status == "not_met" and not w.is_air)
+        n_behind = len(d.warnings) - n_air - n_over - n_not_met
         if d.warnings:
             where = "各县（区、市）共有" if d.is_city else f"{d.unit_name}共有"
-            parts.append(
-                f"{where}{len(d.warnings)}项任务进度预警（逾期{n_over}项、滞后{n_behind}项），详见“预警情况”。"
-            )
+            units = len({w.unit_code for w in d.warnings})
+            kinds = [f"空气质量{n_air}项"] if n_air else []
+            kinds += [f"逾期{n_over}项"] if n_over else []
+            kinds += [f"限值未达标{n_not_met}项"] if n_not_met else []
+            kinds += [f"滞后{n_behind}项"] if n_behind else []
+            who = f"（涉及{units}个县（区、市））" if d.is_city else ""
+            parts.append(f"{where}{len(d.warnings)}项预警{who}：{'、'.join(kinds)}，详见“预警情况”。")
         else:
             parts.append("本月无进度预警。")
         return "".join(parts)
@@ -665,8 +718,10 @@ class _Builder:
     def monthly(self) -> None:
         d = self.data
         self.add(CondPageBreak(90 * mm))
-        self.add(self.h1("月度填报指标"))
-        self.add(self.note("以下指标由各县（区、市）按月填报：数量类为本月新增与累计数，比率类为最近一次填报的月度值。"))
+        self.add(self.h1("月度填报指标和节点任务"))
+        self.add(self.note("以下指标由各县（区、市）按月填报：累计类为本月新增与累计数，按时序进度评价；限值类为最近一次"
+                           "填报的月度值，每月对照限值评价（达标月数为目标期间内达标月数/已填报月数，某月未达标即使"
+                           "此后达标也保留在内）；节点类为完成日期与依据。“—”为该项任务不涉及的单位（无任务）。"))
         cols = [
             Col("序号", 22, "center"),
             Col("指标", 107, "left", wrap=True),
@@ -695,57 +750,64 @@ class _Builder:
             _mark_status(fills, (i, 8), f.status)
         self.add(data_table(self.s, cols, rows, cell_fills=fills))
         if d.is_city:
-            self.add(self.note("全市数量类为各县（区、市）之和；比率类为已填报县（区、市）的平均值。"))
+            self.add(self.note("全市累计类为各县（区、市）之和（铁路货运量为市级填报数）；限值类不取平均值，"
+                               "列出达到各自限值的单位数/已填报单位数；节点类为已完成单位数。"))
 
     # ---------------------------------------------------------------- air quality
     def air(self) -> None:
         d = self.data
         self.add(CondPageBreak(110 * mm))
         self.add(self.h1("空气质量"))
+        period = next((a.period for a in d.air if a.period), "")
         cols = [
-            Col("区域", 62, "left", wrap=True),
-            Col("本月PM2.5", 50, "right"),
-            Col("期间均值", 46, "right"),
-            Col("PM2.5目标", 52, "right"),
-            Col("评价", 40, "center"),
-            Col("本月重污染天数", 46, "right", wrap=True),
-            Col("期间累计", 40, "right"),
-            Col("天数目标", 40, "right"),
-            Col("评价", 40, "center"),
-            Col("目标期间", 72, "center"),
+            Col("区域", 54, "left", wrap=True),
+            Col("档次", 26, "center"),
+            Col("2019年同期PM2.5", 44, "right", wrap=True),
+            Col("PM2.5 目标", 38, "right", wrap=True),
+            Col("PM2.5 期间至今", 42, "right", wrap=True),
+            Col("差距", 36, "right"),
+            Col("评价", 46, "center", wrap=True),
+            Col("重污染天数 2019年同期", 46, "right", wrap=True),
+            Col("天数目标", 36, "right", wrap=True),
+            Col("期间至今", 36, "right", wrap=True),
+            Col("评价", 46, "center", wrap=True),
         ]
         rows, fills = [], {}
         for i, a in enumerate(d.air):
-            pm_eval = self._eval(a.pm25_period_mean, a.pm25_max)
-            hd_eval = self._eval(a.heavy_period, a.heavy_max)
+            gap = None if a.pm25_period_mean is None or a.pm25_max is None else a.pm25_period_mean - a.pm25_max
             rows.append(
                 [
                     a.area,
-                    _pm(a.pm25, "未填报"),
-                    _pm(a.pm25_period_mean, "—"),
+                    "—" if a.grade is None else f"{a.grade}档",
+                    _pm(a.pm25_baseline, "—"),
                     _pm(a.pm25_max, "未设定"),
-                    pm_eval,
-                    fmt_number(a.heavy_days, missing="未填报"),
-                    fmt_number(a.heavy_period),
+                    _pm(a.pm25_period_mean, "未填报"),
+                    "—" if gap is None else f"{gap:+.1f}",
+                    status_text(a.pm25_status, a.pm25_status_label or "—"),
+                    fmt_number(a.heavy_baseline, missing="—"),
                     fmt_number(a.heavy_max, missing="未设定"),
-                    hd_eval,
-                    _period(a.period),
+                    fmt_number(a.heavy_period, missing="未填报"),
+                    status_text(a.heavy_status, a.heavy_status_label or "—"),
                 ]
             )
-            if pm_eval.endswith("超标"):
-                fills[(i, 4)] = STATUS_FILL["overdue"]
-            if hd_eval.endswith("超标"):
-                fills[(i, 8)] = STATUS_FILL["overdue"]
-        self.add(data_table(self.s, cols, rows, cell_fills=fills))
-        self.add(self.note("PM2.5单位：微克/立方米。期间均值、期间累计：目标期间开始至本月的PM2.5月均浓度平均值和重污染"
-                           "天数之和，与该期间的目标比较（●达标　■超标）。县（区、市）目标由市大气办下达，未下达的显示“未设定”。"))
-        bars = [ValueBar(a.area, a.pm25, a.pm25_max) for a in d.air]
+            _mark_status(fills, (i, 6), a.pm25_status)
+            _mark_status(fills, (i, 10), a.heavy_status)
+        if period:
+            self.add(self.p(escape(f"目标期间：{period}。对照2019年同期，按档次确定PM2.5浓度和重污染天数控制目标"
+                                   "（市城区为方案规定的目标，重污染天数为重度及以上污染天数）。")))
+        self.add(data_table(self.s, cols, rows, cell_fills=fills, font_size=8))
+        self.add(self.note("PM2.5单位：微克/立方米。期间至今：目标期间开始至本月PM2.5月均浓度按天数加权的平均值、重污染天数"
+                           "之和；差距为期间至今减目标（正数为超出）。评价：○按进度（期间至今不超过目标）　▲滞后（超过目标，"
+                           "余下月份仍可达标）　■未达标／已无法达标（余下月份即使为零也无法达标）　●达标（期间结束且达标）。"
+                           "县（区、市）的档次和2019年同期基准由市大气办录入，目标由此推算。"))
+        bars = [ValueBar(a.area, a.pm25_period_mean, a.pm25_max, baseline=a.pm25_baseline) for a in d.air]
         if any(b.value is not None for b in bars):
             self.add(
                 KeepTogether(
                     [
-                        Paragraph(escape(f"图　{fmt_month_cn(d.month)}PM2.5月均浓度（微克/立方米）"), self.s.cell_center),
-                        limit_chart(bars, unit="期间均值上限", caption="本月数值与目标期间的均值上限对照"),
+                        Paragraph(escape(f"图　{period or fmt_month_cn(d.month)}PM2.5期间至今浓度与目标、2019年同期"
+                                         "（微克/立方米）"), self.s.cell_center),
+                        limit_chart(bars, unit="期间均值上限", caption=""),
                     ]
                 )
             )
@@ -788,9 +850,10 @@ class _Builder:
             self.add(self.p("截至本月末，" + ("各县（区、市）" if d.is_city else d.unit_name)
                             + "各项任务均未滞后于时序进度，无预警。"))
             return
-        self.add(self.note("列出完成率低于时序进度5个百分点以上（滞后）或已过时限仍未完成（逾期）的任务，逾期在前，"
-                           "同类按落后幅度从大到小排列。落后：时序进度减完成率（百分点）；缺口：滞后任务为按时序进度"
-                           "应完成而未完成的数量，逾期任务为距目标尚差的数量。"))
+        self.add(self.note("空气质量改善达不到时序进度的列在最前（方案第二十一条），其后为已过时限仍未完成（逾期、"
+                           "逾期未完成）、限值未达标和完成率低于时序进度5个百分点以上（滞后）的任务，同类按落后幅度"
+                           "从大到小排列。落后：时序进度减完成率（百分点）；缺口：滞后任务为按时序进度应完成而未完成的"
+                           "数量，逾期任务为距目标尚差的数量，限值和空气质量为超出（或低于）限值的幅度。"))
         cols = [Col("序号", 22, "center")]
         if d.is_city:
             cols.append(Col("县（区、市）", 56, "left", wrap=True))
@@ -811,8 +874,11 @@ class _Builder:
             row = [str(i + 1)]
             if d.is_city:
                 row.append(w.county)
-            row += [f"{w.name}（{w.unit}）", w.target_text(), w.done_text(), fmt_percent(w.completion),
-                    fmt_percent(w.schedule), f"{w.points_behind:.1f}", w.shortfall_text(),
+            cumulative = w.kind == "cumulative"
+            row += [f"{w.name}（{w.unit}）", w.target_text(), w.done_text(),
+                    fmt_percent(w.completion) if cumulative else "—",
+                    fmt_percent(w.schedule) if cumulative or w.kind == "milestone" else "—",
+                    f"{w.points_behind:.1f}" if cumulative else "—", w.shortfall_text(),
                     status_text(w.status, w.status_label), _due_short(w.due_text)]
             rows.append(row)
             _mark_status(fills, (i, status_col), w.status)
@@ -907,41 +973,53 @@ class _Builder:
         self.add(Spacer(1, 2 * mm))
         self.add(Paragraph(escape(letter.number), s.letter_no))
         self.add(HRFlowable(width="100%", thickness=1.8, color=OFFICIAL_RED, spaceBefore=3, spaceAfter=8))
-        self.add(Paragraph(escape(f"关于{letter.unit_name}秋冬季大气污染综合治理攻坚任务进度滞后的预警函"), s.letter_title))
+        air = [w for w in letter.items if w.is_air]
+        tasks = [w for w in letter.items if not w.is_air]
+        reasons = []
+        if air:
+            reasons.append("空气质量改善幅度达不到时序进度")
+        if tasks:
+            reasons.append("重点任务进展缓慢")
+        self.add(Paragraph(escape(f"关于{letter.unit_name}{'及'.join(reasons)}的预警函"), s.letter_title))
         self.add(Paragraph(escape(f"{_addressee(letter.unit_name)}："), s.letter_sign.clone("addressee", alignment=0)))
         you = _you(letter.unit_name)
-        n_over = sum(1 for w in letter.items if w.status == "overdue")
-        n_behind = len(letter.items) - n_over
         counts = []
+        if air:
+            counts.append(f"空气质量{len(air)}项未达到控制目标的时序要求")
+        n_over = sum(1 for w in tasks if w.status == "overdue")
+        n_not_met = sum(1 for w in tasks if w.status == "not_met")
+        n_behind = len(tasks) - n_over - n_not_met
         if n_over:
             counts.append(f"{n_over}项已过时限仍未完成")
+        if n_not_met:
+            counts.append(f"{n_not_met}项限值未达标")
         if n_behind:
             counts.append(f"{n_behind}项完成率低于时序进度5个百分点以上")
         self.add(
             Paragraph(
                 escape(
-                    f"根据各县（区、市）报送的台账数据，截至{fmt_date_cn(d.as_of)}，{you}承担的"
-                    f"《{d.plan_title}》（{d.plan_doc_no}）攻坚任务中，有{len(letter.items)}项进度滞后，其中"
+                    f"根据各县（区、市）报送的空气质量和台账数据，截至{fmt_date_cn(d.as_of)}，{you}"
+                    f"落实《{d.plan_title}》（{d.plan_doc_no}）的情况中，有{len(letter.items)}项预警，其中"
                     + "、".join(counts) + "，具体如下："
                 ),
                 s.letter_body,
             )
         )
         cols = [
-            Col("序号", 24, "center"),
-            Col("任务", 124, "left", wrap=True),
-            Col("目标", 42, "right"),
-            Col("完成", 42, "right"),
-            Col("完成率", 40, "right"),
-            Col("时序进度", 45, "right"),
-            Col("差距", 112, "left", wrap=True),
-            Col("完成时限", 56, "center"),
+            Col("序号", 22, "center"),
+            Col("预警事项", 118, "left", wrap=True),
+            Col("目标", 42, "right", wrap=True),
+            Col("完成/现状", 48, "right", wrap=True),
+            Col("完成率", 38, "right"),
+            Col("差距", 104, "left", wrap=True),
+            Col("时限", 50, "center", wrap=True),
+            Col("市级牵头单位", 62, "left", wrap=True),
         ]
         rows = []
         for i, w in enumerate(letter.items):
             rows.append([str(i + 1), f"{w.name}（{w.unit}）", w.target_text(), w.done_text(),
-                         fmt_percent(w.completion), fmt_percent(w.schedule), w.gap_text(),
-                         _due_short(w.due_text)])
+                         fmt_percent(w.completion) if w.kind == "cumulative" else "—", w.gap_text(),
+                         _due_short(w.due_text), w.departments or "—"])
         self.add(Spacer(1, 1 * mm))
         self.add(data_table(self.s, cols, rows, font_size=8.5))
         self.add(Spacer(1, 3 * mm))
@@ -949,8 +1027,8 @@ class _Builder:
         self.add(
             Paragraph(
                 escape(
-                    f"请{you}高度重视，对照目标任务逐项分析滞后原因，制定整改措施，倒排工期、压实责任，"
-                    "确保在时限内完成；已过时限的任务须立即整改到位。"
+                    f"请{you}高度重视，对照空气质量控制目标和重点任务逐项分析滞后原因，制定整改措施，倒排工期、"
+                    "压实责任，确保在时限内完成；已过时限的任务须立即整改到位。"
                     f"请于{fmt_date_cn(reply_by)}前将整改情况书面报送市大气污染防治工作领导组办公室。"
                 ),
                 s.letter_body,
@@ -988,8 +1066,9 @@ def _you(unit_name: str) -> str:
     return f"你{last}" if last in ("区", "县", "市") else "你单位"
 
 
-def letter_number(letter_date: dt.date, n: int) -> str:
-    return f"晋气防办预警〔{letter_date.year}〕{n}号"
+def letter_number(letter_date: dt.date, n: int, prefix: str = "市大气办预警") -> str:
+    """The letter's number: the city office's own prefix (plan.toml letter_prefix), 〔year〕n号."""
+    return f"{prefix}〔{letter_date.year}〕{n}号"
 
 
 def render_report(data: ReportData, out: Path | str, *, state: TaskState = NULL_STATE) -> int:

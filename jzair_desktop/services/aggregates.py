@@ -11,7 +11,21 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, and_, case, func, literal, literal_column, null, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from jzair_desktop.domain.ledgers import LEDGERS, LedgerDef
@@ -26,6 +40,7 @@ _OPERATORS = {
     "ge": lambda col, v: col >= v,
     "ne": lambda col, v: col != v,
     "in": lambda col, v: col.in_(list(v)),
+    "not": lambda col, v: col.is_distinct_from(v),  # NULL-safe: an empty field is "not v"
 }
 _NEVER = dt.date(9999, 12, 31)
 
@@ -74,6 +89,13 @@ def live_condition(model: Any) -> ColumnElement[bool]:
     return func.coalesce(model.deleted_at, null()).is_(None)
 
 
+def counted_condition(model: Any, ind: Indicator) -> ColumnElement[bool]:
+    """A record that matches the indicator and may count as done (its filter and its done_filter)."""
+    if not ind.done_filter:
+        return filter_condition(model, ind.filter)
+    return and_(filter_condition(model, ind.filter), filter_condition(model, ind.done_filter))
+
+
 def ledger_indicators(ledger_key: str, indicators: tuple[Indicator, ...] | None = None) -> list[Indicator]:
     inds = indicators if indicators is not None else reference().indicators
     return [i for i in inds if i.source == "ledger" and i.ledger == ledger_key]
@@ -91,7 +113,11 @@ def ledger_counts(
     month_start = as_of.replace(day=1)
     out: dict[tuple[str, str], LedgerCount] = {}
     for ledger_key, ldef in LEDGERS.items():
-        inds = ledger_indicators(ledger_key, indicators)
+        all_inds = ledger_indicators(ledger_key, indicators)
+        for ind in all_inds:
+            if ind.count_by == "enterprise":
+                out.update(_enterprise_counts(session, ind, ldef, as_of))
+        inds = [i for i in all_inds if i.count_by != "enterprise"]
         if not inds:
             continue
         model = LEDGER_MODELS[ledger_key]
@@ -99,13 +125,14 @@ def ledger_counts(
         in_month = getattr(model, ldef.done_date_field) >= month_start
         found_inds = [i for i in inds if i.target_rule == "all_found"]
         matches = {i.key: filter_condition(model, i.filter) for i in inds}
+        counted = {i.key: counted_condition(model, i) for i in inds}
         if found_inds:
             where = and_(live_condition(model), or_(done, *(matches[i.key] for i in found_inds)))
         else:
             where = and_(live_condition(model), done)
         columns: list[Any] = []
         for ind in inds:
-            match = matches[ind.key]
+            match = counted[ind.key]
             if found_inds:
                 columns.append(func.sum(case((and_(match, done), 1), else_=0)))
                 columns.append(func.sum(case((and_(match, done, in_month), 1), else_=0)))
@@ -116,7 +143,7 @@ def ledger_counts(
                 columns.append(func.sum(case((match, 1), else_=0)))
                 columns.append(func.sum(case((and_(match, in_month), 1), else_=0)))
             if ind.target_rule == "all_found":
-                columns.append(func.sum(case((match, 1), else_=0)))
+                columns.append(func.sum(case((matches[ind.key], 1), else_=0)))
         # Grouping by an expression (not the bare indexed column) keeps the single table scan: walking
         # ix_*_unit_code to skip the sort fetches every row by id, which is slower. The empty string is
         # a literal so that the SELECT and GROUP BY expressions are the same text on every database.
@@ -134,6 +161,44 @@ def ledger_counts(
                     pos += 1
                 out[(ind.key, unit_code)] = LedgerCount(int(d or 0), int(m or 0), f)
     return out
+
+
+def _enterprise_counts(
+    session: Session, ind: Indicator, ldef: LedgerDef, as_of: dt.date
+) -> dict[tuple[str, str], LedgerCount]:
+    """Distinct enterprises (统一社会信用代码) of an enterprise-counted indicator, per unit.
+
+    An enterprise is done by `as_of` when every live matching row of it is done by then; it was done within
+    the as-of month when its last row's done date falls in that month. A row without a code stands alone.
+    """
+    model = LEDGER_MODELS[ind.ledger]
+    month_start = as_of.replace(day=1)
+    date_col = getattr(model, ldef.done_date_field)
+    done = and_(done_condition(model, ldef, as_of), counted_condition(model, ind))
+    enterprise = func.coalesce(model.credit_code, literal("#").concat(cast(model.id, String)))
+    unit = func.coalesce(model.unit_code, literal_column("''"))
+    sub = (
+        select(
+            unit.label("unit"),
+            enterprise.label("enterprise"),
+            func.min(case((done, 1), else_=0)).label("all_done"),
+            func.max(date_col).label("last"),
+        )
+        .where(live_condition(model), filter_condition(model, ind.filter))
+        .group_by(unit, enterprise)
+        .subquery()
+    )
+    stmt = select(
+        sub.c.unit,
+        func.sum(sub.c.all_done),
+        func.sum(case((and_(sub.c.all_done == 1, sub.c.last >= month_start), 1), else_=0)),
+        func.count(),
+    ).group_by(sub.c.unit)
+    found_rule = ind.target_rule == "all_found"
+    return {
+        (ind.key, code): LedgerCount(int(d or 0), int(m or 0), int(n or 0) if found_rule else None)
+        for code, d, m, n in session.execute(stmt)
+    }
 
 
 def found_counts(session: Session, indicator: Indicator) -> dict[str, int]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import Engine, delete, select
 
 from jzair_desktop import paths
-from jzair_desktop.domain.reference import Reference, reference
+from jzair_desktop.domain.reference import CITY_CODE, CITY_NAME, Reference, reference
 from jzair_desktop.errors import DatabaseError
 from jzair_desktop.storage import migrate
 from jzair_desktop.storage.engine import (
@@ -113,6 +113,8 @@ class ReferenceLoadResult:
     choices: int
     air_quality_targets: int
     changed: bool
+    # Stored split targets the plan's scopes no longer allow, kept as they are (the city office decides).
+    scope_notes: tuple[str, ...] = ()
 
 
 def load_reference_data(db: Database, ref: Reference | None = None) -> ReferenceLoadResult:
@@ -124,11 +126,15 @@ def load_reference_data(db: Database, ref: Reference | None = None) -> Reference
         if meta is not None and meta.value == fingerprint:
             return ReferenceLoadResult(len(ref.units), len(ref.indicators),
                                        sum(len(v) for v in ref.choices.values()),
-                                       len(ref.air_quality_targets), changed=False)
+                                       len(ref.air_quality_targets), changed=False, scope_notes=_scope_notes(s, ref))
         for u in ref.units:
             row = s.get(UnitRow, u.code) or UnitRow(code=u.code)
             row.name, row.aliases, row.sort_order = u.name, "、".join(u.aliases), u.sort_order
             s.add(row)
+        # 全市 as a unit row too, so that a city-level figure (铁路货运量) can be stored like a unit's.
+        city = s.get(UnitRow, CITY_CODE) or UnitRow(code=CITY_CODE)
+        city.name, city.aliases, city.sort_order = CITY_NAME, "", len(ref.units)
+        s.add(city)
         for i in ref.indicators:
             row = s.get(IndicatorRow, i.key) or IndicatorRow(key=i.key)
             row.name, row.unit, row.target, row.target_rule = i.name, i.unit, i.target, i.target_rule
@@ -156,5 +162,18 @@ def load_reference_data(db: Database, ref: Reference | None = None) -> Reference
             meta = AppMeta(key="reference_fingerprint", value=fingerprint)
         meta.value = fingerprint
         s.add(meta)
+        notes = _scope_notes(s, ref)
     return ReferenceLoadResult(len(ref.units), len(ref.indicators), sum(len(v) for v in ref.choices.values()),
-                               len(ref.air_quality_targets), changed=True)
+                               len(ref.air_quality_targets), changed=True, scope_notes=notes)
+
+
+def _scope_notes(s, ref: Reference) -> tuple[str, ...]:  # noqa: ANN001
+    """Stored targets outside an indicator's scope (or of an indicator no longer split), in words."""
+    from jzair_desktop.services.targets import format_number, out_of_scope_targets, scope_text
+
+    return tuple(
+        f"“{unit.name}”的“{ind.name}”目标 {format_number(value)}{ind.unit}："
+        + (f"该指标只涉及{scope_text(ind, ref)}" if not ind.in_scope(unit.code) else "该指标已不再分解到县（区、市）")
+        + "，已保留未删除，请市级管理员核对后在任务分解中清除"
+        for ind, unit, value in out_of_scope_targets(s, ref)
+    )

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from jzair_desktop import __version__
 from jzair_desktop.domain.ledgers import LEDGER_KEYS
-from jzair_desktop.domain.reference import Indicator, reference
+from jzair_desktop.domain.reference import CITY_CODE, Indicator, reference
 from jzair_desktop.services.database import Database
 from jzair_desktop.storage import migrate
 from jzair_desktop.storage.engine import read_session
@@ -20,7 +20,8 @@ from jzair_desktop.storage.models import LEDGER_MODELS, IndicatorRow, UnitRow
 def record_counts(db: Database) -> dict[str, dict[str, int]]:
     """Live (not deleted) records per ledger and unit, every unit listed (zero included)."""
     with read_session(db.engine) as s:
-        units = s.execute(select(UnitRow.code, UnitRow.name).order_by(UnitRow.sort_order)).all()
+        units = s.execute(select(UnitRow.code, UnitRow.name).where(UnitRow.code != CITY_CODE)
+                          .order_by(UnitRow.sort_order)).all()
         out: dict[str, dict[str, int]] = {}
         for key in LEDGER_KEYS:
             model = LEDGER_MODELS[key]
@@ -63,6 +64,11 @@ class PlanIndicatorView:
     compare: str  # "ge" | "le"
     county_target: float | None
     annual_target: float | None
+    kind: str = "cumulative"
+    departments: tuple[str, ...] = ()
+    scope: tuple[str, ...] | None = None  # unit names; None = every unit; () = city-level
+    scope_text: str = ""
+    subject: str | None = None
 
     def as_json(self) -> dict:
         return {
@@ -82,6 +88,11 @@ class PlanIndicatorView:
             "compare": self.compare,
             "county_target": self.county_target,
             "annual_target": self.annual_target,
+            "kind": self.kind,
+            "departments": list(self.departments),
+            "scope": None if self.scope is None else list(self.scope),
+            "scope_text": self.scope_text,
+            "subject": self.subject,
         }
 
 
@@ -103,18 +114,25 @@ def target_text(ind: Indicator | IndicatorRow) -> str:
 
 
 def plan_indicators(db: Database) -> list[PlanIndicatorView]:
-    """The plan indicators as loaded into this database."""
-    campaign_end = reference().plan.campaign_end
+    """The plan indicators as loaded into this database (those the plan still has), with their kind, lead
+    departments and scope from the plan."""
+    from jzair_desktop.services.targets import scope_text
+
+    ref = reference()
+    campaign_end = ref.plan.campaign_end
+    keys = {i.key: i for i in ref.indicators}
     with read_session(db.engine) as s:
-        rows = s.scalars(select(IndicatorRow).order_by(IndicatorRow.sort_order)).all()
-        return [
-            PlanIndicatorView(
+        rows = [r for r in s.scalars(select(IndicatorRow).order_by(IndicatorRow.sort_order)).all() if r.key in keys]
+        out = []
+        for r in rows:
+            ind = keys[r.key]
+            out.append(PlanIndicatorView(
                 key=r.key,
                 name=r.name,
                 unit=r.unit,
                 target=r.target,
                 target_rule=r.target_rule,
-                target_text=target_text(r),
+                target_text=target_text(r) if ind.kind != "milestone" else "按时完成",
                 due=due_text(r.due, r.due_rule, campaign_end),
                 due_date=None if r.due_rule == "per_record" else (r.due or campaign_end),
                 due_rule=r.due_rule,
@@ -125,9 +143,13 @@ def plan_indicators(db: Database) -> list[PlanIndicatorView]:
                 compare=r.compare,
                 county_target=r.county_target,
                 annual_target=r.annual_target,
-            )
-            for r in rows
-        ]
+                kind=ind.kind,
+                departments=ind.departments,
+                scope=None if ind.scope is None else tuple(ref.unit_by_code(c).name for c in ind.scope),
+                scope_text=scope_text(ind, ref),
+                subject=ind.subject,
+            ))
+        return out
 
 
 def to_json(obj: object) -> str:

@@ -19,12 +19,18 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jzair_desktop.domain.reference import Indicator, Reference, reference
+from jzair_desktop.domain.reference import CITY_CODE, CITY_NAME, Indicator, Reference, Unit, reference
 from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.services import audit
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
-from jzair_desktop.services.targets import format_number, is_integral, parse_figure, resolve_indicator
+from jzair_desktop.services.targets import (
+    check_in_scope,
+    format_number,
+    is_integral,
+    parse_figure,
+    resolve_indicator,
+)
 from jzair_desktop.storage.engine import read_session, write_session
 from jzair_desktop.storage.models import AirQualityMonth, MonthlyFigure
 from jzair_desktop.storage.models import AirQualityTarget as AirQualityTargetRow
@@ -51,6 +57,7 @@ def parse_month(
     *,
     example: str = "2020-11",
     outside: str = "不在可填报的范围内（{first} 至 {last}）",
+    first: str | None = None,
 ) -> str:
     """'YYYY-MM' from 2020-11, 2020-1, 2020/11, 2020.11 or 2020年11月, within the plan's reporting months.
     The errors quote `example` as the right form and say `outside` (with {first} and {last}) of a month
@@ -61,7 +68,7 @@ def parse_month(
     if not m or not 1 <= int(m.group(2)) <= 12:
         raise JzairError(f"月份格式不正确：“{text}”，应为 年-月，如 {example}。")
     month = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
-    first, last = ref.plan.first_month, ref.plan.last_month
+    first, last = first or ref.plan.first_month, ref.plan.last_month
     if not first <= month <= last:
         raise JzairError(f"月份 {month} {outside.format(first=first, last=last)}。")
     return month
@@ -141,10 +148,9 @@ def _check_figure_entries(actor: Actor, entries: Iterable[FigureEntry]) -> list[
     for e in entries:
         prefix = f"{e.where}：" if e.where else ""
         try:
-            unit = ref.resolve_unit(e.unit)
             ind = resolve_indicator(e.indicator, allowed=allowed, ref=ref)
-            month = parse_month(e.month, ref)
-            actor.check_write(unit.code, unit_name=unit.name)
+            unit = _figure_unit(e.unit, ind, actor, ref)
+            month = parse_month(e.month, ref, first=ind.count_from)
             blank = e.value is None or (isinstance(e.value, str) and not e.value.strip())
             value = None if blank else check_figure_value(ind, unit.name, month, e.value)
         except JzairError as exc:
@@ -158,6 +164,27 @@ def _check_figure_entries(actor: Actor, entries: Iterable[FigureEntry]) -> list[
         out.append((unit.code, ind.key, month, value))
     _raise_problems(problems, "月度数据")
     return out
+
+
+def _figure_unit(text: object, ind: Indicator, actor: Actor, ref: Reference) -> Unit:
+    """The unit a figure is for: a unit the indicator concerns, or 全市 for a city-level indicator
+    (entered by the city office only)."""
+    raw = unicodedata.normalize("NFKC", str(text or "")).strip().replace(" ", "")
+    if raw in (CITY_NAME, CITY_CODE):
+        if not ind.city_level:
+            raise JzairError(f"“{ind.name}”由各县（区、市）填报，全市数为各县之和，不能直接填报全市数。")
+        actor.check_city(f"填报全市“{ind.name}”")
+        return Unit(CITY_CODE, CITY_NAME)
+    unit = ref.resolve_unit(str(text))
+    if ind.city_level:
+        raise JzairError(f"“{ind.name}”是全市指标，由市大气办以“全市”填报，不分解到“{unit.name}”。")
+    check_in_scope(ind, unit, ref)
+    actor.check_write(unit.code, unit_name=unit.name)
+    return unit
+
+
+def _unit_name(code: str, ref: Reference) -> str:
+    return CITY_NAME if code == CITY_CODE else ref.unit_by_code(code).name
 
 
 def _check_month_open(s, unit_code: str, month: str) -> None:  # noqa: ANN001
@@ -197,7 +224,7 @@ def set_figures(db: Database, actor: Actor, entries: Iterable[FigureEntry]) -> i
                 ledger=AUDIT_FIGURES, uuid=f"{key}@{unit_code}@{month}", unit_code=unit_code,
                 before=None if old is None else {**state, "value": old},
                 after=None if value is None else {**state, "value": value},
-                detail=f"{ref.unit_by_code(unit_code).name} {month}“{ind.name}”：{format_number(old, missing='空')} → "
+                detail=f"{_unit_name(unit_code, ref)} {month}“{ind.name}”：{format_number(old, missing='空')} → "
                        f"{format_number(value, missing='空')}",
                 action="create" if old is None else ("delete" if value is None else "update"),
             ))
@@ -241,7 +268,7 @@ def list_figures(db: Database, *, unit: str | None = None, indicator: str | None
         if ind.measure == "count":
             cumulative = running.get((code, key), 0.0) + value
             running[(code, key)] = cumulative
-        out.append(MonthlyFigureView(code, ref.unit_by_code(code).name, key, ind.name, ind.measure, month,
+        out.append(MonthlyFigureView(code, _unit_name(code, ref), key, ind.name, ind.measure, month,
                                      float(value), cumulative))
     return out
 

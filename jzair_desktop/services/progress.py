@@ -22,7 +22,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from sqlalchemy import and_, case, func, not_, select
+from sqlalchemy import case, func, not_, select
 from sqlalchemy.orm import Session
 
 from jzair_desktop.domain import schedule as sched
@@ -32,7 +32,7 @@ from jzair_desktop.services.aggregates import LedgerCount, done_condition, filte
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.targets import rule_of, stored_targets, unit_rate_target
 from jzair_desktop.storage.engine import read_session
-from jzair_desktop.storage.models import LEDGER_MODELS, MonthlyFigure
+from jzair_desktop.storage.models import LEDGER_MODELS, Milestone, MonthlyFigure
 
 _TIE = 1e-12
 
@@ -54,17 +54,45 @@ class ProgressRow:
     rank: int | None  # among units, 1 = best; None for the city and without a target
     due: dt.date
     value_month: str | None = None  # rates: the month of `done`
+    kind: str = "cumulative"  # cumulative | limit | milestone (plan.toml)
+    months_met: int | None = None  # limits: months met in the window (city row: units meeting their limit)
+    months_reported: int | None = None  # limits: months reported in the window (city row: units reporting)
+    done_date: dt.date | None = None  # milestones: the day it was done
+    evidence: str | None = None  # milestones: the document number or file
+    in_scope: bool = True  # False: the indicator does not concern this unit (无任务)
+    departments: str = ""  # the 牵头单位 the plan names
 
     @property
     def is_city(self) -> bool:
         return self.unit_code == CITY_CODE
 
     @property
+    def no_task(self) -> bool:
+        """Nothing to do here: outside the indicator's scope, or a target of 0."""
+        return not self.in_scope or (self.status == "no_target" and self.target is not None)
+
+    @property
+    def done_late(self) -> bool:
+        return self.kind == "milestone" and self.done_date is not None and self.done_date > self.due
+
+    @property
     def status_label(self) -> str:
-        """已完成/按进度/滞后/逾期/未分解; 无任务 where the target is 0 (nothing to do)."""
-        if self.status == "no_target" and self.target is not None:
+        """The kind's own words (已完成/按进度/滞后/逾期, 达标/未达标/未报送, 未到期/逾期未完成); 无任务 where the
+        indicator does not concern the unit or its target is 0; 未分解 where a split target is missing."""
+        if self.no_task:
             return "无任务"
-        return sched.status_label(self.status)
+        if self.status == "done" and self.done_late:
+            return "逾期完成"
+        return sched.status_label(self.status, self.kind)
+
+    @property
+    def met_text(self) -> str:
+        """达标月数 4/5 for a unit's limit, 达标 10/12 for the city row; '' otherwise."""
+        if self.kind != "limit" or self.months_reported is None:
+            return ""
+        if self.is_city:
+            return f"达标单位 {self.months_met}/{self.months_reported}"
+        return f"达标月数 {self.months_met}/{self.months_reported}"
 
     @property
     def colour(self) -> str:
@@ -90,22 +118,35 @@ class ProgressRow:
             "month_increment": self.month_increment,
             "rank": self.rank,
             "due": self.due.isoformat(),
+            "kind": self.kind,
+            "status_label": self.status_label,
+            "in_scope": self.in_scope,
+            "departments": self.departments,
+            **({"value_month": self.value_month, "months_met": self.months_met,
+                "months_reported": self.months_reported} if self.kind == "limit" else {}),
+            **({"done_date": self.done_date.isoformat() if self.done_date else None, "evidence": self.evidence}
+               if self.kind == "milestone" else {}),
         }
 
 
 @dataclass(frozen=True, slots=True)
 class _MonthlyData:
     counts: dict[tuple[str, str], tuple[float, float]]  # (key, unit) -> (cumulative, this month)
-    rates: dict[tuple[str, str], tuple[str, float]]  # (key, unit) -> (month, latest value)
+    series: dict[tuple[str, str], list[tuple[str, float]]]  # limits: (key, unit) -> [(month, value)] in order
 
 
-def _monthly_data(s: Session, as_of: dt.date, inds: Sequence[Indicator]) -> _MonthlyData:
+def _monthly_data(s: Session, as_of: dt.date, inds: Sequence[Indicator], window_start: dt.date) -> _MonthlyData:
     month = sched.month_of(as_of)
-    count_keys = [i.key for i in inds if i.source == "monthly" and i.measure == "count"]
-    rate_keys = [i.key for i in inds if i.source == "monthly" and i.measure == "rate"]
     mf = MonthlyFigure
     counts: dict[tuple[str, str], tuple[float, float]] = {}
-    if count_keys:
+    plain = [i.key for i in inds if i.source == "monthly" and i.measure == "count" and not i.count_from]
+    bounded = [i for i in inds if i.source == "monthly" and i.measure == "count" and i.count_from]
+    queries = []
+    if plain:
+        queries.append((plain, None, month))
+    for ind in bounded:  # a figure of a stated span (铁路货运量: the months of 2020 up to its due date)
+        queries.append(([ind.key], ind.count_from, min(month, sched.month_of(ind.due) if ind.due else month)))
+    for keys, first, last in queries:
         stmt = (
             select(
                 mf.indicator_key,
@@ -113,30 +154,33 @@ def _monthly_data(s: Session, as_of: dt.date, inds: Sequence[Indicator]) -> _Mon
                 func.sum(mf.value),
                 func.sum(case((mf.month == month, mf.value), else_=0.0)),
             )
-            .where(mf.indicator_key.in_(count_keys), mf.month <= month)
+            .where(mf.indicator_key.in_(keys), mf.month <= last)
             .group_by(mf.indicator_key, mf.unit_code)
         )
+        if first is not None:
+            stmt = stmt.where(mf.month >= first)
         for key, unit, total, this_month in s.execute(stmt):
             counts[(key, unit)] = (float(total or 0.0), float(this_month or 0.0))
-    rates: dict[tuple[str, str], tuple[str, float]] = {}
+    series: dict[tuple[str, str], list[tuple[str, float]]] = {}
+    rate_keys = [i.key for i in inds if i.source == "monthly" and i.measure == "rate"]
     if rate_keys:
-        latest = (
-            select(mf.indicator_key, mf.unit_code, func.max(mf.month).label("month"))
-            .where(mf.indicator_key.in_(rate_keys), mf.month <= month)
-            .group_by(mf.indicator_key, mf.unit_code)
-            .subquery()
-        )
-        stmt = select(mf.indicator_key, mf.unit_code, mf.month, mf.value).join(
-            latest,
-            and_(
-                mf.indicator_key == latest.c.indicator_key,
-                mf.unit_code == latest.c.unit_code,
-                mf.month == latest.c.month,
-            ),
+        stmt = (
+            select(mf.indicator_key, mf.unit_code, mf.month, mf.value)
+            .where(mf.indicator_key.in_(rate_keys), mf.month >= sched.month_of(window_start), mf.month <= month)
+            .order_by(mf.month)
         )
         for key, unit, mon, value in s.execute(stmt):
-            rates[(key, unit)] = (mon, float(value))
-    return _MonthlyData(counts, rates)
+            series.setdefault((key, unit), []).append((mon, float(value)))
+    return _MonthlyData(counts, series)
+
+
+def _milestones(s: Session, inds: Sequence[Indicator]) -> dict[tuple[str, str], tuple[dt.date, str]]:
+    keys = [i.key for i in inds if i.kind == "milestone"]
+    if not keys:
+        return {}
+    stmt = select(Milestone.indicator_key, Milestone.unit_code, Milestone.done_date, Milestone.evidence).where(
+        Milestone.indicator_key.in_(keys))
+    return {(k, u): (d, e) for k, u, d, e in s.execute(stmt)}
 
 
 def _assign_ranks(rows: list[ProgressRow], scores: dict[str, float | None]) -> list[ProgressRow]:
@@ -152,23 +196,82 @@ def _assign_ranks(rows: list[ProgressRow], scores: dict[str, float | None]) -> l
 
 def _count_row(
     ind: Indicator, code: str, name: str, target: float | None, done: float, month_inc: float,
-    schedule: float, as_of: dt.date, due: dt.date,
+    schedule: float, as_of: dt.date, due: dt.date, *, in_scope: bool = True,
 ) -> ProgressRow:
-    completion = sched.count_completion(done, target)
+    completion = sched.count_completion(done, target) if in_scope else None
     status = sched.status_of(completion, schedule, as_of, due)
-    return ProgressRow(code, name, ind.key, ind.name, ind.unit, ind.measure, target, done, completion,
-                       schedule, status, month_inc, None, due)
+    return ProgressRow(code, name, ind.key, ind.name, ind.unit, ind.measure, target if in_scope else None, done,
+                       completion, schedule, status, month_inc, None, due, kind=ind.kind, in_scope=in_scope,
+                       departments=ind.department_text)
 
 
-def _rate_row(
-    ind: Indicator, code: str, name: str, target: float | None, value: float | None, month: str | None,
-    as_of: dt.date, due: dt.date, window_start: dt.date,
+def _limit_row(
+    ind: Indicator, code: str, name: str, target: float | None, series: list[tuple[str, float]],
+    due: dt.date, *, in_scope: bool = True,
 ) -> ProgressRow:
-    completion = sched.rate_completion(value, target, ind.compare)
-    schedule = sched.rate_schedule(as_of, window_start, reported=value is not None)
-    status = sched.status_of(completion, schedule, as_of, due)
-    return ProgressRow(code, name, ind.key, ind.name, ind.unit, ind.measure, target, value, completion,
-                       schedule, status, None, None, due, month)
+    """A unit's limit: the latest month's value and status; met / reported months in the window."""
+    if not in_scope:
+        return ProgressRow(code, name, ind.key, ind.name, ind.unit, ind.measure, None, None, None, 1.0, "no_target",
+                           None, None, due, None, kind="limit", in_scope=False, departments=ind.department_text)
+    judged = [(m, v) for m, v in series if ind.judge_month is None or m == ind.judge_month]
+    month, value = series[-1] if series else (None, None)
+    status_value = judged[-1][1] if judged else None
+    status = sched.limit_status(status_value, target, ind.compare)
+    met = sum(1 for _m, v in judged if sched.meets(v, target, ind.compare))
+    completion = sched.rate_completion(value, target, ind.compare) if value is not None else None
+    return ProgressRow(code, name, ind.key, ind.name, ind.unit, ind.measure, target, value, completion, 1.0,
+                       status, None, None, due, month, kind="limit", months_met=met, months_reported=len(judged),
+                       departments=ind.department_text)
+
+
+def _limit_city(ind: Indicator, rows: list[ProgressRow], due: dt.date, latest: str | None) -> ProgressRow:
+    """全市 for a limit: how many units in scope meet their own limit (not an average against one limit)."""
+    scoped = [r for r in rows if r.in_scope]
+    reported = [r for r in scoped if r.status in ("met", "not_met")]
+    met = sum(1 for r in reported if r.status == "met")
+    if not reported:
+        status = "no_data"
+    elif met < len(reported):
+        status = "not_met"
+    else:
+        status = "met"
+    completion = met / len(scoped) if scoped else None
+    return ProgressRow(CITY_CODE, CITY_NAME, ind.key, ind.name, ind.unit, ind.measure, ind.target, None, completion,
+                       1.0, status, None, None, due, latest, kind="limit", months_met=met,
+                       months_reported=len(reported), departments=ind.department_text)
+
+
+def _milestone_row(
+    ind: Indicator, code: str, name: str, event: tuple[dt.date, str] | None, schedule: float, as_of: dt.date,
+    due: dt.date, *, in_scope: bool = True,
+) -> ProgressRow:
+    if not in_scope:
+        return ProgressRow(code, name, ind.key, ind.name, ind.unit, ind.measure, None, 0.0, None, schedule,
+                           "no_target", None, None, due, kind="milestone", in_scope=False,
+                           departments=ind.department_text)
+    day, evidence = event if event is not None else (None, None)
+    status = sched.milestone_status(day, as_of, due)
+    done = 1.0 if status == "done" else 0.0
+    return ProgressRow(code, name, ind.key, ind.name, ind.unit, ind.measure, 1.0, done, done, schedule, status,
+                       None, None, due, kind="milestone", done_date=day if status == "done" else None,
+                       evidence=evidence if status == "done" else None, departments=ind.department_text)
+
+
+def _milestone_city(ind: Indicator, rows: list[ProgressRow], schedule: float, due: dt.date) -> ProgressRow:
+    scoped = [r for r in rows if r.in_scope]
+    done = sum(1 for r in scoped if r.status == "done")
+    if scoped and done == len(scoped):
+        status = "done"
+    elif any(r.status == "overdue" for r in scoped):
+        status = "overdue"
+    else:
+        status = "pending"
+    day = max((r.done_date for r in scoped if r.done_date), default=None) if status == "done" else None
+    evidence = scoped[0].evidence if status == "done" and len(scoped) == 1 else None
+    target = float(len(scoped))
+    return ProgressRow(CITY_CODE, CITY_NAME, ind.key, ind.name, ind.unit, ind.measure, target, float(done),
+                       sched.count_completion(done, target), schedule, status, None, None, due, kind="milestone",
+                       done_date=day, evidence=evidence, departments=ind.department_text)
 
 
 def progress_rows(
@@ -176,14 +279,16 @@ def progress_rows(
 ) -> list[ProgressRow]:
     """Every unit and the city for every indicator (or the given indicator keys), inside a session.
 
-    Order: indicators in plan order; within one, the units in plan order, then the city row.
+    Order: indicators in plan order; within one, the units in plan order, then the city row. A unit outside
+    an indicator's scope gets a row marked not in scope (无任务): no target, no status of its own.
     """
     ref = ref or reference()
     inds = tuple(ref.indicators if indicators is None else (ref.indicator(k) for k in indicators))
     window_start, campaign_end = ref.plan.window_start, ref.plan.campaign_end
     stored = stored_targets(s)
     ledger = ledger_counts(s, as_of, indicators=inds)
-    monthly = _monthly_data(s, as_of, inds)
+    monthly = _monthly_data(s, as_of, inds, window_start)
+    events = _milestones(s, inds)
     zero = LedgerCount(0, 0, 0)
     out: list[ProgressRow] = []
     for ind in inds:
@@ -191,24 +296,34 @@ def progress_rows(
         rule = rule_of(ind)
         rows: list[ProgressRow] = []
         scores: dict[str, float | None] = {}
+        if ind.kind == "milestone":
+            schedule = sched.schedule_share(as_of, window_start, due)
+            for u in ref.units:
+                rows.append(_milestone_row(ind, u.code, u.name, events.get((ind.key, u.code)), schedule, as_of, due,
+                                           in_scope=ind.in_scope(u.code)))
+            if ind.city_level:
+                city = _milestone_row(ind, CITY_CODE, CITY_NAME, events.get((ind.key, CITY_CODE)), schedule, as_of, due)
+            else:
+                city = _milestone_city(ind, rows, schedule, due)
+            out.extend(rows)
+            out.append(city)
+            continue
         if ind.measure == "rate":
             unit_target = unit_rate_target(ind)
-            values: list[float] = []
             for u in ref.units:
-                month, value = monthly.rates.get((ind.key, u.code), (None, None))
-                if value is not None:
-                    values.append(value)
-                row = _rate_row(ind, u.code, u.name, unit_target, value, month, as_of, due, window_start)
+                series = monthly.series.get((ind.key, u.code), [])
+                row = _limit_row(ind, u.code, u.name, unit_target, series, due, in_scope=ind.in_scope(u.code))
                 rows.append(row)
-                scores[u.code] = sched.rate_score(value, unit_target, ind.compare)
-            city_value = sum(values) / len(values) if values else None
-            latest = max((m for (k, _u), (m, _v) in monthly.rates.items() if k == ind.key), default=None)
-            city = _rate_row(ind, CITY_CODE, CITY_NAME, ind.target, city_value, latest, as_of, due, window_start)
+                if row.in_scope:
+                    scores[u.code] = sched.rate_score(row.done, unit_target, ind.compare)
+            latest = max((r.value_month for r in rows if r.value_month), default=None)
+            city = _limit_city(ind, rows, due, latest)
         else:
             schedule = sched.schedule_share(as_of, window_start, due)
             total_done = total_month = 0.0
             found_total = 0.0
             for u in ref.units:
+                in_scope = ind.in_scope(u.code)
                 if ind.source == "ledger":
                     c = ledger.get((ind.key, u.code), zero)
                     done, month_inc, found = float(c.done), float(c.month), float(c.found or 0)
@@ -219,9 +334,13 @@ def progress_rows(
                 total_done += done
                 total_month += month_inc
                 found_total += found
-                row = _count_row(ind, u.code, u.name, target, done, month_inc, schedule, as_of, due)
+                row = _count_row(ind, u.code, u.name, target, done, month_inc, schedule, as_of, due,
+                                 in_scope=in_scope)
                 rows.append(row)
-                scores[u.code] = row.completion
+                if in_scope:
+                    scores[u.code] = row.completion
+            if ind.city_level:  # entered by the city office, not split
+                total_done, total_month = monthly.counts.get((ind.key, CITY_CODE), (0.0, 0.0))
             city_target = found_total if rule == "all_found" else ind.target
             city = _count_row(ind, CITY_CODE, CITY_NAME, city_target, total_done, total_month, schedule, as_of, due)
         out.extend(_assign_ranks(rows, scores))
@@ -243,29 +362,53 @@ def compute_progress(db: Database, as_of: dt.date, unit: str | None = None) -> l
     return rows
 
 
+def air_warning_rows(s: Session, as_of: dt.date, ref: Reference | None = None) -> list[ProgressRow]:
+    """The counties' air quality of the period at `as_of` as progress rows (kind air_quality): PM2.5 and
+    重污染天数 against the limits derived from their grade and 2019 baselines (services.air_targets)."""
+    from jzair_desktop.services.air_targets import AIR_KIND, air_progress_rows
+
+    ref = ref or reference()
+    out = []
+    for a in air_progress_rows(s, as_of, ref):
+        if a.area not in {u.code for u in ref.units}:
+            continue  # 市城区 is the city's own target, not a county's
+        due = sched.month_end(dt.date.fromisoformat(a.last_month + "-01"))
+        completion = sched.rate_completion(a.value, a.limit, "le") if a.value is not None else None
+        out.append(ProgressRow(
+            a.area, a.area_name, a.key, f"{a.period}{a.name}", a.unit, "rate", a.limit, a.value, completion, 1.0,
+            a.status, None, None, due, a.last_month, kind=AIR_KIND, months_reported=a.months_reported,
+            departments="市生态环境局",
+        ))
+    return out
+
+
 def sort_warnings(rows: Iterable[ProgressRow], ref: Reference | None = None) -> list[ProgressRow]:
-    """Behind or overdue rows, worst first: overdue before behind, then the larger lag, then plan order."""
+    """Behind, not met or overdue rows, worst first. Air quality comes first (the plan's first reason for a
+    预警函, 二十一), then overdue / not met before behind, then the larger lag, then plan order."""
     ref = ref or reference()
     ind_order = {i.key: i.sort_order for i in ref.indicators}
     unit_order = {u.code: u.sort_order for u in ref.units}
-    picked = [r for r in rows if r.status in ("overdue", "behind")]
+    picked = [r for r in rows if r.status in sched.WARNING_STATUSES and r.in_scope]
     return sorted(
         picked,
         key=lambda r: (
+            0 if r.kind == "air_quality" else 1,
             sched.STATUS_SEVERITY[r.status],
             -round(r.gap, 9),
-            ind_order.get(r.indicator, 999),
+            ind_order.get(r.indicator, -1),
             unit_order.get(r.unit_code, 999),
         ),
     )
 
 
 def warnings(db: Database, as_of: dt.date, *, include_city: bool = False) -> list[ProgressRow]:
-    """Every unit × indicator that is behind or overdue at `as_of`, worst first (预警)."""
-    rows = compute_progress(db, as_of)
+    """Every unit × indicator that is behind, not met or overdue at `as_of`, air quality first (预警)."""
+    ref = reference()
+    with read_session(db.engine) as s:
+        rows = progress_rows(s, as_of, ref=ref) + air_warning_rows(s, as_of, ref)
     if not include_city:
         rows = [r for r in rows if not r.is_city]
-    return sort_warnings(rows)
+    return sort_warnings(rows, ref)
 
 
 # --------------------------------------------------------------------------- per-record plans

@@ -33,11 +33,19 @@ from jzair_desktop.errors import JzairError, PermissionDenied
 from jzair_desktop.exchange import pdf_report as pdf
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.aggregates import done_condition
+from jzair_desktop.services.air_targets import air_progress_rows
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.info import due_text, target_text
 from jzair_desktop.services.monthly import parse_month
-from jzair_desktop.services.progress import ProgressRow, progress_rows, sort_warnings
-from jzair_desktop.services.targets import rule_of
+from jzair_desktop.services.progress import (
+    ProgressRow,
+    _limit_city,
+    _milestone_city,
+    air_warning_rows,
+    progress_rows,
+    sort_warnings,
+)
+from jzair_desktop.services.targets import parts_mismatches, rule_of
 from jzair_desktop.storage.engine import read_session
 from jzair_desktop.storage.models import LEDGER_MODELS, AirQualityMonth, HeatingRecord
 from jzair_desktop.storage.models import AirQualityTarget as AirQualityTargetRow
@@ -139,7 +147,11 @@ def _frozen_row(row: ProgressRow, frozen: dict[str, dict[str, Any]]) -> Progress
         schedule=float(f.get("schedule", row.schedule)),
         status=f.get("status", row.status),
         month_increment=f.get("month_increment"),
-        value_month=row.value_month if done == row.done else None,
+        value_month=f.get("value_month", row.value_month if done == row.done else None),
+        months_met=f.get("months_met", row.months_met),
+        months_reported=f.get("months_reported", row.months_reported),
+        done_date=dt.date.fromisoformat(f["done_date"]) if f.get("done_date") else None,
+        evidence=f.get("evidence"),
     )
 
 
@@ -169,13 +181,13 @@ def apply_frozen(
                     else 1 + sum(1 for v in given if v > scores[r.unit_code] + _TIE))
             for r in units
         ]
-        if ind.measure == "rate":
-            values = [r.done for r in units if r.done is not None]
-            value = sum(values) / len(values) if values else None
-            completion = sched.rate_completion(value, ind.target, ind.compare)
-            schedule = sched.rate_schedule(as_of, ref.plan.window_start, reported=value is not None)
-            city = replace(city, done=value, completion=completion, schedule=schedule,
-                           status=sched.status_of(completion, schedule, as_of, city.due))
+        if ind.kind == "limit":
+            city = _limit_city(ind, units, city.due, city.value_month)
+        elif ind.kind == "milestone":
+            if not ind.city_level:
+                city = _milestone_city(ind, units, city.schedule, city.due)
+        elif ind.city_level:
+            pass  # entered by the city office: no unit figures to add up
         else:
             done = sum(r.done or 0.0 for r in units)
             month_inc = sum(r.month_increment or 0.0 for r in units)
@@ -191,11 +203,20 @@ def apply_frozen(
 # =========================================================================== figures → report blocks
 def _figure(row: ProgressRow, ind: Indicator, month: str) -> pdf.Figure:
     label = row.status_label
-    if row.status == "no_target" and row.target is not None and row.target <= 0:
-        label = "无任务"
     note = ""
     if ind.measure == "rate" and row.value_month and row.value_month != month:
         note = f"{int(row.value_month[5:])}月"
+    done_text = ""
+    if row.kind == "limit" and row.in_scope and row.met_text:
+        value = "" if row.done is None else pdf.fmt_rate(row.done, ind.unit)
+        if note and value:
+            value = f"{value}（{note}）"
+        done_text = f"{value} {row.met_text}".strip() if not row.is_city else row.met_text.replace("达标单位 ", "达标")
+    elif row.kind == "milestone" and row.in_scope:
+        if row.done_date is not None and (not row.is_city or row.target == 1):
+            done_text = f"{row.done_date.month}月{row.done_date.day}日完成"
+        elif row.is_city and row.target and row.target > 1:
+            done_text = f"{pdf.fmt_number(row.done)}/{pdf.fmt_number(row.target)}"
     return pdf.Figure(
         label=row.county,
         target=row.target,
@@ -207,6 +228,8 @@ def _figure(row: ProgressRow, ind: Indicator, month: str) -> pdf.Figure:
         status_label=label,
         rank=row.rank,
         note=note,
+        kind=row.kind,
+        done_text=done_text,
     )
 
 
@@ -232,14 +255,21 @@ def _indicator_block(
         target_text=_target_text(ind, city),
         due_text=due_text(ind.due, ind.due_rule, ref.plan.campaign_end),
         plan_item=ind.plan_item,
-        department=ind.department,
+        department=ind.department_text,
         overall=_figure(overall, ind, month),
         units=tuple(_figure(r, ind, month) for r in units) if unit is None else (),
         ranked=sum(1 for r in units if r.rank is not None),
     )
 
 
-def _warning(row: ProgressRow, ind: Indicator, ref: Reference) -> pdf.WarningItem:
+def _warning(row: ProgressRow, ind: Indicator | None, ref: Reference) -> pdf.WarningItem:
+    if ind is None:  # air quality (services.air_targets)
+        return pdf.WarningItem(
+            county=row.county, unit_code=row.unit_code, indicator=row.indicator, name=row.name, unit=row.unit,
+            measure="rate", compare="le", target=row.target, done=row.done, completion=row.completion,
+            schedule=row.schedule, status=row.status, status_label=row.status_label, due=row.due,
+            due_text=row.due.isoformat(), kind=row.kind, departments=row.departments,
+        )
     return pdf.WarningItem(
         county=row.county,
         unit_code=row.unit_code,
@@ -256,6 +286,8 @@ def _warning(row: ProgressRow, ind: Indicator, ref: Reference) -> pdf.WarningIte
         status_label=row.status_label,
         due=row.due,
         due_text=due_text(ind.due, ind.due_rule, ref.plan.campaign_end),
+        kind=row.kind,
+        departments=ind.department_text,
     )
 
 
@@ -448,6 +480,30 @@ def air_rows(
     return rows, history
 
 
+def _with_air_progress(
+    air: list[pdf.AirRow], progress: list[Any], areas: Sequence[tuple[str, str]], s: Session
+) -> list[pdf.AirRow]:
+    """The rows with the period's baseline, limit, period-to-date value and status (services.air_targets)."""
+    from jzair_desktop.storage.models import AirQualityGrade
+
+    grades = {g.area: g.grade for g in s.scalars(select(AirQualityGrade))}
+    by = {(p.area, p.key): p for p in progress}
+    out = []
+    for (key, _name), row in zip(areas, air, strict=True):
+        pm, hd = by.get((key, "air.pm25")), by.get((key, "air.heavy_days"))
+        if pm is None or hd is None:
+            out.append(row)
+            continue
+        out.append(replace(
+            row, grade=grades.get(key), pm25_baseline=pm.baseline, heavy_baseline=hd.baseline,
+            pm25_max=pm.limit, heavy_max=None if hd.limit is None else int(hd.limit),
+            pm25_period_mean=pm.value, heavy_period=None if hd.value is None else int(hd.value),
+            pm25_status=pm.status, heavy_status=hd.status, pm25_status_label=pm.status_label,
+            heavy_status_label=hd.status_label, period=pm.period,
+        ))
+    return out
+
+
 # =========================================================================== the use case
 @dataclass(frozen=True)
 class ReportResult:
@@ -493,12 +549,15 @@ def build_report_data(
         else:
             areas = [(scope.code, scope.name)]
         air, history = air_rows(s, month, areas, ref)
+        air = _with_air_progress(air, air_progress_rows(s, as_of, ref), areas, s)
+        aq_rows = air_warning_rows(s, as_of, ref)
+        mismatches = parts_mismatches(s, ref)
     frozen = _frozen_figures(db, month, [u.code for u in ref.units])
     rows = apply_frozen(rows, frozen, as_of, ref)
     state.progress(55, 100, "正在整理报告内容…")
 
     ledger_inds = [i for i in ref.indicators if i.source == "ledger"]
-    monthly_inds = [i for i in ref.indicators if i.source == "monthly"]
+    monthly_inds = [i for i in ref.indicators if i.source in ("monthly", "milestone")]
     blocks = {i.key: _indicator_block(i, rows, scope, month, ref) for i in ref.indicators}
     ledger_blocks = []
     for key, ldef in LEDGERS.items():
@@ -515,9 +574,9 @@ def build_report_data(
         ledger_blocks.append(pdf.LedgerBlock(key, _ledger_title(ldef), tuple(inds), inds[0].key, **extra))
 
     inds_by_key = {i.key: i for i in ref.indicators}
-    unit_rows = [r for r in rows if not r.is_city and (scope is None or r.unit_code == scope.code)]
+    unit_rows = [r for r in rows + aq_rows if not r.is_city and (scope is None or r.unit_code == scope.code)]
     warn_rows = sort_warnings(unit_rows, ref)
-    warning_items = tuple(_warning(r, inds_by_key[r.indicator], ref) for r in warn_rows)
+    warning_items = tuple(_warning(r, inds_by_key.get(r.indicator), ref) for r in warn_rows)
 
     letter_list: list[pdf.Letter] = []
     date = letter_date or as_of
@@ -528,7 +587,8 @@ def build_report_data(
             by_unit.setdefault(w.unit_code, []).append(w)
         for n, code in enumerate(sorted(by_unit, key=lambda c: order.get(c, 999)), start=1):
             items = by_unit[code]
-            letter_list.append(pdf.Letter(code, items[0].county, pdf.letter_number(date, n), tuple(items)))
+            letter_list.append(pdf.Letter(code, items[0].county, pdf.letter_number(date, n, ref.plan.letter_prefix),
+                                          tuple(items)))
 
     frozen_names = tuple(ref.unit_by_code(c).name for c in frozen if scope is None or c == scope.code)
     source_note = (
@@ -538,6 +598,10 @@ def build_report_data(
     )
     if frozen_names:
         source_note += f"{'、'.join(frozen_names)}已上报本月数据，采用上报时锁定的数据。"
+    extra_notes = tuple(
+        f"任务分解核对：{m.text}（应为其气代煤、电代煤、集中供热、其他清洁能源四项目标之和），请市大气办更正。"
+        for m in mismatches if scope is None or m.unit_code == scope.code
+    )
     history_area = CITY_AREA if scope is None else scope.name
     return pdf.ReportData(
         scope="city" if scope is None else "county",
@@ -559,6 +623,8 @@ def build_report_data(
         open_items=tuple(groups),
         letters=tuple(letter_list),
         letter_date=date,
+        letter_prefix=ref.plan.letter_prefix,
+        extra_notes=extra_notes,
         unit_count=len(ref.units),
         frozen_units=frozen_names,
     )

@@ -36,12 +36,35 @@ AUDIT_SUBJECT = "county_targets"  # the `ledger` of audit entries about targets
 
 
 def rule_of(ind: Indicator) -> str:
-    """'split' (set per unit by the city office), 'all_found' or 'rate'."""
+    """'split' (set per unit by the city office), 'all_found', 'rate', 'milestone' or 'city' (a city-level
+    figure entered by the city office, not split)."""
+    if ind.kind == "milestone":
+        return "milestone"
     if ind.measure == "rate":
         return "rate"
     if ind.target_rule == "all_found":
         return "all_found"
+    if ind.city_level:
+        return "city"
     return "split"
+
+
+def scope_text(ind: Indicator, ref: Reference | None = None) -> str:
+    """The units an indicator concerns, in words (全部县（区、市） when it concerns every unit)."""
+    ref = ref or reference()
+    if ind.scope is None:
+        return "全部县（区、市）"
+    if not ind.scope:
+        return "全市（由市大气办填报）"
+    return "、".join(ref.unit_by_code(c).name for c in ind.scope)
+
+
+def check_in_scope(ind: Indicator, unit: Unit, ref: Reference | None = None) -> None:
+    """A Chinese refusal when `ind` does not concern `unit` (plan.toml `scope`)."""
+    if not ind.in_scope(unit.code):
+        raise JzairError(
+            f"“{ind.name}”只涉及{scope_text(ind, ref)}，不涉及“{unit.name}”，不能为其设定目标或填报。"
+        )
 
 
 def is_integral(ind: Indicator) -> bool:
@@ -128,8 +151,13 @@ def check_splittable(ind: Indicator) -> None:
     if rule == "rate":
         target = unit_rate_target(ind)
         raise JzairError(
-            f"“{ind.name}”（{ind.key}）是比率指标，各县（区、市）目标统一为 {format_number(target)}{ind.unit}，无需分解。"
+            f"“{ind.name}”（{ind.key}）是限值指标，每月不得{'低于' if ind.compare == 'ge' else '高于'}"
+            f" {format_number(target)}{ind.unit}，无需分解。"
         )
+    if rule == "milestone":
+        raise JzairError(f"“{ind.name}”（{ind.key}）是节点任务（按时完成与否），无需分解目标。")
+    if rule == "city":
+        raise JzairError(f"“{ind.name}”（{ind.key}）是全市指标，由市大气办按月填报，不分解到县（区、市）。")
 
 
 # --------------------------------------------------------------------------- reading
@@ -138,6 +166,7 @@ class UnitTarget:
     unit_code: str
     county: str
     value: float | None  # None: 未分解 (for 'split'), never for 'all_found' and 'rate'
+    in_scope: bool = True  # False: the indicator does not concern the unit (无任务)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,15 +239,19 @@ def target_table(db: Database) -> list[IndicatorTargets]:
             rule = rule_of(ind)
             if rule == "split":
                 values = [stored.get((ind.key, u.code)) for u in ref.units]
-                total, state = split_state(ind.target, values)
+                total, state = split_state(
+                    ind.target, [v for u, v in zip(ref.units, values, strict=True) if ind.in_scope(u.code)])
                 city = ind.target
             elif rule == "all_found":
                 counts = found_counts(s, ind)
                 values = [float(counts.get(u.code, 0)) for u in ref.units]
                 total = float(sum(values))
                 city, state = total, "auto"
-            else:
+            elif rule == "rate":
                 values = [unit_rate_target(ind)] * len(ref.units)
+                total, city, state = None, ind.target, "auto"
+            else:  # milestones and city-level figures: nothing to split
+                values = [None] * len(ref.units)
                 total, city, state = None, ind.target, "auto"
             result.append(
                 IndicatorTargets(
@@ -227,7 +260,8 @@ def target_table(db: Database) -> list[IndicatorTargets]:
                     unit=ind.unit,
                     rule=rule,
                     city_target=city,
-                    units=tuple(UnitTarget(u.code, u.name, v) for u, v in zip(ref.units, values, strict=True)),
+                    units=tuple(UnitTarget(u.code, u.name, v, ind.in_scope(u.code))
+                                for u, v in zip(ref.units, values, strict=True)),
                     total=total,
                     state=state,
                 )
@@ -273,6 +307,8 @@ def check_entries(entries: Iterable[TargetEntry], ref: Reference | None = None) 
                 raise JzairError(f"“{ind.name}”不能分解。")
             unit = ref.resolve_unit(entry.unit)
             value = None if _is_blank(entry.value) else check_target_value(ind, unit, entry.value)
+            if value is not None:  # clearing a target outside the scope is allowed (it tidies an old split)
+                check_in_scope(ind, unit, ref)
         except JzairError as exc:
             problems.append(prefix + exc.message)
             continue
@@ -380,15 +416,73 @@ def split_city_targets(db: Database, weights: Mapping[str, float], actor: Actor)
             raise JzairError(f"分解权重必须是不小于0的数字：{code} = {w}")
     result: dict[str, dict[str, int]] = {}
     items: list[tuple[Indicator, Unit, float | None]] = []
-    for ind in splittable_indicators(ref):
-        if ind.target is None:
+    inds = splittable_indicators(ref)
+    for ind in inds:
+        if ind.target is None or ind.parts:
             continue
-        shares = largest_remainder(round(ind.target), weights, codes)
+        scoped = [c for c in codes if ind.in_scope(c)]
+        shares = largest_remainder(round(ind.target), weights, scoped)
         result[ind.key] = shares
-        items.extend((ind, u, float(shares[u.code])) for u in ref.units)
+    for ind in inds:  # a total made of parts is their sum, so that the split reconciles (散煤治理)
+        if ind.target is not None and ind.parts and all(k in result for k in ind.parts):
+            result[ind.key] = {c: sum(result[k].get(c, 0) for k in ind.parts) for c in codes if ind.in_scope(c)}
+    for ind in inds:
+        if ind.key in result:
+            items.extend((ind, u, float(result[ind.key][u.code])) for u in ref.units if u.code in result[ind.key])
     with write_session(db.engine) as s:
         write_checked(s, actor, items, source="按权重分解")
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class PartsMismatch:
+    """A unit whose target of a total (散煤治理) is not the sum of its parts' targets."""
+
+    indicator: str
+    name: str
+    unit_code: str
+    county: str
+    total: float | None
+    parts: float
+
+    @property
+    def text(self) -> str:
+        return (f"“{self.county}”的“{self.name}”目标 {format_number(self.total, missing='未分解')} 与其分项之和 "
+                f"{format_number(self.parts)} 不一致")
+
+
+def parts_mismatches(session: Session, ref: Reference | None = None) -> list[PartsMismatch]:
+    """Units whose total target does not add up from its parts (only where a part is split)."""
+    ref = ref or reference()
+    stored = stored_targets(session)
+    out = []
+    for ind in ref.indicators:
+        if not ind.parts:
+            continue
+        for u in ref.units:
+            given = [stored.get((k, u.code)) for k in ind.parts]
+            total = stored.get((ind.key, u.code))
+            if total is None and all(v is None for v in given):
+                continue
+            parts = float(sum(v or 0.0 for v in given))
+            if total is None or abs(total - parts) > _TOL:
+                out.append(PartsMismatch(ind.key, ind.name, u.code, u.name, total, parts))
+    return out
+
+
+def out_of_scope_targets(session: Session, ref: Reference | None = None) -> list[tuple[Indicator, Unit, float]]:
+    """Stored split targets of units an indicator does not concern (kept, reported at upgrade)."""
+    ref = ref or reference()
+    keys = {i.key for i in ref.indicators}
+    out = []
+    for (key, code), value in sorted(stored_targets(session).items()):
+        if key not in keys:
+            continue
+        ind = ref.indicator(key)
+        unit = ref.find_unit(code)
+        if unit is not None and (not ind.in_scope(code) or rule_of(ind) != "split"):
+            out.append((ind, unit, value))
+    return out
 
 
 def clear_all_targets(db: Database, actor: Actor) -> int:

@@ -151,6 +151,7 @@ class BoilerRecord(RecordMixin, Base):
     planned_date: Mapped[dt.date]
     actual_date: Mapped[dt.date | None]
     status: Mapped[str] = mapped_column(String(8))
+    rural_estate: Mapped[str | None] = mapped_column(String(2))  # 是: 农村地区自建小区 (plan 十五's exception)
 
     __table_args__ = (Index("ix_boilers_natural", "unit_code", "org_name", "boiler_no"),)
 
@@ -233,6 +234,41 @@ class AirQualityTarget(Base):
     last_month: Mapped[str] = mapped_column(String(7))
     pm25_max: Mapped[float | None]
     heavy_days_max: Mapped[int | None]
+
+
+class Milestone(Base):
+    """A milestone indicator's event for a unit (or 140700 for a city-level one): when it was done and
+    the evidence (a document number or a file name). Absent: not done (revision 0005)."""
+
+    __tablename__ = "milestones"
+    indicator_key: Mapped[str] = mapped_column(String(48), primary_key=True)
+    unit_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    done_date: Mapped[dt.date]
+    evidence: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime]
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class AirQualityGrade(Base):
+    """A county's 档 (1–6, 附件1), entered by the city office (revision 0005)."""
+
+    __tablename__ = "air_quality_grades"
+    area: Mapped[str] = mapped_column(String(16), primary_key=True)
+    grade: Mapped[int]
+    updated_at: Mapped[dt.datetime]
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class AirQualityBaseline(Base):
+    """An area's month of 2019 (the same period the plan compares with): PM2.5 and heavy days (revision 0005)."""
+
+    __tablename__ = "air_quality_baselines"
+    area: Mapped[str] = mapped_column(String(16), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # 2019-10 … 2019-12, 2020-01 … 2020-03
+    pm25: Mapped[float]
+    heavy_days: Mapped[int]
+    updated_at: Mapped[dt.datetime]
+    updated_by: Mapped[str] = mapped_column(String(64))
 
 
 # --- accounts, audit trail, month submissions, close-out (revision 0002) ---------------------------

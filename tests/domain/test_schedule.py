@@ -141,7 +141,13 @@ def test_rate_schedule():
 
 
 def test_labels_and_colours():
-    assert [sched.status_label(s) for s in sched.STATUSES] == ["已完成", "按进度", "滞后", "逾期", "未分解"]
+    assert [sched.status_label(s) for s in sched.KIND_STATUSES["cumulative"]] == [
+        "已完成", "按进度", "滞后", "逾期", "未分解"]
+    # Issue 17: limits and milestones speak their own words.
+    assert [sched.status_label(s, "limit") for s in sched.KIND_STATUSES["limit"]] == ["达标", "未达标", "未报送", "未分解"]
+    assert [sched.status_label(s, "milestone") for s in sched.KIND_STATUSES["milestone"]] == [
+        "已完成", "未到期", "逾期未完成", "未分解"]
+    assert sched.status_colour("not_met") == "red" and sched.status_colour("met") == "green"
     assert sched.status_colour("done") == "green"
     assert sched.status_colour("on_track") == "green"
     assert sched.status_colour("behind") == "yellow"

@@ -70,7 +70,7 @@ def test_navigation_lists_every_page_under_its_section(window):
     headings = [text for text, key in entries if key is None]
     assert pages == [(spec.title, spec.key) for spec in PAGES]
     assert headings == list(dict.fromkeys(spec.section for spec in PAGES))
-    assert [t for t, _ in pages[:5]] == ["清洁取暖", "柴油货车", "燃煤锅炉", "工业炉窑", "VOCs治理"]
+    assert [t for t, _ in pages[:5]] == ["清洁取暖", "柴油货车", "锅炉综合整治", "工业炉窑", "VOCs治理"]
     assert {"进度看板", "月报", "计划指标", "设置"} <= {t for t, _ in pages}
 
 

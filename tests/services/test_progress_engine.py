@@ -9,7 +9,7 @@ from sqlalchemy import event
 
 from jzair_desktop.domain.reference import CITY_CODE, reference
 from jzair_desktop.errors import JzairError
-from jzair_desktop.services import monthly, progress, targets
+from jzair_desktop.services import milestones, monthly, progress, targets
 from jzair_desktop.services.actor import BUILTIN_ADMIN
 from jzair_desktop.services.monthly import FigureEntry
 from jzair_desktop.services.targets import TargetEntry
@@ -43,12 +43,13 @@ def scenario(db):
     add(db, "boilers", YC, 1, fuel="燃气", capacity_th=10.0, status="已完成", actual_date=D(2020, 10, 20))
     add(db, "boilers", YC, 1, fuel="燃煤", capacity_th=10.0, status="施工中", actual_date=None, **DELETED)
     # kilns: per-record plans
+    # (three enterprises: the plan counts enterprises by 统一社会信用代码)
     add(db, "kilns", YC, 1, category="工业炉窑治理", status="已完成", actual_date=D(2020, 11, 1),
-        planned_date=D(2020, 11, 1))
+        planned_date=D(2020, 11, 1), credit_code="91140700MA0000001A")
     add(db, "kilns", YC, 1, category="工业炉窑治理", status="施工中", actual_date=None,
-        planned_date=D(2020, 11, 10), enterprise="甲焦化厂")
+        planned_date=D(2020, 11, 10), enterprise="甲焦化厂", credit_code="91140700MA0000002B")
     add(db, "kilns", YC, 1, category="工业炉窑治理", status="未开工", actual_date=None,
-        planned_date=D(2020, 12, 31))
+        planned_date=D(2020, 12, 31), credit_code="91140700MA0000003C")
     add(db, "kilns", YC, 1, category="无组织排放治理", status="已完成", actual_date=D(2020, 11, 20),
         planned_date=D(2020, 11, 1), enterprise="乙建材厂")
     targets.set_targets(
@@ -75,10 +76,15 @@ def scenario(db):
             FigureEntry(YC, "dust.sweeping", "2020-10", 70),
             FigureEntry(YC, "dust.sweeping", "2020-11", 60),
             FigureEntry(YC, "dust.sweeping", "2020-12", 80),
-            FigureEntry(TG, "dust.sweeping", "2020-10", 66),
+            FigureEntry(TG, "dust.sweeping_county", "2020-10", 66),
             FigureEntry(YC, "dust.fall", "2020-11", 12),
         ],
     )
+    # the milestones due before the as-of date are done (the first one late)
+    for key, unit, day in (("steel.xintai_ultra_low", "介休市", D(2020, 10, 16)),
+                           ("steel.xintai_assessment", "介休市", D(2020, 10, 29)),
+                           ("rail.yangmei_siding", "全市", D(2020, 10, 26))):
+        milestones.set_milestone(db, BUILTIN_ADMIN, key, unit, day, "测试依据〔2020〕1号", today=D(2021, 3, 31))
     return db
 
 
@@ -150,35 +156,39 @@ def test_all_found_targets(scenario):
 
 
 def test_monthly_counts_and_rates(scenario):
+    # Issue 17: rates are limits, judged month by month against the limit with no schedule tolerance;
+    # 机械化清扫率 has two limits (75 % 市城区 = 榆次区/开发区, 65 % the county towns).
     t = table(scenario)
     bus = t[("bus.new_energy", YC)]
     assert (bus.target, bus.done, bus.month_increment) == (10, 5, 2)  # December not yet
     assert bus.schedule == pytest.approx(45 / 181)
-    assert bus.status == "on_track"
+    assert bus.status == "on_track" and bus.kind == "cumulative"
     sweep = t[("dust.sweeping", YC)]
-    assert (sweep.target, sweep.done, sweep.value_month) == (65, 60, "2020-11")  # county target 65
-    assert sweep.completion == pytest.approx(60 / 65)
-    assert (sweep.schedule, sweep.status, sweep.month_increment) == (1.0, "behind", None)
-    tg = t[("dust.sweeping", TG)]
-    assert (tg.done, tg.completion, tg.status, tg.value_month) == (66, 1.0, "done", "2020-10")
-    ys = t[("dust.sweeping", YS)]
-    assert (ys.done, ys.completion, ys.status) == (None, 0.0, "behind")
-    assert (tg.rank, sweep.rank, ys.rank) == (1, 2, 3)
+    assert (sweep.target, sweep.done, sweep.value_month, sweep.kind) == (75, 60, "2020-11", "limit")
+    assert sweep.completion == pytest.approx(60 / 75)
+    assert (sweep.status, sweep.status_label, sweep.months_met, sweep.months_reported) == ("not_met", "未达标", 0, 2)
+    assert t[("dust.sweeping", TG)].status_label == "无任务" and not t[("dust.sweeping", TG)].in_scope
+    tg = t[("dust.sweeping_county", TG)]
+    assert (tg.target, tg.done, tg.status, tg.value_month, tg.met_text) == (65, 66, "met", "2020-10", "达标月数 1/1")
+    ys = t[("dust.sweeping_county", YS)]
+    assert (ys.done, ys.status, ys.status_label) == (None, "no_data", "未报送")
+    assert (tg.rank, ys.rank) == (1, 2)
     city = t[("dust.sweeping", CITY_CODE)]
-    assert (city.target, city.done) == (75, 63)  # the city target; mean of the reported units
-    assert city.completion == pytest.approx(63 / 75)
+    # 全市 counts the units meeting their own limit; it is not an average judged against 75
+    assert (city.target, city.done, city.status, city.months_met, city.months_reported) == (75, None, "not_met", 0, 1)
     fall = t[("dust.fall", YC)]
-    assert fall.completion == pytest.approx(9 / 12)  # at most 9: 9/12
+    assert fall.completion == pytest.approx(9 / 12) and fall.status == "not_met"  # at most 9: 12 misses
     december = table(scenario, D(2020, 12, 31))
-    assert december[("dust.sweeping", YC)].status == "done"  # 80 ≥ 65
+    # missed in October and November, met in December: met now, the misses stay visible (1/3)
+    assert (december[("dust.sweeping", YC)].status, december[("dust.sweeping", YC)].met_text) == ("met", "达标月数 1/3")
     assert december[("bus.new_energy", YC)].done == 10
 
 
 def test_rates_before_the_first_month_closes(scenario):
     t = table(scenario, D(2020, 10, 15))
-    assert t[("straw.utilization", YS)].schedule == 0.0
-    assert t[("straw.utilization", YS)].status == "on_track"
-    assert t[("dust.sweeping", YC)].schedule == 1.0  # reported October already
+    assert t[("straw.utilization", YS)].status == "no_data"  # nothing reported: no judgement yet
+    assert t[("dust.sweeping", YC)].schedule == 1.0  # no schedule tolerance for a limit
+    assert t[("dust.sweeping", YC)].status == "not_met"  # October: 70 < 75
 
 
 def test_city_is_the_sum_of_units(scenario):
@@ -186,7 +196,7 @@ def test_city_is_the_sum_of_units(scenario):
     ref = reference()
     assert len(rows) == len(ref.indicators) * (len(ref.units) + 1)
     for ind in ref.indicators:
-        if ind.measure != "count":
+        if ind.measure != "count" or ind.kind != "cumulative" or ind.city_level:
             continue
         units = [r for r in rows if r.indicator == ind.key and not r.is_city]
         [city] = [r for r in rows if r.indicator == ind.key and r.is_city]
@@ -211,10 +221,15 @@ def test_one_query_per_ledger(scenario):
         progress.compute_progress(scenario, AS_OF)
     finally:
         event.remove(scenario.engine, "before_cursor_execute", record)
+    # Issue 17: indicators counting enterprises (kilns, VOCs) take one grouped query each over their ledger.
+    ref = reference()
     for ledger in ("heating", "trucks", "boilers", "kilns", "vocs"):
+        inds = [i for i in ref.indicators if i.ledger == ledger]
+        by_enterprise = sum(1 for i in inds if i.count_by == "enterprise")
+        expected = by_enterprise + (1 if by_enterprise < len(inds) else 0)
         hits = [s for s in statements if f"FROM {ledger}" in s]
-        assert len(hits) == 1, (ledger, hits)
-        assert "GROUP BY" in hits[0]
+        assert len(hits) == expected, (ledger, hits)
+        assert all("GROUP BY" in h for h in hits)
 
 
 def test_unit_filter(scenario):
@@ -230,15 +245,16 @@ def test_unit_filter(scenario):
 def test_warnings_worst_first(scenario):
     rows = progress.warnings(scenario, AS_OF)
     assert rows, "expected warnings"
-    assert all(r.status in ("overdue", "behind") and not r.is_city for r in rows)
+    assert all(r.status in ("overdue", "behind", "not_met") and not r.is_city for r in rows)
     assert [(r.indicator, r.unit_code) for r in rows[:2]] == [("heating.electric", YC), ("boilers.coal_lt35", YC)]
     kinds = [r.status for r in rows]
-    assert kinds == sorted(kinds, key=lambda s: 0 if s == "overdue" else 1)
+    assert kinds == sorted(kinds, key=lambda s: 0 if s in ("overdue", "not_met") else 1)
     behind = [r for r in rows if r.status == "behind"]
     gaps = [r.gap for r in behind]
     assert gaps == sorted(gaps, reverse=True)
     keys = [(r.indicator, r.unit_code) for r in rows]
-    assert keys.index(("trucks.eliminated", YS)) < keys.index(("dust.sweeping", YC))
+    # a limit not met is as serious as an overdue count (issue 17), so it comes before a behind one
+    assert keys.index(("dust.sweeping", YC)) < keys.index(("trucks.eliminated", YS))
     assert ("trucks.eliminated", YC) not in keys  # on track
     with_city = progress.warnings(scenario, AS_OF, include_city=True)
     assert any(r.is_city for r in with_city)
@@ -273,4 +289,4 @@ def test_empty_database(db):
     rows = progress.compute_progress(db, AS_OF)
     city = [r for r in rows if r.is_city and r.indicator == "trucks.eliminated"][0]
     assert (city.target, city.done, city.status) == (8869, 0, "behind")
-    assert all(r.status == "no_target" for r in rows if not r.is_city and r.measure == "count")
+    assert all(r.status == "no_target" for r in rows if not r.is_city and r.kind == "cumulative")

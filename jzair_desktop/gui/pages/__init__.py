@@ -28,7 +28,7 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("heating", "清洁取暖", "台账", "jzair_desktop.gui.pages.ledger:make_ledger_page", "heating"),
     PageSpec("trucks", "柴油货车", "台账", "jzair_desktop.gui.pages.ledger:make_ledger_page", "trucks"),
-    PageSpec("boilers", "燃煤锅炉", "台账", "jzair_desktop.gui.pages.ledger:make_ledger_page", "boilers"),
+    PageSpec("boilers", "锅炉综合整治", "台账", "jzair_desktop.gui.pages.ledger:make_ledger_page", "boilers"),
     PageSpec("kilns", "工业炉窑", "台账", "jzair_desktop.gui.pages.ledger:make_ledger_page", "kilns"),
     PageSpec("vocs", "VOCs治理", "台账", "jzair_desktop.gui.pages.ledger:make_ledger_page", "vocs"),
     PageSpec("dashboard", "进度看板", "进度与报告", "jzair_desktop.gui.pages.dashboard:make_page"),
