@@ -1,4 +1,4 @@
-"""targets, figures, air, progress, warnings."""
+"""targets, figures, air, milestone, progress, warnings."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from jzair_desktop.cli.context import CliContext
 from jzair_desktop.domain import schedule as sched
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError
-from jzair_desktop.services import monthly, progress, targets
+from jzair_desktop.services import air_targets, milestones, monthly, progress, targets
 from jzair_desktop.services.info import to_json
 
 _DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
@@ -78,6 +78,35 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--pm25-max", metavar="X", help="PM2.5 目标上限")
     q.add_argument("--heavy-days-max", metavar="N", help="重污染天数目标上限")
     q.set_defaults(handler=cmd_air_target)
+    q = asub.add_parser("basis", help="设定县（区、市）的档次和2019年同期基准，推算其空气质量目标（仅市级管理员）")
+    q.add_argument("area", metavar="UNIT", help="县（区、市）名称或代码")
+    q.add_argument("--grade", metavar="N", help="档次，1 至 6（方案附件1）")
+    q.add_argument("--baseline", metavar="YYYY-MM=PM25,DAYS", action="append", default=[],
+                   help="2019年同期某月的PM2.5月均浓度和重污染天数，如 2019-10=55,2；可重复")
+    q.set_defaults(handler=cmd_air_basis)
+    q = asub.add_parser("bases", help="列出各县（区、市）的档次、2019年同期基准和推算的目标")
+    q.add_argument("--json", action="store_true", help="以 JSON 输出")
+    q.set_defaults(handler=cmd_air_bases)
+    q = asub.add_parser("progress", help="各区域本期空气质量：期间至今与目标、2019年同期对照")
+    q.add_argument("--as-of", metavar="YYYY-MM-DD", help="统计截止日期（默认今天）")
+    q.add_argument("--json", action="store_true", help="以 JSON 输出")
+    q.set_defaults(handler=cmd_air_progress)
+
+    p = sub.add_parser("milestone", help="节点任务：记录完成日期和依据（如新泰钢铁超低排放改造）")
+    msub = p.add_subparsers(dest="milestone_command", metavar="操作", required=True)
+    q = msub.add_parser("set", help="记录某县（区、市）（全市节点填“全市”）某项节点任务的完成日期和依据")
+    q.add_argument("indicator", metavar="INDICATOR", help="节点任务代码或名称，如 steel.xintai_ultra_low")
+    q.add_argument("unit", metavar="UNIT", help="县（区、市）名称或代码，全市节点任务填 全市")
+    q.add_argument("date", metavar="YYYY-MM-DD", help="完成日期")
+    q.add_argument("evidence", metavar="EVIDENCE", help="完成依据：文号或证明材料名称")
+    q.set_defaults(handler=cmd_milestone_set)
+    q = msub.add_parser("clear", help="撤销某项节点任务的完成记录")
+    q.add_argument("indicator", metavar="INDICATOR", help="节点任务代码或名称")
+    q.add_argument("unit", metavar="UNIT", help="县（区、市）名称或代码，或 全市")
+    q.set_defaults(handler=cmd_milestone_clear)
+    q = msub.add_parser("show", help="列出各节点任务及完成情况")
+    q.add_argument("--json", action="store_true", help="以 JSON 输出")
+    q.set_defaults(handler=cmd_milestone_show)
 
     p = sub.add_parser("progress", help="各县（区、市）各指标的完成情况与时序进度")
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="统计截止日期（默认今天）")
@@ -341,4 +370,89 @@ def cmd_air_target(ctx: CliContext, args: argparse.Namespace) -> int:
     )
     print(f"已设定 {t.area_name} {t.first_month} 至 {t.last_month} 的空气质量目标："
           f"PM2.5 ≤{_num(t.pm25_max, missing='—')}，重污染天数 ≤{'—' if t.heavy_days_max is None else t.heavy_days_max}")
+    return 0
+
+
+def _baselines(items: list[str]) -> dict[str, tuple[str, str]]:
+    out: dict[str, tuple[str, str]] = {}
+    for item in items:
+        month, sep, rest = item.partition("=")
+        pm, sep2, days = rest.replace("，", ",").partition(",")
+        if not sep or not sep2:
+            raise JzairError(f"基准格式不正确：“{item}”，应为 年-月=PM2.5,重污染天数，如 2019-10=55,2。")
+        out[month.strip()] = (pm.strip(), days.strip())
+    return out
+
+
+def cmd_air_basis(ctx: CliContext, args: argparse.Namespace) -> int:
+    db = ctx.open()
+    basis = air_targets.set_air_basis(db, ctx.actor(), args.area, grade=args.grade, baselines=_baselines(args.baseline))
+    periods = reference().plan.air_periods
+    print(f"已设定{basis.area_name}的空气质量档次 {basis.grade} 档；推算的目标：")
+    for first, last in periods:
+        pm, days = basis.limits[first]
+        print(f"  {air_targets.period_text(first, last)}：PM2.5 ≤{_num(pm)} 微克/立方米，重污染天数 ≤{days} 天")
+    return 0
+
+
+def cmd_air_bases(ctx: CliContext, args: argparse.Namespace) -> int:
+    db = ctx.open()
+    bases = air_targets.air_bases(db)
+    if args.json:
+        print(to_json([b.as_json() for b in bases]))
+        return 0
+    periods = reference().plan.air_periods
+    months = air_targets.all_baseline_months()
+    headers = ["县（区、市）", "档次", *(f"{m} PM2.5/天数" for m in months),
+               *(f"{air_targets.period_text(f, la)}目标" for f, la in periods)]
+    rows = []
+    for b in bases:
+        base = [f"{_num(b.baselines[m][0])}/{b.baselines[m][1]}" if m in b.baselines else "未录入" for m in months]
+        lim = [f"≤{_num(b.limits[f][0])}/≤{b.limits[f][1]}" if f in b.limits and b.limits[f][0] is not None
+               else "未设定" for f, _ in periods]
+        rows.append((b.area_name, "未设定" if b.grade is None else f"{b.grade}档", *base, *lim))
+    print(textable.render(headers, rows))
+    return 0
+
+
+def cmd_air_progress(ctx: CliContext, args: argparse.Namespace) -> int:
+    db = ctx.open()
+    rows = air_targets.air_progress(db, _as_of(args))
+    if args.json:
+        print(to_json([r.as_json() for r in rows]))
+        return 0
+    body = [(r.area_name, r.period, r.name, _num(r.baseline, missing="—"), _num(r.limit, missing="未设定"),
+             _num(r.value, missing="未填报"), "" if r.gap is None else f"{r.gap:+.1f}",
+             f"{r.months_reported}/{r.months_total}", r.status_label) for r in rows]
+    print(textable.render(["区域", "期间", "指标", "2019年同期", "目标", "期间至今", "差距", "已填报月数", "状态"], body,
+                          numeric=(3, 4, 5, 6)))
+    return 0
+
+
+def cmd_milestone_set(ctx: CliContext, args: argparse.Namespace) -> int:
+    db = ctx.open()
+    v = milestones.set_milestone(db, ctx.actor(), args.indicator, args.unit, args.date, args.evidence)
+    late = "（逾期完成）" if v.done_date and v.done_date > v.due else ""
+    print(f"已记录：{v.county}“{v.name}”于 {v.done_date.isoformat()} 完成{late}，依据：{v.evidence}")
+    return 0
+
+
+def cmd_milestone_clear(ctx: CliContext, args: argparse.Namespace) -> int:
+    db = ctx.open()
+    if milestones.clear_milestone(db, ctx.actor(), args.indicator, args.unit):
+        print("已撤销该节点任务的完成记录。")
+    else:
+        print("该节点任务尚无完成记录，未做改动。")
+    return 0
+
+
+def cmd_milestone_show(ctx: CliContext, args: argparse.Namespace) -> int:
+    db = ctx.open()
+    items = milestones.list_milestones(db)
+    if args.json:
+        print(to_json([i.as_json() for i in items]))
+        return 0
+    rows = [(i.name, i.county, i.due.isoformat(), "未完成" if i.done_date is None else i.done_date.isoformat(),
+             i.evidence or "") for i in items]
+    print(textable.render(["节点任务", "县（区、市）", "时限", "完成日期", "依据"], rows))
     return 0

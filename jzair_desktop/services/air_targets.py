@@ -362,7 +362,7 @@ def air_progress_rows(s: Session, as_of: dt.date, ref: Reference | None = None) 
         pm_limit = t.pm25_max if t else None
         out.append(AirProgress(
             code, name, "air.pm25", "PM2.5平均浓度", "微克/立方米", first, last,
-            weighted_mean((m, b[m].pm25) for m in bmonths) if full_base else None, pm_limit,
+            round(weighted_mean((m, b[m].pm25) for m in bmonths), 1) if full_base else None, pm_limit,
             None if pm_value is None else round(pm_value, 1), len(pms), len(months_between(first, last)),
             None if pm_best is None else round(pm_best, 1),
             _period_status(pm_value, pm_best, pm_limit, over),

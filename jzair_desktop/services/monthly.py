@@ -151,6 +151,9 @@ def _check_figure_entries(actor: Actor, entries: Iterable[FigureEntry]) -> list[
             ind = resolve_indicator(e.indicator, allowed=allowed, ref=ref)
             unit = _figure_unit(e.unit, ind, actor, ref)
             month = parse_month(e.month, ref, first=ind.count_from)
+            if ind.count_from and ind.due and month > f"{ind.due.year:04d}-{ind.due.month:02d}":
+                raise JzairError(f"“{ind.name}”只统计 {ind.count_from} 至 {ind.due.year:04d}-{ind.due.month:02d} "
+                                 f"的月份（方案的时限为 {ind.due.isoformat()}），不能填报 {month}。")
             blank = e.value is None or (isinstance(e.value, str) and not e.value.strip())
             value = None if blank else check_figure_value(ind, unit.name, month, e.value)
         except JzairError as exc:
@@ -251,7 +254,8 @@ def list_figures(db: Database, *, unit: str | None = None, indicator: str | None
     inds = {i.key: i for i in monthly_indicators(ref)}
     stmt = select(MonthlyFigure.unit_code, MonthlyFigure.indicator_key, MonthlyFigure.month, MonthlyFigure.value)
     if unit is not None:
-        stmt = stmt.where(MonthlyFigure.unit_code == ref.resolve_unit(unit).code)
+        code = CITY_CODE if unit in (CITY_CODE, CITY_NAME) else ref.resolve_unit(unit).code
+        stmt = stmt.where(MonthlyFigure.unit_code == code)
     if indicator is not None:
         stmt = stmt.where(MonthlyFigure.indicator_key == resolve_indicator(indicator, allowed=inds.values()).key)
     with read_session(db.engine) as s:
