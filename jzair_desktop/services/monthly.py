@@ -181,8 +181,8 @@ def _figure_unit(text: object, ind: Indicator, actor: Actor, ref: Reference) -> 
     unit = ref.resolve_unit(str(text))
     if ind.city_level:
         raise JzairError(f"“{ind.name}”是全市指标，由市大气办以“全市”填报，不分解到“{unit.name}”。")
-    check_in_scope(ind, unit, ref)
     actor.check_write(unit.code, unit_name=unit.name)
+    check_in_scope(ind, unit, ref)
     return unit
 
 

@@ -248,7 +248,7 @@ def target_table(db: Database) -> list[IndicatorTargets]:
                 total = float(sum(values))
                 city, state = total, "auto"
             elif rule == "rate":
-                values = [unit_rate_target(ind)] * len(ref.units)
+                values = [unit_rate_target(ind) if ind.in_scope(u.code) else None for u in ref.units]
                 total, city, state = None, ind.target, "auto"
             else:  # milestones and city-level figures: nothing to split
                 values = [None] * len(ref.units)

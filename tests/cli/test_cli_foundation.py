@@ -34,32 +34,44 @@ LEDGER_INDICATORS = {
     "heating.other": ("其他清洁能源", 1400, "2020-10-31", "八", "市能源局"),
     "trucks.eliminated": ("国三及以下营运柴油货车淘汰", 8869, "2020-12-31", "十三", "市交通局"),
     "boilers.coal_lt35": ("35蒸吨以下燃煤锅炉淘汰", ALL_FOUND, "2020-10-31", "十五", "市生态环境局"),
-    "kilns.kiln": ("工业炉窑治理", 107, PER_RECORD, "十五", "市生态环境局"),
-    "kilns.fugitive": ("无组织排放治理", 32, PER_RECORD, "十五", "市生态环境局"),
-    "vocs.treatment": ("VOCs治理", 22, PER_RECORD, "十六", "市生态环境局"),
-    "vocs.substitution": ("低VOCs原辅材料替代", 68, PER_RECORD, "十六", "市生态环境局"),
-    "vocs.vapor_monitor": ("加油站油气回收在线监控", 2, PER_RECORD, "十六", "市生态环境局"),
-    "vocs.bypass": ("旁路排查整治", ALL_FOUND, "2021-03-31", "十六", "市生态环境局"),
+    # issue 17: every 牵头单位 the plan names for the task, and the plan's own words for the tasks
+    "kilns.kiln": ("工业炉窑治理", 107, PER_RECORD, "十五", "市生态环境局、市工信局"),
+    "kilns.fugitive": ("无组织排放治理", 32, PER_RECORD, "十五", "市生态环境局、市工信局"),
+    "vocs.treatment": ("VOCs治理", 22, PER_RECORD, "十六", "市生态环境局、市工信局、市应急局"),
+    "vocs.substitution": ("低VOCs含量涂料、油墨、胶粘剂替代", 68, PER_RECORD, "十六", "市生态环境局、市工信局、市应急局"),
+    "vocs.vapor_monitor": ("油气回收自动监控设备安装、联网", 2, PER_RECORD, "十六", "市生态环境局、市工信局、市应急局"),
+    "vocs.bypass": ("旁路排查整治", ALL_FOUND, "2021-03-31", "十六", "市生态环境局、市工信局、市应急局"),
 }
 
-# Monthly figures per county: name (a part of it) → (target, due, measure, compare, county target, annual target).
+# Monthly figures per county: name (a part of it) → (target, due, measure, compare, kind).
 MONTHLY_INDICATORS = {
-    "新能源公交替换": (76, CAMPAIGN_END, "count", "ge", None, None),
-    "非道路移动机械检测": (500, CAMPAIGN_END, "count", "ge", None, None),
-    "车用汽柴油抽检": (560, CAMPAIGN_END, "count", "ge", None, None),
-    "尿素抽检": (80, CAMPAIGN_END, "count", "ge", None, None),
-    "重点用车企业门禁联网": (121, "2020-10-31", "count", "ge", None, None),
-    "焦化产能压减": (428, CAMPAIGN_END, "count", "ge", None, None),
-    "企业搬迁": (2, CAMPAIGN_END, "count", "ge", None, None),
-    "建筑工地动态监管": (349, CAMPAIGN_END, "count", "ge", None, None),
-    "露天矿山综合整治": (114, "2020-12-31", "count", "ge", None, None),
-    "矸石堆场治理": (21, CAMPAIGN_END, "count", "ge", None, None),
-    "责任主体灭失露天矿山治理": (43, CAMPAIGN_END, "count", "ge", None, None),
-    "秸秆综合利用率": (90, CAMPAIGN_END, "rate", "ge", None, None),
-    "城区机械化清扫率": (75, CAMPAIGN_END, "rate", "ge", 65, None),
-    "降尘量": (9, CAMPAIGN_END, "rate", "le", None, None),
-    "民用煤煤质抽检覆盖率": (20, CAMPAIGN_END, "rate", "ge", None, 100),
-    "铁路货运量较2017年增加": (1500, "2020-12-31", "count", "ge", None, None),
+    "新能源公交替换": (76, CAMPAIGN_END, "count", "ge", "cumulative"),
+    "非道路移动机械检测": (500, CAMPAIGN_END, "count", "ge", "cumulative"),
+    "车用汽柴油抽检": (560, CAMPAIGN_END, "count", "ge", "cumulative"),
+    "尿素抽检": (80, CAMPAIGN_END, "count", "ge", "cumulative"),
+    "重点用车企业门禁联网": (121, "2020-10-31", "count", "ge", "cumulative"),
+    "焦化产能压减": (428, CAMPAIGN_END, "count", "ge", "cumulative"),
+    "建筑工地动态监管": (349, CAMPAIGN_END, "count", "ge", "cumulative"),
+    "露天矿山综合整治": (114, "2020-12-31", "count", "ge", "cumulative"),
+    "矸石堆场治理": (21, CAMPAIGN_END, "count", "ge", "cumulative"),
+    "责任主体灭失露天矿山治理": (43, CAMPAIGN_END, "count", "ge", "cumulative"),
+    "秸秆综合利用率": (90, CAMPAIGN_END, "rate", "ge", "limit"),
+    "城区机械化清扫率（市城区）": (75, CAMPAIGN_END, "rate", "ge", "limit"),
+    "城区机械化清扫率（县城区）": (65, CAMPAIGN_END, "rate", "ge", "limit"),
+    "降尘量": (9, CAMPAIGN_END, "rate", "le", "limit"),
+    "民用煤煤质抽检覆盖率（月）": (20, CAMPAIGN_END, "rate", "ge", "limit"),
+    "民用煤煤质抽检覆盖率（全年）": (100, "2020-12-31", "rate", "ge", "limit"),
+    "铁路货运量较2017年增加": (1500, "2020-12-31", "count", "ge", "cumulative"),
+}
+
+# Milestones (issue 17): name (a part of it) → (due, the unit it concerns or 全市).
+MILESTONES = {
+    "新泰钢铁超低排放改造": ("2020-09-30", ["介休市"]),
+    "新泰钢铁超低排放评估监测": ("2020-10-31", ["介休市"]),
+    "阳泉煤业铁路专用线项目开工建设": ("2020-10-31", []),
+    "企业搬迁：六曲香酒厂": (CAMPAIGN_END, ["祁县"]),
+    "企业搬迁：会龙玻璃器皿有限公司": (CAMPAIGN_END, ["祁县"]),
+    "露天矿山摸底排查、建立清单": ("2020-12-31", None),
 }
 
 
@@ -110,7 +122,7 @@ def test_plan_json_has_every_indicator_of_the_plan(initialised, capsys):
     assert code == 0, err
     items = json.loads(out)
     by_key = {i["key"]: i for i in items}
-    assert len(by_key) == len(items) == len(LEDGER_INDICATORS) + len(MONTHLY_INDICATORS)
+    assert len(by_key) == len(items) == len(LEDGER_INDICATORS) + len(MONTHLY_INDICATORS) + len(MILESTONES)
 
     for key, (name, target, due, item, dept) in LEDGER_INDICATORS.items():
         got = by_key[key]
@@ -121,20 +133,30 @@ def test_plan_json_has_every_indicator_of_the_plan(initialised, capsys):
         assert got["due"] == due, key
         assert got["due_rule"] == ("per_record" if due is None else "fixed"), key
         assert (got["plan_item"], got["department"]) == (item, dept), key
+        assert got["departments"] == dept.split("、") and got["kind"] == "cumulative", key
 
     monthly = [i for i in items if i["source"] == "monthly"]
     assert len(monthly) == len(MONTHLY_INDICATORS)
-    for name, (target, due, measure, compare, county, annual) in MONTHLY_INDICATORS.items():
+    for name, (target, due, measure, compare, kind) in MONTHLY_INDICATORS.items():
         [got] = [i for i in monthly if name in i["name"]]
         assert (got["target"], got["due"], got["measure"], got["compare"]) == (target, due, measure, compare), name
-        assert (got["county_target"], got["annual_target"]) == (county, annual), name
+        assert got["kind"] == kind, name
+    assert by_key["bus.new_energy"]["scope"] == ["榆次区", "晋中开发区"]
+    assert by_key["rail.freight_increase"]["scope"] == []  # entered by the city office, not split
+    assert by_key["coal.quality_sampling"]["departments"] == ["市能源局", "市市场监管局"]
+
+    marks = [i for i in items if i["kind"] == "milestone"]
+    assert len(marks) == len(MILESTONES)
+    for name, (due, scope) in MILESTONES.items():
+        [got] = [i for i in marks if name in i["name"]]
+        assert (got["due"], got["scope"], got["target_text"]) == (due, scope, "按时完成"), name
 
 
 def test_plan_table_is_in_chinese_with_targets(initialised, capsys):
     code, out, err = run(capsys, "--db", str(initialised), "plan")
     assert code == 0, err
     header = out.splitlines()[0]
-    for word in ("指标", "单位", "目标", "时限", "方案条目", "牵头部门"):
+    for word in ("指标", "类型", "单位", "目标", "时限", "方案条目", "牵头单位"):
         assert word in header
     assert "84,400" in out and "8,869" in out and "按台账计划完成日期" in out and "全部排查出的" in out
 

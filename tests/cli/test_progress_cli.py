@@ -8,6 +8,7 @@ import json
 import pytest
 
 from jzair_desktop.cli import main
+from jzair_desktop.domain import schedule as sched
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.services import progress, targets
 from jzair_desktop.services.actor import BUILTIN_ADMIN
@@ -88,7 +89,14 @@ def test_progress_json_matches_the_engine(filled, db_path, capsys):
     assert by[("祁县", "trucks.eliminated")]["target"] is None
     assert by[("祁县", "trucks.eliminated")]["completion"] is None
     assert by[("全市", "trucks.eliminated")]["done"] == 7
-    assert {o["status"] for o in data} <= {"done", "on_track", "behind", "overdue", "no_target"}
+    # issue 17: every row says its kind, and each kind has its own statuses
+    kinds = {i.key: i.kind for i in reference().indicators}
+    assert all(o["kind"] == kinds[o["indicator"]] for o in data)
+    for o in data:
+        assert o["status"] in sched.KIND_STATUSES[o["kind"]], o
+    sweep = by[("榆次区", "dust.fall")]
+    assert {"months_met", "months_reported", "value_month"} <= set(sweep)
+    assert {"done_date", "evidence"} <= set(by[("介休市", "steel.xintai_ultra_low")])
 
 
 def test_progress_text_and_county_filter(filled, db_path, capsys):
@@ -129,11 +137,15 @@ def test_warnings_json_matches_the_engine(filled, db_path, capsys):
     assert [(o["county"], o["indicator"], o["status"]) for o in data] == [
         (r.county, r.indicator, r.status) for r in engine
     ]
-    # boilers (2 found, none done) and heating.electric (2 of 4) are overdue: first, larger gap first
-    assert [(o["indicator"], o["status"]) for o in data[:2]] == [
-        ("boilers.coal_lt35", "overdue"), ("heating.electric", "overdue")]
+    # boilers (2 found, none done) and heating.electric (2 of 4) are overdue: first, larger gap first;
+    # issue 17: 介休市's two 新泰钢铁 milestones, due by October and not recorded, are overdue too (nothing
+    # done: a gap of 1, like the boilers, which come first in plan order)
+    assert [(o["indicator"], o["status"]) for o in data[:4]] == [
+        ("boilers.coal_lt35", "overdue"), ("steel.xintai_ultra_low", "overdue"),
+        ("steel.xintai_assessment", "overdue"), ("heating.electric", "overdue")]
+    assert data[1]["status_label"] == "逾期未完成"
     rc, out, _ = run(db_path, capsys, "warnings", "--as-of", AS_OF)
-    assert "逾期 2 项" in out and "逾期" in out.splitlines()[3]
+    assert "逾期 4 项" in out and "逾期" in out.splitlines()[3]  # the city-level siding has no county row
 
 
 def test_no_warnings_before_the_window(filled, db_path, capsys):

@@ -65,7 +65,9 @@ def test_set_by_name_or_code_and_clear(db):
         ("trucks.gone", "榆次区", "10", "未知的指标：“trucks.gone”。可选：heating.total（散煤治理）"),
         ("boilers.coal_lt35", "榆次区", "3", "由台账自动计算"),
         ("vocs.bypass", "榆次区", "3", "由台账自动计算"),
-        ("dust.sweeping", "榆次区", "70", "各县（区、市）目标统一为 65%"),
+        # issue 17: 机械化清扫率 is a limit of its own per scope (75 % 市城区), never split
+        ("dust.sweeping", "榆次区", "70", "是限值指标，每月不得低于 75%"),
+        ("bus.new_energy", "太谷区", "5", "只涉及榆次区、晋中开发区，不涉及“太谷区”"),
     ],
 )
 def test_bad_targets_are_refused_with_nothing_written(db, indicator, unit, value, message):
@@ -135,9 +137,13 @@ def test_all_found_and_rate_targets_in_the_table(db):
     values = {u.unit_code: u.value for u in boilers.units}
     assert (values["140702"], values["140703"], values["140721"]) == (3, 1, 0)
     assert (boilers.rule, boilers.city_target, boilers.total, boilers.state) == ("all_found", 4, 4, "auto")
+    # issue 17: two limits, each for the units it concerns (无任务 elsewhere)
     sweeping = split_of(db, "dust.sweeping")
     assert sweeping.rule == "rate" and sweeping.city_target == 75
-    assert {u.value for u in sweeping.units} == {65}
+    assert {u.value for u in sweeping.units if u.in_scope} == {75}
+    assert {u.unit_code for u in sweeping.units if u.in_scope} == {"140702", "140799"}
+    county = split_of(db, "dust.sweeping_county")
+    assert {u.value for u in county.units if u.in_scope} == {65} and county.city_target == 65
     straw = split_of(db, "straw.utilization")
     assert {u.value for u in straw.units} == {90}
 
@@ -151,9 +157,12 @@ def test_split_city_targets_sums_exactly(db):
     for key, shares in split.items():
         ind = ref.indicator(key)
         assert sum(shares.values()) == ind.target
-        assert shares["140799"] == 0
+        assert shares.get("140799", 0) == 0
         assert split_of(db, key).state == "complete"
-    assert split["industry.relocation"] == {**{c: 0 for c in weights}, "140781": 1, "140729": 1}
+    # issue 17: a target is split only to the units in its scope; 散煤治理 is the sum of its four parts
+    assert set(split["coking.capacity_cut"]) == set(ref.indicator("coking.capacity_cut").scope)
+    assert all(split["heating.total"][c] == sum(split[k][c] for k in ref.indicator("heating.total").parts)
+               for c in weights)
     # 8869 over weights 1..11 (sum 66): 134.38…·k, largest remainders get the extra vehicles
     trucks = split["trucks.eliminated"]
     assert [trucks[u.code] for u in ref.units] == [134, 269, 403, 538, 672, 806, 941, 1075, 1209, 1344, 1478, 0]
