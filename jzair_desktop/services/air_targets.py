@@ -292,7 +292,7 @@ class AirProgress:
     months_reported: int
     months_total: int
     best: float | None  # the period's value if every month to come were perfect
-    status: str  # on_track | behind | not_met | met | no_data
+    status: str  # on_track | behind | not_met | met | no_data | no_target (no limit set)
 
     @property
     def period(self) -> str:
@@ -309,6 +309,8 @@ class AirProgress:
     def status_label(self) -> str:
         if self.status == "not_met" and self.months_reported < self.months_total:
             return "已无法达标"
+        if self.status == "no_target":
+            return "未设定"
         return sched.status_label(self.status)
 
     def as_json(self) -> dict:
@@ -322,7 +324,9 @@ class AirProgress:
 
 
 def _period_status(value: float | None, best: float | None, limit: float | None, over: bool) -> str:
-    if limit is None or value is None:
+    if limit is None:
+        return "no_target"
+    if value is None:
         return "no_data"
     if best is not None and best > limit + 1e-9:
         return "not_met"
