@@ -51,13 +51,20 @@ from jzair_desktop.gui.widgets.charts import (
 from jzair_desktop.gui.widgets.common import save_file_path
 from jzair_desktop.services import monthly as monthly_service
 from jzair_desktop.services.breakdown import BREAKDOWNS, BreakdownData, breakdown_data
-from jzair_desktop.services.progress import ProgressRow, compute_progress, progress_history, sort_warnings
+from jzair_desktop.services.progress import (
+    ProgressRow,
+    air_warning_rows,
+    compute_progress,
+    progress_history,
+    sort_warnings,
+)
 from jzair_desktop.services.targets import format_number, unit_rate_target
+from jzair_desktop.storage.engine import read_session
 
 log = logging.getLogger(__name__)
 
 TAB_COMPLETION, TAB_HISTORY, TAB_BREAKDOWN, TAB_AIR = range(4)
-ROW_FILL = {"overdue": "#f6d3ce", "behind": "#fbefc2"}
+ROW_FILL = {"overdue": "#f6d3ce", "not_met": "#f6d3ce", "behind": "#fbefc2"}
 LAST_DAY = dt.date(2021, 12, 31)  # the latest date a ledger may hold (trucks: 淘汰日期 up to 2021-12-31)
 
 
@@ -79,7 +86,12 @@ def weekly_days(start: dt.date, as_of: dt.date) -> list[dt.date]:
 
 
 def bar_text(row: ProgressRow) -> str:
-    if row.completion is None:
+    if row.kind == "limit" and row.met_text:
+        value = "" if row.done is None else f"{format_number(row.done)}{row.unit} "
+        return f"{value}{row.met_text} {row.status_label}"
+    if row.kind == "milestone" and row.done_date is not None:
+        return f"{row.done_date.isoformat()} {row.status_label}"
+    if row.completion is None or row.kind == "milestone":
         return row.status_label
     return f"{sched.format_percent(row.completion)} {row.status_label}"
 
@@ -136,15 +148,23 @@ class WarningModel(QAbstractTableModel):
             return r.name
         if column == 2:
             return r.status_label
+        cumulative = r.kind == "cumulative"
         if column == 3:
-            return sched.format_percent(r.completion)
+            return sched.format_percent(r.completion) if cumulative else "—"
         if column == 4:
-            return sched.format_percent(r.schedule, missing="")
+            return sched.format_percent(r.schedule, missing="") if r.kind in ("cumulative", "milestone") else "—"
         if column == 5:
-            return f"{r.gap * 100:.1f} 个百分点"
+            if r.kind in ("limit", "air_quality") and r.done is not None and r.target is not None:
+                return f"{'高于' if r.done > r.target else '低于'}限值 {format_number(round(abs(r.done - r.target), 1))}"
+            return f"{r.gap * 100:.1f} 个百分点" if cumulative else "逾期未完成"
         if column == 6:
-            return f"{format_number(r.target, missing='未分解')} {unit}".strip()
+            if r.kind == "milestone":
+                return "按时完成"
+            sign = "≤" if r.kind == "air_quality" else ""
+            return f"{sign}{format_number(r.target, missing='未分解')} {unit}".strip()
         if column == 7:
+            if r.kind == "milestone":
+                return "未完成"
             return f"{format_number(r.done, missing='未填报')} {unit}".strip()
         return r.due.isoformat()
 
@@ -385,6 +405,15 @@ class DashboardPage(QWidget):
             self._progress_key = key
         return self._progress
 
+    def air_rows(self) -> list[ProgressRow]:
+        """The counties' air quality of the period as warning rows (services.progress.air_warning_rows)."""
+        key = (self.as_of, self._version)
+        if getattr(self, "_air_key", None) != key:
+            with read_session(self.ctx.db.engine) as s:
+                self._air_rows = air_warning_rows(s, self.as_of, self.ref)
+            self._air_key = key
+        return self._air_rows
+
     def _tab_key(self, tab: int) -> tuple:
         if tab == TAB_COMPLETION:
             return (self.as_of, self._version, self.indicator)
@@ -436,15 +465,18 @@ class DashboardPage(QWidget):
         self.completion_chart.set_title(f"{ind.name}：各县（区、市）完成率", f"{goal}；截至 {self.as_of}")
         self.completion_chart.set_rows(status_bars(picked))
         self.completion_rows = sorted(picked, key=lambda r: (not r.is_city,))
-        warnings = sort_warnings([r for r in rows if not r.is_city], self.ref)
+        warnings = sort_warnings([r for r in rows + self.air_rows() if not r.is_city], self.ref)
         self.warning_rows = warnings
         self.warning_model.set_rows(warnings)
+        air = sum(1 for r in warnings if r.kind == "air_quality")
         overdue = sum(1 for r in warnings if r.status == "overdue")
-        behind = len(warnings) - overdue
-        self.warning_title.setText(f"预警：逾期 {overdue} 项，滞后 {behind} 项（最严重的在前；单击打开台账）")
+        not_met = sum(1 for r in warnings if r.status == "not_met" and r.kind != "air_quality")
+        behind = len(warnings) - air - overdue - not_met
+        units = len({r.unit_code for r in warnings})
+        parts = f"空气质量 {air} 项，逾期 {overdue} 项，未达标 {not_met} 项，滞后 {behind} 项"
+        self.warning_title.setText(f"预警：{parts}（空气质量在前，再按严重程度；单击打开台账或月度数据）")
         self.summary.setText(
-            f"截至 {self.as_of}：{len(self.ref.units)} 个县（区、市）× {len(self.ref.indicators)} 项指标中，"
-            f"逾期 {overdue} 项，滞后 {behind} 项。"
+            f"截至 {self.as_of}：{len(self.ref.units)} 个县（区、市）中 {units} 个有预警——{parts}。"
         )
 
     def draw_history(self) -> None:
@@ -544,6 +576,11 @@ class DashboardPage(QWidget):
 
     def open_unit(self, indicator: str, unit_code: str) -> None:
         """Open the indicator's ledger (or 月度数据) filtered to the unit (the city: unfiltered)."""
+        if indicator.startswith("air."):
+            indicator = next(i.key for i in self.ref.indicators if i.source == "monthly")
+            air = True
+        else:
+            air = False
         ind = self.ref.indicator(indicator)
         code = None if unit_code == CITY_CODE else unit_code
         target = ind.ledger if ind.source == "ledger" and ind.ledger else "figures"
@@ -558,8 +595,11 @@ class DashboardPage(QWidget):
             log.warning("no page %s to open", target)
             return
         if target == "figures":
+            if air and hasattr(page, "tabs") and hasattr(page, "air"):
+                page.tabs.setCurrentWidget(page.air)
+                return
             show = getattr(page, "show_indicator", None)
-            if show is not None:
+            if show is not None and ind.source == "monthly":
                 show(ind.key, unit_code=code)
         else:
             page.apply_filter(unit_code=code)

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from jzair_desktop.domain import schedule as sched
-from jzair_desktop.domain.reference import Indicator, reference
+from jzair_desktop.domain.reference import CITY_CODE, CITY_NAME, Indicator, reference
 from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.widgets.common import (
@@ -53,6 +53,7 @@ from jzair_desktop.gui.widgets.common import (
     refused_save_text,
     setup_edit_grid,
 )
+from jzair_desktop.services import air_targets
 from jzair_desktop.services import monthly as monthly_service
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.air_entry import AirEntry, problem_field, set_air_quality_many
@@ -96,9 +97,9 @@ def campaign_months() -> list[str]:
 
 
 def editable_units(actor: Actor) -> set[str]:
-    """The unit codes (and 市城区) whose figures `actor` may enter."""
+    """The unit codes (and 市城区, and "city" for the city-level figures) whose figures `actor` may enter."""
     if actor.role == "city_admin":
-        return {u.code for u in reference().units} | {CITY_AREA}
+        return {u.code for u in reference().units} | {CITY_AREA, "city"}
     if actor.role == "county_clerk" and actor.unit_code:
         return {actor.unit_code}
     return set()
@@ -220,7 +221,8 @@ class FigureModel(_GridModel):
         super().__init__(parent)
         ref = reference()
         self.units = ref.units
-        self.months = plan_months()
+        first = min([ref.plan.first_month, *(i.count_from for i in monthly_indicators(ref) if i.count_from)])
+        self.months = plan_months(first)
         self.editable = editable
         self.indicator: Indicator = monthly_indicators(ref)[0]
         self.stored: dict[tuple[str, str, str], float] = {}
@@ -252,18 +254,34 @@ class FigureModel(_GridModel):
 
     def key_of(self, index: QModelIndex | QPersistentModelIndex) -> tuple | None:
         r, c = index.row(), index.column()
-        if r < len(self.units) and c < len(self.months):
+        if c >= len(self.months):
+            return None
+        if r < len(self.units):
             return (self.indicator.key, self.units[r].code, self.months[c])
+        if self.indicator.city_level:  # 铁路货运量: the city office enters the 全市 row itself
+            return (self.indicator.key, CITY_CODE, self.months[c])
         return None
 
     def stored_value(self, key: tuple) -> float | None:
         return self.stored.get(key)
 
+    def month_open(self, month: str) -> bool:
+        """The indicator counts this month (铁路货运量: 2020-01 … its due month; others from the plan's first)."""
+        ind = self.indicator
+        if ind.count_from:
+            return ind.count_from <= month <= sched.month_of(ind.due or reference().plan.campaign_end)
+        return month >= reference().plan.first_month
+
+    def in_scope(self, unit_code: str) -> bool:
+        return self.indicator.city_level if unit_code == CITY_CODE else self.indicator.in_scope(unit_code)
+
     def editable_key(self, key: tuple) -> bool:
-        return key[1] in self.editable
+        if key[1] == CITY_CODE:
+            return "city" in self.editable and self.month_open(key[2])
+        return key[1] in self.editable and self.in_scope(key[1]) and self.month_open(key[2])
 
     def index_of(self, unit_code: str, month: str) -> QModelIndex:
-        row = next(i for i, u in enumerate(self.units) if u.code == unit_code)
+        row = len(self.units) if unit_code == CITY_CODE else next(i for i, u in enumerate(self.units) if u.code == unit_code)
         return self.index(row, self.months.index(month))
 
     def index_of_key(self, key: tuple) -> QModelIndex:
@@ -276,10 +294,16 @@ class FigureModel(_GridModel):
             if section < len(self.months):
                 return self.months[section]
             return self.extra_headers[section - len(self.months)]
-        return self.units[section].name if section < len(self.units) else ("全市合计" if self.is_count else "全市平均")
+        if section < len(self.units):
+            return self.units[section].name
+        if self.indicator.city_level:
+            return "全市（市级填报）"
+        return "全市合计" if self.is_count else "全市达标单位"
 
     def _target_text(self, unit_code: str | None) -> str:
         ind = self.indicator
+        if unit_code is not None and not ind.in_scope(unit_code):
+            return "无任务"
         if ind.measure == "rate":
             value = unit_rate_target(ind) if unit_code is not None else ind.target
             return "" if value is None else f"{'≤' if ind.compare == 'le' else '≥'}{format_number(value)}"
@@ -288,16 +312,20 @@ class FigureModel(_GridModel):
         return format_number(self.targets.get((ind.key, unit_code)), missing="未分解")
 
     def _row_sum(self, unit_code: str) -> float:
-        return sum(self.effective((self.indicator.key, unit_code, m)) or 0.0 for m in self.months)
+        return sum(self.effective((self.indicator.key, unit_code, m)) or 0.0 for m in self.months if self.month_open(m))
 
     def _month_total(self, month: str) -> str:
-        values = [self.effective((self.indicator.key, u.code, month)) for u in self.units]
+        """全市: the sum of the units (counts); for a limit, how many units reporting met their own limit
+        (not an average judged against one limit)."""
+        ind = self.indicator
+        values = [self.effective((ind.key, u.code, month)) for u in self.units if ind.in_scope(u.code)]
         given = [v for v in values if v is not None]
         if not given:
             return ""
         if self.is_count:
             return format_number(sum(given))
-        return format_number(round(sum(given) / len(given), 1))
+        met = sum(1 for v in given if sched.meets(v, unit_rate_target(ind), ind.compare))
+        return f"{met}/{len(given)}"
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -323,7 +351,11 @@ class FigureModel(_GridModel):
                 return self._month_total(self.months[c])
             head = self.extra_headers[extra] if extra >= 0 else ""
             if head in ("累计", "完成率"):
-                if unit_code is None:
+                if unit_code is not None and not self.indicator.in_scope(unit_code):
+                    return "—"
+                if unit_code is None and self.indicator.city_level:
+                    done, target = self._row_sum(CITY_CODE), self.indicator.target
+                elif unit_code is None:
                     done, target = sum(self._row_sum(u.code) for u in self.units), self.indicator.target
                 else:
                     done, target = self._row_sum(unit_code), self.targets.get((self.indicator.key, unit_code))
@@ -340,7 +372,7 @@ class FigureModel(_GridModel):
         return None
 
     def entries(self) -> list[FigureEntry]:
-        names = {u.code: u.name for u in self.units}
+        names = {u.code: u.name for u in self.units} | {CITY_CODE: CITY_NAME}
         inds = {i.key: i for i in monthly_indicators()}
         return [
             FigureEntry(unit, ind, month, text or None, where=figure_where(names[unit], month, inds[ind].name))
@@ -348,7 +380,7 @@ class FigureModel(_GridModel):
         ]
 
     def problem_cells(self, problems: list[str]) -> tuple[dict[tuple, str], list[str]]:
-        names = {u.code: u.name for u in self.units}
+        names = {u.code: u.name for u in self.units} | {CITY_CODE: CITY_NAME}
         inds = {i.key: i for i in monthly_indicators()}
         prefixes = {figure_where(names[u], m, inds[i].name) + "：": (i, u, m) for (i, u, m) in self.pending}
         return problems_by_cell(problems, prefixes)
@@ -594,7 +626,12 @@ class FiguresTab(GridTab):
     def _indicator_changed(self) -> None:
         ind = reference().indicator(self.indicator_combo.currentData())
         self.model.set_indicator(ind)
-        if ind.measure == "count":
+        if ind.city_level:
+            last = sched.month_of(ind.due or reference().plan.campaign_end)
+            text = (f"全市指标：由市大气办在“全市”一行填写各月的{ind.name}（{ind.unit}），只统计 {ind.count_from or ''}"
+                    f" 至 {last} 的月份（勾选右上角可显示2020年10月以前的月份）；全市目标 {format_number(ind.target)}"
+                    f" {ind.unit}，不分解到县（区、市）。")
+        elif ind.measure == "count":
             whole = "整数" if is_integral(ind) else "数字"
             text = (f"填写各月新增的{ind.name}（{ind.unit}，{whole}，不能为负数）；“累计”为各月之和，"
                     f"“目标”为任务分解中的县级目标（全市目标 {format_number(ind.target)} {ind.unit}）。")
@@ -602,7 +639,10 @@ class FiguresTab(GridTab):
             low, high = monthly_service.rate_range(ind)
             op = "≤" if ind.compare == "le" else "≥"
             text = (f"填写各月的{ind.name}（{ind.unit}，{format_number(low)}–{format_number(high)}）；"
-                    f"县级目标 {op}{format_number(unit_rate_target(ind))}{ind.unit}，未达到的月份标为橙色。")
+                    f"限值 {op}{format_number(unit_rate_target(ind))}{ind.unit}，每月评价，未达到的月份标为橙色；"
+                    f"“全市”一行为达到限值的单位数/已填报单位数。")
+        if ind.scope:
+            text += f" 本指标只涉及{'、'.join(reference().unit_by_code(c).name for c in ind.scope)}，其他单位无任务。"
         if not self.can_edit:
             text += " 当前用户只能查看。"
         self.hint.setText(text)
@@ -703,6 +743,69 @@ class AirTargetDialog(FormDialog):
         )
 
 
+class AirBasisDialog(FormDialog):
+    """档次和2019年基准: a county's grade (1–6, 附件1) and the PM2.5 / heavy days of 2019's same months, from
+    which its limits are derived (services.air_targets.set_air_basis, city office only; all or nothing)."""
+
+    def __init__(self, ctx: GuiContext, parent: QWidget | None = None, *,
+                 current: air_targets.AirBasis | None = None) -> None:
+        super().__init__("县（区、市）空气质量档次和2019年基准", parent)
+        self.ctx = ctx
+        self.saved: air_targets.AirBasis | None = None
+        self.area = QComboBox()
+        self.area.setObjectName("basisArea")
+        for unit in reference().units:
+            self.area.addItem(unit.name, unit.code)
+        self.grade = QComboBox()
+        self.grade.setObjectName("basisGrade")
+        self.grade.addItem("（请选择）", None)
+        for g in reference().plan.air_grades:
+            self.grade.addItem(f"{g.grade}档（PM2.5改善{g.pm25_improvement:g}个百分点，重污染天数减少{g.heavy_days_reduction}天）",
+                               g.grade)
+        self.form.addRow("县（区、市）：", self.area)
+        self.form.addRow("档次：", self.grade)
+        self.pm: dict[str, QLineEdit] = {}
+        self.days: dict[str, QLineEdit] = {}
+        for month in air_targets.all_baseline_months():
+            pm, days = QLineEdit(), QLineEdit()
+            pm.setObjectName(f"basisPm25_{month}")
+            days.setObjectName(f"basisDays_{month}")
+            pm.setPlaceholderText("PM2.5")
+            days.setPlaceholderText("重污染天数")
+            row = QHBoxLayout()
+            row.addWidget(pm)
+            row.addWidget(QLabel("微克/立方米"))
+            row.addWidget(days)
+            row.addWidget(QLabel("天"))
+            self.form.addRow(f"{month[:4]}年{int(month[5:])}月：", row)
+            self.pm[month], self.days[month] = pm, days
+        note = QLabel("方案以2019年一季度和四季度为比较基准（2020年一季度受疫情影响）。目标按档次推算："
+                      "PM2.5为同期加权均值下降相应百分点，重污染天数为同期天数减相应天数（不低于0）。")
+        note.setObjectName("hint")
+        note.setWordWrap(True)
+        self.form.addRow(note)
+        self.area.currentIndexChanged.connect(lambda _i: self._fill())
+        self._bases = {b.area: b for b in air_targets.air_bases(ctx.db)}
+        if current is not None:
+            self.area.setCurrentIndex(max(self.area.findData(current.area), 0))
+        self._fill()
+        self.setMinimumWidth(520)
+
+    def _fill(self) -> None:
+        b = self._bases.get(self.area.currentData())
+        self.grade.setCurrentIndex(max(self.grade.findData(b.grade if b else None), 0))
+        for month in self.pm:
+            value = b.baselines.get(month) if b else None
+            self.pm[month].setText("" if value is None else format_number(value[0]))
+            self.days[month].setText("" if value is None else str(value[1]))
+
+    def run(self) -> None:
+        baselines = {m: (self.pm[m].text().strip(), self.days[m].text().strip()) for m in self.pm
+                     if self.pm[m].text().strip() or self.days[m].text().strip()}
+        self.saved = air_targets.set_air_basis(self.ctx.db, self.ctx.actor, self.area.currentData(),
+                                               grade=self.grade.currentData(), baselines=baselines)
+
+
 class AirTab(GridTab):
     def __init__(self, ctx: GuiContext) -> None:
         editable = editable_units(ctx.actor)
@@ -715,9 +818,10 @@ class AirTab(GridTab):
         )
         hint.setObjectName("hint")
         hint.setWordWrap(True)
-        self.targets_table = QTableWidget(0, 4)
+        self.targets_table = QTableWidget(0, 5)
         self.targets_table.setObjectName("airTargets")
-        self.targets_table.setHorizontalHeaderLabels(["区域", "起止月份", "PM2.5 上限（微克/立方米）", "重污染天数上限（天）"])
+        self.targets_table.setHorizontalHeaderLabels(["区域", "起止月份", "档次", "PM2.5 上限（微克/立方米）",
+                                                      "重污染天数上限（天）"])
         self.targets_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.targets_table.verticalHeader().setVisible(False)
         self.targets_table.horizontalHeader().setStretchLastSection(True)
@@ -736,9 +840,15 @@ class AirTab(GridTab):
             self.targets_table.setToolTip("双击一行修改该目标")
             self.targets_table.doubleClicked.connect(lambda index: self.edit_target(self.targets[index.row()]))
         self.targets_table.itemSelectionChanged.connect(self._update_target_buttons)
+        self.basis_button = QPushButton("档次和2019年基准…")
+        self.basis_button.setObjectName("airBasis")
+        self.basis_button.setToolTip("录入县（区、市）的档次（方案附件1）和2019年同期基准，目标由此推算")
+        self.basis_button.setVisible(can_set)
+        self.basis_button.clicked.connect(lambda: self.edit_basis(None))
         targets_bar = QHBoxLayout()
-        targets_bar.addWidget(QLabel("空气质量目标"))
+        targets_bar.addWidget(QLabel("空气质量目标（市城区为方案规定；县（区、市）由档次和2019年同期基准推算）"))
         targets_bar.addStretch(1)
+        targets_bar.addWidget(self.basis_button)
         targets_bar.addWidget(self.add_target_button)
         targets_bar.addWidget(self.edit_target_button)
         layout = QVBoxLayout(self)
@@ -781,8 +891,15 @@ class AirTab(GridTab):
         self.targets_table.setRowCount(len(targets))
         shown = min(max(len(targets), 1), 8) + 1  # rows and the header; more scroll
         self.targets_table.setFixedHeight(shown * (self.fontMetrics().height() + 12) + 6)
+        try:
+            grades = {b.area: b.grade for b in air_targets.air_bases(self.ctx.db)}
+        except JzairError:
+            grades = {}
         for r, t in enumerate(targets):
-            cells = (t.area_name, f"{t.first_month} 至 {t.last_month}", format_number(t.pm25_max, missing="—"),
+            grade = grades.get(t.area)
+            cells = (t.area_name, f"{t.first_month} 至 {t.last_month}",
+                     "方案规定" if t.area == CITY_AREA else ("未设定" if grade is None else f"{grade}档"),
+                     format_number(t.pm25_max, missing="—"),
                      "—" if t.heavy_days_max is None else str(t.heavy_days_max))
             for c, text in enumerate(cells):
                 self.targets_table.setItem(r, c, QTableWidgetItem(text))
@@ -806,6 +923,21 @@ class AirTab(GridTab):
         dialog.accepted.connect(lambda: self._target_saved(dialog))
         dialog.open()
         return dialog
+
+    def edit_basis(self, current: air_targets.AirBasis | None) -> AirBasisDialog:
+        dialog = AirBasisDialog(self.ctx, self, current=current)
+        dialog.accepted.connect(lambda: self._basis_saved(dialog))
+        dialog.open()
+        return dialog
+
+    def _basis_saved(self, dialog: AirBasisDialog) -> None:
+        self.reload()
+        b = dialog.saved
+        if b is not None:
+            limits = "；".join(f"{air_targets.period_text(f, la)} PM2.5 ≤{format_number(b.limits[f][0])}、"
+                              f"重污染天数 ≤{b.limits[f][1]}" for f, la in reference().plan.air_periods)
+            self.status_line.setText(f"已设定{b.area_name} {b.grade}档，推算目标：{limits}。")
+        self.ctx.signals.changed.emit(self.announce)
 
     def _target_saved(self, dialog: AirTargetDialog) -> None:
         self.reload()  # pending grid edits stay

@@ -123,12 +123,37 @@ class TargetsModel(QAbstractTableModel):
     def stored(self, t: IndicatorTargets, unit_code: str) -> float | None:
         return next(u.value for u in t.units if u.unit_code == unit_code)
 
+    def in_scope(self, t: IndicatorTargets, unit_code: str) -> bool:
+        return next(u.in_scope for u in t.units if u.unit_code == unit_code)
+
+    def parts_problem(self, t: IndicatorTargets) -> str:
+        """Units whose total (散煤治理) differs from the sum of its parts, with the pending edits applied."""
+        ind = self.indicators[t.indicator]
+        if not ind.parts:
+            return ""
+        rows = {r.indicator: r for r in self.table}
+        if not all(k in rows for k in ind.parts):
+            return ""
+        totals, _ok = self.effective(t)
+        parts = [self.effective(rows[k])[0] for k in ind.parts]
+        bad = []
+        for n, u in enumerate(self.units):
+            given = [p[n] for p in parts]
+            if totals[n] is None and all(v is None for v in given):
+                continue
+            if totals[n] is None or abs(totals[n] - sum(v or 0.0 for v in given)) > 1e-6:
+                bad.append(u.name)
+        return f"{'、'.join(bad)}与分项之和不一致" if bad else ""
+
     def effective(self, t: IndicatorTargets) -> tuple[list[float | None], bool]:
         """The units' values with the pending edits applied, and whether every edit is a number."""
         values: list[float | None] = []
         ok = True
         for u in t.units:
             key = (t.indicator, u.unit_code)
+            if not u.in_scope and key not in self.pending:
+                values.append(u.value)
+                continue
             if key in self.pending:
                 text = self.pending[key]
                 if not text.strip():
@@ -146,12 +171,19 @@ class TargetsModel(QAbstractTableModel):
     def check(self, t: IndicatorTargets) -> tuple[float | None, str, str]:
         """(sum, state, text of the 核对 column) with the pending edits applied."""
         if t.rule != "split":
-            return t.total, "auto", "自动"
+            return t.total, "auto", {"milestone": "节点任务", "city": "市级填报"}.get(t.rule, "自动")
         values, ok = self.effective(t)
         if not ok:
             total = sum(v for v in values if v is not None)
             return total, "invalid", "有误"
+        outside = [u.name for u, v in zip(t.units, values, strict=True) if not u.in_scope and v is not None]
+        values = [v for u, v in zip(t.units, values, strict=True) if u.in_scope]
         total, state = split_state(t.city_target, values)
+        if outside:
+            return total, "mismatch", f"范围外有目标：{'、'.join(outside)}（请清除）"
+        parts = self.parts_problem(t)
+        if parts and state != "unset":
+            return total, "mismatch", parts
         if state == "complete":
             return total, state, "一致"
         if state == "unset":
@@ -163,6 +195,8 @@ class TargetsModel(QAbstractTableModel):
         return total, state, f"不一致（差 {sign}{format_number(diff)}）"
 
     def _value_text(self, t: IndicatorTargets, value: float | None) -> str:
+        if t.rule == "milestone":
+            return "按时完成"
         if t.rule == "rate":
             ind = self.indicators[t.indicator]
             return "" if value is None else f"{'≤' if ind.compare == 'le' else '≥'}{format_number(value)}"
@@ -177,7 +211,12 @@ class TargetsModel(QAbstractTableModel):
             key = (t.indicator, unit_code)
             if key in self.pending:
                 text = self.pending[key].strip()
-                return text if text else "未分解"
+                return text if text else ("未分解" if self.in_scope(t, unit_code) else "无任务")
+            if not self.in_scope(t, unit_code):
+                value = self.stored(t, unit_code)
+                return "无任务" if value is None or t.rule != "split" else f"{format_number(value)}（范围外）"
+            if t.rule == "city":
+                return "—"
             return self._value_text(t, self.stored(t, unit_code))
         total, _state, text = self.check(t)
         if col == self.sum_column:
@@ -201,7 +240,12 @@ class TargetsModel(QAbstractTableModel):
             t = self.table[section]
             how = {"split": "由市级分解到各县（区、市）",
                    "all_found": "目标为各县（区、市）台账中排查录入的全部记录，自动计算",
-                   "rate": "比率指标，各县（区、市）目标统一，无需分解"}[t.rule]
+                   "rate": "限值指标，每月对照限值评价，无需分解",
+                   "milestone": "节点任务，按时完成与否，无需分解",
+                   "city": "市级指标，由市大气办按月填报，不分解"}[t.rule]
+            ind = self.indicators[t.indicator]
+            if ind.scope is not None and ind.scope:
+                how += f"；只涉及{'、'.join(reference().unit_by_code(c).name for c in ind.scope)}"
             return f"{t.indicator}：{how}"
         return None
 
@@ -210,7 +254,8 @@ class TargetsModel(QAbstractTableModel):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         t, unit_code = self.cell(index)
-        if self.editable and unit_code is not None and t.rule == "split":
+        if self.editable and unit_code is not None and t.rule == "split" and (
+                self.in_scope(t, unit_code) or self.stored(t, unit_code) is not None):
             return base | Qt.ItemFlag.ItemIsEditable
         return base
 
@@ -244,13 +289,15 @@ class TargetsModel(QAbstractTableModel):
                     return QBrush(PROBLEM)
                 if state == "complete":
                     return QBrush(GOOD)
-            if t.rule != "split":
+            if t.rule != "split" or (unit_code is not None and not self.in_scope(t, unit_code)):
                 return QBrush(AUTO)
             if col in (0, self.sum_column):
                 return QBrush(SUM)
             return None
         if role == Qt.ItemDataRole.ForegroundRole:
             if t.rule != "split" and col != self.check_column:
+                return QBrush(GREY_TEXT)
+            if unit_code is not None and not self.in_scope(t, unit_code):
                 return QBrush(GREY_TEXT)
             if key is not None and key not in self.pending and self.stored(t, unit_code) is None:
                 return QBrush(GREY_TEXT)

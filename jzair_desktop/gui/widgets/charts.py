@@ -38,11 +38,16 @@ STATUS_FILL = {
     "behind": "#f2cf5b",
     "overdue": "#e08a80",
     "no_target": "#dddddd",
+    "met": "#7cbf7c",
+    "not_met": "#e08a80",
+    "no_data": "#dddddd",
+    "pending": "#a9d3a9",
 }
 # Hatching per status, as in the printed report: behind '/', overdue 'x'.
 STATUS_PATTERN: dict[str, Qt.BrushStyle] = {
     "behind": Qt.BrushStyle.BDiagPattern,
     "overdue": Qt.BrushStyle.DiagCrossPattern,
+    "not_met": Qt.BrushStyle.DiagCrossPattern,
 }
 # Stacks: fills of distinct lightness and a distinct hatching each (readable without colour).
 SERIES_FILL = ("#3b6ea5", "#9ecae1", "#e6a141", "#6aa56a", "#f3e3a0", "#b07aa1", "#d9d9d9", "#8c6d31")
