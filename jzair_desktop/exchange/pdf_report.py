@@ -407,7 +407,9 @@ def _completion(fig: Figure) -> str:
 
 
 def _schedule(fig: Figure) -> str:
-    return "—" if fig.schedule is None or fig.kind == "limit" else fmt_percent(fig.schedule)
+    if fig.schedule is None or fig.kind == "limit" or fig.status_label == "无任务":
+        return "—"
+    return fmt_percent(fig.schedule)
 
 
 def _figure_cells(fig: Figure, ind: IndicatorBlock) -> list[str]:
@@ -740,7 +742,7 @@ class _Builder:
             f = ind.overall
             target = _rate_target(ind, f) if ind.measure == "rate" else _value(f, ind, "target")
             done = _value(f, ind, "done")
-            if ind.measure == "rate" and f.note and f.done is not None:
+            if ind.measure == "rate" and f.note and f.done is not None and not f.done_text:
                 done = f"{done}（{f.note}）"
             row = [str(i + 1), ind.name, ind.unit, target, _value(f, ind, "month"), done,
                    _completion(f), _schedule(f), _fig_status(f)]

@@ -211,7 +211,10 @@ def _figure(row: ProgressRow, ind: Indicator, month: str) -> pdf.Figure:
         value = "" if row.done is None else pdf.fmt_rate(row.done, ind.unit)
         if note and value:
             value = f"{value}（{note}）"
-        done_text = f"{value} {row.met_text}".strip() if not row.is_city else row.met_text.replace("达标单位 ", "达标")
+        if row.is_city:
+            done_text = row.met_text.replace("达标单位 ", "达标")
+        else:
+            done_text = f"{value} {row.met_text}".strip()
     elif row.kind == "milestone" and row.in_scope:
         if row.done_date is not None and (not row.is_city or row.target == 1):
             done_text = f"{row.done_date.month}月{row.done_date.day}日完成"

@@ -150,12 +150,15 @@ def test_statuses_differ_by_hatching_as_well_as_colour(page, ctx):
 
 
 def test_the_warning_list_is_worst_first_and_coloured(page, ctx):
+    # issue 17: air quality first (the plan's first reason for a 预警函), then overdue / not met before behind
     rows = page.warning_model.rows
     assert rows == progress.warnings(ctx.db, page.as_of)
-    statuses = [r.status for r in rows]
-    assert statuses == sorted(statuses, key=lambda s: 0 if s == "overdue" else 1)
+    air = [r for r in rows if r.kind == "air_quality"]
+    assert rows[:len(air)] == air
+    statuses = [r.status for r in rows[len(air):]]
+    assert statuses == sorted(statuses, key=lambda s: 0 if s in ("overdue", "not_met") else 1)
     index = page.warning_model.index(0, 2)
-    assert page.warning_model.data(index) in ("逾期", "滞后")
+    assert page.warning_model.data(index) in ("逾期", "滞后", "未达标", "已无法达标", "逾期未完成")
     assert page.warning_model.data(index, Qt.ItemDataRole.BackgroundRole) is not None
 
 
@@ -205,7 +208,8 @@ def window(qtbot, ctx):
 def test_clicking_a_warning_row_opens_the_ledger_filtered_to_that_unit(qtbot, window, boxes):
     dash = window.page("dashboard")
     model, table = dash.warning_model, dash.warning_table
-    row = next(i for i, r in enumerate(model.rows) if reference().indicator(r.indicator).source == "ledger")
+    row = next(i for i, r in enumerate(model.rows)
+               if r.kind != "air_quality" and reference().indicator(r.indicator).source == "ledger")
     wanted = model.rows[row]
     table.scrollTo(model.index(row, 0))
     with qtbot.waitSignal(dash.openRequested) as opened:
@@ -223,7 +227,8 @@ def test_clicking_a_warning_row_opens_the_ledger_filtered_to_that_unit(qtbot, wi
 def test_a_monthly_indicator_warning_opens_the_monthly_figures(qtbot, window):
     dash = window.page("dashboard")
     model = dash.warning_model
-    row = next(i for i, r in enumerate(model.rows) if reference().indicator(r.indicator).source == "monthly")
+    row = next(i for i, r in enumerate(model.rows)
+               if r.kind != "air_quality" and reference().indicator(r.indicator).source == "monthly")
     wanted = model.rows[row]
     dash._warning_clicked(model.index(row, 0))
     assert window.current_key() == "figures"

@@ -15,7 +15,7 @@ from tests.gui.grid_page_helpers import delete_deferred_widgets, record_message_
 
 pyside_guard.apply()
 
-YC, TG = "140702", "140703"
+YC, TG, KF = "140702", "140703", "140799"
 
 
 @pytest.fixture(autouse=True)
@@ -53,7 +53,7 @@ def test_the_grid_shows_figures_cumulative_and_target(qtbot, db, boxes):
     set_targets(db, BUILTIN_ADMIN, [TargetEntry("bus.new_energy", YC, 10)])
     set_figures(db, BUILTIN_ADMIN, [FigureEntry(YC, "bus.new_energy", "2020-10", 3),
                                     FigureEntry(YC, "bus.new_energy", "2020-11", 2),
-                                    FigureEntry(TG, "bus.new_energy", "2020-11", 4)])
+                                    FigureEntry(KF, "bus.new_energy", "2020-11", 4)])  # 市建成区: 榆次区, 开发区
     page = open_page(qtbot, db)
     pick(page, "bus.new_energy")
     m = page.figures.model
@@ -100,7 +100,7 @@ def test_saving_figures_persists_them(qtbot, db, boxes):
         ("nonroad.inspection", "2.5", "必须是整数"),
         ("dust.sweeping", "120", "0 至 100%"),
         ("dust.sweeping", "-1", "0 至 100%"),
-        ("coking.capacity_cut", "十", "必须是数字"),
+        ("dust.construction_sites", "十", "必须是数字"),  # issue 17: 焦化产能压减 does not concern 榆次区
     ],
 )
 def test_bad_figures_are_refused_per_cell_and_nothing_is_written(qtbot, db, boxes, indicator, value, words):
@@ -132,15 +132,18 @@ def test_a_problem_on_another_indicator_switches_the_grid_to_it(qtbot, db, boxes
 
 
 def test_rates_below_target_are_marked(qtbot, db, boxes):
-    set_figures(db, BUILTIN_ADMIN, [FigureEntry(YC, "dust.sweeping", "2020-11", 60),
-                                    FigureEntry(TG, "dust.sweeping", "2020-11", 70)])
+    # issue 17: 市城区 (榆次区, 开发区) must reach 75 %; the 全市 row counts the units meeting it
+    set_figures(db, BUILTIN_ADMIN, [FigureEntry(YC, "dust.sweeping", "2020-11", 70),
+                                    FigureEntry(KF, "dust.sweeping", "2020-11", 80)])
     page = open_page(qtbot, db)
     pick(page, "dust.sweeping")
     m = page.figures.model
     assert m.data(m.index_of(YC, "2020-11"), Qt.ItemDataRole.BackgroundRole).color() == OVER
     assert "未达到目标" in m.data(m.index_of(YC, "2020-11"), Qt.ItemDataRole.ToolTipRole)
-    assert m.data(m.index_of(TG, "2020-11"), Qt.ItemDataRole.BackgroundRole) is None
-    assert m.data(m.index(0, m.columnCount() - 1)) == "≥65"
+    assert m.data(m.index_of(KF, "2020-11"), Qt.ItemDataRole.BackgroundRole) is None
+    assert m.data(m.index(0, m.columnCount() - 1)) == "≥75"
+    assert m.data(m.index(1, m.columnCount() - 1)) == "无任务"  # 太谷区 is under the 65 % limit
+    assert m.data(m.index(m.rowCount() - 1, m.months.index("2020-11"))) == "1/2"
 
 
 def test_air_quality_saves_and_refuses_out_of_range_values(qtbot, db, boxes):
@@ -256,3 +259,60 @@ def test_only_the_city_office_sees_the_target_buttons(qtbot, db):
     page = open_page(qtbot, db, Actor("王五", "county_clerk", YC))
     page.tabs.setCurrentWidget(page.air)
     assert not page.air.add_target_button.isVisible() and not page.air.edit_target_button.isVisible()
+
+
+# --------------------------------------------------------------------------- issue 17
+BASE = {"2019-01": (90, 9), "2019-02": (80, 6), "2019-03": (60, 3),
+        "2019-10": (50, 1), "2019-11": (60, 2), "2019-12": (70, 4)}
+
+
+def test_the_city_office_enters_a_grade_and_baselines_and_the_limits_follow(qtbot, db, boxes, tmp_path):
+    from jzair_desktop.services import air_targets
+
+    page = open_page(qtbot, db)
+    page.tabs.setCurrentWidget(page.air)
+    tab = page.air
+    assert tab.basis_button.isVisible()
+    dialog = tab.edit_basis(None)
+    qtbot.waitExposed(dialog)
+    dialog.area.setCurrentIndex(dialog.area.findData("140723"))
+    dialog.grade.setCurrentIndex(dialog.grade.findData(3))
+    for month, (pm, days) in BASE.items():
+        dialog.pm[month].setText(str(pm))
+        dialog.days[month].setText(str(days))
+    # A baseline month left out: refused, naming unit, month and field; nothing written
+    dialog.pm["2019-12"].setText("")
+    dialog.days["2019-12"].setText("")
+    assert not dialog.submit()
+    assert "和顺县" in dialog.error.text() and "2019-12" in dialog.error.text()
+    assert dialog.grab().save(str(tmp_path / "basis_refused.png"))
+    assert air_targets.air_bases(db)[4].grade is None
+    dialog.pm["2019-12"].setText("70")
+    dialog.days["2019-12"].setText("4")
+    assert dialog.submit()
+    basis = next(b for b in air_targets.air_bases(db) if b.area == "140723")
+    assert basis.grade == 3 and basis.limits["2021-01"] == (74.3, 16)
+    rows = [[tab.targets_table.item(r, c).text() for c in range(5)] for r in range(tab.targets_table.rowCount())]
+    assert ["和顺县", "2021-01 至 2021-03", "3档", "74.3", "16"] in rows
+    assert "和顺县 3档" in tab.status_line.text()
+    assert boxes == []
+
+
+def test_units_outside_a_scope_cannot_enter_and_the_city_enters_rail_freight(qtbot, db, boxes):
+    page = open_page(qtbot, db)
+    pick(page, "bus.new_energy")  # 市建成区: 榆次区 and 晋中开发区 only
+    m = page.figures.model
+    assert m.flags(m.index_of(YC, "2020-11")) & Qt.ItemFlag.ItemIsEditable
+    assert not m.flags(m.index_of(TG, "2020-11")) & Qt.ItemFlag.ItemIsEditable
+    target_col = m.columnCount() - 2
+    assert m.data(m.index(1, target_col)) == "无任务"
+    pick(page, "rail.freight_increase")  # 全市, 2020-01 … 2020-12
+    assert m.headerData(len(m.units), Qt.Orientation.Vertical) == "全市（市级填报）"
+    city_jan = m.index_of("140700", "2020-01")
+    assert m.flags(city_jan) & Qt.ItemFlag.ItemIsEditable
+    assert not m.flags(m.index_of("140700", "2021-01")) & Qt.ItemFlag.ItemIsEditable
+    assert not m.flags(m.index_of(YC, "2020-11")) & Qt.ItemFlag.ItemIsEditable
+    assert m.setData(city_jan, "80")
+    page.figures.save()
+    assert figures(db)[("rail.freight_increase", "140700", "2020-01")] == 80
+    assert boxes == []

@@ -176,13 +176,20 @@ def test_plan_page_shows_every_indicator(window, ctx):
     window.show_page("plan")
     table = window.page("plan").table
     items = plan_indicators(ctx.db)
-    assert table.rowCount() == len(items) == 29
+    # issue 17: 36 indicators (milestones, the two 清扫率 limits, the whole-year 煤质抽检), each with its kind,
+    # every lead department the plan names and the units it concerns
+    assert table.rowCount() == len(items) == 36
     headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
-    assert headers[:4] == ["指标", "单位", "市级目标", "时限"]
+    assert headers[:5] == ["指标", "类型", "单位", "市级目标", "时限"]
+    assert "牵头单位" in headers and "涉及单位" in headers
     by_name = {table.item(r, 0).text(): r for r in range(table.rowCount())}
-    assert table.item(by_name["散煤治理"], 2).text() == "84,400"
-    assert table.item(by_name["国三及以下营运柴油货车淘汰"], 3).text() == "2020-12-31"
-    assert "县级目标≥65" in table.item(by_name["城区机械化清扫率"], 7).text()
+    assert table.item(by_name["散煤治理"], 3).text() == "84,400"
+    assert table.item(by_name["国三及以下营运柴油货车淘汰"], 4).text() == "2020-12-31"
+    sweeping = by_name["城区机械化清扫率（县城区）"]
+    assert table.item(sweeping, 3).text() == "≥65" and table.item(sweeping, 1).text().startswith("限值")
+    assert table.item(by_name["民用煤煤质抽检覆盖率（月）"], 6).text() == "市能源局、市市场监管局"
+    assert table.item(by_name["新能源公交替换（市建成区）"], 7).text() == "榆次区、晋中开发区"
+    assert table.item(by_name["新泰钢铁超低排放改造（含清洁运输改造）"], 1).text().startswith("节点")
     cells = [table.item(r, c).text() for r in range(table.rowCount()) for c in range(table.columnCount())]
     assert not any(re.search(r"[A-Za-z]", ALLOWED_LATIN.sub("", c)) for c in cells)
 

@@ -123,13 +123,14 @@ def test_generate_city_report_with_letters_and_preview(qtbot, filled):
     assert result.path.exists() and result.path.parent.name == "reports"
     assert result.path.name == "晋中市攻坚行动月报_2020年11月_全市.pdf"
     assert len(pypdf.PdfReader(str(result.path)).pages) == result.pages
-    assert f"共 {result.pages} 页" in page.status.text() and "预警函 12 份" in page.status.text()
+    assert f"共 {result.pages} 页" in page.status.text() and "预警函 3 份" in page.status.text()
+    assert result.warnings == 6  # issue 17: unreported limits are 未报送, not a lag (it was 51 with 12 letters)
     assert page.save_button.isEnabled() and page.open_button.isEnabled() and page.print_button.isEnabled()
     assert page.preview.page_count() == result.pages
     summary = page.summary.toPlainText()
     assert "全市 2020年11月" in summary and "数据截至 2020年11月30日" in summary
     assert "国三及以下营运柴油货车淘汰" in summary and "逾期" in summary
-    assert "预警：51 条" in summary and "预警函：12 份" in summary
+    assert f"预警：{result.warnings} 条" in summary and "预警函：3 份" in summary
     assert "QtPdf" not in summary
     SHOTS.mkdir(exist_ok=True)
     page.grab().save(str(SHOTS / "report_page_city.png"))

@@ -76,7 +76,10 @@ def test_the_page_lists_every_indicator_with_city_target_sum_and_check(qtbot, db
     # 'all_found' and rate rows are read-only.
     for key in ("boilers.coal_lt35", "dust.sweeping"):
         assert not (m.flags(m.index(m.row_of(key), 1)) & Qt.ItemFlag.ItemIsEditable)
-    assert m.data(m.index(m.row_of("dust.sweeping"), 1)) == "≥65"
+    # issue 17: 市城区's own limit (75 %) for 榆次区; 65 % is the county towns' limit
+    assert m.data(m.index(m.row_of("dust.sweeping"), 1)) == "≥75"
+    assert m.data(m.index(m.row_of("dust.sweeping"), 2)) == "无任务"
+    assert m.data(m.index(m.row_of("dust.sweeping_county"), 2)) == "≥65"
     assert boxes == []
 
 

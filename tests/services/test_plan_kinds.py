@@ -277,3 +277,18 @@ def test_a_county_letter_names_lagging_air_quality_first(db):
     assert letter.number.startswith(reference().plan.letter_prefix) and not letter.number.startswith("晋")
     warnings = progress.warnings(db, D(2021, 2, 28))
     assert (warnings[0].kind, warnings[0].unit_code) == ("air_quality", HS)
+
+
+@pytest.mark.parametrize(
+    ("indicator", "value", "message"),
+    [
+        ("dust.sweeping", "120", "“榆次区”2020-11的“城区机械化清扫率（市城区）”应在 0 至 100% 之间，收到 120"),
+        ("dust.fall", "-0.5", "“榆次区”2020-11的“降尘量”应在 0 至 1,000吨/月·平方公里 之间，收到 -0.5"),
+        ("straw.utilization", "101", "“榆次区”2020-11的“秸秆综合利用率”应在 0 至 100% 之间"),
+    ],
+)
+def test_a_limit_outside_its_physical_range_is_refused_naming_unit_month_and_field(db, indicator, value, message):
+    with pytest.raises(ValidationFailed, match=message):
+        monthly.set_figures(db, BUILTIN_ADMIN, [FigureEntry(YC, "dust.fall", "2020-10", 8),
+                                                FigureEntry(YC, indicator, "2020-11", value)])
+    assert count(db, MonthlyFigure) == 0

@@ -44,7 +44,8 @@ from jzair_desktop.gui.widgets.pdf_preview import PdfPreview
 from jzair_desktop.services import report as report_service
 
 STATUS_COLOURS = {"done": "#2e7d32", "on_track": "#2e7d32", "behind": "#9a6b00", "overdue": "#c62828",
-                  "no_target": "#777777"}
+                  "no_target": "#777777", "met": "#2e7d32", "not_met": "#c62828", "no_data": "#777777",
+                  "pending": "#2e7d32"}
 PREVIEW_WARNINGS = 20
 
 

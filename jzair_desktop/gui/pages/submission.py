@@ -35,7 +35,8 @@ from jzair_desktop.services.submission import SUBMITTED, UNLOCKED, MonthStatus, 
 HEADERS = ("县（区、市）", "状态", "版本", "上报时间", "上报人", "解锁时间", "解锁人", "解锁原因")
 COLOURS = {SUBMITTED: "#2e7d32", UNLOCKED: "#b26a00", None: "#777777"}
 FIGURE_HEADERS = ("指标", "单位", "目标", "累计完成", "本月完成", "完成率", "时序进度", "状态")
-STATUS_TEXT = {"done": "已完成", "on_track": "按进度", "behind": "滞后", "overdue": "逾期", "no_target": "未分解"}
+STATUS_TEXT = {"done": "已完成", "on_track": "按进度", "behind": "滞后", "overdue": "逾期", "no_target": "未分解",
+               "met": "达标", "not_met": "未达标", "no_data": "未报送", "pending": "未到期"}
 
 
 def default_month(today: dt.date | None = None) -> str:
