@@ -818,7 +818,7 @@ class _Builder:
                 Col("月份", 60, "center"),
                 Col("PM2.5（微克/立方米）", 80, "right", wrap=True),
                 Col("PM2.5目标（期间均值）", 80, "right", wrap=True),
-                Col("重污染天数", 60, "right"),
+                Col("重度及以上污染天数" if d.air_history_area == "市城区" else "重污染天数", 60, "right", wrap=True),
                 Col("天数目标（期间合计）", 80, "right", wrap=True),
             ]
             hist_rows = [

@@ -389,16 +389,15 @@ def sort_warnings(rows: Iterable[ProgressRow], ref: Reference | None = None) -> 
     ind_order = {i.key: i.sort_order for i in ref.indicators}
     unit_order = {u.code: u.sort_order for u in ref.units}
     picked = [r for r in rows if r.status in sched.WARNING_STATUSES and r.in_scope]
-    return sorted(
-        picked,
-        key=lambda r: (
-            0 if r.kind == "air_quality" else 1,
-            sched.STATUS_SEVERITY[r.status],
-            -round(r.gap, 9),
-            ind_order.get(r.indicator, -1),
-            unit_order.get(r.unit_code, 999),
-        ),
-    )
+    air_order = {"air.pm25": 0, "air.heavy_days": 1}  # the plan's order: PM2.5, then heavy days
+
+    def key(r: ProgressRow) -> tuple:
+        if r.kind == "air_quality":  # worst first, then by unit, PM2.5 before heavy days
+            return (0, sched.STATUS_SEVERITY[r.status], unit_order.get(r.unit_code, 999), air_order.get(r.indicator, 2))
+        return (1, sched.STATUS_SEVERITY[r.status], -round(r.gap, 9), ind_order.get(r.indicator, -1),
+                unit_order.get(r.unit_code, 999))
+
+    return sorted(picked, key=key)
 
 
 def warnings(db: Database, as_of: dt.date, *, include_city: bool = False) -> list[ProgressRow]:
