@@ -316,3 +316,24 @@ def test_units_outside_a_scope_cannot_enter_and_the_city_enters_rail_freight(qtb
     page.figures.save()
     assert figures(db)[("rail.freight_increase", "140700", "2020-01")] == 80
     assert boxes == []
+
+
+def test_a_milestone_is_recorded_with_its_date_and_evidence(qtbot, db, boxes, tmp_path):
+    from jzair_desktop.services import milestones
+
+    page = open_page(qtbot, db)
+    page.tabs.setCurrentWidget(page.milestones)
+    tab = page.milestones
+    names = [(tab.table.item(r, 0).text(), tab.table.item(r, 1).text()) for r in range(tab.table.rowCount())]
+    assert ("新泰钢铁超低排放改造（含清洁运输改造）", "介休市") in names and ("阳泉煤业铁路专用线项目开工建设", "全市") in names
+    row = names.index(("新泰钢铁超低排放改造（含清洁运输改造）", "介休市"))
+    dialog = tab.record(tab.items[row])
+    qtbot.waitExposed(dialog)
+    dialog.date.setText("2020-10-16")
+    assert not dialog.submit() and "完成依据" in dialog.error.text()  # evidence is required; nothing written
+    assert all(m.done_date is None for m in milestones.list_milestones(db))
+    dialog.evidence.setText("介环函〔2020〕96号")
+    assert dialog.submit()
+    assert tab.table.item(row, 3).text() == "2020-10-16" and tab.table.item(row, 5).text() == "逾期完成"
+    assert page.grab().save(str(tmp_path / "milestones.png"))
+    assert boxes == []

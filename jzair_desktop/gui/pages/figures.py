@@ -15,6 +15,7 @@ A county clerk edits their own unit's row only; 市城区 and other units are th
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -54,6 +55,7 @@ from jzair_desktop.gui.widgets.common import (
     setup_edit_grid,
 )
 from jzair_desktop.services import air_targets
+from jzair_desktop.services import milestones as milestones_service
 from jzair_desktop.services import monthly as monthly_service
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.air_entry import AirEntry, problem_field, set_air_quality_many
@@ -953,6 +955,109 @@ class AirTab(GridTab):
         return set_air_quality_many(self.ctx.db, self.ctx.actor, self.model.entries())
 
 
+class MilestoneDialog(FormDialog):
+    """记录节点任务完成: the day a milestone was done and its evidence (services.milestones, checked there)."""
+
+    def __init__(self, ctx: GuiContext, item: milestones_service.MilestoneView, parent: QWidget | None = None) -> None:
+        super().__init__("记录节点任务完成", parent)
+        self.ctx = ctx
+        self.item = item
+        self.saved: milestones_service.MilestoneView | None = None
+        self.date = QLineEdit(item.done_date.isoformat() if item.done_date else "")
+        self.date.setObjectName("milestoneDate")
+        self.date.setPlaceholderText("如 2020-10-28")
+        self.evidence = QLineEdit(item.evidence or "")
+        self.evidence.setObjectName("milestoneEvidence")
+        self.evidence.setMaxLength(milestones_service.EVIDENCE_MAX)
+        self.evidence.setPlaceholderText("文号或证明材料名称，如 介环函〔2020〕96号")
+        self.form.addRow("节点任务：", QLabel(item.name))
+        self.form.addRow("单位：", QLabel(item.county))
+        self.form.addRow("时限：", QLabel(item.due.isoformat()))
+        self.form.addRow("完成日期：", self.date)
+        self.form.addRow("完成依据：", self.evidence)
+        self.setMinimumWidth(460)
+
+    def run(self) -> None:
+        self.saved = milestones_service.set_milestone(self.ctx.db, self.ctx.actor, self.item.indicator, self.item.unit_code,
+                                                      self.date.text(), self.evidence.text())
+
+
+class MilestoneTab(QWidget):
+    """节点任务: every milestone of every unit it concerns, done or not; 记录完成… opens the dialog."""
+
+    HEADERS = ["节点任务", "单位", "时限", "完成日期", "完成依据", "状态"]
+
+    def __init__(self, ctx: GuiContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.items: list[milestones_service.MilestoneView] = []
+        hint = QLabel("方案中有明确时间节点的任务（新泰钢铁超低排放改造、阳泉煤业铁路专用线开工、两家企业搬迁、露天矿山"
+                      "摸底排查）：记录完成日期和依据（文号或证明材料），逾期未完成的列入预警。")
+        hint.setObjectName("hint")
+        hint.setWordWrap(True)
+        self.table = QTableWidget(0, len(self.HEADERS))
+        self.table.setObjectName("milestoneTable")
+        self.table.setHorizontalHeaderLabels(self.HEADERS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.record_button = QPushButton("记录完成…")
+        self.record_button.setObjectName("recordMilestone")
+        self.record_button.setVisible(ctx.actor.role in ("city_admin", "county_clerk"))
+        self.record_button.clicked.connect(self._record_selected)
+        self.table.doubleClicked.connect(lambda index: self.record(self.items[index.row()]))
+        self.status_line = QLabel()
+        bar = QHBoxLayout()
+        bar.addStretch(1)
+        bar.addWidget(self.record_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(hint)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.status_line)
+        self.reload()
+
+    def reload(self) -> None:
+        try:
+            self.items = milestones_service.list_milestones(self.ctx.db)
+        except JzairError as exc:
+            QMessageBox.warning(self, "无法读取节点任务", str(exc))
+            return
+        today = dt.date.today()
+        self.table.setRowCount(len(self.items))
+        for r, i in enumerate(self.items):
+            if i.done_date is not None:
+                state = "逾期完成" if i.done_date > i.due else "已完成"
+            else:
+                state = "逾期未完成" if today > i.due else "未到期"
+            cells = (i.name, i.county, i.due.isoformat(), i.done_date.isoformat() if i.done_date else "未完成",
+                     i.evidence or "", state)
+            for c, text in enumerate(cells):
+                self.table.setItem(r, c, QTableWidgetItem(text))
+        self.table.resizeColumnsToContents()
+
+    def _record_selected(self) -> None:
+        rows = {i.row() for i in self.table.selectedIndexes()}
+        if len(rows) == 1:
+            self.record(self.items[rows.pop()])
+        else:
+            self.status_line.setText("请先选择一项节点任务。")
+
+    def record(self, item: milestones_service.MilestoneView) -> MilestoneDialog:
+        dialog = MilestoneDialog(self.ctx, item, self)
+        dialog.accepted.connect(lambda: self._saved(dialog))
+        dialog.open()
+        return dialog
+
+    def _saved(self, dialog: MilestoneDialog) -> None:
+        self.reload()
+        v = dialog.saved
+        if v is not None:
+            self.status_line.setText(f"已记录：{v.county}“{v.name}”于 {v.done_date} 完成。")
+        self.ctx.signals.changed.emit("milestones")
+
+
 class FiguresPage(QWidget):
     def __init__(self, ctx: GuiContext) -> None:
         super().__init__()
@@ -966,13 +1071,15 @@ class FiguresPage(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.figures, "月度指标")
         self.tabs.addTab(self.air, "空气质量")
+        self.milestones = MilestoneTab(ctx)
+        self.tabs.addTab(self.milestones, "节点任务")
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addWidget(self.tabs, 1)
         ctx.signals.changed.connect(self._data_changed)
 
     def _data_changed(self, key: str) -> None:
-        if key in ("monthly_figures", "air_quality"):
+        if key in ("monthly_figures", "air_quality", "milestones"):
             return  # our own announcement; the tab has reloaded already
         if self.isVisible():
             self.reload()
@@ -981,7 +1088,7 @@ class FiguresPage(QWidget):
 
     def reload(self) -> None:
         self._stale = False
-        for tab in (self.figures, self.air):
+        for tab in (self.figures, self.air, self.milestones):
             tab.reload()  # pending edits stay
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
