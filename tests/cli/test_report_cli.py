@@ -39,7 +39,7 @@ def test_city_report(filled, db_path, outdir, capsys):
     assert rc == 0, stderr
     assert f"已生成全市2020年11月月报：{out}" in stdout
     pages = len(pypdf.PdfReader(str(out)).pages)
-    assert f"共 {pages} 页" in stdout and "预警 51 条。" in stdout
+    assert f"共 {pages} 页" in stdout and "预警 6 条。" in stdout  # issue 17: unreported limits are 未报送, not lags
     text = text_of(out)
     assert "榆次区 10 2 5 50.0% 65.9% ▲滞后 2" in text
     assert f"第 {pages} 页 共 {pages} 页" in text
@@ -52,7 +52,7 @@ def test_county_report_with_letters_by_code(filled, db_path, outdir, capsys):
     assert rc == 0
     assert "已生成榆次区2020年11月月报" in stdout and "预警函 1 份" in stdout
     text = text_of(out)
-    assert "关于榆次区秋冬季大气污染综合治理攻坚任务进度滞后的预警函" in text
+    assert "关于榆次区重点任务进展缓慢的预警函" in text  # issue 17: the plan's words (二十一)
     assert "东阳镇 30 30 0 100.0%" in text
 
 
