@@ -404,7 +404,8 @@ def largest_remainder(total: int, weights: Mapping[str, float], order: list[str]
 def split_city_targets(db: Database, weights: Mapping[str, float], actor: Actor) -> dict[str, dict[str, int]]:
     """Split every fixed count target (ledger and monthly) across the units in proportion to `weights`
     ({unit_code: weight >= 0}; units left out weigh 0), as whole numbers summing exactly to the city
-    target (largest remainder). Overwrites existing targets, in one transaction. Returns the split.
+    target (largest remainder), each only across the units it concerns (plan.toml scope); an indicator none of
+    whose units has a weight is left unsplit. Overwrites existing targets, in one transaction. Returns the split.
     """
     actor.check_city("分解任务目标")
     ref = reference()
@@ -414,6 +415,8 @@ def split_city_targets(db: Database, weights: Mapping[str, float], actor: Actor)
             ref.resolve_unit(code)  # raises the Chinese error naming the allowed units
         if not isinstance(w, int | float) or isinstance(w, bool) or math.isnan(w) or w < 0:
             raise JzairError(f"分解权重必须是不小于0的数字：{code} = {w}")
+    if sum(float(weights.get(c, 0.0)) for c in codes) <= 0:
+        raise JzairError("分解权重之和必须大于0。")
     result: dict[str, dict[str, int]] = {}
     items: list[tuple[Indicator, Unit, float | None]] = []
     inds = splittable_indicators(ref)
@@ -421,6 +424,8 @@ def split_city_targets(db: Database, weights: Mapping[str, float], actor: Actor)
         if ind.target is None or ind.parts:
             continue
         scoped = [c for c in codes if ind.in_scope(c)]
+        if sum(weights.get(c, 0.0) for c in scoped) <= 0:
+            continue  # none of the units it concerns has a weight: left unsplit (未分解), not made up
         shares = largest_remainder(round(ind.target), weights, scoped)
         result[ind.key] = shares
     for ind in inds:  # a total made of parts is their sum, so that the split reconciles (散煤治理)

@@ -232,7 +232,7 @@ def test_a_new_package_without_changes_imports_nothing_but_its_history(county, c
 
 def test_the_citys_own_records_of_other_units_are_never_touched(county, city, tmp_path):
     ledgers.create_record(city, "heating", raw("heating", 7, unit=TAIGU), actor=BUILTIN_ADMIN, today=TODAY)
-    monthly.set_figure(city, BUILTIN_ADMIN, TAIGU, "bus.new_energy", "2020-11", 3)
+    monthly.set_figure(city, BUILTIN_ADMIN, TAIGU, "nonroad.inspection", "2020-11", 3)  # (新能源公交 is not 太谷区's)
     taigu = {key: typed_rows(city, LEDGER_MODELS[key], LEDGER_MODELS[key].unit_code == TAIGU) for key in LEDGER_KEYS}
     figures = typed_rows(city, MonthlyFigure, MonthlyFigure.unit_code == TAIGU)
     imp.import_package(city, export_yuci(county, tmp_path).path, actor=BUILTIN_ADMIN)
