@@ -92,7 +92,7 @@ def set_milestone(
         raise JzairError(f"{what} {day.isoformat()} 晚于今天，不能预填。")
     if day < EARLIEST:
         raise JzairError(f"{what} {day.isoformat()} 早于 {EARLIEST.isoformat()}，不是本方案的任务。")
-    text = unicodedata.normalize("NFKC", str(evidence or "")).strip()
+    text = str(evidence or "").strip()  # kept as typed: full-width （） and 〔〕 belong to document numbers
     if not text:
         raise JzairError(f"“{u.name}”的“{ind.name}”须填写完成依据（文号或证明材料名称）。")
     if len(text) > EVIDENCE_MAX:
