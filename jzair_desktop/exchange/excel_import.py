@@ -24,6 +24,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,12 +47,30 @@ from jzair_desktop.domain.validation import (
     duplicate_problem,
     parse_number,
 )
-from jzair_desktop.errors import JzairError
 from jzair_desktop.exchange.excel_template import (
     check_destination,
     discard_workbook,
     fit_for_printing,
     save_workbook_atomically,
+)
+from jzair_desktop.exchange.spreadsheet import (
+    CSV,
+    FORMAT_LABELS,
+    XLS,
+    XLSB,
+    XLSX,
+    Book,
+    CalamineBook,
+    ExcelFileError,
+    TextBook,
+    calamine_failure,
+    check_other_parts,
+    detect,
+    read_csv,
+    scan_ods,
+    scan_shared_strings,
+    scan_xls,
+    scan_xlsb,
 )
 from jzair_desktop.exchange.xlsx_common import (
     ERROR_FILL,
@@ -72,6 +91,8 @@ from jzair_desktop.exchange.xlsx_common import (
 )
 from jzair_desktop.taskstate import NULL_STATE, TaskState
 
+__all__ = ["ExcelFileError", "read_ledger_sheet", "check_rows", "write_error_workbook", "error_workbook_path"]
+
 REASON_HEADER = "错误原因"
 MAX_COMMENTS = 5000  # cell comments in an error workbook (beyond, bad cells are only filled)
 FORMULA_WITHOUT_VALUE = (
@@ -79,10 +100,6 @@ FORMULA_WITHOUT_VALUE = (
 )
 TOTAL_WORDS = ("合计", "小计", "总计", "累计")
 FOOTER_WORDS = ("填表人", "填报人", "制表人", "审核人", "负责人", "单位负责人", "填报日期", "填表日期", "联系人", "备注：", "说明：")
-
-
-class ExcelFileError(JzairError):
-    """The file cannot be imported as a whole (unreadable, no header row, required columns missing …)."""
 
 
 # --- plain data ------------------------------------------------------------------------------------
@@ -125,6 +142,7 @@ class SheetData:
     skipped: list[SkippedRow] = field(default_factory=list)
     top_rows: list[list[Any]] = field(default_factory=list)  # rows 1 … header_row, for the error workbook
     formula_gaps: set[tuple[int, int]] = field(default_factory=set)  # (row, col index) with no cached value
+    format: str = XLSX  # spreadsheet.XLSX, XLS, XLSB, ODS or CSV: what the file really is
 
     @property
     def used_columns(self) -> list[FileColumn]:
@@ -174,62 +192,6 @@ class CheckedRow:
         return bool(self.problems) and any(not p.is_error for p in self.problems)
 
 
-# --- sniffing the file -----------------------------------------------------------------------------
-
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
-
-
-def _utf16(name: str) -> bytes:
-    return name.encode("utf-16-le")
-
-
-def sniff(path: Path) -> None:
-    """Raise ExcelFileError unless `path` looks like an .xlsx (zip) file."""
-    name = path.name
-    if not path.exists():
-        raise ExcelFileError(f"找不到文件：{path}")
-    if path.is_dir():
-        raise ExcelFileError(f"“{name}”是一个文件夹，不是 Excel 文件。")
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as fh:
-            head = fh.read(8)
-            ole_dir = fh.read(1 << 20) if head == OLE_MAGIC else b""
-    except OSError as exc:
-        raise ExcelFileError(f"无法读取文件“{name}”：{exc.strerror or exc}") from exc
-    if size == 0:
-        raise ExcelFileError(f"文件“{name}”是空的（0 字节），不是有效的 Excel 文件。")
-    if head.startswith(ZIP_MAGIC):
-        return
-    if head == OLE_MAGIC:
-        if _utf16("EncryptedPackage") in ole_dir or _utf16("EncryptionInfo") in ole_dir:
-            raise ExcelFileError(
-                f"文件“{name}”设置了打开密码（已加密），程序无法读取。请在 Excel 中打开它，"
-                "在“文件 → 信息 → 保护工作簿 → 用密码进行加密”中清除密码并保存后，再导入。"
-            )
-        if _utf16("Workbook") in ole_dir or _utf16("Book") in ole_dir:
-            raise ExcelFileError(
-                f"文件“{name}”是旧版 Excel 97-2003 工作簿（.xls），只是扩展名不同。"
-                "请在 Excel 中打开，另存为“Excel 工作簿（*.xlsx）”后再导入。"
-            )
-        raise ExcelFileError(f"文件“{name}”不是 Excel 工作簿（可能是 Word 等其他 Office 文件）。")
-    text = head.lstrip(b"\xef\xbb\xbf").lstrip().lower()
-    if text.startswith((b"<html", b"<!doctype", b"<table", b"<?xml", b"mime-version")):
-        raise ExcelFileError(
-            f"文件“{name}”是网页或 XML 格式的表格（常见于从网站导出的“假 Excel 文件”）。"
-            "请在 Excel 中打开，另存为“Excel 工作簿（*.xlsx）”后再导入。"
-        )
-    with path.open("rb") as fh:
-        sample = fh.read(4096)
-    if b"\x00" not in sample:
-        raise ExcelFileError(
-            f"文件“{name}”是文本文件（如 CSV），不是 Excel 工作簿。"
-            "请在 Excel 中打开，另存为“Excel 工作簿（*.xlsx）”后再导入。"
-        )
-    raise ExcelFileError(f"文件“{name}”不是有效的 Excel 工作簿（.xlsx），无法识别其格式。")
-
-
 # --- scanning the sheets' XML before loading -----------------------------------------------------
 
 _FORMULA_NO_VALUE = re.compile(
@@ -242,7 +204,6 @@ _OVERLAP = 4096
 
 
 MAX_SHEET_XML_BYTES = 2 << 30  # a sheet's XML beyond this is refused (a zip bomb, or far over the row limit)
-MAX_SHARED_STRINGS_BYTES = 1 << 30
 # python-calamine holds a sheet as a dense grid over its used range (32 bytes a cell) and aborts the whole
 # process when that cannot be allocated: a stray value in XFD1048576 would take 550 GB.
 MAX_SHEET_CELLS = 20_000_000
@@ -456,27 +417,64 @@ def _with_duplicates_marked(cols: list[FileColumn]) -> list[FileColumn]:
     return out
 
 
-def _open_calamine(path: Path):  # noqa: ANN202 - python_calamine.CalamineWorkbook
-    from python_calamine import CalamineWorkbook, PasswordError
-
-    try:
-        return CalamineWorkbook.from_path(str(path))
-    except PasswordError as exc:
-        raise ExcelFileError(f"文件“{path.name}”设置了密码，程序无法读取。请清除密码后再导入。") from exc
-    except Exception as exc:  # noqa: BLE001 - calamine raises several kinds for damaged files
-        raise ExcelFileError(f"文件“{path.name}”已损坏，无法读取（{type(exc).__name__}: {str(exc)[:200]}）。") from exc
-
-
 def _pad(row: list[Any], offset: int) -> list[Any]:
     return [""] * offset + row if offset else row
 
 
 def read_ledger_sheet(path: Path | str, d: LedgerDef, *, state: TaskState = NULL_STATE) -> SheetData:
-    """Find and read the ledger's sheet in `path`. Raises ExcelFileError for a file that cannot be imported."""
+    """Find and read the ledger's sheet in `path` (any format spreadsheet.detect knows). Raises
+    ExcelFileError for a file that cannot be imported."""
     path = Path(path)
-    name = path.name
+    with open_checked(path, state=state) as (book, scans):
+        return _read_from_workbook(book, path, d, scans, state)
+
+
+@contextmanager
+def open_checked(path: Path, *, state: TaskState = NULL_STATE) -> Iterator[tuple[Book, dict[str, SheetScan]]]:
+    """The file's format recognised, its pre-scan passed, its sheets ready to read (closed afterwards)."""
     state.progress(0, 0, "正在检查文件…", force=True)
-    sniff(path)
+    fmt = detect(path)
+    scans: dict[str, SheetScan] = {}
+    if fmt == CSV:
+        state.progress(0, 0, "正在读取文本表格…", force=True)
+        book: Book = TextBook(path, read_csv(path, MAX_DATA_ROWS + HEADER_SEARCH_ROWS, state))
+    else:
+        if fmt == XLSX:
+            scans = prescan_xlsx(path, state)
+        elif fmt == XLS:
+            scan_xls(path, MAX_SHEET_CELLS, state)
+        else:
+            prescan_zip(path, fmt, state)
+        state.progress(0, 0, "正在读取工作表…", force=True)
+        book = CalamineBook(path, fmt)
+    try:
+        yield book, scans
+    finally:
+        book.close()
+
+
+def prescan_zip(path: Path, fmt: str, state: TaskState = NULL_STATE) -> None:
+    """The pre-scan of an .xlsb or .ods (zip) workbook."""
+    name = path.name
+    try:
+        with zipfile.ZipFile(path) as zf:
+            limit = MAX_DATA_ROWS + HEADER_SEARCH_ROWS
+            if fmt == XLSB:
+                scan_xlsb(zf, name, limit, MAX_SHEET_CELLS, state)
+            else:
+                scan_ods(zf, name, limit, MAX_SHEET_CELLS, state)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+        raise ExcelFileError(f"文件“{name}”已损坏，无法读取（{type(exc).__name__}）。请重新保存或重新获取该文件。") from exc
+    except NotImplementedError as exc:
+        raise ExcelFileError(f"文件“{name}”使用了不支持的压缩方式，无法读取。请重新保存后再导入。") from exc
+    except RuntimeError as exc:
+        raise ExcelFileError(f"文件“{name}”的内容已加密，无法读取。") from exc
+
+
+def prescan_xlsx(path: Path, state: TaskState = NULL_STATE) -> dict[str, SheetScan]:
+    """The pre-scan of an .xlsx: each sheet's rows, extent and formulas without results, the shared
+    strings and every other part, all streamed before python-calamine loads anything."""
+    name = path.name
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
@@ -484,16 +482,11 @@ def read_ledger_sheet(path: Path | str, d: LedgerDef, *, state: TaskState = NULL
     scans: dict[str, SheetScan] = {}
     with zf:
         names = set(zf.namelist())
-        if "xl/workbook.xml" not in names:
-            if "word/document.xml" in names:
-                raise ExcelFileError(f"文件“{name}”是 Word 文档，不是 Excel 工作簿。")
-            if "content.xml" in names:
-                raise ExcelFileError(f"文件“{name}”是 WPS/LibreOffice 表格（.ods），请另存为 .xlsx 后再导入。")
-            raise ExcelFileError(f"文件“{name}”不是 Excel 工作簿（压缩包里没有工作簿内容）。")
         strings = next((i for i in zf.infolist() if i.filename.lower() == "xl/sharedstrings.xml"), None)
-        if strings is not None and strings.file_size > MAX_SHARED_STRINGS_BYTES:
-            raise ExcelFileError(f"文件“{name}”的文字内容超过 1 GB，超过单次导入的上限。请拆分成几个文件分别导入。")
         try:
+            if strings is not None:
+                state.progress(0, 0, "正在检查文字表…", force=True)
+                scan_shared_strings(zf, strings.filename, name, state)
             members = sheet_members(zf)
             limit = MAX_DATA_ROWS + HEADER_SEARCH_ROWS
             for sheet, member in members.items():
@@ -508,6 +501,7 @@ def read_ledger_sheet(path: Path | str, d: LedgerDef, *, state: TaskState = NULL
                     )
                 check_extent(zf, member, scan, name, sheet)
                 scans[sheet] = scan
+            check_other_parts(zf, {*members.values(), *([strings.filename] if strings else [])}, name, state)
         except (zipfile.BadZipFile, zlib.error, ElementTree.ParseError, EOFError, OSError, ValueError,
                 LookupError) as exc:  # LookupError: an XML declaration naming an unknown encoding
             raise ExcelFileError(f"文件“{name}”已损坏，无法读取（{type(exc).__name__}）。请重新保存或重新获取该文件。") from exc
@@ -515,19 +509,7 @@ def read_ledger_sheet(path: Path | str, d: LedgerDef, *, state: TaskState = NULL
             raise ExcelFileError(f"文件“{name}”使用了不支持的压缩方式，无法读取。请在 Excel 中重新保存后再导入。") from exc
         except RuntimeError as exc:  # zipfile: encrypted member
             raise ExcelFileError(f"文件“{name}”的内容已加密，无法读取。") from exc
-
-    state.progress(0, 0, "正在读取工作表…", force=True)
-    wb = _open_calamine(path)
-    try:
-        return _read_from_workbook(wb, path, d, scans, state)
-    finally:
-        wb.close()
-
-
-def _calamine_failure(exc: BaseException) -> bool:
-    """python-calamine raises several kinds for damaged sheets, and a Rust panic inside it (a date far out
-    of range, …) arrives as pyo3's PanicException, which derives from BaseException."""
-    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+    return scans
 
 
 def _damaged_sheet(name: str, sheet_name: str, exc: BaseException) -> ExcelFileError:
@@ -541,46 +523,35 @@ def _next_rows(rows: Iterator[list[Any]], col_offset: int, name: str, sheet_name
     try:
         chunk = list(itertools.islice(rows, n))
     except BaseException as exc:
-        if not _calamine_failure(exc):
+        if not calamine_failure(exc):
             raise
         raise _damaged_sheet(name, sheet_name, exc) from exc
     return [_pad(r, col_offset) for r in chunk] if col_offset else chunk
 
 
-def _sheet_order(wb) -> list[str]:  # noqa: ANN001
-    from python_calamine import SheetTypeEnum, SheetVisibleEnum
-
-    visible, hidden = [], []
-    for meta in wb.sheets_metadata:
-        if meta.typ != SheetTypeEnum.WorkSheet:
-            continue
-        (visible if meta.visible == SheetVisibleEnum.Visible else hidden).append(meta.name)
-    return visible + hidden
-
-
-def _read_from_workbook(wb, path: Path, d: LedgerDef, scans: dict[str, SheetScan], state: TaskState) -> SheetData:  # noqa: ANN001
+def _read_from_workbook(book: Book, path: Path, d: LedgerDef, scans: dict[str, SheetScan], state: TaskState) -> SheetData:
     name = path.name
     any_data = False
     best_partial: tuple[str, int, list[FileColumn]] | None = None
     required = [c for c in d.columns if c.required]
     threshold = min(3, len(required))
-    for sheet_name in _sheet_order(wb):
+    for sheet_name in book.sheet_names():
         state.check_cancelled()
         scan = scans.get(sheet_name)
         if scan is not None and scan.too_large:
             raise ExcelFileError(scan.too_large)
         try:
-            sheet = wb.get_sheet_by_name(sheet_name)
+            sheet = book.sheet(sheet_name)
             start = sheet.start
         except BaseException as exc:
-            if not _calamine_failure(exc):
+            if not calamine_failure(exc):
                 raise
             raise _damaged_sheet(name, sheet_name, exc) from exc
         if start is None:
             continue
         any_data = True
         col_offset = start[1]
-        rows_iter: Iterator[list[Any]] = iter(sheet.iter_rows())
+        rows_iter: Iterator[list[Any]] = sheet.rows
         top = _next_rows(rows_iter, col_offset, name, sheet_name, HEADER_SEARCH_ROWS)
         header: tuple[int, list[FileColumn]] | None = None
         best_count = 0
@@ -596,10 +567,12 @@ def _read_from_workbook(wb, path: Path, d: LedgerDef, scans: dict[str, SheetScan
             continue
         header_idx, cols = header
         cols = _with_duplicates_marked(cols)
-        return _read_rows(
+        data = _read_rows(
             path, d, sheet_name, header_idx, cols, top, rows_iter, col_offset,
             scans.get(sheet_name, SheetScan()), sheet.height + (start[0] if start else 0), state,
         )
+        data.format = book.format
+        return data
     if not any_data:
         raise ExcelFileError(f"文件“{name}”中没有任何数据（所有工作表都是空的）。")
     expect = describe_columns(required)
@@ -607,6 +580,12 @@ def _read_from_workbook(wb, path: Path, d: LedgerDef, scans: dict[str, SheetScan
     if best_partial is not None:
         found = describe_columns([d.column(c.match.key) for c in best_partial[2] if c.match is not None])
         hint = f"（工作表“{best_partial[0]}”第{best_partial[1]}行只认出了：{found}）"
+    if book.format == CSV:
+        raise ExcelFileError(
+            f"文本表格“{name}”的前 {HEADER_SEARCH_ROWS} 行中没有“{d.sheet_title}”的表头行{hint}。"
+            f"CSV 文件的第一行（或标题下面的一行）应是表头，包含：{expect}。"
+            "请在数据上方加上表头行（列名见导入模板），或检查是否选错了台账或文件。"
+        )
     raise ExcelFileError(
         f"在文件“{name}”各工作表的前 {HEADER_SEARCH_ROWS} 行中找不到“{d.sheet_title}”的表头{hint}。"
         f"表头应包含：{expect}。请检查是否选错了台账或文件。"
@@ -816,8 +795,11 @@ def _file_duplicates(d: LedgerDef, rows: list[CheckedRow], header_of: dict[str, 
 
 
 def error_workbook_path(path: Path) -> Path:
-    """`<name>.错误.xlsx` beside the input."""
-    return path.with_name(f"{path.stem}.错误.xlsx")
+    """`<name>.错误.xlsx` beside the input; `<name>.<ext>.错误.xlsx` for an input that is not .xlsx, so that
+    台账.xls and 台账.csv in one folder do not share one error workbook. Always .xlsx, whatever the input."""
+    if path.suffix.lower() == ".xlsx":
+        return path.with_name(f"{path.stem}.错误.xlsx")
+    return path.with_name(f"{path.name}.错误.xlsx")
 
 
 def write_error_workbook(
@@ -853,6 +835,7 @@ def write_error_workbook(
         rows[s.row] = s.cells
     try:
         _error_rows(ws, data, by_row, rows, text_cols, reason_col, state)
+        _about_sheet(wb, data, problems)
     except BaseException:
         discard_workbook(wb)
         raise
@@ -882,6 +865,27 @@ def _error_rows(
             if row_problems:
                 comments = _mark(ws, out, row_problems, comments)
         ws.append(out)
+
+
+ABOUT_SHEET = "说明"
+
+
+def _about_sheet(wb: Workbook, data: SheetData, problems: Sequence[RowProblem]) -> None:
+    """A second sheet saying which file this workbook annotates (the first keeps the file's row numbers)."""
+    ws = wb.create_sheet(ABOUT_SHEET)
+    ws.column_dimensions["A"] = ColumnDimension(ws, index="A", width=16)
+    ws.column_dimensions["B"] = ColumnDimension(ws, index="B", width=90)
+    errors = sum(1 for p in problems if p.is_error)
+    for label, value in (
+        ("本文件标注的是", str(data.path)),
+        ("原文件格式", FORMAT_LABELS.get(data.format, data.format)),
+        ("工作表", data.sheet_name),
+        ("表头所在行", f"第{data.header_row}行"),
+        ("错误", f"{errors} 处（另有提示 {len(problems) - errors} 处）"),
+        ("使用方法", "第一个工作表保留了原文件的行号：按红色单元格的批注和“错误原因”列改正原文件后重新导入，"
+                 "或直接改正第一个工作表后导入本文件。"),
+    ):
+        ws.append([label, _xml_safe(value)])
 
 
 def _xml_safe(value: Any) -> Any:

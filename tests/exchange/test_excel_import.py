@@ -243,8 +243,10 @@ def _good(tmp_path):
 BAD_FILES = {
     "corrupt": (lambda p, t: samples.corrupt_zip(p, _good(t)), "已损坏"),
     "encrypted": (lambda p, t: samples.encrypted_xlsx(p), "密码"),
-    "xls": (lambda p, t: samples.xls_as_xlsx(p), ".xls"),
-    "csv": (lambda p, t: samples.csv_as_xlsx(p), "文本文件"),
+    # Recognised by content now: an old-format container and a GBK CSV named .xlsx are read as what they are
+    # (this .xls holds a Workbook stream of zeros, the CSV lacks required columns).
+    "xls": (lambda p, t: samples.xls_as_xlsx(p), "已损坏"),
+    "csv": (lambda p, t: samples.csv_as_xlsx(p), "缺少必填列：改造方式、状态"),
     "html": (lambda p, t: samples.html_as_xlsx(p), "网页"),
     "zero-bytes": (lambda p, t: p.write_bytes(b"") and p, "0 字节"),
     "empty-workbook": (lambda p, t: samples.empty_workbook(p), "没有任何数据"),
