@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser(
         "import",
-        help="从 Excel 导入台账（全部成功才写入；有错误时一条也不写入）",
+        help="从 Excel/WPS/LibreOffice 表格或 CSV 导入台账（全部成功才写入；有错误时一条也不写入）",
         description=(
             "读取第一个含有该台账表头的工作表（表头可在前30行任意位置），逐行检查后在一个事务中全部写入。"
             "已有记录按唯一标识（身份证号、车辆识别代号等）更新；有错误时不写入任何记录，"
@@ -33,7 +33,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("ledger", metavar="LEDGER", help=LEDGER_HELP)
-    p.add_argument("file", metavar="FILE.xlsx", help="要导入的 Excel 文件（.xlsx）")
+    p.add_argument(
+        "file", metavar="FILE",
+        help="要导入的表格文件：.xlsx .xlsm .xls .xlsb .et .ods 或 .csv/.txt（按内容识别格式，不看扩展名）",
+    )
     p.add_argument("--county", metavar="UNIT", required=True, help="导入到哪个县（区、市）：名称或行政区划代码")
     p.add_argument("--dry-run", action="store_true", help="只检查并报告结果，不写入数据库")
     p.set_defaults(handler=cmd_import)

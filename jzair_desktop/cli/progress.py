@@ -41,8 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     q = tsub.add_parser("export", help="把任务分解表导出为 .xlsx")
     q.add_argument("file", metavar="FILE.xlsx", help="要写入的 .xlsx 文件")
     q.set_defaults(handler=cmd_targets_export)
-    q = tsub.add_parser("import", help="从 .xlsx 导入任务分解表（逐格校验，有错则不导入）")
-    q.add_argument("file", metavar="FILE.xlsx", help="任务分解表 .xlsx 文件（空白单元格表示未分解）")
+    q = tsub.add_parser("import", help="从表格文件导入任务分解表（逐格校验，有错则不导入）")
+    q.add_argument("file", metavar="FILE", help="任务分解表：.xlsx .xls .et .xlsb .ods 或 .csv 文件（空白单元格表示未分解）")
     q.set_defaults(handler=cmd_targets_import)
 
     p = sub.add_parser("figures", help="月度数据：无台账指标的各县（区、市）每月数值")

@@ -681,20 +681,25 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
     except UnicodeDecodeError as exc:
         utf8_error = exc.start
     before = data[:utf8_error]
-    if not before.isascii():  # valid UTF-8 Chinese before, then something else: two encodings in one file
+    if not before.isascii():  # valid UTF-8 Chinese before, then something else: two encodings, or a bad byte
+        start = data.rfind(b"\n", 0, utf8_error) + 1
+        end = data.find(b"\n", utf8_error)
+        try:
+            data[start:end if end >= 0 else len(data)].decode("gb18030")
+        except UnicodeDecodeError:
+            _strict(data, "utf-8", name, 0, data)
         raise ExcelFileError(
             f"文件“{name}”的编码前后不一致：前面是 UTF-8，第{_line_of(data, utf8_error)}行却不是。"
             "可能是把不同来源的文本拼接在一起了。请在 Excel 或 WPS 中打开，统一另存为“CSV UTF-8”后再导入。"
         )
-    text = _strict(data, "gb18030", name, 0, data)
-    # A GBK file with a UTF-8 line decodes as GB18030 without error, wrongly: find such lines.
+    # A GBK file with a UTF-8 line may decode as GB18030 without error, wrongly: find such lines first.
     for k, line in enumerate(data.split(b"\n"), start=1):
         if not line.isascii() and len(line) >= 6 and _is_utf8_chinese(line):
             raise ExcelFileError(
                 f"文件“{name}”的编码前后不一致：全文是 GBK（GB18030）编码，第{k}行却是 UTF-8 编码。"
                 "请在 Excel 或 WPS 中打开，统一另存为“CSV UTF-8”后再导入。"
             )
-    return text, "GB18030"
+    return _strict(data, "gb18030", name, 0, data), "GB18030"
 
 
 def _is_utf8_chinese(line: bytes) -> bool:
@@ -718,7 +723,7 @@ def _strict(body: bytes, encoding: str, name: str, shift: int, whole: bytes) -> 
 
 
 def sniff_delimiter(text: str) -> str:
-    """Comma, tab or semicolon: the one that splits the first lines into the most, steadiest fields
+    """Comma, tab or semicolon: the one that splits most of the first lines into the same, largest number of fields
     (、 is a list mark in Chinese text, never a delimiter)."""
     sample = text[:65536]
     best, best_score = ",", -1
@@ -729,11 +734,14 @@ def sniff_delimiter(text: str) -> str:
             continue
         if len(rows) > 1 and len(sample) == 65536:
             rows = rows[:-1]  # the last one may be cut by the sample
-        widths = [len(r) for r in rows if any(c.strip() for c in r)]
+        widths = [len(r) for r in rows if r]
         if not widths:
             continue
-        top = max(widths)
-        score = (top - 1) * 4 + sum(1 for w in widths if w == top) if top > 1 else 0
+        counts: dict[int, int] = {}
+        for w in widths:
+            counts[w] = counts.get(w, 0) + 1
+        mode = max(counts, key=lambda w: (counts[w], w))  # the steadiest width (a stray mark in one cell
+        score = (mode - 1) * counts[mode]  # splits that row only)
         if score > best_score:
             best, best_score = delim, score
     return best

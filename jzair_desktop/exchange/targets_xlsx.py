@@ -27,6 +27,7 @@ from openpyxl.utils import get_column_letter
 from jzair_desktop.domain.ledgers import COUNTY
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError, ValidationFailed
+from jzair_desktop.exchange.spreadsheet import calamine_failure
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.targets import (
@@ -178,7 +179,7 @@ class TargetImportResult:
 
 
 def read_targets(path: str | Path) -> list[TargetEntry]:
-    """The cells of a split workbook as entries (not yet checked); raises on problems of its structure."""
+    """The cells of a split workbook (any format the import reads: .xlsx, .xls/.et, .xlsb, .ods, .csv) as entries (not yet checked); raises on problems of its structure."""
     entries, problems = _read(Path(path))
     if problems:
         _raise(Path(path).name, problems)
@@ -187,18 +188,21 @@ def read_targets(path: str | Path) -> list[TargetEntry]:
 
 def _read(path: Path) -> tuple[list[TargetEntry], list[str]]:
     """The entries and the problems found in the layout (unknown columns or units, duplicate rows)."""
-    from python_calamine import CalamineError, CalamineWorkbook
+    from jzair_desktop.exchange.excel_import import open_checked
 
     path = Path(path)
     name = path.name
-    if not path.exists():
-        raise JzairError(f"找不到文件：{path}")
-    try:
-        wb = CalamineWorkbook.from_path(str(path))
-        sheet_name = SHEET if SHEET in wb.sheet_names else wb.sheet_names[0]
-        rows = wb.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
-    except (CalamineError, OSError, ValueError, IndexError) as exc:
-        raise JzairError(f"无法读取文件“{name}”（不是有效的 .xlsx 工作簿）：{exc}") from exc
+    with open_checked(path) as (book, _scans):
+        names = book.sheet_names()
+        if not names:
+            raise JzairError(f"文件“{name}”中没有工作表。")
+        sheet_name = SHEET if SHEET in names else names[0]
+        try:
+            rows = [list(r) for r in book.sheet(sheet_name).rows]
+        except BaseException as exc:
+            if not calamine_failure(exc):
+                raise
+            raise JzairError(f"文件“{name}”的工作表“{sheet_name}”已损坏，无法读取。") from exc
 
     county_headers = {_norm(h) for h in COUNTY.all_headers}
     header_at = next(

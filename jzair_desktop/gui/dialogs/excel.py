@@ -42,6 +42,7 @@ from jzair_desktop.domain.ledgers import ledger
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError
 from jzair_desktop.exchange.excel_import import SheetData
+from jzair_desktop.exchange.spreadsheet import IMPORT_FILTER
 from jzair_desktop.exchange.xlsx_common import MAX_DATA_ROWS
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.tasks import run_task
@@ -127,9 +128,12 @@ class FilePage(_Page):
         super().__init__(wizard)
         d = wizard.d
         self.setTitle(f"导入{d.sheet_title}：选择文件")
-        self.setSubTitle("选择县（区、市）报来的 Excel 台账（.xlsx）。表头可以在前30行的任意位置，上面可以有标题行。")
+        self.setSubTitle(
+            "选择县（区、市）报来的台账：Excel（.xlsx .xls）、WPS（.et）、LibreOffice（.ods）或 CSV 文本均可。"
+            "表头可以在前30行的任意位置，上面可以有标题行。"
+        )
         self.path_edit = QLineEdit()
-        self.path_edit.setPlaceholderText("Excel 文件路径")
+        self.path_edit.setPlaceholderText("台账文件路径")
         self.path_edit.textChanged.connect(self.completeChanged)
         browse = QPushButton("浏览…")
         browse.clicked.connect(self.browse)
@@ -161,7 +165,7 @@ class FilePage(_Page):
         layout.addStretch(1)
 
     def browse(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "选择 Excel 台账", _last_dir(self.w.ctx), XLSX_FILTER)
+        name, _ = QFileDialog.getOpenFileName(self, "选择台账文件", _last_dir(self.w.ctx), IMPORT_FILTER)
         if name:
             self.path_edit.setText(name)
 

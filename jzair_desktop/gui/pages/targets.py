@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError, ValidationFailed
+from jzair_desktop.exchange.spreadsheet import IMPORT_FILTER
 from jzair_desktop.exchange.targets_xlsx import export_targets, import_targets
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.widgets.common import (
@@ -557,7 +558,7 @@ class TargetsPage(QWidget):
             if answer != QMessageBox.StandardButton.Yes:
                 return False
         if path is None:
-            chosen, _f = QFileDialog.getOpenFileName(self, "导入任务分解表", self._start_dir(), "Excel 工作簿 (*.xlsx)")
+            chosen, _f = QFileDialog.getOpenFileName(self, "导入任务分解表", self._start_dir(), IMPORT_FILTER)
             if not chosen:
                 return False
             path = chosen

@@ -1,0 +1,347 @@
+"""Every spreadsheet format a clerk has, imported through the one reader: files written by LibreOffice
+(tests/exchange/office_files, see make_office_files.py there), CSV files the tests write in every
+encoding and dialect, bad files of every kind (each a clear message naming the file, nothing written)."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import shutil
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jzair_desktop.domain.ledgers import ledger
+from jzair_desktop.exchange import spreadsheet
+from jzair_desktop.exchange.excel_import import error_workbook_path, read_ledger_sheet
+from jzair_desktop.exchange.spreadsheet import (
+    CSV,
+    ODS,
+    XLS,
+    XLSB,
+    XLSX,
+    ExcelFileError,
+    RunCheck,
+    clean_cell,
+    decode_text,
+    detect,
+    sniff_delimiter,
+)
+from jzair_desktop.services import excel as excel_service
+from jzair_desktop.services.actor import BUILTIN_ADMIN
+from jzair_desktop.services.excel import ImportRejected
+from tests.exchange import samples
+from tests.exchange.test_excel_service import db_hash
+
+TODAY = dt.date(2021, 3, 31)
+FILES = Path(__file__).parent / "office_files"
+
+
+def do_import(db, key, path, **kw):
+    return excel_service.import_ledger(db, key, path, "榆次区", actor=BUILTIN_ADMIN, today=TODAY, **kw)
+
+
+def rows_of(path: Path) -> list[list]:
+    ws = openpyxl.load_workbook(path, read_only=True).worksheets[0]
+    return [list(r) for r in ws.iter_rows(values_only=True)]
+
+
+# --- files saved by another office suite -----------------------------------------------------------
+
+OFFICE = [
+    ("libreoffice.xls", XLS), ("libreoffice.et", XLS), ("libreoffice.ods", ODS),
+    ("libreoffice-utf8.csv", CSV), ("libreoffice-gbk.csv", CSV),
+]
+
+
+@pytest.mark.parametrize("key", ["heating", "trucks"])
+@pytest.mark.parametrize(("suffix", "fmt"), OFFICE)
+def test_a_ledger_saved_by_libreoffice_imports_back_with_zero_changes(db, key, suffix, fmt):
+    """The app's export, opened and saved by LibreOffice Calc; .et is the .xls renamed (WPS's format is the
+    same BIFF8 compound document; there is no WPS to write one here)."""
+    export = FILES / f"{key}-导出.xlsx"
+    first = do_import(db, key, export)
+    assert first.written and first.new == 12
+    path = FILES / f"{key}-{suffix}"
+    assert detect(path) == fmt
+    report = do_import(db, key, path, dry_run=True)
+    assert (report.new, report.changed, report.unchanged, report.skipped) == (0, 0, 12, 0), report.summary()
+    assert report.errors == [] and report.warnings == []
+
+
+def test_the_gbk_file_really_is_gbk_and_the_utf8_file_utf8():
+    gbk = (FILES / "heating-libreoffice-gbk.csv").read_bytes()
+    utf8 = (FILES / "heating-libreoffice-utf8.csv").read_bytes()
+    assert gbk != utf8 and gbk.decode("gbk") == utf8.decode("utf-8")
+    assert decode_text(gbk, "x")[1] == "GB18030" and decode_text(utf8, "x")[1] == "UTF-8"
+
+
+@pytest.mark.parametrize(("suffix", "fmt"), [("xls", XLS), ("ods", ODS), ("csv", CSV), ("xlsx", XLSX)])
+def test_a_file_with_the_wrong_extension_is_read_by_its_content(db, tmp_path, suffix, fmt):
+    sources = {"xls": "heating-libreoffice.xls", "ods": "heating-libreoffice.ods",
+               "csv": "heating-libreoffice-gbk.csv", "xlsx": "heating-导出.xlsx"}
+    wrong = {"xls": "台账.xlsx", "ods": "台账.xls", "csv": "台账.xls", "xlsx": "台账.xls"}[suffix]
+    path = tmp_path / wrong
+    shutil.copy(FILES / sources[suffix], path)
+    assert detect(path) == fmt
+    report = do_import(db, "heating", path)
+    assert report.written and report.new == 12
+
+
+def test_targets_import_reads_every_format(db, tmp_path):
+    """The target split goes through the same reader: exported, converted to CSV, imported back."""
+    from jzair_desktop.exchange import targets_xlsx as tx
+    from jzair_desktop.services.targets import set_target
+
+    set_target(db, BUILTIN_ADMIN, "heating.gas", "榆次区", 1200)
+    xlsx = tx.export_targets(db, tmp_path / "分解.xlsx")
+    rows = [["" if v is None else v for v in r] for r in rows_of(xlsx)]
+    for encoding in ("utf-8-sig", "gb18030", "utf-16"):
+        path = tmp_path / f"分解-{encoding}.csv"
+        with path.open("w", encoding=encoding, newline="") as fh:
+            csv.writer(fh).writerows(rows)
+        result = tx.import_targets(db, BUILTIN_ADMIN, path)
+        assert result.set == 0 and result.unchanged == result.cells > 0
+
+
+# --- CSV written by the tests ---------------------------------------------------------------------
+
+
+def export_rows(db, tmp_path, key="heating", n=20) -> tuple[Path, list[list]]:
+    do_import(db, key, samples.write_clean(tmp_path / "源.xlsx", key, n, start=1))
+    out = tmp_path / "导出.xlsx"
+    excel_service.export_ledger(db, key, out, actor=BUILTIN_ADMIN, unit_code="140702")
+    rows = rows_of(out)
+    width = len(rows[0])
+    text_rows = []
+    for r in rows:
+        r = list(r) + [None] * (width - len(r))
+        text_rows.append(["" if v is None else v.isoformat()[:10] if isinstance(v, dt.date) else str(v) for v in r])
+    return out, text_rows
+
+
+def write_csv(path: Path, rows: list[list], *, encoding="utf-8", delimiter=",", bom=False) -> Path:
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    data = buf.getvalue().encode(encoding)
+    if bom:
+        data = codecs.BOM_UTF8 + data
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter", "bom"),
+    [("utf-8", ",", False), ("utf-8", ",", True), ("gbk", ",", False), ("gb18030", "\t", False),
+     ("utf-16", ",", False), ("utf-8", ";", False), ("gbk", "\t", False)],
+)
+def test_csv_in_every_encoding_and_delimiter_imports_with_zero_changes(db, tmp_path, encoding, delimiter, bom):
+    _, rows = export_rows(db, tmp_path)
+    path = write_csv(tmp_path / "台账.csv", rows, encoding=encoding, delimiter=delimiter, bom=bom)
+    report = do_import(db, "heating", path, dry_run=True)
+    assert (report.new, report.changed, report.unchanged) == (0, 0, 20), report.summary()
+
+
+def test_csv_with_wrapped_long_numbers_quoted_newlines_and_a_title(db, tmp_path):
+    _, rows = export_rows(db, tmp_path)
+    headers = rows[0]
+    id_col, phone_col, note_col = headers.index("身份证号"), headers.index("联系电话"), headers.index("备注")
+    body = []
+    for k, r in enumerate(rows[1:]):
+        r = list(r)
+        r[id_col] = f'="{r[id_col]}"' if k % 2 else f"'{r[id_col]}"
+        r[phone_col] = f'="{r[phone_col]}"'
+        body.append(r)
+    path = tmp_path / "带标题.csv"
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["榆次区清洁取暖台账（导出）"])
+    w.writerow([])
+    w.writerows([headers, *body])
+    w.writerow(["合计", "", "", "20户"])
+    w.writerow(["填表人：王五", "", "审核人：赵六"])
+    path.write_text(buf.getvalue(), encoding="gbk")
+    report = do_import(db, "heating", path, dry_run=True)
+    assert (report.new, report.changed, report.unchanged) == (0, 0, 20), report.summary()
+    assert report.skipped == 2
+    # A remark with an embedded line break and a comma, quoted: a changed record, read exactly.
+    body[0][note_col] = "第一行，\n第二行"
+    buf = io.StringIO()
+    csv.writer(buf).writerows([headers, *body])
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    report = do_import(db, "heating", path)
+    assert (report.new, report.changed, report.unchanged) == (0, 1, 19)
+    from jzair_desktop.services.ledgers import RecordQuery, list_records
+
+    notes = {r.values.get("remarks") for r in list_records(db, "heating", RecordQuery(unit_code="140702"))}
+    assert "第一行，\n第二行" in notes
+    # Other delimiters inside a cell of a comma file do not mislead the sniffing.
+    body[1][note_col] = "甲;乙\t丙;丁"
+    buf = io.StringIO()
+    csv.writer(buf).writerows([headers, *body])
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    assert do_import(db, "heating", path, dry_run=True).changed == 1
+
+
+def test_an_id_number_in_scientific_notation_is_refused_like_a_numeric_one(db, tmp_path):
+    _, rows = export_rows(db, tmp_path, n=3)
+    id_col = rows[0].index("身份证号")
+    rows[2][id_col] = "1.40702E+17"
+    path = write_csv(tmp_path / "科学计数.csv", rows)
+    before = db_hash(db.path)
+    with pytest.raises(ImportRejected) as err:
+        do_import(db, "heating", path)
+    problems = err.value.report.errors
+    assert [(p.row, p.column) for p in problems] == [(3, "身份证号")]
+    assert "文本" in problems[0].message
+    assert db_hash(db.path) == before
+    out = error_workbook_path(path)
+    assert out.name == "科学计数.csv.错误.xlsx" and out.exists()
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames[1] == "说明"
+    about = {r[0]: r[1] for r in wb["说明"].iter_rows(values_only=True)}
+    assert about["本文件标注的是"] == str(path) and "CSV" in about["原文件格式"]
+    assert wb.worksheets[0].cell(3, id_col + 1).value == "1.40702E+17"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "expected"),
+    [
+        ("无表头.csv", "榆次区,东阳镇,车辋村,张三\n榆次区,东阳镇,车辋村,李四\n".encode(), "CSV 文件的第一行"),
+        ("坏编码.csv", "县（区、市）,户主姓名\n".encode() + b"\xff\xfe\xfd,abc\n", "第2行有无法识别的字符"),
+        ("坏编码2.csv", b"a,b\n" + "县（区、市）,户主姓名\n".encode("gbk") + b"\x80,abc\n", "第3行有无法识别的字符"),
+        ("混编码.csv", "县（区、市）,户主姓名\n榆次区,张三\n".encode() + "榆次区,李四\n".encode("gbk"), "第3行却不是"),
+        ("混编码2.csv", "县（区、市）,户主姓名\n榆次区,张三\n".encode("gbk") + "榆次区,李四王五\n".encode(), "第3行却是 UTF-8"),
+        ("空字符.csv", "县（区、市）,户主姓名\n".encode("utf-16") + "榆次区,张\x00三\n".encode("utf-16-le"), "空字符"),
+        ("图片.csv", b"\x89PNG\r\n\x1a\n" + bytes(200), "PNG 图片"),
+        ("文档.xls", samples._cfb({"WordDocument": bytes(4096)}), "Word 文档"),
+        ("旧版.xls", samples._cfb({"Book": bytes(4096)}), "Excel 5.0/95"),
+        ("加密.xls", samples._cfb({"EncryptionInfo": bytes(4096), "EncryptedPackage": bytes(4096)}), "密码"),
+        ("压缩包.xlsx", None, "压缩包"),
+        ("文字.ods", None, "文字处理文档"),
+        ("截断.xls", None, "已损坏"),
+    ],
+)
+def test_bad_files_get_a_clear_message_naming_the_file_and_nothing_is_written(db, tmp_path, name, data, expected):
+    path = tmp_path / name
+    if name == "压缩包.xlsx":
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("照片.jpg", b"\xff\xd8\xff" + bytes(100))
+    elif name == "文字.ods":
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+            zf.writestr("content.xml", "<x/>")
+    elif name == "截断.xls":
+        path.write_bytes((FILES / "heating-libreoffice.xls").read_bytes()[:5000])
+    else:
+        path.write_bytes(data)
+    before = db_hash(db.path)
+    with pytest.raises(ExcelFileError) as err:
+        do_import(db, "heating", path)
+    assert name in str(err.value) and expected in str(err.value), str(err.value)
+    assert db_hash(db.path) == before
+    assert not error_workbook_path(path).exists()
+
+
+def _biff_with_bof_version(version: int) -> bytes:
+    import struct
+
+    body = struct.pack("<HH", version, 0x0005) + bytes(12)
+    return struct.pack("<HH", 0x0809, len(body)) + body + struct.pack("<HH", 0x000A, 0) + bytes(4096)
+
+
+def test_excel_95_workbook_stream_is_refused_with_what_to_do(tmp_path):
+    path = tmp_path / "九五.xls"
+    path.write_bytes(samples._cfb({"Workbook": _biff_with_bof_version(0x0500)}))
+    with pytest.raises(ExcelFileError, match="九五.xls.*Excel 5.0/95.*另存为"):
+        read_ledger_sheet(path, ledger("heating"))
+
+
+def test_password_protected_xls_is_refused(tmp_path):
+    """An .xls with an open password keeps a FILEPASS record in the workbook globals (BIFF8 RC4)."""
+    import struct
+
+    data = bytearray((FILES / "heating-libreoffice.xls").read_bytes())
+    cfb = spreadsheet.CompoundFile(bytes(data))
+    stream = cfb.stream("Workbook")
+    _t, ln = struct.unpack_from("<HH", stream, 0)
+    pos = 4 + ln  # the record after BOF becomes FILEPASS (same length, the stream stays well formed)
+    _t2, ln2 = struct.unpack_from("<HH", stream, pos)
+    patched = stream[:pos] + struct.pack("<HH", 0x002F, ln2) + stream[pos + 4:]
+    offset = bytes(data).find(stream[:64])
+    data[offset:offset + len(stream)] = patched
+    path = tmp_path / "加密.xls"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ExcelFileError, match="加密.xls.*密码"):
+        read_ledger_sheet(path, ledger("heating"))
+
+
+def test_xlsb_workbook_is_read(tmp_path):
+    """No .xlsb writer is at hand; python-calamine reads .xlsb with the same code path, and detect knows it."""
+    path = tmp_path / "x.xlsb"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("xl/workbook.bin", b"")
+    assert detect(path) == XLSB
+
+
+# --- the pieces, as properties --------------------------------------------------------------------
+
+
+@given(st.binary(max_size=3000), st.integers(1, 300))
+@settings(max_examples=300, deadline=None)
+def test_run_check_finds_the_longest_stretch_without_a_tag(data, limit):
+    chunks = [data[i:i + 97] for i in range(0, len(data), 97)] or [b""]
+    check = RunCheck(limit)
+    ok = all([check.feed(c) for c in chunks])
+    longest = max(len(part) for part in data.split(b"<"))
+    assert ok == (longest <= limit)
+
+
+@given(st.text(alphabet=st.sampled_from(list("0123456789X'=\"a 中")), max_size=25))
+def test_clean_cell_only_unwraps_spreadsheet_number_wrappers(text):
+    out = clean_cell(text)
+    if out != text:
+        assert text in (f'="{out}"', f"'{out}")
+        assert '"' not in out
+
+
+_CHINESE_CELL = st.text(alphabet=st.sampled_from(list("榆次区东阳镇、，。；\"\n 12")), max_size=6)
+
+
+@given(st.lists(st.lists(_CHINESE_CELL, min_size=3, max_size=8).map(lambda r: [*r[:-1], r[-1] + "户"]),
+                min_size=2, max_size=6),
+       st.sampled_from([",", "\t", ";"]), st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]))
+@settings(max_examples=200, deadline=None)
+def test_a_csv_written_with_any_delimiter_reads_back_exactly(rows, delimiter, quoting):
+    """Chinese text with 、，。； quotes and line breaks in cells: the delimiter is found, the cells read back."""
+    width = len(rows[0])
+    rows = [(r + [""] * width)[:width] for r in rows]
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, quoting=quoting, lineterminator="\r\n").writerows(rows)
+    text = buf.getvalue()
+    assert sniff_delimiter(text) == delimiter
+    assert list(csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))) == rows
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60),
+       st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16"]))
+@settings(max_examples=300, deadline=None)
+def test_decoding_is_exact_or_refused_naming_a_line(text, encoding):
+    try:
+        data = text.encode(encoding)
+    except UnicodeEncodeError:
+        return
+    try:
+        out, _label = decode_text(data, "x.csv")
+    except ExcelFileError as exc:
+        assert "第" in str(exc) and "行" in str(exc)
+        return
+    assert out == text or (encoding == "gb18030" and out.encode("gb18030") == data) or text.startswith("\ufeff")
+
+
