@@ -56,12 +56,14 @@ from jzair_desktop.exchange.excel_template import (
 from jzair_desktop.exchange.spreadsheet import (
     CSV,
     FORMAT_LABELS,
+    MAX_CELL_BYTES,
     XLS,
     XLSB,
     XLSX,
     Book,
     CalamineBook,
     ExcelFileError,
+    RunCheck,
     TextBook,
     calamine_failure,
     check_other_parts,
@@ -71,6 +73,7 @@ from jzair_desktop.exchange.spreadsheet import (
     scan_shared_strings,
     scan_xls,
     scan_xlsb,
+    too_long_cell,
 )
 from jzair_desktop.exchange.xlsx_common import (
     ERROR_FILL,
@@ -221,6 +224,7 @@ class SheetScan:
     last_column: int | None = None  # 0-based, when beyond Z
     last_row: int | None = None  # when 100,000 or more
     too_large: str | None = None  # why the sheet must not be loaded
+    long_text: bool = False  # a text longer than a cell can hold (spreadsheet.MAX_CELL_BYTES): refused
 
 
 def _col_index(letters: bytes) -> int:
@@ -263,6 +267,7 @@ def scan_sheet_xml(zf: zipfile.ZipFile, member: str, *, row_limit: int, state: T
     """
     scan = SheetScan()
     tail = b""
+    run = RunCheck(MAX_CELL_BYTES)
     with zf.open(member) as fh:
         while True:
             state.check_cancelled()
@@ -271,6 +276,9 @@ def scan_sheet_xml(zf: zipfile.ZipFile, member: str, *, row_limit: int, state: T
                 break
             scan.size += len(chunk)
             if scan.size > MAX_SHEET_XML_BYTES:
+                return scan
+            if not run.feed(chunk):
+                scan.long_text = True
                 return scan
             scan.rows += chunk.count(b"<row ") + chunk.count(b"<row>") + chunk.count(b":row ") + chunk.count(b":row>")
             if scan.rows > row_limit:
@@ -494,6 +502,8 @@ def prescan_xlsx(path: Path, state: TaskState = NULL_STATE) -> dict[str, SheetSc
                     continue
                 state.progress(0, 0, f"正在检查工作表“{sheet}”…", force=True)
                 scan = scan_sheet_xml(zf, member, row_limit=limit, state=state)
+                if scan.long_text:
+                    raise too_long_cell(name, f"工作表“{sheet}”中")
                 if scan.rows > limit or scan.size > MAX_SHEET_XML_BYTES:
                     raise ExcelFileError(
                         f"文件“{name}”的工作表“{sheet}”超过 {limit:,} 行，超过单次导入的上限"

@@ -197,7 +197,7 @@ class RunCheck:
         return self.run <= limit
 
 
-def _too_long_cell(name: str, where: str) -> ExcelFileError:
+def too_long_cell(name: str, where: str) -> ExcelFileError:
     return ExcelFileError(
         f"文件“{name}”的{where}有一个单元格的文字超过 {MAX_CELL_BYTES // 1024} KB（Excel 一个单元格最多 32,767 个字），"
         "文件可能已损坏或被篡改，程序不读取它。请检查该文件，删除过长的内容后再导入。"
@@ -220,11 +220,20 @@ def stream_member(zf: zipfile.ZipFile, member: str, limit: int, name: str, *, ce
                     "文件可能已损坏或是“压缩炸弹”。请检查该文件，或拆分成几个文件分别导入。"
                 )
             if cells and not run.feed(chunk):
-                raise _too_long_cell(name, f"“{member}”中")
+                raise too_long_cell(name, f"“{member}”中")
     return size
 
 
 _SI = re.compile(rb"<(?:\w+:)?si[\s>/]")
+
+
+def _count_si(buf: bytes) -> int:
+    """<si> elements (string items) in a piece of the shared-string table; bytes.count for the usual
+    unprefixed form, the regex only for a table written with a namespace prefix (rare)."""
+    n = buf.count(b"<si>") + buf.count(b"<si ") + buf.count(b"<si/>")
+    if not n and b":si" in buf:
+        n = len(_SI.findall(buf))
+    return n
 
 
 def scan_shared_strings(zf: zipfile.ZipFile, member: str, name: str, state: TaskState = NULL_STATE) -> int:
@@ -243,9 +252,9 @@ def scan_shared_strings(zf: zipfile.ZipFile, member: str, name: str, state: Task
                     "请拆分成几个文件分别导入。"
                 )
             if not run.feed(chunk):
-                raise _too_long_cell(name, "文字表（共享字符串）中")
+                raise too_long_cell(name, "文字表（共享字符串）中")
             buf = tail + chunk
-            count += len(_SI.findall(buf)) - len(_SI.findall(tail))
+            count += _count_si(buf) - _count_si(tail)
             if count > MAX_SHARED_STRINGS:
                 raise ExcelFileError(
                     f"文件“{name}”含有超过 {MAX_SHARED_STRINGS:,} 个不同的文字，超过单次导入的上限。"
@@ -546,7 +555,7 @@ def scan_xlsb(zf: zipfile.ZipFile, name: str, row_limit: int, max_cells: int, st
             max_row = max_col = -1
             for k, (typ, body, size) in enumerate(_xlsb_records(data)):
                 if size > MAX_CELL_BYTES:
-                    raise _too_long_cell(name, "工作表中")
+                    raise too_long_cell(name, "工作表中")
                 if typ == _XLSB_ROW and size >= 4:
                     rows += 1
                     (r,) = struct.unpack_from("<I", data, body)
@@ -574,7 +583,7 @@ def scan_xlsb(zf: zipfile.ZipFile, name: str, row_limit: int, max_cells: int, st
             data = zf.read(strings)
             for typ, body, size in _xlsb_records(data):
                 if size > MAX_CELL_BYTES:
-                    raise _too_long_cell(name, "文字表中")
+                    raise too_long_cell(name, "文字表中")
                 if typ == _XLSB_SST and size >= 8:
                     _total, unique = struct.unpack_from("<II", data, body)
                     if unique > MAX_SHARED_STRINGS:
@@ -614,7 +623,7 @@ def scan_ods(zf: zipfile.ZipFile, name: str, row_limit: int, max_cells: int, sta
                     "文件可能已损坏或是“压缩炸弹”。请拆分成几个文件分别导入。"
                 )
             if not run.feed(chunk):
-                raise _too_long_cell(name, "表格内容中")
+                raise too_long_cell(name, "表格内容中")
             buf = tail + chunk
             rows += len(_ODS_ROW.findall(chunk))
             if b"rows-repeated" in buf:

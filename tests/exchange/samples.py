@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import struct
 import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -481,3 +482,102 @@ def huge_xlsx(path: Path, rows: int = 1_000_000) -> Path:
 
 def headers_of(ledger_key: str) -> list[str]:
     return [c.header for c in ledger(ledger_key).columns]
+
+
+def _deflated(parts: Iterable[tuple[bytes, int]]) -> tuple[list[bytes], int, int]:
+    """Raw deflate of `parts` ((block, repeats) each): each block is compressed once with a full flush,
+    which makes its compressed form the same every time, so a gigabyte costs one block's work."""
+    out: list[bytes] = []
+    crc = size = 0
+    for block, repeats in parts:
+        c = zlib.compressobj(9, zlib.DEFLATED, -15)
+        packed = c.compress(block) + c.flush(zlib.Z_FULL_FLUSH)
+        out.extend([packed] * repeats)
+        for _ in range(repeats):
+            crc = zlib.crc32(block, crc)
+        size += len(block) * repeats
+    out.append(zlib.compressobj(9, zlib.DEFLATED, -15).flush(zlib.Z_FINISH))
+    return out, crc, size
+
+
+def write_zip_raw(path: Path, members: dict[str, list[tuple[bytes, int]]]) -> Path:
+    """A zip (deflate) whose members are given as (block, repeats) lists: a zip bomb in a second."""
+    central = []
+    with path.open("wb") as fh:
+        for name, parts in members.items():
+            chunks, crc, size = _deflated(parts)
+            csize = sum(len(c) for c in chunks)
+            raw = name.encode()
+            offset = fh.tell()
+            fh.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, csize, size, len(raw), 0) + raw)
+            for c in chunks:
+                fh.write(c)
+            central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, crc, csize, size,
+                                       len(raw), 0, 0, 0, 0, 0, offset) + raw)
+        start = fh.tell()
+        directory = b"".join(central)
+        fh.write(directory)
+        fh.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), len(directory), start, 0))
+    return path
+
+
+def _bomb_xlsx(path: Path, sheet_xml: list[tuple[bytes, int]], shared_strings: list[tuple[bytes, int]] | None = None
+               ) -> Path:
+    """A one-sheet .xlsx whose sheet (and shared strings) are small on disk and huge when unpacked."""
+    members = {
+        "[Content_Types].xml": [((
+            b'<?xml version="1.0" encoding="UTF-8"?>'
+            b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            b'<Default Extension="xml" ContentType="application/xml"/>'
+            b'<Override PartName="/xl/workbook.xml" '
+            b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            b"</Types>"), 1)],
+        "_rels/.rels": [((
+            b'<?xml version="1.0" encoding="UTF-8"?>'
+            b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+            b'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'), 1)],
+        "xl/workbook.xml": [((
+            f'<?xml version="1.0" encoding="UTF-8"?><workbook {MAIN_NS} {REL_NS}><sheets>'
+            '<sheet name="台账" sheetId="1" r:id="rId1"/></sheets></workbook>').encode(), 1)],
+        "xl/_rels/workbook.xml.rels": [((
+            b'<?xml version="1.0" encoding="UTF-8"?>'
+            b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+            b'relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+            b'<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+            b'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>'), 1)],
+        "xl/worksheets/sheet1.xml": sheet_xml,
+    }
+    if shared_strings is not None:
+        members["xl/sharedStrings.xml"] = shared_strings
+    return write_zip_raw(path, members)
+
+
+def _header_row_xml() -> str:
+    headers = headers_of("heating")
+    return '<row r="1">' + "".join(
+        f'<c r="{chr(65 + i)}1" t="inlineStr"><is><t>{h}</t></is></c>' for i, h in enumerate(headers)) + "</row>"
+
+
+def huge_cell_xlsx(path: Path, cell_bytes: int = 1 << 30) -> Path:
+    """About 1 MB on disk: a heating header and one record whose 户主姓名 holds `cell_bytes` of text."""
+    head = f'<?xml version="1.0" encoding="UTF-8"?><worksheet {MAIN_NS}><sheetData>{_header_row_xml()}'
+    return _bomb_xlsx(path, [
+        (head.encode() + b'<row r="2"><c r="D2" t="inlineStr"><is><t>', 1),
+        (b"a" * (1 << 20), cell_bytes >> 20),
+        (b"</t></is></c></row></sheetData></worksheet>", 1),
+    ])
+
+
+def huge_shared_strings_xlsx(path: Path, count: int = 60_000_000) -> Path:
+    """About 2 MB on disk: a shared-string table of `count` one-letter texts (1 GB unpacked)."""
+    head = f'<?xml version="1.0" encoding="UTF-8"?><worksheet {MAIN_NS}><sheetData>{_header_row_xml()}'
+    return _bomb_xlsx(
+        path,
+        [(head.encode() + b'<row r="2"><c r="D2" t="s"><v>0</v></c></row></sheetData></worksheet>', 1)],
+        [(f'<?xml version="1.0" encoding="UTF-8"?><sst {MAIN_NS} count="{count}" uniqueCount="{count}">'.encode(), 1),
+         (b"<si><t>a</t></si>" * 65536, count // 65536),
+         (b"</sst>", 1)],
+    )
