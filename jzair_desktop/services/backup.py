@@ -593,6 +593,7 @@ def verify_backup(file: Path, *, extract_to: Path | None = None) -> BackupInfo:
     with _open_zip(file) as zf:
         info = _manifest_of(zf, file)
         _check_revision_known(info)
+        _check_unpacked_size(zf, file, info, Path(extract_to).parent if extract_to is not None else None)
         bad = zf.testzip()
         if bad is not None:
             raise _damaged(file, f"“{bad}”校验失败")
@@ -602,6 +603,38 @@ def verify_backup(file: Path, *, extract_to: Path | None = None) -> BackupInfo:
         with tempfile.TemporaryDirectory(prefix="jzair-verify-") as tmp:
             _extract_db(zf, file, info, Path(tmp) / DB_MEMBER)
     return info
+
+
+# A database packs to about a quarter of its size (README); one of free pages packs far better, but not
+# a thousand to one as a zip bomb does. Beyond this ratio and size a backup is refused before unpacking.
+_MAX_PACK_RATIO = 200
+_RATIO_FROM_BYTES = 64 << 20
+_SPACE_MARGIN = 64 << 20
+
+
+def _check_unpacked_size(zf: zipfile.ZipFile, file: Path, info: BackupInfo, folder: Path | None) -> None:
+    """Refuse, before anything is unpacked or written, a backup whose database would unpack to far more than
+    its packed size suggests (a 2 MB file that unpacks to 2 GB), or to more than the disk has free. The zip
+    directory's size must be the manifest's: zipfile then never unpacks more than that."""
+    member = zf.getinfo(DB_MEMBER)
+    if member.file_size != info.db_size:
+        raise _damaged(file, "数据库大小与清单不符")
+    if info.db_size > _RATIO_FROM_BYTES and info.db_size > member.compress_size * _MAX_PACK_RATIO:
+        raise BackupError(
+            f"备份文件“{file.name}”只有 {member.compress_size / 1e6:,.1f} MB，里面的数据库却声称解压后有 "
+            f"{info.db_size / 1e6:,.0f} MB（超过 {_MAX_PACK_RATIO} 倍），不像是本程序制作的备份，可能是“压缩炸弹”。"
+            "没有解压，当前数据库没有改动。"
+        )
+    where = folder if folder is not None else Path(tempfile.gettempdir())
+    try:
+        free = shutil.disk_usage(where).free
+    except OSError:
+        return
+    if info.db_size + _SPACE_MARGIN > free:
+        raise BackupError(
+            f"磁盘空间不足：恢复备份“{file.name}”需要约 {(info.db_size + _SPACE_MARGIN) / 1e6:,.0f} MB，"
+            f"“{where}”所在磁盘只剩 {free / 1e6:,.0f} MB。请清理磁盘后再试；当前数据库没有改动。"
+        )
 
 
 def _extract_db(zf: zipfile.ZipFile, file: Path, info: BackupInfo, dest: Path) -> None:
