@@ -146,6 +146,12 @@ class SheetData:
     top_rows: list[list[Any]] = field(default_factory=list)  # rows 1 … header_row, for the error workbook
     formula_gaps: set[tuple[int, int]] = field(default_factory=set)  # (row, col index) with no cached value
     format: str = XLSX  # spreadsheet.XLSX, XLS, XLSB, ODS or CSV: what the file really is
+    text_format: str = ""  # for CSV: its encoding and delimiter, as found ("GB18030 编码，逗号分隔")
+
+    @property
+    def format_text(self) -> str:
+        label = FORMAT_LABELS.get(self.format, self.format)
+        return f"{label}，{self.text_format}" if self.text_format else label
 
     @property
     def used_columns(self) -> list[FileColumn]:
@@ -582,6 +588,8 @@ def _read_from_workbook(book: Book, path: Path, d: LedgerDef, scans: dict[str, S
             scans.get(sheet_name, SheetScan()), sheet.height + (start[0] if start else 0), state,
         )
         data.format = book.format
+        if isinstance(book, TextBook):
+            data.text_format = book.description
         return data
     if not any_data:
         raise ExcelFileError(f"文件“{name}”中没有任何数据（所有工作表都是空的）。")
@@ -888,7 +896,7 @@ def _about_sheet(wb: Workbook, data: SheetData, problems: Sequence[RowProblem]) 
     errors = sum(1 for p in problems if p.is_error)
     for label, value in (
         ("本文件标注的是", str(data.path)),
-        ("原文件格式", FORMAT_LABELS.get(data.format, data.format)),
+        ("原文件格式", data.format_text),
         ("工作表", data.sheet_name),
         ("表头所在行", f"第{data.header_row}行"),
         ("错误", f"{errors} 处（另有提示 {len(problems) - errors} 处）"),

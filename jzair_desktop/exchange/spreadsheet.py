@@ -928,10 +928,17 @@ class CalamineBook(Book):
         self.wb.close()
 
 
+_DELIMITER_NAMES = {",": "逗号分隔", "\t": "制表符分隔", ";": "分号分隔"}
+
+
 class TextBook(Book):
     def __init__(self, path: Path, table: TextTable) -> None:
         super().__init__(path, CSV)
         self.table = table
+
+    @property
+    def description(self) -> str:
+        return f"{self.table.encoding} 编码，{_DELIMITER_NAMES.get(self.table.delimiter, self.table.delimiter)}"
 
     def sheet_names(self) -> list[str]:
         return [self.path.stem or "Sheet1"]

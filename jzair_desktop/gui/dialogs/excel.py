@@ -42,7 +42,7 @@ from jzair_desktop.domain.ledgers import ledger
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError
 from jzair_desktop.exchange.excel_import import SheetData
-from jzair_desktop.exchange.spreadsheet import IMPORT_FILTER
+from jzair_desktop.exchange.spreadsheet import CSV, IMPORT_FILTER
 from jzair_desktop.exchange.xlsx_common import MAX_DATA_ROWS
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.tasks import run_task
@@ -230,7 +230,9 @@ class PreviewPage(_Page):
         if len(data.skipped) > 8:
             skipped += f" 等 {len(data.skipped)} 行"
         lines = [
-            f"文件“{data.path.name}”，工作表“{data.sheet_name}”，表头在第 {data.header_row} 行，数据 {len(data.rows):,} 行。",
+            f"文件“{data.path.name}”（{data.format_text}），"
+            + (f"工作表“{data.sheet_name}”，" if data.format != CSV else "")
+            + f"表头在第 {data.header_row} 行，数据 {len(data.rows):,} 行。",
         ]
         if skipped:
             lines.append(f"将跳过：{skipped}。")
