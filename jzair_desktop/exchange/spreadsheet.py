@@ -597,9 +597,7 @@ def scan_xlsb(zf: zipfile.ZipFile, name: str, row_limit: int, max_cells: int, st
 
 # --- .ods -------------------------------------------------------------------------------------------
 
-_ODS_ROW = re.compile(rb"<table:table-row\b")
 _ODS_ROWS_REPEATED = re.compile(rb'<table:table-row\b[^>]*?number-rows-repeated="(\d+)"[^>]*?(/?)>')
-_ODS_COLS_REPEATED = re.compile(rb'<table:table-cell\b([^>]*?)number-columns-repeated="(\d+)"([^>]*?)(/?)>')
 
 
 def scan_ods(zf: zipfile.ZipFile, name: str, row_limit: int, max_cells: int, state: TaskState = NULL_STATE) -> None:
@@ -625,7 +623,7 @@ def scan_ods(zf: zipfile.ZipFile, name: str, row_limit: int, max_cells: int, sta
             if not run.feed(chunk):
                 raise too_long_cell(name, "表格内容中")
             buf = tail + chunk
-            rows += len(_ODS_ROW.findall(chunk))
+            rows += chunk.count(b"<table:table-row ") + chunk.count(b"<table:table-row>")
             if b"rows-repeated" in buf:
                 for m in _ODS_ROWS_REPEATED.finditer(buf):
                     if m.end() <= len(tail):
@@ -633,13 +631,7 @@ def scan_ods(zf: zipfile.ZipFile, name: str, row_limit: int, max_cells: int, sta
                     n = int(m.group(1))
                     if n > 1 and not m.group(2) and _ods_row_has_content(buf, m.end()):
                         rows += n - 1
-            if b"columns-repeated" in buf:
-                for m in _ODS_COLS_REPEATED.finditer(buf):
-                    if m.end() <= len(tail):
-                        continue
-                    attrs = m.group(1) + m.group(3)
-                    if b"value-type" in attrs or not m.group(4):
-                        widest = max(widest, int(m.group(2)))
+            widest = max(widest, _widest_repeated_cell(buf, len(tail)))
             if rows > row_limit:
                 raise ExcelFileError(
                     f"文件“{name}”的表格超过 {row_limit:,} 行，超过单次导入的上限。请按乡镇等拆分成几个文件分别导入。"
@@ -651,6 +643,33 @@ def scan_ods(zf: zipfile.ZipFile, name: str, row_limit: int, max_cells: int, sta
                 )
             tail = buf[-4096:]
     check_other_parts(zf, {member}, name, state)
+
+
+_COLS_REPEATED = b'number-columns-repeated="'
+
+
+def _widest_repeated_cell(buf: bytes, skip: int) -> int:
+    """The largest repeat count of a cell that holds something (LibreOffice ends every row with an empty
+    self-closing cell repeated to the sheet's last column: not counted). Looks only at the repeat attributes
+    (bytes.find), not at every cell, and only at those ending after `skip` (the overlap seen before)."""
+    widest = 0
+    pos = buf.find(_COLS_REPEATED)
+    while pos >= 0:
+        digits_at = pos + len(_COLS_REPEATED)
+        end = buf.find(b'"', digits_at, digits_at + 12)
+        close = buf.find(b">", digits_at)
+        if end < 0 or close < 0:
+            break
+        if close >= skip:
+            digits = buf[digits_at:end]
+            n = int(digits) if digits.isdigit() else 0
+            if n > 1 and n > widest:
+                start = buf.rfind(b"<", 0, pos)
+                tag = buf[start:close + 1]
+                if tag.startswith(b"<table:") and (b"value-type" in tag or not tag.endswith(b"/>")):
+                    widest = n
+        pos = buf.find(_COLS_REPEATED, close)
+    return widest
 
 
 def _ods_row_has_content(buf: bytes, start: int) -> bool:
