@@ -56,8 +56,8 @@ MAX_CELL_BYTES = 256 << 10  # one cell's text in a file: Excel allows 32,767 cha
 MAX_SHARED_STRINGS_BYTES = 256 << 20  # an .xlsx's shared-string table, unpacked
 MAX_SHARED_STRINGS = 3_000_000  # distinct texts in one workbook (300,000 rows × 10 columns)
 MAX_PART_BYTES = 64 << 20  # any other XML/binary part of a zip workbook, unpacked (styles, workbook, …)
-MAX_BINARY_BYTES = 150 << 20  # an .xls/.et file (BIFF8 holds at most 65,536 rows a sheet)
-MAX_CSV_BYTES = 200 << 20  # a text file (300,000 rows of a ledger are about 60 MB)
+MAX_BINARY_BYTES = 64 << 20  # an .xls/.et file (BIFF8 holds at most 65,536 rows a sheet: about 15 MB)
+MAX_CSV_BYTES = 100 << 20  # a text file (300,000 rows of the heating ledger are about 36 MB)
 MAX_LINE_BYTES = 1 << 20  # one line of a text file
 MAX_ODS_XML_BYTES = 2 << 30  # an .ods's content.xml, unpacked
 MAX_XLSB_SHEET_BYTES = 1 << 30  # an .xlsb sheet, unpacked
@@ -704,10 +704,9 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
                 f"文件“{name}”第{line}行有无法识别的字符（文件按 UTF-16 编码读取），文件可能已损坏。"
                 "请在 Excel 或 WPS 中打开，另存为“CSV UTF-8”或“Excel 工作簿（*.xlsx）”后再导入。"
             ) from exc
-    try:
+    utf8_error = _first_bad(data, "utf-8")
+    if utf8_error is None:
         return data.decode("utf-8"), "UTF-8"
-    except UnicodeDecodeError as exc:
-        utf8_error = exc.start
     before = data[:utf8_error]
     if not before.isascii():  # valid UTF-8 Chinese before, then something else: two encodings, or a bad byte
         start = data.rfind(b"\n", 0, utf8_error) + 1
@@ -721,13 +720,37 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
             "可能是把不同来源的文本拼接在一起了。请在 Excel 或 WPS 中打开，统一另存为“CSV UTF-8”后再导入。"
         )
     # A GBK file with a UTF-8 line may decode as GB18030 without error, wrongly: find such lines first.
-    for k, line in enumerate(data.split(b"\n"), start=1):
-        if not line.isascii() and len(line) >= 6 and _is_utf8_chinese(line):
+    for m in _NON_ASCII_LINE.finditer(data):
+        line = m.group()
+        if len(line) >= 6 and _is_utf8_chinese(line):
             raise ExcelFileError(
-                f"文件“{name}”的编码前后不一致：全文是 GBK（GB18030）编码，第{k}行却是 UTF-8 编码。"
+                f"文件“{name}”的编码前后不一致：全文是 GBK（GB18030）编码，第{_line_of(data, m.start())}行却是 UTF-8 编码。"
                 "请在 Excel 或 WPS 中打开，统一另存为“CSV UTF-8”后再导入。"
             )
-    return _strict(data, "gb18030", name, 0, data), "GB18030"
+    bad = _first_bad(data, "gb18030")
+    if bad is not None:
+        raise ExcelFileError(
+            f"文件“{name}”第{_line_of(data, bad)}行有无法识别的字符"
+            "（按 GBK/GB18030 编码读取失败，文件可能混有其他编码或已损坏）。"
+            "请在 Excel 或 WPS 中打开，另存为“CSV UTF-8”或“Excel 工作簿（*.xlsx）”后再导入。"
+        )
+    return data.decode("gb18030"), "GB18030"
+
+
+_NON_ASCII_LINE = re.compile(rb"[^\n\x80-\xff]*[\x80-\xff][^\n]*")
+
+
+def _first_bad(data: bytes, encoding: str) -> int | None:
+    """The offset of the first byte that does not decode, found a megabyte at a time (nothing kept)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    step = 1 << 20
+    for i in range(0, len(data), step):
+        pending = len(decoder.getstate()[0])  # bytes of a character begun in the previous piece
+        try:
+            decoder.decode(data[i:i + step], final=i + step >= len(data))
+        except UnicodeDecodeError as exc:
+            return max(0, i - pending + exc.start)
+    return None
 
 
 def _is_utf8_chinese(line: bytes) -> bool:
@@ -826,6 +849,12 @@ def read_csv(path: Path, row_limit: int, state: TaskState = NULL_STATE) -> TextT
             f"文件“{name}”有一行超过 {MAX_LINE_BYTES // (1 << 20)} MB，不像是台账，文件可能已损坏。"
             "请检查该文件后再导入。"
         )
+    if not utf16 and b"\x00" in data:
+        k = _line_of(data, data.index(b"\x00"))
+        raise ExcelFileError(
+            f"文件“{name}”第{k}行含有空字符（NUL），文件可能已损坏或不是文本表格。请检查该文件，"
+            "或在 Excel 或 WPS 中打开后另存为“Excel 工作簿（*.xlsx）”再导入。"
+        )
     text, encoding = decode_text(data, name)
     del data
     if "\x00" in text:
@@ -839,6 +868,7 @@ def read_csv(path: Path, row_limit: int, state: TaskState = NULL_STATE) -> TextT
     rows: list[list[str]] = []
     wrapped = '="' in text or "'" in text
     longest = 32_767
+    old_limit = csv.field_size_limit(longest)  # the csv module stops at a longer cell, as it reads
     try:
         for k, row in enumerate(reader, start=1):
             if k & 0x3FFF == 0:
@@ -851,14 +881,14 @@ def read_csv(path: Path, row_limit: int, state: TaskState = NULL_STATE) -> TextT
                     f"文件“{name}”超过 {row_limit:,} 行，超过单次导入的上限。请按乡镇等拆分成几个文件分别导入。"
                 )
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise ExcelFileError(
+                f"文件“{name}”第{reader.line_num}行附近有一个单元格超过 32,767 个字，不像是台账，文件可能已损坏"
+                "（例如引号没有配对）。请检查该文件后再导入。"
+            ) from exc
         raise ExcelFileError(f"文件“{name}”第{reader.line_num}行的格式不正确（{exc}），无法按 CSV 读取。") from exc
-    for k, row in enumerate(rows, start=1):
-        for c in row:
-            if len(c) > longest:
-                raise ExcelFileError(
-                    f"文件“{name}”第{k}行有一个单元格超过 32,767 个字，不像是台账，文件可能已损坏（例如引号没有配对）。"
-                    "请检查该文件后再导入。"
-                )
+    finally:
+        csv.field_size_limit(old_limit)
     return TextTable(rows, encoding, delimiter)
 
 

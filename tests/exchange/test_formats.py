@@ -345,3 +345,28 @@ def test_decoding_is_exact_or_refused_naming_a_line(text, encoding):
     assert out == text or (encoding == "gb18030" and out.encode("gb18030") == data) or text.startswith("\ufeff")
 
 
+
+
+def test_csv_cell_limit_is_exact_and_the_csv_module_limit_is_restored(tmp_path):
+    import csv as csv_module
+
+    before = csv_module.field_size_limit()
+    ok = tmp_path / "长.csv"
+    ok.write_text("县（区、市）,备注\n榆次区," + "长" * 32_767 + "\n", encoding="utf-8")
+    assert len(spreadsheet.read_csv(ok, 100).rows[1][1]) == 32_767
+    bad = tmp_path / "过长.csv"
+    bad.write_text('县（区、市）,备注\n榆次区,"' + "长" * 40_000 + "\n", encoding="utf-8")  # quote never closed
+    with pytest.raises(ExcelFileError, match="过长.csv.*超过 32,767 个字"):
+        spreadsheet.read_csv(bad, 100)
+    assert csv_module.field_size_limit() == before
+
+
+@given(st.binary(max_size=300), st.sampled_from(["utf-8", "gb18030"]))
+@settings(max_examples=300, deadline=None)
+def test_first_bad_byte_is_where_a_whole_decode_fails(data, encoding):
+    try:
+        data.decode(encoding)
+        expected = None
+    except UnicodeDecodeError as exc:
+        expected = exc.start
+    assert spreadsheet._first_bad(data, encoding) == expected
