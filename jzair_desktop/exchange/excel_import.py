@@ -1,8 +1,9 @@
 """Reading a county's ledger workbook as it is, and checking its rows (no database here).
 
-`read_ledger_sheet` finds the ledger in a .xlsx file: it refuses what is not a readable .xlsx file
-(corrupt, password-protected, .xls/.csv/.html renamed, too large) with a Chinese message naming the
-file, then reads with python-calamine (fast) the first sheet whose first 30 rows hold the ledger's
+`read_ledger_sheet` finds the ledger in a spreadsheet of any format exchange/spreadsheet.py reads (.xlsx,
+.xls/.et, .xlsb, .ods, CSV; recognised by content): it refuses what cannot be read (corrupt, password-
+protected, a web page or another kind of file, too large: the per-format pre-scans run before anything
+is loaded) with a Chinese message naming the file, then reads the first sheet whose first 30 rows hold the ledger's
 header row, maps its columns to the registry (xlsx_common.match_header), and keeps the data rows with
 their Excel row numbers. Empty rows are dropped; 合计/小计/总计 rows, signature lines under the table
 (填表人：…) and a row of column numbers right under the header are skipped and reported.
