@@ -35,6 +35,7 @@ from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.dimensions import ColumnDimension
 
 from jzair_desktop.domain.ledgers import LEDGERS, LedgerDef
@@ -887,13 +888,16 @@ def _error_rows(
 
 
 ABOUT_SHEET = "说明"
+ABOUT_ALIGN = Alignment(wrap_text=True, vertical="top")
+ABOUT_FONT = Font(bold=True)
 
 
 def _about_sheet(wb: Workbook, data: SheetData, problems: Sequence[RowProblem]) -> None:
     """A second sheet saying which file this workbook annotates (the first keeps the file's row numbers)."""
     ws = wb.create_sheet(ABOUT_SHEET)
     ws.column_dimensions["A"] = ColumnDimension(ws, index="A", width=16)
-    ws.column_dimensions["B"] = ColumnDimension(ws, index="B", width=90)
+    ws.column_dimensions["B"] = ColumnDimension(ws, index="B", width=70)
+    fit_for_printing(ws)
     errors = sum(1 for p in problems if p.is_error)
     for label, value in (
         ("本文件标注的是", str(data.path)),
@@ -904,7 +908,11 @@ def _about_sheet(wb: Workbook, data: SheetData, problems: Sequence[RowProblem]) 
         ("使用方法", "第一个工作表保留了原文件的行号：按红色单元格的批注和“错误原因”列改正原文件后重新导入，"
                  "或直接改正第一个工作表后导入本文件。"),
     ):
-        ws.append([label, _xml_safe(value)])
+        cell = WriteOnlyCell(ws, _xml_safe(value))
+        cell.alignment = ABOUT_ALIGN
+        head = WriteOnlyCell(ws, label)
+        head.font, head.alignment = ABOUT_FONT, ABOUT_ALIGN
+        ws.append([head, cell])
 
 
 def _xml_safe(value: Any) -> Any:
