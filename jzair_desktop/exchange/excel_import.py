@@ -544,6 +544,11 @@ def _next_rows(rows: Iterator[list[Any]], col_offset: int, name: str, sheet_name
         if not calamine_failure(exc):
             raise
         raise _damaged_sheet(name, sheet_name, exc) from exc
+    if chunk and max(map(len, chunk)) + col_offset > EXCEL_COLUMNS:  # a damaged file or a CSV line of commas
+        raise ExcelFileError(
+            f"文件“{name}”的工作表“{sheet_name}”有一行超过 {EXCEL_COLUMNS:,} 列（超出了 Excel 的范围），"
+            "文件可能已损坏，无法读取。请检查该文件后再导入。"
+        )
     return [_pad(r, col_offset) for r in chunk] if col_offset else chunk
 
 

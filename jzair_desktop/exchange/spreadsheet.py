@@ -482,6 +482,8 @@ def _walk_biff(s: bytes, name: str, max_cells: int, state: TaskState) -> BiffSca
                 scan.sheets += 1
                 max_row = max_col = -1
         elif typ == _EOF:
+            if max_col > 255:  # BIFF8 has 256 columns
+                raise _damaged(name, "单元格位置超出了 Excel 97-2003 的范围")
             if max_row >= 0:
                 cells = (max_row + 1) * (max_col + 1)
                 scan.largest = max(scan.largest, cells)

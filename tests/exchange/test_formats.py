@@ -370,3 +370,13 @@ def test_first_bad_byte_is_where_a_whole_decode_fails(data, encoding):
     except UnicodeDecodeError as exc:
         expected = exc.start
     assert spreadsheet._first_bad(data, encoding) == expected
+
+
+def test_a_row_wider_than_excel_is_refused_not_a_crash_of_the_error_workbook(db, tmp_path):
+    """Found by fuzzing: a damaged .xls cell record in column 45,000 made the error workbook fail (column AAAA)."""
+    path = tmp_path / "太宽.csv"
+    path.write_text("县（区、市）,乡（镇）,村（社区）,户主姓名,改造方式,状态\n榆次区,东阳镇,车辋村,张三,电代煤,已完工"
+                    + "," * 17_000 + "x\n", encoding="utf-8")
+    with pytest.raises(ExcelFileError, match="太宽.csv.*16,384 列"):
+        do_import(db, "heating", path)
+    assert not error_workbook_path(path).exists()
