@@ -374,7 +374,8 @@ class CountyJob:
             if for_write:
                 pending.append(audit.Pending(
                     key, uid, unit, state_of(cur, have_close.get(uid), cur["deleted_at"]),
-                    state_of(cur, want_close.get(uid), t["deleted_at"]), detail, "delete"))
+                    state_of({**cur, "deleted_by": t["deleted_by"]}, want_close.get(uid), t["deleted_at"]), detail,
+                    "delete"))
 
         def apply(s: Session) -> None:
             bulk_insert(s, table, inserts)
@@ -436,6 +437,7 @@ class CountyJob:
             for (ind_key, month), want in ops:
                 row = s.get(MonthlyFigure, (unit, ind_key, month))
                 old = row.value if row is not None else None
+                old_meta = audit.row_bookkeeping(row)
                 if want is None:
                     s.delete(row)
                 else:
@@ -447,7 +449,8 @@ class CountyJob:
                 new = None if want is None else want["value"]
                 plan.pending.append(audit.Pending(
                     monthly.AUDIT_FIGURES, f"{ind_key}@{unit}@{month}", unit,
-                    None if old is None else {**state, "value": old}, None if new is None else {**state, "value": new},
+                    None if old is None else {**state, "value": old, **old_meta},
+                    None if new is None else {**state, "value": new, **audit.row_bookkeeping(row)},
                     f"{self.unit.name} {month}“{ref.indicator(ind_key).name}”：{targets.format_number(old, missing='空')} → "
                     f"{targets.format_number(new, missing='空')}（报送包第 {self.pkg.sequence} 号）",
                     "create" if old is None else ("delete" if new is None else "update"),
@@ -469,7 +472,7 @@ class CountyJob:
             for month, want in ops:
                 row = s.get(AirQualityMonth, (unit, month))
                 before = None if row is None else {"area": unit, "month": month, "pm25": row.pm25,
-                                                   "heavy_days": row.heavy_days}
+                                                   "heavy_days": row.heavy_days, **audit.row_bookkeeping(row)}
                 if want is None:
                     s.delete(row)
                     after = None
@@ -479,7 +482,8 @@ class CountyJob:
                         s.add(row)
                     row.pm25, row.heavy_days = want["pm25"], want["heavy_days"]
                     row.updated_at, row.updated_by = want["updated_at"], want["updated_by"]
-                    after = {"area": unit, "month": month, "pm25": row.pm25, "heavy_days": row.heavy_days}
+                    after = {"area": unit, "month": month, "pm25": row.pm25, "heavy_days": row.heavy_days,
+                             **audit.row_bookkeeping(row)}
                 plan.pending.append(audit.Pending(
                     monthly.AUDIT_AIR, f"{unit}@{month}", unit, before, after,
                     f"{self.unit.name} {month} 空气质量（报送包第 {self.pkg.sequence} 号）",
