@@ -474,19 +474,10 @@ def _baseline(s: Session, reason: str | None) -> int:
 
 
 def ensure_started(db: Database) -> int:
-    """Once per new database: set the start marker. Never baselines silently: a database whose trail is
-    empty while it holds records, or whose marker went missing, is left as it is (`verify` reports it;
-    `baseline` with a reason, by a city administrator, is the recorded way out). Returns 0."""
-    with read_session(db.engine) as s:
-        if s.get(AppMeta, BASELINE_KEY) is not None:
-            return 0
-        if s.scalar(select(AuditEntry.seq).limit(1)) is not None:
-            return 0  # entries but no marker: deleted from outside; reported by verify
-        if any(s.scalar(select(LEDGER_MODELS[k].__table__.c.id).limit(1)) is not None for k in LEDGERS):
-            return 0  # records but no trail at all: reported by verify
-    with write_session(db.engine) as s:
-        if s.get(AppMeta, BASELINE_KEY) is None and s.scalar(select(AuditEntry.seq).limit(1)) is None:
-            s.add(AppMeta(key=BASELINE_KEY, value=dt.datetime.now().isoformat(timespec="seconds")))
+    """Kept for the callers at opening: writes nothing. The start marker is written with the chain's first
+    entry (services.audit); a database whose trail was emptied while it holds records, or whose marker
+    went missing, is never re-baselined silently: `verify` reports it, and `baseline` with a reason, by a
+    city administrator, is the recorded way out. Returns 0."""
     return 0
 
 
