@@ -12,10 +12,10 @@ import pytest
 from jzair_desktop.cli import main as cli_main
 from jzair_desktop.domain.ledgers import LEDGER_KEYS
 from jzair_desktop.domain.validation import check_record
+from jzair_desktop.errors import JzairError
 from jzair_desktop.services import audit, closeout, submission
 from jzair_desktop.services import ledgers as svc
 from jzair_desktop.services.actor import BUILTIN_ADMIN
-from jzair_desktop.errors import JzairError
 from jzair_desktop.services.audit_verify import baseline, ensure_started, verify
 from tests.services.admin_helpers import JIEXIU, JPEG, YUCI, fast_hasher, make_users, query, raw, sql  # noqa: F401
 
