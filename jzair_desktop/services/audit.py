@@ -203,7 +203,7 @@ def state_json_maker(d: LedgerDef) -> Any:
     n = len(cols)
     encode = _PRESORTED.encode
 
-    def state_json(values: Sequence[Any], deleted_at: dt.datetime | None = None,
+    def state_json(values: Sequence[Any], deleted_at: dt.datetime | str | None = None,
                    closeout: tuple[str, str] | None = None, meta: Sequence[Any] = (None,) * 5) -> str:
         vals = list(values[:n])
         for i, norm in norms:
@@ -211,7 +211,7 @@ def state_json_maker(d: LedgerDef) -> Any:
             if v is not None:
                 vals[i] = norm(v)
         vals += [stamp_text(v) for v in meta]
-        vals.append(deleted_at.isoformat() if deleted_at is not None else None)
+        vals.append(deleted_at if deleted_at is None or type(deleted_at) is str else deleted_at.isoformat())
         vals += closeout if closeout else (None, None)
         return encode(dict(zip(sorted_names, [vals[i] for i in order], strict=True)))
 

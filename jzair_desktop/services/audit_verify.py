@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, select, text, type_coerce
+from sqlalchemy import Date, DateTime, String, select, text, type_coerce
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -150,6 +150,44 @@ def _first_difference(audited: dict, current: dict) -> tuple[str, Any, Any] | No
     return None
 
 
+_jt = audit._json_text
+
+
+def _content_hash(row: Any) -> str:
+    """The entry's hash recomputed (audit.entry_hash), fast: the stored time text is used as it is when it is
+    already in the hashed form, and the JSON list is built from its elements as Chain.row builds it."""
+    at = row.at
+    if not (isinstance(at, str) and len(at) == 26 and at[10] == " " and at[19] == "."):
+        parsed = _parse_at(at)
+        if parsed is None:
+            return ""
+        at = audit.format_at(parsed)
+    before, after = row.before_json, row.after_json
+    content = (
+        f"[{int(row.seq)},{_jt(at)},{_jt(row.user_name)},{_jt(row.role)},{_jt(row.action)},{_jt(row.ledger)},"
+        f"{_jt(row.record_uuid)},{_jt(row.unit_code)},{_jt(row.detail)}]"
+        + ("-" if before is None else f"{len(before)}:{before}")
+        + ("-" if after is None else f"{len(after)}:{after}")
+    )
+    return hashlib.sha256((row.prev_hash + content).encode("utf-8")).hexdigest()
+
+
+def _at_text(raw: Any) -> str:
+    at = _parse_at(raw)
+    return at.strftime("%Y-%m-%d %H:%M:%S") if at else str(raw)
+
+
+def _who(row: Any) -> str:
+    return f"第 {row.seq} 条审计记录（{_at_text(row.at)}，用户“{row.user_name}”，{audit.action_label(row.action)}）"
+
+
+def _iso_text(raw: Any) -> Any:
+    """A date-time as SQLite holds it ('2020-12-01 08:30:00.000000') as datetime.isoformat() writes it."""
+    if not isinstance(raw, str) or len(raw) != 26 or raw[10] != " ":
+        return raw
+    return raw[:10] + "T" + (raw[11:19] if raw.endswith(".000000") else raw[11:])
+
+
 def _stamp(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.datetime) else value
 
@@ -179,47 +217,38 @@ class _Verifier:
         n = 0
         roles: dict[str, str] = {}  # account -> role, as the chain has them so far
         builtin, system = (BUILTIN_ADMIN.name, BUILTIN_ADMIN.role), (SYSTEM_ACTOR.name, SYSTEM_ACTOR.role)
-        entry_hash = audit.entry_hash
         hashes = self.hashes
+        content_hash = _content_hash
+        track = self._track
         for row in self.s.execute(stmt.execution_options(yield_per=5000)):
             n += 1
             if n % 20000 == 0:
                 self.progress(f"正在校验审计记录链（{n} 条）…")
-            at = _parse_at(row.at)
-            at_text = at.strftime("%Y-%m-%d %H:%M:%S") if at else str(row.at)
-
-            def who(row: Any = row, at_text: str = at_text) -> str:
-                return f"第 {row.seq} 条审计记录（{at_text}，用户“{row.user_name}”，{audit.action_label(row.action)}）"
-
-            def broken(message: str, kind: str = "chain", row: Any = row, at_text: str = at_text) -> None:
-                self.report.add(Finding(kind, message, seq=row.seq, at=at_text, user_name=row.user_name,
-                                        ledger=row.ledger, record_uuid=row.record_uuid))
-
-            if row.seq != expected:
-                if row.seq > expected:
-                    gap = f"第 {expected} 条" if row.seq == expected + 1 else f"第 {expected} 至 {row.seq - 1} 条"
-                    broken(f"审计记录{gap}缺失（已被删除）：{who()}之前的记录不连续。")
+            seq = row.seq
+            if seq != expected:
+                if seq > expected:
+                    gap = f"第 {expected} 条" if seq == expected + 1 else f"第 {expected} 至 {seq - 1} 条"
+                    self._broken(row, f"审计记录{gap}缺失（已被删除）：{_who(row)}之前的记录不连续。")
                 else:
-                    broken(f"{who()}的序号不连续（审计记录被插入或调换了顺序）。")
-                expected = row.seq
+                    self._broken(row, f"{_who(row)}的序号不连续（审计记录被插入或调换了顺序）。")
+                expected = seq
             elif row.prev_hash != prev:
-                broken(f"{who()}与前一条记录的链接不符：审计记录被删除、插入或调换了顺序。")
-            if at is None:
-                broken(f"{who()}的时间已被改动，无法识别。")
-            elif entry_hash(row.prev_hash, row.seq, at, row.user_name, row.role, row.action, row.ledger,
-                            row.record_uuid, row.unit_code, row.before_json, row.after_json,
-                            row.detail) != row.hash:
-                broken(f"{who()}的内容已被改动（与其校验值不符）。")
+                self._broken(row, f"{_who(row)}与前一条记录的链接不符：审计记录被删除、插入或调换了顺序。")
+            if content_hash(row) != row.hash:
+                if _parse_at(row.at) is None:
+                    self._broken(row, f"{_who(row)}的时间已被改动，无法识别。")
+                else:
+                    self._broken(row, f"{_who(row)}的内容已被改动（与其校验值不符）。")
             # The author: an account known at this point with its role, or who may act without one.
             author = (row.user_name, row.role)
-            if row.action not in _ANONYMOUS_ACTIONS and author != system and not (author == builtin and not roles):
+            if author != system and not (author == builtin and not roles) and row.action not in _ANONYMOUS_ACTIONS:
                 role = roles.get(row.user_name)
                 if role is None:
-                    broken(f"{who()}的操作人“{row.user_name}”在此之前不是本数据库的用户"
-                           "（审计记录可能是在程序之外添加的）。", "author")
+                    self._broken(row, f"{_who(row)}的操作人“{row.user_name}”在此之前不是本数据库的用户"
+                                      "（审计记录可能是在程序之外添加的）。", "author")
                 elif role != row.role:
-                    broken(f"{who()}记录的角色“{row.role}”与该用户当时的角色“{role}”不符"
-                           "（审计记录可能是在程序之外添加的）。", "author")
+                    self._broken(row, f"{_who(row)}记录的角色“{row.role}”与该用户当时的角色“{role}”不符"
+                                      "（审计记录可能是在程序之外添加的）。", "author")
             if row.ledger == audit.SUBJECT_USER and row.record_uuid and row.after_json and row.action != "login_failed":
                 try:
                     role = json.loads(row.after_json).get("role")
@@ -227,12 +256,15 @@ class _Verifier:
                     role = None
                 if isinstance(role, str):
                     roles[row.record_uuid] = role
-            hashes[row.seq] = row.hash
-            prev = row.hash
-            expected = row.seq + 1
-            self._track(row)
+            hashes[seq] = prev = row.hash
+            expected = seq + 1
+            track(row)
         self.report.entries = n
         self.report.head = Head(expected - 1, prev) if n else Head(0, audit.GENESIS)
+
+    def _broken(self, row: Any, message: str, kind: str = "chain") -> None:
+        self.report.add(Finding(kind, message, seq=row.seq, at=_at_text(row.at), user_name=row.user_name,
+                                ledger=row.ledger, record_uuid=row.record_uuid))
 
     def _track(self, row: Any) -> None:
         ledger = row.ledger
@@ -303,22 +335,31 @@ class _Verifier:
             self.progress(f"正在核对{d.title}台账…")
             table = LEDGER_MODELS[key].__table__
             closeouts = closeouts_of(self.s, key)
-            cols = [table.c.uuid, table.c.deleted_at, *[table.c[k] for k in audit.BOOKKEEPING],
-                    *[table.c[k] for k in d.keys]]
+            # Dates and times are read as the text SQLite holds (no parsing into objects, 100,000s of them):
+            # dates are the ISO text already, date-times become it by _iso_text.
+            def raw(c: Any) -> Any:
+                return type_coerce(c, String) if isinstance(c.type, Date | DateTime) else c
+
+            cols = [table.c.uuid, raw(table.c.deleted_at), *[raw(table.c[k]) for k in audit.BOOKKEEPING],
+                    *[raw(table.c[k]) for k in d.keys]]
             state_json = audit.state_json_maker(d)
             nb = len(audit.BOOKKEEPING)
             label_at = d.keys.index(d.label_field)
+            iso = _iso_text
             for row in self.s.execute(select(*cols).order_by(table.c.id).execution_options(yield_per=5000)):
                 total += 1
                 uuid = row[0]
                 values = row[2 + nb:]
+                meta = [iso(v) for v in row[2:2 + nb]]
+                deleted_at = iso(row[1])
                 closeout = closeouts.get(uuid)
                 audited = self.records.pop((key, uuid), None)
-                if audited is not None and audited[1] == state_json(values, row[1], closeout, row[2:2 + nb]):
+                if audited is not None and audited[1] == state_json(values, deleted_at, closeout, meta):
                     continue
                 state = audit.record_state(d, {**dict(zip(d.keys, values, strict=True)),
-                                               **dict(zip(audit.BOOKKEEPING, row[2:2 + nb], strict=True))},
-                                           deleted_at=row[1], closeout=closeout)
+                                               **dict(zip(audit.BOOKKEEPING, meta, strict=True))},
+                                           closeout=closeout)
+                state[audit.STATE_DELETED] = deleted_at
                 label = f"{d.title}记录 {uuid}（{d.column(d.label_field).header} {values[label_at] or ''}）"
                 self._compare("record", d, label, audited, state, ledger=key, key=uuid)
         for (key, uuid), (seq, _) in sorted(self.records.items(), key=lambda kv: kv[1][0]):
