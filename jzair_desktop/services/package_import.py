@@ -203,8 +203,8 @@ def _check_chain(s: Session, pkg: jzpkg.SignedPackage, job: CountyJob, scope: st
     return ChainCheck("fork", (
         f"{who}的审计链与本机上次收到的不衔接（分叉）：上次收到的报送包第 {row.sequence} 号"
         f"（{row.imported_at:%Y-%m-%d %H:%M} 导入）记录到 {last.short}，{how}（本包 {job.head.short}）。"
-        f"可能是{who}从较早的备份恢复了数据库，或审计记录在{who}被删除或改写。请电话核实；确认后须填写原因才能导入"
-        "（jzair package import --accept-fork 原因），原因记入审计记录，原有的审计记录予以保留并标记为已被取代。"), last)
+        f"可能是{who}从较早的备份恢复了数据库，或审计记录在{who}被删除或改写。请电话核实；确认后须填写原因才能导入，"
+        "原因记入审计记录，原有的审计记录予以保留并标记为已被取代。"), last)
 
 
 # --- the entry points -----------------------------------------------------------------------------
@@ -285,7 +285,7 @@ def import_package(
         _check_sequence(s, pkg, scope)
         chain = _check_chain(s, pkg, job, scope) if isinstance(job, CountyJob) else None
         if chain is not None and chain.status == "fork" and accept_fork is None:
-            raise refuse(pkg, chain.note)
+            raise refuse(pkg, chain.note + "\n（命令行：jzair package import --accept-fork 原因 文件）")
         plan = job.plan(s, state, for_write=True)
         state.progress(0, 0, "正在写入……", force=True)
         for step in plan.apply:

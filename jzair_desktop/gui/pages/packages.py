@@ -538,8 +538,12 @@ class PackagesPage(QWidget):
                        f"删除 {sum(c.deleted for c in ledgers):,} 条，共 {p.total_changes:,} 处改动")
         else:
             summary = f"共 {p.total_changes:,} 处改动"
-        _say(self.import_status, f"<b>校验通过</b>（签名、校验值、序号和每条记录）：{summary}。确认无误后点“确认导入”。",
-             GREEN)
+        if p.chain == "fork":
+            _say(self.import_status, f"<b>校验通过，但审计链分叉</b>（见右侧说明）：{summary}。"
+                                     "电话核实后点“确认导入”并填写原因。", ORANGE)
+        else:
+            _say(self.import_status, f"<b>校验通过</b>（签名、校验值、序号和每条记录）：{summary}。确认无误后点“确认导入”。",
+                 GREEN)
         self.import_button.setEnabled(True)
 
     def import_chosen(self) -> None:
