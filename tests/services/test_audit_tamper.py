@@ -24,7 +24,7 @@ from jzair_desktop.services import report as report_svc
 from jzair_desktop.services.actor import BUILTIN_ADMIN
 from jzair_desktop.services.audit_anchor import Anchor, parse_short, read_anchor
 from jzair_desktop.services.audit_verify import verify
-from tests.services.admin_helpers import JIEXIU, YUCI, query, raw, snapshot, sql
+from tests.services.admin_helpers import JIEXIU, YUCI, fast_hasher, query, raw, snapshot, sql  # noqa: F401
 
 TODAY = dt.date(2021, 1, 15)
 COLUMNS = ("seq", "at", "user_name", "role", "action", "ledger", "record_uuid", "unit_code", "before_json",
@@ -282,3 +282,19 @@ def test_against_a_file_that_holds_no_head_says_so(db, tmp_path, capsys):
     other.write_text("不是报送包", encoding="utf-8")
     code = cli_main(["--db", str(db.path), "audit", "verify", "--against", str(other)])
     assert code != 0 and "无法识别的文件" in capsys.readouterr().err
+
+
+def test_only_a_city_administrator_may_re_baseline(db, db_path, filled, fast_hasher):  # noqa: F811
+    from jzair_desktop.errors import PermissionDenied
+    from jzair_desktop.services.audit_verify import baseline
+    from tests.services.admin_helpers import make_users
+
+    users = make_users(db)
+    sql(db_path, "DELETE FROM app_meta WHERE key = 'audit_started'")
+    with pytest.raises(PermissionDenied, match="只有市级管理员"):
+        baseline(db, users["yuci"], "想重新登记")
+    assert verify(db).first.kind == "marker"
+    baseline(db, users["admin"], "标记被误删，已核实")
+    assert verify(db).ok
+    last = audit.query_log(db, limit=1)[0]
+    assert last.action == "rebaseline" and "标记被误删" in last.detail and "恢复启用审计的标记" in last.detail
