@@ -416,7 +416,7 @@ class PackageImport(Base):
     imported_at: Mapped[dt.datetime]
     imported_by: Mapped[str] = mapped_column(String(64))
     # The county's audit chain head the package carried (None: a package of an older version), and the
-    # reason given when it did not extend the previous head (an accepted fork) (revision 0005).
+    # reason given when it did not extend the previous head (an accepted fork) (revision 0006).
     chain_seq: Mapped[int | None]
     chain_hash: Mapped[str | None] = mapped_column(String(64))
     fork_reason: Mapped[str | None] = mapped_column(Text)
