@@ -35,6 +35,7 @@ from jzair_desktop.errors import DatabaseError, JzairError
 from jzair_desktop.services import audit, monthly, targets
 from jzair_desktop.services.accounts import user_state
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
+from jzair_desktop.services.air_targets import AUDIT_AIR_BASIS
 from jzair_desktop.services.audit_anchor import Anchor, Head, current_head
 from jzair_desktop.services.closeout import evidence_state
 from jzair_desktop.services.database import Database
@@ -268,6 +269,9 @@ class _Verifier:
 
     def _track(self, row: Any) -> None:
         ledger = row.ledger
+        if ledger == AUDIT_AIR_BASIS and row.after_json and row.unit_code:
+            self._basis(row)
+            return
         if ledger in self.tables:
             if row.record_uuid:
                 self.tables[ledger][row.record_uuid] = (row.seq, row.after_json)
@@ -288,6 +292,23 @@ class _Verifier:
             self.submissions[row.record_uuid] = (row.seq, row.after_json)
         elif ledger == audit.SUBJECT_USER and row.record_uuid:
             self.users[row.record_uuid] = (row.seq, row.after_json)
+
+    def _basis(self, row: Any) -> None:
+        """An area's grade and baselines entry: the air-quality targets derived from it, as audited states of
+        the air_quality_targets rows (services.air_targets writes those rows with this one entry)."""
+        try:
+            limits = json.loads(row.after_json).get("limits") or {}
+        except (ValueError, AttributeError):
+            return  # a broken entry is reported by the chain check
+        from jzair_desktop.domain.reference import reference
+
+        periods = dict(reference().plan.air_periods)
+        audited = self.tables[monthly.AUDIT_AIR_TARGETS]
+        for first, value in limits.items():
+            if first in periods and isinstance(value, list) and len(value) == 2:
+                state = {"area": row.unit_code, "first_month": first, "last_month": periods[first],
+                         "pm25_max": value[0], "heavy_days_max": value[1]}
+                audited[f"{row.unit_code}@{first}"] = (row.seq, audit.canonical_json(state))
 
     def marker(self) -> None:
         if self.report.entries and self.s.get(AppMeta, BASELINE_KEY) is None:
