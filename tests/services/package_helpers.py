@@ -73,7 +73,7 @@ def strip_to_unit(path: Path, unit: str, *, keep_targets: bool = True) -> None:
 def _keep_unit_trail(con: sqlite3.Connection, unit: str, keep_targets: bool) -> None:
     """The audit trail a county machine holding only `unit` would have: the entries about what is left,
     numbered and chained again (so the county's own `audit verify` passes, as export requires)."""
-    targets = ("county_targets", "air_quality_targets")
+    targets = ("county_targets", "air_quality_targets", "air_quality_basis")
     rows = con.execute(f"SELECT {', '.join(_AUDIT_COLUMNS)} FROM audit_log ORDER BY seq").fetchall()
     con.execute("DELETE FROM audit_log")
     prev, seq = audit.GENESIS, 0
