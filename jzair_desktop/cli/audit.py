@@ -11,8 +11,8 @@ from jzair_desktop.cli.context import CliContext
 from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.domain.validation import parse_date
 from jzair_desktop.errors import JzairError
-from jzair_desktop.services import audit, personal
-from jzair_desktop.services.audit_verify import verify
+from jzair_desktop.services import audit, audit_anchor, personal
+from jzair_desktop.services.audit_verify import VerifyReport, baseline, verify
 from jzair_desktop.services.guards import unit_name
 
 VERIFY_FAILED_EXIT = 5
@@ -27,7 +27,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         "verify", help="校验审计记录链，并核对各台账记录与其最新审计状态是否一致",
         description="发现在程序之外对数据库的改动时以非零状态退出，并指出第一条被破坏的审计记录或被改动的记录。",
     )
+    q.add_argument("--against", action="append", default=[], metavar="FILE",
+                   help="再核对审计链是否仍包含该文件记录的审计链位置：本机导出的报送包（.jzpkg）、备份（.jzbak）"
+                        "或月报 PDF；可重复使用")
+    q.add_argument("--head", action="append", default=[], metavar="TEXT",
+                   help="再核对纸质月报页脚上的审计链指纹，如“审计链 #67,419 · 3F2A1B7C…D45E9C01”；可重复使用")
     q.set_defaults(handler=cmd_verify)
+
+    q = asub.add_parser(
+        "baseline", help="重新登记审计起点（市级管理员；须填写原因，本身记入审计记录）",
+        description="把没有审计记录的台账记录按现状登记为初始状态，并恢复启用审计的标记。只在审计校验报告"
+                    "“启用审计的标记缺失”或数据库来自启用审计之前的版本时使用；程序不会自动重新登记。",
+    )
+    q.add_argument("--reason", required=True, metavar="原因", help="为什么重新登记（记入审计记录）")
+    q.set_defaults(handler=cmd_baseline)
 
     q = asub.add_parser("log", help="查看审计记录（最新的在前）")
     q.add_argument("--record", metavar="UUID", help="只看某条记录的历史（记录编号）")
@@ -43,12 +56,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.set_defaults(handler=cmd_log)
 
 
-def cmd_verify(ctx: CliContext, args: argparse.Namespace) -> int:
-    db = ctx.open()
-    report = verify(db)
+def _anchors(args: argparse.Namespace) -> list[audit_anchor.Anchor]:
+    anchors = [audit_anchor.read_anchor(path) for path in args.against]
+    for text in args.head:
+        head = audit_anchor.parse_short(text)
+        if head is None:
+            raise JzairError(f"无法识别审计链指纹：“{text}”，应如“审计链 #67,419 · 3F2A1B7C…D45E9C01”。")
+        anchors.append(audit_anchor.Anchor(head, f"纸质月报上的审计链指纹（{head.short}）"))
+    return anchors
+
+
+def print_report(report: VerifyReport) -> int:
     if report.ok:
-        print(f"审计记录完整：共 {report.entries:,} 条审计记录，链条连续且校验值一致；"
-              f"{report.records:,} 条台账记录均与其最新审计状态一致。")
+        head = report.head.short if report.head else ""
+        print(f"审计记录完整：共 {report.entries:,} 条审计记录，链条连续且校验值一致（{head}）；"
+              f"{report.records:,} 条台账记录和 {report.rows:,} 行月度数据、空气质量、任务目标均与其最新审计状态一致。")
+        for anchor in report.anchors:
+            print(f"  · 与{anchor.source}记录的审计链位置（{anchor.head.short}）一致。")
         return 0
     first = report.first
     print(f"错误：审计校验未通过，发现 {len(report.findings)}{'+' if report.truncated else ''} 处问题。")
@@ -58,6 +82,19 @@ def cmd_verify(ctx: CliContext, args: argparse.Namespace) -> int:
     if len(report.findings) > 20:
         print(f"  · ……另有 {len(report.findings) - 20} 处")
     return VERIFY_FAILED_EXIT
+
+
+def cmd_verify(ctx: CliContext, args: argparse.Namespace) -> int:
+    anchors = _anchors(args)
+    db = ctx.open(upgrade=False)  # reads only: no migration, no baseline
+    return print_report(verify(db, against=anchors))
+
+
+def cmd_baseline(ctx: CliContext, args: argparse.Namespace) -> int:
+    db = ctx.open()
+    n = baseline(db, ctx.actor(), args.reason)
+    print(f"已重新登记审计起点：{n} 条没有审计记录的台账记录按现状登记为初始状态；此操作已记入审计记录。")
+    return 0
 
 
 def _date(text: str | None, what: str) -> dt.date | None:

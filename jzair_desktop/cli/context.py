@@ -30,12 +30,10 @@ class CliContext:
     def url(self) -> str:
         return resolve_url(db_path=self.db_path, db_url=self.db_url)
 
-    def open(self, *, create: bool = False) -> Database:
+    def open(self, *, create: bool = False, upgrade: bool = True) -> Database:
+        """The database; `upgrade` False for commands that must not write (audit verify)."""
         if self._db is None:
-            from jzair_desktop.services.audit_verify import ensure_started
-
-            self._db, _ = open_database(self.url, create=create)
-            ensure_started(self._db)
+            self._db, _ = open_database(self.url, create=create, upgrade=upgrade)
         return self._db
 
     def actor(self) -> Actor:

@@ -47,6 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("file", metavar="FILE.jzpkg", help="报送包或任务包文件")
     q.add_argument("--dry-run", action="store_true", help="只校验并列出将新增、修改、删除的数量，不写入")
     q.add_argument("--json", action="store_true", help="以 JSON 输出结果")
+    q.add_argument("--accept-fork", metavar="原因",
+                   help="县级报送包的审计链与上次收到的不衔接（分叉，如县里从较早的备份恢复了数据库）时，"
+                        "电话核实后填写原因导入（原因记入审计记录）")
     q.set_defaults(handler=cmd_import)
 
     q = psub.add_parser(
@@ -147,6 +150,8 @@ def _print_preview(p: package_import.ImportPreview) -> None:
     print(textable.render(["项目", "新增", "修改", "删除", "不变"], rows, numeric=(1, 2, 3, 4)))
     for w in p.warnings:
         print(f"提示：{w}")
+    if p.chain_note:
+        print(f"{'警告' if p.chain == 'fork' else '提示'}：{p.chain_note}")
 
 
 def cmd_import(ctx: CliContext, args: argparse.Namespace) -> int:
@@ -154,7 +159,8 @@ def cmd_import(ctx: CliContext, args: argparse.Namespace) -> int:
     actor = ctx.actor()
     state = None if args.json else _progress()
     try:
-        result = package_import.import_package(db, args.file, actor=actor, dry_run=args.dry_run, state=state)
+        result = package_import.import_package(db, args.file, actor=actor, dry_run=args.dry_run, state=state,
+                                               accept_fork=args.accept_fork)
     finally:
         _clear(state)
     p = result.preview

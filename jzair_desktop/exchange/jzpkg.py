@@ -55,6 +55,10 @@ MEMBERS: dict[str, tuple[str, ...]] = {
     ),
     KIND_TARGETS: ("county_targets.jsonl", "air_quality_targets.jsonl"),
 }
+# Members a package may lack (written since a later version): a county package's audit chain links
+# (seq and hash of every entry of the county's chain, the head in the manifest's "audit_head").
+CHAIN_MEMBER = "audit_chain.jsonl"
+OPTIONAL_MEMBERS: dict[str, tuple[str, ...]] = {KIND_COUNTY: (CHAIN_MEMBER,), KIND_TARGETS: ()}
 
 MB = 1024 * 1024
 MAX_FILE_BYTES = 200 * MB  # the package file itself
@@ -349,9 +353,10 @@ def read_package(
                     f"数据库架构版本不同：报送包由架构版本 {manifest['schema_revision']} 的程序生成，"
                     f"本机程序的架构版本是 {schema_revision}。请双方安装同一版本的程序后重新导出。"
                 )
-            expected = MEMBERS[manifest["kind"]]
             declared = manifest["members"]
             present = [i.filename for i in infos if i.filename not in (MANIFEST, SIGNATURE)]
+            expected = (*MEMBERS[manifest["kind"]],
+                        *(m for m in OPTIONAL_MEMBERS[manifest["kind"]] if m in present or m in declared))
             extra = sorted(set(present) - set(expected))
             if extra:
                 raise refuse(f"包含不应有的文件：{'、'.join(extra)}。")

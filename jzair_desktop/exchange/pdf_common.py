@@ -254,8 +254,10 @@ def status_legend() -> str:
 
 
 # --------------------------------------------------------------------------- page canvas
-def numbered_canvas(header_left: str, header_right: str, *, footer_note: str = "") -> type[rl_canvas.Canvas]:
-    """A canvas class (for `canvasmaker=`) that prints the header and '第 X 页 共 Y 页' on every page.
+def numbered_canvas(header_left: str, header_right: str, *, footer_note: str = "",
+                    last_page_note: str = "") -> type[rl_canvas.Canvas]:
+    """A canvas class (for `canvasmaker=`) that prints the header and '第 X 页 共 Y 页' on every page
+    (and `last_page_note` at the left of the footer of the last page).
 
     Page output is deferred until the document is complete so the total page count is known (the
     well-known NumberedCanvas recipe).
@@ -294,6 +296,9 @@ def numbered_canvas(header_left: str, header_right: str, *, footer_note: str = "
             if footer_note:
                 self.setFont(FONT, 7.5)
                 self.drawRightString(width - MARGIN_RIGHT, 10 * mm, footer_note)
+            if last_page_note and self._pageNumber == total:
+                self.setFont(FONT, 7.5)
+                self.drawString(MARGIN_LEFT, 10 * mm, last_page_note)
             self.restoreState()
 
     return NumberedCanvas

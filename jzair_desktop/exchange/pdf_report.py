@@ -307,6 +307,8 @@ class ReportData:
     title: str = REPORT_TITLE
     extra_notes: tuple[str, ...] = field(default_factory=tuple)
     frozen_units: tuple[str, ...] = ()  # units whose figures come from their month submission
+    audit_line: str = ""  # the audit chain's fingerprint (审计链 #67,419 · 3F2A1B7C…D45E9C01), last page's footer
+    audit_keyword: str = ""  # the full head, in the PDF's keywords (jzair-audit-head:SEQ:HASH)
 
     @property
     def is_city(self) -> bool:
@@ -1089,6 +1091,7 @@ def render_report(data: ReportData, out: Path | str, *, state: TaskState = NULL_
         author=data.issuer if data.is_city else data.unit_name,
         subject=f"数据截至{data.as_of.isoformat()}",
         creator="jzair_desktop",
+        keywords=data.audit_keyword,
         invariant=1,
         initialFontName=FONT,
         initialFontSize=10,
@@ -1101,7 +1104,7 @@ def render_report(data: ReportData, out: Path | str, *, state: TaskState = NULL_
             state.progress(value, total, "正在排版报告…")
 
     doc.setProgressCallBack(on_progress)
-    doc.build(story, canvasmaker=numbered_canvas(data.title, header_right))
+    doc.build(story, canvasmaker=numbered_canvas(data.title, header_right, last_page_note=data.audit_line))
     return doc.page
 
 

@@ -37,9 +37,7 @@ def start_session(db: Database, *, user: str | None = None) -> Actor | None:
     """Who works in this window: the built-in administrator while the database has no account, else
     the user who logs in (None: the login was cancelled)."""
     from jzair_desktop.services import accounts
-    from jzair_desktop.services.audit_verify import ensure_started
 
-    ensure_started(db)
     if not accounts.has_accounts(db):
         return BUILTIN_ADMIN
     from jzair_desktop.gui.dialogs.login import login

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from jzair_desktop.domain.ledgers import LedgerDef
 from jzair_desktop.errors import PermissionDenied
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
-from jzair_desktop.storage.models import LEDGER_MODELS, AuditEntry, UserAccount
+from jzair_desktop.storage.models import LEDGER_MODELS, AppMeta, AuditEntry, UserAccount
 
 GENESIS = "0" * 64
 
@@ -54,6 +54,8 @@ ACTIONS: dict[str, str] = {
     "package_pin": "绑定报送包公钥",
     "db_restore": "从备份恢复数据库",
     "duplicate_probe": "导入核对触及其他单位记录",
+    "rebaseline": "重新登记审计起点",
+    "chain_fork": "接受审计链分叉",
 }
 
 # Actions whose `after` is the full state of a ledger record (what `verify` compares with the table).
@@ -67,7 +69,12 @@ SUBJECT_SUBMISSION = "submissions"
 STATE_DELETED = "deleted_at"
 STATE_REVIEWER = "closeout_reviewer"
 STATE_CLOSED_BY = "closeout_by"
-STATE_LABELS = {STATE_DELETED: "删除时间", STATE_REVIEWER: "销号审核人", STATE_CLOSED_BY: "销号操作人"}
+# The bookkeeping columns of a record, part of its audited state (entries written before they were added
+# lack them; `verify` then skips those keys).
+BOOKKEEPING = ("created_at", "created_by", "updated_at", "updated_by", "deleted_by")
+STATE_LABELS = {STATE_DELETED: "删除时间", STATE_REVIEWER: "销号审核人", STATE_CLOSED_BY: "销号操作人",
+                "created_at": "创建时间", "created_by": "创建人", "updated_at": "修改时间", "updated_by": "修改人",
+                "deleted_by": "删除人"}
 
 
 def action_label(code: str) -> str:
@@ -142,20 +149,36 @@ def _columns(d: LedgerDef) -> tuple[tuple[str, Any], ...]:
 _STATE_COLUMNS: dict[str, tuple[tuple[str, Any], ...]] = {}
 
 
+def stamp_text(value: Any) -> Any:
+    """A bookkeeping value as it is audited: date-times as ISO text, everything else as is."""
+    return value.isoformat() if isinstance(value, dt.datetime) else value
+
+
+def row_bookkeeping(row: Any | None) -> dict[str, Any]:
+    """Who last changed a monthly figure, air-quality month or county target, and when, as audited."""
+    if row is None:
+        return {}
+    return {"updated_at": stamp_text(row.updated_at), "updated_by": row.updated_by}
+
+
 def record_state(
     d: LedgerDef, values: Mapping[str, Any] | Any, *, deleted_at: dt.datetime | None = None,
     closeout: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The audited state of a record: its registry values (typed as stored), deletion and close-out.
+    """The audited state of a record: its registry values (typed as stored), bookkeeping (who and when
+    created, last changed and deleted it), deletion and close-out.
 
-    `values` is a mapping or an ORM object. `closeout` is (reviewer, closed_by) of its 销号, if any.
-    Dates become ISO text, float columns floats and int columns ints, so a value reads back equal.
+    `values` is a mapping (bookkeeping keys missing from it are None) or an ORM object. `closeout` is
+    (reviewer, closed_by) of its 销号, if any. Dates become ISO text, float columns floats and int
+    columns ints, so a value reads back equal.
     """
-    get = values.get if isinstance(values, Mapping) else lambda k: getattr(values, k)
+    get = values.get if isinstance(values, Mapping) else lambda k: getattr(values, k, None)
     state = {}
     for key, norm in _columns(d):
         v = get(key)
         state[key] = v if v is None or norm is None else norm(v)
+    for key in BOOKKEEPING:
+        state[key] = stamp_text(get(key))
     state[STATE_DELETED] = deleted_at.isoformat() if deleted_at is not None else None
     state[STATE_REVIEWER] = closeout[0] if closeout else None
     state[STATE_CLOSED_BY] = closeout[1] if closeout else None
@@ -168,25 +191,27 @@ _PRESORTED = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default
 
 
 def state_json_maker(d: LedgerDef) -> Any:
-    """A function (registry values in column order, deleted_at, closeout) -> the canonical JSON of
+    """A function (registry values in column order, deleted_at, closeout, bookkeeping values in the order
+    of BOOKKEEPING) -> the canonical JSON of
     `record_state` of those values: the same text `canonical_json(record_state(...))` gives, built with
     the key order worked out once (bulk paths call it per record)."""
     cols = _columns(d)
-    names = [k for k, _ in cols] + [STATE_DELETED, STATE_REVIEWER, STATE_CLOSED_BY]
+    names = [k for k, _ in cols] + list(BOOKKEEPING) + [STATE_DELETED, STATE_REVIEWER, STATE_CLOSED_BY]
     order = sorted(range(len(names)), key=names.__getitem__)
     sorted_names = [names[i] for i in order]
     norms = [(i, norm) for i, (_, norm) in enumerate(cols) if norm is not None]
     n = len(cols)
     encode = _PRESORTED.encode
 
-    def state_json(values: Sequence[Any], deleted_at: dt.datetime | None = None,
-                   closeout: tuple[str, str] | None = None) -> str:
+    def state_json(values: Sequence[Any], deleted_at: dt.datetime | str | None = None,
+                   closeout: tuple[str, str] | None = None, meta: Sequence[Any] = (None,) * 5) -> str:
         vals = list(values[:n])
         for i, norm in norms:
             v = vals[i]
             if v is not None:
                 vals[i] = norm(v)
-        vals.append(deleted_at.isoformat() if deleted_at is not None else None)
+        vals += [stamp_text(v) for v in meta]
+        vals.append(deleted_at if deleted_at is None or type(deleted_at) is str else deleted_at.isoformat())
         vals += closeout if closeout else (None, None)
         return encode(dict(zip(sorted_names, [vals[i] for i in order], strict=True)))
 
@@ -283,6 +308,17 @@ def _json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+START_KEY = "audit_started"  # app_meta: set with the first entry, never removed by the app
+
+
+def _mark_started(conn: Any, at: dt.datetime) -> None:
+    """The start marker, written with the chain's first entry: a chain with entries but no marker had
+    it deleted from outside (`verify` reports it; nothing re-baselines silently)."""
+    meta = AppMeta.__table__
+    if conn.execute(select(meta.c.key).where(meta.c.key == START_KEY)).first() is None:
+        conn.execute(insert(meta).values(key=START_KEY, value=at.isoformat(timespec="seconds")))
+
+
 class Chain:
     """Builds audit rows chained to the newest entry (each row's hash covers the previous hash), without
     writing them: the caller writes the rows in order, in this transaction (`write_rows`).
@@ -297,6 +333,8 @@ class Chain:
         self.at = at or now()
         self.seq, self.prev = head(session)
         conn = session.connection()
+        if self.seq == 0:
+            _mark_started(conn, self.at)
         # On SQLite the rows are tuples in column order (values converted by the column types' bind
         # processors, as SQLAlchemy would); elsewhere dicts for Core executemany.
         self.fast = conn.dialect.name == "sqlite"
@@ -511,10 +549,14 @@ def entry_count(db: Any) -> int:
 
 
 def changed_fields(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[str]:
-    """Keys whose value differs between two states (both may be None)."""
+    """Keys whose value differs between two states (both may be None); bookkeeping (who changed it
+    when) is not a change of its own."""
     b, a = before or {}, after or {}
     keys: Sequence[str] = list(dict.fromkeys([*b.keys(), *a.keys()]))
-    return [k for k in keys if b.get(k) != a.get(k)]
+    return [k for k in keys if b.get(k) != a.get(k) and k not in _BOOKKEEPING_KEYS]
+
+
+_BOOKKEEPING_KEYS = frozenset(BOOKKEEPING)
 
 
 def diff_keys(ledger_key: str | None, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None,
@@ -527,7 +569,8 @@ def diff_keys(ledger_key: str | None, before: Mapping[str, Any] | None, after: M
     d = LEDGERS.get(ledger_key or "")
     order = {k: i for i, k in enumerate(d.keys)} if d is not None else {}
     keys = sorted(dict.fromkeys([*a.keys(), *b.keys()]), key=lambda k: order.get(k, len(order)))
-    rows = [(k, bool(b) and b.get(k) != a.get(k)) for k in keys if b.get(k) not in (None, "") or
+    rows = [(k, bool(b) and b.get(k) != a.get(k) and k not in _BOOKKEEPING_KEYS) for k in keys
+            if b.get(k) not in (None, "") or
             a.get(k) not in (None, "")]
     return sorted(rows, key=lambda r: not r[1])
 

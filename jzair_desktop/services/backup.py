@@ -43,6 +43,7 @@ from jzair_desktop import __version__, paths
 from jzair_desktop.errors import DatabaseBusyError, DatabaseError, JzairError, PermissionDenied
 from jzair_desktop.services import audit, authority
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
+from jzair_desktop.services.audit_anchor import HEAD_KEY, Head, head_from_json
 from jzair_desktop.services.database import Database, open_database
 from jzair_desktop.storage import migrate
 from jzair_desktop.storage.engine import busy_timeout_ms, db_path_of, sqlite_url, write_session
@@ -88,6 +89,7 @@ class BackupInfo:
     size: int  # bytes of the .jzbak file
     records: dict[str, int] = field(default_factory=dict)  # live records per ledger key
     installation_key: str | None = None  # fingerprint of the signing key of the installation backed up
+    audit_head: Head | None = None  # the audit chain's head in the copy (None: a backup of an older version)
 
     def as_json(self) -> dict:
         return {
@@ -101,6 +103,7 @@ class BackupInfo:
             "size": self.size,
             "records": dict(self.records),
             "installation_key": self.installation_key,
+            "audit_head": self.audit_head.as_json() if self.audit_head else None,
         }
 
 
@@ -309,6 +312,19 @@ def _revision_of(db_file: Path) -> str | None:
     return str(revs[0])
 
 
+def _audit_head(db_file: Path) -> Head | None:
+    """(seq, hash) of the newest audit entry in a standalone copy; seq 0 for an empty trail."""
+    conn = sqlite3.connect(_sqlite_uri(db_file, "ro"), uri=True)
+    try:
+        has = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'").fetchone()[0]
+        if not has:
+            return None
+        row = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    finally:
+        conn.close()
+    return Head(int(row[0]), str(row[1])) if row else Head(0, "0" * 64)
+
+
 def _live_records(db_file: Path) -> dict[str, int]:
     conn = sqlite3.connect(_sqlite_uri(db_file, "ro"), uri=True)
     try:
@@ -384,6 +400,9 @@ def backup_database_file(
             "records": _live_records(copy),
             "installation_key": key,
         }
+        head = _audit_head(copy)
+        if head is not None:
+            manifest[HEAD_KEY] = head.as_json()
         _check(state, 500, text="正在压缩…", step=True)
         _write_zip(target, manifest, copy, state)
     info = read_manifest(target)
@@ -560,6 +579,7 @@ def _manifest_of(zf: zipfile.ZipFile, file: Path) -> BackupInfo:
             size=file.stat().st_size,
             records=records,
             installation_key=str(data["installation_key"]) if data.get("installation_key") else None,
+            audit_head=head_from_json(data.get(HEAD_KEY)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise _damaged(file, "清单内容不完整") from exc

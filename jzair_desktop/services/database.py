@@ -68,7 +68,8 @@ def open_database(url: str, *, create: bool = False, upgrade: bool = True) -> tu
     file = db_path_of(url)
     if file is not None:
         check_database_file(file, create=create)
-        migrate.check_file(file)  # before a connection switches the file to WAL
+        migrate.check_file(file)  # before a connection switches the file to WAL (reads the WAL if there is one)
+        migrate.merge_wal(file)  # data left in the WAL by a checkpoint a full disk cut short
         if create and not file.exists():
             # A new database is the user's alone (0600; its -wal and -shm get the same mode from SQLite).
             try:

@@ -505,7 +505,9 @@ def _insert_rows(
         # Only a record given with its uuid may already be closed out (a new uuid has no close-out).
         closeout = closeout_of(s, d.key, given) if given is not None and is_closed(d, values) else None
         g.check_new(values, record_uuid=given if closeout is not None else None, verb="导入")
-        entries.append(chain.row("create", d.key, record_uuid, unit, None, state_json(rec, deleted_at, closeout), None))
+        meta = (rec[n_keys + 1], rec[n_keys + 2], rec[n_keys + 3], rec[n_keys + 4], rec[n_keys + 6])
+        entries.append(chain.row("create", d.key, record_uuid, unit, None,
+                                 state_json(rec, deleted_at, closeout, meta), None))
         if fast:
             for i, p, known, known_value in procs:
                 v = rec[i]
@@ -577,16 +579,18 @@ def update_values(
     g.check_unit(before_values["unit_code"])
     g.check_unit(after_values["unit_code"])
     changed = any(before_values[k] != v for k, v in data.items())
-    if changed:
-        g.check_change(before_values, after_values, "修改", reason=reason)
-        before = g.new_state(before_values, record_uuid, old["deleted_at"])
+    if not changed:
+        return  # nothing to write: the bookkeeping columns stay as audited
+    g.check_change(before_values, after_values, "修改", reason=reason)
+    before = g.new_state({**old, **before_values}, record_uuid, old["deleted_at"])
+    stamp = now()
     conn.execute(update(table).where(table.c.uuid == record_uuid)
-                 .values(**data, updated_at=now(), updated_by=actor.name))
-    if changed:
-        g.after_update(record_uuid, before_values, after_values)
-        audit.append(s, actor, "update", ledger=d.key, uuid=record_uuid, unit_code=after_values["unit_code"],
-                     before=before, after=g.new_state(after_values, record_uuid, old["deleted_at"]),
-                     detail=reason_detail(reason))
+                 .values(**data, updated_at=stamp, updated_by=actor.name))
+    g.after_update(record_uuid, before_values, after_values)
+    after = g.new_state({**old, **after_values, "updated_at": stamp, "updated_by": actor.name}, record_uuid,
+                        old["deleted_at"])
+    audit.append(s, actor, "update", ledger=d.key, uuid=record_uuid, unit_code=after_values["unit_code"],
+                 before=before, after=after, detail=reason_detail(reason))
 
 
 def live_values_by_key(s: Session, ledger_key: str, fields: Sequence[str], unit_code: str | None = None) -> dict:

@@ -208,6 +208,7 @@ def set_figures(db: Database, actor: Actor, entries: Iterable[FigureEntry]) -> i
         for unit_code, key, month, value in items:
             row = s.get(MonthlyFigure, (unit_code, key, month))
             old = row.value if row is not None else None
+            old_meta = audit.row_bookkeeping(row)
             if value is None:
                 if row is None:
                     continue
@@ -225,8 +226,8 @@ def set_figures(db: Database, actor: Actor, entries: Iterable[FigureEntry]) -> i
             ind = ref.indicator(key)
             pending.append(audit.Pending(
                 ledger=AUDIT_FIGURES, uuid=f"{key}@{unit_code}@{month}", unit_code=unit_code,
-                before=None if old is None else {**state, "value": old},
-                after=None if value is None else {**state, "value": value},
+                before=None if old is None else {**state, "value": old, **old_meta},
+                after=None if value is None else {**state, "value": value, **audit.row_bookkeeping(row)},
                 detail=f"{_unit_name(unit_code, ref)} {month}“{ind.name}”：{format_number(old, missing='空')} → "
                        f"{format_number(value, missing='空')}",
                 action="create" if old is None else ("delete" if value is None else "update"),
@@ -420,6 +421,8 @@ def write_air_month(
     after = None if pm is None and hd is None else {"area": key, "month": month, "pm25": pm, "heavy_days": hd}
     if after == before:
         return None
+    if before is not None:
+        before.update(audit.row_bookkeeping(row))
     if key != CITY_AREA:
         _check_month_open(s, key, month)
     if after is None:
@@ -430,6 +433,7 @@ def write_air_month(
             s.add(row)
         row.pm25, row.heavy_days = pm, hd
         row.updated_at, row.updated_by = at, actor.name
+        after.update(audit.row_bookkeeping(row))
     return audit.Pending(
         ledger=AUDIT_AIR, uuid=f"{key}@{month}", unit_code=None if key == CITY_AREA else key,
         before=before, after=after,

@@ -19,6 +19,7 @@ from jzair_desktop.exchange import jzpkg
 from jzair_desktop.exchange.jzpkg import PackageError
 from jzair_desktop.services import audit, monthly, targets
 from jzair_desktop.services.actor import Actor
+from jzair_desktop.services.audit_anchor import HEAD_KEY, Head, head_from_json
 from jzair_desktop.services.package_common import (
     AUDIT_TEXT,
     CONVERTERS,
@@ -73,6 +74,8 @@ class CountyJob:
         self.air: dict[str, dict[str, Any]] = {}
         self.submissions: dict[tuple[str, int], dict[str, Any]] = {}
         self.audit: list[dict[str, Any]] = []
+        self.head: Head | None = None
+        self.links: list[str] | None = None
 
     # -- 3. the content, without the database ----------------------------------------------------
     def decode(self, state: TaskState) -> None:
@@ -135,6 +138,55 @@ class CountyJob:
         self._decode_air()
         self._decode_submissions()
         self._decode_audit()
+        self._decode_chain()
+
+    def _decode_chain(self) -> None:
+        """The county's chain head (manifest) and links (audit_chain.jsonl): consecutive from 1, ending at the
+        head, and every entry of audit.jsonl sitting on them. A package of an older version has neither."""
+        raw = self.pkg.manifest.get(HEAD_KEY)
+        has_member = jzpkg.CHAIN_MEMBER in self.pkg.members
+        self.head, self.links = None, None
+        if raw is None and not has_member:
+            return
+        head = head_from_json(raw)
+        if head is None or not has_member:
+            raise refuse(self.pkg, "清单中的审计链位置格式不正确，或缺少审计链文件 audit_chain.jsonl。")
+        lines = Lines(self.pkg, jzpkg.CHAIN_MEMBER)
+        links: list[str] = []
+        for n, obj in lines.items():
+            if obj.keys() != {"seq", "hash"}:
+                lines.keys(n, obj, ("seq", "hash"))
+            seq, digest = obj["seq"], obj["hash"]
+            if type(seq) is not int or seq != len(links) + 1:
+                raise lines.error(n, f"审计链的序号应为 {len(links) + 1}，不连续。")
+            if type(digest) is not str or not HEX64_RE.match(digest):
+                raise lines.error(n, "校验值格式不正确。")
+            links.append(digest)
+        if len(links) != head.seq or (links[-1] if links else audit.GENESIS) != head.hash:
+            raise refuse(self.pkg, f"审计链文件的末尾（第 {len(links)} 条）与清单中的审计链位置（{head.short}）不符。")
+        for e in self.audit:
+            seq = e["seq"]
+            prev = links[seq - 2] if 1 < seq <= len(links) + 1 else audit.GENESIS
+            if not 1 <= seq <= len(links) or links[seq - 1] != e["hash"] or prev != e["prev_hash"]:
+                raise refuse(self.pkg, f"县级审计记录第 {seq} 条不在报送包的审计链上（审计记录与审计链不一致）。")
+        self.head, self.links = head, links
+
+    def extends(self, last: Head) -> bool:
+        """The package's chain holds `last` (the head received before) at its place."""
+        links = self.links or []
+        return last.seq == 0 or (last.seq <= len(links) and links[last.seq - 1] == last.hash)
+
+    def supersede(self, s: Session, import_id: int) -> int:
+        """After an accepted fork: the stored entries of the unit that are not on the new chain are marked
+        (kept as evidence, never merged with the new history). Returns how many."""
+        links = self.links or []
+        t = PackageAuditEntry.__table__
+        off = [i for i, seq, digest in s.execute(select(t.c.id, t.c.seq, t.c.hash).where(
+            t.c.unit_code == self.unit.code, t.c.superseded_by.is_(None)))
+            if not 1 <= seq <= len(links) or links[seq - 1] != digest]
+        for chunk in chunks(off):
+            s.execute(t.update().where(t.c.id.in_(chunk)).values(superseded_by=import_id))
+        return len(off)
 
     def _decode_closeouts(self) -> None:
         lines = Lines(self.pkg, "closeouts.jsonl")
@@ -374,7 +426,8 @@ class CountyJob:
             if for_write:
                 pending.append(audit.Pending(
                     key, uid, unit, state_of(cur, have_close.get(uid), cur["deleted_at"]),
-                    state_of(cur, want_close.get(uid), t["deleted_at"]), detail, "delete"))
+                    state_of({**cur, "deleted_by": t["deleted_by"]}, want_close.get(uid), t["deleted_at"]), detail,
+                    "delete"))
 
         def apply(s: Session) -> None:
             bulk_insert(s, table, inserts)
@@ -436,6 +489,7 @@ class CountyJob:
             for (ind_key, month), want in ops:
                 row = s.get(MonthlyFigure, (unit, ind_key, month))
                 old = row.value if row is not None else None
+                old_meta = audit.row_bookkeeping(row)
                 if want is None:
                     s.delete(row)
                 else:
@@ -447,7 +501,8 @@ class CountyJob:
                 new = None if want is None else want["value"]
                 plan.pending.append(audit.Pending(
                     monthly.AUDIT_FIGURES, f"{ind_key}@{unit}@{month}", unit,
-                    None if old is None else {**state, "value": old}, None if new is None else {**state, "value": new},
+                    None if old is None else {**state, "value": old, **old_meta},
+                    None if new is None else {**state, "value": new, **audit.row_bookkeeping(row)},
                     f"{self.unit.name} {month}“{ref.indicator(ind_key).name}”：{targets.format_number(old, missing='空')} → "
                     f"{targets.format_number(new, missing='空')}（报送包第 {self.pkg.sequence} 号）",
                     "create" if old is None else ("delete" if new is None else "update"),
@@ -469,7 +524,7 @@ class CountyJob:
             for month, want in ops:
                 row = s.get(AirQualityMonth, (unit, month))
                 before = None if row is None else {"area": unit, "month": month, "pm25": row.pm25,
-                                                   "heavy_days": row.heavy_days}
+                                                   "heavy_days": row.heavy_days, **audit.row_bookkeeping(row)}
                 if want is None:
                     s.delete(row)
                     after = None
@@ -479,7 +534,8 @@ class CountyJob:
                         s.add(row)
                     row.pm25, row.heavy_days = want["pm25"], want["heavy_days"]
                     row.updated_at, row.updated_by = want["updated_at"], want["updated_by"]
-                    after = {"area": unit, "month": month, "pm25": row.pm25, "heavy_days": row.heavy_days}
+                    after = {"area": unit, "month": month, "pm25": row.pm25, "heavy_days": row.heavy_days,
+                             **audit.row_bookkeeping(row)}
                 plan.pending.append(audit.Pending(
                     monthly.AUDIT_AIR, f"{unit}@{month}", unit, before, after,
                     f"{self.unit.name} {month} 空气质量（报送包第 {self.pkg.sequence} 号）",

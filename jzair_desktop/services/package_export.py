@@ -26,6 +26,7 @@ from jzair_desktop.errors import JzairError
 from jzair_desktop.exchange import jzpkg
 from jzair_desktop.services import audit
 from jzair_desktop.services.actor import Actor
+from jzair_desktop.services.audit_anchor import HEAD_KEY, Head
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.package_keys import AUDIT_SUBJECT, ensure_key
 from jzair_desktop.services.submission import parse_month
@@ -163,6 +164,29 @@ def _county_members(s: Session, unit_code: str, state: TaskState) -> tuple[dict[
     return members, counts, tombstones
 
 
+def check_own_trail(db: Database, state: TaskState) -> None:
+    """A package carries this installation's chain head to the city: refused while the own audit check
+    fails (the head would vouch for a trail already broken)."""
+    from jzair_desktop.services.audit_verify import verify
+
+    state.progress(0, 0, "正在校验本机审计记录……", force=True)
+    report = verify(db)
+    if not report.ok:
+        raise JzairError(
+            f"本机审计校验未通过（{len(report.findings)}{'+' if report.truncated else ''} 处问题），不能导出报送包。\n"
+            f"第一处：{report.first.message}\n请先运行“jzair audit verify”查看全部问题，并联系市级管理员核实。")
+
+
+def _chain_member(s: Session, members: dict[str, bytes], counts: dict[str, int]) -> Head:
+    """The county's whole chain as links (seq and hash of every entry; the contents of the unit's own entries
+    are in audit.jsonl), so the city can check that it extends the head it received last. Returns the head."""
+    t = AuditEntry.__table__.c
+    links = [{"seq": seq, "hash": digest} for seq, digest in s.execute(select(t.seq, t.hash).order_by(t.seq))]
+    members[jzpkg.CHAIN_MEMBER] = jzpkg.jsonl_bytes(links)
+    counts[jzpkg.CHAIN_MEMBER] = len(links)
+    return Head(links[-1]["seq"], links[-1]["hash"]) if links else Head(0, audit.GENESIS)
+
+
 def _write(
     db: Database, out: Path, actor: Actor, scope: str, build: Any, state: TaskState,
 ) -> tuple[jzpkg.Written, int, dict[str, int], int]:
@@ -220,12 +244,15 @@ def export_county_package(
     actor.check_write(u.code, unit_name=u.name)
     out = Path(out)
 
+    check_own_trail(db, state)
+
     def build(s: Session, sequence: int) -> tuple:
         members, counts, tombstones = _county_members(s, u.code, state)
+        head = _chain_member(s, members, counts)
         summary = {name.removesuffix(".jsonl"): n for name, n in counts.items()}
         summary["tombstones"] = tombstones
         manifest = _manifest(jzpkg.KIND_COUNTY, sequence, actor, summary, unit_code=u.code, unit_name=u.name,
-                             month=mon)
+                             month=mon, **{HEAD_KEY: head.as_json()})
         records = sum(counts[name] for name in jzpkg.LEDGER_MEMBERS) - tombstones
         detail = f"导出{u.name} {mon} 报送包第 {sequence} 号：台账记录 {records} 条（另有已删除 {tombstones} 条）"
         return manifest, members, counts, tombstones, detail, u.code

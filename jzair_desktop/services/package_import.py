@@ -39,6 +39,7 @@ from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.exchange import jzpkg
 from jzair_desktop.services import audit, authority
 from jzair_desktop.services.actor import Actor
+from jzair_desktop.services.audit_anchor import Head
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.package_common import ROW_TITLES, Change, Plan, refuse
 from jzair_desktop.services.package_county import CountyJob
@@ -79,6 +80,11 @@ class ImportPreview:
     already_imported: dt.datetime | None  # when this very package was imported before (nothing to do)
     changes: tuple[Change, ...] = ()
     warnings: tuple[str, ...] = ()
+    # The county's audit chain against the head received last: 'first' (none received yet), 'extends',
+    # 'legacy' (a package without a head, accepted with a warning while none was received), 'fork'
+    # (does not extend it: imported only with a reason); '' for targets packages. `chain_note` says it.
+    chain: str = ""
+    chain_note: str = ""
 
     @property
     def kind_label(self) -> str:
@@ -104,6 +110,7 @@ class ImportPreview:
             "manifest_sha256": self.manifest_sha256, "pin": self.pin,
             "already_imported": self.already_imported.isoformat(sep=" ") if self.already_imported else None,
             "changes": [c.as_json() for c in self.changes], "warnings": list(self.warnings),
+            "chain": self.chain, "chain_note": self.chain_note,
         }
 
 
@@ -159,6 +166,47 @@ def _check_sequence(s: Session, pkg: jzpkg.SignedPackage, scope: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class ChainCheck:
+    status: str  # first | extends | legacy | fork
+    note: str  # what the user reads ('' when it simply extends)
+    last: Head | None  # the head received last from this unit (same signing key)
+
+
+def last_head(s: Session, scope: str, fingerprint: str) -> tuple[Head, PackageImport] | None:
+    """The county chain head received last from `scope` signed by `fingerprint`, with its import."""
+    row = s.scalar(select(PackageImport).where(
+        PackageImport.scope == scope, PackageImport.fingerprint == fingerprint, PackageImport.chain_seq.is_not(None),
+    ).order_by(PackageImport.id.desc()).limit(1))
+    return (Head(row.chain_seq, row.chain_hash or ""), row) if row is not None else None
+
+
+def _check_chain(s: Session, pkg: jzpkg.SignedPackage, job: CountyJob, scope: str) -> ChainCheck:
+    """Does the county's chain extend the head this machine received last from it? Refuses a package that
+    drops the head once one was received (a package of an older version only while none was)."""
+    got = last_head(s, scope, pkg.fingerprint)
+    who = scope_name(scope)
+    if job.head is None:
+        if got is not None:
+            raise refuse(pkg, f"报送包没有审计链位置，但本机已收到过{who}带审计链位置的报送包（第 {got[1].sequence} 号）："
+                              "可能由旧版本程序导出，或审计链位置被去掉了。请对方安装最新版本的程序后重新导出。")
+        return ChainCheck("legacy", f"该报送包由旧版本程序导出，没有审计链位置：本次导入不核对{who}审计链的衔接；"
+                                    "此后的报送包必须带审计链位置。", None)
+    if got is None:
+        return ChainCheck("first", "", None)
+    last, row = got
+    if job.extends(last):
+        return ChainCheck("extends", "", last)
+    have = len(job.links or [])
+    how = (f"报送包的审计链只有 {have:,} 条（少于上次收到的第 {last.seq:,} 条）" if have < last.seq
+           else f"报送包审计链的第 {last.seq:,} 条与上次收到的不同")
+    return ChainCheck("fork", (
+        f"{who}的审计链与本机上次收到的不衔接（分叉）：上次收到的报送包第 {row.sequence} 号"
+        f"（{row.imported_at:%Y-%m-%d %H:%M} 导入）记录到 {last.short}，{how}（本包 {job.head.short}）。"
+        f"可能是{who}从较早的备份恢复了数据库，或审计记录在{who}被删除或改写。请电话核实；确认后须填写原因才能导入，"
+        "原因记入审计记录，原有的审计记录予以保留并标记为已被取代。"), last)
+
+
 # --- the entry points -----------------------------------------------------------------------------
 
 
@@ -174,7 +222,7 @@ def _job_for(pkg: jzpkg.SignedPackage, actor: Actor) -> tuple[CountyJob | Target
 
 
 def _preview(pkg: jzpkg.SignedPackage, scope: str, pin: str, plan: Plan | None,
-             already: dt.datetime | None) -> ImportPreview:
+             already: dt.datetime | None, chain: ChainCheck | None = None) -> ImportPreview:
     m = pkg.manifest
     order = list(ROW_TITLES)
     changes = tuple(sorted(plan.changes.values(), key=lambda c: order.index(c.key))) if plan else ()
@@ -184,6 +232,7 @@ def _preview(pkg: jzpkg.SignedPackage, scope: str, pin: str, plan: Plan | None,
         sequence=pkg.sequence, created_at=m["created_at"], created_by=m["created_by"], app_version=m["app_version"],
         fingerprint=pkg.fingerprint, manifest_sha256=pkg.manifest_sha256, pin=pin, already_imported=already,
         changes=changes, warnings=tuple(plan.warnings) if plan else (),
+        chain=chain.status if chain else "", chain_note=chain.note if chain else "",
     )
 
 
@@ -199,9 +248,14 @@ def preview_package(db: Database, path: str | Path, *, actor: Actor, state: Task
 
 def import_package(
     db: Database, path: str | Path, *, actor: Actor, dry_run: bool = False, state: TaskState | None = None,
+    accept_fork: str | None = None,
 ) -> ImportResult:
     """Check and (unless `dry_run`) import a package, all or nothing. Raises PackageError (Chinese, naming
-    the reason) for anything refused; the database is then untouched. May run on a worker thread."""
+    the reason) for anything refused; the database is then untouched. May run on a worker thread.
+
+    A county package whose audit chain does not extend the head received last from that county (a fork)
+    is refused unless `accept_fork` gives the reason, which is audited (a dry run shows the fork)."""
+    accept_fork = (accept_fork or "").strip() or None
     started = time.perf_counter()
     state = state or NULL_STATE
     pkg = _read(path, state)
@@ -216,8 +270,9 @@ def import_package(
     job.decode(state)
     if dry_run:
         with read_session(db.engine) as s:
+            chain = _check_chain(s, pkg, job, scope) if isinstance(job, CountyJob) else None
             plan = job.plan(s, state, for_write=False)
-        return ImportResult(_preview(pkg, scope, pin, plan, None), False, time.perf_counter() - started)
+        return ImportResult(_preview(pkg, scope, pin, plan, None, chain), False, time.perf_counter() - started)
 
     with write_session(db.engine) as s:
         audit.check_actor(s, actor)
@@ -228,24 +283,41 @@ def import_package(
             return ImportResult(_preview(pkg, scope, pin, None, before.imported_at), False,
                                 time.perf_counter() - started)
         _check_sequence(s, pkg, scope)
+        chain = _check_chain(s, pkg, job, scope) if isinstance(job, CountyJob) else None
+        if chain is not None and chain.status == "fork" and accept_fork is None:
+            raise refuse(pkg, chain.note + "\n（命令行：jzair package import --accept-fork 原因 文件）")
         plan = job.plan(s, state, for_write=True)
         state.progress(0, 0, "正在写入……", force=True)
         for step in plan.apply:
             step(s)
             state.check_cancelled()
         now = dt.datetime.now()
-        preview = _preview(pkg, scope, pin, plan, None)
+        preview = _preview(pkg, scope, pin, plan, None, chain)
         counts = {c.key: c.as_json() for c in preview.changes}
+        head = job.head if isinstance(job, CountyJob) else None
+        forked = chain is not None and chain.status == "fork"
         history = PackageImport(
             kind=pkg.kind, scope=scope, unit_code=pkg.unit_code if pkg.kind == jzpkg.KIND_COUNTY else None,
             month=pkg.month, sequence=pkg.sequence, fingerprint=pkg.fingerprint, manifest_sha256=pkg.manifest_sha256,
             created_at=dt.datetime.fromisoformat(pkg.manifest["created_at"]), created_by=pkg.manifest["created_by"],
             app_version=pkg.manifest["app_version"], counts_json=audit.canonical_json(counts),
             imported_at=now.replace(microsecond=0), imported_by=actor.name,
+            chain_seq=head.seq if head else None, chain_hash=head.hash if head else None,
+            fork_reason=accept_fork if forked else None,
         )
         s.add(history)
         s.flush()
+        superseded = job.supersede(s, history.id) if forked and isinstance(job, CountyJob) else 0
         job.store_audit(s, history.id)
+        if forked:
+            # The re-baseline of the county's chain on this machine: who accepted it, why, old and new heads.
+            audit.append(s, actor, "chain_fork", ledger=AUDIT_SUBJECT, uuid=f"{scope}#{pkg.sequence}",
+                         unit_code=pkg.unit_code,
+                         before={"seq": chain.last.seq, "hash": chain.last.hash},
+                         after={"seq": head.seq, "hash": head.hash, "reason": accept_fork},
+                         detail=f"接受{scope_name(scope)}审计链分叉（报送包第 {pkg.sequence} 号）：上次收到 {chain.last.short}，"
+                                f"本包 {head.short}；原有审计记录 {superseded} 条标记为已被取代。原因：{accept_fork}",
+                         at=now)
         if pin == "first":
             record_pin(s, actor, scope, pkg.fingerprint, pkg.public_key, "first_import",
                        detail=f"首次导入{scope_name(scope)}的报送包第 {pkg.sequence} 号")

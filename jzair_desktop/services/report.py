@@ -34,6 +34,7 @@ from jzair_desktop.exchange import pdf_report as pdf
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.aggregates import done_condition
 from jzair_desktop.services.air_targets import air_progress_rows
+from jzair_desktop.services.audit_anchor import PDF_KEYWORD, current_head
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.info import due_text, target_text
 from jzair_desktop.services.monthly import parse_month
@@ -539,6 +540,7 @@ def build_report_data(
     as_of = month_end(month)
     state.progress(5, 100, "正在统计各项任务进度…", force=True)
     with read_session(db.engine) as s:
+        head = current_head(s)  # recorded on the report: `audit verify --against` proves the chain keeps it
         rows = progress_rows(s, as_of, ref=ref)
         state.progress(35, 100, "正在统计乡镇和逾期事项…")
         townships: tuple[tuple[str, ...], list[pdf.TownshipFigure]] = ((), [])
@@ -630,6 +632,8 @@ def build_report_data(
         extra_notes=extra_notes,
         unit_count=len(ref.units),
         frozen_units=frozen_names,
+        audit_line=head.short,
+        audit_keyword=f"{PDF_KEYWORD}:{head.seq}:{head.hash}",
     )
 
 

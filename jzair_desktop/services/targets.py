@@ -338,6 +338,7 @@ def write_checked(
     for ind, unit, value in items:
         row = s.get(CountyTarget, (ind.key, unit.code))
         old = row.value if row is not None else None
+        old_meta = audit.row_bookkeeping(row)
         if value is None:
             if row is None:
                 n_same += 1
@@ -359,8 +360,8 @@ def write_checked(
                   f"{format_number(value, missing='未分解')}{f'（{source}）' if source else ''}")
         pending.append(audit.Pending(
             ledger=AUDIT_SUBJECT, uuid=f"{ind.key}@{unit.code}", unit_code=unit.code,
-            before=None if old is None else {**state, "value": old},
-            after=None if value is None else {**state, "value": value},
+            before=None if old is None else {**state, "value": old, **old_meta},
+            after=None if value is None else {**state, "value": value, **audit.row_bookkeeping(row)},
             detail=detail, action=action,
         ))
     audit.append_many(s, actor, "update", pending, at=now)

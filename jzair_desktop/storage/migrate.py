@@ -88,15 +88,31 @@ def check_not_newer(engine: Engine) -> str | None:
     return rev
 
 
+def wal_of(path: Path) -> Path:
+    return path.with_name(path.name + "-wal")
+
+
+def has_wal_data(path: Path) -> bool:
+    """A -wal file with frames beside the database: committed data not yet merged into the file."""
+    try:
+        return wal_of(path).stat().st_size > 32  # more than the WAL header
+    except OSError:
+        return False
+
+
 def check_file(path: Path) -> None:
-    """Look into an existing SQLite file without changing a byte of it (read-only and immutable: no lock,
-    no journal, no WAL switch) and refuse a newer version's database or another program's, before any
-    read-write connection touches it."""
+    """Look into an existing SQLite file without changing its data (read-only, no WAL switch) and refuse a
+    newer version's database or another program's, before any read-write connection touches it.
+
+    The file alone is read (immutable: no lock, no journal) only when no -wal file holds committed data:
+    otherwise the file may be half-merged (a checkpoint cut short by a full disk) and only the file with
+    its WAL is the database, so it is read read-only through SQLite's WAL index."""
     path = Path(path)
     if not path.is_file() or path.stat().st_size == 0:
         return
+    mode = "?mode=ro" if has_wal_data(path) else "?mode=ro&immutable=1"
     try:
-        con = sqlite3.connect(path.resolve().as_uri() + "?mode=ro&immutable=1", uri=True)
+        con = sqlite3.connect(path.resolve().as_uri() + mode, uri=True)
         try:
             tables = [r[0] for r in con.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'")]
@@ -107,6 +123,13 @@ def check_file(path: Path) -> None:
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        if code in (5, 6):  # busy, locked: another program is writing (not damage)
+            raise DatabaseBusyError(
+                f"数据库正被另一个程序（或另一个窗口）占用，暂时无法打开：{path}\n请关闭正在使用它的程序后重试；数据库文件未被改动。"
+            ) from exc
+        if code in (10, 13, 14) and has_wal_data(path):  # I/O error, full, cannot open (the WAL index needs room)
+            raise DatabaseError(wal_full_message(path)) from exc
         raise DatabaseError(
             f"无法读取数据库，文件可能已损坏或不是本程序的数据库：{path}（{exc}）\n"
             "请用 --db 指定正确的数据库文件，或从备份恢复；该文件未被改动。"
@@ -116,6 +139,41 @@ def check_file(path: Path) -> None:
     others = sorted(t for t in tables if t != "alembic_version")
     if rev is None and others:
         raise _foreign_error(others, path)
+
+
+def wal_full_message(path: Path) -> str:
+    size = wal_of(path).stat().st_size if has_wal_data(path) else 0
+    room = max(1, -(-size * 2 // (1024 * 1024)))
+    return (
+        f"磁盘空间已满：数据库最近保存的数据还在“{wal_of(path).name}”文件中（没有丢失），但无法并入数据库文件："
+        f"{path}\n请清理该磁盘（至少留出 {room} MB）后重新打开程序，这些数据会自动并入；在此之前请不要删除或单独复制"
+        "数据库文件及其旁边的“-wal”“-shm”文件。"
+    )
+
+
+def merge_wal(path: Path) -> None:
+    """Merge committed data left in the -wal file (a checkpoint cut short, e.g. by a full disk) into the
+    database file. A full disk is refused with a clear message; the data stays in the WAL for the next start."""
+    path = Path(path)
+    if not has_wal_data(path):
+        return
+    try:
+        con = sqlite3.connect(path, timeout=1)
+    except sqlite3.Error as exc:
+        raise DatabaseError(wal_full_message(path)) from exc
+    try:
+        busy, _log, _done = con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        if busy:  # another connection reads or writes: it will merge the WAL itself
+            log.info("WAL of %s not merged now: the database is in use", path)
+    except sqlite3.Error as exc:
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        if code in (5, 6):
+            log.info("WAL of %s not merged now: %s", path, exc)
+            return
+        log.warning("could not merge the WAL of %s: %s", path, exc)
+        raise DatabaseError(wal_full_message(path)) from exc
+    finally:
+        con.close()
 
 
 def backup_copy(db_file: Path, label: str) -> Path:

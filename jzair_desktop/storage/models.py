@@ -415,6 +415,11 @@ class PackageImport(Base):
     counts_json: Mapped[str] = mapped_column(Text)
     imported_at: Mapped[dt.datetime]
     imported_by: Mapped[str] = mapped_column(String(64))
+    # The county's audit chain head the package carried (None: a package of an older version), and the
+    # reason given when it did not extend the previous head (an accepted fork) (revision 0006).
+    chain_seq: Mapped[int | None]
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
+    fork_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         # Sequences count per signing key: a re-installed county (new key, re-pinned) starts again at 1.
@@ -442,6 +447,7 @@ class PackageAuditEntry(Base):
     detail: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    superseded_by: Mapped[int | None]  # the import whose accepted fork left this entry off the county's chain
 
     __table_args__ = (
         UniqueConstraint("unit_code", "hash", name="uq_package_audit_entries_hash"),

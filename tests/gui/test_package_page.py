@@ -206,3 +206,36 @@ def test_export_of_the_targets_package_from_the_page(qtbot, city, tmp_path):
     qtbot.waitUntil(lambda: page.last_export is not None, timeout=WAIT_MS)
     assert page.last_export.kind == "targets" and "市级任务包第 1 号" in page.export_result.text()
     assert jzpkg.read_package(target, schema_revision=migrate.head_revision()).kind == "targets"
+
+
+def test_a_forked_county_chain_is_shown_and_taken_only_with_a_reason(qtbot, county, city, tmp_path):
+    from jzair_desktop.services import backup as bk
+    from jzair_desktop.services import package_import as imp
+
+    imp.import_package(city, exported(county, tmp_path, "1.jzpkg"), actor=BUILTIN_ADMIN)
+    older = bk.make_backup(county, tmp_path / "较早.jzbak").path
+    uuid = ledgers.list_records(county, "trucks", limit=1)[0].uuid
+    ledgers.update_record(county, "trucks", uuid, {**raw("trucks", 0), "remarks": "恢复前"}, actor=BUILTIN_ADMIN,
+                          today=TODAY)
+    imp.import_package(city, exported(county, tmp_path, "2.jzpkg"), actor=BUILTIN_ADMIN)
+    path = county.path
+    county.dispose()
+    bk.restore_backup(path, older)
+    exported(county, tmp_path, "重2.jzpkg")
+    forked = exported(county, tmp_path, "重3.jzpkg")
+
+    page = page_for(qtbot, city)
+    page.tabs.setCurrentIndex(1)
+    page.choose_package(forked)
+    qtbot.waitUntil(page.import_button.isEnabled, timeout=WAIT_MS)
+    assert "审计链分叉" in page.preview_warnings.text() and "确认导入时须填写原因" in page.preview_warnings.text()
+    SHOTS.mkdir(exist_ok=True)
+    page.grab().save(str(SHOTS / "package_page_fork.png"))
+    asked: list[str] = []
+    page.ask_fork_reason = lambda preview: asked.append(preview.chain_note) or None  # cancelled
+    page.import_button.click()
+    assert asked and "分叉" in asked[0] and len(imp.import_history(city)) == 2
+    page.ask_fork_reason = lambda preview: "县里从备份恢复，已电话核实"
+    page.import_button.click()
+    qtbot.waitUntil(lambda: "已导入" in page.import_status.text(), timeout=WAIT_MS)
+    assert len(imp.import_history(city)) == 3

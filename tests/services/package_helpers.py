@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from jzair_desktop.domain.ledgers import LEDGER_KEYS
 from jzair_desktop.exchange import jzpkg
-from jzair_desktop.services import demo
+from jzair_desktop.services import audit, demo
 from jzair_desktop.services.database import Database, load_reference_data, open_database
 from jzair_desktop.storage.engine import read_session, sqlite_url
 from jzair_desktop.storage.models import InstallationKey
@@ -65,8 +65,41 @@ def strip_to_unit(path: Path, unit: str, *, keep_targets: bool = True) -> None:
             if not keep_targets:
                 con.execute("DELETE FROM county_targets")
                 con.execute("DELETE FROM air_quality_targets")
+            _keep_unit_trail(con, unit, keep_targets)
     finally:
         con.close()
+
+
+def _keep_unit_trail(con: sqlite3.Connection, unit: str, keep_targets: bool) -> None:
+    """The audit trail a county machine holding only `unit` would have: the entries about what is left,
+    numbered and chained again (so the county's own `audit verify` passes, as export requires)."""
+    targets = ("county_targets", "air_quality_targets", "air_quality_basis")
+    rows = con.execute(f"SELECT {', '.join(_AUDIT_COLUMNS)} FROM audit_log ORDER BY seq").fetchall()
+    con.execute("DELETE FROM audit_log")
+    prev, seq = audit.GENESIS, 0
+    out = []
+    for row in rows:
+        e = dict(zip(_AUDIT_COLUMNS, row, strict=True))
+        if e["ledger"] in targets:
+            if not keep_targets:
+                continue
+        elif e["ledger"] == "air_quality":
+            if not str(e["record_uuid"]).startswith(f"{unit}@"):
+                continue
+        elif e["unit_code"] not in (None, unit):
+            continue
+        seq += 1
+        at = dt.datetime.fromisoformat(e["at"])
+        digest = audit.entry_hash(prev, seq, at, e["user_name"], e["role"], e["action"], e["ledger"], e["record_uuid"],
+                                  e["unit_code"], e["before_json"], e["after_json"], e["detail"])
+        out.append({**e, "seq": seq, "prev_hash": prev, "hash": digest})
+        prev = digest
+    con.executemany(f"INSERT INTO audit_log ({', '.join(_AUDIT_COLUMNS)}) VALUES "
+                    f"({', '.join(':' + c for c in _AUDIT_COLUMNS)})", out)
+
+
+_AUDIT_COLUMNS = ("seq", "at", "user_name", "role", "action", "ledger", "record_uuid", "unit_code", "before_json",
+                  "after_json", "detail", "prev_hash", "hash")
 
 
 def county_db(template: Path, folder: Path, unit: str, *, keep_targets: bool = True) -> Database:

@@ -31,7 +31,10 @@ def test_many_months_in_one_go_with_an_audit_entry_each(db):
     assert stored(db) == {(CITY_AREA, "2020-11"): (52.0, 1), (YC, "2020-12"): (64.5, None), (TG, "2021-02"): (None, 3)}
     log = air_log(db)
     assert [e.action for e in log] == ["create"] * 3
-    assert log[0].after == {"area": CITY_AREA, "month": "2020-11", "pm25": 52.0, "heavy_days": 1}
+    # The audited state carries who changed the month and when (compared by `audit verify`).
+    assert log[0].after == {"area": CITY_AREA, "month": "2020-11", "pm25": 52.0, "heavy_days": 1,
+                            "updated_at": log[0].after["updated_at"], "updated_by": BUILTIN_ADMIN.name}
+    assert log[0].after["updated_at"].startswith(log[0].at.date().isoformat())
     assert log[1].unit_code == YC and log[0].unit_code is None
     # Unchanged months write nothing; a changed one is an update; both blank removes the month.
     assert set_air_quality_many(db, BUILTIN_ADMIN, [AirEntry(CITY_AREA, "2020-11", 52, 1)]) == 0

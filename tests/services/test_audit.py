@@ -12,10 +12,11 @@ import pytest
 from jzair_desktop.cli import main as cli_main
 from jzair_desktop.domain.ledgers import LEDGER_KEYS
 from jzair_desktop.domain.validation import check_record
+from jzair_desktop.errors import JzairError
 from jzair_desktop.services import audit, closeout, submission
 from jzair_desktop.services import ledgers as svc
 from jzair_desktop.services.actor import BUILTIN_ADMIN
-from jzair_desktop.services.audit_verify import ensure_started, verify
+from jzair_desktop.services.audit_verify import baseline, ensure_started, verify
 from tests.services.admin_helpers import JIEXIU, JPEG, YUCI, fast_hasher, make_users, query, raw, sql  # noqa: F401
 
 TODAY = dt.date(2021, 1, 15)
@@ -222,14 +223,22 @@ def test_evidence_submission_and_user_tampering(db, db_path, tmp_path, fast_hash
     assert admin.name == "王主任"
 
 
-def test_baseline_once_for_records_written_before_the_audit_trail(db, db_path, filled):
+def test_an_emptied_trail_is_never_re_baselined_silently_only_by_an_audited_act(db, db_path, filled):
+    """Changed rule: opening a database whose trail was emptied used to register every record as it is
+    (a silent re-baseline hiding whatever was changed meanwhile); now nothing is written until a city
+    administrator re-baselines with a reason, which is itself an audit entry."""
     a, _ = filled["heating"]
     sql(db_path, "DELETE FROM audit_log")  # as a database from before revision 0002 would be
     assert not verify(db).ok
-    assert ensure_started(db) == 10
+    assert ensure_started(db) == 0 and query(db_path, "SELECT count(*) FROM audit_log")[0][0] == 0
+    with pytest.raises(JzairError, match="原因"):
+        baseline(db, BUILTIN_ADMIN, "  ")
+    assert baseline(db, BUILTIN_ADMIN, "由旧版本升级") == 10
     assert verify(db).ok
     assert [h.action for h in audit.record_history(db, "heating", a)] == ["baseline"]
-    # Only once: a record slipped in later stays unaudited and is reported.
+    last = audit.query_log(db, limit=1)[0]
+    assert last.action == "rebaseline" and "由旧版本升级" in last.detail and last.user_name == BUILTIN_ADMIN.name
+    # A record slipped in later stays unaudited and is reported.
     sql(db_path, "UPDATE heating SET village = '改过的村' WHERE uuid = ?", (a,))
     assert ensure_started(db) == 0
     assert verify(db).first.field == "village"

@@ -703,8 +703,11 @@ def test_cli_restore_asks_for_a_login_once_accounts_exist_and_is_audited(filled,
     make_users(filled)
     filled.dispose()
     base = ["--db", str(filled.path)]
-    assert cli_main([*base, "info"]) == 0  # the first opening records the baseline; later ones change nothing
-    capsys.readouterr()
+    # The sample rows were written outside the audited services: since opening no longer re-baselines
+    # silently, an administrator registers them (audited) before the backup is taken.
+    monkeypatch.setenv("JZAIR_PASSWORD", PASSWORDS["王主任"])
+    assert cli_main([*base, "--user", "王主任", "audit", "baseline", "--reason", "样例数据写在审计之外"]) == 0
+    assert "已重新登记审计起点" in capsys.readouterr().out
     file = bk.make_backup(filled, tmp_path, now=NOW).path
     filled.dispose()
     before = ledgers_and_settings(filled.path)

@@ -103,7 +103,8 @@ def test_export_writes_a_complete_signed_package(county, tmp_path):
     assert (m["format"], m["format_version"], m["kind"]) == ("jzair-package", 1, "county")
     assert (m["unit_code"], m["unit_name"], m["month"], m["sequence"]) == (YUCI, "榆次区", MONTH, 1)
     assert m["schema_revision"] == migrate.head_revision() and m["created_by"] == BUILTIN_ADMIN.name
-    assert set(m["members"]) == set(jzpkg.MEMBERS["county"])
+    # Since the chain head is anchored in packages: the optional chain member is always written now.
+    assert set(m["members"]) == {*jzpkg.MEMBERS["county"], jzpkg.CHAIN_MEMBER}
     me = keys.identity(county)
     assert pkg.fingerprint == me.fingerprint == result.fingerprint and pkg.public_key == me.public_key
     for key in LEDGER_KEYS:

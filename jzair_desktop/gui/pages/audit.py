@@ -10,6 +10,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -25,17 +26,23 @@ from PySide6.QtWidgets import (
 
 from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.domain.reference import reference
+from jzair_desktop.errors import JzairError
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.tasks import run_task
 from jzair_desktop.gui.widgets.common import fill_change_rows, list_table
 from jzair_desktop.gui.widgets.date_input import DateInput
-from jzair_desktop.services import audit
+from jzair_desktop.services import audit, monthly, targets
+from jzair_desktop.services.audit_anchor import Anchor, read_anchor
 from jzair_desktop.services.audit_verify import VerifyReport, verify
+from jzair_desktop.services.package_keys import AUDIT_SUBJECT as AUDIT_PACKAGES
 
 ALL = "全部"
 LIMIT = 1000
 HEADERS = ("序号", "时间", "用户", "操作", "对象", "县（区、市）", "记录", "说明")
-SUBJECTS = {**{k: d.title for k, d in LEDGERS.items()}, audit.SUBJECT_USER: "用户", audit.SUBJECT_SUBMISSION: "月度上报"}
+SUBJECTS = {**{k: d.title for k, d in LEDGERS.items()}, audit.SUBJECT_USER: "用户", audit.SUBJECT_SUBMISSION: "月度上报",
+            monthly.AUDIT_FIGURES: "月度数据", monthly.AUDIT_AIR: "空气质量", monthly.AUDIT_AIR_TARGETS: "空气质量目标",
+            targets.AUDIT_SUBJECT: "任务目标", AUDIT_PACKAGES: "报送包"}
+ANCHOR_FILTER = "报送包、备份或月报 (*.jzpkg *.jzbak *.pdf);;所有文件 (*)"
 FAILED_ACTIONS = ("login_failed", "lockout")
 STYLE = """
 QLabel#auditCount { color: #333; }
@@ -88,6 +95,11 @@ class AuditPage(QWidget):
         self.verify_button.setObjectName("verifyButton")
         self.verify_button.setToolTip("检查审计记录链是否完整，以及各台账记录是否与其最新审计状态一致")
         self.verify_button.clicked.connect(self.run_verify)
+        self.against_button = QPushButton("对照文件核验…")
+        self.against_button.setObjectName("verifyAgainstButton")
+        self.against_button.setToolTip("核对审计链是否仍包含本机导出的报送包、备份或打印的月报所记录的审计链位置"
+                                       "（可发现被整体改写或截断的审计记录）")
+        self.against_button.clicked.connect(lambda: self.verify_against())
         self.verify_state = QLabel()
         self.verify_state.setObjectName("verifyState")
         self.verify_state.setWordWrap(True)
@@ -126,6 +138,7 @@ class AuditPage(QWidget):
         bottom.addWidget(self.count_label, 1)
         bottom.addWidget(self.verify_state, 2)
         bottom.addWidget(self.verify_button)
+        bottom.addWidget(self.against_button)
 
         layout = QVBoxLayout(self)
         layout.addWidget(title)
@@ -220,29 +233,55 @@ class AuditPage(QWidget):
                               changed) for k, changed in keys])
 
     # -- integrity check ---------------------------------------------------------------------------
-    def run_verify(self) -> None:
-        self.verify_button.setEnabled(False)
+    def run_verify(self, against: list[Anchor] | None = None) -> None:
+        for b in (self.verify_button, self.against_button):
+            b.setEnabled(False)
+        self.verify_state.setStyleSheet("")
         self.verify_state.setText("正在校验…")
         db = self.ctx.db
 
         def done(report: VerifyReport) -> None:
-            self.verify_button.setEnabled(True)
+            for b in (self.verify_button, self.against_button):
+                b.setEnabled(True)
             self.show_report(report)
 
         def failed(exc: BaseException) -> None:
-            self.verify_button.setEnabled(True)
+            for b in (self.verify_button, self.against_button):
+                b.setEnabled(True)
             self.verify_state.setText("")
             QMessageBox.warning(self, "校验未完成", str(exc))
 
-        run_task(self, "正在校验审计记录…", lambda state: verify(db, state=state), on_success=done, on_error=failed)
+        run_task(self, "正在校验审计记录…", lambda state: verify(db, state=state, against=against),
+                 on_success=done, on_error=failed)
+
+    def verify_against(self, path: str | None = None) -> None:
+        """Verify, and check the chain against the head recorded in a package, backup or report PDF."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "选择报送包、备份或月报", "", ANCHOR_FILTER)
+            if not path:
+                return
+        try:
+            anchor = read_anchor(path)
+        except JzairError as exc:
+            QMessageBox.warning(self, "无法核验", str(exc))
+            return
+        self.run_verify([anchor])
 
     def show_report(self, report: VerifyReport) -> None:
         if report.ok:
             self.verify_state.setStyleSheet("color: #2e7d32;")
-            self.verify_state.setText(f"审计记录完整：{report.entries:,} 条审计记录，{report.records:,} 条台账记录均一致。")
+            self.verify_state.setToolTip("")
+            head = f"（{report.head.short}）" if report.head else ""
+            tables = f"及 {report.rows:,} 行月度数据、空气质量和任务目标" if report.rows else ""
+            anchors = "".join(f"；与{a.source}记录的审计链位置一致" for a in report.anchors)
+            self.verify_state.setText(f"审计记录完整{head}：{report.entries:,} 条审计记录，{report.records:,} 条台账记录"
+                                      f"{tables}均一致{anchors}。")
             return
         self.verify_state.setStyleSheet("color: #c62828; font-weight: bold;")
-        self.verify_state.setText(f"校验未通过：发现 {len(report.findings)} 处问题。第一处：{report.first.message}")
+        # One line here (the label sits in the bottom bar); the problems themselves in the box and the tooltip.
+        self.verify_state.setText(f"校验未通过：发现 {len(report.findings)}{'+' if report.truncated else ''} 处问题，"
+                                  "详见提示框（鼠标停留在此可查看第一处）。")
+        self.verify_state.setToolTip(report.first.message)
         lines = [f.message for f in report.findings[:12]]
         more = f"\n……另有 {len(report.findings) - 12} 处" if len(report.findings) > 12 else ""
         QMessageBox.warning(self, "审计校验未通过",

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -521,29 +522,53 @@ class PackagesPage(QWidget):
                     bold = item.font()
                     bold.setBold(True)
                     item.setFont(bold)
+        notes = ""
         if p.warnings:
             items = "".join(f"<li>{html.escape(w)}</li>" for w in p.warnings)
-            self.preview_warnings.setText(f"<span style='color:{ORANGE}'>提示（不影响导入）：</span><ul>{items}</ul>")
+            notes = f"<span style='color:{ORANGE}'>提示（不影响导入）：</span><ul>{items}</ul>"
+        if p.chain == "fork":
+            notes = (f"<p style='color:{RED}'><b>审计链分叉：</b>{html.escape(p.chain_note)}</p>"
+                     "<p>确认导入时须填写原因。</p>" + notes)
+        elif p.chain_note:
+            notes = f"<p style='color:{ORANGE}'>{html.escape(p.chain_note)}</p>" + notes
+        self.preview_warnings.setText(notes)
         ledgers = [c for c in p.changes if c.key in LEDGERS]
         if ledgers:
             summary = (f"台账记录新增 {sum(c.new for c in ledgers):,} 条、修改 {sum(c.changed for c in ledgers):,} 条、"
                        f"删除 {sum(c.deleted for c in ledgers):,} 条，共 {p.total_changes:,} 处改动")
         else:
             summary = f"共 {p.total_changes:,} 处改动"
-        _say(self.import_status, f"<b>校验通过</b>（签名、校验值、序号和每条记录）：{summary}。确认无误后点“确认导入”。",
-             GREEN)
+        if p.chain == "fork":
+            _say(self.import_status, f"<b>校验通过，但审计链分叉</b>（见右侧说明）：{summary}。"
+                                     "电话核实后点“确认导入”并填写原因。", ORANGE)
+        else:
+            _say(self.import_status, f"<b>校验通过</b>（签名、校验值、序号和每条记录）：{summary}。确认无误后点“确认导入”。",
+                 GREEN)
         self.import_button.setEnabled(True)
 
     def import_chosen(self) -> None:
         if self.preview is None:
             return
         path = self.preview.path
+        reason = None
+        if self.preview.chain == "fork":
+            reason = self.ask_fork_reason(self.preview)
+            if not reason:
+                return
         self.import_button.setEnabled(False)
         _say(self.import_status, "正在导入……")
         db, actor = self.ctx.db, self.ctx.actor
         run_task(self, "正在导入报送包……",
-                 lambda state: package_import.import_package(db, path, actor=actor, state=state),
+                 lambda state: package_import.import_package(db, path, actor=actor, state=state, accept_fork=reason),
                  on_success=self._imported, on_error=self._refused)
+
+    def ask_fork_reason(self, preview: ImportPreview) -> str | None:
+        """The reason for accepting a county's forked audit chain (recorded in the audit trail); None: cancelled."""
+        text, ok = QInputDialog.getMultiLineText(
+            self, "接受审计链分叉",
+            f"{preview.chain_note}\n\n请填写原因（如“县里硬盘损坏，从备份恢复，已电话核实”），原因将记入审计记录：")
+        text = text.strip()
+        return text if ok and text else None
 
     def _imported(self, result: ImportResult) -> None:
         p = result.preview
