@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from jzair_desktop.errors import DatabaseBusyError, DatabaseError
+from jzair_desktop.storage import netshare
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,9 @@ def db_path_of(url: str) -> Path | None:
 def check_database_file(path: Path, *, create: bool) -> None:
     """Refuse, with a message naming the file, what cannot be a usable database. Never writes to it."""
     path = Path(path)
+    where = netshare.network_location(path)  # before any file call: a UNC path may take long to answer
+    if where is not None:
+        raise DatabaseError(netshare.network_share_message(path, where))
     if not path.exists():
         if not create:
             raise DatabaseError(f"数据库文件不存在：{path}\n请先运行“jzair init”创建数据库，或用 --db 指定正确的文件。")
