@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 
-
 RUNNING_MUTEX = "jzair_desktop.running"
 _running_handle = None
 

@@ -54,6 +54,8 @@ def busy_timeout_ms() -> int:
 
 
 def sqlite_url(path: Path) -> str:
+    if netshare.is_unc(str(path)):  # resolving would ask the network; such a file is refused anyway
+        return "sqlite:///" + Path(path).as_posix()
     return "sqlite:///" + Path(path).resolve().as_posix()
 
 

@@ -32,6 +32,17 @@ NETWORK_FSTYPES = frozenset(
 )
 
 DRIVE_REMOTE = 4  # GetDriveTypeW
+MOUNTINFO = Path("/proc/self/mountinfo")
+
+
+def is_unc(path: str) -> bool:
+    """A Windows UNC path (\\\\server\\share…, also \\\\?\\UNC\\…), on Windows only."""
+    if sys.platform != "win32":
+        return False
+    text = path.replace("/", "\\")
+    return text.startswith("\\\\") and not text.upper().startswith(("\\\\?\\", "\\\\.\\")) or text.upper().startswith(
+        "\\\\?\\UNC\\"
+    )
 
 
 def windows_network_location(path: str, drive_type: Callable[[str], int] | None = None) -> str | None:
@@ -82,11 +93,11 @@ def _unescape_mount_field(field: str) -> str:
 def parse_mountinfo(text: str) -> list[tuple[str, str, str]]:
     """(mount point, file-system type, source) for each line of /proc/self/mountinfo."""
     mounts = []
-    for line in text.splitlines():
+    for line in text.split("\n"):  # only \n ends a line; other control characters are kept as they are
         left, sep, right = line.partition(" - ")
         if not sep:
             continue
-        fields, tail = left.split(), right.split()
+        fields, tail = left.split(" "), right.split(" ")  # the kernel separates fields by one space
         if len(fields) < 5 or len(tail) < 2:
             continue
         mounts.append((_unescape_mount_field(fields[4]), tail[0], _unescape_mount_field(tail[1])))
@@ -100,7 +111,7 @@ def linux_network_location(path: str | Path, mountinfo: str | None = None) -> st
     /proc/self/mountinfo (read when not given; None is returned where it cannot be read)."""
     if mountinfo is None:
         try:
-            mountinfo = Path("/proc/self/mountinfo").read_text(encoding="utf-8", errors="surrogateescape")
+            mountinfo = MOUNTINFO.read_text(encoding="utf-8", errors="surrogateescape")
         except OSError:
             return None
     target = _existing_resolved(Path(path))
