@@ -12,6 +12,7 @@ No Qt; nothing here touches the network (a UNC path is recognised by its spellin
 from __future__ import annotations
 
 import os
+import posixpath
 import sys
 from collections.abc import Callable
 from pathlib import Path, PureWindowsPath
@@ -107,14 +108,16 @@ def parse_mountinfo(text: str) -> list[tuple[str, str, str]]:
 def linux_network_location(path: str | Path, mountinfo: str | None = None) -> str | None:
     """'nfs4 server:/export' when `path` lies on a network file system, else None.
 
-    The path is resolved (symbolic links followed) as far as it exists; `mountinfo` is the text of
-    /proc/self/mountinfo (read when not given; None is returned where it cannot be read)."""
+    Without `mountinfo`, /proc/self/mountinfo is read (None where it cannot be) and the path is resolved
+    (symbolic links followed) as far as it exists; with it, `path` is taken as it is."""
     if mountinfo is None:
         try:
             mountinfo = MOUNTINFO.read_text(encoding="utf-8", errors="surrogateescape")
         except OSError:
             return None
-    target = _existing_resolved(Path(path))
+        target = _existing_resolved(Path(path))
+    else:  # the rule alone, on any platform: `path` is taken as an absolute POSIX path
+        target = posixpath.normpath(str(path))
     best: tuple[str, str, str] | None = None
     for mount_point, fstype, source in parse_mountinfo(mountinfo):
         if _is_under(target, mount_point) and (best is None or len(mount_point) >= len(best[0])):
