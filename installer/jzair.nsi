@@ -2,14 +2,15 @@
 ;   makensis -DVERSION=0.1.0 -DSRCDIR=dist/windows/jzair -DOUTFILE=dist/windows/jzair-setup-0.1.0.exe installer/jzair.nsi
 ;
 ; - Per user without administrator rights: %LOCALAPPDATA%\Programs\jzair_desktop (HKCU entries);
-;   for all users when started as administrator: %ProgramFiles%\jzair_desktop (HKLM entries).
+;   for all users with /ALLUSERS, run as administrator: %ProgramFiles%\jzair_desktop (HKLM entries).
 ; - Start-menu and desktop shortcuts 晋中大气攻坚台账, an entry in 应用和功能 / Programs and Features.
 ; - Upgrade in place: the new files are unpacked beside the old folder and swapped in only when complete,
 ;   so an interrupted upgrade leaves the old version working. The user's data folder
 ;   (%LOCALAPPDATA%\jzair_desktop: database, backups, keys, settings) is never touched, by install,
 ;   upgrade or uninstall; the program's first start migrates the database (keeping a pre-upgrade copy).
 ; - Refuses to run while jzair_desktop.exe or jzair.exe runs (they hold the mutex jzair_desktop.running).
-; - /S installs silently (exit code 0 on success, 2 when refused or failed); /D=folder chooses the folder.
+; - /S installs silently (exit code 0 on success, 2 when refused or failed); /D=folder chooses the folder
+;   (last on the command line, no quotes); /ALLUSERS installs for every user of the PC.
 ; - CRC check forced: a damaged or partial download refuses to run.
 
 !ifndef VERSION
@@ -105,16 +106,25 @@ Function .onInit
   ${EndIf}
   SetRegView 64
   Call RefuseWhileRunning
+  ; Per user unless /ALLUSERS is given (then administrator rights are required): an administrator who
+  ; double-clicks gets the same per-user installation as everyone else, and later upgrades need no rights.
   StrCpy $AllUsers 0
-  UserInfo::GetAccountType
-  Pop $0
-  ${If} $0 == "Admin"
+  ${GetParameters} $R1
+  ClearErrors
+  ${GetOptions} $R1 "/ALLUSERS" $R2
+  ${IfNot} ${Errors}
+    UserInfo::GetAccountType
+    Pop $0
+    ${If} $0 != "Admin"
+      MessageBox MB_ICONSTOP "为所有用户安装（/ALLUSERS）需要管理员权限。请以管理员身份运行，或不加 /ALLUSERS 只为当前用户安装。" /SD IDOK
+      SetErrorLevel 2
+      Quit
+    ${EndIf}
     StrCpy $AllUsers 1
-    SetShellVarContext all
-    ; $INSTDIR still holds the default unless /D= was given
-    ${If} $INSTDIR == "$LOCALAPPDATA\Programs\${APPKEY}"
+    ${If} $INSTDIR == "$LOCALAPPDATA\Programs\${APPKEY}"  ; the default, not a /D= choice
       StrCpy $INSTDIR "$PROGRAMFILES64\${APPKEY}"
     ${EndIf}
+    SetShellVarContext all
   ${EndIf}
   ; An earlier installation: upgrade it where it is.
   ${If} $AllUsers == 1
@@ -214,10 +224,8 @@ SectionEnd
 Function un.onInit
   SetRegView 64
   Call un.RefuseWhileRunning
-  UserInfo::GetAccountType
-  Pop $0
   ReadRegStr $1 HKLM "${UNINSTKEY}" "InstallLocation"
-  ${If} $0 == "Admin"
+  ${If} $1 != ""
   ${AndIf} $1 == $INSTDIR
     SetShellVarContext all
   ${EndIf}
