@@ -37,7 +37,10 @@
 Unicode true
 Target amd64-unicode
 ManifestDPIAware true
-SetCompressor /SOLID lzma
+!ifndef COMPRESSOR
+  !define COMPRESSOR "/SOLID lzma"  ; the smallest download; -DCOMPRESSOR=zlib builds several times faster
+!endif
+SetCompressor ${COMPRESSOR}
 CRCCheck force
 RequestExecutionLevel user
 Name "${APPNAME}"
