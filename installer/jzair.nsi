@@ -73,7 +73,7 @@ VIAddVersionKey /LANG=2052 "LegalCopyright" "${PUBLISHER}"
 !define MUI_WELCOMEPAGE_TEXT "本程序将在这台电脑上安装 ${APPNAME_LONG} ${VERSION}。$\r$\n$\r$\n不需要管理员权限；已安装旧版本时会就地升级，您的数据（数据库、备份、密钥、设置）保留在 %LOCALAPPDATA%\jzair_desktop，不受影响。$\r$\n$\r$\n安装前请关闭正在运行的${APPNAME}。"
 !define MUI_FINISHPAGE_RUN "$INSTDIR\jzair_desktop.exe"
 !define MUI_FINISHPAGE_RUN_TEXT "立即启动${APPNAME}"
-!define MUI_UNCONFIRMPAGE_TEXT_TOP "将从这台电脑上删除${APPNAME}程序及其快捷方式。您的数据（数据库、备份、密钥、设置）保留在 $LOCALAPPDATA\jzair_desktop，不会被删除。"
+!define MUI_UNCONFIRMPAGE_TEXT_TOP "将从这台电脑上删除${APPNAME}程序及其快捷方式。您的数据（数据库、备份、密钥、设置）不会被删除，仍保留在：$UserData"
 
 !insertmacro MUI_PAGE_WELCOME
 !insertmacro MUI_PAGE_DIRECTORY
@@ -84,6 +84,7 @@ VIAddVersionKey /LANG=2052 "LegalCopyright" "${PUBLISHER}"
 !insertmacro MUI_LANGUAGE "SimpChinese"
 
 Var AllUsers
+Var UserData  ; the user's data folder, taken before an all-users installation switches the shell folders
 
 ; Refuse while the program runs: the app holds the named mutex as long as it runs.
 !macro RefuseWhileRunning UN
@@ -108,6 +109,7 @@ Function .onInit
     Quit
   ${EndIf}
   SetRegView 64
+  StrCpy $UserData "$LOCALAPPDATA\jzair_desktop"
   Call RefuseWhileRunning
   ; Per user unless /ALLUSERS is given (then administrator rights are required): an administrator who
   ; double-clicks gets the same per-user installation as everyone else, and later upgrades need no rights.
@@ -221,11 +223,12 @@ Section "程序" SecMain
     WriteRegDWORD HKCU "${UNINSTKEY}" "NoModify" 1
     WriteRegDWORD HKCU "${UNINSTKEY}" "NoRepair" 1
   ${EndIf}
-  DetailPrint "安装完成。您的数据保存在 $LOCALAPPDATA\jzair_desktop。"
+  DetailPrint "安装完成。您的数据保存在：$UserData"
 SectionEnd
 
 Function un.onInit
   SetRegView 64
+  StrCpy $UserData "$LOCALAPPDATA\jzair_desktop"
   Call un.RefuseWhileRunning
   ReadRegStr $1 HKLM "${UNINSTKEY}" "InstallLocation"
   ${If} $1 != ""
@@ -235,7 +238,7 @@ Function un.onInit
 FunctionEnd
 
 Section "Uninstall"
-  ; Only the program: the data folder ($LOCALAPPDATA\jzair_desktop) stays.
+  ; Only the program: the data folder (UserData) stays.
   Delete "$DESKTOP\${APPNAME}.lnk"
   RMDir /r "$SMPROGRAMS\${APPNAME}"
   RMDir /r "$INSTDIR\_internal"
@@ -249,8 +252,9 @@ Section "Uninstall"
   ${Else}
     DeleteRegKey HKCU "${UNINSTKEY}"
   ${EndIf}
-  DetailPrint "程序已删除。您的数据保留在 $LOCALAPPDATA\jzair_desktop（数据库、备份、密钥、设置），如不再需要可手动删除该文件夹。"
+  DetailPrint "程序已删除。您的数据（数据库、备份、密钥、设置）保留在：$UserData"
+  DetailPrint "如不再需要，可手动删除该文件夹。"
   ${IfNot} ${Silent}
-    MessageBox MB_ICONINFORMATION "${APPNAME}已卸载。$\r$\n$\r$\n您的数据保留在：$\r$\n$LOCALAPPDATA\jzair_desktop$\r$\n（数据库、备份、密钥、设置）。重新安装后可继续使用；如不再需要，可手动删除该文件夹。"
+    MessageBox MB_ICONINFORMATION "${APPNAME}已卸载。$\r$\n$\r$\n您的数据保留在：$\r$\n$UserData$\r$\n（数据库、备份、密钥、设置）。重新安装后可继续使用；如不再需要，可手动删除该文件夹。"
   ${EndIf}
 SectionEnd
