@@ -65,6 +65,9 @@ VIAddVersionKey /LANG=2052 "LegalCopyright" "${PUBLISHER}"
 !include "FileFunc.nsh"
 !include "x64.nsh"
 
+Var AllUsers
+Var UserData  ; the user's data folder, taken before an all-users installation switches the shell folders
+
 !define MUI_ICON "..\resources\icons\jzair.ico"
 !define MUI_UNICON "..\resources\icons\jzair.ico"
 !define MUI_ABORTWARNING
@@ -83,8 +86,6 @@ VIAddVersionKey /LANG=2052 "LegalCopyright" "${PUBLISHER}"
 !insertmacro MUI_UNPAGE_INSTFILES
 !insertmacro MUI_LANGUAGE "SimpChinese"
 
-Var AllUsers
-Var UserData  ; the user's data folder, taken before an all-users installation switches the shell folders
 
 ; Refuse while the program runs: the app holds the named mutex as long as it runs.
 !macro RefuseWhileRunning UN
