@@ -110,11 +110,35 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return build_parser().parse_args(argv)
 
 
+def output_encoding(encoding: str | None, *, interactive: bool) -> str | None:
+    """The encoding the command line writes its output in, or None to keep the stream's own.
+
+    A console (Windows: Python writes UTF-16 to it; elsewhere a terminal) keeps its encoding. Output into a pipe
+    or a file keeps the code page when it can spell Chinese (936 on a Chinese Windows, UTF-8 on Linux) and is
+    UTF-8 otherwise (an English Windows' code page 1252 would turn every Chinese word into "?"). PYTHONIOENCODING,
+    when set, is the user's choice and wins."""
+    if interactive or os.environ.get("PYTHONIOENCODING"):
+        return None
+    try:
+        "汉字：—".encode(encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return "utf-8"
+    return None
+
+
 def _configure_streams() -> None:
     for stream in (sys.stdout, sys.stderr):
         if stream is not None and hasattr(stream, "reconfigure"):
             try:
-                stream.reconfigure(errors="replace")
+                interactive = stream.isatty()
+            except (ValueError, OSError):
+                interactive = False
+            try:
+                encoding = output_encoding(getattr(stream, "encoding", None), interactive=interactive)
+                if encoding:
+                    stream.reconfigure(encoding=encoding, errors="replace")
+                else:
+                    stream.reconfigure(errors="replace")
             except (ValueError, OSError):
                 pass
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -43,6 +42,7 @@ from jzair_desktop.exchange.xlsx_common import (
     TEXT_FORMAT,
     column_letter,
 )
+from jzair_desktop.fsutil import replace_file
 from jzair_desktop.taskstate import NULL_STATE, TaskState
 
 INSTRUCTIONS_SHEET = "填表说明"
@@ -345,7 +345,7 @@ def save_workbook_atomically(wb: Workbook, dest: Path) -> Path:
     tmp = dest.with_name(f".~{dest.stem}.{uuid.uuid4().hex[:8]}.tmp.xlsx")
     try:
         wb.save(tmp)
-        os.replace(tmp, dest)
+        replace_file(tmp, dest)
     except PermissionError as exc:
         raise JzairError(f"无法写入文件：{dest}。文件可能正在 Excel 中打开，请关闭后重试。") from exc
     except OSError as exc:

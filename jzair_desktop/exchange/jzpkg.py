@@ -32,6 +32,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from jzair_desktop.errors import JzairError
+from jzair_desktop.fsutil import replace_file
 
 FORMAT = "jzair-package"
 FORMAT_VERSION = 1
@@ -242,7 +243,7 @@ def write_package(
             for name, data in members.items():
                 zf.writestr(_entry(name), data, compresslevel=COMPRESS_LEVEL)
         size = tmp.stat().st_size
-        os.replace(tmp, path)
+        replace_file(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise JzairError(f"写入报送包失败：{path}（{exc.strerror or exc}）。没有生成报送包。") from exc

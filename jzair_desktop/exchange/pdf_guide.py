@@ -48,6 +48,7 @@ from jzair_desktop.exchange.guide_doc import (
     TableBlock,
     inline_markup,
 )
+from jzair_desktop.fsutil import replace_file
 
 NOTE_FILL = colors.HexColor("#fff4e5")
 CODE_FILL = colors.HexColor("#f1f3f5")
@@ -241,7 +242,7 @@ def write_guide_pdf(guide: Guide, out: Path, *, version: str = __version__, toda
         doc.multiBuild(guide_story(guide, styles, version=version, today=today), canvasmaker=canvas)
         pages = doc.page
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp made it private; an ordinary file for the user to share
-        os.replace(tmp, out)
+        replace_file(tmp, out)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise JzairError(f"无法写入文件：{out}（{exc.strerror or exc}）") from exc

@@ -8,7 +8,7 @@ import threading
 import traceback
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QtMsgType, QTranslator, qInstallMessageHandler
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtGui import QFont, QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from jzair_desktop import APP_TITLE, paths
@@ -102,6 +102,9 @@ def make_application(argv: list[str] | None = None) -> QApplication:
         app.setApplicationName("jzair_desktop")
         app.setApplicationDisplayName(APP_TITLE)
         app.setOrganizationName("jzair_desktop")
+        icon = paths.resources_dir() / "icons" / "jzair.png"
+        if icon.is_file():
+            app.setWindowIcon(QIcon(str(icon)))  # title bars and the task bar; the .exe carries jzair.ico
         family = register_font(app)
         translations = install_translations(app)
         app.setProperty(_SETUP, {"font": family or "", "translations": translations})

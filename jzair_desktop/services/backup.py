@@ -41,6 +41,7 @@ from pathlib import Path
 
 from jzair_desktop import __version__, paths
 from jzair_desktop.errors import DatabaseBusyError, DatabaseError, JzairError, PermissionDenied
+from jzair_desktop.fsutil import replace_file
 from jzair_desktop.services import audit, authority
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.audit_anchor import HEAD_KEY, Head, head_from_json
@@ -498,7 +499,7 @@ def _write_zip(target: Path, manifest: dict, db_copy: Path, state: TaskState | N
         bad = _read_back(tmp, state)  # what reached the disk
         if bad is not None:
             raise BackupError(f"写入的备份文件读回校验失败（{bad}），备份没有完成：{target}")
-        os.replace(tmp, target)
+        replace_file(tmp, target)
         _fsync_dir(target.parent)
     except OSError as exc:
         _remove_quietly(tmp)
@@ -1033,7 +1034,7 @@ def _swap_in(db_file: Path, staged: Path, when: dt.datetime) -> Path | None:
                 paths.make_private(_side(copy, suffix))
             side.unlink()
         try:
-            _replace(staged, db_file)
+            _replace(staged, db_file, wait=0)
         except PermissionError:
             if conn is None:
                 raise
@@ -1047,9 +1048,9 @@ def _swap_in(db_file: Path, staged: Path, when: dt.datetime) -> Path | None:
     return copy
 
 
-def _replace(src: Path, dst: Path) -> None:
+def _replace(src: Path, dst: Path, *, wait: float | None = None) -> None:
     try:
-        os.replace(src, dst)
+        replace_file(src, dst, wait=wait)
     except PermissionError:
         raise
     except OSError as exc:
@@ -1106,7 +1107,7 @@ def _put_back(previous: Path, db_file: Path) -> None:
         shutil.copyfile(previous, tmp)
         for suffix in _SIDE_FILES:
             _remove_quietly(_side(db_file, suffix))
-        os.replace(tmp, db_file)
+        replace_file(tmp, db_file)
     finally:
         _remove_quietly(tmp)
 
@@ -1259,7 +1260,7 @@ def save_backup_settings(settings: BackupSettings, file: Path | None = None) -> 
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
-        os.replace(tmp, file)
+        replace_file(tmp, file)
     except OSError as exc:
         _remove_quietly(tmp)
         raise BackupError(_os_error_message(exc, "保存备份设置", file)) from exc
@@ -1330,7 +1331,7 @@ def _copy_to_folder(file: Path, folder: Path, state: TaskState | None = None) ->
         else:
             _copy_in_chunks(file, tmp, state)
         _fsync_file(tmp)
-        os.replace(tmp, target)
+        replace_file(tmp, target)
         _fsync_dir(folder)
     except OSError as exc:
         _remove_quietly(tmp)

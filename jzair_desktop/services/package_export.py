@@ -24,6 +24,7 @@ from jzair_desktop.domain.ledgers import LEDGERS, LedgerDef
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError
 from jzair_desktop.exchange import jzpkg
+from jzair_desktop.fsutil import replace_file
 from jzair_desktop.services import audit
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.audit_anchor import HEAD_KEY, Head
@@ -209,7 +210,7 @@ def _write(
                          detail=f"{detail}，清单 SHA-256 {written.manifest_sha256[:16]}…")
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
-            part.replace(out)
+            replace_file(part, out)
         except OSError as exc:
             raise JzairError(f"无法保存报送包：{out}（{exc.strerror or exc}）。") from exc
     finally:

@@ -31,6 +31,7 @@ from jzair_desktop.domain.reference import CITY_CODE, CITY_NAME, Indicator, Refe
 from jzair_desktop.domain.validation import mask_id_number
 from jzair_desktop.errors import JzairError, PermissionDenied
 from jzair_desktop.exchange import pdf_report as pdf
+from jzair_desktop.fsutil import replace_file
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.aggregates import done_condition
 from jzair_desktop.services.air_targets import air_progress_rows
@@ -688,7 +689,7 @@ def save_copy(src: Path | str, dest: Path | str) -> Path:
     try:
         with os.fdopen(fd, "wb") as fh, source.open("rb") as src_fh:
             shutil.copyfileobj(src_fh, fh)
-        os.replace(tmp, target)
+        replace_file(tmp, target)
     except PermissionError as exc:
         tmp.unlink(missing_ok=True)
         raise JzairError(
@@ -713,7 +714,7 @@ def write_pdf_atomic(data: pdf.ReportData, path: Path, *, state: TaskState = NUL
     try:
         pages = pdf.render_report(data, tmp, state=_Scaled(state, 60, 99))
         try:
-            os.replace(tmp, path)
+            replace_file(tmp, path)
         except PermissionError as exc:
             raise JzairError(
                 f"无法覆盖输出文件：{path}（{exc.strerror}）。如果该文件正在 PDF 阅读器中打开，请先关闭后重试。"

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 import sqlite3
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from jzair_desktop.errors import DatabaseBusyError, DatabaseError
+from jzair_desktop.storage import netshare
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,8 @@ def busy_timeout_ms() -> int:
 
 
 def sqlite_url(path: Path) -> str:
+    if netshare.is_unc(str(path)):  # resolving would ask the network; such a file is refused anyway
+        return "sqlite:///" + Path(path).as_posix()
     return "sqlite:///" + Path(path).resolve().as_posix()
 
 
@@ -64,9 +68,50 @@ def db_path_of(url: str) -> Path | None:
     return Path(u.database)
 
 
+# SQLite's own limit on a database's full path, in UTF-8 bytes with its longest side file name ("-journal"):
+# 512 in the unix VFS, 1040 in the win32 one. Windows itself stops at 259 characters unless long paths are on.
+_SQLITE_MAX_PATH_BYTES = 1040 if sys.platform == "win32" else 512
+_WINDOWS_MAX_PATH = 260
+
+
+def _windows_long_paths_enabled() -> bool:
+    """Windows 10 1607+: the LongPathsEnabled policy (the programs' manifests declare longPathAware).
+    True where the question does not exist (Wine, which has no such limit)."""
+    import ctypes
+
+    try:
+        ask = ctypes.windll.ntdll.RtlAreLongPathsEnabled
+    except (AttributeError, OSError):
+        return True
+    ask.restype = ctypes.c_ubyte
+    return bool(ask())
+
+
+def path_too_long_message(path: Path) -> str | None:
+    """A Chinese message when the database's path is longer than SQLite (or Windows) can open, else None."""
+    full = os.path.abspath(path) + "-journal"
+    chars = len(full) - len("-journal")
+    if len(full.encode("utf-8", "surrogateescape")) >= _SQLITE_MAX_PATH_BYTES:
+        limit = ""
+    elif sys.platform == "win32" and len(full) >= _WINDOWS_MAX_PATH and not _windows_long_paths_enabled():
+        limit = "这台电脑的 Windows 没有启用长路径支持，数据库的完整路径须少于 250 个字符。"
+    else:
+        return None
+    return (
+        f"数据库文件的路径太长（{chars} 个字符），无法打开：{path}\n{limit}"
+        "请把数据库放到路径较短的文件夹中（如 D:\\台账），或用 --db 指定较短的路径；没有写入任何文件。"
+    )
+
+
 def check_database_file(path: Path, *, create: bool) -> None:
     """Refuse, with a message naming the file, what cannot be a usable database. Never writes to it."""
     path = Path(path)
+    where = netshare.network_location(path)  # before any file call: a UNC path may take long to answer
+    if where is not None:
+        raise DatabaseError(netshare.network_share_message(path, where))
+    too_long = path_too_long_message(path)
+    if too_long:
+        raise DatabaseError(too_long)
     if not path.exists():
         if not create:
             raise DatabaseError(f"数据库文件不存在：{path}\n请先运行“jzair init”创建数据库，或用 --db 指定正确的文件。")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from jzair_desktop import paths
 from jzair_desktop.errors import DatabaseBusyError, DatabaseError, JzairError
+from jzair_desktop.fsutil import replace_file
 from jzair_desktop.storage.engine import db_path_of, translate_operational_error
 
 log = logging.getLogger(__name__)
@@ -202,7 +202,7 @@ def backup_copy(db_file: Path, label: str) -> Path:
         raise
     finally:
         src.close()
-    os.replace(partial, target)
+    replace_file(partial, target)
     return target
 
 

@@ -238,7 +238,7 @@ def test_version(capsys):
 
 
 def test_self_test_runs_in_its_own_process(tmp_path):
-    env = dict(os.environ, JZAIR_DATA_DIR=str(tmp_path), QT_QPA_PLATFORM="offscreen")
+    env = dict(os.environ, JZAIR_DATA_DIR=str(tmp_path), QT_QPA_PLATFORM="offscreen", PYTHONIOENCODING="utf-8")
     env.pop("JZAIR_DB", None)
     proc = subprocess.run(
         [sys.executable, "-m", "jzair_desktop", "self-test"],
@@ -296,7 +296,7 @@ report(main(sys.argv[1:]))
 
 
 def run_light(tmp_path, *argv: str) -> str:
-    env = dict(os.environ, JZAIR_DATA_DIR=str(tmp_path), QT_QPA_PLATFORM="offscreen")
+    env = dict(os.environ, JZAIR_DATA_DIR=str(tmp_path), QT_QPA_PLATFORM="offscreen", PYTHONIOENCODING="utf-8")
     proc = subprocess.run([sys.executable, "-c", LIGHT_START, *argv], capture_output=True, text=True,
                           encoding="utf-8", env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -313,6 +313,6 @@ def test_version_needs_no_database_code(tmp_path):
     script = "import sys\nfrom jzair_desktop.cli import main\ntry:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
     script += "print(sorted(m for m in ('sqlalchemy', 'alembic', 'PySide6') if m in sys.modules))\n"
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, encoding="utf-8",
-                          env=dict(os.environ, JZAIR_DATA_DIR=str(tmp_path)), timeout=120)
+                          env=dict(os.environ, JZAIR_DATA_DIR=str(tmp_path), PYTHONIOENCODING="utf-8"), timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == [f"jzair_desktop {__version__}", "[]"]

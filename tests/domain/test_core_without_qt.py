@@ -58,7 +58,7 @@ SCRIPT = textwrap.dedent(
 
 
 def test_core_modules_import_and_run_without_qt(tmp_path):
-    env = dict(os.environ, JZAIR_DATA_DIR=str(tmp_path))
+    env = dict(os.environ, JZAIR_DATA_DIR=str(tmp_path), PYTHONIOENCODING="utf-8")  # read back as UTF-8 on any code page
     env.pop("JZAIR_DB", None)
     proc = subprocess.run(
         [sys.executable, "-c", SCRIPT], capture_output=True, text=True, encoding="utf-8", env=env, timeout=300

@@ -115,7 +115,7 @@ def test_text_that_is_not_utf8_is_refused():
 # --- writing and reading --------------------------------------------------------------------------
 
 
-@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(json_rows)
 def test_a_written_package_reads_back(tmp_path, rows):
     path = tmp_path / "包.jzpkg"

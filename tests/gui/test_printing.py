@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pypdf
@@ -17,6 +16,7 @@ from jzair_desktop.exchange.pdf_common import PAGE_SIZE, register_fonts
 from jzair_desktop.gui import printing, qtsetup
 from jzair_desktop.gui.printing import PrintError, pages_to_print, prepare_a4, print_pdf
 from jzair_desktop.taskstate import Cancelled, TaskState
+from tests.gui.pdf_raster import page_image
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +47,7 @@ def pdf_printer(path: Path) -> QPrinter:
 
 
 def rendered(pdf: Path, page: int, tmp: Path, dpi: int = 72) -> Image.Image:
-    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", "-f", str(page), "-l", str(page), "-singlefile",
-                    str(pdf), str(tmp / "page")], check=True)
-    return Image.open(tmp / "page.png").convert("L")
+    return page_image(pdf, page, dpi)
 
 
 def ink_box(pdf: Path, page: int, tmp: Path) -> tuple[tuple[int, int], tuple[int, int, int, int]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
 from pathlib import Path
 
 import pypdf
@@ -22,6 +21,7 @@ from jzair_desktop.gui.widgets import pdf_preview
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from tests.exchange import report_dataset as ds
 from tests.gui import pyside_guard
+from tests.gui.pdf_raster import page_image, pages_as_png
 from tests.storage.safety_helpers import open_handles
 
 pyside_guard.apply()  # PySide6 6.12.0 on Python 3.11 leaks references to None (see module)
@@ -259,7 +259,7 @@ def test_open_hands_the_file_to_the_system_viewer(qtbot, filled, monkeypatch):
     opened = []
     monkeypatch.setattr(page_module.QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
     page.open_in_viewer()
-    assert opened[-1].toLocalFile() == str(page.result.path)
+    assert Path(opened[-1].toLocalFile()) == page.result.path  # Qt spells Windows paths with "/"
 
 
 def test_printing_paints_every_page_onto_the_printer(qtbot, filled, tmp_path):
@@ -275,11 +275,8 @@ def test_printing_paints_every_page_onto_the_printer(qtbot, filled, tmp_path):
     for p in printed.pages:  # A4 portrait, the whole sheet
         assert abs(float(p.mediabox.width) - 595.28) < 1 and abs(float(p.mediabox.height) - 841.89) < 1
     # What came out of the printer looks like the report: each printed page against the original page.
-    subprocess.run(["pdftoppm", "-r", "60", "-png", str(out), str(tmp_path / "printed")], check=True)
-    subprocess.run(["pdftoppm", "-r", "60", "-png", str(page.result.path), str(tmp_path / "original")],
-                   check=True)
-    printed_pngs = sorted(tmp_path.glob("printed-*.png"))
-    original_pngs = sorted(tmp_path.glob("original-*.png"))
+    printed_pngs = pages_as_png(out, tmp_path / "printed", 60)
+    original_pngs = pages_as_png(page.result.path, tmp_path / "original", 60)
     assert len(printed_pngs) == len(original_pngs) == n
     for mine, theirs in zip(printed_pngs, original_pngs, strict=True):
         assert mean_block_difference(to_gray(mine), to_gray(theirs)) < 6.0, mine.name
@@ -297,10 +294,8 @@ def test_printing_a_page_range(qtbot, filled, tmp_path):
     print_and_wait(qtbot, page, printer)
     assert len(pypdf.PdfReader(str(out)).pages) == 2
     assert "共 2 页" in page.status.text()
-    subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", "-singlefile", str(out),
-                    str(tmp_path / "printed")], check=True)
-    subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "2", "-l", "2", "-singlefile",
-                    str(page.result.path), str(tmp_path / "original")], check=True)
+    page_image(out, 1, 60).save(tmp_path / "printed.png")
+    page_image(page.result.path, 2, 60).save(tmp_path / "original.png")
     assert mean_block_difference(to_gray(tmp_path / "printed.png"), to_gray(tmp_path / "original.png")) < 6.0
 
 

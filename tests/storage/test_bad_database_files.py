@@ -8,6 +8,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -110,7 +111,19 @@ def test_a_locked_database_is_refused_with_a_clear_message(tmp_path, capsys, mon
 @contextmanager
 def read_only(target: Path) -> Iterator[None]:
     """Make a file or folder read-only for this process. As root, file modes do not apply (root may write
-    anyway), so the immutable attribute (chattr +i) is used instead; without it the test is skipped."""
+    anyway), so the immutable attribute (chattr +i) is used instead; without it the test is skipped.
+    Windows: a file gets the read-only attribute (what Explorer's 只读 box sets); folders have no such thing
+    there (the attribute does not stop writes into a folder; only an ACL does, which Wine does not enforce)."""
+    if sys.platform == "win32":
+        if target.is_dir():
+            pytest.skip("Windows ignores the read-only attribute of a folder; denying writes needs an ACL")
+        mode = target.stat().st_mode
+        target.chmod(0o444)
+        try:
+            yield
+        finally:
+            target.chmod(mode)
+        return
     if os.geteuid() != 0:
         mode = target.stat().st_mode
         target.chmod(0o555 if target.is_dir() else 0o444)
