@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QShowEvent
 from PySide6.QtWidgets import (
@@ -382,6 +383,9 @@ class BackupController(QObject):
         self._end_exit()
 
     def _end_exit(self) -> None:
+        if not shiboken6.isValid(self):  # the window and this controller were destroyed while the backup ran
+            log.info("exit backup ended after its window was destroyed")
+            return
         if self.exit_window is not None:
             self.exit_window.finish()
         self.exit_finished.emit()

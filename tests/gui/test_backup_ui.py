@@ -582,3 +582,4 @@ def test_closing_the_database_after_the_exit_backup_does_not_make_the_next_exit_
     assert not again.exit_backup_due()
     add_heating(ctx.db.engine, 1, tag="再改")
     assert again.exit_backup_due()
+    again.automatic = False  # no exit backup when the test closes the window

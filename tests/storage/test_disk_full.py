@@ -203,7 +203,9 @@ def test_full_disk_gives_clear_messages_and_keeps_the_data(filled, tmp_path):
     assert result["integrity"] == "ok"
     assert result["big_rows"] == 0 and result["rows"] == rows
     assert result["backup"].startswith("磁盘空间不足（或文件超过了允许的大小），备份没有完成")
-    assert result["restore"].startswith("磁盘空间不足（或文件超过了允许的大小），解压备份没有完成")
+    # refused before unpacking: the backup's database would not fit on the disk
+    assert result["restore"].startswith("磁盘空间不足：恢复备份")
+    assert "当前数据库没有改动" in result["restore"]
     # no half-written backup, no staged restore file, no pre-restore copy: only the database itself
     assert [f for f in result["files"] if not f.startswith("台账.sqlite3")] == ["填充"]
     assert result["rows_after_restore_attempt"] == rows
