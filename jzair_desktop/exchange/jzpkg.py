@@ -57,9 +57,11 @@ MEMBERS: dict[str, tuple[str, ...]] = {
     KIND_TARGETS: ("county_targets.jsonl", "air_quality_targets.jsonl"),
 }
 # Members a package may lack (written since a later version): a county package's audit chain links
-# (seq and hash of every entry of the county's chain, the head in the manifest's "audit_head").
+# (seq and hash of every entry of the county's chain, the head in the manifest's "audit_head") and its
+# milestones (节点任务: the day each was done and the evidence).
 CHAIN_MEMBER = "audit_chain.jsonl"
-OPTIONAL_MEMBERS: dict[str, tuple[str, ...]] = {KIND_COUNTY: (CHAIN_MEMBER,), KIND_TARGETS: ()}
+MILESTONES_MEMBER = "milestones.jsonl"
+OPTIONAL_MEMBERS: dict[str, tuple[str, ...]] = {KIND_COUNTY: (CHAIN_MEMBER, MILESTONES_MEMBER), KIND_TARGETS: ()}
 
 MB = 1024 * 1024
 MAX_FILE_BYTES = 200 * MB  # the package file itself

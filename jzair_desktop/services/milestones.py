@@ -25,6 +25,7 @@ from jzair_desktop.storage.models import Milestone
 AUDIT_SUBJECT = "milestones"
 EVIDENCE_MAX = 200
 EARLIEST = dt.date(2020, 1, 1)
+KIND_NAMES = {"cumulative": "累计进度类指标", "limit": "限值类指标", "milestone": "节点任务类指标"}
 
 
 def milestone_indicators(ref: Reference | None = None) -> list[Indicator]:
@@ -77,6 +78,41 @@ def _parse_day(value: object, what: str) -> dt.date:
         raise JzairError(f"{what}不是有效日期：“{value}”，应为 年-月-日，如 2020-10-28。") from None
 
 
+def check_done_date(ind: Indicator, unit: Unit, done_date: object, *, today: dt.date | None = None) -> dt.date:
+    """The day a milestone was done, parsed and checked (not in the future, not before the plan)."""
+    what = f"“{unit.name}”的“{ind.name}”完成日期"
+    day = _parse_day(done_date, what)
+    today = today or dt.date.today()
+    if day > today:
+        raise JzairError(f"{what} {day.isoformat()} 晚于今天，不能预填。")
+    if day < EARLIEST:
+        raise JzairError(f"{what} {day.isoformat()} 早于 {EARLIEST.isoformat()}，不是本方案的任务。")
+    return day
+
+
+def check_evidence(ind: Indicator, unit: Unit, evidence: object) -> str:
+    """The evidence of a milestone (required, at most EVIDENCE_MAX characters), kept as typed."""
+    text = str(evidence or "").strip()  # kept as typed: full-width （） and 〔〕 belong to document numbers
+    if not text:
+        raise JzairError(f"“{unit.name}”的“{ind.name}”须填写完成依据（文号或证明材料名称）。")
+    if len(text) > EVIDENCE_MAX:
+        raise JzairError(f"“{unit.name}”的“{ind.name}”完成依据不能超过 {EVIDENCE_MAX} 个字，收到 {len(text)} 个字。")
+    return text
+
+
+def unit_milestone(text: object, unit: Unit, ref: Reference | None = None) -> Indicator:
+    """A milestone indicator of `unit` named by key or Chinese name, as a county package carries it: a Chinese
+    refusal for an unknown indicator, one that is not a milestone, a city-level one or one outside the unit's scope."""
+    ref = ref or reference()
+    ind = resolve_indicator(str(text or ""), ref=ref)
+    if ind.kind != "milestone":
+        raise JzairError(f"“{ind.name}”不是节点任务类指标（而是{KIND_NAMES.get(ind.kind, ind.kind)}），不能作为节点任务记录。")
+    if ind.city_level:
+        raise JzairError(f"“{ind.name}”是全市节点任务，由市大气办以“全市”记录，不由“{unit.name}”报送。")
+    check_in_scope(ind, unit, ref)
+    return ind
+
+
 def set_milestone(
     db: Database, actor: Actor, indicator: str, unit: str, done_date: object, evidence: object, *,
     today: dt.date | None = None,
@@ -85,18 +121,8 @@ def set_milestone(
     ref = reference()
     ind = resolve_indicator(indicator, allowed=milestone_indicators(ref), ref=ref)
     u = _unit(unit, ind, actor, ref)
-    what = f"“{u.name}”的“{ind.name}”完成日期"
-    day = _parse_day(done_date, what)
-    today = today or dt.date.today()
-    if day > today:
-        raise JzairError(f"{what} {day.isoformat()} 晚于今天，不能预填。")
-    if day < EARLIEST:
-        raise JzairError(f"{what} {day.isoformat()} 早于 {EARLIEST.isoformat()}，不是本方案的任务。")
-    text = str(evidence or "").strip()  # kept as typed: full-width （） and 〔〕 belong to document numbers
-    if not text:
-        raise JzairError(f"“{u.name}”的“{ind.name}”须填写完成依据（文号或证明材料名称）。")
-    if len(text) > EVIDENCE_MAX:
-        raise JzairError(f"“{u.name}”的“{ind.name}”完成依据不能超过 {EVIDENCE_MAX} 个字，收到 {len(text)} 个字。")
+    day = check_done_date(ind, u, done_date, today=today)
+    text = check_evidence(ind, u, evidence)
     due = ind.effective_due(ref.plan.campaign_end)
     now = dt.datetime.now()
     with write_session(db.engine) as s:

@@ -30,6 +30,7 @@ ROW_TITLES: dict[str, str] = {
     "closeouts": "销号记录",
     "monthly_figures": "月度数据",
     "air_quality": "空气质量",
+    "milestones": "节点任务",
     "submissions": "月度上报",
     "audit": "县级审计记录",
     "county_targets": "任务目标",

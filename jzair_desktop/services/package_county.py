@@ -17,7 +17,7 @@ from jzair_desktop.domain.validation import DUPLICATE_RULES, ERROR, check_record
 from jzair_desktop.errors import JzairError
 from jzair_desktop.exchange import jzpkg
 from jzair_desktop.exchange.jzpkg import PackageError
-from jzair_desktop.services import audit, monthly, targets
+from jzair_desktop.services import audit, milestones, monthly, targets
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.audit_anchor import HEAD_KEY, Head, head_from_json
 from jzair_desktop.services.package_common import (
@@ -42,6 +42,7 @@ from jzair_desktop.storage.models import (
     LEDGER_MODELS,
     AirQualityMonth,
     Closeout,
+    Milestone,
     MonthlyFigure,
     MonthSubmission,
     PackageAuditEntry,
@@ -72,6 +73,8 @@ class CountyJob:
         self.closeouts: dict[str, dict[str, tuple[str, dt.datetime, str]]] = {}
         self.figures: dict[tuple[str, str], dict[str, Any]] = {}
         self.air: dict[str, dict[str, Any]] = {}
+        # None: a package of an older version without milestones.jsonl (then the city's are left as they are)
+        self.milestones: dict[str, dict[str, Any]] | None = None
         self.submissions: dict[tuple[str, int], dict[str, Any]] = {}
         self.audit: list[dict[str, Any]] = []
         self.head: Head | None = None
@@ -132,10 +135,11 @@ class CountyJob:
             self.live[key], self.dead[key] = live, dead
         if problems:
             raise refuse_problems(self.pkg, "台账记录", problems)
-        state.progress(total, total, "正在校验销号、月度数据、空气质量、上报和审计记录……", force=True)
+        state.progress(total, total, "正在校验销号、月度数据、空气质量、节点任务、上报和审计记录……", force=True)
         self._decode_closeouts()
         self._decode_figures()
         self._decode_air()
+        self._decode_milestones(today)
         self._decode_submissions()
         self._decode_audit()
         self._decode_chain()
@@ -250,6 +254,41 @@ class CountyJob:
             self.air[month] = {"pm25": pm25, "heavy_days": heavy, "updated_at": lines.stamp(n, obj, "updated_at"),
                                "updated_by": lines.text(n, obj, "updated_by")}
 
+    def _decode_milestones(self, today: dt.date) -> None:
+        """The unit's milestones (节点任务), checked as services.milestones checks them when recorded."""
+        if jzpkg.MILESTONES_MEMBER not in self.pkg.members:
+            return
+        lines = Lines(self.pkg, jzpkg.MILESTONES_MEMBER)
+        ref = reference()
+        found: dict[str, dict[str, Any]] = {}
+        for n, obj in lines.items():
+            lines.keys(n, obj, ("unit_code", "indicator", "done_date", "evidence", "updated_at", "updated_by"))
+            if obj.get("unit_code") != self.unit.code:
+                raise lines.error(n, f"节点任务属于 {str(obj.get('unit_code'))[:10]}，不是报送包的单位 "
+                                     f"{self.unit.name}（{self.unit.code}）。")
+            try:
+                ind = milestones.unit_milestone(lines.text(n, obj, "indicator"), self.unit, ref)
+                raw_day = lines.text(n, obj, "done_date", max_len=10)
+                try:
+                    if len(raw_day) != 10:
+                        raise ValueError
+                    day = dt.date.fromisoformat(raw_day)
+                except ValueError:
+                    raise lines.error(n, f"字段 done_date（完成日期）应为日期（如 2020-10-28），收到“{raw_day}”。") from None
+                day = milestones.check_done_date(ind, self.unit, day, today=today)
+                evidence = lines.text(n, obj, "evidence", max_len=milestones.EVIDENCE_MAX)
+                if milestones.check_evidence(ind, self.unit, evidence) != evidence:
+                    raise lines.error(n, f"“{ind.name}”的字段 evidence（完成依据）首尾有空白。")
+            except PackageError:
+                raise
+            except JzairError as exc:
+                raise lines.error(n, exc.message) from None
+            if ind.key in found:
+                raise lines.error(n, f"“{ind.name}”重复出现。")
+            found[ind.key] = {"done_date": day, "evidence": evidence, "updated_at": lines.stamp(n, obj, "updated_at"),
+                              "updated_by": lines.text(n, obj, "updated_by")}
+        self.milestones = found
+
     def _decode_submissions(self) -> None:
         lines = Lines(self.pkg, "submissions.jsonl")
         for n, obj in lines.items():
@@ -326,6 +365,7 @@ class CountyJob:
         self._duplicates(s, plan)
         self._plan_figures(s, plan)
         self._plan_air(s, plan)
+        self._plan_milestones(s, plan)
         self._plan_submissions(s, plan)
         self._plan_audit(s, plan)
         return plan
@@ -539,6 +579,47 @@ class CountyJob:
                 plan.pending.append(audit.Pending(
                     monthly.AUDIT_AIR, f"{unit}@{month}", unit, before, after,
                     f"{self.unit.name} {month} 空气质量（报送包第 {self.pkg.sequence} 号）",
+                    "create" if before is None else ("delete" if after is None else "update")))
+
+        plan.apply.append(apply)
+
+    def _plan_milestones(self, s: Session, plan: Plan) -> None:
+        """The unit's milestones made the package's (one it lacks was cleared at the county), each change
+        audited under the subject and key services.milestones uses. Nothing for a package without them."""
+        if self.milestones is None:
+            return
+        unit = self.unit.code
+        names = {i.key: i.name for i in reference().indicators}
+        change = plan.change("milestones")
+        have = {r.indicator_key: r for r in s.scalars(select(Milestone).where(Milestone.unit_code == unit))}
+        ops: list[tuple[str, dict[str, Any] | None]] = change.mirror(
+            have, self.milestones,
+            lambda row, want: (row.done_date, row.evidence, row.updated_at, row.updated_by) == (
+                want["done_date"], want["evidence"], want["updated_at"], want["updated_by"]),
+        )
+
+        def apply(s: Session) -> None:
+            for ind_key, want in ops:
+                row = s.get(Milestone, (ind_key, unit))
+                before = None if row is None else {"done_date": row.done_date.isoformat(), "evidence": row.evidence,
+                                                   **audit.row_bookkeeping(row)}
+                name = names.get(ind_key, ind_key)
+                if want is None:
+                    s.delete(row)
+                    after = None
+                    what = "完成记录已撤销"
+                else:
+                    if row is None:
+                        row = Milestone(indicator_key=ind_key, unit_code=unit)
+                        s.add(row)
+                    row.done_date, row.evidence = want["done_date"], want["evidence"]
+                    row.updated_at, row.updated_by = want["updated_at"], want["updated_by"]
+                    after = {"done_date": row.done_date.isoformat(), "evidence": row.evidence,
+                             **audit.row_bookkeeping(row)}
+                    what = f"于 {row.done_date.isoformat()} 完成，依据：{row.evidence}"
+                plan.pending.append(audit.Pending(
+                    milestones.AUDIT_SUBJECT, f"{ind_key}@{unit}", unit, before, after,
+                    f"{self.unit.name}“{name}”{what}（报送包第 {self.pkg.sequence} 号）",
                     "create" if before is None else ("delete" if after is None else "update")))
 
         plan.apply.append(apply)

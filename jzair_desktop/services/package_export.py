@@ -1,8 +1,8 @@
 """Making packages: a county's data for the city (报送包), and the city's targets for the counties (任务包).
 
 A county package is a full snapshot of one unit: every record of the five ledgers (deleted ones as
-tombstones), the close-outs of its records, its monthly figures, air quality, month submissions and its
-audit entries. Each export of a unit takes the next sequence number of that unit (kept in
+tombstones), the close-outs of its records, its monthly figures, air quality, milestones, month
+submissions and its audit entries. Each export of a unit takes the next sequence number of that unit (kept in
 package_counters), so the city can refuse an older or replayed package.
 """
 
@@ -40,6 +40,7 @@ from jzair_desktop.storage.models import (
     AuditEntry,
     Closeout,
     CountyTarget,
+    Milestone,
     MonthlyFigure,
     MonthSubmission,
     PackageCounter,
@@ -127,7 +128,7 @@ def _county_members(s: Session, unit_code: str, state: TaskState) -> tuple[dict[
                            .order_by(Closeout.record_uuid)):
             closeouts.append({"ledger": key, "record_uuid": c.record_uuid, "reviewer": c.reviewer,
                               "closed_at": encode(c.closed_at), "closed_by": c.closed_by})
-    state.progress(len(LEDGERS), steps, "正在读取月度数据、空气质量和上报记录……", force=True)
+    state.progress(len(LEDGERS), steps, "正在读取月度数据、空气质量、节点任务和上报记录……", force=True)
     members["closeouts.jsonl"] = jzpkg.jsonl_bytes(closeouts)
     counts["closeouts.jsonl"] = len(closeouts)
 
@@ -142,6 +143,12 @@ def _county_members(s: Session, unit_code: str, state: TaskState) -> tuple[dict[
          "updated_at": encode(r.updated_at), "updated_by": r.updated_by}
         for r in s.scalars(select(AirQualityMonth).where(AirQualityMonth.area == unit_code)
                            .order_by(AirQualityMonth.month))
+    ]
+    milestones = [
+        {"unit_code": r.unit_code, "indicator": r.indicator_key, "done_date": encode(r.done_date),
+         "evidence": r.evidence, "updated_at": encode(r.updated_at), "updated_by": r.updated_by}
+        for r in s.scalars(select(Milestone).where(Milestone.unit_code == unit_code)
+                           .order_by(Milestone.indicator_key))
     ]
     submissions = [
         {"unit_code": r.unit_code, "month": r.month, "version": r.version, "status": r.status,
@@ -159,7 +166,7 @@ def _county_members(s: Session, unit_code: str, state: TaskState) -> tuple[dict[
         for r in s.execute(select(AuditEntry.__table__).where(t.unit_code == unit_code).order_by(t.seq))
     ]
     for name, rows in (("monthly_figures.jsonl", figures), ("air_quality.jsonl", air),
-                       ("submissions.jsonl", submissions), ("audit.jsonl", entries)):
+                       (jzpkg.MILESTONES_MEMBER, milestones), ("submissions.jsonl", submissions), ("audit.jsonl", entries)):
         members[name] = jzpkg.jsonl_bytes(rows)
         counts[name] = len(rows)
     return members, counts, tombstones

@@ -3,6 +3,7 @@ machine, refusals shown on the page, history and pinned keys, re-pinning, what e
 
 from __future__ import annotations
 
+import datetime as dt
 import zipfile
 from pathlib import Path
 
@@ -14,11 +15,12 @@ from jzair_desktop.exchange import jzpkg
 from jzair_desktop.gui import qtsetup
 from jzair_desktop.gui.context import DataSignals, GuiContext
 from jzair_desktop.gui.pages.packages import PackagesPage, RepinDialog, default_month
-from jzair_desktop.services import accounts, ledgers
+from jzair_desktop.services import accounts, ledgers, milestones
 from jzair_desktop.services import package_export as export
 from jzair_desktop.services import package_keys as keys
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.database import load_reference_data, open_database
+from jzair_desktop.services.progress import compute_progress
 from jzair_desktop.storage import migrate
 from jzair_desktop.storage.engine import sqlite_url
 from tests.services.admin_helpers import raw
@@ -239,3 +241,25 @@ def test_a_forked_county_chain_is_shown_and_taken_only_with_a_reason(qtbot, coun
     page.import_button.click()
     qtbot.waitUntil(lambda: "已导入" in page.import_status.text(), timeout=WAIT_MS)
     assert len(imp.import_history(city)) == 3
+
+
+def test_the_preview_lists_the_milestones_a_county_package_carries(qtbot, county, city, tmp_path):
+    milestones.set_milestone(county, BUILTIN_ADMIN, "mines.survey", "榆次区", "2020-12-10", "榆次区露天矿山清单",
+                             today=TODAY)
+    path = exported(county, tmp_path)
+    page = page_for(qtbot, city)
+    page.tabs.setCurrentIndex(1)
+    page.ask_open_path = lambda: path
+    page.choose_button.click()
+    qtbot.waitUntil(page.import_button.isEnabled, timeout=WAIT_MS)
+    rows = {page.preview_table.item(r, 0).text(): [page.preview_table.item(r, c).text() for c in range(1, 5)]
+            for r in range(page.preview_table.rowCount())}
+    assert rows["节点任务"] == ["1", "0", "0", "0"]
+    shots = SHOTS / "milestones"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.grab().save(str(shots / "package_preview_milestones.png"))
+    page.import_button.click()
+    qtbot.waitUntil(lambda: "已导入" in page.import_status.text(), timeout=WAIT_MS)
+    row = next(r for r in compute_progress(city, dt.date(2021, 1, 31))
+               if r.indicator == "mines.survey" and r.unit_code == YUCI)
+    assert (row.status, row.evidence) == ("done", "榆次区露天矿山清单")

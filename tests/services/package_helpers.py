@@ -62,6 +62,7 @@ def strip_to_unit(path: Path, unit: str, *, keep_targets: bool = True) -> None:
             con.execute("DELETE FROM monthly_figures WHERE unit_code != ?", (unit,))
             con.execute("DELETE FROM air_quality WHERE area != ?", (unit,))
             con.execute("DELETE FROM month_submissions WHERE unit_code != ?", (unit,))
+            con.execute("DELETE FROM milestones WHERE unit_code != ?", (unit,))
             if not keep_targets:
                 con.execute("DELETE FROM county_targets")
                 con.execute("DELETE FROM air_quality_targets")
@@ -85,6 +86,9 @@ def _keep_unit_trail(con: sqlite3.Connection, unit: str, keep_targets: bool) -> 
                 continue
         elif e["ledger"] == "air_quality":
             if not str(e["record_uuid"]).startswith(f"{unit}@"):
+                continue
+        elif e["ledger"] == "milestones":
+            if not str(e["record_uuid"]).endswith(f"@{unit}"):
                 continue
         elif e["unit_code"] not in (None, unit):
             continue

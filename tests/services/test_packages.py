@@ -103,8 +103,10 @@ def test_export_writes_a_complete_signed_package(county, tmp_path):
     assert (m["format"], m["format_version"], m["kind"]) == ("jzair-package", 1, "county")
     assert (m["unit_code"], m["unit_name"], m["month"], m["sequence"]) == (YUCI, "榆次区", MONTH, 1)
     assert m["schema_revision"] == migrate.head_revision() and m["created_by"] == BUILTIN_ADMIN.name
-    # Since the chain head is anchored in packages: the optional chain member is always written now.
-    assert set(m["members"]) == {*jzpkg.MEMBERS["county"], jzpkg.CHAIN_MEMBER}
+    # Since the chain head is anchored in packages and milestones travel, the optional members are always written.
+    assert set(m["members"]) == {*jzpkg.MEMBERS["county"], jzpkg.CHAIN_MEMBER, jzpkg.MILESTONES_MEMBER}
+    assert m["counts"]["milestones"] == len(pkg.rows(jzpkg.MILESTONES_MEMBER)) == 1  # 榆次区's 露天矿山摸底 (demo)
+    assert pkg.rows(jzpkg.MILESTONES_MEMBER)[0]["indicator"] == "mines.survey"
     me = keys.identity(county)
     assert pkg.fingerprint == me.fingerprint == result.fingerprint and pkg.public_key == me.public_key
     for key in LEDGER_KEYS:

@@ -1,7 +1,7 @@
 """End to end: twelve county databases cut from the demo, the city's targets package imported on each,
 every county's package imported into an empty city database; the city's `jzair progress --json` then
-equals the counties' own figures unit by unit, its city rows are their sum, and every record, figure and
-submission arrived field by field. Importing all twelve again changes nothing."""
+equals the counties' own figures unit by unit, its city rows are their sum, and every record, figure,
+milestone and submission arrived field by field. Importing all twelve again changes nothing."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from jzair_desktop.storage.models import (
     AirQualityMonth,
     AirQualityTarget,
     CountyTarget,
+    Milestone,
     MonthlyFigure,
     MonthSubmission,
 )
@@ -38,6 +39,7 @@ def unit_data(db, code: str) -> dict[str, list[dict]]:
     data = {key: typed_rows(db, LEDGER_MODELS[key], LEDGER_MODELS[key].unit_code == code) for key in LEDGER_KEYS}
     data["figures"] = typed_rows(db, MonthlyFigure, MonthlyFigure.unit_code == code)
     data["air"] = typed_rows(db, AirQualityMonth, AirQualityMonth.area == code)
+    data["milestones"] = typed_rows(db, Milestone, Milestone.unit_code == code)
     data["submissions"] = typed_rows(db, MonthSubmission, MonthSubmission.unit_code == code)
     return data
 
@@ -78,8 +80,6 @@ def test_twelve_counties_to_the_city(demo_template, tmp_path, capsys):
         for row in progress_json(capsys, county.path):
             if row["unit_code"] == code:
                 own[(row["indicator"], code)] = row
-                if row["kind"] == "milestone":
-                    continue  # milestones are recorded where they happen and do not travel in packages yet
                 theirs = by_unit[(row["indicator"], code)]
                 assert {k: v for k, v in row.items() if k != "rank"} == {
                     k: v for k, v in theirs.items() if k != "rank"}, (code, row["indicator"])
@@ -103,6 +103,7 @@ def test_twelve_counties_to_the_city(demo_template, tmp_path, capsys):
         mine, there = unit_data(county, code), unit_data(city, code)
         mine["heating"] = [r for r in mine["heating"] if r["deleted_at"] is None]
         assert mine == there, code
+    assert len(typed_rows(city, Milestone)) > len(units)  # every unit's 露天矿山摸底 and the named ones arrived
     def split(db) -> list[tuple]:
         return [(r["indicator_key"], r["unit_code"], r["value"]) for r in typed_rows(db, CountyTarget)]
 
