@@ -32,7 +32,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from openpyxl import Workbook
-from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.cell import Cell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font
@@ -90,9 +90,11 @@ from jzair_desktop.exchange.xlsx_common import (
     TEXT_FORMAT,
     WARNING_FILL,
     HeaderMatch,
+    as_text_row,
     column_letter,
     describe_columns,
     match_header,
+    text_cell,
 )
 from jzair_desktop.taskstate import NULL_STATE, TaskState
 
@@ -889,7 +891,7 @@ def _error_rows(
             row_problems = by_row.get(r)
             if row_problems:
                 comments = _mark(ws, out, row_problems, comments)
-        ws.append(out)
+        ws.append(as_text_row(ws, out))  # the file's text stays text, whatever it starts with
 
 
 ABOUT_SHEET = "说明"
@@ -953,14 +955,12 @@ def _column_widths(data: SheetData, count: int, sample: int = 200) -> list[float
 
 
 def _cell(ws, value: Any, *, number_format: str | None = None) -> Cell:  # noqa: ANN001
-    cell = WriteOnlyCell(ws, value)
-    if number_format:
-        cell.number_format = number_format
-    return cell
+    """A cell of the error workbook; a string is always text, never a formula or an error value."""
+    return text_cell(ws, value, number_format=number_format)
 
 
 def _header_cell(ws, value: Any) -> Cell:  # noqa: ANN001
-    cell = WriteOnlyCell(ws, value)
+    cell = _cell(ws, value)
     cell.font, cell.alignment, cell.border, cell.fill = HEADER_FONT, HEADER_ALIGN, HEADER_BORDER, HEADER_FILL
     return cell
 
@@ -975,7 +975,7 @@ def _mark(ws, out: list[Any], problems: list[RowProblem], comments: int) -> int:
         if p.col_index is not None:
             marks.setdefault(p.col_index, []).append(p)
     for i, ps in marks.items():
-        cell = out[i] if isinstance(out[i], Cell) else WriteOnlyCell(ws, out[i])
+        cell = out[i] if isinstance(out[i], Cell) else _cell(ws, out[i])
         cell.fill = ERROR_FILL if any(p.is_error for p in ps) else WARNING_FILL
         if comments < MAX_COMMENTS:
             comment = Comment(_xml_safe("\n".join(p.message for p in ps))[:2000], "jzair")
@@ -986,7 +986,7 @@ def _mark(ws, out: list[Any], problems: list[RowProblem], comments: int) -> int:
     reasons = "；".join(
         (f"{p.column}：" if p.column else "") + p.message + ("" if p.is_error else "（提示）") for p in problems
     )
-    reason = WriteOnlyCell(ws, _xml_safe(reasons))
+    reason = _cell(ws, _xml_safe(reasons))
     reason.fill = ERROR_FILL if any(p.is_error for p in problems) else WARNING_FILL
     out.append(reason)
     return comments

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -40,7 +40,9 @@ from jzair_desktop.exchange.xlsx_common import (
     INT_FORMAT,
     NUMBER_FORMAT,
     TEXT_FORMAT,
+    as_text_row,
     column_letter,
+    text_cell,
 )
 from jzair_desktop.fsutil import replace_file
 from jzair_desktop.taskstate import NULL_STATE, TaskState
@@ -279,14 +281,15 @@ class LedgerBook:
     # --- rows ---------------------------------------------------------------------------------------
 
     def append(self, values: Sequence[Any]) -> None:
+        values = as_text_row(self.ws, values)  # text that looks like a formula stays text
         if self._text_cols:
             values = list(values)
             for i in self._text_cols:
                 v = values[i]
-                if v is not None:
-                    cell = WriteOnlyCell(self.ws, v)
-                    cell.number_format = TEXT_FORMAT
-                    values[i] = cell
+                if isinstance(v, Cell):
+                    v.number_format = TEXT_FORMAT
+                elif v is not None:
+                    values[i] = text_cell(self.ws, v, number_format=TEXT_FORMAT)
         self.ws.append(values)
         self.rows += 1
 
