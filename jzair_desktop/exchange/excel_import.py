@@ -915,9 +915,9 @@ def _about_sheet(wb: Workbook, data: SheetData, problems: Sequence[RowProblem]) 
         ("使用方法", "第一个工作表保留了原文件的行号：按红色单元格的批注和“错误原因”列改正原文件后重新导入，"
                  "或直接改正第一个工作表后导入本文件。"),
     ):
-        cell = WriteOnlyCell(ws, _xml_safe(value))
+        cell = _cell(ws, _xml_safe(value))  # the file's own text stays text
         cell.alignment = ABOUT_ALIGN
-        head = WriteOnlyCell(ws, label)
+        head = _cell(ws, label)
         head.font, head.alignment = ABOUT_FONT, ABOUT_ALIGN
         ws.append([head, cell])
 

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from jzair_desktop.domain import schedule as sched
 from jzair_desktop.domain.reference import CITY_CODE, CITY_NAME, Indicator, reference
+from jzair_desktop.domain.validation import normalize_number_text
 from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.widgets.common import (
@@ -193,7 +194,7 @@ class _GridModel(QAbstractTableModel):
             return False
         key = self.key_of(index)
         assert key is not None
-        text = "" if value is None else str(value).strip()
+        text = "" if value is None else normalize_number_text(value)  # １２３ shows as 123
         stored = self.stored_value(key)
         parsed = _parse_or_none(text) if text else None
         if (stored is None and not text) or (stored is not None and parsed is not None and abs(parsed - stored) < 1e-9):
