@@ -1092,6 +1092,31 @@ class FiguresPage(QWidget):
         for tab in (self.figures, self.air, self.milestones):
             tab.reload()  # pending edits stay
 
+    # -- unsaved edits (gui.unsaved) -------------------------------------------------------------
+    def _tabs(self) -> tuple[GridTab, GridTab]:
+        return self.figures, self.air
+
+    def has_unsaved_changes(self) -> bool:
+        for tab in self._tabs():
+            tab.commit_editor()  # a cell still being typed counts
+        return any(tab.model.pending for tab in self._tabs())
+
+    def unsaved_summary(self) -> str:
+        n = sum(len(tab.model.pending) for tab in self._tabs())
+        return f"有 {n} 处修改尚未保存"
+
+    def save_changes(self) -> bool:
+        for tab in self._tabs():
+            if tab.model.pending and not tab.save():
+                self.tabs.setCurrentWidget(tab)
+                return False
+        return True
+
+    def discard_changes(self) -> None:
+        for tab in self._tabs():
+            if tab.model.pending:
+                tab.discard()
+
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         super().showEvent(event)
         if self._stale:

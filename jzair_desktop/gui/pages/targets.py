@@ -487,6 +487,20 @@ class TargetsPage(QWidget):
         self.problem_label.clear()
         self.status_line.setText("已放弃未保存的修改。")
 
+    # -- unsaved edits (gui.unsaved) -------------------------------------------------------------
+    def has_unsaved_changes(self) -> bool:
+        commit_open_editor(self.table)  # a cell still being typed counts
+        return bool(self.model.pending)
+
+    def unsaved_summary(self) -> str:
+        return f"有 {len(self.model.pending)} 处修改尚未保存"
+
+    def save_changes(self) -> bool:
+        return self.save()
+
+    def discard_changes(self) -> None:
+        self.discard()
+
     def save(self) -> bool:
         """Write every pending edit in one transaction; on refusal mark the cells and write nothing."""
         if not self.can_edit or not self.model.pending:
