@@ -235,7 +235,7 @@ class LengthLimit(QObject):
     def _show(self, length: int) -> None:
         limit = self.limit
         if self.rejected:
-            text, color = f"超过 {limit} 字的内容未录入（最多 {limit} 字）", "#c62828"
+            text, color = f"超过上限，未录入（最多 {limit} 字）", "#c62828"
         elif length >= limit:
             text, color = f"{length}/{limit} 字，已达上限", "#c62828"
         elif length >= limit * self.NEAR:
@@ -244,4 +244,5 @@ class LengthLimit(QObject):
             text, color = "", "#555555"
         self.counter.setText(text)
         self.counter.setStyleSheet(f"color: {color};")
+        self.counter.setMinimumWidth(self.counter.sizeHint().width())  # never cut by a narrow layout
         self.counter.setVisible(bool(text))
