@@ -270,6 +270,18 @@ def sheet_members(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
+def _size_text(n: int) -> str:
+    return f"{n / 2**30:,.0f} GB" if n >= 2**30 else f"{n / 2**20:,.0f} MB"
+
+
+def too_big_sheet_message(file_name: str, sheet: str) -> str:
+    """A sheet refused for the size of its XML (not for its row count, which may be tiny)."""
+    return (
+        f"文件“{file_name}”的工作表“{sheet}”的内容过大（解压后超过 {_size_text(MAX_SHEET_XML_BYTES)}），"
+        "超过单次导入的上限。请删除其中过长的内容或拆分成几个文件后再导入。"
+    )
+
+
 def scan_sheet_xml(zf: zipfile.ZipFile, member: str, *, row_limit: int, state: TaskState = NULL_STATE) -> SheetScan:
     """Count the rows of a sheet and find formula cells saved without a value, streaming the XML.
 
@@ -514,7 +526,10 @@ def prescan_xlsx(path: Path, state: TaskState = NULL_STATE) -> dict[str, SheetSc
                 scan = scan_sheet_xml(zf, member, row_limit=limit, state=state)
                 if scan.long_text:
                     raise too_long_cell(name, f"工作表“{sheet}”中")
-                if scan.rows > limit or scan.size > MAX_SHEET_XML_BYTES:
+                if scan.rows <= limit and scan.size > MAX_SHEET_XML_BYTES:
+                    # Few rows but huge XML (a giant cell, a bomb): say that, not that it has too many rows.
+                    raise ExcelFileError(too_big_sheet_message(name, sheet))
+                if scan.rows > limit:
                     raise ExcelFileError(
                         f"文件“{name}”的工作表“{sheet}”超过 {limit:,} 行，超过单次导入的上限"
                         f"（{MAX_DATA_ROWS:,} 行数据）。请按乡镇等拆分成几个文件分别导入。"
