@@ -19,7 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jzair_desktop.domain.reference import Indicator, Reference, Unit, reference
-from jzair_desktop.domain.validation import NUMBER_MAX, Invalid, check_range, parse_number
+from jzair_desktop.domain.validation import (
+    NUMBER_MAX,
+    Invalid,
+    check_range,
+    normalize_number_text,
+    parse_number,
+)
 from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.services import audit
 from jzair_desktop.services.actor import Actor
@@ -90,7 +96,7 @@ def parse_figure(value: object, *, what: str) -> float:
     or thousands separators ("84,400", "８４，４００"). Refuses empty text, booleans, NaN, infinities and
     magnitudes no figure can have.
     """
-    if isinstance(value, str) and not value.strip() or value is None:
+    if value is None or (isinstance(value, str) and not value.strip()):
         raise JzairError(f"{what}不能为空。")
     try:
         number = parse_number(value)
@@ -108,7 +114,7 @@ _NOT_FINITE = frozenset({"nan", "inf", "infinity"})
 
 def _reason(exc: Invalid, value: object) -> str:
     text = str(exc)
-    if isinstance(value, str) and value.strip().lstrip("+-").casefold() in _NOT_FINITE:
+    if isinstance(value, str) and normalize_number_text(value).lstrip("+-").casefold() in _NOT_FINITE:
         text = "不是有效的数字（无穷大或非数字）"
     if text.startswith("不是"):
         return f"必须是有限的数字，收到“{str(value)[:40]}”" if "无穷" in text else f"必须是数字，收到“{str(value)[:40]}”"
