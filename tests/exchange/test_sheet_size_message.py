@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from jzair_desktop.exchange import excel_import
+from jzair_desktop.exchange.xlsx_common import column_letter
 from jzair_desktop.services import excel as excel_service
 from jzair_desktop.services.excel import ExcelFileError
 from tests.exchange import samples
@@ -17,7 +18,9 @@ def test_a_two_row_sheet_with_huge_xml_is_refused_for_its_size(tmp_path, monkeyp
     cell = '<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
     rows = [
         '<row r="1">' + "".join(cell.format(ref=f"{chr(65 + i)}1", text=h) for i, h in enumerate(headers)) + "</row>",
-        '<row r="2">' + cell.format(ref="A2", text="榆次区") + cell.format(ref="M2", text="备" * 2_000_000) + "</row>",
+        # Two rows, but the second holds 300 cells of 5,000 characters each (each cell within Excel's limit).
+        '<row r="2">' + cell.format(ref="A2", text="榆次区")
+        + "".join(cell.format(ref=f"{column_letter(i)}2", text="备" * 5_000) for i in range(13, 313)) + "</row>",
     ]
     path = samples.write_raw_xlsx(tmp_path / "巨大.xlsx", "台账", rows)
     with pytest.raises(ExcelFileError) as err:
