@@ -24,6 +24,10 @@ class DatabaseBusyError(JzairError):
     """Another program holds the write lock for longer than the busy timeout."""
 
 
+class QueryTooComplex(JzairError):
+    """A query beyond SQLite's limits (e.g. a pasted page of search text): nothing read or written."""
+
+
 class NotFoundError(JzairError):
     pass
 

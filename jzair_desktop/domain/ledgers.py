@@ -10,6 +10,13 @@ from dataclasses import dataclass, field
 
 from jzair_desktop.domain.reference import reference
 
+# Physical ranges of the ledgers' numbers (inclusive): a value outside is a typing or file error.
+HOUSEHOLD_AREA = (0.0, 50_000.0)  # 采暖面积 of one household (a farm with its sheds at most), 平方米
+HOUSEHOLD_SUBSIDY = (0.0, 1_000_000.0)  # 清洁取暖 subsidy of one household, 元
+TRUCK_SUBSIDY = (0.0, 1_000_000.0)  # 淘汰补贴 of one truck, 元
+BOILER_CAPACITY = (0.0, 5_000.0)  # 额定蒸发量 of one boiler, 蒸吨/小时 (the largest utility boilers are ~3,000)
+BYPASS_COUNT = (0.0, 1_000.0)  # 旁路 of one enterprise
+
 # Value kinds a column can hold; validation.py knows how to parse and check each.
 KINDS = ("unit", "text", "enum", "date", "int", "float", "bool", "idcard", "phone", "plate", "vin", "uscc")
 
@@ -26,6 +33,9 @@ class Column:
     max_length: int = 100
     help: str = ""
     default: object = None
+    # Numbers: the physical range a value must fall in (inclusive), said in messages with `range_unit`.
+    value_range: tuple[float, float] | None = None
+    range_unit: str = ""
 
     @property
     def choices(self) -> tuple[str, ...]:
@@ -101,11 +111,13 @@ HEATING = LedgerDef(
             help="18位居民身份证号码，请将该列设置为文本格式后再填写。",
         ),
         Column("phone", "联系电话", "phone", aliases=("联系方式",), width=14),
-        Column("area_m2", "采暖面积（平方米）", "float", aliases=("采暖面积",), width=12, help="数字，单位平方米。"),
+        Column("area_m2", "采暖面积（平方米）", "float", aliases=("采暖面积",), width=12, help="数字，单位平方米。",
+               value_range=HOUSEHOLD_AREA, range_unit="平方米"),
         Column("method", "改造方式", "enum", required=True, choices_key="heating_method", width=12),
         Column("status", "状态", "enum", required=True, choices_key="heating_status", width=10),
         Column("done_date", "完成日期", "date", width=14, help="状态为已完工、已验收时必填；不得晚于今天。"),
-        Column("subsidy_yuan", "补贴金额（元）", "float", aliases=("补贴金额",), width=12),
+        Column("subsidy_yuan", "补贴金额（元）", "float", aliases=("补贴金额",), width=12,
+               value_range=HOUSEHOLD_SUBSIDY, range_unit="元"),
         Column(
             "keeps_coal_stove", "保留原燃煤设施", "bool", choices_key="yes_no", width=10,
             help="2020年改造的用户须经过一个采暖季运行检验，不得拆除原燃煤设施。",
@@ -140,7 +152,8 @@ TRUCKS = LedgerDef(
         Column("method", "淘汰方式", "enum", required=True, choices_key="truck_method", width=10),
         Column("eliminated_date", "淘汰日期", "date", required=True, width=14,
                help="2019-01-01至2021-12-31之间，不得晚于今天。"),
-        Column("subsidy_yuan", "补贴金额（元）", "float", aliases=("补贴金额",), width=12),
+        Column("subsidy_yuan", "补贴金额（元）", "float", aliases=("补贴金额",), width=12,
+               value_range=TRUCK_SUBSIDY, range_unit="元"),
         REMARKS,
     ),
     status_field=None,
@@ -163,7 +176,8 @@ BOILERS = LedgerDef(
                help="可不填；填写时校验位必须正确。"),
         Column("boiler_no", "锅炉编号", "text", required=True, width=12),
         Column("capacity_th", "额定蒸发量（蒸吨/小时）", "float", required=True, aliases=("额定蒸发量",), width=14,
-               help="大于0；热水锅炉按 0.7MW = 1蒸吨/小时 折算，可填“1.4MW”。"),
+               help="大于0；热水锅炉按 0.7MW = 1蒸吨/小时 折算，可填“1.4MW”。",
+               value_range=BOILER_CAPACITY, range_unit="蒸吨/小时"),
         Column("fuel", "燃料类型", "enum", required=True, choices_key="boiler_fuel", width=10),
         Column("measure", "整治方式", "enum", required=True, choices_key="boiler_measure", width=14,
                help="35蒸吨/小时以下燃煤锅炉应淘汰拆除或清洁能源替代；达标治理不计入淘汰。"),
@@ -219,7 +233,8 @@ VOCS = LedgerDef(
         USCC_REQUIRED,
         Column("industry", "行业", "enum", required=True, choices_key="vocs_industry", width=10),
         Column("category", "治理类别", "enum", required=True, choices_key="vocs_category", width=18),
-        Column("bypass_count", "旁路数量", "int", width=10, help="整数，不小于0。"),
+        Column("bypass_count", "旁路数量", "int", width=10, help="整数，不小于0。",
+               value_range=BYPASS_COUNT, range_unit="个"),
         Column("bypass_disposal", "旁路处置", "enum", choices_key="vocs_bypass_disposal", width=12,
                help="旁路数量大于0时必须选择取消、铅封或安装自动监控。"),
         PLANNED,

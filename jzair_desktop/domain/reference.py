@@ -13,6 +13,12 @@ from typing import Any
 from jzair_desktop import paths
 from jzair_desktop.errors import JzairError
 
+# Physical ranges of the numbers entered per indicator and area (see Indicator.value_range).
+PERCENT_RANGE = (0.0, 100.0)
+SANE_TARGET_FACTOR = 10  # a unit's count never exceeds ten times the city target
+UNBOUNDED_MAX = 1e12  # validation.NUMBER_MAX: the sanity bound of any number
+PM25_RANGE = (0.0, 1000.0)  # monthly mean PM2.5, µg/m³ (the worst days in China's records are ~1,000)
+
 CITY_NAME = "全市"
 CITY_CODE = "140700"
 
@@ -67,6 +73,20 @@ class Indicator:
     @property
     def city_level(self) -> bool:
         return self.scope == ()
+    max_value: float | None = None  # plan.toml `max`: the largest physical value of one unit's month
+
+    def value_range(self) -> tuple[float, float]:
+        """The range of one unit's monthly value or target of this indicator (inclusive), one source of truth:
+        the plan's `max` where given; a percentage 0 … 100; a count at most ten times the city target (one
+        county's month, or its share of the target, can never be more than that)."""
+        if self.max_value is not None:
+            return 0.0, self.max_value
+        if self.measure == "rate" and self.unit == "%":
+            return PERCENT_RANGE
+        base = max(self.target or 0.0, self.county_target or 0.0)
+        if base > 0:
+            return 0.0, base * SANE_TARGET_FACTOR
+        return 0.0, UNBOUNDED_MAX
 
     def effective_due(self, campaign_end: dt.date) -> dt.date:
         """The end of the schedule window."""
@@ -227,6 +247,7 @@ def parse_reference(data: dict[str, Any]) -> Reference:
                 count_from=d.get("count_from"),
                 subject=d.get("subject"),
                 parts=tuple(d.get("parts", ())),
+                max_value=float(d["max"]) if "max" in d else None,
             )
         )
     choices = {k: tuple(v) for k, v in data["choices"].items()}

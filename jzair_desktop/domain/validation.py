@@ -9,6 +9,7 @@ Errors block saving; warnings save and stay visible.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
 import unicodedata
@@ -18,7 +19,7 @@ from typing import Any
 
 from jzair_desktop.domain import checkdigits
 from jzair_desktop.domain.ledgers import Column, LedgerDef, ledger
-from jzair_desktop.domain.reference import reference
+from jzair_desktop.domain.reference import UNBOUNDED_MAX, reference
 
 ERROR = "error"
 WARNING = "warning"
@@ -178,22 +179,69 @@ def parse_date(value: Any) -> dt.date | None:
     raise Invalid(f"无法识别的日期“{clean_text(value)[:40]}”，请填写如 2020-11-03、2020/11/3 或 2020年11月3日")
 
 
-_NUMBER_TEXT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$|^[+-]?\.\d+$")
+_NUMBER_TEXT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$|^[+-]?\.\d+$", re.ASCII)
+# No figure of this campaign comes near this: anything larger is a typing or file error, never a value
+# (and the sum of a few such values would overflow to infinity).
+NUMBER_MAX = UNBOUNDED_MAX
+_MINUS_SIGNS = str.maketrans({"\u2212": "-", "\ufe63": "-", "\u2012": "-", "\u2013": "-", "，": ",", "。": "."})
+
+
+def normalize_number_text(value: Any) -> str:
+    """A number as typed, in its plain form: full-width digits, signs and points folded to ASCII
+    (１２３ → 123, －１．５ → -1.5, １，２３４ → 1,234), spaces dropped. Other text is returned folded too."""
+    return _SPACE.sub("", fold_width(clean_text(value))).translate(_MINUS_SIGNS)
 
 
 def parse_number(value: Any) -> float | None:
+    """The one number parser: text as typed (full-width folded, thousands separators) or a number from a
+    cell or a file. Refuses booleans, NaN, infinities and magnitudes beyond NUMBER_MAX."""
+    if type(value) is float and value != value:  # noqa: PLR0124 - NaN is refused, never taken for an empty cell
+        raise Invalid("不是有效的数字（无穷大或非数字）")
     if value is None or is_blank(value):
         return None
     if isinstance(value, bool):
         raise Invalid("不是数字")
     if isinstance(value, int | float):
-        if not math.isfinite(value):
-            raise Invalid("不是有效的数字")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise Invalid("不是有效的数字（无穷大或非数字）")
+        if abs(value) > NUMBER_MAX:
+            raise Invalid(f"{_magnitude_text(value)}数值过大，不是合理的数值")
         return float(value)
-    text = _SPACE.sub("", fold_width(clean_text(value))).replace("，", ",")
+    text = normalize_number_text(value)
     if not _NUMBER_TEXT.match(text):
         raise Invalid(f"“{clean_text(value)[:40]}”不是数字")
-    return float(text.replace(",", ""))
+    digits = text.replace(",", "")
+    if len(digits.lstrip("+-").split(".")[0].lstrip("0")) > 13:  # > NUMBER_MAX without building a huge float
+        raise Invalid(f"“{clean_text(value)[:40]}”数值过大，不是合理的数值")
+    number = float(digits)
+    if abs(number) > NUMBER_MAX:
+        raise Invalid(f"“{clean_text(value)[:40]}”数值过大，不是合理的数值")
+    return number
+
+
+def _magnitude_text(value: int | float) -> str:
+    if isinstance(value, int) and abs(value) > 10**300:
+        return f"“{str(value)[:12]}…”（{len(str(abs(value)))} 位）"
+    return f"“{value:.6g}”"
+
+
+def format_limit(value: float) -> str:
+    """A range bound as the messages show it: 10,000 / 0.5."""
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.6f}".rstrip("0").rstrip(".")
+
+
+def check_range(number: float, low: float, high: float, unit: str = "") -> float:
+    """`number` within [low, high], else Invalid saying the range (and 不能为负数 below a zero floor)."""
+    if number < low:
+        if low == 0:
+            raise Invalid("不能为负数")
+        raise Invalid(f"应在 {format_limit(low)} 至 {format_limit(high)}{unit} 之间，收到 {format_limit(number)}")
+    if number > high:
+        raise Invalid(f"超出合理范围：应在 {format_limit(low)} 至 {format_limit(high)}{unit} 之间，"
+                      f"收到 {format_limit(number)}，请核对")
+    return number
 
 
 def parse_int(value: Any) -> int | None:
@@ -409,8 +457,22 @@ def _parse_enum(column: Column, value: Any) -> Any:
     return choice
 
 
+def _in_range(column: Column, number: float | None) -> Any:
+    if number is None or column.value_range is None:
+        return number
+    low, high = column.value_range
+    if column.key == "capacity_th" and number <= 0:
+        raise Invalid("必须大于0")
+    return check_range(number, low, high, column.range_unit)
+
+
 def _parse_float(column: Column, value: Any) -> Any:
-    return parse_capacity(value) if column.key == "capacity_th" else parse_number(value)
+    number = parse_capacity(value) if column.key == "capacity_th" else parse_number(value)
+    return _in_range(column, number)
+
+
+def _parse_int(column: Column, value: Any) -> Any:
+    return _in_range(column, parse_int(value))
 
 
 # One parser per column kind (ledgers.KINDS); each returns None for an empty value.
@@ -419,7 +481,7 @@ _PARSERS: dict[str, Callable[[Column, Any], Any]] = {
     "text": _parse_text,
     "enum": _parse_enum,
     "date": lambda column, value: parse_date(value),
-    "int": lambda column, value: parse_int(value),
+    "int": _parse_int,
     "float": _parse_float,
     "bool": lambda column, value: parse_bool(value),
     "idcard": lambda column, value: parse_id_number(value),
@@ -672,3 +734,45 @@ def visible_parts(kind: str, value: str) -> tuple[str, str]:
     if len(value) <= 4:
         return ("", "")
     return (value[:3], value[-4:]) if len(value) > 7 else ("", value[-4:])
+
+
+# --- numbers inside JSON (packages, frozen submissions) -----------------------------------------
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):  # 1e400 reads as infinity
+        raise ValueError(f"number {text[:20]} is not finite")
+    return number
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+def loads_finite(text: str | bytes) -> Any:
+    """json.loads refusing NaN, Infinity and numbers that overflow to infinity (ValueError)."""
+    return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+
+
+def bad_number_in(obj: Any, limit: float = NUMBER_MAX, path: str = "") -> str | None:
+    """Where (a key path such as indicators[3].done) `obj` holds a number that is NaN, infinite or beyond
+    `limit` in magnitude; None when every number is sane."""
+    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+        return None
+    if isinstance(obj, int | float):
+        if isinstance(obj, float) and not math.isfinite(obj):
+            return path or "值"
+        return (path or "值") if abs(obj) > limit else None
+    if isinstance(obj, Mapping):
+        for k, v in obj.items():
+            found = bad_number_in(v, limit, f"{path}.{k}" if path else str(k))
+            if found:
+                return found
+        return None
+    if isinstance(obj, list | tuple):
+        for i, v in enumerate(obj):
+            found = bad_number_in(v, limit, f"{path}[{i}]")
+            if found:
+                return found
+    return None

@@ -32,7 +32,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from openpyxl import Workbook
-from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.cell import Cell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font
@@ -90,9 +90,11 @@ from jzair_desktop.exchange.xlsx_common import (
     TEXT_FORMAT,
     WARNING_FILL,
     HeaderMatch,
+    as_text_row,
     column_letter,
     describe_columns,
     match_header,
+    text_cell,
 )
 from jzair_desktop.taskstate import NULL_STATE, TaskState
 
@@ -266,6 +268,18 @@ def sheet_members(zf: zipfile.ZipFile) -> dict[str, str]:
             if rid in targets and el.get("name"):
                 out[el.get("name")] = targets[rid]
     return out
+
+
+def _size_text(n: int) -> str:
+    return f"{n / 2**30:,.0f} GB" if n >= 2**30 else f"{n / 2**20:,.0f} MB"
+
+
+def too_big_sheet_message(file_name: str, sheet: str) -> str:
+    """A sheet refused for the size of its XML (not for its row count, which may be tiny)."""
+    return (
+        f"文件“{file_name}”的工作表“{sheet}”的内容过大（解压后超过 {_size_text(MAX_SHEET_XML_BYTES)}），"
+        "超过单次导入的上限。请删除其中过长的内容或拆分成几个文件后再导入。"
+    )
 
 
 def scan_sheet_xml(zf: zipfile.ZipFile, member: str, *, row_limit: int, state: TaskState = NULL_STATE) -> SheetScan:
@@ -512,7 +526,10 @@ def prescan_xlsx(path: Path, state: TaskState = NULL_STATE) -> dict[str, SheetSc
                 scan = scan_sheet_xml(zf, member, row_limit=limit, state=state)
                 if scan.long_text:
                     raise too_long_cell(name, f"工作表“{sheet}”中")
-                if scan.rows > limit or scan.size > MAX_SHEET_XML_BYTES:
+                if scan.rows <= limit and scan.size > MAX_SHEET_XML_BYTES:
+                    # Few rows but huge XML (a giant cell, a bomb): say that, not that it has too many rows.
+                    raise ExcelFileError(too_big_sheet_message(name, sheet))
+                if scan.rows > limit:
                     raise ExcelFileError(
                         f"文件“{name}”的工作表“{sheet}”超过 {limit:,} 行，超过单次导入的上限"
                         f"（{MAX_DATA_ROWS:,} 行数据）。请按乡镇等拆分成几个文件分别导入。"
@@ -889,7 +906,7 @@ def _error_rows(
             row_problems = by_row.get(r)
             if row_problems:
                 comments = _mark(ws, out, row_problems, comments)
-        ws.append(out)
+        ws.append(as_text_row(ws, out))  # the file's text stays text, whatever it starts with
 
 
 ABOUT_SHEET = "说明"
@@ -913,9 +930,9 @@ def _about_sheet(wb: Workbook, data: SheetData, problems: Sequence[RowProblem]) 
         ("使用方法", "第一个工作表保留了原文件的行号：按红色单元格的批注和“错误原因”列改正原文件后重新导入，"
                  "或直接改正第一个工作表后导入本文件。"),
     ):
-        cell = WriteOnlyCell(ws, _xml_safe(value))
+        cell = _cell(ws, _xml_safe(value))  # the file's own text stays text
         cell.alignment = ABOUT_ALIGN
-        head = WriteOnlyCell(ws, label)
+        head = _cell(ws, label)
         head.font, head.alignment = ABOUT_FONT, ABOUT_ALIGN
         ws.append([head, cell])
 
@@ -953,14 +970,12 @@ def _column_widths(data: SheetData, count: int, sample: int = 200) -> list[float
 
 
 def _cell(ws, value: Any, *, number_format: str | None = None) -> Cell:  # noqa: ANN001
-    cell = WriteOnlyCell(ws, value)
-    if number_format:
-        cell.number_format = number_format
-    return cell
+    """A cell of the error workbook; a string is always text, never a formula or an error value."""
+    return text_cell(ws, value, number_format=number_format)
 
 
 def _header_cell(ws, value: Any) -> Cell:  # noqa: ANN001
-    cell = WriteOnlyCell(ws, value)
+    cell = _cell(ws, value)
     cell.font, cell.alignment, cell.border, cell.fill = HEADER_FONT, HEADER_ALIGN, HEADER_BORDER, HEADER_FILL
     return cell
 
@@ -975,7 +990,7 @@ def _mark(ws, out: list[Any], problems: list[RowProblem], comments: int) -> int:
         if p.col_index is not None:
             marks.setdefault(p.col_index, []).append(p)
     for i, ps in marks.items():
-        cell = out[i] if isinstance(out[i], Cell) else WriteOnlyCell(ws, out[i])
+        cell = out[i] if isinstance(out[i], Cell) else _cell(ws, out[i])
         cell.fill = ERROR_FILL if any(p.is_error for p in ps) else WARNING_FILL
         if comments < MAX_COMMENTS:
             comment = Comment(_xml_safe("\n".join(p.message for p in ps))[:2000], "jzair")
@@ -986,7 +1001,7 @@ def _mark(ws, out: list[Any], problems: list[RowProblem], comments: int) -> int:
     reasons = "；".join(
         (f"{p.column}：" if p.column else "") + p.message + ("" if p.is_error else "（提示）") for p in problems
     )
-    reason = WriteOnlyCell(ws, _xml_safe(reasons))
+    reason = _cell(ws, _xml_safe(reasons))
     reason.fill = ERROR_FILL if any(p.is_error for p in problems) else WARNING_FILL
     out.append(reason)
     return comments

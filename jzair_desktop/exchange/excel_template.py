@@ -14,14 +14,17 @@ destination folder that replaces the destination only when complete.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import errno
 import math
 import uuid
+import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -40,7 +43,9 @@ from jzair_desktop.exchange.xlsx_common import (
     INT_FORMAT,
     NUMBER_FORMAT,
     TEXT_FORMAT,
+    as_text_row,
     column_letter,
+    text_cell,
 )
 from jzair_desktop.fsutil import replace_file
 from jzair_desktop.taskstate import NULL_STATE, TaskState
@@ -279,14 +284,15 @@ class LedgerBook:
     # --- rows ---------------------------------------------------------------------------------------
 
     def append(self, values: Sequence[Any]) -> None:
+        values = as_text_row(self.ws, values)  # text that looks like a formula stays text
         if self._text_cols:
             values = list(values)
             for i in self._text_cols:
                 v = values[i]
-                if v is not None:
-                    cell = WriteOnlyCell(self.ws, v)
-                    cell.number_format = TEXT_FORMAT
-                    values[i] = cell
+                if isinstance(v, Cell):
+                    v.number_format = TEXT_FORMAT
+                elif v is not None:
+                    values[i] = text_cell(self.ws, v, number_format=TEXT_FORMAT)
         self.ws.append(values)
         self.rows += 1
 
@@ -344,16 +350,42 @@ def save_workbook_atomically(wb: Workbook, dest: Path) -> Path:
         raise
     tmp = dest.with_name(f".~{dest.stem}.{uuid.uuid4().hex[:8]}.tmp.xlsx")
     try:
-        wb.save(tmp)
+        _save_closing_everything(wb, tmp)
         replace_file(tmp, dest)
     except PermissionError as exc:
         raise JzairError(f"无法写入文件：{dest}。文件可能正在 Excel 中打开，请关闭后重试。") from exc
     except OSError as exc:
-        raise JzairError(f"无法写入文件：{dest}（{exc.strerror or exc}）") from exc
+        raise write_failed(dest, exc) from exc
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
     return dest
+
+
+def write_failed(dest: Path, exc: OSError) -> JzairError:
+    """The one message for a workbook that could not be written (full disk, size limit, device error)."""
+    full = exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+    hint = "磁盘空间不足或文件大小超出限制，请清理磁盘或换一个保存位置后重试。" if full else "请检查保存位置后重试。"
+    return JzairError(f"无法写入文件：{dest}（{exc.strerror or exc}）。{hint}没有生成文件。")
+
+
+def _save_closing_everything(wb: Workbook, path: Path) -> None:
+    """openpyxl's save, with the zip and the sheets' temporary files closed even when a write fails: a failed
+    save leaves nothing open whose clean-up would fail again later ("Exception ignored … OSError")."""
+    from openpyxl.writer.excel import ExcelWriter
+
+    if wb.write_only and not wb.worksheets:  # as Workbook.save does
+        wb.create_sheet()
+    wb.properties.modified = dt.datetime.now(tz=dt.UTC).replace(tzinfo=None)  # as openpyxl's save_workbook does
+    with open(path, "wb") as fh:
+        archive = zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        try:
+            ExcelWriter(wb, archive).save()  # writes every part and closes the archive
+        except BaseException:
+            with contextlib.suppress(Exception):
+                archive.close()  # fails again on a full disk; afterwards the archive holds nothing open
+            discard_workbook(wb)
+            raise
 
 
 def write_template(d: LedgerDef, dest: Path) -> Path:
@@ -379,6 +411,9 @@ def write_rows(
             if book.rows % 500 == 0:
                 state.progress(book.rows, total, f"正在写入第 {book.rows:,} 行")
         state.progress(book.rows, total, "正在保存文件…", force=True)
+    except OSError as exc:  # the sheet's temporary file could not be written (a full disk, a size limit)
+        discard_workbook(book.wb)
+        raise write_failed(dest, exc) from exc
     except BaseException:
         discard_workbook(book.wb)
         raise

@@ -31,6 +31,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from jzair_desktop.domain.validation import loads_finite
 from jzair_desktop.errors import JzairError
 from jzair_desktop.fsutil import replace_file
 
@@ -157,6 +158,18 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed")
 
 
+# A number literal that could overflow to infinity (1e400, or hundreds of digits): only then is each float
+# checked as it is read (a check per float would slow the import of a large package).
+_HUGE_LITERAL = re.compile(r"[0-9][eE]\+?[0-9]{3}|[0-9]{300}")
+
+
+def _loads(text: str) -> Any:
+    """json.loads refusing NaN and Infinity, and numbers that read as infinity (ValueError)."""
+    if _HUGE_LITERAL.search(text):
+        return loads_finite(text)
+    return json.loads(text, parse_constant=_reject_constant)
+
+
 def parse_jsonl(member: str, data: bytes, *, where: str = "") -> list[dict[str, Any]]:
     """The objects of a JSON Lines member; a PackageError names the member and line of anything else."""
     try:
@@ -171,7 +184,7 @@ def parse_jsonl(member: str, data: bytes, *, where: str = "") -> list[dict[str, 
     # Fast path: all lines as one JSON array (one call into the C parser); anything unusual is
     # parsed again line by line, which names the line at fault.
     try:
-        rows = json.loads("[" + ",".join(lines) + "]", parse_constant=_reject_constant)
+        rows = _loads("[" + ",".join(lines) + "]")
         if len(rows) == len(lines) and all(type(r) is dict for r in rows):
             return rows
     except ValueError:
@@ -179,7 +192,7 @@ def parse_jsonl(member: str, data: bytes, *, where: str = "") -> list[dict[str, 
     rows = []
     for n, line in enumerate(lines, start=1):
         try:
-            obj = json.loads(line, parse_constant=_reject_constant)
+            obj = _loads(line)
         except ValueError:
             raise PackageError(f"{where}文件 {member} 第 {n} 行不是有效的 JSON。") from None
         if not isinstance(obj, dict):
@@ -451,7 +464,7 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, refuse:
 
 def _parse_manifest(raw: bytes, refuse: Callable[[str], PackageError]) -> dict[str, Any]:
     try:
-        manifest = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        manifest = _loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise refuse("清单（manifest.json）不是有效的 JSON。") from None
     if not isinstance(manifest, dict):

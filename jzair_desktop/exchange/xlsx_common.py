@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
+from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
 from jzair_desktop.domain.ledgers import LEDGERS, Column, LedgerDef
@@ -141,3 +144,49 @@ def column_letter(index0: int) -> str:
 
 def describe_columns(columns: list[Column] | tuple[Column, ...]) -> str:
     return "、".join(c.header for c in columns)
+
+
+# --- text written as text ---------------------------------------------------------------------------
+# openpyxl turns a string that starts with "=" into a formula and one of Excel's error codes ("#N/A", …)
+# into an error value. Every text the app writes (a clerk's 备注, a cell of a file being reported back) is
+# data, never a formula: such strings are written as cells whose data type is forced to string. Strings
+# beginning with +, - or @ are already written as plain strings by openpyxl (never as formulas); a round
+# trip keeps every text exactly.
+_LIVE_PREFIXES = ("=", "#")
+_ERROR_CODES = frozenset(ERROR_CODES)
+
+
+def is_live_text(value: object) -> bool:
+    """Whether openpyxl would write this value as a formula or an error value instead of as text."""
+    return type(value) is str and value[:1] in _LIVE_PREFIXES and (
+        (value[0] == "=" and len(value) > 1) or value in _ERROR_CODES
+    )
+
+
+def text_cell(ws, value: str, *, number_format: str | None = None) -> WriteOnlyCell:  # noqa: ANN001
+    """A write-only cell holding `value` as text (data type string), whatever it starts with."""
+    cell = WriteOnlyCell(ws, value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    if number_format:
+        cell.number_format = number_format
+    return cell
+
+
+def set_text(cell: Cell, value: object) -> Cell:
+    """Assign `value` to a cell of an ordinary workbook, a string always as text (never a formula)."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
+
+
+def as_text_row(ws, values: Sequence) -> Sequence:  # noqa: ANN001
+    """`values` with every string openpyxl would take for a formula or an error replaced by a text cell."""
+    out = None
+    for i, v in enumerate(values):
+        if type(v) is str and v[:1] in _LIVE_PREFIXES and is_live_text(v):
+            if out is None:
+                out = list(values)
+            out[i] = text_cell(ws, v)
+    return values if out is None else out

@@ -19,6 +19,8 @@ from jzair_desktop import APP_TITLE, __version__
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.pages import PAGES, PageSpec
+from jzair_desktop.gui.tasks import confirm_running_jobs
+from jzair_desktop.gui.unsaved import confirm_unsaved
 
 STYLE = """
 QLabel#pageTitle { font-size: 16pt; font-weight: bold; padding: 4px 0 8px 0; }
@@ -87,6 +89,7 @@ class MainWindow(QMainWindow):
         self.setStyleSheet(STYLE)
         self._pages: dict[str, QWidget] = {}
         self._rows: dict[str, int] = {}
+        self._leaving = False
 
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
@@ -132,6 +135,7 @@ class MainWindow(QMainWindow):
         if key not in self._pages:
             widget = self.spec(key).create(self.ctx)
             widget.setObjectName(f"page_{key}")
+            widget.setProperty("pageTitle", self.spec(key).title)
             self._pages[key] = widget
             self.stack.addWidget(widget)
         return self._pages[key]
@@ -154,12 +158,21 @@ class MainWindow(QMainWindow):
         item = self.nav.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
 
-    def _on_nav(self, current: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
+    def _on_nav(self, current: QListWidgetItem | None, previous: QListWidgetItem | None) -> None:
         if current is None:
             return
         key = current.data(Qt.ItemDataRole.UserRole)
         if key is None:
             return
+        old = previous.data(Qt.ItemDataRole.UserRole) if previous is not None else None
+        if old is not None and old != key and old in self._pages and not self._leaving:
+            if not confirm_unsaved(self, [self._pages[old]], "切换页面"):
+                self._leaving = True  # stay: select the previous page again without asking twice
+                try:
+                    self.nav.setCurrentItem(previous)
+                finally:
+                    self._leaving = False
+                return
         widget = self.page(key)
         self.stack.setCurrentWidget(widget)
         self.setWindowTitle(f"{self.spec(key).title} - {APP_TITLE}")
@@ -257,7 +270,27 @@ class MainWindow(QMainWindow):
             s.setValue("main/page", self.current_key())
         s.sync()
 
+    # -- leaving ---------------------------------------------------------------------------------
+    def confirm_leave(self, action: str = "关闭程序") -> bool:
+        """Before closing (or switching user): every page's unsaved edits are saved or dropped as the user
+        answers, and a running export or report is waited for or cancelled. False: stay."""
+        if not confirm_unsaved(self, list(self._pages.values()), action, show=self._show_widget):
+            return False
+        return confirm_running_jobs(self, action)
+
+    def _show_widget(self, widget: QWidget) -> None:
+        for key, page in self._pages.items():
+            if page is widget:
+                self._leaving = True
+                try:
+                    self.show_page(key)
+                finally:
+                    self._leaving = False
+
     def closeEvent(self, event) -> None:  # noqa: ANN001, N802
+        if not self.confirm_leave("关闭程序"):
+            event.ignore()
+            return
         self.save_state()
         super().closeEvent(event)
         if event.isAccepted():

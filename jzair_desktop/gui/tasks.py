@@ -13,11 +13,12 @@ at its next check, so the job's transaction rolls back and nothing is written.
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QEventLoop, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from jzair_desktop.errors import JzairError
@@ -25,7 +26,8 @@ from jzair_desktop.taskstate import Cancelled, TaskState
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Cancelled", "TaskState", "run_task", "show_error"]
+__all__ = ["Cancelled", "TaskState", "confirm_running_jobs", "run_task", "running_jobs", "show_error",
+           "wait_for_jobs"]
 
 
 class _Signals(QObject):
@@ -35,20 +37,35 @@ class _Signals(QObject):
 
 
 class _Job(QRunnable):
-    def __init__(self, fn: Callable[[TaskState], Any], state: TaskState) -> None:
+    def __init__(self, fn: Callable[[TaskState], Any], state: TaskState, label: str = "") -> None:
         super().__init__()
         self.fn = fn
         self.state = state
+        self.label = label
+        self.quiet = False  # a job without a progress dialog (a preview being drawn): stopped without asking
         self.signals = _Signals()
         self.setAutoDelete(False)
+
+    @property
+    def what(self) -> str:
+        """The job in words for messages: 正在导出… → 导出."""
+        return self.label.removeprefix("正在").rstrip("…. ") or "后台任务"
 
     def run(self) -> None:  # runs on a pool thread
         try:
             result = self.fn(self.state)
         except BaseException as exc:  # noqa: BLE001 - delivered to the GUI thread
-            self.signals.failed.emit(exc, traceback.format_exc())
+            self._emit(self.signals.failed, exc, traceback.format_exc())
             return
-        self.signals.finished.emit(result)
+        self._emit(self.signals.finished, result)
+
+    def _emit(self, signal: Any, *args: Any) -> None:
+        """Deliver the outcome; if the window that waited for it is gone (the program is closing), say so in
+        the log instead of raising "Signal source has been deleted" on the pool thread."""
+        try:
+            signal.emit(*args)
+        except RuntimeError as exc:
+            log.warning("background task %r ended after its window was closed: %s", self.label, exc)
 
 
 _running: set[_Job] = set()
@@ -73,7 +90,8 @@ def run_task(
 ) -> _Job:
     """Run `fn(state)` on the thread pool; callbacks run on the GUI thread."""
     state = TaskState()
-    job = _Job(fn, state)
+    job = _Job(fn, state, label)
+    job.quiet = not show_progress
     dialog: QProgressDialog | None = None
     if show_progress:
         dialog = QProgressDialog(label, "取消", 0, 0, parent)
@@ -108,6 +126,8 @@ def run_task(
         if isinstance(exc, Cancelled):
             if on_cancel is not None:
                 on_cancel()
+            elif not job.quiet:  # a cancelled job says so
+                QMessageBox.information(parent, "已取消", f"已取消{job.what}，没有保存任何结果。")
             return
         if not isinstance(exc, JzairError):
             log.error("background task failed: %s", trace)
@@ -121,3 +141,60 @@ def run_task(
     _running.add(job)
     QThreadPool.globalInstance().start(job)
     return job
+
+
+# --------------------------------------------------------------------------- closing while jobs run
+def running_jobs() -> list[_Job]:
+    return list(_running)
+
+
+def wait_for_jobs(timeout_s: float | None = None) -> bool:
+    """Let the GUI run until every job has delivered its outcome (callbacks included); False on timeout."""
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    loop = QEventLoop()
+    while _running:
+        if deadline is not None and time.monotonic() > deadline:
+            return False
+        QTimer.singleShot(30, loop.quit)
+        loop.exec()
+    return True
+
+
+def ask_running(parent: QWidget | None, jobs: list[_Job], action: str) -> str:
+    """'wait', 'cancel' or 'stay': what to do with running jobs before `action`."""
+    names = "、".join(dict.fromkeys(j.what for j in jobs))
+    box = QMessageBox(QMessageBox.Icon.Question, "有任务正在进行",
+                      f"“{names}”还没有完成。\n\n等待完成后再{action}，还是取消该任务（已进行的部分不会保存）？",
+                      parent=parent)
+    box.setObjectName("runningJobsQuestion")
+    wait = box.addButton("等待完成", QMessageBox.ButtonRole.AcceptRole)
+    cancel = box.addButton("取消任务", QMessageBox.ButtonRole.DestructiveRole)
+    stay = box.addButton("返回", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(wait)
+    box.setEscapeButton(stay)
+    box.exec()
+    clicked = box.clickedButton()
+    return "wait" if clicked is wait else ("cancel" if clicked is cancel else "stay")
+
+
+# Tests replace this to answer without showing the question.
+ASK_RUNNING: Callable[[QWidget | None, list, str], str] = ask_running
+
+
+def confirm_running_jobs(parent: QWidget | None, action: str = "关闭程序") -> bool:
+    """Before closing: when an export, a report or another job runs, ask whether to wait for it or cancel it.
+    Waiting lets it finish (its result is shown as usual); cancelling stops it at its next check, and the job
+    says it was cancelled. True when the action may go on."""
+    jobs = [j for j in running_jobs() if not j.quiet]
+    if jobs:
+        answer = ASK_RUNNING(parent, jobs, action)
+        if answer == "stay":
+            return False
+        if answer == "cancel":
+            for job in jobs:
+                job.state.cancel()
+    for job in running_jobs():
+        if job.quiet:  # a preview being drawn is of no use once the window goes
+            job.state.cancel()
+    wait_for_jobs()
+    return True

@@ -40,6 +40,7 @@ from jzair_desktop.storage.models import LEDGER_MODELS, AuditEntry
 META_FIELDS = ("id", "uuid", "created_at", "created_by", "updated_at", "updated_by", "deleted_at", "deleted_by")
 SEARCHABLE_KINDS = ("text", "idcard", "plate", "vin", "uscc", "phone")
 ASCII_KINDS = ("idcard", "vin", "uscc", "phone")  # stored values hold no Chinese characters
+SEARCH_MAX_CHARS = 100  # the search box says so; a longer text is refused (SQLite's LIKE has a pattern limit)
 
 
 def now() -> dt.datetime:
@@ -110,6 +111,15 @@ def _row_from(model_obj: Any, d: LedgerDef) -> RecordRow:
 # --- queries ------------------------------------------------------------------------------------
 
 
+def search_text(text: str) -> str:
+    """The search box's text as searched (trimmed, width-folded); too long a text is refused with a message
+    (a pasted page of text would make SQLite's LIKE pattern too complex)."""
+    text = fold_width((text or "").strip())
+    if len(text) > SEARCH_MAX_CHARS:
+        raise JzairError(f"搜索内容过长（{len(text):,} 个字），最多 {SEARCH_MAX_CHARS} 个字，请缩短后重试。")
+    return text
+
+
 def _where(d: LedgerDef, q: RecordQuery, actor: Actor | None) -> list:
     m = model_of(d)
     conds = [m.deleted_at.is_not(None) if q.deleted else m.deleted_at.is_(None)]
@@ -127,7 +137,7 @@ def _where(d: LedgerDef, q: RecordQuery, actor: Actor | None) -> list:
         conds.append(date_col >= q.date_from)
     if q.date_to is not None:
         conds.append(date_col <= q.date_to)
-    text = fold_width(q.text.strip())
+    text = search_text(q.text)
     if text:
         pattern = f"%{text.replace('%', '').replace('_', '')}%"
         # Identifiers are stored as ASCII: text with Chinese in it cannot match them, and each column

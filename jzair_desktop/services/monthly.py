@@ -19,12 +19,21 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jzair_desktop.domain.reference import CITY_CODE, CITY_NAME, Indicator, Reference, Unit, reference
+from jzair_desktop.domain.reference import (
+    CITY_CODE,
+    CITY_NAME,
+    PM25_RANGE,
+    Indicator,
+    Reference,
+    Unit,
+    reference,
+)
 from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.services import audit
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.targets import (
+    check_in_range,
     check_in_scope,
     format_number,
     is_integral,
@@ -39,9 +48,7 @@ CITY_AREA = "市城区"
 AUDIT_FIGURES = "monthly_figures"  # the `ledger` of audit entries about monthly figures
 AUDIT_AIR = "air_quality"
 AUDIT_AIR_TARGETS = "air_quality_targets"
-PM25_MAX = 1000.0
-PERCENT_MAX = 100.0
-OTHER_RATE_MAX = 1000.0
+PM25_MAX = PM25_RANGE[1]
 
 _MONTH = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
 
@@ -80,10 +87,12 @@ def days_in_month(month: str) -> int:
 
 
 def rate_range(ind: Indicator) -> tuple[float, float]:
-    return (0.0, PERCENT_MAX) if ind.unit == "%" else (0.0, OTHER_RATE_MAX)
+    return ind.value_range()
 
 
 def check_figure_value(ind: Indicator, unit_name: str, month: str, value: object) -> float:
+    """One unit's monthly value of `ind`, parsed (domain.validation.parse_number) and checked against the
+    indicator's physical range (Indicator.value_range: 0 … 100 %, a count at most ten times the city target)."""
     what = f"“{unit_name}”{month}的“{ind.name}”"
     number = parse_figure(value, what=what)
     if ind.measure == "rate":
@@ -95,7 +104,7 @@ def check_figure_value(ind: Indicator, unit_name: str, month: str, value: object
         raise JzairError(f"{what}是本月新增数，不能为负数，收到 {value}。")
     if is_integral(ind) and not float(number).is_integer():
         raise JzairError(f"{what}必须是整数（单位：{ind.unit}），收到 {value}。")
-    return number
+    return check_in_range(ind, number, what, value)
 
 
 def _raise_problems(problems: list[str], what: str) -> None:

@@ -4,7 +4,6 @@ plan of what changes, per ledger and table (see services.package_import for the 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,7 +12,14 @@ from sqlalchemy.orm import Session
 
 from jzair_desktop.domain.ledgers import LEDGERS, LedgerDef
 from jzair_desktop.domain.reference import reference
-from jzair_desktop.domain.validation import DUPLICATE_RULES, ERROR, check_record, rule_key
+from jzair_desktop.domain.validation import (
+    DUPLICATE_RULES,
+    ERROR,
+    bad_number_in,
+    check_record,
+    loads_finite,
+    rule_key,
+)
 from jzair_desktop.errors import JzairError
 from jzair_desktop.exchange import jzpkg
 from jzair_desktop.exchange.jzpkg import PackageError
@@ -306,10 +312,14 @@ class CountyJob:
                 raise lines.error(n, "版本号或状态不正确。")
             figures_json = lines.text(n, obj, "figures_json", max_len=10_000_000)
             try:
-                if not isinstance(json.loads(figures_json), dict):
+                frozen = loads_finite(figures_json)
+                if not isinstance(frozen, dict):
                     raise ValueError
             except ValueError:
-                raise lines.error(n, "冻结的进度数据不是有效的 JSON 对象。") from None
+                raise lines.error(n, "冻结的进度数据不是有效的 JSON 对象（或含有无穷大、非数字的数值）。") from None
+            bad = bad_number_in(frozen)
+            if bad is not None:
+                raise lines.error(n, f"冻结的进度数据中 {bad[:60]} 的数值无效或大得不合理（无穷大、非数字或超过 10^12）。")
             key = (month, version)
             if key in self.submissions:
                 raise lines.error(n, f"{month} 第 {version} 版上报重复出现。")

@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from jzair_desktop.domain.reference import Unit, reference
+from jzair_desktop.domain.validation import bad_number_in
 from jzair_desktop.errors import JzairError
 from jzair_desktop.services import audit
 from jzair_desktop.services.actor import Actor
@@ -257,6 +258,10 @@ def submit_month(
             )
         version = (latest.version + 1) if latest is not None else 1
         figures = compute_figures(s, u.code, month)
+        bad = bad_number_in(figures)
+        if bad is not None:  # never freeze Infinity or NaN into a submission (and so into a package)
+            raise JzairError(f"{u.name} {month} 的进度数据中 {bad} 不是有效的数值（无穷大、非数字或大得不合理），"
+                             "未上报。请检查该月的月度数据和台账数值后重试。")
         row = MonthSubmission(unit_code=u.code, month=month, version=version, status=SUBMITTED,
                               submitted_at=_now(), submitted_by=actor.name,
                               figures_json=audit.canonical_json(figures))

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -21,6 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jzair_desktop.domain.reference import Indicator, Reference, Unit, reference
+from jzair_desktop.domain.validation import (
+    NUMBER_MAX,
+    Invalid,
+    check_range,
+    normalize_number_text,
+    parse_number,
+)
 from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.services import audit
 from jzair_desktop.services.actor import Actor
@@ -82,32 +87,49 @@ def unit_rate_target(ind: Indicator) -> float | None:
 
 
 # --------------------------------------------------------------------------- parsing
-_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 
 
 def parse_figure(value: object, *, what: str) -> float:
     """A number from a cell, an argument or a form field; a Chinese error naming `what` otherwise.
 
-    Accepts int/float, and text with full-width digits or thousands separators ("84,400"). Refuses
-    empty text, booleans, NaN and infinities.
+    The ledgers' number parser (domain.validation.parse_number): int/float, or text with full-width digits
+    or thousands separators ("84,400", "８４，４００"). Refuses empty text, booleans, NaN, infinities and
+    magnitudes no figure can have.
     """
-    if isinstance(value, bool):
-        raise JzairError(f"{what}必须是数字，收到“{value}”。")
-    if isinstance(value, int | float):
-        number = float(value)
-    else:
-        text = unicodedata.normalize("NFKC", str(value if value is not None else "")).strip()
-        if _THOUSANDS.match(text):
-            text = text.replace(",", "")
-        if not text:
-            raise JzairError(f"{what}不能为空。")
-        try:
-            number = float(text)
-        except ValueError:
-            raise JzairError(f"{what}必须是数字，收到“{value}”。") from None
-    if math.isnan(number) or math.isinf(number):
-        raise JzairError(f"{what}必须是有限的数字，收到“{value}”。")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise JzairError(f"{what}不能为空。")
+    try:
+        number = parse_number(value)
+    except Invalid as exc:
+        raise JzairError(f"{what}{_reason(exc, value)}。") from None
+    except (OverflowError, ValueError):
+        raise JzairError(f"{what}必须是有限的数字，收到“{str(value)[:40]}”。") from None
+    if number is None:
+        raise JzairError(f"{what}不能为空。")
     return number
+
+
+_NOT_FINITE = frozenset({"nan", "inf", "infinity"})
+
+
+def _reason(exc: Invalid, value: object) -> str:
+    text = str(exc)
+    if isinstance(value, str) and normalize_number_text(value).lstrip("+-").casefold() in _NOT_FINITE:
+        text = "不是有效的数字（无穷大或非数字）"
+    if text.startswith("不是"):
+        return f"必须是有限的数字，收到“{str(value)[:40]}”" if "无穷" in text else f"必须是数字，收到“{str(value)[:40]}”"
+    if text.endswith("不是数字"):
+        return f"必须是数字，收到“{str(value)[:40]}”"
+    return "：" + text
+
+
+def check_in_range(ind: Indicator, number: float, what: str, value: object) -> float:
+    """`number` within the indicator's physical range (Indicator.value_range), else a Chinese error."""
+    low, high = ind.value_range()
+    try:
+        return check_range(number, low, high, ind.unit)
+    except Invalid as exc:
+        raise JzairError(f"{what}{exc}。") from None
 
 
 def format_number(value: float | None, *, missing: str = "") -> str:
@@ -139,7 +161,7 @@ def check_target_value(ind: Indicator, unit: Unit, value: object) -> float:
         raise JzairError(f"{what}不能为负数，收到 {format_number(number)}。")
     if is_integral(ind) and not float(number).is_integer():
         raise JzairError(f"{what}必须是整数（单位：{ind.unit}），收到 {value}。")
-    return number
+    return check_in_range(ind, number, what, value)
 
 
 def check_splittable(ind: Indicator) -> None:
@@ -414,8 +436,8 @@ def split_city_targets(db: Database, weights: Mapping[str, float], actor: Actor)
     for code, w in weights.items():
         if code not in codes:
             ref.resolve_unit(code)  # raises the Chinese error naming the allowed units
-        if not isinstance(w, int | float) or isinstance(w, bool) or math.isnan(w) or w < 0:
-            raise JzairError(f"分解权重必须是不小于0的数字：{code} = {w}")
+        if not isinstance(w, int | float) or isinstance(w, bool) or not math.isfinite(w) or not 0 <= w <= NUMBER_MAX:
+            raise JzairError(f"分解权重必须是不小于0的有限数字：{code} = {w}")
     if sum(float(weights.get(c, 0.0)) for c in codes) <= 0:
         raise JzairError("分解权重之和必须大于0。")
     result: dict[str, dict[str, int]] = {}

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from jzair_desktop.errors import DatabaseBusyError, DatabaseError
+from jzair_desktop.errors import DatabaseBusyError, DatabaseError, QueryTooComplex
 from jzair_desktop.storage import netshare
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,10 @@ CANTOPEN_MESSAGE = (
     "无法打开数据库文件：文件可能已被移走或删除、U 盘等存储设备已断开，或文件所在的介质是只读的。"
     "本次操作没有写入。"
 )
+TOO_COMPLEX_MESSAGE = "查询条件过长或过于复杂，数据库无法执行。请缩短搜索内容或减少筛选条件后重试；数据没有改动。"
+# SQLite's words for a statement beyond its limits (a huge LIKE pattern, too many terms or variables).
+_TOO_COMPLEX = ("pattern too complex", "expression tree is too large", "too many sql variables",
+                "too many terms", "string or blob too big", "parser stack overflow", "statement too long")
 
 # SQLite result codes (primary code = extended code & 0xFF).
 _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL, _SQLITE_CANTOPEN = 5, 6, 8, 10, 13, 14
@@ -220,4 +224,6 @@ def translate_operational_error(exc: OperationalError) -> Exception:
         return DatabaseError(IO_MESSAGE)
     if primary == _SQLITE_CANTOPEN or "unable to open database file" in text:
         return DatabaseError(CANTOPEN_MESSAGE)
+    if any(words in text for words in _TOO_COMPLEX):
+        return QueryTooComplex(TOO_COMPLEX_MESSAGE)
     return exc

@@ -101,6 +101,10 @@ def test_saving_figures_persists_them(qtbot, db, boxes):
         ("dust.sweeping", "120", "0 至 100%"),
         ("dust.sweeping", "-1", "0 至 100%"),
         ("dust.construction_sites", "十", "必须是数字"),  # issue 17: 焦化产能压减 does not concern 榆次区
+        ("nonroad.inspection", "1e308", "必须是数字"),
+        ("nonroad.inspection", "99999999999999999999", "数值过大"),
+        ("nonroad.inspection", "5001", "超出合理范围"),  # more than ten times the city target of 500
+        ("dust.sweeping", "ｎａｎ", "有限的数字"),
     ],
 )
 def test_bad_figures_are_refused_per_cell_and_nothing_is_written(qtbot, db, boxes, indicator, value, words):
@@ -336,4 +340,14 @@ def test_a_milestone_is_recorded_with_its_date_and_evidence(qtbot, db, boxes, tm
     assert dialog.submit()
     assert tab.table.item(row, 3).text() == "2020-10-16" and tab.table.item(row, 5).text() == "逾期完成"
     assert page.grab().save(str(tmp_path / "milestones.png"))
+def test_full_width_digits_show_normalised_and_save_as_numbers(qtbot, db, boxes):
+    page = open_page(qtbot, db)
+    pick(page, "nonroad.inspection")
+    m = page.figures.model
+    assert m.setData(m.index_of(YC, "2020-11"), "１２")
+    assert m.setData(m.index_of(TG, "2020-11"), " １，２０５ ")
+    assert m.data(m.index_of(YC, "2020-11"), Qt.ItemDataRole.DisplayRole) == "12"
+    assert m.data(m.index_of(TG, "2020-11"), Qt.ItemDataRole.DisplayRole) == "1,205"
+    assert page.figures.save()
+    assert figures(db) == {("nonroad.inspection", YC, "2020-11"): 12.0, ("nonroad.inspection", TG, "2020-11"): 1205.0}
     assert boxes == []

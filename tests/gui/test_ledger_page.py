@@ -16,6 +16,7 @@ from jzair_desktop.gui.pages.ledger import LedgerPage, make_ledger_page
 from jzair_desktop.services import ledgers as ledger_service
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from tests.gui import ledger_samples as samples
+from tests.gui.shot_helpers import shoot, use_app_font
 
 
 @pytest.fixture
@@ -357,3 +358,34 @@ def test_deleting_a_closed_out_record_asks_the_reason_and_undo_restores(qtbot, c
     rec = ledger_service.get_record(ctx.db, "boilers", uuid)
     assert rec.deleted_at is None and rec.values["status"] == "已销号"
     assert not boxes.shown
+
+
+def test_pasting_a_page_of_text_into_the_search_is_refused_with_a_word_not_a_crash(qtbot, ctx, boxes):
+    from PySide6.QtGui import QGuiApplication
+
+    from jzair_desktop.services.ledgers import SEARCH_MAX_CHARS
+
+    use_app_font()
+    seed_heating(ctx.db)
+    page = open_page(qtbot, ctx)
+    assert f"最多{SEARCH_MAX_CHARS}字" in page.search.placeholderText()
+    QGuiApplication.clipboard().setText("晋中市榆次区东阳镇车辋村" * 1500)  # ~18,000 characters
+    page.search.setFocus()
+    page.search.paste()
+    assert page.search.text() == ""  # refused whole, not cut
+    assert page.search_limit.counter.isVisible() and str(SEARCH_MAX_CHARS) in page.search_limit.counter.text()
+    shoot(page, "search_refused_paste")
+    page.search.setText("榆次户03")
+    qtbot.waitUntil(lambda: page.count_label.text() == "显示 1 条 / 共 12 条", timeout=2000)
+    assert not page.search_limit.counter.isVisible()
+    page.search.setText("户" * (SEARCH_MAX_CHARS - 5))
+    qtbot.waitUntil(lambda: page.count_label.text() == "显示 0 条 / 共 12 条", timeout=2000)
+    assert page.search_limit.counter.text() == f"{SEARCH_MAX_CHARS - 5}/{SEARCH_MAX_CHARS} 字"
+    shoot(page, "search_limit")
+    # A text set from code past the box's limit still gets a message, never a database error.
+    page.search.blockSignals(True)
+    page.search.setText("晋" * 20_000)
+    page.search.blockSignals(False)
+    page.apply_filters()
+    kind, title, text = boxes.shown[-1]
+    assert kind == "warning" and "搜索内容过长" in text

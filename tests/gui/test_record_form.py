@@ -322,3 +322,38 @@ def test_save_and_new_puts_column_defaults_back(qtbot, ctx, no_dialogs):
     assert form.save_and_new()
     values = form.values()
     assert values["usage"] == "营运" and values["plate"] == "" and values["unit_code"] == "140727"
+
+
+def test_long_text_stops_at_the_limit_and_a_long_paste_is_refused_not_cut(qtbot, ctx, no_dialogs):
+    """Issue 22, item 5: 100,000 characters pasted into 户主姓名 or 备注 were saved cut to 40 / 500."""
+    from PySide6.QtGui import QGuiApplication
+
+    from tests.gui.shot_helpers import shoot, use_app_font
+
+    use_app_font()
+    form = open_form(qtbot, ctx)
+    fill(form, samples.heating(1))
+    name, remarks = form.fields["householder"], form.fields["remarks"]
+    assert name.limit.limit == 40 and remarks.limit.limit == 500
+    QGuiApplication.clipboard().setText("王" * 100_000)
+    for editor, before in ((name, name.line.text()), (remarks, "")):
+        editor.line.setFocus()
+        editor.line.selectAll()
+        editor.line.paste()
+        assert editor.line.text() == before  # refused whole: nothing cut
+        assert editor.limit.counter.isVisible() and "未录入" in editor.limit.counter.text()
+    # Typing stops at the limit, and the counter says so near it.
+    remarks.line.setText("备" * 399)
+    assert not remarks.limit.counter.isVisible()
+    remarks.line.setText("备" * 450)
+    assert remarks.limit.counter.text() == "450/500 字"
+    remarks.line.setText("备" * 500)
+    assert remarks.limit.counter.text() == "500/500 字，已达上限"
+    remarks.line.setFocus()
+    remarks.line.end(False)
+    qtbot.keyClicks(remarks.line, "x")
+    assert len(remarks.line.text()) == 500
+    shoot(form, "record_form_counter")
+    assert form.save()
+    [row] = ledger_service.list_records(ctx.db, "heating")
+    assert row.values["remarks"] == "备" * 500 and row.values["householder"] == samples.heating(1)["householder"]

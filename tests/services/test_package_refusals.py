@@ -8,6 +8,7 @@ are made from the county's genuine second package.
 
 from __future__ import annotations
 
+import json
 import shutil
 import zipfile
 from collections.abc import Callable
@@ -266,7 +267,67 @@ def exported_by_the_city_itself(s: Setup) -> Path:
     return export.export_county_package(s.city, TAIGU, "2020-12", s.out("本机.jzpkg"), actor=BUILTIN_ADMIN).path
 
 
+def absurd_monthly_figure(s: Setup) -> Path:
+    def change(data: dict[str, bytes]) -> None:
+        edit_lines(data, "monthly_figures.jsonl", lambda rows: rows[0].update(value=1e308))
+
+    return s.signed_by_county("月度数据1e308.jzpkg", members=change)
+
+
+def overflowing_number_literal(s: Setup) -> Path:
+    def change(data: dict[str, bytes]) -> None:
+        edit_lines(data, "monthly_figures.jsonl", lambda rows: rows[0].update(value=12345.5))
+        data["monthly_figures.jsonl"] = data["monthly_figures.jsonl"].replace(b"12345.5", b"1e400", 1)
+
+    return s.signed_by_county("溢出.jzpkg", members=change)
+
+
+def absurd_record_amount(s: Setup) -> Path:
+    def change(data: dict[str, bytes]) -> None:
+        edit_lines(data, "heating.jsonl", lambda rows: rows[0].update(subsidy_yuan=1e300))
+
+    return s.signed_by_county("补贴1e300.jzpkg", members=change)
+
+
+def _frozen(change_row: Callable[[dict], None]) -> Callable[[dict[str, bytes]], None]:
+    def change(data: dict[str, bytes]) -> None:
+        def edit(rows: list[dict]) -> None:
+            # A submission of 2020-11 with sane figures, then one number changed.
+            figures = {"source": "progress", "unit_code": YUCI, "month": "2020-11", "as_of": "2020-11-30",
+                       "indicators": [{"indicator": "bus.new_energy", "unit_code": YUCI, "target": 10.0,
+                                       "done": 3.0, "completion": 0.3, "schedule": 0.5, "status": "behind"}],
+                       "records": {}}
+            change_row(figures["indicators"][0])
+            rows[:] = [{"unit_code": YUCI, "month": "2020-11", "version": 1, "status": "submitted",
+                        "submitted_at": "2020-12-01T09:00:00", "submitted_by": "榆次填报员",
+                        "figures_json": json.dumps(figures, ensure_ascii=False),  # allows Infinity, as an attacker would
+                        "unlocked_at": None, "unlocked_by": None, "unlock_reason": None}]
+
+        edit_lines(data, "submissions.jsonl", edit)
+
+    return change
+
+
+def infinity_frozen_in_a_submission(s: Setup) -> Path:
+    return s.signed_by_county("冻结无穷大.jzpkg", members=_frozen(lambda r: r.update(done=float("inf"))))
+
+
+def nan_frozen_in_a_submission(s: Setup) -> Path:
+    return s.signed_by_county("冻结NaN.jzpkg", members=_frozen(lambda r: r.update(completion=float("nan"))))
+
+
+def huge_number_frozen_in_a_submission(s: Setup) -> Path:
+    return s.signed_by_county("冻结1e300.jzpkg", members=_frozen(lambda r: r.update(done=1e300)))
+
+
 CASES: dict[str, tuple[Callable[[Setup], Path], str]] = {
+    "absurd_monthly_figure": (absurd_monthly_figure, "monthly_figures.jsonl 第 1 行.*(数值过大|超出合理范围)"),
+    "overflowing_number_literal": (overflowing_number_literal, "monthly_figures.jsonl 第 1 行不是有效的 JSON"),
+    "absurd_record_amount": (absurd_record_amount, "(?s)heating.jsonl 第 1 行.*补贴金额.*(数值过大|超出合理范围)"),
+    "infinity_frozen_in_a_submission": (infinity_frozen_in_a_submission, "submissions.jsonl 第 1 行.*冻结的进度数据"),
+    "nan_frozen_in_a_submission": (nan_frozen_in_a_submission, "submissions.jsonl 第 1 行.*冻结的进度数据"),
+    "huge_number_frozen_in_a_submission": (huge_number_frozen_in_a_submission,
+                                           "submissions.jsonl 第 1 行.*冻结的进度数据中 indicators\\[0\\].done"),
     "truncated": (truncated, "文件已损坏或不完整"),
     "tail_cut": (tail_cut, "文件已损坏或不完整"),
     "bit_flipped_in_a_ledger": (bit_flipped_in_a_ledger, "文件已损坏或不完整"),

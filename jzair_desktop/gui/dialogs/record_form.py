@@ -41,6 +41,7 @@ from jzair_desktop.domain.validation import ERROR, Problem, check_record
 from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.models.ledger_table import format_number
+from jzair_desktop.gui.widgets.common import LengthLimit
 from jzair_desktop.gui.widgets.date_input import DateInput
 from jzair_desktop.services import guards
 from jzair_desktop.services import ledgers as ledger_service
@@ -127,7 +128,10 @@ class FieldEditor:
             self.date = DateInput(fallback=fallback_date)
         else:
             self.line = QLineEdit()
-            self.line.setMaxLength(max(column.max_length, 20))
+            self.line.setObjectName(f"field_{column.key}")
+            # Input stops at the column's limit and says so (a counter near it); a longer paste is refused
+            # whole, never cut: the value saved is what the field shows.
+            self.limit = LengthLimit(self.line, column.max_length if column.kind == "text" else max(column.max_length, 20))
             if column.kind in PLACEHOLDERS:
                 self.line.setPlaceholderText(PLACEHOLDERS[column.kind])
             if column.kind in ("int", "float"):
@@ -138,6 +142,14 @@ class FieldEditor:
             self.combo.setCurrentIndex(-1)
             self.combo.setMaxVisibleItems(14)
         self.widget: QWidget = self.combo or self.line or self.date  # type: ignore[assignment]
+        self.cell: QWidget = self.widget  # what the form lays out: the field, with its counter beside a text box
+        if self.line is not None:
+            self.cell = QWidget()
+            row = QHBoxLayout(self.cell)
+            row.setContentsMargins(0, 0, 0, 0)
+            row.setSpacing(4)
+            row.addWidget(self.line, 1)
+            row.addWidget(self.limit.counter)
         self.focus_widget: QWidget = self.date.edit if self.date is not None else self.widget
         self.widget.setObjectName(f"field_{column.key}")
         self.help = FORM_HELP.get(column.kind, column.help)
@@ -249,7 +261,7 @@ class RecordForm(QDialog):
             label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             editor.widget.setMinimumWidth(240)
             grid.addWidget(label, row, 0)
-            grid.addWidget(editor.widget, row, 1)
+            grid.addWidget(editor.cell, row, 1)
             grid.addWidget(editor.message, row, 2)
             editor.show([])
             editor.focus_widget.installEventFilter(self)

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from jzair_desktop.domain import schedule as sched
 from jzair_desktop.domain.reference import CITY_CODE, CITY_NAME, Indicator, reference
+from jzair_desktop.domain.validation import normalize_number_text
 from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.widgets.common import (
@@ -193,7 +194,7 @@ class _GridModel(QAbstractTableModel):
             return False
         key = self.key_of(index)
         assert key is not None
-        text = "" if value is None else str(value).strip()
+        text = "" if value is None else normalize_number_text(value)  # １２３ shows as 123
         stored = self.stored_value(key)
         parsed = _parse_or_none(text) if text else None
         if (stored is None and not text) or (stored is not None and parsed is not None and abs(parsed - stored) < 1e-9):
@@ -1090,6 +1091,31 @@ class FiguresPage(QWidget):
         self._stale = False
         for tab in (self.figures, self.air, self.milestones):
             tab.reload()  # pending edits stay
+
+    # -- unsaved edits (gui.unsaved) -------------------------------------------------------------
+    def _tabs(self) -> tuple[GridTab, GridTab]:
+        return self.figures, self.air
+
+    def has_unsaved_changes(self) -> bool:
+        for tab in self._tabs():
+            tab.commit_editor()  # a cell still being typed counts
+        return any(tab.model.pending for tab in self._tabs())
+
+    def unsaved_summary(self) -> str:
+        n = sum(len(tab.model.pending) for tab in self._tabs())
+        return f"有 {n} 处修改尚未保存"
+
+    def save_changes(self) -> bool:
+        for tab in self._tabs():
+            if tab.model.pending and not tab.save():
+                self.tabs.setCurrentWidget(tab)
+                return False
+        return True
+
+    def discard_changes(self) -> None:
+        for tab in self._tabs():
+            if tab.model.pending:
+                tab.discard()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         super().showEvent(event)

@@ -39,10 +39,11 @@ from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.dialogs.history import show_history_of_current
 from jzair_desktop.gui.dialogs.record_form import CARRY_FIELDS, RecordForm, SavedRecord, record_label
 from jzair_desktop.gui.models.ledger_table import LedgerTableModel
+from jzair_desktop.gui.widgets.common import LengthLimit
 from jzair_desktop.gui.widgets.date_input import DateInput
 from jzair_desktop.services import guards
 from jzair_desktop.services import ledgers as ledger_service
-from jzair_desktop.services.ledgers import SEARCHABLE_KINDS, RecordQuery
+from jzair_desktop.services.ledgers import SEARCH_MAX_CHARS, SEARCHABLE_KINDS, RecordQuery
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +120,10 @@ class LedgerPage(QWidget):
         self.search = QLineEdit()
         self.search.setObjectName("search")
         self.search.setClearButtonEnabled(True)
-        self.search.setPlaceholderText("搜索" + "、".join(search_hint(d)) + "…")
-        self.search.setToolTip("输入后自动筛选（Ctrl+F 转到搜索框）")
+        self.search.setPlaceholderText("搜索" + "、".join(search_hint(d)) + f"…（最多{SEARCH_MAX_CHARS}字）")
+        self.search.setToolTip(f"输入后自动筛选（Ctrl+F 转到搜索框），最多 {SEARCH_MAX_CHARS} 个字")
         self.search.setMinimumWidth(240)
+        self.search_limit = LengthLimit(self.search, SEARCH_MAX_CHARS)
         self.trash = QCheckBox("回收站")
         self.trash.setToolTip("显示已删除的记录，可选中后恢复")
 
@@ -180,6 +182,7 @@ class LedgerPage(QWidget):
         tool_row.addWidget(tools)
         tool_row.addSpacing(12)
         tool_row.addWidget(self.search, 1)
+        tool_row.addWidget(self.search_limit.counter)
         tool_row.addWidget(self.trash)
         tool_row.addWidget(self.count_label)
 

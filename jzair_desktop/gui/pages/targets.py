@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from jzair_desktop.domain.reference import reference
+from jzair_desktop.domain.validation import normalize_number_text
 from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.exchange.spreadsheet import IMPORT_FILTER
 from jzair_desktop.exchange.targets_xlsx import export_targets, import_targets
@@ -323,7 +324,7 @@ class TargetsModel(QAbstractTableModel):
         t, unit_code = self.cell(index)
         assert unit_code is not None
         key = (t.indicator, unit_code)
-        text = "" if value is None else str(value).strip()
+        text = "" if value is None else normalize_number_text(value)  # １２３ shows as 123
         stored = self.stored(t, unit_code)
         same = (stored is None and not text) or (stored is not None and text and _same_number(text, stored))
         if same:
@@ -485,6 +486,20 @@ class TargetsPage(QWidget):
         self.model.discard()
         self.problem_label.clear()
         self.status_line.setText("已放弃未保存的修改。")
+
+    # -- unsaved edits (gui.unsaved) -------------------------------------------------------------
+    def has_unsaved_changes(self) -> bool:
+        commit_open_editor(self.table)  # a cell still being typed counts
+        return bool(self.model.pending)
+
+    def unsaved_summary(self) -> str:
+        return f"有 {len(self.model.pending)} 处修改尚未保存"
+
+    def save_changes(self) -> bool:
+        return self.save()
+
+    def discard_changes(self) -> None:
+        self.discard()
 
     def save(self) -> bool:
         """Write every pending edit in one transaction; on refusal mark the cells and write nothing."""

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence, QValidator
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
     QAbstractItemView,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QTableView,
     QTableWidget,
     QTableWidgetItem,
@@ -182,3 +183,66 @@ class FormDialog(QDialog):
             return False
         self.accept()
         return True
+
+
+# --------------------------------------------------------------------------- text length limits
+class _LengthValidator(QValidator):
+    """Refuses any edit (a typed character or a whole paste) that would make the text longer than `limit`:
+    the field keeps what it had, so nothing is ever cut silently."""
+
+    def __init__(self, limit: int, parent: QObject) -> None:
+        super().__init__(parent)
+        self.limit = limit
+
+    def validate(self, text: str, pos: int) -> object:  # noqa: D102 - Qt's signature
+        if len(text) > self.limit:
+            return QValidator.State.Invalid
+        return QValidator.State.Acceptable
+
+
+class LengthLimit(QObject):
+    """A line edit stopped at `limit` characters, with `counter` saying so.
+
+    The counter stays empty until the text is near the limit (80 %), then shows “38/40 字”; at the limit it
+    says the limit is reached; an edit that would pass it (typing on, or pasting a long text) is refused as a
+    whole, the field keeps its text and the counter says why. The value the field holds is what is saved.
+    """
+
+    NEAR = 0.8
+
+    def __init__(self, line: QLineEdit, limit: int, counter: QLabel | None = None) -> None:
+        super().__init__(line)
+        self.line = line
+        self.limit = limit
+        self.counter = counter if counter is not None else QLabel()
+        self.counter.setObjectName(f"{line.objectName() or 'field'}_counter")
+        self.counter.setTextFormat(Qt.TextFormat.PlainText)
+        self.rejected = False
+        line.setMaxLength(32767)  # Qt's own cut would shorten a paste before the check below sees it
+        line.setValidator(_LengthValidator(limit, self))
+        line.textChanged.connect(self._changed)
+        line.inputRejected.connect(self._rejected)
+        self._changed(line.text())
+
+    def _changed(self, text: str) -> None:
+        self.rejected = False
+        self._show(len(text))
+
+    def _rejected(self) -> None:
+        self.rejected = True
+        self._show(len(self.line.text()))
+
+    def _show(self, length: int) -> None:
+        limit = self.limit
+        if self.rejected:
+            text, color = f"超过上限，未录入（最多 {limit} 字）", "#c62828"
+        elif length >= limit:
+            text, color = f"{length}/{limit} 字，已达上限", "#c62828"
+        elif length >= limit * self.NEAR:
+            text, color = f"{length}/{limit} 字", "#8a6d00"
+        else:
+            text, color = "", "#555555"
+        self.counter.setText(text)
+        self.counter.setStyleSheet(f"color: {color};")
+        self.counter.setMinimumWidth(self.counter.sizeHint().width())  # never cut by a narrow layout
+        self.counter.setVisible(bool(text))
