@@ -118,6 +118,10 @@ def cmd_info(ctx: CliContext, args: argparse.Namespace) -> int:
     print(f"程序版本：{data['version']}")
     print(f"数据库：{data['database']}")
     print(f"架构版本：{data['revision']}")
+    from jzair_desktop.services.installation import installation_of
+
+    inst = installation_of(db)
+    print(f"本机：{inst.label}" if inst is not None else "本机：尚未设置（jzair setup 或打开主窗口时设置）")
     records = data["records"]
     units = list(next(iter(records.values())).keys())
     headers = ["县（区、市）", *(LEDGERS[k].title for k in records)]

@@ -46,7 +46,7 @@ from jzair_desktop.exchange.excel_import import (
     write_error_workbook,
 )
 from jzair_desktop.exchange.excel_template import write_rows, write_template
-from jzair_desktop.services import guards, personal
+from jzair_desktop.services import guards, installation, personal
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.ledgers import insert_many, model_of, update_values, write_records
@@ -483,6 +483,7 @@ def _apply(db: Database, plan: ImportPlan, actor: Actor, state: TaskState, probe
     report = plan.report
     unit_code = report.unit_code
     with write_records(db) as s:
+        installation.check_unit_write(s, unit_code)
         state.check_cancelled()
         # Match again inside the transaction: another user may have written since the check.
         planned, db_problems = _classify(s, plan.rows, plan.data, d, unit_code, actor, state, probes)

@@ -29,7 +29,7 @@ from jzair_desktop.domain.validation import (
     rule_key,
 )
 from jzair_desktop.errors import JzairError, NotFoundError, ValidationFailed
-from jzair_desktop.services import audit, personal
+from jzair_desktop.services import audit, installation, personal
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.guards import closeout_of, guard, is_closed, reason_detail, state_of, values_of
@@ -310,7 +310,7 @@ def _validate(
     if checked.ok:
         # The permission first: the duplicate check answers questions about other records.
         unit = checked.values["unit_code"]
-        actor.check_write(unit, unit_name=reference().unit_by_code(unit).name)
+        installation.check_write(s, actor, unit, unit_name=reference().unit_by_code(unit).name)
         problems += database_duplicates(s, d, checked.values, exclude_uuid=exclude_uuid, actor=actor)
     else:
         actor.check_write(None)  # a viewer is refused whatever the values
@@ -348,7 +348,7 @@ def update_record(
         obj = _load(s, d, record_uuid)
         if obj.deleted_at is not None:
             raise ValidationFailed("该记录已删除，请先恢复再修改。")
-        actor.check_write(obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
+        installation.check_write(s, actor, obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
         values, warnings = _validate(s, d, _apply_actor_unit(raw, actor), actor, today, exclude_uuid=record_uuid)
         changed = {k: v for k, v in values.items() if getattr(obj, k) != v}
         if changed:
@@ -370,7 +370,7 @@ def delete_record(
     d = ledger(ledger_key)
     with write_session(db.engine) as s:
         obj = _load(s, d, record_uuid)
-        actor.check_write(obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
+        installation.check_write(s, actor, obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
         if obj.deleted_at is None:
             _soft_delete(s, d, obj, actor, reason)
 
@@ -381,7 +381,7 @@ def restore_record(
     d = ledger(ledger_key)
     with write_session(db.engine) as s:
         obj = _load(s, d, record_uuid)
-        actor.check_write(obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
+        installation.check_write(s, actor, obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
         if obj.deleted_at is None:
             return
         values = {k: getattr(obj, k) for k in d.keys}
@@ -640,7 +640,7 @@ def delete_records(
     with write_session(db.engine) as s:
         for record_uuid in record_uuids:
             obj = _load(s, d, record_uuid)
-            actor.check_write(obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
+            installation.check_write(s, actor, obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
             if obj.deleted_at is None:
                 _soft_delete(s, d, obj, actor, reason)
                 n += 1
@@ -656,7 +656,7 @@ def restore_records(
     with write_session(db.engine) as s:
         for record_uuid in record_uuids:
             obj = _load(s, d, record_uuid)
-            actor.check_write(obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
+            installation.check_write(s, actor, obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
             if obj.deleted_at is None:
                 continue
             values = {k: getattr(obj, k) for k in d.keys}

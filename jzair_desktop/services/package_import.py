@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.exchange import jzpkg
-from jzair_desktop.services import audit, authority
+from jzair_desktop.services import audit, authority, installation
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.package_common import ROW_TITLES, Change, Plan, refuse
@@ -146,6 +146,12 @@ def _check_signer(s: Session, pkg: jzpkg.SignedPackage, scope: str) -> str:
     return "pinned"
 
 
+def _check_installation(s: Session, pkg: jzpkg.SignedPackage) -> None:
+    """A county installation holds its own unit only: it never imports a county package (the city does)."""
+    if pkg.kind == jzpkg.KIND_COUNTY:
+        installation.check_city_only(s, f"导入{scope_name(pkg.unit_code or '')}的报送包")
+
+
 def _check_sequence(s: Session, pkg: jzpkg.SignedPackage, scope: str) -> None:
     """Newer than every package of the scope signed by the same key (a new key, once pinned, starts afresh)."""
     last = s.scalar(select(func.max(PackageImport.sequence)).where(PackageImport.scope == scope,
@@ -207,6 +213,7 @@ def import_package(
     pkg = _read(path, state)
     job, scope = _job_for(pkg, actor)
     with read_session(db.engine) as s:
+        _check_installation(s, pkg)
         pin = _check_signer(s, pkg, scope)
         before = _identical(s, scope, pkg.manifest_sha256)
         if before is not None:
@@ -220,49 +227,68 @@ def import_package(
         return ImportResult(_preview(pkg, scope, pin, plan, None), False, time.perf_counter() - started)
 
     with write_session(db.engine) as s:
-        audit.check_actor(s, actor)
-        # Checked again under the write lock: another import may have run since.
-        pin = _check_signer(s, pkg, scope)
-        before = _identical(s, scope, pkg.manifest_sha256)
-        if before is not None:
-            return ImportResult(_preview(pkg, scope, pin, None, before.imported_at), False,
-                                time.perf_counter() - started)
-        _check_sequence(s, pkg, scope)
-        plan = job.plan(s, state, for_write=True)
-        state.progress(0, 0, "正在写入……", force=True)
-        for step in plan.apply:
-            step(s)
-            state.check_cancelled()
-        now = dt.datetime.now()
-        preview = _preview(pkg, scope, pin, plan, None)
-        counts = {c.key: c.as_json() for c in preview.changes}
-        history = PackageImport(
-            kind=pkg.kind, scope=scope, unit_code=pkg.unit_code if pkg.kind == jzpkg.KIND_COUNTY else None,
-            month=pkg.month, sequence=pkg.sequence, fingerprint=pkg.fingerprint, manifest_sha256=pkg.manifest_sha256,
-            created_at=dt.datetime.fromisoformat(pkg.manifest["created_at"]), created_by=pkg.manifest["created_by"],
-            app_version=pkg.manifest["app_version"], counts_json=audit.canonical_json(counts),
-            imported_at=now.replace(microsecond=0), imported_by=actor.name,
-        )
-        s.add(history)
-        s.flush()
-        job.store_audit(s, history.id)
-        if pin == "first":
-            record_pin(s, actor, scope, pkg.fingerprint, pkg.public_key, "first_import",
-                       detail=f"首次导入{scope_name(scope)}的报送包第 {pkg.sequence} 号")
-        audit.append_many(s, actor, "import", plan.pending, at=now)
-        totals = [sum(getattr(c, f) for c in preview.changes if c.key in LEDGERS) for f in ("new", "changed", "deleted")]
-        what = (f"{preview.unit_name} {pkg.month} 报送包" if pkg.kind == jzpkg.KIND_COUNTY else "市级任务包")
-        audit.append(
-            s, actor, ACTION_IMPORT, ledger=AUDIT_SUBJECT, uuid=f"{scope}#{pkg.sequence}",
-            unit_code=pkg.unit_code if pkg.kind == jzpkg.KIND_COUNTY else None,
-            after={"sequence": pkg.sequence, "manifest_sha256": pkg.manifest_sha256, "fingerprint": pkg.fingerprint,
-                   "counts": counts},
-            detail=(f"导入{what}第 {pkg.sequence} 号（公钥指纹 {jzpkg.format_fingerprint(pkg.fingerprint)[:19]}…，"
-                    f"清单 SHA-256 {pkg.manifest_sha256[:16]}…）" +
-                    (f"：台账记录新增 {totals[0]} 条、修改 {totals[1]} 条、删除 {totals[2]} 条"
-                     if pkg.kind == jzpkg.KIND_COUNTY else "")),
-            at=now,
-        )
+        result = write_import(s, pkg, job, scope, actor, state, started)
+    return result
+
+
+def read_for_import(path: str | Path, *, state: TaskState | None = None) -> jzpkg.SignedPackage:
+    """Read and check a package file (structure, signature, members); never touches a database."""
+    return _read(path, state or NULL_STATE)
+
+
+def write_import(
+    s: Session, pkg: jzpkg.SignedPackage, job: CountyJob | TargetsJob, scope: str, actor: Actor,
+    state: TaskState | None = None, started: float | None = None,
+) -> ImportResult:
+    """The write phase of an import in the caller's transaction (`job` already decoded): the checks against
+    this database again, then every change, the history row, the pin on first import and the audit entries.
+    The installation set-up imports the city's 任务包 through here, inside its own transaction."""
+    state = state or NULL_STATE
+    started = time.perf_counter() if started is None else started
+    audit.check_actor(s, actor)
+    _check_installation(s, pkg)
+    # Checked again under the write lock: another import may have run since.
+    pin = _check_signer(s, pkg, scope)
+    before = _identical(s, scope, pkg.manifest_sha256)
+    if before is not None:
+        return ImportResult(_preview(pkg, scope, pin, None, before.imported_at), False,
+                            time.perf_counter() - started)
+    _check_sequence(s, pkg, scope)
+    plan = job.plan(s, state, for_write=True)
+    state.progress(0, 0, "正在写入……", force=True)
+    for step in plan.apply:
+        step(s)
+        state.check_cancelled()
+    now = dt.datetime.now()
+    preview = _preview(pkg, scope, pin, plan, None)
+    counts = {c.key: c.as_json() for c in preview.changes}
+    history = PackageImport(
+        kind=pkg.kind, scope=scope, unit_code=pkg.unit_code if pkg.kind == jzpkg.KIND_COUNTY else None,
+        month=pkg.month, sequence=pkg.sequence, fingerprint=pkg.fingerprint, manifest_sha256=pkg.manifest_sha256,
+        created_at=dt.datetime.fromisoformat(pkg.manifest["created_at"]), created_by=pkg.manifest["created_by"],
+        app_version=pkg.manifest["app_version"], counts_json=audit.canonical_json(counts),
+        imported_at=now.replace(microsecond=0), imported_by=actor.name,
+    )
+    s.add(history)
+    s.flush()
+    job.store_audit(s, history.id)
+    if pin == "first":
+        record_pin(s, actor, scope, pkg.fingerprint, pkg.public_key, "first_import",
+                   detail=f"首次导入{scope_name(scope)}的报送包第 {pkg.sequence} 号")
+    audit.append_many(s, actor, "import", plan.pending, at=now)
+    totals = [sum(getattr(c, f) for c in preview.changes if c.key in LEDGERS) for f in ("new", "changed", "deleted")]
+    what = (f"{preview.unit_name} {pkg.month} 报送包" if pkg.kind == jzpkg.KIND_COUNTY else "市级任务包")
+    audit.append(
+        s, actor, ACTION_IMPORT, ledger=AUDIT_SUBJECT, uuid=f"{scope}#{pkg.sequence}",
+        unit_code=pkg.unit_code if pkg.kind == jzpkg.KIND_COUNTY else None,
+        after={"sequence": pkg.sequence, "manifest_sha256": pkg.manifest_sha256, "fingerprint": pkg.fingerprint,
+               "counts": counts},
+        detail=(f"导入{what}第 {pkg.sequence} 号（公钥指纹 {jzpkg.format_fingerprint(pkg.fingerprint)[:19]}…，"
+                f"清单 SHA-256 {pkg.manifest_sha256[:16]}…）" +
+                (f"：台账记录新增 {totals[0]} 条、修改 {totals[1]} 条、删除 {totals[2]} 条"
+                 if pkg.kind == jzpkg.KIND_COUNTY else "")),
+        at=now,
+    )
     return ImportResult(preview, True, time.perf_counter() - started)
 
 
