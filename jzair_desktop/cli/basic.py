@@ -88,6 +88,17 @@ def _init_demo(ctx: CliContext, db) -> int:  # noqa: ANN001
     for note in result.notes:
         print(note)
     print(f"演示数据已生成，用时 {result.seconds:.1f} 秒。")
+    from jzair_desktop.services import accounts, installation
+
+    if installation.installation_of(db) is None and not accounts.has_accounts(db):
+        made = installation.set_up_demo(db)
+        print(f"已设置本机为{installation.CITY_LABEL}的安装，并创建演示账户（密码都是 {installation.DEMO_PASSWORD}）：")
+        print(textable.render(
+            ["用户名", "角色", "县（区、市）", "显示名称"],
+            [(a.name, accounts.ROLES[a.role], installation.unit_label(a.unit_code) if a.unit_code else "", a.display_name)
+             for a in made]))
+        print(f"打开主窗口时以 admin 登录（密码 {installation.DEMO_PASSWORD}）；命令行脚本用 "
+              f"jzair --user admin …，密码放在环境变量 JZAIR_PASSWORD 中。")
     return 0
 
 

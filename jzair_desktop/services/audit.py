@@ -406,10 +406,13 @@ def append(
 def record_access(db: Any, actor: Actor, action: str, detail: str, *, unit_code: str | None = None,
                   subject: str | None = None, uuid: str | None = None) -> int:
     """Audit a read of personal data or secrets (a backup, an export, a report, reading the audit log): who,
-    what and where to. Its own small transaction; the actor is checked like any writer."""
+    what and where to. Its own small transaction; the actor is checked like any writer. A database never set up
+    and without accounts (the built-in administrator, as before set-up) records nothing; returns 0 then."""
     from jzair_desktop.storage.engine import write_session
 
     with write_session(db.engine) as s:
+        if actor == BUILTIN_ADMIN and not accounts_exist(s) and not _is_set_up(s):
+            return 0
         return append(s, actor, action, ledger=subject, uuid=uuid, unit_code=unit_code, detail=detail)
 
 

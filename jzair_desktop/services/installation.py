@@ -237,6 +237,62 @@ def set_up(
     return SetupResult(inst, admin, role, key.fingerprint, pkg is not None, imported)
 
 
+# --- the demo installation ------------------------------------------------------------------------
+
+DEMO_PASSWORD = "Jinzhong-2020"
+DEMO_CLERKS = {  # one county clerk per unit, named by the unit's pinyin
+    "140702": "yuci", "140703": "taigu", "140721": "yushe", "140722": "zuoquan", "140723": "heshun",
+    "140724": "xiyang", "140725": "shouyang", "140727": "qixian", "140728": "pingyao", "140729": "lingshi",
+    "140781": "jiexiu", "140799": "kaifaqu",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAccount:
+    name: str
+    role: str
+    unit_code: str | None
+    display_name: str
+
+
+def demo_accounts() -> list[DemoAccount]:
+    out = [DemoAccount("admin", "city_admin", None, "市大气办管理员（演示）"),
+           DemoAccount("viewer", "viewer", None, "只读用户（演示）")]
+    for code, name in DEMO_CLERKS.items():
+        out.append(DemoAccount(name, "county_clerk", code, f"{unit_label(code)}填报员（演示）"))
+    return out
+
+
+def set_up_demo(db: Database, *, now: dt.datetime | None = None) -> list[DemoAccount]:
+    """Set the demo database up as the city installation with the demo accounts (all with DEMO_PASSWORD,
+    which the README and `init --demo` print), in one transaction.
+
+    The accounts share one published password, so it is hashed once (the app's argon2id parameters) and the
+    hash stored for each: hashing it fourteen times would cost `init --demo` seconds on a slow machine and
+    protect nothing, the password being public. A password changed later gets its own salt as usual."""
+    from jzair_desktop.services import accounts, package_keys
+
+    check_not_set_up(db)
+    pw_hash = accounts.hash_password(DEMO_PASSWORD)
+    when = (now or dt.datetime.now()).replace(microsecond=0)
+    made = demo_accounts()
+    with write_session(db.engine) as s:
+        _refuse_if_set_up(s)
+        audit.check_actor(s, BUILTIN_ADMIN)
+        key = package_keys.ensure_key(s)
+        s.add(InstallationRow(id=ROW_ID, unit=CITY, set_up_at=when, set_up_by=made[0].name))
+        for a in made:
+            accounts.insert_account(s, BUILTIN_ADMIN, a.name, a.role, pw_hash, unit_code=a.unit_code,
+                                    display_name=a.display_name, now=when, detail_prefix="演示账户")
+        inst = Installation(CITY, when, made[0].name)
+        s.info["jzair_installation"] = inst
+        admin = Actor(made[0].name, made[0].role)
+        audit.append(s, admin, ACTION_SETUP, ledger=SUBJECT, uuid=CITY,
+                     after={"unit": CITY, "admin": admin.name, "fingerprint": key.fingerprint},
+                     detail=f"设置本机为{inst.label}的安装（演示数据），管理员：{admin.name}", at=when)
+    return made
+
+
 def check_not_set_up(db: Database) -> None:
     """Refuse (SetupRefused) when this database is set up already."""
     with read_session(db.engine) as s:
