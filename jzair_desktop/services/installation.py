@@ -139,6 +139,48 @@ def check_city_only(session: Session, what: str) -> None:
 
 
 @dataclass(frozen=True, slots=True)
+class PreparedKey:
+    """The signing key the set-up will store: the one this database has, or a new one made in memory (the
+    set-up wizard shows its fingerprint before anything is written; cancelling stores nothing)."""
+
+    fingerprint: str
+    public_key: bytes
+    private_key: bytes | None  # None: the database has its key already
+
+    @property
+    def display(self) -> str:
+        from jzair_desktop.exchange import jzpkg
+
+        return jzpkg.format_fingerprint(self.fingerprint)
+
+
+def prepare_key(db: Database) -> PreparedKey:
+    from jzair_desktop.exchange import jzpkg
+    from jzair_desktop.services import package_keys
+
+    existing = package_keys.identity(db, create=False)
+    if existing is not None:
+        return PreparedKey(existing.fingerprint, existing.public_key, None)
+    private = jzpkg.new_private_key()
+    public = jzpkg.public_key_of(private)
+    return PreparedKey(jzpkg.fingerprint_of(public), public, private)
+
+
+def _store_key(s: Session, key: PreparedKey | None):  # noqa: ANN202 - an InstallationKey row
+    from jzair_desktop.services import package_keys
+    from jzair_desktop.storage.models import InstallationKey
+
+    row = s.get(InstallationKey, package_keys.KEY_ID)
+    if row is not None or key is None or key.private_key is None:
+        return row if row is not None else package_keys.ensure_key(s)
+    row = InstallationKey(id=package_keys.KEY_ID, public_key=key.public_key, private_key=key.private_key,
+                          fingerprint=key.fingerprint, created_at=dt.datetime.now().replace(microsecond=0))
+    s.add(row)
+    s.flush()
+    return row
+
+
+@dataclass(frozen=True, slots=True)
 class SetupResult:
     installation: Installation
     admin: str
@@ -162,7 +204,7 @@ def _other_units_records(s: Session, unit_code: str) -> dict[str, int]:
 def set_up(
     db: Database, *, unit: str, admin: str, password: str, display_name: str | None = None,
     targets_package: str | Path | None = None, city_fingerprint: str | None = None,
-    actor: Actor = BUILTIN_ADMIN, now: dt.datetime | None = None,
+    actor: Actor = BUILTIN_ADMIN, now: dt.datetime | None = None, key: PreparedKey | None = None,
 ) -> SetupResult:
     """Set this database up as the city's or one unit's installation, in one transaction: either the
     installation is set up with its first administrator (and, for a county, the 任务包 imported), or nothing
@@ -220,7 +262,7 @@ def set_up(
                     f"“{Path(targets_package).name}”的签名公钥与本机已绑定的市大气办公钥不一致，已拒绝。\n"
                     f"任务包的公钥指纹：{jzpkg.format_fingerprint(pkg.fingerprint)}\n"
                     f"已绑定的公钥指纹：{jzpkg.format_fingerprint(pin.fingerprint)}")
-        key = package_keys.ensure_key(s)
+        key = _store_key(s, key)
         row = InstallationRow(id=ROW_ID, unit=code, set_up_at=when, set_up_by=admin)
         s.add(row)
         accounts.insert_account(s, actor, admin, role, pw_hash, unit_code=admin_actor.unit_code,
