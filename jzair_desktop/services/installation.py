@@ -228,7 +228,7 @@ def set_up(
         name = Path(targets_package).name
         pkg = package_import.read_for_import(targets_package)
         if pkg.kind != jzpkg.KIND_TARGETS:
-            raise SetupRefused(f"“{name}”不是市大气办的任务包（它是{pkg.unit_name or ''}的县级报送包），"
+            raise SetupRefused(f"“{name}”不是市大气办的任务包（它是{pkg.manifest.get('unit_name') or ''}的县级报送包），"
                                "不能在设置时导入。")
         if pkg.unit_code not in (None, code):
             raise SetupRefused(f"“{name}”是发给{unit_label(pkg.unit_code)}的，不是发给{unit_label(code)}的。")
