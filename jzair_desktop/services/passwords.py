@@ -8,6 +8,7 @@ resources/security/weak_passwords.txt.
 from __future__ import annotations
 
 from dataclasses import dataclass
+import unicodedata
 from functools import lru_cache
 
 from jzair_desktop import paths
@@ -21,12 +22,17 @@ class WeakPassword(JzairError):
     """The password does not meet the rule (the message says which part)."""
 
 
+def fold(text: str) -> str:
+    """Case and width folded (Ａｄｍｉｎ, ADMIN and admin are the same word to the rule)."""
+    return unicodedata.normalize("NFKC", text).upper().casefold()
+
+
 @lru_cache(maxsize=1)
 def weak_passwords() -> frozenset[str]:
     """The bundled list of common weak passwords, lower-cased."""
     file = paths.resources_dir() / "security" / "weak_passwords.txt"
     lines = file.read_text(encoding="utf-8").splitlines()
-    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+    return frozenset(fold(line.strip()) for line in lines if line.strip() and not line.startswith("#"))
 
 
 def problem(name: str, password: str) -> str | None:
@@ -40,9 +46,9 @@ def problem(name: str, password: str) -> str | None:
         return "密码的开头和结尾不能是空格。"
     if password.isdigit():
         return "密码不能全是数字，请加入字母或符号。"
-    lowered = password.lower()
-    if name and (lowered == name.lower() or lowered.rstrip("0123456789") == name.lower()
-                 or lowered == name.lower()[::-1]):
+    lowered, folded_name = fold(password), fold(name)
+    if name and (lowered == folded_name or lowered.rstrip("0123456789") == folded_name
+                 or lowered == folded_name[::-1]):
         return "密码不能与用户名相同（也不能只是用户名加数字或倒写）。"
     if lowered in weak_passwords():
         return "这个密码太常见，很容易被猜到，请换一个。"

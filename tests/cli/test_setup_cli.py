@@ -14,7 +14,15 @@ import pytest
 from jzair_desktop.cli import main
 from jzair_desktop.errors import JzairError, PermissionDenied
 from jzair_desktop.exchange import jzpkg
-from jzair_desktop.services import accounts, installation, ledgers, monthly, package_export, submission, targets
+from jzair_desktop.services import (
+    accounts,
+    installation,
+    ledgers,
+    monthly,
+    package_export,
+    submission,
+    targets,
+)
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.audit_verify import verify
 from jzair_desktop.services.database import Database, load_reference_data, open_database
