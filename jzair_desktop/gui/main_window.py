@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from jzair_desktop import APP_TITLE, __version__
 from jzair_desktop.domain.reference import reference
+from jzair_desktop.errors import JzairError
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.lock import (
     IdleWatcher,
@@ -254,7 +255,13 @@ class MainWindow(QMainWindow):
 
     def _show_user(self) -> None:
         actor = self.ctx.actor
-        self.user_label.setText(f"用户：{actor.name}（{ROLES.get(actor.role, actor.role)}）")
+        shown = actor.name
+        if actor != BUILTIN_ADMIN:
+            try:
+                shown = accounts.get_user(self.ctx.db, actor.name).shown_name
+            except JzairError:
+                pass
+        self.user_label.setText(f"用户：{shown}（{ROLES.get(actor.role, actor.role)}）")
         can = actor != BUILTIN_ADMIN
         self.switch_action.setEnabled(can)
         self.lock_action.setEnabled(can)

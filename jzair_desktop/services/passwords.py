@@ -7,8 +7,8 @@ resources/security/weak_passwords.txt.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 
 from jzair_desktop import paths

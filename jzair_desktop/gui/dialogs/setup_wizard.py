@@ -47,12 +47,20 @@ QLabel#wizardError { color: #c62828; }
 SIZE = (760, 560)  # fits a 1366×768 screen with the task bar and the window frame
 
 
-def _note(text: str) -> QLabel:
+def _note(text: str, *, indent: int = 0) -> QLabel:
     label = QLabel(text)
     label.setWordWrap(True)
     label.setProperty("class", "note")
     label.setTextFormat(Qt.TextFormat.RichText)
+    if indent:
+        label.setIndent(indent)
     return label
+
+
+def fingerprint_lines(display: str) -> str:
+    """The 16 groups of a fingerprint on two lines of eight, as it is read out over the phone."""
+    groups = display.split()
+    return " ".join(groups[:8]) + "\n" + " ".join(groups[8:])
 
 
 class UnitPage(QWizardPage):
@@ -75,18 +83,26 @@ class UnitPage(QWizardPage):
         for u in reference().units:
             self.unit.addItem(u.name, u.code)
         self.unit.setEnabled(False)
+        bold = self.city.font()
+        bold.setBold(True)
+        self.city.setFont(bold)
+        self.county.setFont(bold)
         layout = QVBoxLayout(self)
+        layout.addWidget(_note("欢迎使用！这是第一次打开这个数据库，请用 4 步完成设置。"
+                               "在最后一步点“完成”之前不会保存任何内容；点“取消”则下次打开程序时会再次询问。"))
+        layout.addSpacing(12)
         layout.addWidget(self.city)
         layout.addWidget(_note("市大气污染防治工作领导组办公室使用：保存全市 12 个县（区、市）的数据，"
-                               "分解任务目标，导入各县的报送包，生成全市月报。"))
-        layout.addSpacing(10)
+                               "分解任务目标，导入各县的报送包，生成全市月报。", indent=22))
+        layout.addSpacing(12)
         row = QHBoxLayout()
         row.addWidget(self.county)
         row.addWidget(self.unit)
         row.addStretch(1)
         layout.addLayout(row)
         layout.addWidget(_note("县（区、市）的填报员使用：只保存本县（区、市）的台账，"
-                               "任何人（包括本机管理员）都不能录入其他县的数据；数据以报送包的形式报给市大气办。"))
+                               "任何人（包括本机管理员）都不能录入其他县的数据；数据以报送包的形式报给市大气办。",
+                               indent=22))
         layout.addStretch(1)
         self.city.toggled.connect(self._changed)
         self.county.toggled.connect(self._changed)
@@ -222,7 +238,7 @@ class ThirdPage(QWizardPage):
             self.setSubTitle("市大气办的任务包用这把密钥签名。")
             if self.key is None:
                 self.key = installation.prepare_key(self.db)
-            self.fingerprint_label.setText(self.key.display)
+            self.fingerprint_label.setText(fingerprint_lines(self.key.display))
             self.stack.setCurrentIndex(1)
         else:
             self.setTitle("第 3 步：市大气办的任务包")
@@ -275,7 +291,7 @@ class BackupPage(QWizardPage):
         layout = QVBoxLayout(self)
         layout.addWidget(_note(
             f"<b>默认做法：</b>每天第一次打开程序时、一直开着时每小时检查一次、以及退出时（数据有改动的话），"
-            f"自动备份到本机的文件夹：<br><code>{folder}</code><br>"
+            f"自动备份到本机的文件夹：<br>&nbsp;&nbsp;<code>{folder}</code><br>"
             f"保留最近 {settings.keep_daily} 天每天最新的一份和最近 {settings.keep_monthly} 个月每月最新的一份，"
             "更早的自动删除。"))
         layout.addSpacing(8)
