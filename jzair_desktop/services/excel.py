@@ -47,7 +47,7 @@ from jzair_desktop.exchange.excel_import import (
 )
 from jzair_desktop.exchange.excel_template import write_rows, write_template
 from jzair_desktop.services import guards, installation, personal
-from jzair_desktop.services.actor import Actor
+from jzair_desktop.services.actor import UNIT_ROLES, Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.ledgers import insert_many, model_of, update_values, write_records
 from jzair_desktop.storage.engine import read_session
@@ -183,7 +183,7 @@ def export_ledger(
     """The live records of a ledger (one unit, or all the actor may see) in the template's layout."""
     d = ledger(ledger_key)
     path = _xlsx_path(dest)
-    if actor.role == "county_clerk":
+    if actor.role in UNIT_ROLES:
         unit_code = actor.unit_code  # a clerk exports the own unit only
     masked = not actor.can_see_personal_data
     m = model_of(d)

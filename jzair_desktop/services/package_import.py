@@ -146,10 +146,13 @@ def _check_signer(s: Session, pkg: jzpkg.SignedPackage, scope: str) -> str:
     return "pinned"
 
 
-def _check_installation(s: Session, pkg: jzpkg.SignedPackage) -> None:
-    """A county installation holds its own unit only: it never imports a county package (the city does)."""
+def _check_installation(s: Session, pkg: jzpkg.SignedPackage, actor: Actor) -> None:
+    """A county installation holds its own unit only: it never imports a county package (the city does); the
+    city never imports a targets package (it makes them)."""
     if pkg.kind == jzpkg.KIND_COUNTY:
         installation.check_city_only(s, f"导入{scope_name(pkg.unit_code or '')}的报送包")
+    authority.check_installation(
+        actor, authority.ACT_IMPORT_COUNTY if pkg.kind == jzpkg.KIND_COUNTY else authority.ACT_IMPORT_TARGETS, s)
 
 
 def _check_sequence(s: Session, pkg: jzpkg.SignedPackage, scope: str) -> None:
@@ -213,7 +216,7 @@ def import_package(
     pkg = _read(path, state)
     job, scope = _job_for(pkg, actor)
     with read_session(db.engine) as s:
-        _check_installation(s, pkg)
+        _check_installation(s, pkg, actor)
         pin = _check_signer(s, pkg, scope)
         before = _identical(s, scope, pkg.manifest_sha256)
         if before is not None:
@@ -246,7 +249,7 @@ def write_import(
     state = state or NULL_STATE
     started = time.perf_counter() if started is None else started
     audit.check_actor(s, actor)
-    _check_installation(s, pkg)
+    _check_installation(s, pkg, actor)
     # Checked again under the write lock: another import may have run since.
     pin = _check_signer(s, pkg, scope)
     before = _identical(s, scope, pkg.manifest_sha256)

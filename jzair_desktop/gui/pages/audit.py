@@ -35,7 +35,8 @@ from jzair_desktop.services.audit_verify import VerifyReport, verify
 ALL = "全部"
 LIMIT = 1000
 HEADERS = ("序号", "时间", "用户", "操作", "对象", "县（区、市）", "记录", "说明")
-SUBJECTS = {**{k: d.title for k, d in LEDGERS.items()}, audit.SUBJECT_USER: "用户", audit.SUBJECT_SUBMISSION: "月度上报"}
+SUBJECTS = {**{k: d.title for k, d in LEDGERS.items()}, audit.SUBJECT_USER: "用户", audit.SUBJECT_SUBMISSION: "月度上报",
+            "installation": "本机设置"}
 FAILED_ACTIONS = ("login_failed", "lockout")
 STYLE = """
 QLabel#auditCount { color: #333; }
