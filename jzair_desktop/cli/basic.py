@@ -71,6 +71,10 @@ def _init_demo(ctx: CliContext, db) -> int:  # noqa: ANN001
         print(f"\r{done * 100 // max(total, 1):3d}%  {textable.pad(text, 48)}", end="", file=sys.stderr, flush=True)
 
     interactive = sys.stderr is not None and sys.stderr.isatty()
+    existing = demo.count_ledger_records(db)
+    if existing:  # nothing to add, so no login needed to say so
+        print(f"数据库中已有 {existing:,} 条台账记录，未添加演示数据（演示数据只添加到没有台账记录的数据库）。")
+        return 0
     print("正在生成演示数据……", flush=True)
     result = demo.generate_demo(db, state=TaskState(show) if interactive else None, actor=ctx.actor())
     if interactive:

@@ -153,7 +153,7 @@ class UsersPage(QWidget):
                               "县级填报员只能填报本县（区、市）的记录；只读用户只能查看。连续 5 次密码错误将锁定账户 5 分钟。")
         else:
             self.hint.setText(f"当前用户：{actor.name}（{ROLES.get(actor.role, actor.role)}）。"
-                              "只有管理员可以新增、停用用户和重置密码；您可以修改自己的密码。")
+                              "只有市级管理员（县级安装上是本机的县级管理员）可以新增、停用用户和重置密码；您可以修改自己的密码。")
         t = self.table
         t.setRowCount(len(self.users))
         for r, u in enumerate(self.users):
