@@ -280,6 +280,7 @@ class MainWindow(QMainWindow):
         self.lock_panel.prepare(switching=switching)
         self.shell.setCurrentWidget(self.lock_panel)
         self.menuBar().setEnabled(False)
+        self.user_label.setText("用户：—（等待登录）" if switching else f"用户：{self.ctx.actor.name}（已锁定）")
         self.setWindowTitle(lock_title())
         return True
 
@@ -301,6 +302,7 @@ class MainWindow(QMainWindow):
             self.reopen_pages()
             self._show_user()
         self.shell.setCurrentWidget(self.splitter)
+        self._show_user()
         self.menuBar().setEnabled(True)
         key = self.current_key()
         self.setWindowTitle(f"{self.spec(key).title} - {APP_TITLE}" if key else APP_TITLE)
