@@ -40,7 +40,6 @@ def start_session(db: Database, *, user: str | None = None) -> Actor | None:
     from jzair_desktop.services import accounts, installation
     from jzair_desktop.services.audit_verify import ensure_started
 
-    ensure_started(db)
     if not accounts.has_accounts(db):
         if installation.installation_of(db) is not None:  # set up, but its accounts are gone: no way in
             raise JzairError("本机已经设置，但数据库中没有任何用户账户，无法登录。请从备份恢复数据库。")
@@ -48,9 +47,11 @@ def start_session(db: Database, *, user: str | None = None) -> Actor | None:
 
         done = setup_wizard.run_setup(db)
         if done is None:
-            return None
+            return None  # cancelled: nothing written at all, the next start asks again
+        ensure_started(db)
         result, password = done
         return accounts.authenticate(db, result.admin, password)
+    ensure_started(db)
     from jzair_desktop.gui.dialogs import login as login_dialog
 
     return login_dialog.login(db, user=user)
