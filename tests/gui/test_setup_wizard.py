@@ -329,3 +329,27 @@ def test_never_set_up_window_has_no_lock(qtbot, db):
     w = MainWindow(GuiContext(db=db, actor=BUILTIN_ADMIN, signals=DataSignals()))
     qtbot.addWidget(w)
     assert not w.lock_action.isEnabled() and not w.lock() and not w.idle.timer.isActive()
+
+
+def test_users_page_on_a_county_installation_offers_its_roles_and_unit_only(qtbot, db, fast_hasher):  # noqa: F811
+    from jzair_desktop.gui.pages.users import UsersPage
+
+    installation.set_up(db, unit="榆次区", admin="liyun", password=PASSWORD)
+    admin = accounts.authenticate(db, "liyun", PASSWORD)
+    page = UsersPage(GuiContext(db=db, actor=admin, signals=DataSignals()))
+    qtbot.addWidget(page)
+    assert page.add_button.isEnabled()
+    dialog = page.add_user(show=False)
+    roles = [dialog.role.itemData(i) for i in range(dialog.role.count())]
+    assert roles == ["county_admin", "county_clerk", "viewer"]
+    assert [dialog.county.itemData(i) for i in range(dialog.county.count())] == ["140702"]
+    dialog.name.setText("zhang")
+    dialog.display_name.setText("张三")
+    dialog.role.setCurrentIndex(roles.index("county_clerk"))
+    dialog.passwords.first.setText("zhang123")
+    assert "用户名" in dialog.passwords.verdict.text()
+    dialog.passwords.first.setText("Zhang-Clerk-9")
+    dialog.passwords.second.setText("Zhang-Clerk-9")
+    assert dialog.submit()
+    info = accounts.get_user(db, "zhang")
+    assert (info.role, info.unit_code, info.display_name) == ("county_clerk", "140702", "张三")
