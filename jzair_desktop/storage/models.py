@@ -288,7 +288,7 @@ class UserAccount(Base):
     locked_until: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
     created_by: Mapped[str] = mapped_column(String(64))
-    display_name: Mapped[str | None] = mapped_column(String(64))  # revision 0005
+    display_name: Mapped[str | None] = mapped_column(String(64))  # revision 0006
 
 
 class AuditEntry(Base):
@@ -450,7 +450,7 @@ class PackageAuditEntry(Base):
     )
 
 
-# --- installation set-up (revision 0005) -----------------------------------------------------------
+# --- installation set-up (revision 0006) -----------------------------------------------------------
 
 
 class Installation(Base):
