@@ -191,7 +191,7 @@ def test_a_county_setup_on_a_database_with_other_units_records_is_refused(db, db
 
 def test_a_database_never_set_up_behaves_as_before(db, db_path, capsys):
     # The CLI acts as the built-in administrator: no --user, and reads are not refused.
-    assert run(db_path, "figures", "set", "太谷区", "bus.new_energy", "2020-11",
+    assert run(db_path, "figures", "set", "晋中开发区", "bus.new_energy", "2020-11",
                "3") == 0
     assert run(db_path, "audit", "log") == 0
     assert run(db_path, "backup", "--out", str(db_path.parent / "b.jzbak")) == 0
@@ -219,10 +219,10 @@ def test_county_administrator_cannot_write_another_units_records(db, db_path, co
     forged = Actor("liyun", "city_admin")
     with pytest.raises(PermissionDenied):
         ledgers.create_record(db, "heating", raw("heating", 3, unit=TAIGU), actor=forged)
-    with pytest.raises(JzairError, match="太谷区"):
-        monthly.set_figure(db, admin, "太谷区", "bus.new_energy", "2020-11", 3)
+    with pytest.raises(JzairError, match="晋中开发区"):
+        monthly.set_figure(db, admin, "晋中开发区", "bus.new_energy", "2020-11", 3)
     with pytest.raises(PermissionDenied, match="只保存本县"):  # the installation rule whatever the role
-        monthly.set_figure(db, forged, "太谷区", "bus.new_energy", "2020-11", 3)
+        monthly.set_figure(db, forged, "晋中开发区", "bus.new_energy", "2020-11", 3)
     with pytest.raises(PermissionDenied):
         submission.submit_month(db, "太谷区", "2020-11", admin, today=dt.date(2021, 1, 15))
     with pytest.raises(JzairError):
