@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 # Each module has `register(subparsers)`; its parsers set `handler=func(ctx, args) -> int`.
 COMMAND_MODULES = (
     "jzair_desktop.cli.basic",
+    "jzair_desktop.cli.setup",
     "jzair_desktop.cli.backup",
     "jzair_desktop.cli.progress",
     "jzair_desktop.cli.excel",

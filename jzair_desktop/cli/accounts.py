@@ -21,7 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     q.add_argument("name", metavar="NAME", help="用户名")
     q.add_argument("--role", required=True, choices=tuple(ROLES), metavar="ROLE", help=f"角色：{roles}")
-    q.add_argument("--county", metavar="UNIT", help="县级填报员所属的县（区、市），名称或代码")
+    q.add_argument("--county", metavar="UNIT", help="县级管理员或县级填报员所属的县（区、市），名称或代码")
+    q.add_argument("--display-name", metavar="TEXT", help="显示名称（如真实姓名，可不填）")
     q.set_defaults(handler=cmd_user_add)
 
     q = usub.add_parser("passwd", help="修改密码（本人，或市级管理员重置他人密码并解除锁定）")
@@ -47,8 +48,10 @@ def cmd_user_add(ctx: CliContext, args: argparse.Namespace) -> int:
     accounts.resolve_role_unit(args.role, args.county)  # refuse a bad role/unit before asking for a password
     if first and args.role != "city_admin":
         accounts.check_first_role(args.role)
+    accounts.check_name(args.name)
     password = ctx.read_new_password(f"新用户“{args.name}”的密码")
-    info = accounts.add_user(db, actor, args.name, args.role, password, unit=args.county)
+    info = accounts.add_user(db, actor, args.name, args.role, password, unit=args.county,
+                             display_name=args.display_name)
     where = f"，{info.unit_name}" if info.unit_code else ""
     print(f"已添加用户“{info.name}”（{info.role_label}{where}）。")
     if first:
@@ -68,13 +71,14 @@ def cmd_user_passwd(ctx: CliContext, args: argparse.Namespace) -> int:
 
 def cmd_user_list(ctx: CliContext, args: argparse.Namespace) -> int:
     db = ctx.open()
+    ctx.actor()  # the accounts of this installation: a login once there are any
     users = accounts.list_users(db)
     if not users:
         print("还没有任何用户账户（程序以内置的系统管理员身份运行）。")
         return 0
-    rows = [(u.name, u.role_label, u.unit_name, u.status_text(), f"{u.created_at:%Y-%m-%d %H:%M}", u.created_by)
-            for u in users]
-    print(textable.render(["用户名", "角色", "县（区、市）", "状态", "创建时间", "创建人"], rows))
+    rows = [(u.name, u.display_name or "", u.role_label, u.unit_name, u.status_text(),
+             f"{u.created_at:%Y-%m-%d %H:%M}", u.created_by) for u in users]
+    print(textable.render(["用户名", "显示名称", "角色", "县（区、市）", "状态", "创建时间", "创建人"], rows))
     return 0
 
 

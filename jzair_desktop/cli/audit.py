@@ -12,11 +12,12 @@ from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.domain.validation import parse_date
 from jzair_desktop.errors import JzairError
 from jzair_desktop.services import audit, audit_anchor, personal
+from jzair_desktop.services.actor import BUILTIN_ADMIN
 from jzair_desktop.services.audit_verify import VerifyReport, baseline, verify
 from jzair_desktop.services.guards import unit_name
 
 VERIFY_FAILED_EXIT = 5
-SUBJECT_LABELS = {audit.SUBJECT_USER: "用户", audit.SUBJECT_SUBMISSION: "上报"}
+SUBJECT_LABELS = {audit.SUBJECT_USER: "用户", audit.SUBJECT_SUBMISSION: "上报", "installation": "本机设置"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -87,6 +88,7 @@ def print_report(report: VerifyReport) -> int:
 def cmd_verify(ctx: CliContext, args: argparse.Namespace) -> int:
     anchors = _anchors(args)
     db = ctx.open(upgrade=False)  # reads only: no migration, no baseline
+    ctx.actor()  # its messages name records: a login once the database has accounts
     return print_report(verify(db, against=anchors))
 
 
@@ -134,10 +136,12 @@ def cmd_log(ctx: CliContext, args: argparse.Namespace) -> int:
         record_uuid=args.record, user_name=args.by_user, action=args.action, ledger=args.ledger,
         since=_date(args.since, "--since"), until=_date(args.until, "--until"),
     )
-    # Personal data (身份证号) in full only for a logged-in user with the right to see it.
-    actor = ctx.actor() if ctx.user else None
-    mask = actor is None or not actor.can_see_personal_data
+    # Names, phones and remarks of every unit: a login once the database has accounts; reading it is audited.
+    # Personal data (身份证号) in full only for a user with the right to see it.
+    actor = ctx.actor()
+    mask = actor == BUILTIN_ADMIN or not actor.can_see_personal_data  # never set up: masked, as before
     rows = audit.query_log(db, q, limit=args.limit or None, newest_first=True, actor=actor)
+    audit.record_access(db, actor, "audit_read", f"查看审计记录 {len(rows)} 条")
     if args.json:
         print(json.dumps([
             {"seq": r.seq, "at": r.at.isoformat(sep=" ", timespec="seconds"), "user": r.user_name, "role": r.role,

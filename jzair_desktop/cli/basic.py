@@ -71,6 +71,10 @@ def _init_demo(ctx: CliContext, db) -> int:  # noqa: ANN001
         print(f"\r{done * 100 // max(total, 1):3d}%  {textable.pad(text, 48)}", end="", file=sys.stderr, flush=True)
 
     interactive = sys.stderr is not None and sys.stderr.isatty()
+    existing = demo.count_ledger_records(db)
+    if existing:  # nothing to add, so no login needed to say so
+        print(f"数据库中已有 {existing:,} 条台账记录，未添加演示数据（演示数据只添加到没有台账记录的数据库）。")
+        return 0
     print("正在生成演示数据……", flush=True)
     result = demo.generate_demo(db, state=TaskState(show) if interactive else None, actor=ctx.actor())
     if interactive:
@@ -88,6 +92,17 @@ def _init_demo(ctx: CliContext, db) -> int:  # noqa: ANN001
     for note in result.notes:
         print(note)
     print(f"演示数据已生成，用时 {result.seconds:.1f} 秒。")
+    from jzair_desktop.services import accounts, installation
+
+    if installation.installation_of(db) is None and not accounts.has_accounts(db):
+        made = installation.set_up_demo(db)
+        print(f"已设置本机为{installation.CITY_LABEL}的安装，并创建演示账户（密码都是 {installation.DEMO_PASSWORD}）：")
+        print(textable.render(
+            ["用户名", "角色", "县（区、市）", "显示名称"],
+            [(a.name, accounts.ROLES[a.role], installation.unit_label(a.unit_code) if a.unit_code else "", a.display_name)
+             for a in made]))
+        print(f"打开主窗口时以 admin 登录（密码 {installation.DEMO_PASSWORD}）；命令行脚本用 "
+              f"jzair --user admin …，密码放在环境变量 JZAIR_PASSWORD 中。")
     return 0
 
 
@@ -118,6 +133,10 @@ def cmd_info(ctx: CliContext, args: argparse.Namespace) -> int:
     print(f"程序版本：{data['version']}")
     print(f"数据库：{data['database']}")
     print(f"架构版本：{data['revision']}")
+    from jzair_desktop.services.installation import installation_of
+
+    inst = installation_of(db)
+    print(f"本机：{inst.label}" if inst is not None else "本机：尚未设置（jzair setup 或打开主窗口时设置）")
     records = data["records"]
     units = list(next(iter(records.values())).keys())
     headers = ["县（区、市）", *(LEDGERS[k].title for k in records)]

@@ -37,10 +37,11 @@ class CliContext:
         return self._db
 
     def actor(self) -> Actor:
-        """The acting user of a command that changes data.
+        """The acting user of a command that changes data or reads personal data or secrets.
 
-        With no account in the database: the built-in administrator. Once accounts exist: the account
-        named by the global option --user, logged in with the password from JZAIR_PASSWORD or a prompt.
+        With no account in the database (never set up): the built-in administrator. Once set up (or once
+        accounts exist): the account named by the global option --user, logged in with the password from
+        JZAIR_PASSWORD or a prompt. Reading the plan, `info` and --version need no login.
         """
         if self._actor is not None:
             return self._actor
@@ -54,7 +55,7 @@ class CliContext:
             return self._actor
         if not self.user:
             raise LoginRequired(
-                "本数据库已启用用户账户：修改数据的命令需要在命令前用 --user 指定用户名，"
+                "本数据库已启用用户账户：修改数据、查看个人信息、备份、审计记录和月报的命令需要在命令前用 --user 指定用户名，"
                 f"例如 jzair --user 张三 …；密码取自环境变量 {PASSWORD_ENV}，未设置时会提示输入。"
             )
         password = os.environ.get(PASSWORD_ENV)

@@ -193,7 +193,9 @@ def cmd_pin(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def cmd_pins(ctx: CliContext, args: argparse.Namespace) -> int:
-    pins = package_keys.list_pins(ctx.open())
+    db = ctx.open()
+    ctx.actor()  # who pinned which key when: a login once the database has accounts
+    pins = package_keys.list_pins(db)
     if args.json:
         print(to_json([{"scope": p.scope, "name": p.name, "fingerprint": p.fingerprint, "source": p.source,
                         "pinned_at": p.pinned_at.isoformat(sep=" "), "pinned_by": p.pinned_by} for p in pins]))
@@ -208,7 +210,9 @@ def cmd_pins(ctx: CliContext, args: argparse.Namespace) -> int:
 
 def cmd_history(ctx: CliContext, args: argparse.Namespace) -> int:
     scope = package_keys.resolve_scope(args.county) if args.county else None
-    rows = package_import.import_history(ctx.open(), scope=scope)
+    db = ctx.open()
+    ctx.actor()
+    rows = package_import.import_history(db, scope=scope)
     if args.json:
         print(to_json([r.as_json() for r in rows]))
         return 0

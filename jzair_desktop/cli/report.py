@@ -8,7 +8,6 @@ import sys
 from jzair_desktop.cli.context import CliContext
 from jzair_desktop.exchange.pdf_common import fmt_month_cn
 from jzair_desktop.services import report as report_service
-from jzair_desktop.services.actor import BUILTIN_ADMIN
 from jzair_desktop.taskstate import TaskState
 
 
@@ -32,7 +31,7 @@ def cmd_report(ctx: CliContext, args: argparse.Namespace) -> int:
     report_service.resolve_scope(args.county)
     out = report_service.check_output_path(args.out)
     db = ctx.open()
-    actor = ctx.actor() if ctx.user else BUILTIN_ADMIN
+    actor = ctx.actor()  # once set up (or accounts exist) a login, as the report names units and people
     interactive = sys.stderr is not None and sys.stderr.isatty()
 
     def show(done: int, total: int, text: str) -> None:
@@ -44,6 +43,11 @@ def cmd_report(ctx: CliContext, args: argparse.Namespace) -> int:
     )
     if interactive:
         print(file=sys.stderr)
+    from jzair_desktop.services import audit
+
+    scope = report_service.resolve_scope(args.county)
+    audit.record_access(db, actor, "report", f"生成{result.unit_name}{fmt_month_cn(result.month)}月报：{result.path}",
+                        unit_code=scope.code if scope is not None else None)
     print(f"已生成{result.unit_name}{fmt_month_cn(result.month)}月报：{result.path}")
     print(f"共 {result.pages} 页，{result.size / 1024:,.0f} KB；预警 {result.warnings} 条", end="")
     print(f"，预警函 {result.letters} 份。" if args.letters else "。")

@@ -19,7 +19,7 @@ from jzair_desktop.gui.single_instance import (
     identity_key,
     tell_already_running,
 )
-from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
+from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database, load_reference_data, open_database
 
 if TYPE_CHECKING:
@@ -34,15 +34,24 @@ def build_main_window(ctx: GuiContext) -> MainWindow:
 
 
 def start_session(db: Database, *, user: str | None = None) -> Actor | None:
-    """Who works in this window: the built-in administrator while the database has no account, else
-    the user who logs in (None: the login was cancelled)."""
-    from jzair_desktop.services import accounts
+    """Who works in this window. A database never set up (no installation, no account) starts the 首次使用向导
+    and then works as its new administrator; otherwise the user who logs in. None: the wizard or the login
+    was cancelled (the database is then as it was)."""
+    from jzair_desktop.services import accounts, installation
 
     if not accounts.has_accounts(db):
-        return BUILTIN_ADMIN
-    from jzair_desktop.gui.dialogs.login import login
+        if installation.installation_of(db) is not None:  # set up, but its accounts are gone: no way in
+            raise JzairError("本机已经设置，但数据库中没有任何用户账户，无法登录。请从备份恢复数据库。")
+        from jzair_desktop.gui.dialogs import setup_wizard
 
-    return login(db, user=user)
+        done = setup_wizard.run_setup(db)
+        if done is None:
+            return None  # cancelled: nothing written at all, the next start asks again
+        result, password = done
+        return accounts.authenticate(db, result.admin, password)
+    from jzair_desktop.gui.dialogs import login as login_dialog
+
+    return login_dialog.login(db, user=user)
 
 
 def run_gui(cli: CliContext) -> int:

@@ -270,6 +270,12 @@ class BackupController(QObject):
             self.last_error_short = "（未能复制到附加备份文件夹）"
             self.changed.emit()
             if not quiet:
+                # A backup someone asked for is audited (by whom, to where), as `jzair backup` is.
+                try:
+                    backup_service.audit_backup(db, self.ctx.actor, [p for p in (result.backup.path, result.extra_copy)
+                                                                     if p is not None])
+                except JzairError as exc:
+                    log.warning("backup not audited: %s", exc)
                 QMessageBox.information(parent or self.window, "备份完成", backup_done_text(result))
 
         def failed(exc: BaseException) -> None:

@@ -17,10 +17,22 @@ from PySide6.QtWidgets import (
 
 from jzair_desktop import APP_TITLE, __version__
 from jzair_desktop.domain.reference import reference
+from jzair_desktop.errors import JzairError
 from jzair_desktop.gui.context import GuiContext
+from jzair_desktop.gui.lock import (
+    IdleWatcher,
+    LockPanel,
+    hide_dialogs,
+    idle_minutes,
+    lock_title,
+    same_user,
+    set_idle_minutes,
+)
 from jzair_desktop.gui.pages import PAGES, PageSpec
 from jzair_desktop.gui.tasks import confirm_running_jobs
 from jzair_desktop.gui.unsaved import confirm_unsaved
+from jzair_desktop.services import accounts
+from jzair_desktop.services.actor import BUILTIN_ADMIN, ROLES, Actor
 
 STYLE = """
 QLabel#pageTitle { font-size: 16pt; font-weight: bold; padding: 4px 0 8px 0; }
@@ -115,13 +127,25 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([170, 1030])
         self.splitter = splitter
-        self.setCentralWidget(splitter)
+        # The pages, or in their place the login of a locked window (锁定, 切换用户).
+        self.shell = QStackedWidget()
+        self.shell.setObjectName("shell")
+        self.shell.addWidget(splitter)
+        self.lock_panel = LockPanel(ctx)
+        self.lock_panel.unlocked.connect(self.unlock)
+        self.lock_panel.quit_requested.connect(self.close)
+        self.shell.addWidget(self.lock_panel)
+        self.setCentralWidget(self.shell)
+        self._hidden_dialogs: list[QWidget] = []
+        self.idle = IdleWatcher(idle_minutes(ctx) if self.has_accounts() else 0, self)
+        self.idle.timed_out.connect(self.lock)
 
         self._build_menus()
         self.db_label = QLabel(f"数据库：{ctx.db.location}")
         self.db_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.statusBar().addWidget(self.db_label, 1)
-        self.user_label = QLabel(f"用户：{ctx.actor.name}")
+        self.user_label = QLabel()
+        self._show_user()
         self.statusBar().addPermanentWidget(self.user_label)
         self._start_maximised = False
         self._restore_state()
@@ -180,6 +204,15 @@ class MainWindow(QMainWindow):
     # -- menus -----------------------------------------------------------------------------------
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("文件(&F)")
+        self.switch_action = QAction("切换用户(&U)…", self)
+        self.switch_action.setShortcut(QKeySequence("Ctrl+Shift+L"))
+        self.switch_action.triggered.connect(self.switch_user)
+        self.lock_action = QAction("锁定(&L)", self)
+        self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.lock_action.triggered.connect(self.lock)
+        file_menu.addAction(self.switch_action)
+        file_menu.addAction(self.lock_action)
+        file_menu.addSeparator()
         quit_action = QAction("退出(&X)", self)
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         quit_action.triggered.connect(self.close)
@@ -228,6 +261,69 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         QMessageBox.about(self, f"关于 {APP_TITLE}", self.about_text())
+
+    # -- who works in the window: 锁定, 切换用户, idle lock ----------------------------------------
+    def has_accounts(self) -> bool:
+        return accounts.has_accounts(self.ctx.db)
+
+    def _show_user(self) -> None:
+        actor = self.ctx.actor
+        shown = actor.name
+        if actor != BUILTIN_ADMIN:
+            try:
+                shown = accounts.get_user(self.ctx.db, actor.name).shown_name
+            except JzairError:
+                pass
+        self.user_label.setText(f"用户：{shown}（{ROLES.get(actor.role, actor.role)}）")
+        can = actor != BUILTIN_ADMIN
+        self.switch_action.setEnabled(can)
+        self.lock_action.setEnabled(can)
+
+    @property
+    def locked(self) -> bool:
+        return self.shell.currentWidget() is self.lock_panel
+
+    def lock(self, *, switching: bool = False) -> bool:
+        """Hide the window's content behind a login (False: nothing to lock, no account exists)."""
+        if self.ctx.actor == BUILTIN_ADMIN or not self.has_accounts():
+            return False
+        if not self.locked:
+            self._hidden_dialogs = hide_dialogs(self)
+        self.idle.pause()
+        self.lock_panel.prepare(switching=switching)
+        self.shell.setCurrentWidget(self.lock_panel)
+        self.menuBar().setEnabled(False)
+        self.user_label.setText("用户：—（等待登录）" if switching else f"用户：{self.ctx.actor.name}（已锁定）")
+        self.setWindowTitle(lock_title())
+        return True
+
+    def switch_user(self) -> bool:
+        return self.lock(switching=True)
+
+    def unlock(self, actor: Actor) -> None:
+        """After a login on the lock panel: the same user goes on; another user gets the pages anew."""
+        dialogs, self._hidden_dialogs = self._hidden_dialogs, []
+        if same_user(actor, self.ctx.actor):
+            for d in dialogs:
+                d.show()
+        else:
+            for d in dialogs:
+                d.reject()
+            self.ctx.actor = actor
+            self.close_pages()
+            self.shell.setCurrentWidget(self.splitter)
+            self.reopen_pages()
+            self._show_user()
+        self.shell.setCurrentWidget(self.splitter)
+        self._show_user()
+        self.menuBar().setEnabled(True)
+        key = self.current_key()
+        self.setWindowTitle(f"{self.spec(key).title} - {APP_TITLE}" if key else APP_TITLE)
+        self.idle.set_minutes(idle_minutes(self.ctx))
+
+    def set_idle_lock(self, minutes: int) -> None:
+        set_idle_minutes(self.ctx, minutes)
+        self.idle.set_minutes(minutes if self.has_accounts() else 0)
 
     # -- state -----------------------------------------------------------------------------------
     def _restore_state(self) -> None:

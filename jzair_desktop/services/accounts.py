@@ -1,7 +1,9 @@
 """User accounts: adding, passwords (argon2id), disabling, login with lockout.
 
-With no account in the database the app runs as the built-in administrator. The first account must be
-a city administrator and needs no login; every later change to accounts needs a city administrator.
+With no account in the database (never set up) the app runs as the built-in administrator. The first account
+is made by the installation set-up (services.installation) or, on a database never set up, must be a city
+administrator and needs no login; every later change to accounts needs an administrator of this installation
+(the city's, or a county installation's own). Passwords follow services.passwords everywhere.
 Failed logins slow later ones down (a growing delay per name and per installation, never a lock, so
 nobody can lock out the last administrator); every failure answers the same message. Logins, failed
 logins and every change to an account are audited, with the typed name cleaned and length-limited.
@@ -23,17 +25,18 @@ from sqlalchemy.orm import Session
 
 from jzair_desktop.domain.printable import printable
 from jzair_desktop.domain.reference import reference
-from jzair_desktop.errors import JzairError, NotFoundError
-from jzair_desktop.services import audit
-from jzair_desktop.services.actor import ROLES, Actor
+from jzair_desktop.errors import JzairError, NotFoundError, PermissionDenied
+from jzair_desktop.services import audit, passwords
+from jzair_desktop.services.actor import ROLES, UNIT_ROLES, Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.storage.engine import read_session, write_session
 from jzair_desktop.storage.models import AuditEntry, UserAccount
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 MAX_FAILURES = 5
 LOCK_MINUTES = 5
 MAX_NAME_LENGTH = 32
+MAX_DISPLAY_NAME_LENGTH = 32
 
 _HASHER = PasswordHasher()  # argon2id with the library's recommended parameters
 
@@ -60,6 +63,12 @@ class UserInfo:
     locked_until: dt.datetime | None
     created_at: dt.datetime
     created_by: str
+    display_name: str | None = None
+
+    @property
+    def shown_name(self) -> str:
+        """The display name with the account name, or the account name alone."""
+        return f"{self.display_name}（{self.name}）" if self.display_name else self.name
 
     @property
     def role_label(self) -> str:
@@ -86,7 +95,7 @@ class UserInfo:
 
 def _info(u: UserAccount) -> UserInfo:
     return UserInfo(u.name, u.role, u.unit_code, bool(u.disabled), u.failed_count or 0, u.locked_until,
-                    u.created_at, u.created_by)
+                    u.created_at, u.created_by, u.display_name)
 
 
 def user_state(u: UserAccount) -> dict:
@@ -129,15 +138,26 @@ def _load(s: Session, name: str) -> UserAccount:
 
 
 def check_password_rule(name: str, password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise JzairError(f"密码太短：至少需要 {MIN_PASSWORD_LENGTH} 个字符。")
-    if password.strip() != password:
-        raise JzairError("密码的开头和结尾不能是空格。")
-    if password == name:
-        raise JzairError("密码不能与用户名相同。")
+    """The one password rule (services.passwords): raises WeakPassword with the reason."""
+    passwords.check(name, password)
 
 
-def _check_name(name: str) -> str:
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def check_display_name(text: str | None) -> str | None:
+    text = " ".join((text or "").split())
+    if not text:
+        return None
+    if len(text) > MAX_DISPLAY_NAME_LENGTH:
+        raise JzairError(f"显示名称太长：最多 {MAX_DISPLAY_NAME_LENGTH} 个字符。")
+    if any(not ch.isprintable() for ch in text):
+        raise JzairError("显示名称中不能有控制字符。")
+    return text
+
+
+def check_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
         raise JzairError("用户名不能为空。")
@@ -150,17 +170,20 @@ def _check_name(name: str) -> str:
     return name
 
 
+_check_name = check_name
+
+
 def resolve_role_unit(role: str, unit: str | None) -> tuple[str, str | None]:
     role = (role or "").strip()
     if role not in ROLES:
         allowed = "、".join(f"{k}（{v}）" for k, v in ROLES.items())
         raise JzairError(f"未知的角色：“{role}”。可选：{allowed}")
-    if role == "county_clerk":
+    if role in UNIT_ROLES:
         if not unit or not str(unit).strip():
-            raise JzairError("县级填报员必须指定所属县（区、市），如 --county 榆次区。")
+            raise JzairError(f"{ROLES[role]}必须指定所属县（区、市），如 --county 榆次区。")
         return role, reference().resolve_unit(str(unit)).code
     if unit and str(unit).strip():
-        raise JzairError(f"只有县级填报员需要指定县（区、市）；{ROLES[role]}不属于某个县。")
+        raise JzairError(f"只有县级填报员和县级管理员需要指定县（区、市）；{ROLES[role]}不属于某个县。")
     return role, None
 
 
@@ -170,8 +193,49 @@ def check_first_role(role: str) -> None:
 
 
 def _check_admin(s: Session, actor: Actor, what: str) -> None:
-    actor.check_city(what)
+    actor.check_admin(what)
     audit.check_actor(s, actor)
+
+
+def _check_role_here(s: Session, role: str, unit_code: str | None) -> None:
+    """The roles an installation has: the city's (city_admin, county_clerk of any unit, viewer) or a county's
+    (county_admin and county_clerk of its own unit, viewer). A database never set up: as before set-up."""
+    from jzair_desktop.services.installation import get_installation, unit_label
+
+    inst = get_installation(s)
+    if inst is None or inst.is_city:
+        if role == "county_admin":
+            raise JzairError("县级管理员只用于县（区、市）的安装；市大气办的安装请用市级管理员（city_admin）。")
+        return
+    if role == "city_admin":
+        raise JzairError(f"本机是{inst.label}的安装，不能添加市级管理员；本机的管理员角色是县级管理员（county_admin）。")
+    if role in UNIT_ROLES and unit_code != inst.unit:
+        raise PermissionDenied(f"本机是{inst.label}的安装，只能添加本县（区、市）的用户，"
+                               f"不能添加{unit_label(unit_code or '')}的用户。")
+
+
+def insert_account(
+    s: Session, actor: Actor, name: str, role: str, pw_hash: str, *, unit_code: str | None,
+    display_name: str | None = None, now: dt.datetime | None = None, detail_prefix: str | None = None,
+) -> UserAccount:
+    """Insert an account and its audit entry in the caller's transaction (the checks are the caller's)."""
+    if s.scalar(select(UserAccount.id).where(UserAccount.name == name)) is not None:
+        raise JzairError(f"用户“{name}”已存在。")
+    # The entry is written by the acting user before the account exists (the first account's
+    # creator is the built-in administrator, who may act only while no account exists).
+    user = UserAccount(name=name, role=role, unit_code=unit_code, password_hash=pw_hash, disabled=False,
+                       failed_count=0, locked_until=None, created_at=now or _now(), created_by=actor.name,
+                       display_name=display_name)
+    detail = f"角色：{ROLES[role]}" + (f"，{reference().unit_by_code(unit_code).name}" if unit_code else "")
+    if display_name:
+        detail += f"，显示名称：{display_name}"
+    if detail_prefix:
+        detail = f"{detail_prefix}；{detail}"
+    audit.append(s, actor, "user_add", ledger=audit.SUBJECT_USER, uuid=name, unit_code=unit_code,
+                 after=user_state(user), detail=detail, verify_actor=False)
+    s.add(user)
+    s.flush()
+    return user
 
 
 # --- changes ------------------------------------------------------------------------------------
@@ -179,30 +243,24 @@ def _check_admin(s: Session, actor: Actor, what: str) -> None:
 
 def add_user(
     db: Database, actor: Actor, name: str, role: str, password: str, *, unit: str | None = None,
+    display_name: str | None = None,
 ) -> UserInfo:
-    """Add an account. The first one must be a city_admin (and needs no login); later ones need a city_admin."""
-    name = _check_name(name)
+    """Add an account. On a database never set up the first one must be a city_admin (and needs no login);
+    later ones need an administrator of this installation, and only the installation's roles are offered."""
+    name = check_name(name)
     role, unit_code = resolve_role_unit(role, unit)
+    display_name = check_display_name(display_name)
     check_password_rule(name, password)
     pw_hash = _HASHER.hash(password)
     with write_session(db.engine) as s:
         first = not audit.accounts_exist(s)
         if first:
+            audit.check_actor(s, actor)  # after set-up there is always an account: this refuses then
             check_first_role(role)
         else:
             _check_admin(s, actor, "添加用户")
-        if s.scalar(select(UserAccount.id).where(UserAccount.name == name)) is not None:
-            raise JzairError(f"用户“{name}”已存在。")
-        # The entry is written by the acting user before the account exists (the first account's
-        # creator is the built-in administrator, who may act only while no account exists).
-        user = UserAccount(name=name, role=role, unit_code=unit_code, password_hash=pw_hash, disabled=False,
-                           failed_count=0, locked_until=None, created_at=_now(), created_by=actor.name)
-        detail = f"角色：{ROLES[role]}" + (f"，{reference().unit_by_code(unit_code).name}" if unit_code else "")
-        audit.append(s, actor, "user_add", ledger=audit.SUBJECT_USER, uuid=name, unit_code=unit_code,
-                     after=user_state(user), detail=detail, verify_actor=False)
-        s.add(user)
-        s.flush()
-        return _info(user)
+        _check_role_here(s, role, unit_code)
+        return _info(insert_account(s, actor, name, role, pw_hash, unit_code=unit_code, display_name=display_name))
 
 
 def change_password(db: Database, actor: Actor, name: str, new_password: str) -> None:
@@ -213,7 +271,7 @@ def change_password(db: Database, actor: Actor, name: str, new_password: str) ->
         user = _load(s, name)
         audit.check_actor(s, actor)
         if actor.name != user.name:
-            actor.check_city("重置其他用户的密码")
+            actor.check_admin("重置其他用户的密码")
         before = user_state(user)
         user.password_hash = pw_hash
         if actor.name != user.name:

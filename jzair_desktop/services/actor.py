@@ -6,28 +6,43 @@ from dataclasses import dataclass
 
 from jzair_desktop.errors import PermissionDenied
 
-ROLES = {"city_admin": "市级管理员", "county_clerk": "县级填报员", "viewer": "只读用户"}
+ROLES = {"city_admin": "市级管理员", "county_admin": "县级管理员", "county_clerk": "县级填报员", "viewer": "只读用户"}
+
+# Roles tied to one unit (their accounts carry the unit's code).
+UNIT_ROLES = frozenset({"county_admin", "county_clerk"})
+# Roles that manage the installation: accounts, backups, restore (the city's or one county's installation).
+ADMIN_ROLES = frozenset({"city_admin", "county_admin"})
 
 
 @dataclass(frozen=True, slots=True)
 class Actor:
     name: str
     role: str = "city_admin"
-    unit_code: str | None = None  # a county clerk's own unit
+    unit_code: str | None = None  # a county clerk's or county administrator's own unit
 
     @property
     def is_city(self) -> bool:
         return self.role == "city_admin"
 
     @property
+    def is_admin(self) -> bool:
+        """The administrator of this installation (city, or a county installation's own administrator)."""
+        return self.role in ADMIN_ROLES
+
+    @property
+    def can_write(self) -> bool:
+        """May change records at all (of which units: see check_write)."""
+        return self.role in ("city_admin", "county_admin", "county_clerk")
+
+    @property
     def can_see_personal_data(self) -> bool:
-        return self.role in ("city_admin", "county_clerk")
+        return self.role in ("city_admin", "county_admin", "county_clerk")
 
     def check_write(self, unit_code: str | None = None, *, unit_name: str | None = None) -> None:
         """Raise PermissionDenied unless this actor may change data of `unit_code`."""
         if self.role == "viewer":
             raise PermissionDenied(f"用户“{self.name}”是只读用户，不能修改数据。")
-        if self.role == "county_clerk":
+        if self.role in UNIT_ROLES:
             if unit_code is not None and unit_code != self.unit_code:
                 raise PermissionDenied(
                     f"用户“{self.name}”只能填报本县（区、市）的数据，不能修改“{unit_name or unit_code}”的记录。"
@@ -39,6 +54,10 @@ class Actor:
         if not self.is_city:
             raise PermissionDenied(f"只有市级管理员可以{what}。")
 
+    def check_admin(self, what: str) -> None:
+        if not self.is_admin:
+            raise PermissionDenied(f"只有管理员（市级管理员或县级管理员）可以{what}。")
 
-# With no account on the machine, the app runs as this built-in administrator.
+
+# With no account on the machine (a database never set up), the app runs as this built-in administrator.
 BUILTIN_ADMIN = Actor(name="系统管理员", role="city_admin")

@@ -21,12 +21,13 @@ from json.encoder import encode_basestring as _encode_str
 from typing import Any
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from jzair_desktop.domain.ledgers import LedgerDef
 from jzair_desktop.errors import PermissionDenied
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
-from jzair_desktop.storage.models import LEDGER_MODELS, AppMeta, AuditEntry, UserAccount
+from jzair_desktop.storage.models import LEDGER_MODELS, AppMeta, AuditEntry, Installation, UserAccount
 
 GENESIS = "0" * 64
 
@@ -56,6 +57,11 @@ ACTIONS: dict[str, str] = {
     "duplicate_probe": "导入核对触及其他单位记录",
     "rebaseline": "重新登记审计起点",
     "chain_fork": "接受审计链分叉",
+    "setup": "设置本机",
+    "backup": "备份数据库",
+    "export": "导出台账",
+    "report": "生成月报",
+    "audit_read": "查看审计记录",
 }
 
 # Actions whose `after` is the full state of a ledger record (what `verify` compares with the table).
@@ -237,8 +243,18 @@ def check_actor(session: Session, actor: Actor) -> None:
     session.info[key] = True
 
 
+def _is_set_up(session: Session) -> bool:
+    try:
+        return session.get(Installation, 1) is not None
+    except OperationalError:  # a database of an older schema (opened for a backup without upgrading)
+        return False
+
+
 def _check_actor(session: Session, actor: Actor) -> None:
     if not accounts_exist(session):
+        # Never set up: the built-in administrator acts. Once set up there is no built-in administrator.
+        if _is_set_up(session):
+            raise PermissionDenied("本机已经设置，没有内置的系统管理员：请先以账户登录。")
         return
     if actor == BUILTIN_ADMIN:
         raise PermissionDenied("本数据库已启用用户账户，请先以账户登录后再修改数据。")
@@ -423,6 +439,19 @@ def append(
     """Append one entry in the caller's transaction; returns its seq."""
     rows = [(action, ledger, uuid, unit_code, _as_json(before), _as_json(after), detail)]
     return _append(session, actor, rows, at=at, verify_actor=verify_actor)[1]
+
+
+def record_access(db: Any, actor: Actor, action: str, detail: str, *, unit_code: str | None = None,
+                  subject: str | None = None, uuid: str | None = None) -> int:
+    """Audit a read of personal data or secrets (a backup, an export, a report, reading the audit log): who,
+    what and where to. Its own small transaction; the actor is checked like any writer. A database never set up
+    and without accounts (the built-in administrator, as before set-up) records nothing; returns 0 then."""
+    from jzair_desktop.storage.engine import write_session
+
+    with write_session(db.engine) as s:
+        if actor == BUILTIN_ADMIN and not accounts_exist(s) and not _is_set_up(s):
+            return 0
+        return append(s, actor, action, ledger=subject, uuid=uuid, unit_code=unit_code, detail=detail)
 
 
 # --- reading ------------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """Who may do the acts that decide whom this installation trusts: restoring the database, importing the
 city's targets package (任务包) and pinning or re-pinning a signing key.
 
-These are administrator acts. On this branch an administrator is an account with the role city_admin
-(the first account of every installation is one; on a county's own installation it is the county's
-administrator), or the built-in administrator while no account exists.
+These are administrator acts. An administrator is an account with the role city_admin (the city's
+installation) or county_admin (a county's own installation, made by its set-up), or the built-in
+administrator while the database was never set up and has no account.
 
 The installation record (city, or which county) slots into `installation_allows` only: every check of
 this module passes through it, so a rule such as "a targets package is imported on a county installation
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from jzair_desktop.errors import PermissionDenied
 from jzair_desktop.services.actor import Actor
 
-ADMIN_ROLES = ("city_admin",)
+ADMIN_ROLES = ("city_admin", "county_admin")
 
 # The acts checked here (also the keys `installation_allows` will look at).
 ACT_RESTORE = "restore"
@@ -47,6 +47,18 @@ def installation_allows(s: Session | None, actor: Actor, act: str) -> str | None
     refuses ACT_IMPORT_COUNTY, ACT_PIN_UNIT and a unit other than its own. Without it, every installation
     allows every act.
     """
+    if s is None:
+        return None
+    from jzair_desktop.services.installation import get_installation
+
+    inst = get_installation(s)
+    if inst is None:
+        return None
+    what = _ACT_TEXT.get(act, act)
+    if inst.is_city and act in (ACT_IMPORT_TARGETS, ACT_PIN_CITY):
+        return f"本机是{inst.label}的安装，不能{what}（任务包由本机导出，发给各县）。"
+    if not inst.is_city and act in (ACT_IMPORT_COUNTY, ACT_PIN_UNIT):
+        return f"本机是{inst.label}的安装，不能{what}（这是市大气办的工作）。"
     return None
 
 

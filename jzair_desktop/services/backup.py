@@ -696,6 +696,21 @@ class ForeignBackupError(BackupError):
         self.reasons = reasons
 
 
+BACKUP_ROLES = ("city_admin", "county_admin")  # a backup is the whole database, the signing key included
+
+
+def check_may_backup(actor: Actor) -> None:
+    """A backup holds every unit's personal data and the private signing key: administrators only."""
+    if actor.role not in BACKUP_ROLES:
+        raise PermissionDenied(f"用户“{actor.name}”不是管理员，不能备份数据库（备份包含全部个人信息和本机的签名密钥）。")
+
+
+def audit_backup(db: Database, actor: Actor, files: Sequence[Path]) -> None:
+    """Audit a backup made: by whom, to where (each file written)."""
+    where = "；".join(str(f) for f in files)
+    audit.record_access(db, actor, "backup", f"备份到：{where}")
+
+
 def may_restore(actor: Actor) -> bool:
     """Restoring replaces every unit's data and every account: an administrator's act only."""
     return authority.is_administrator(actor)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from jzair_desktop.domain.ledgers import LedgerDef, ledger
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError, NotFoundError, PermissionDenied, ValidationFailed
-from jzair_desktop.services import audit, personal
+from jzair_desktop.services import audit, installation, personal
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.guards import CLOSED, guard, has_closed_status, label_of, state_of, values_of
@@ -164,7 +164,7 @@ def _load_record(s: Session, d: LedgerDef, record_uuid: str, actor: Actor) -> An
     obj = s.scalar(select(model).where(model.uuid == record_uuid))
     if obj is None:
         raise NotFoundError(f"找不到该记录（{d.title}，编号 {record_uuid}）。")
-    actor.check_write(obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
+    installation.check_write(s, actor, obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
     if obj.deleted_at is not None:
         raise JzairError(f"{d.title}记录“{label_of(d, obj)}”已删除，请先恢复。")
     return obj

@@ -46,8 +46,8 @@ from jzair_desktop.exchange.excel_import import (
     write_error_workbook,
 )
 from jzair_desktop.exchange.excel_template import write_rows, write_template
-from jzair_desktop.services import guards, personal
-from jzair_desktop.services.actor import Actor
+from jzair_desktop.services import guards, installation, personal
+from jzair_desktop.services.actor import UNIT_ROLES, Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.ledgers import insert_many, model_of, update_values, write_records
 from jzair_desktop.storage.engine import read_session
@@ -183,7 +183,7 @@ def export_ledger(
     """The live records of a ledger (one unit, or all the actor may see) in the template's layout."""
     d = ledger(ledger_key)
     path = _xlsx_path(dest)
-    if actor.role == "county_clerk":
+    if actor.role in UNIT_ROLES:
         unit_code = actor.unit_code  # a clerk exports the own unit only
     masked = not actor.can_see_personal_data
     m = model_of(d)
@@ -483,6 +483,7 @@ def _apply(db: Database, plan: ImportPlan, actor: Actor, state: TaskState, probe
     report = plan.report
     unit_code = report.unit_code
     with write_records(db) as s:
+        installation.check_unit_write(s, unit_code)
         state.check_cancelled()
         # Match again inside the transaction: another user may have written since the check.
         planned, db_problems = _classify(s, plan.rows, plan.data, d, unit_code, actor, state, probes)

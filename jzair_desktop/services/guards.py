@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from jzair_desktop.domain.ledgers import LedgerDef
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError, PermissionDenied, ValidationFailed
-from jzair_desktop.services import audit
+from jzair_desktop.services import audit, installation
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.submission import Locks, MonthLocked, current_locks, lock_for
 from jzair_desktop.storage.models import Closeout
@@ -78,6 +78,7 @@ class RecordGuard:
         if unit_code in self._units_ok:
             return
         self.actor.check_write(unit_code, unit_name=unit_name(unit_code))
+        installation.check_unit_write(self.s, unit_code)
         if unit_code is not None:
             self._units_ok.add(unit_code)
 

@@ -37,7 +37,11 @@ def record_counts(db: Database) -> dict[str, dict[str, int]]:
 
 
 def info(db: Database) -> dict:
+    from jzair_desktop.services.installation import installation_of
+
+    inst = installation_of(db)
     return {
+        "installation": {"unit": inst.json_unit} if inst is not None else None,
         "version": __version__,
         "database": db.location,
         "revision": migrate.current_revision(db.engine),

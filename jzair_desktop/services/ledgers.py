@@ -29,8 +29,8 @@ from jzair_desktop.domain.validation import (
     rule_key,
 )
 from jzair_desktop.errors import JzairError, NotFoundError, ValidationFailed
-from jzair_desktop.services import audit, personal
-from jzair_desktop.services.actor import Actor
+from jzair_desktop.services import audit, installation, personal
+from jzair_desktop.services.actor import UNIT_ROLES, Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.guards import closeout_of, guard, is_closed, reason_detail, state_of, values_of
 from jzair_desktop.storage import bulk
@@ -124,7 +124,7 @@ def _where(d: LedgerDef, q: RecordQuery, actor: Actor | None) -> list:
     m = model_of(d)
     conds = [m.deleted_at.is_not(None) if q.deleted else m.deleted_at.is_(None)]
     unit = q.unit_code
-    if actor is not None and actor.role == "county_clerk":
+    if actor is not None and actor.role in UNIT_ROLES:
         unit = actor.unit_code  # a clerk sees only the own unit, whatever the screen asks
     if unit:
         conds.append(m.unit_code == unit)
@@ -306,7 +306,7 @@ def database_duplicates(
 
 def _apply_actor_unit(raw: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
     data = dict(raw)
-    if actor.role == "county_clerk" and not str(data.get("unit_code") or "").strip():
+    if actor.role in UNIT_ROLES and not str(data.get("unit_code") or "").strip():
         data["unit_code"] = actor.unit_code
     return data
 
@@ -320,7 +320,7 @@ def _validate(
     if checked.ok:
         # The permission first: the duplicate check answers questions about other records.
         unit = checked.values["unit_code"]
-        actor.check_write(unit, unit_name=reference().unit_by_code(unit).name)
+        installation.check_write(s, actor, unit, unit_name=reference().unit_by_code(unit).name)
         problems += database_duplicates(s, d, checked.values, exclude_uuid=exclude_uuid, actor=actor)
     else:
         actor.check_write(None)  # a viewer is refused whatever the values
@@ -358,7 +358,7 @@ def update_record(
         obj = _load(s, d, record_uuid)
         if obj.deleted_at is not None:
             raise ValidationFailed("该记录已删除，请先恢复再修改。")
-        actor.check_write(obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
+        installation.check_write(s, actor, obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
         values, warnings = _validate(s, d, _apply_actor_unit(raw, actor), actor, today, exclude_uuid=record_uuid)
         changed = {k: v for k, v in values.items() if getattr(obj, k) != v}
         if changed:
@@ -380,7 +380,7 @@ def delete_record(
     d = ledger(ledger_key)
     with write_session(db.engine) as s:
         obj = _load(s, d, record_uuid)
-        actor.check_write(obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
+        installation.check_write(s, actor, obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
         if obj.deleted_at is None:
             _soft_delete(s, d, obj, actor, reason)
 
@@ -391,7 +391,7 @@ def restore_record(
     d = ledger(ledger_key)
     with write_session(db.engine) as s:
         obj = _load(s, d, record_uuid)
-        actor.check_write(obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
+        installation.check_write(s, actor, obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
         if obj.deleted_at is None:
             return
         values = {k: getattr(obj, k) for k in d.keys}
@@ -654,7 +654,7 @@ def delete_records(
     with write_session(db.engine) as s:
         for record_uuid in record_uuids:
             obj = _load(s, d, record_uuid)
-            actor.check_write(obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
+            installation.check_write(s, actor, obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
             if obj.deleted_at is None:
                 _soft_delete(s, d, obj, actor, reason)
                 n += 1
@@ -670,7 +670,7 @@ def restore_records(
     with write_session(db.engine) as s:
         for record_uuid in record_uuids:
             obj = _load(s, d, record_uuid)
-            actor.check_write(obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
+            installation.check_write(s, actor, obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
             if obj.deleted_at is None:
                 continue
             values = {k: getattr(obj, k) for k in d.keys}

@@ -29,7 +29,7 @@ from jzair_desktop.domain.reference import (
     reference,
 )
 from jzair_desktop.errors import JzairError, ValidationFailed
-from jzair_desktop.services import audit
+from jzair_desktop.services import audit, installation
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.targets import (
@@ -214,6 +214,8 @@ def set_figures(db: Database, actor: Actor, entries: Iterable[FigureEntry]) -> i
     now = dt.datetime.now()
     pending: list[audit.Pending] = []
     with write_session(db.engine) as s:
+        for unit_code in {item[0] for item in items}:
+            installation.check_unit_write(s, unit_code)
         for unit_code, key, month, value in items:
             row = s.get(MonthlyFigure, (unit_code, key, month))
             old = row.value if row is not None else None
@@ -430,6 +432,7 @@ def write_air_month(
     after = None if pm is None and hd is None else {"area": key, "month": month, "pm25": pm, "heavy_days": hd}
     if after == before:
         return None
+    installation.check_unit_write(s, None if key == CITY_AREA else key)
     if before is not None:
         before.update(audit.row_bookkeeping(row))
     if key != CITY_AREA:

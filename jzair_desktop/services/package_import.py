@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.exchange import jzpkg
-from jzair_desktop.services import audit, authority
+from jzair_desktop.services import audit, authority, installation
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.audit_anchor import Head
 from jzair_desktop.services.database import Database
@@ -153,6 +153,15 @@ def _check_signer(s: Session, pkg: jzpkg.SignedPackage, scope: str) -> str:
     return "pinned"
 
 
+def _check_installation(s: Session, pkg: jzpkg.SignedPackage, actor: Actor) -> None:
+    """A county installation holds its own unit only: it never imports a county package (the city does); the
+    city never imports a targets package (it makes them)."""
+    if pkg.kind == jzpkg.KIND_COUNTY:
+        installation.check_city_only(s, f"导入{scope_name(pkg.unit_code or '')}的报送包")
+    authority.check_installation(
+        actor, authority.ACT_IMPORT_COUNTY if pkg.kind == jzpkg.KIND_COUNTY else authority.ACT_IMPORT_TARGETS, s)
+
+
 def _check_sequence(s: Session, pkg: jzpkg.SignedPackage, scope: str) -> None:
     """Newer than every package of the scope signed by the same key (a new key, once pinned, starts afresh)."""
     last = s.scalar(select(func.max(PackageImport.sequence)).where(PackageImport.scope == scope,
@@ -261,6 +270,7 @@ def import_package(
     pkg = _read(path, state)
     job, scope = _job_for(pkg, actor)
     with read_session(db.engine) as s:
+        _check_installation(s, pkg, actor)
         pin = _check_signer(s, pkg, scope)
         before = _identical(s, scope, pkg.manifest_sha256)
         if before is not None:
@@ -275,66 +285,85 @@ def import_package(
         return ImportResult(_preview(pkg, scope, pin, plan, None, chain), False, time.perf_counter() - started)
 
     with write_session(db.engine) as s:
-        audit.check_actor(s, actor)
-        # Checked again under the write lock: another import may have run since.
-        pin = _check_signer(s, pkg, scope)
-        before = _identical(s, scope, pkg.manifest_sha256)
-        if before is not None:
-            return ImportResult(_preview(pkg, scope, pin, None, before.imported_at), False,
-                                time.perf_counter() - started)
-        _check_sequence(s, pkg, scope)
-        chain = _check_chain(s, pkg, job, scope) if isinstance(job, CountyJob) else None
-        if chain is not None and chain.status == "fork" and accept_fork is None:
-            raise refuse(pkg, chain.note + "\n（命令行：jzair package import --accept-fork 原因 文件）")
-        plan = job.plan(s, state, for_write=True)
-        state.progress(0, 0, "正在写入……", force=True)
-        for step in plan.apply:
-            step(s)
-            state.check_cancelled()
-        now = dt.datetime.now()
-        preview = _preview(pkg, scope, pin, plan, None, chain)
-        counts = {c.key: c.as_json() for c in preview.changes}
-        head = job.head if isinstance(job, CountyJob) else None
-        forked = chain is not None and chain.status == "fork"
-        history = PackageImport(
-            kind=pkg.kind, scope=scope, unit_code=pkg.unit_code if pkg.kind == jzpkg.KIND_COUNTY else None,
-            month=pkg.month, sequence=pkg.sequence, fingerprint=pkg.fingerprint, manifest_sha256=pkg.manifest_sha256,
-            created_at=dt.datetime.fromisoformat(pkg.manifest["created_at"]), created_by=pkg.manifest["created_by"],
-            app_version=pkg.manifest["app_version"], counts_json=audit.canonical_json(counts),
-            imported_at=now.replace(microsecond=0), imported_by=actor.name,
-            chain_seq=head.seq if head else None, chain_hash=head.hash if head else None,
-            fork_reason=accept_fork if forked else None,
-        )
-        s.add(history)
-        s.flush()
-        superseded = job.supersede(s, history.id) if forked and isinstance(job, CountyJob) else 0
-        job.store_audit(s, history.id)
-        if forked:
-            # The re-baseline of the county's chain on this machine: who accepted it, why, old and new heads.
-            audit.append(s, actor, "chain_fork", ledger=AUDIT_SUBJECT, uuid=f"{scope}#{pkg.sequence}",
-                         unit_code=pkg.unit_code,
-                         before={"seq": chain.last.seq, "hash": chain.last.hash},
-                         after={"seq": head.seq, "hash": head.hash, "reason": accept_fork},
-                         detail=f"接受{scope_name(scope)}审计链分叉（报送包第 {pkg.sequence} 号）：上次收到 {chain.last.short}，"
-                                f"本包 {head.short}；原有审计记录 {superseded} 条标记为已被取代。原因：{accept_fork}",
-                         at=now)
-        if pin == "first":
-            record_pin(s, actor, scope, pkg.fingerprint, pkg.public_key, "first_import",
-                       detail=f"首次导入{scope_name(scope)}的报送包第 {pkg.sequence} 号")
-        audit.append_many(s, actor, "import", plan.pending, at=now)
-        totals = [sum(getattr(c, f) for c in preview.changes if c.key in LEDGERS) for f in ("new", "changed", "deleted")]
-        what = (f"{preview.unit_name} {pkg.month} 报送包" if pkg.kind == jzpkg.KIND_COUNTY else "市级任务包")
-        audit.append(
-            s, actor, ACTION_IMPORT, ledger=AUDIT_SUBJECT, uuid=f"{scope}#{pkg.sequence}",
-            unit_code=pkg.unit_code if pkg.kind == jzpkg.KIND_COUNTY else None,
-            after={"sequence": pkg.sequence, "manifest_sha256": pkg.manifest_sha256, "fingerprint": pkg.fingerprint,
-                   "counts": counts},
-            detail=(f"导入{what}第 {pkg.sequence} 号（公钥指纹 {jzpkg.format_fingerprint(pkg.fingerprint)[:19]}…，"
-                    f"清单 SHA-256 {pkg.manifest_sha256[:16]}…）" +
-                    (f"：台账记录新增 {totals[0]} 条、修改 {totals[1]} 条、删除 {totals[2]} 条"
-                     if pkg.kind == jzpkg.KIND_COUNTY else "")),
-            at=now,
-        )
+        result = write_import(s, pkg, job, scope, actor, state, started, accept_fork=accept_fork)
+    return result
+
+
+def read_for_import(path: str | Path, *, state: TaskState | None = None) -> jzpkg.SignedPackage:
+    """Read and check a package file (structure, signature, members); never touches a database."""
+    return _read(path, state or NULL_STATE)
+
+
+def write_import(
+    s: Session, pkg: jzpkg.SignedPackage, job: CountyJob | TargetsJob, scope: str, actor: Actor,
+    state: TaskState | None = None, started: float | None = None, *, accept_fork: str | None = None,
+) -> ImportResult:
+    """The write phase of an import in the caller's transaction (`job` already decoded): the checks against
+    this database again, then every change, the history row, the pin on first import and the audit entries.
+    The installation set-up imports the city's 任务包 through here, inside its own transaction."""
+    state = state or NULL_STATE
+    started = time.perf_counter() if started is None else started
+    audit.check_actor(s, actor)
+    _check_installation(s, pkg, actor)
+    # Checked again under the write lock: another import may have run since.
+    pin = _check_signer(s, pkg, scope)
+    before = _identical(s, scope, pkg.manifest_sha256)
+    if before is not None:
+        return ImportResult(_preview(pkg, scope, pin, None, before.imported_at), False,
+                            time.perf_counter() - started)
+    _check_sequence(s, pkg, scope)
+    chain = _check_chain(s, pkg, job, scope) if isinstance(job, CountyJob) else None
+    if chain is not None and chain.status == "fork" and accept_fork is None:
+        raise refuse(pkg, chain.note + "\n（命令行：jzair package import --accept-fork 原因 文件）")
+    plan = job.plan(s, state, for_write=True)
+    state.progress(0, 0, "正在写入……", force=True)
+    for step in plan.apply:
+        step(s)
+        state.check_cancelled()
+    now = dt.datetime.now()
+    preview = _preview(pkg, scope, pin, plan, None, chain)
+    counts = {c.key: c.as_json() for c in preview.changes}
+    head = job.head if isinstance(job, CountyJob) else None
+    forked = chain is not None and chain.status == "fork"
+    history = PackageImport(
+        kind=pkg.kind, scope=scope, unit_code=pkg.unit_code if pkg.kind == jzpkg.KIND_COUNTY else None,
+        month=pkg.month, sequence=pkg.sequence, fingerprint=pkg.fingerprint, manifest_sha256=pkg.manifest_sha256,
+        created_at=dt.datetime.fromisoformat(pkg.manifest["created_at"]), created_by=pkg.manifest["created_by"],
+        app_version=pkg.manifest["app_version"], counts_json=audit.canonical_json(counts),
+        imported_at=now.replace(microsecond=0), imported_by=actor.name,
+        chain_seq=head.seq if head else None, chain_hash=head.hash if head else None,
+        fork_reason=accept_fork if forked else None,
+    )
+    s.add(history)
+    s.flush()
+    superseded = job.supersede(s, history.id) if forked and isinstance(job, CountyJob) else 0
+    job.store_audit(s, history.id)
+    if forked:
+        # The re-baseline of the county's chain on this machine: who accepted it, why, old and new heads.
+        audit.append(s, actor, "chain_fork", ledger=AUDIT_SUBJECT, uuid=f"{scope}#{pkg.sequence}",
+                     unit_code=pkg.unit_code,
+                     before={"seq": chain.last.seq, "hash": chain.last.hash},
+                     after={"seq": head.seq, "hash": head.hash, "reason": accept_fork},
+                     detail=f"接受{scope_name(scope)}审计链分叉（报送包第 {pkg.sequence} 号）：上次收到 {chain.last.short}，"
+                            f"本包 {head.short}；原有审计记录 {superseded} 条标记为已被取代。原因：{accept_fork}",
+                     at=now)
+    if pin == "first":
+        record_pin(s, actor, scope, pkg.fingerprint, pkg.public_key, "first_import",
+                   detail=f"首次导入{scope_name(scope)}的报送包第 {pkg.sequence} 号")
+    audit.append_many(s, actor, "import", plan.pending, at=now)
+    totals = [sum(getattr(c, f) for c in preview.changes if c.key in LEDGERS) for f in ("new", "changed", "deleted")]
+    what = (f"{preview.unit_name} {pkg.month} 报送包" if pkg.kind == jzpkg.KIND_COUNTY else "市级任务包")
+    audit.append(
+        s, actor, ACTION_IMPORT, ledger=AUDIT_SUBJECT, uuid=f"{scope}#{pkg.sequence}",
+        unit_code=pkg.unit_code if pkg.kind == jzpkg.KIND_COUNTY else None,
+        after={"sequence": pkg.sequence, "manifest_sha256": pkg.manifest_sha256, "fingerprint": pkg.fingerprint,
+               "counts": counts},
+        detail=(f"导入{what}第 {pkg.sequence} 号（公钥指纹 {jzpkg.format_fingerprint(pkg.fingerprint)[:19]}…，"
+                f"清单 SHA-256 {pkg.manifest_sha256[:16]}…）" +
+                (f"：台账记录新增 {totals[0]} 条、修改 {totals[1]} 条、删除 {totals[2]} 条"
+                 if pkg.kind == jzpkg.KIND_COUNTY else "")),
+        at=now,
+    )
     return ImportResult(preview, True, time.perf_counter() - started)
 
 

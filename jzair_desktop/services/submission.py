@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from jzair_desktop.domain.reference import Unit, reference
 from jzair_desktop.domain.validation import bad_number_in
 from jzair_desktop.errors import JzairError
-from jzair_desktop.services import audit
+from jzair_desktop.services import audit, installation
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.progress import progress_rows
@@ -250,6 +250,7 @@ def submit_month(
         raise JzairError(f"{month} 尚未开始，不能上报。")
     with write_session(db.engine) as s:
         audit.check_actor(s, actor)
+        installation.check_unit_write(s, u.code, what="上报")
         latest = _latest_rows(s, u.code).get((u.code, month))
         if latest is not None and latest.status == SUBMITTED:
             raise JzairError(

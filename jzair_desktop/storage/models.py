@@ -280,7 +280,7 @@ class UserAccount(Base):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
-    role: Mapped[str] = mapped_column(String(16))  # city_admin | county_clerk | viewer
+    role: Mapped[str] = mapped_column(String(16))  # city_admin | county_admin | county_clerk | viewer
     unit_code: Mapped[str | None] = mapped_column(String(6), ForeignKey("units.code"))
     password_hash: Mapped[str] = mapped_column(String(255))  # argon2id
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -288,6 +288,7 @@ class UserAccount(Base):
     locked_until: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
     created_by: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str | None] = mapped_column(String(64))  # revision 0006
 
 
 class AuditEntry(Base):
@@ -453,3 +454,18 @@ class PackageAuditEntry(Base):
         UniqueConstraint("unit_code", "hash", name="uq_package_audit_entries_hash"),
         Index("ix_package_audit_entries_unit_seq", "unit_code", "seq"),
     )
+
+
+# --- installation set-up (revision 0006) -----------------------------------------------------------
+
+
+class Installation(Base):
+    """What this installation is (one row, id 1): the city office ("city") or one unit (its code).
+
+    No row: the database was never set up and the built-in administrator acts (as before set-up)."""
+
+    __tablename__ = "installation"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    unit: Mapped[str] = mapped_column(String(6))
+    set_up_at: Mapped[dt.datetime]
+    set_up_by: Mapped[str] = mapped_column(String(64))

@@ -81,8 +81,14 @@ def jpeg(path: Path) -> Path:
 # --- login --------------------------------------------------------------------------------------
 
 
-def test_start_session_without_accounts_is_the_builtin_admin(db):
-    assert gui_app.start_session(db) == BUILTIN_ADMIN
+def test_start_session_on_a_database_never_set_up_starts_the_setup_wizard(db, monkeypatch):
+    # Before set-up there are no accounts: the window starts the 首次使用向导 (no longer the built-in
+    # administrator); cancelling it gives no session.
+    from jzair_desktop.gui.dialogs import setup_wizard
+
+    asked = []
+    monkeypatch.setattr(setup_wizard, "run_setup", lambda db: asked.append(db) or None)
+    assert gui_app.start_session(db) is None and asked == [db]
 
 
 def test_start_session_with_accounts_asks_for_a_login(db, users, monkeypatch):

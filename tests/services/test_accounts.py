@@ -155,7 +155,7 @@ def test_cli_user_commands(db, db_path, monkeypatch, capsys, fast_hasher):  # no
     assert cli_main([*base, "--user", "王主任", "user", "add", "钱七", "--role", "viewer"]) == 0
     capsys.readouterr()
 
-    assert cli_main([*base, "user", "list"]) == 0
+    assert cli_main([*base, "--user", "王主任", "user", "list"]) == 0  # listing accounts needs a login
     out = capsys.readouterr().out
     assert "王主任" in out and "县级填报员" in out and "榆次区" in out and "只读用户" in out
 

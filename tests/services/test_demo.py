@@ -342,6 +342,8 @@ def test_init_demo_then_again(tmp_path, monkeypatch, capsys):
     finally:
         database.dispose()
     assert "合计" in out and f"{total:,}" in out
+    # The demo is a city installation with its demo accounts, printed with their password.
+    assert "Jinzhong-2020" in out and all(name in out for name in ("admin", "viewer", "yuci", "kaifaqu"))
     assert cli_main(["--db", str(path), "init", "--demo"]) == 0
     out = capsys.readouterr().out
     assert f"数据库中已有 {total:,} 条台账记录，未添加演示数据" in out

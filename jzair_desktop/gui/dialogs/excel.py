@@ -144,7 +144,7 @@ class FilePage(_Page):
         for unit in reference().units:
             self.unit_combo.addItem(unit.name, unit.code)
         actor = wizard.ctx.actor
-        if actor.role == "county_clerk" and actor.unit_code:
+        if actor.role in ("county_clerk", "county_admin") and actor.unit_code:
             self.unit_combo.setCurrentIndex(self.unit_combo.findData(actor.unit_code))
             self.unit_combo.setEnabled(False)
         elif wizard.unit_code_hint:
@@ -545,7 +545,7 @@ def export_ledger(
     """Ask for a file name (unless `path`), then export in the background. Returns the job, or None."""
     d = ledger(ledger_key)
     actor = ctx.actor
-    if actor.role == "county_clerk":
+    if actor.role in ("county_clerk", "county_admin"):
         unit_code = actor.unit_code
     scope = reference().unit_by_code(unit_code).name if unit_code else "全市"
     dest = _xlsx_destination(parent, "导出台账", f"{d.sheet_title}-{scope}-{dt.date.today():%Y%m%d}.xlsx", ctx, path)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from jzair_desktop import APP_TITLE
 from jzair_desktop.errors import JzairError
-from jzair_desktop.services import accounts
+from jzair_desktop.services import accounts, installation
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
 
@@ -50,7 +50,9 @@ class LoginDialog(QDialog):
         title = QLabel(APP_TITLE)
         title.setObjectName("loginTitle")
         title.setWordWrap(True)
-        hint = QLabel(f"请输入用户名和密码。\n数据库：{db.location}")
+        inst = installation.installation_of(db)
+        where = f"本机：{inst.label}\n" if inst is not None else ""
+        hint = QLabel(f"请输入用户名和密码。\n{where}数据库：{db.location}")
         hint.setObjectName("loginHint")
         hint.setWordWrap(True)
         hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -41,7 +41,8 @@ LIMIT = 1000
 HEADERS = ("序号", "时间", "用户", "操作", "对象", "县（区、市）", "记录", "说明")
 SUBJECTS = {**{k: d.title for k, d in LEDGERS.items()}, audit.SUBJECT_USER: "用户", audit.SUBJECT_SUBMISSION: "月度上报",
             monthly.AUDIT_FIGURES: "月度数据", monthly.AUDIT_AIR: "空气质量", monthly.AUDIT_AIR_TARGETS: "空气质量目标",
-            targets.AUDIT_SUBJECT: "任务目标", AUDIT_PACKAGES: "报送包"}
+            targets.AUDIT_SUBJECT: "任务目标", AUDIT_PACKAGES: "报送包",
+            "installation": "本机设置"}
 ANCHOR_FILTER = "报送包、备份或月报 (*.jzpkg *.jzbak *.pdf);;所有文件 (*)"
 FAILED_ACTIONS = ("login_failed", "lockout")
 STYLE = """

@@ -103,7 +103,7 @@ def editable_units(actor: Actor) -> set[str]:
     """The unit codes (and 市城区, and "city" for the city-level figures) whose figures `actor` may enter."""
     if actor.role == "city_admin":
         return {u.code for u in reference().units} | {CITY_AREA, "city"}
-    if actor.role == "county_clerk" and actor.unit_code:
+    if actor.role in ("county_clerk", "county_admin") and actor.unit_code:
         return {actor.unit_code}
     return set()
 

@@ -96,7 +96,7 @@ class LedgerPage(QWidget):
         self._settings_prefix = f"ledger/{d.key}/"
         self.setStyleSheet(STYLE)
         actor = ctx.actor
-        self.can_write = actor.role in ("city_admin", "county_clerk")
+        self.can_write = actor.can_write
 
         title = QLabel(d.sheet_title)
         title.setObjectName("pageTitle")
@@ -188,7 +188,7 @@ class LedgerPage(QWidget):
 
         # -- table -----------------------------------------------------------------------------------
         self._restore_filters()
-        if actor.role == "county_clerk" and actor.unit_code:
+        if actor.role in ("county_clerk", "county_admin") and actor.unit_code:
             self.unit_combo.blockSignals(True)
             self.unit_combo.setCurrentIndex(max(0, self.unit_combo.findData(actor.unit_code)))
             self.unit_combo.blockSignals(False)

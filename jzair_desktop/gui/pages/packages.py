@@ -219,7 +219,7 @@ class PackagesPage(QWidget):
         self.unit_combo.setObjectName("exportUnit")
         for u in reference().units:
             self.unit_combo.addItem(u.name, u.code)
-        if actor.role == "county_clerk" and actor.unit_code:
+        if actor.role in ("county_clerk", "county_admin") and actor.unit_code:
             self.unit_combo.setCurrentIndex(self.unit_combo.findData(actor.unit_code))
             self.unit_combo.setEnabled(False)
         self.month_combo = QComboBox()

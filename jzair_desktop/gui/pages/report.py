@@ -130,7 +130,7 @@ class ReportPage(QWidget):
         self._base_status = ""
         self._data_moved = False
         ref = reference()
-        clerk = ctx.actor.role == "county_clerk"
+        clerk = ctx.actor.role in ("county_clerk", "county_admin")
 
         title = QLabel("月报")
         title.setObjectName("pageTitle")

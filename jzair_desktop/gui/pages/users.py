@@ -8,7 +8,6 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -24,31 +23,14 @@ from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.widgets.common import FormDialog, list_table
-from jzair_desktop.services import accounts
-from jzair_desktop.services.actor import BUILTIN_ADMIN, ROLES
+from jzair_desktop.gui.widgets.password_fields import PasswordFields
+from jzair_desktop.services import accounts, installation
+from jzair_desktop.services.actor import BUILTIN_ADMIN, ROLES, UNIT_ROLES
 
 HEADERS = ("用户名", "角色", "县（区、市）", "状态", "创建时间", "创建人")
 STYLE = """
 QLabel#usersHint { color: #555; }
 """
-
-
-class _PasswordFields:
-    def __init__(self, form: QFormLayout, label: str = "密码：") -> None:
-        self.first = QLineEdit()
-        self.first.setObjectName("password1")
-        self.first.setEchoMode(QLineEdit.EchoMode.Password)
-        self.first.setPlaceholderText(f"至少 {accounts.MIN_PASSWORD_LENGTH} 个字符")
-        self.second = QLineEdit()
-        self.second.setObjectName("password2")
-        self.second.setEchoMode(QLineEdit.EchoMode.Password)
-        form.addRow(label, self.first)
-        form.addRow("再次输入：", self.second)
-
-    def value(self) -> str:
-        if self.first.text() != self.second.text():
-            raise JzairError("两次输入的密码不一致。")
-        return self.first.text()
 
 
 class AddUserDialog(FormDialog):
@@ -58,19 +40,31 @@ class AddUserDialog(FormDialog):
         self.info: accounts.UserInfo | None = None
         self.name = QLineEdit()
         self.name.setObjectName("userName")
+        self.display_name = QLineEdit()
+        self.display_name.setObjectName("userDisplayName")
+        self.display_name.setPlaceholderText("如真实姓名，可不填")
+        inst = installation.installation_of(ctx.db)
         self.role = QComboBox()
         self.role.setObjectName("userRole")
         for code, label in ROLES.items():
-            if not first or code == "city_admin":
-                self.role.addItem(label, code)
+            if first and code != "city_admin":
+                continue
+            if code == "county_admin" and (inst is None or inst.is_city):
+                continue  # a county installation's own administrator
+            if code == "city_admin" and inst is not None and not inst.is_city:
+                continue
+            self.role.addItem(label, code)
         self.county = QComboBox()
         self.county.setObjectName("userCounty")
         for u in reference().units:
-            self.county.addItem(u.name, u.code)
+            if inst is None or inst.is_city or u.code == inst.unit:
+                self.county.addItem(u.name, u.code)
         self.form.addRow("用户名：", self.name)
+        self.form.addRow("显示名称：", self.display_name)
         self.form.addRow("角色：", self.role)
         self.form.addRow("县（区、市）：", self.county)
-        self.passwords = _PasswordFields(self.form)
+        self.passwords = PasswordFields(self.form, name=self.name.text, parent=self)
+        self.name.textChanged.connect(self.passwords.update)
         if first:
             note = QLabel("第一个账户必须是市级管理员。创建后，打开程序和修改数据都需要登录。")
             note.setWordWrap(True)
@@ -79,13 +73,13 @@ class AddUserDialog(FormDialog):
         self._role_changed()
 
     def _role_changed(self) -> None:
-        self.county.setEnabled(self.role.currentData() == "county_clerk")
+        self.county.setEnabled(self.role.currentData() in UNIT_ROLES)
 
     def run(self) -> None:
         role = self.role.currentData()
-        unit = self.county.currentData() if role == "county_clerk" else None
+        unit = self.county.currentData() if role in UNIT_ROLES else None
         self.info = accounts.add_user(self.ctx.db, self.ctx.actor, self.name.text(), role, self.passwords.value(),
-                                      unit=unit)
+                                      unit=unit, display_name=self.display_name.text())
 
 
 class PasswordDialog(FormDialog):
@@ -97,7 +91,7 @@ class PasswordDialog(FormDialog):
         if not own:
             note = QLabel("重置密码同时解除该账户的锁定。")
             self.form.addRow(note)
-        self.passwords = _PasswordFields(self.form, "新密码：")
+        self.passwords = PasswordFields(self.form, "新密码：", name=lambda: name, parent=self)
 
     def run(self) -> None:
         accounts.change_password(self.ctx.db, self.ctx.actor, self.user_name, self.passwords.value())
@@ -142,7 +136,7 @@ class UsersPage(QWidget):
 
     @property
     def is_admin(self) -> bool:
-        return self.ctx.actor.is_city
+        return self.ctx.actor.is_admin
 
     def selected(self) -> accounts.UserInfo | None:
         rows = self.table.selectionModel().selectedRows()
@@ -159,7 +153,7 @@ class UsersPage(QWidget):
                               "县级填报员只能填报本县（区、市）的记录；只读用户只能查看。连续 5 次密码错误将锁定账户 5 分钟。")
         else:
             self.hint.setText(f"当前用户：{actor.name}（{ROLES.get(actor.role, actor.role)}）。"
-                              "只有市级管理员可以新增、停用用户和重置密码；您可以修改自己的密码。")
+                              "只有市级管理员（县级安装上是本机的县级管理员）可以新增、停用用户和重置密码；您可以修改自己的密码。")
         t = self.table
         t.setRowCount(len(self.users))
         for r, u in enumerate(self.users):
