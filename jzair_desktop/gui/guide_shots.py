@@ -56,6 +56,27 @@ def make_screenshots(out: Path, *, db_file: Path | None = None) -> list[Path]:
         return _shoot(path, out)
 
 
+def _start_dialogs(db: object, out: Path) -> list[Path]:
+    """The set-up wizard's first page and the login, as a new installation and a clerk see them."""
+    from jzair_desktop.gui.dialogs.login import LoginDialog
+    from jzair_desktop.gui.dialogs.setup_wizard import SetupWizard
+
+    shots: list[Path] = []
+    wizard = SetupWizard(db)
+    wizard.show()
+    _settle()
+    shots.append(save_small(wizard, out / "setup_wizard.png"))
+    wizard.hide()
+    wizard.deleteLater()
+    dialog = LoginDialog(db, user="yuci")
+    dialog.show()
+    _settle()
+    shots.append(save_small(dialog, out / "login.png"))
+    dialog.hide()
+    dialog.deleteLater()
+    return shots
+
+
 def _build_demo(path: Path) -> None:
     from jzair_desktop.services.database import load_reference_data, open_database
     from jzair_desktop.services.demo import generate_demo
@@ -102,6 +123,7 @@ def _shoot(path: Path, out: Path) -> list[Path]:
         written.append(save_small(window, out / name))
 
     try:
+        written.extend(_start_dialogs(db, out))
         page("heating", "main_window.png", lambda w: w.select_row(2))
         heating = window.page("heating")
         form = heating.new_record()

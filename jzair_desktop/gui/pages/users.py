@@ -150,7 +150,7 @@ class UsersPage(QWidget):
                               "创建的第一个账户必须是市级管理员；创建后打开程序和修改数据都需要登录。")
         elif self.is_admin:
             self.hint.setText(f"当前用户：{actor.name}（{ROLES.get(actor.role, actor.role)}）。"
-                              "县级填报员只能填报本县（区、市）的记录；只读用户只能查看。连续 5 次密码错误将锁定账户 5 分钟。")
+                              "县级填报员只能填报本县（区、市）的记录；只读用户只能查看。密码输错后，下次登录前须等待的时间逐次加长（最长 30 秒），账户不会被锁死。")
         else:
             self.hint.setText(f"当前用户：{actor.name}（{ROLES.get(actor.role, actor.role)}）。"
                               "只有市级管理员（县级安装上是本机的县级管理员）可以新增、停用用户和重置密码；您可以修改自己的密码。")
