@@ -75,6 +75,7 @@ from jzair_desktop.exchange.spreadsheet import (
     scan_shared_strings,
     scan_xls,
     scan_xlsb,
+    size_text,
     too_long_cell,
 )
 from jzair_desktop.exchange.xlsx_common import (
@@ -270,14 +271,10 @@ def sheet_members(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def _size_text(n: int) -> str:
-    return f"{n / 2**30:,.0f} GB" if n >= 2**30 else f"{n / 2**20:,.0f} MB"
-
-
 def too_big_sheet_message(file_name: str, sheet: str) -> str:
     """A sheet refused for the size of its XML (not for its row count, which may be tiny)."""
     return (
-        f"文件“{file_name}”的工作表“{sheet}”的内容过大（解压后超过 {_size_text(MAX_SHEET_XML_BYTES)}），"
+        f"文件“{file_name}”的工作表“{sheet}”的内容过大（解压后超过 {size_text(MAX_SHEET_XML_BYTES)}），"
         "超过单次导入的上限。请删除其中过长的内容或拆分成几个文件后再导入。"
     )
 

@@ -67,7 +67,7 @@ ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _CHUNK = 1 << 20
 
 
-def _size_text(n: int) -> str:
+def size_text(n: int) -> str:
     return f"{n / (1 << 30):.0f} GB" if n >= 1 << 30 else f"{n / (1 << 20):.0f} MB"
 
 
@@ -216,7 +216,7 @@ def stream_member(zf: zipfile.ZipFile, member: str, limit: int, name: str, *, ce
             size += len(chunk)
             if size > limit:
                 raise ExcelFileError(
-                    f"文件“{name}”解压后的内容（{member}）超过 {_size_text(limit)}，超过单次导入的上限，"
+                    f"文件“{name}”解压后的内容（{member}）超过 {size_text(limit)}，超过单次导入的上限，"
                     "文件可能已损坏或是“压缩炸弹”。请检查该文件，或拆分成几个文件分别导入。"
                 )
             if cells and not run.feed(chunk):
@@ -248,7 +248,7 @@ def scan_shared_strings(zf: zipfile.ZipFile, member: str, name: str, state: Task
             size += len(chunk)
             if size > MAX_SHARED_STRINGS_BYTES:
                 raise ExcelFileError(
-                    f"文件“{name}”的文字内容解压后超过 {_size_text(MAX_SHARED_STRINGS_BYTES)}，超过单次导入的上限。"
+                    f"文件“{name}”的文字内容解压后超过 {size_text(MAX_SHARED_STRINGS_BYTES)}，超过单次导入的上限。"
                     "请拆分成几个文件分别导入。"
                 )
             if not run.feed(chunk):
@@ -407,7 +407,7 @@ def scan_xls(path: Path, max_cells: int, state: TaskState = NULL_STATE) -> BiffS
     size = path.stat().st_size
     if size > MAX_BINARY_BYTES:
         raise ExcelFileError(
-            f"文件“{name}”有 {_size_text(size)}，超过 Excel 97-2003 工作簿的导入上限（{_size_text(MAX_BINARY_BYTES)}）。"
+            f"文件“{name}”有 {size_text(size)}，超过 Excel 97-2003 工作簿的导入上限（{size_text(MAX_BINARY_BYTES)}）。"
             "请另存为“Excel 工作簿（*.xlsx）”，或拆分成几个文件分别导入。"
         )
     data = path.read_bytes()
@@ -619,7 +619,7 @@ def scan_ods(zf: zipfile.ZipFile, name: str, row_limit: int, max_cells: int, sta
             size += len(chunk)
             if size > MAX_ODS_XML_BYTES:
                 raise ExcelFileError(
-                    f"文件“{name}”解压后的表格内容超过 {_size_text(MAX_ODS_XML_BYTES)}，超过单次导入的上限，"
+                    f"文件“{name}”解压后的表格内容超过 {size_text(MAX_ODS_XML_BYTES)}，超过单次导入的上限，"
                     "文件可能已损坏或是“压缩炸弹”。请拆分成几个文件分别导入。"
                 )
             if not run.feed(chunk):
@@ -833,7 +833,7 @@ def read_csv(path: Path, row_limit: int, state: TaskState = NULL_STATE) -> TextT
     size = path.stat().st_size
     if size > MAX_CSV_BYTES:
         raise ExcelFileError(
-            f"文件“{name}”有 {_size_text(size)}，超过文本表格的导入上限（{_size_text(MAX_CSV_BYTES)}）。"
+            f"文件“{name}”有 {size_text(size)}，超过文本表格的导入上限（{size_text(MAX_CSV_BYTES)}）。"
             "请按乡镇等拆分成几个文件分别导入。"
         )
     data = path.read_bytes()

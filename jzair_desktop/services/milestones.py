@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from jzair_desktop.domain.reference import CITY_CODE, CITY_NAME, Indicator, Reference, Unit, reference
+from jzair_desktop.domain.validation import parse_date
 from jzair_desktop.errors import JzairError
 from jzair_desktop.services import audit
 from jzair_desktop.services.actor import Actor
@@ -63,19 +64,16 @@ def _unit(text: object, ind: Indicator, actor: Actor, ref: Reference) -> Unit:
 
 
 def _parse_day(value: object, what: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = unicodedata.normalize("NFKC", str(value or "")).strip()
-    for sep in ("/", ".", "年", "月"):
-        text = text.replace(sep, "-")
-    text = text.rstrip("日").rstrip("-")
-    try:
-        y, m, d = (int(x) for x in text.split("-"))
-        return dt.date(y, m, d)
-    except (ValueError, TypeError):
-        raise JzairError(f"{what}不是有效日期：“{value}”，应为 年-月-日，如 2020-10-28。") from None
+    """A day as the ledgers read one (domain.validation.parse_date), but never an Excel serial number."""
+    day = None
+    if not isinstance(value, bool | int | float):
+        try:
+            day = parse_date(value)
+        except ValueError:
+            day = None
+    if day is None:
+        raise JzairError(f"{what}不是有效日期：“{value}”，应为 年-月-日，如 2020-10-28。")
+    return day
 
 
 def check_done_date(ind: Indicator, unit: Unit, done_date: object, *, today: dt.date | None = None) -> dt.date:

@@ -187,7 +187,7 @@ def test_the_genuine_package_goes_in(setup):
     assert [k for k, *_ in city_rows(setup.city)] == [RETROFIT]
 
 
-ROW_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-10, 10**9), st.floats(allow_nan=False),
+ROW_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-10, 10**9), st.floats(allow_nan=False, allow_infinity=False),
                        st.text(max_size=12), st.sampled_from(["2020-10-16", "2020-02-30", RETROFIT, SURVEY,
                                                               JIEXIU, QIXIAN, "heating.total", "2020-10-16T08:00:00"]))
 
