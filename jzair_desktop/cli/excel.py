@@ -62,10 +62,6 @@ def cmd_export(ctx: CliContext, args: argparse.Namespace) -> int:
     actor = ctx.actor()
     result = excel_service.export_ledger(db, d.key, args.file, actor=actor, unit_code=unit_code)
     scope = reference().unit_by_code(unit_code).name if unit_code else "全部"
-    from jzair_desktop.services import audit
-
-    audit.record_access(db, actor, "export", f"导出{d.title}（{scope}）{result.rows:,} 条记录"
-                        f"{'（身份证号已隐去中间数字）' if result.masked else ''}：{result.path}", unit_code=unit_code)
     print(f"已导出“{d.sheet_title}”（{scope}）{result.rows:,} 条记录：{result.path}")
     if result.masked:
         print("身份证号已按个人信息保护要求隐去中间数字。")

@@ -43,11 +43,6 @@ def cmd_report(ctx: CliContext, args: argparse.Namespace) -> int:
     )
     if interactive:
         print(file=sys.stderr)
-    from jzair_desktop.services import audit
-
-    scope = report_service.resolve_scope(args.county)
-    audit.record_access(db, actor, "report", f"生成{result.unit_name}{fmt_month_cn(result.month)}月报：{result.path}",
-                        unit_code=scope.code if scope is not None else None)
     print(f"已生成{result.unit_name}{fmt_month_cn(result.month)}月报：{result.path}")
     print(f"共 {result.pages} 页，{result.size / 1024:,.0f} KB；预警 {result.warnings} 条", end="")
     print(f"，预警函 {result.letters} 份。" if args.letters else "。")

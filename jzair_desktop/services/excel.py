@@ -46,7 +46,7 @@ from jzair_desktop.exchange.excel_import import (
     write_error_workbook,
 )
 from jzair_desktop.exchange.excel_template import write_rows, write_template
-from jzair_desktop.services import guards, installation, personal
+from jzair_desktop.services import audit, guards, installation, personal
 from jzair_desktop.services.actor import UNIT_ROLES, Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.ledgers import insert_many, model_of, update_values, write_records
@@ -204,6 +204,9 @@ def export_ledger(
             for i, kind in personal_idx:
                 r[i] = personal.mask(kind, r[i]) or None
     n = write_rows(d, path, rows, total=len(rows), state=state)
+    scope = names.get(unit_code, unit_code) if unit_code else "全部"
+    audit.record_access(db, actor, "export", f"导出{d.title}（{scope}）{n:,} 条记录"
+                        f"{'（身份证号已隐去中间数字）' if masked else ''}：{path}", unit_code=unit_code)
     return ExportResult(path, n, masked)
 
 

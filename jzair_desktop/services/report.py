@@ -32,6 +32,7 @@ from jzair_desktop.domain.validation import mask_id_number
 from jzair_desktop.errors import JzairError, PermissionDenied
 from jzair_desktop.exchange import pdf_report as pdf
 from jzair_desktop.fsutil import replace_file
+from jzair_desktop.services import audit
 from jzair_desktop.services.actor import BUILTIN_ADMIN, UNIT_ROLES, Actor
 from jzair_desktop.services.aggregates import done_condition
 from jzair_desktop.services.air_targets import air_progress_rows
@@ -657,6 +658,9 @@ def write_report(
     path = check_output_path(out)
     data = build_report_data(db, month, unit, letters=letters, letter_date=letter_date, actor=actor, state=state)
     pages = write_pdf_atomic(data, path, state=state)
+    scope = resolve_scope(unit)
+    audit.record_access(db, actor, "report", f"生成{data.unit_name}{pdf.fmt_month_cn(data.month)}月报：{path}",
+                        unit_code=scope.code if scope is not None else None)
     state.progress(100, 100, "报告已生成", force=True)
     return ReportResult(
         path=path,

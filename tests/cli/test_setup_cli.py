@@ -116,6 +116,19 @@ def test_setup_county_with_the_citys_package_then_the_builtin_admin_is_gone(
     assert entries[0]["user"] == "liyun" and str(target) in entries[0]["detail"]
     assert verify(db).ok
 
+    # Exports and reports are audited by the services themselves, so the GUI's paths are too (not only the CLI).
+    from jzair_desktop.services import excel as excel_service
+    from jzair_desktop.services import report as report_service
+
+    clerk = accounts.authenticate(db, "liyun", PASSWORD)
+    exported = excel_service.export_ledger(db, "heating", db_path.parent / "导出.xlsx", actor=clerk).path
+    report = report_service.write_report(db, db_path.parent / "月报.pdf", "2020-12", "榆次区", actor=clerk).path
+    for action, path in (("export", exported), ("report", report)):
+        assert run(db_path, "--user", "liyun", "audit", "log", "--action", action, "--json") == 0
+        entries = json.loads(capsys.readouterr().out)
+        assert entries[0]["user"] == "liyun" and str(path) in entries[0]["detail"], action
+    assert verify(db).ok
+
 
 def test_setup_city_prints_the_key_fingerprint(db, db_path, stdin, capsys, monkeypatch, fast_hasher):  # noqa: F811
     monkeypatch.setenv("JZAIR_PASSWORD", PASSWORD)
