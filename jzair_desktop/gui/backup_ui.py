@@ -361,9 +361,9 @@ class BackupController(QObject):
             return backup_service.auto_backup(db, settings=self.settings(), now=clock(), state=state)
 
         task = run_task(None, "正在备份…", job, on_success=self._exit_backup_done, on_error=self._exit_backup_failed,
-                        on_cancel=self._exit_backup_cancelled, show_progress=False)
+                        on_cancel=self._exit_backup_cancelled, on_progress=self.exit_window.set_progress,
+                        show_progress=False)
         self._exit_state = task.state
-        task.signals.progress.connect(self.exit_window.set_progress)
 
     def _cancel_exit_backup(self) -> None:
         for state in (self._exit_state, self._running_state):

@@ -86,9 +86,11 @@ def run_task(
     on_success: Callable[[Any], None] | None = None,
     on_error: Callable[[BaseException], None] | None = None,
     on_cancel: Callable[[], None] | None = None,
+    on_progress: Callable[[int, int, str], None] | None = None,
     show_progress: bool = True,
 ) -> _Job:
-    """Run `fn(state)` on the thread pool; callbacks run on the GUI thread."""
+    """Run `fn(state)` on the thread pool; callbacks run on the GUI thread. `on_progress` is connected
+    before the job starts, so no progress report made at once by the job is lost."""
     state = TaskState()
     job = _Job(fn, state, label)
     job.quiet = not show_progress
@@ -108,6 +110,8 @@ def run_task(
                 dialog.setLabelText(text or label),
             )
         )
+    if on_progress is not None:
+        job.signals.progress.connect(on_progress)
     state._listener = lambda done, total, text: job.signals.progress.emit(done, total, text)  # noqa: SLF001
 
     def finish() -> None:

@@ -230,3 +230,25 @@ def test_a_job_ending_after_its_window_is_gone_does_not_raise(caplog):
     with caplog.at_level(logging.WARNING):
         job.run()  # before: RuntimeError: Signal source has been deleted
     assert "after its window was closed" in caplog.text
+
+
+def test_a_progress_report_made_at_once_by_the_job_reaches_on_progress(qtbot):
+    """on_progress is connected before the job starts: a report the job makes at its first step is not lost
+    while the GUI thread is still busy (the exit backup's “正在完成当天的自动备份…” was lost so)."""
+    import time
+
+    got: list[str] = []
+    reported = threading.Event()
+
+    def job(state: tasks.TaskState) -> int:
+        state.progress(0, 0, "第一步", force=True)
+        reported.set()
+        return 1
+
+    done: list[int] = []
+    tasks.run_task(None, "测试", job, on_success=done.append, on_progress=lambda _d, _t, text: got.append(text),
+                   show_progress=False)
+    assert reported.wait(5)
+    time.sleep(0.05)  # the GUI thread is busy while the job reports
+    qtbot.waitUntil(lambda: done == [1], timeout=5000)
+    assert got == ["第一步"]
