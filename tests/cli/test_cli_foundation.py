@@ -237,6 +237,22 @@ def test_version(capsys):
     assert capsys.readouterr().out.strip() == f"jzair_desktop {__version__}"
 
 
+def test_the_version_is_written_once_in_the_version_file():
+    """pyproject.toml, the package's metadata and the program all read jzair_desktop/VERSION (the frozen build
+    carries it as a data file, which the Windows upgrade test bumps in a copy of the build)."""
+    import importlib.metadata
+    import re
+    from pathlib import Path
+
+    import jzair_desktop
+
+    text = (Path(jzair_desktop.__file__).parent / "VERSION").read_text(encoding="ascii").strip()
+    assert re.fullmatch(r"\d+\.\d+\.\d+", text)
+    assert __version__ == text == importlib.metadata.version("jzair_desktop")
+    pyproject = (Path(jzair_desktop.__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'dynamic = ["version"]' in pyproject and 'file = "jzair_desktop/VERSION"' in pyproject
+
+
 def test_self_test_runs_in_its_own_process(tmp_path):
     env = dict(os.environ, JZAIR_DATA_DIR=str(tmp_path), QT_QPA_PLATFORM="offscreen", PYTHONIOENCODING="utf-8")
     env.pop("JZAIR_DB", None)
