@@ -12,9 +12,10 @@ from jzair_desktop.services.database import Database
 
 
 class DataSignals(QObject):
-    """Pages announce changes here so other pages refresh (ledger key, or "*" for everything)."""
+    """What operations changed (services.changes.Changes) and the widget that made the change, announced by
+    gui.tasks.publish only; the main window refreshes the pages that show it."""
 
-    changed = Signal(str)
+    changed = Signal(object, object)  # (Changes, source widget or None)
 
 
 @dataclass

@@ -33,6 +33,7 @@ from jzair_desktop.gui.tasks import confirm_running_jobs
 from jzair_desktop.gui.unsaved import confirm_unsaved
 from jzair_desktop.services import accounts
 from jzair_desktop.services.actor import BUILTIN_ADMIN, ROLES, Actor
+from jzair_desktop.services.changes import Changes
 
 STYLE = """
 QLabel#pageTitle { font-size: 16pt; font-weight: bold; padding: 4px 0 8px 0; }
@@ -148,6 +149,7 @@ class MainWindow(QMainWindow):
         self._show_user()
         self.statusBar().addPermanentWidget(self.user_label)
         self._start_maximised = False
+        ctx.signals.changed.connect(self.refresh_pages)
         self._restore_state()
 
     # -- pages -----------------------------------------------------------------------------------
@@ -177,6 +179,21 @@ class MainWindow(QMainWindow):
 
     def reopen_pages(self) -> None:
         self._on_nav(self.nav.currentItem(), None)
+
+    def refresh_pages(self, changes: Changes, source: object = None) -> list[str]:
+        """After an operation: every open page that shows some of `changes` (its `shows_changes`) refreshes
+        (`apply_changes`; a page not on screen refreshes when it is shown). A page is left out when it made
+        the change itself (`source` is the page or a part of it; a dialog it opened is not), since it has
+        refreshed already. Returns the keys of the pages told."""
+        told = []
+        for key, page in list(self._pages.items()):
+            if isinstance(source, QWidget) and (source is page or (not source.isWindow() and page.isAncestorOf(source))):
+                continue
+            shows = getattr(page, "shows_changes", None)
+            if shows is not None and shows(changes):
+                page.apply_changes(changes)
+                told.append(key)
+        return told
 
     def current_key(self) -> str | None:
         item = self.nav.currentItem()

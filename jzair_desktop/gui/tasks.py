@@ -1,33 +1,45 @@
-"""One way to run work off the GUI thread, with progress, cancel and errors.
+"""The one way GUI code runs a service operation: off the GUI thread, with progress, cancel, errors and changes.
 
 Long jobs in the core take a `TaskState` (services/exchange code never imports Qt: TaskState is
 plain Python) and call `state.progress(done, total, text)` and `state.check_cancelled()`.
 
-    run_task(parent, "正在导入…", lambda state: import_file(..., state=state),
-             on_success=lambda result: ..., on_error=None)
+    run_task(parent, "正在导入…", lambda state: import_file(..., state=state), ctx=ctx,
+             on_success=lambda result: ..., error_title="导入失败")
 
-A modal QProgressDialog shows progress and has a 取消 button; cancel raises `Cancelled` inside the job
-at its next check, so the job's transaction rolls back and nothing is written.
+A modal progress dialog shows progress and, for a job that can stop half-way (`cancellable`), a 取消 button;
+cancel raises `Cancelled` inside the job at its next check, so the job's transaction rolls back and nothing is
+written. A job that cannot stop (a restore, a backup check) shows no 取消 and cannot be closed.
+
+What an operation changed (`services.changes.Changes`, returned by the job or carried in its result's
+`changes`) is published once through `publish`, the only place that announces changes; the main window
+refreshes the pages that show them. User errors (`JzairError`) are shown by `show_user_error` under a title;
+`with user_errors(parent, "删除失败"):` is its twin for short writes on the GUI thread.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import traceback
 from collections.abc import Callable
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEventLoop, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from jzair_desktop.errors import JzairError
+from jzair_desktop.services.changes import Changes, changes_of
 from jzair_desktop.taskstate import Cancelled, TaskState
+
+if TYPE_CHECKING:
+    from jzair_desktop.gui.context import GuiContext
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Cancelled", "TaskState", "confirm_running_jobs", "run_task", "running_jobs", "show_error",
-           "wait_for_jobs"]
+__all__ = ["Cancelled", "Changes", "TaskState", "confirm_running_jobs", "publish", "run_task", "running_jobs",
+           "show_user_error", "user_errors", "wait_for_jobs"]
 
 
 class _Signals(QObject):
@@ -37,14 +49,28 @@ class _Signals(QObject):
 
 
 class _Job(QRunnable):
-    def __init__(self, fn: Callable[[TaskState], Any], state: TaskState, label: str = "") -> None:
+    """The handle of a running job: its `state` (cancel), whether it has `ended`, `wait()` for its end."""
+
+    def __init__(self, fn: Callable[[TaskState], Any], state: TaskState, label: str = "", *,
+                 signals: _Signals | None = None, cancellable: bool = True) -> None:
         super().__init__()
         self.fn = fn
         self.state = state
         self.label = label
+        self.cancellable = cancellable
         self.quiet = False  # a job without a progress dialog (a preview being drawn): stopped without asking
-        self.signals = _Signals()
+        self.signals = signals or _Signals()
+        self._ended = threading.Event()
         self.setAutoDelete(False)
+
+    @property
+    def ended(self) -> bool:
+        """True once the job's function has returned or raised (its callbacks may still be on their way)."""
+        return self._ended.is_set()
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Block until the job has ended (any thread); False on timeout."""
+        return self._ended.wait(timeout_s)
 
     @property
     def what(self) -> str:
@@ -55,8 +81,10 @@ class _Job(QRunnable):
         try:
             result = self.fn(self.state)
         except BaseException as exc:  # noqa: BLE001 - delivered to the GUI thread
+            self._ended.set()
             self._emit(self.signals.failed, exc, traceback.format_exc())
             return
+        self._ended.set()
         self._emit(self.signals.finished, result)
 
     def _emit(self, signal: Any, *args: Any) -> None:
@@ -71,11 +99,83 @@ class _Job(QRunnable):
 _running: set[_Job] = set()
 
 
-def show_error(parent: QWidget | None, exc: BaseException, title: str = "操作未完成") -> None:
+Task = _Job  # the handle run_task returns
+
+
+# --------------------------------------------------------------------------------------------------- errors
+def show_user_error(parent: QWidget | None, exc: BaseException, title: str = "操作未完成", *,
+                    note: str = "") -> None:
+    """The one way an error reaches the user: a JzairError's Chinese message under `title` (with `note`
+    after it), anything else as an unexpected error whose details are in the log."""
     if isinstance(exc, JzairError):
-        QMessageBox.warning(parent, title, str(exc))
+        QMessageBox.warning(parent, title, f"{exc}{note}")
     else:
         QMessageBox.critical(parent, title, f"发生了意外错误：{type(exc).__name__}: {exc}\n详细信息已写入日志。")
+
+
+class user_errors:  # noqa: N801 - used as a context manager, like contextlib's
+    """`with user_errors(self, "删除失败") as outcome:` around a short write on the GUI thread: a JzairError
+    is shown by show_user_error and stops there (`outcome.failed`, `outcome.error`); any other exception
+    goes on to the program's exception hook (logged, shown in Chinese), never swallowed."""
+
+    def __init__(self, parent: QWidget | None, title: str, *, note: str = "", show: bool = True) -> None:
+        self.parent = parent
+        self.title = title
+        self.note = note
+        self.show = show
+        self.error: JzairError | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+    def __enter__(self) -> user_errors:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> bool:
+        if not isinstance(exc, JzairError):
+            return False
+        self.error = exc
+        if self.show:
+            show_user_error(self.parent, exc, self.title, note=self.note)
+        return True
+
+
+# --------------------------------------------------------------------------------------------------- changes
+def publish(ctx: GuiContext, changes: Changes, source: object = None) -> None:
+    """Announce what an operation changed (the only place that does); the main window refreshes the pages
+    that show it. `source`: the widget that made the change and has refreshed itself already."""
+    if changes:
+        ctx.signals.changed.emit(changes, source)
+
+
+# --------------------------------------------------------------------------------------------------- progress
+class _ProgressDialog(QProgressDialog):
+    """The modal progress window; without 取消 (a job that cannot stop half-way) it cannot be closed either."""
+
+    def __init__(self, label: str, parent: QWidget | None, *, cancellable: bool) -> None:
+        super().__init__(label, "取消" if cancellable else "", 0, 0, parent)
+        self.setObjectName("taskProgress")
+        self.cancellable = cancellable
+        if not cancellable:
+            self.setCancelButton(None)
+            self.setWindowFlag(Qt.WindowType.WindowCloseButtonHint, False)
+
+    def reject(self) -> None:  # Esc
+        if self.cancellable:
+            super().reject()
+
+    def closeEvent(self, event) -> None:  # noqa: ANN001, N802
+        if self.cancellable or not self.isVisible():
+            super().closeEvent(event)
+        else:
+            event.ignore()
+
+    def finish(self) -> None:
+        self.cancellable = True  # the job has ended: the window may go
+        self.close()
+        self.deleteLater()
 
 
 def run_task(
@@ -88,21 +188,30 @@ def run_task(
     on_cancel: Callable[[], None] | None = None,
     on_progress: Callable[[int, int, str], None] | None = None,
     show_progress: bool = True,
+    cancellable: bool = True,
+    ctx: GuiContext | None = None,
+    error_title: str = "操作未完成",
 ) -> _Job:
     """Run `fn(state)` on the thread pool; callbacks run on the GUI thread. `on_progress` is connected
-    before the job starts, so no progress report made at once by the job is lost."""
-    state = TaskState()
-    job = _Job(fn, state, label)
+    before the job starts, so no progress report made at once by the job is lost.
+
+    What the job's result says it changed is published (to `ctx`, with `parent` as the source) before
+    `on_success` runs. Without `on_error`, an error is shown under `error_title`. `cancellable=False`:
+    the job cannot stop half-way, so its progress window has no 取消."""
+    signals = _Signals()
+    state = TaskState(lambda done, total, text: signals.progress.emit(done, total, text))
+    job = _Job(fn, state, label, signals=signals, cancellable=cancellable)
     job.quiet = not show_progress
-    dialog: QProgressDialog | None = None
+    dialog: _ProgressDialog | None = None
     if show_progress:
-        dialog = QProgressDialog(label, "取消", 0, 0, parent)
+        dialog = _ProgressDialog(label, parent, cancellable=cancellable)
         dialog.setWindowTitle("请稍候")
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(300)
         dialog.setAutoClose(False)
         dialog.setAutoReset(False)
-        dialog.canceled.connect(state.cancel)
+        if cancellable:
+            dialog.canceled.connect(state.cancel)
         job.signals.progress.connect(
             lambda done, total, text: (
                 dialog.setMaximum(max(total, 0)),
@@ -112,16 +221,20 @@ def run_task(
         )
     if on_progress is not None:
         job.signals.progress.connect(on_progress)
-    state._listener = lambda done, total, text: job.signals.progress.emit(done, total, text)  # noqa: SLF001
 
     def finish() -> None:
         _running.discard(job)
         if dialog is not None:
-            dialog.close()
-            dialog.deleteLater()
+            dialog.finish()
 
     def succeeded(result: Any) -> None:
         finish()
+        changes = changes_of(result)
+        if changes:
+            if ctx is None:
+                log.error("background task %r changed %s but has no context to announce it to", label, changes)
+            else:
+                publish(ctx, changes, parent)
         if on_success is not None:
             on_success(result)
 
@@ -138,7 +251,7 @@ def run_task(
         if on_error is not None:
             on_error(exc)
         else:
-            show_error(parent, exc)
+            show_user_error(parent, exc, error_title)
 
     job.signals.finished.connect(succeeded, Qt.ConnectionType.QueuedConnection)
     job.signals.failed.connect(failed, Qt.ConnectionType.QueuedConnection)
@@ -188,7 +301,7 @@ ASK_RUNNING: Callable[[QWidget | None, list, str], str] = ask_running
 def confirm_running_jobs(parent: QWidget | None, action: str = "关闭程序") -> bool:
     """Before closing: when an export, a report or another job runs, ask whether to wait for it or cancel it.
     Waiting lets it finish (its result is shown as usual); cancelling stops it at its next check, and the job
-    says it was cancelled. True when the action may go on."""
+    says it was cancelled. A job that cannot stop half-way is waited for. True when the action may go on."""
     jobs = [j for j in running_jobs() if not j.quiet]
     if jobs:
         answer = ASK_RUNNING(parent, jobs, action)
@@ -196,7 +309,8 @@ def confirm_running_jobs(parent: QWidget | None, action: str = "关闭程序") -
             return False
         if answer == "cancel":
             for job in jobs:
-                job.state.cancel()
+                if job.cancellable:
+                    job.state.cancel()
     for job in running_jobs():
         if job.quiet:  # a preview being drawn is of no use once the window goes
             job.state.cancel()

@@ -233,6 +233,18 @@ def fetch_rows(db: Database, ledger_key: str, ids: Sequence[int], *, actor: Acto
         return [_for(actor, d, _row_from(objs[i], d)) for i in ids if i in objs]
 
 
+def ids_of(db: Database, ledger_key: str, record_uuids: Sequence[str]) -> list[int]:
+    """The ids of the records with these uuids, in the order given (missing ones left out)."""
+    m = model_of(ledger(ledger_key))
+    found: dict[str, int] = {}
+    wanted = list(record_uuids)
+    with read_session(db.engine) as s:
+        for start in range(0, len(wanted), LOAD_CHUNK):
+            rows = s.execute(select(m.uuid, m.id).where(m.uuid.in_(wanted[start:start + LOAD_CHUNK])))
+            found.update((u, i) for u, i in rows)
+    return [found[u] for u in wanted if u in found]
+
+
 def list_records(
     db: Database, ledger_key: str, q: RecordQuery | None = None, *, offset: int = 0, limit: int = 100,
     actor: Actor | None = None,
@@ -259,6 +271,31 @@ def _load(s: Session, d: LedgerDef, record_uuid: str) -> Any:
     if obj is None:
         raise NotFoundError(f"找不到该记录（{d.title}，编号 {record_uuid}），可能已被他人删除。")
     return obj
+
+
+LOAD_CHUNK = 500  # uuids per query (well under SQLite's bound-parameter limit)
+
+
+def _load_many(s: Session, d: LedgerDef, record_uuids: Sequence[str], actor: Actor) -> list[Any]:
+    """The records with these uuids, in the order given, each one the actor may write (the write rules are
+    checked once per unit); NotFoundError names the first missing one. A few queries, not one per record."""
+    m = model_of(d)
+    found: dict[str, Any] = {}
+    wanted = list(dict.fromkeys(record_uuids))
+    for start in range(0, len(wanted), LOAD_CHUNK):
+        chunk = wanted[start:start + LOAD_CHUNK]
+        found.update((o.uuid, o) for o in s.scalars(select(m).where(m.uuid.in_(chunk))))
+    checked: set[str | None] = set()
+    out = []
+    for record_uuid in wanted:
+        obj = found.get(record_uuid)
+        if obj is None:
+            raise NotFoundError(f"找不到该记录（{d.title}，编号 {record_uuid}），可能已被他人删除。")
+        if obj.unit_code not in checked:
+            installation.check_write(s, actor, obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
+            checked.add(obj.unit_code)
+        out.append(obj)
+    return out
 
 
 def townships(db: Database, ledger_key: str, unit_code: str | None) -> list[str]:
@@ -652,9 +689,7 @@ def delete_records(
     d = ledger(ledger_key)
     n = 0
     with write_session(db.engine) as s:
-        for record_uuid in record_uuids:
-            obj = _load(s, d, record_uuid)
-            installation.check_write(s, actor, obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
+        for obj in _load_many(s, d, record_uuids, actor):
             if obj.deleted_at is None:
                 _soft_delete(s, d, obj, actor, reason)
                 n += 1
@@ -668,9 +703,8 @@ def restore_records(
     d = ledger(ledger_key)
     n = 0
     with write_session(db.engine) as s:
-        for record_uuid in record_uuids:
-            obj = _load(s, d, record_uuid)
-            installation.check_write(s, actor, obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
+        for obj in _load_many(s, d, record_uuids, actor):
+            record_uuid = obj.uuid
             if obj.deleted_at is None:
                 continue
             values = {k: getattr(obj, k) for k in d.keys}

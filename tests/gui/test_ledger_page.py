@@ -71,6 +71,11 @@ def open_page(qtbot, ctx, key="heating") -> LedgerPage:
     return page
 
 
+def settle(qtbot, page: LedgerPage) -> None:
+    """Wait until the page's delete, restore or undo (run off the GUI thread) has shown its outcome."""
+    qtbot.waitUntil(lambda: not page.busy(), timeout=10_000)
+
+
 def column_texts(page: LedgerPage, key: str) -> list[str]:
     m = page.model
     c = m.ledger.keys.index(key)
@@ -159,12 +164,14 @@ def test_delete_asks_first_and_undo_restores(qtbot, ctx, boxes):
     boxes.answer = QMessageBox.StandardButton.Yes
     page.table.setFocus()
     qtbot.keyClick(page.table, Qt.Key.Key_Delete)  # the Delete key on the table
+    settle(qtbot, page)
     assert ledger_service.count_records(ctx.db, "heating") == 11
     assert page.count_label.text() == "显示 11 条 / 共 11 条"
     assert victim.id not in page.model.ids
     assert page.selected_ids() == [page.model.record_id(2)]  # the next row takes its place
     assert page.act_undo.isEnabled() and "榆次户02" in page.act_undo.toolTip()
     qtbot.keyClick(page.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    settle(qtbot, page)
     assert ledger_service.count_records(ctx.db, "heating") == 12
     assert page.count_label.text() == "显示 12 条 / 共 12 条"
     assert page.selected_ids() == [victim.id]
@@ -182,6 +189,7 @@ def test_delete_of_several_rows_and_the_recycle_bin(qtbot, ctx, boxes):
     )
     assert len(page.selected_ids()) == 2
     assert page.delete_selected()
+    settle(qtbot, page)
     assert "2 条" in boxes.asked[-1]
     assert page.count_label.text() == "显示 10 条 / 共 10 条"
     page.trash.setChecked(True)
@@ -189,6 +197,7 @@ def test_delete_of_several_rows_and_the_recycle_bin(qtbot, ctx, boxes):
     assert not page.act_delete.isEnabled() and page.act_restore.isVisible()
     page.select_row(0)
     assert page.restore_selected()
+    settle(qtbot, page)
     assert page.count_label.text() == "回收站：显示 1 条 / 共 1 条"
     page.trash.setChecked(False)
     assert page.count_label.text() == "显示 11 条 / 共 11 条"
@@ -208,6 +217,7 @@ def test_undo_of_an_edit_puts_the_old_values_back(qtbot, ctx, boxes):
     assert column_texts(page, "householder") == ["李秀英"]
     assert "修改" in page.status_line.text()
     assert page.undo()
+    settle(qtbot, page)
     rec = ledger_service.get_record(ctx.db, "heating", uuid)
     assert (rec.values["householder"], rec.values["status"]) == ("王建国1", "已完工")
     assert column_texts(page, "householder") == ["王建国1"]
@@ -228,6 +238,7 @@ def test_new_record_prefills_from_the_previous_one_and_undo_removes_it(qtbot, ct
     assert values["householder"] == ""
     form2.done(0)
     assert page.undo()  # undo of the creation deletes it again
+    settle(qtbot, page)
     assert page.count_label.text() == "显示 0 条 / 共 0 条"
     assert "还没有记录" in page.empty_hint.text()
 
@@ -247,19 +258,32 @@ def test_each_ledger_page_opens_and_adds_a_record_through_the_form(qtbot, ctx, b
     assert not boxes.shown
 
 
-def test_other_pages_hear_about_changes(qtbot, ctx, boxes):
-    page = open_page(qtbot, ctx)
-    other = open_page(qtbot, ctx)
+def test_other_pages_hear_about_changes(qtbot, ctx, boxes, monkeypatch):
+    """The page publishes what it changed; the main window refreshes the other pages that show it."""
+    from jzair_desktop.gui.main_window import MainWindow
+    from jzair_desktop.gui.tasks import publish
+    from jzair_desktop.services.changes import EVERYTHING, Changes
+
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    page = window.show_page("heating")
+    trucks, dashboard = window.page("trucks"), window.page("dashboard")
+    heard: dict[str, list] = {"trucks": [], "dashboard": []}
+    monkeypatch.setattr(trucks, "apply_changes", heard["trucks"].append)
+    monkeypatch.setattr(dashboard, "apply_changes", heard["dashboard"].append)
     form = page.new_record()
     for key, value in samples.heating(1).items():
         form.fields[key].set_value(value)
     with qtbot.waitSignal(ctx.signals.changed) as blocker:
         assert form.save()
-    assert blocker.args == ["heating"]
-    assert other.count_label.text() == "显示 1 条 / 共 1 条"
+    assert blocker.args == [Changes.of(ledgers=["heating"]), page]
+    assert page.count_label.text() == "显示 1 条 / 共 1 条"
+    assert heard == {"trucks": [], "dashboard": [Changes.of(ledgers=["heating"])]}
     samples.create(ctx.db, "heating", 2)  # written elsewhere (an import, another window)
-    ctx.signals.changed.emit("*")
+    publish(ctx, EVERYTHING)
     assert page.count_label.text() == "显示 2 条 / 共 2 条"
+    window.close()
 
 
 def test_filters_and_column_widths_are_remembered_per_ledger(qtbot, ctx, boxes):
@@ -308,7 +332,9 @@ def test_service_errors_are_shown_in_a_message_box(qtbot, ctx, boxes):
     samples.create(ctx.db, "heating", 2, id_number=samples.heating(1)["id_number"])
     page.trash.setChecked(True)
     page.select_row(0)
-    assert not page.restore_selected()  # the same 身份证号 is live again
+    assert page.restore_selected()  # runs off the GUI thread: refused there (the same 身份证号 is live again)
+    settle(qtbot, page)
+    assert ledger_service.count_records(ctx.db, "heating") == 1
     kind, title, text = boxes.shown[-1]
     assert kind == "warning" and title == "恢复失败" and "身份证号" in text
 
@@ -352,9 +378,11 @@ def test_deleting_a_closed_out_record_asks_the_reason_and_undo_restores(qtbot, c
     asked = []
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: asked.append(a[2]) or ("重复录入", True))
     assert page.delete_selected()
+    settle(qtbot, page)
     assert asked and "原因" in asked[0]
     assert ledger_service.count_records(ctx.db, "boilers") == 0
     assert page.undo()
+    settle(qtbot, page)
     rec = ledger_service.get_record(ctx.db, "boilers", uuid)
     assert rec.deleted_at is None and rec.values["status"] == "已销号"
     assert not boxes.shown

@@ -34,6 +34,7 @@ from jzair_desktop.gui.widgets.date_input import DateInput
 from jzair_desktop.services import audit, monthly, targets
 from jzair_desktop.services.audit_anchor import Anchor, read_anchor
 from jzair_desktop.services.audit_verify import VerifyReport, verify
+from jzair_desktop.services.changes import Changes
 from jzair_desktop.services.package_keys import AUDIT_SUBJECT as AUDIT_PACKAGES
 
 ALL = "全部"
@@ -153,7 +154,6 @@ class AuditPage(QWidget):
         for w in (self.date_from, self.date_to):
             w.dateChanged.connect(lambda _d: self.refresh())
         self.record_edit.returnPressed.connect(self.refresh)
-        ctx.signals.changed.connect(lambda _key: self._stale())
         self._fill_users()
         self.refresh()
 
@@ -167,6 +167,13 @@ class AuditPage(QWidget):
         i = self.user_combo.findData(current)
         self.user_combo.setCurrentIndex(max(0, i))
         self.user_combo.blockSignals(False)
+
+    @staticmethod
+    def shows_changes(changes: Changes) -> bool:
+        return bool(changes)  # every write is audited
+
+    def apply_changes(self, _changes: Changes | None = None) -> None:
+        self._stale()
 
     def _stale(self) -> None:
         if self.isVisible():

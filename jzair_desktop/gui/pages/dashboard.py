@@ -51,6 +51,7 @@ from jzair_desktop.gui.widgets.charts import (
 from jzair_desktop.gui.widgets.common import save_file_path
 from jzair_desktop.services import monthly as monthly_service
 from jzair_desktop.services.breakdown import BREAKDOWNS, BreakdownData, breakdown_data
+from jzair_desktop.services.changes import Changes
 from jzair_desktop.services.progress import (
     ProgressRow,
     air_warning_rows,
@@ -354,7 +355,6 @@ class DashboardPage(QWidget):
         self.indicator_combo.currentIndexChanged.connect(lambda _i: self.refresh())
         self.unit_combo.currentIndexChanged.connect(lambda _i: self.refresh())
         self.tabs.currentChanged.connect(lambda _i: self.refresh())
-        ctx.signals.changed.connect(self._data_changed)
         self.refresh()
 
     # -- state -------------------------------------------------------------------------------------
@@ -383,7 +383,12 @@ class DashboardPage(QWidget):
     def set_unit(self, code: str) -> None:
         self.unit_combo.setCurrentIndex(max(0, self.unit_combo.findData(code)))
 
-    def _data_changed(self, _key: str) -> None:
+    @staticmethod
+    def shows_changes(changes: Changes) -> bool:
+        return changes.progress()
+
+    def apply_changes(self, _changes: Changes | None = None) -> None:
+        """The data moved: redraw now if on screen, else when shown."""
         self._version += 1
         if self.isVisible():
             self.refresh()

@@ -60,6 +60,7 @@ from jzair_desktop.services import milestones as milestones_service
 from jzair_desktop.services import monthly as monthly_service
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.air_entry import AirEntry, problem_field, set_air_quality_many
+from jzair_desktop.services.changes import Changes
 from jzair_desktop.services.monthly import (
     CITY_AREA,
     AirQualityTargetView,
@@ -1077,11 +1078,13 @@ class FiguresPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addWidget(self.tabs, 1)
-        ctx.signals.changed.connect(self._data_changed)
 
-    def _data_changed(self, key: str) -> None:
-        if key in ("monthly_figures", "air_quality", "milestones"):
-            return  # our own announcement; the tab has reloaded already
+    @staticmethod
+    def shows_changes(changes: Changes) -> bool:
+        return bool(changes.figures or changes.targets or changes.months or changes.everything)
+
+    def apply_changes(self, _changes: Changes | None = None) -> None:
+        """Changed elsewhere (a save on one of these tabs is not published back here: it reloaded itself)."""
         if self.isVisible():
             self.reload()
         else:

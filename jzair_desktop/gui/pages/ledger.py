@@ -1,15 +1,16 @@
 """One page per ledger: a filter bar, a fast table over the database, the entry form, delete and undo.
 
 The table model holds ids only and fetches rows page by page (gui.models.ledger_table); filters, search
-and sort are SQL queries through services.ledgers. Every write goes through the services, then the page
-announces it on ctx.signals.changed, and every page of that ledger refreshes (keeping the selection).
+and sort are SQL queries through services.ledgers. Every write goes through the services; the page refreshes
+(keeping the selection) and publishes what changed (gui.tasks.publish), so the main window refreshes every other
+page that shows it. Deletes, restores and undos run off the GUI thread (gui.tasks.run_task).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QItemSelection, QItemSelectionModel, Qt, QTimer
@@ -39,10 +40,12 @@ from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.dialogs.history import show_history_of_current
 from jzair_desktop.gui.dialogs.record_form import CARRY_FIELDS, RecordForm, SavedRecord, record_label
 from jzair_desktop.gui.models.ledger_table import LedgerTableModel
+from jzair_desktop.gui.tasks import TaskState, publish, run_task, show_user_error, user_errors
 from jzair_desktop.gui.widgets.common import LengthLimit
 from jzair_desktop.gui.widgets.date_input import DateInput
 from jzair_desktop.services import guards
 from jzair_desktop.services import ledgers as ledger_service
+from jzair_desktop.services.changes import Changes
 from jzair_desktop.services.ledgers import SEARCH_MAX_CHARS, SEARCHABLE_KINDS, RecordQuery
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,17 @@ QLabel#emptyHint { color: #777; padding: 16px; }
 DateInput[invalid="true"] QLineEdit { border: 1px solid #c62828; }
 QToolBar#ledgerTools { spacing: 4px; }
 """
+
+
+@dataclass(frozen=True)
+class _Deleted:
+    """What a delete, restore or undo job did."""
+
+    uuids: tuple[str, ...]
+    count: int
+    needs_reason: bool = False  # closed-out (已销号) records among them and no reason given yet
+    ids: list[int] = field(default_factory=list)  # the records to select afterwards
+    changes: Changes = field(default_factory=Changes)
 
 
 @dataclass(frozen=True)
@@ -263,7 +277,7 @@ class LedgerPage(QWidget):
         header.sectionResized.connect(lambda *_: self._settings_timer.start())
         header.sectionMoved.connect(lambda *_: self._settings_timer.start())
         header.sortIndicatorChanged.connect(lambda *_: self._settings_timer.start())
-        ctx.signals.changed.connect(self._on_data_changed)
+        self.job = None  # the running delete, restore or undo (gui.tasks handle)
 
         self._total = self._count_total()
         self._update_count()
@@ -364,10 +378,9 @@ class LedgerPage(QWidget):
         self._search_timer.stop()
         self._mark_dates()
         keep = self.selected_ids()
-        try:
+        with user_errors(self, "查询失败") as outcome:
             self.model.set_query(self._query_from_widgets())
-        except JzairError as exc:
-            QMessageBox.warning(self, "查询失败", str(exc))
+        if outcome.failed:
             return
         self._settings_timer.start()
         self._update_count()
@@ -440,18 +453,19 @@ class LedgerPage(QWidget):
         keep = self._pending_select if self._pending_select is not None else self.selected_ids()
         self._pending_select = None
         self._stale = False
-        try:
+        with user_errors(self, "刷新失败") as outcome:
             self._total = self._count_total()
             self.model.requery()
-        except JzairError as exc:
-            QMessageBox.warning(self, "刷新失败", str(exc))
+        if outcome.failed:
             return
         self._update_count()
         self._select_ids(keep)
 
-    def _on_data_changed(self, key: str) -> None:
-        if key not in (self.ledger.key, "*"):
-            return
+    def shows_changes(self, changes: Changes) -> bool:
+        return changes.ledger(self.ledger.key)
+
+    def apply_changes(self, _changes: Changes | None = None) -> None:
+        """Refresh now if on screen, else when next shown."""
         if self.isVisible():
             self.refresh()
         else:
@@ -473,6 +487,10 @@ class LedgerPage(QWidget):
         ids = self.model.ids
         return [ids[r] for r in self.selected_rows() if r < len(ids)]
 
+    def busy(self) -> bool:
+        """A delete, restore or undo of this page is still running."""
+        return self.job is not None
+
     def _select_ids(self, ids: list[int]) -> None:
         sel = self.table.selectionModel()
         rows = [r for r in (self.model.row_of_id(i) for i in ids) if r is not None]
@@ -492,7 +510,7 @@ class LedgerPage(QWidget):
 
     def _update_actions(self, *_args: object) -> None:
         trash = self.trash.isChecked()
-        has = bool(self.table.selectionModel().selectedRows())
+        has = self.table.selectionModel().hasSelection()
         self.act_new.setEnabled(self.can_write and not trash)
         self.act_edit.setEnabled(self.can_write and has and not trash)
         self.act_delete.setEnabled(self.can_write and has and not trash)
@@ -512,12 +530,16 @@ class LedgerPage(QWidget):
         return f"{verb} {entry.label}"
 
     # -- writing ---------------------------------------------------------------------------------
+    def changes(self) -> Changes:
+        return Changes.of(ledgers=[self.ledger.key])
+
     def _announce(self, select: list[int] | None = None) -> None:
-        """Tell every page that this ledger changed (this page refreshes through the same signal)."""
+        """This ledger changed: refresh this page (selecting `select`) and tell the others."""
         self._pending_select = select
-        self.ctx.signals.changed.emit(self.ledger.key)
+        self.apply_changes()
         if self._pending_select is not None:  # not visible: refresh later, but remember the selection
             self._stale = True
+        publish(self.ctx, self.changes(), self)
 
     def _id_of(self, record_uuid: str) -> int | None:
         try:
@@ -550,10 +572,9 @@ class LedgerPage(QWidget):
         rec = self.model.record(row) if row >= 0 else None
         if rec is None:
             return None
-        try:
+        with user_errors(self, "无法编辑") as outcome:
             fresh = ledger_service.get_record(self.ctx.db, self.ledger.key, rec.uuid, actor=self.ctx.actor)
-        except JzairError as exc:
-            QMessageBox.warning(self, "无法编辑", str(exc))
+        if outcome.failed:
             self.refresh()
             return None
         return self._open_form(RecordForm(self.ctx, self.ledger.key, record=fresh, parent=self))
@@ -587,68 +608,113 @@ class LedgerPage(QWidget):
         self.show_status(note, warning=bool(saved.warnings))
 
     def delete_selected(self) -> bool:
-        if not self.can_write or self.trash.isChecked():
+        """Delete the selected records (after confirmation) off the GUI thread. True when the delete started."""
+        if not self.can_write or self.trash.isChecked() or self.busy():
             return False
         rows = self.selected_rows()
-        records = [r for r in (self.model.record(row) for row in rows) if r is not None]
-        if not records:
+        ids = self.model.ids
+        chosen = [ids[r] for r in rows if r < len(ids)]
+        if not chosen:
             return False
-        if len(records) == 1:
-            what = record_label(self.ledger, records[0].values)
+        if len(chosen) == 1:
+            record = self.model.record(rows[0])
+            if record is None:
+                return False
+            what = record_label(self.ledger, record.values)
             question = f"确定删除“{what}”吗？"
         else:
-            what = f"{len(records)} 条记录"
-            question = f"确定删除选中的 {len(records)} 条记录吗？"
+            what = f"{len(chosen)} 条记录"
+            question = f"确定删除选中的 {len(chosen)} 条记录吗？"
         answer = QMessageBox.question(
             self, "确认删除", question + "\n删除后可按 Ctrl+Z 撤销，或在回收站中恢复。",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No,
         )
         if answer != QMessageBox.StandardButton.Yes:
             return False
-        reason = None
-        if self.ctx.actor.is_city and any(guards.is_closed(self.ledger, r.values) for r in records):
-            text, ok = QInputDialog.getText(self, "填写原因", "删除已销号的记录须填写原因（记入审计记录）：")
-            if not ok or not text.strip():
-                return False
-            reason = text.strip()
-        uuids = tuple(r.uuid for r in records)
-        try:
-            ledger_service.delete_records(self.ctx.db, self.ledger.key, uuids, actor=self.ctx.actor, reason=reason)
-        except JzairError as exc:
-            QMessageBox.warning(self, "删除失败", str(exc))
-            return False
-        self._push(UndoEntry("delete", uuids, what, reason=reason))
-        # Select the row that takes the place of the first deleted one.
-        after = max(0, min(rows) if rows else 0)
-        remaining = [i for i in self.model.ids if i not in {r.id for r in records}]
-        self._announce([remaining[min(after, len(remaining) - 1)]] if remaining else [])
-        self.show_status(f"已删除 {what}。按 Ctrl+Z 撤销，或在回收站中恢复。")
+        # The row that takes the place of the first deleted one is selected afterwards.
+        gone = set(chosen)
+        after = min(rows)
+        follow = next((i for i in ids[after:] if i not in gone), None)
+        if follow is None:
+            follow = next((i for i in reversed(ids[:after]) if i not in gone), None)
+        self._delete(chosen, what, [follow] if follow is not None else [], reason=None)
         return True
 
+    def _delete(self, chosen: list[int], what: str, select: list[int], reason: str | None) -> None:
+        db, key, actor, d = self.ctx.db, self.ledger.key, self.ctx.actor, self.ledger
+
+        def work(state: TaskState) -> _Deleted:
+            state.progress(0, 0, f"正在删除 {what}…", force=True)
+            records = ledger_service.fetch_rows(db, key, chosen, actor=actor)
+            uuids = tuple(r.uuid for r in records)
+            if reason is None and actor.is_city and any(guards.is_closed(d, r.values) for r in records):
+                return _Deleted(uuids, 0, needs_reason=True)
+            state.check_cancelled()
+            n = ledger_service.delete_records(db, key, uuids, actor=actor, reason=reason)
+            return _Deleted(uuids, n, changes=self.changes())
+
+        def done(result: _Deleted) -> None:
+            self.job = None
+            if result.needs_reason:
+                text, ok = QInputDialog.getText(self, "填写原因", "删除已销号的记录须填写原因（记入审计记录）：")
+                if ok and text.strip():
+                    self._delete(chosen, what, select, text.strip())
+                return
+            self._push(UndoEntry("delete", result.uuids, what, reason=reason))
+            self._pending_select = select
+            self.apply_changes()
+            self.show_status(f"已删除 {what}。按 Ctrl+Z 撤销，或在回收站中恢复。")
+
+        self.job = run_task(self, f"正在删除 {what}…", work, ctx=self.ctx, on_success=done,
+                            on_error=self._job_failed("删除失败"), on_cancel=self._job_cancelled)
+
+    def _job_failed(self, title: str) -> Callable[[BaseException], None]:
+        def failed(exc: BaseException) -> None:
+            self.job = None
+            show_user_error(self, exc, title)
+
+        return failed
+
+    def _job_cancelled(self) -> None:
+        self.job = None
+        self.show_status("已取消，没有改动任何记录。")
+
     def restore_selected(self) -> bool:
-        if not self.can_write or not self.trash.isChecked():
+        """Restore the selected records of the recycle bin off the GUI thread. True when the restore started."""
+        if not self.can_write or not self.trash.isChecked() or self.busy():
             return False
-        records = [r for r in (self.model.record(row) for row in self.selected_rows()) if r is not None]
-        if not records:
+        chosen = self.selected_ids()
+        if not chosen:
             return False
-        try:
-            n = ledger_service.restore_records(
-                self.ctx.db, self.ledger.key, [r.uuid for r in records], actor=self.ctx.actor
-            )
-        except JzairError as exc:
-            QMessageBox.warning(self, "恢复失败", str(exc))
-            return False
-        self._announce([])
-        self.show_status(f"已恢复 {n} 条记录。")
+        db, key, actor = self.ctx.db, self.ledger.key, self.ctx.actor
+
+        def work(state: TaskState) -> _Deleted:
+            state.progress(0, 0, f"正在恢复 {len(chosen)} 条记录…", force=True)
+            uuids = [r.uuid for r in ledger_service.fetch_rows(db, key, chosen, actor=actor)]
+            state.check_cancelled()
+            n = ledger_service.restore_records(db, key, uuids, actor=actor)
+            return _Deleted(tuple(uuids), n, changes=self.changes())
+
+        def done(result: _Deleted) -> None:
+            self.job = None
+            self._pending_select = []
+            self.apply_changes()
+            self.show_status(f"已恢复 {result.count} 条记录。")
+
+        self.job = run_task(self, f"正在恢复 {len(chosen)} 条记录…", work, ctx=self.ctx, on_success=done,
+                            on_error=self._job_failed("恢复失败"), on_cancel=self._job_cancelled)
         return True
 
     def undo(self) -> bool:
-        if not self.undo_stack or not self.can_write:
+        """Undo the last delete, edit or new record off the GUI thread. True when the undo started."""
+        if not self.undo_stack or not self.can_write or self.busy():
             return False
         entry = self.undo_stack[-1]
         db, key, actor = self.ctx.db, self.ledger.key, self.ctx.actor
         reason = f"撤销上一次操作：{entry.reason}" if entry.reason else None
-        try:
+
+        def work(state: TaskState) -> _Deleted:
+            state.progress(0, 0, f"正在撤销{self._describe(entry)}…", force=True)
             if entry.kind == "delete":
                 ledger_service.restore_records(db, key, entry.uuids, actor=actor, reason=reason)
             elif entry.kind == "create":
@@ -656,16 +722,22 @@ class LedgerPage(QWidget):
             elif entry.kind == "edit":
                 assert entry.old_values is not None
                 ledger_service.update_record(db, key, entry.uuids[0], entry.old_values, actor=actor, reason=reason)
-        except JzairError as exc:
-            QMessageBox.warning(self, "无法撤销", str(exc))
-            return False
-        self.undo_stack.pop()
-        self.undo_stack_changed()
-        ids = [i for i in (self._id_of(u) for u in entry.uuids) if i is not None]
-        if entry.kind == "delete" and self.trash.isChecked():
-            self.trash.setChecked(False)
-        self._announce(ids if entry.kind != "create" else None)
-        self.show_status(f"已撤销{self._describe(entry)}。")
+            ids = [] if entry.kind == "create" else ledger_service.ids_of(db, key, entry.uuids)
+            return _Deleted(entry.uuids, len(entry.uuids), ids=ids, changes=self.changes())
+
+        def done(result: _Deleted) -> None:
+            self.job = None
+            if self.undo_stack and self.undo_stack[-1] is entry:
+                self.undo_stack.pop()
+            self.undo_stack_changed()
+            if entry.kind == "delete" and self.trash.isChecked():
+                self.trash.setChecked(False)
+            self._pending_select = list(result.ids) if entry.kind != "create" else None
+            self.apply_changes()
+            self.show_status(f"已撤销{self._describe(entry)}。")
+
+        self.job = run_task(self, f"正在撤销{self._describe(entry)}…", work, ctx=self.ctx, on_success=done,
+                            on_error=self._job_failed("无法撤销"), on_cancel=self._job_cancelled)
         return True
 
     def show_status(self, text: str, *, warning: bool = False) -> None:
@@ -691,13 +763,11 @@ class LedgerPage(QWidget):
         if fn is None:
             QMessageBox.information(self, "功能暂不可用", "该 Excel 功能尚未完成，当前版本暂不可用。")
             return
-        try:
+        with user_errors(self, "操作未完成"):
             fn(self, self.ctx, self.ledger.key, *args)
-        except JzairError as exc:
-            QMessageBox.warning(self, "操作未完成", str(exc))
 
     def import_excel(self) -> None:
-        # The wizard is not blocking; it announces the import on ctx.signals.changed.
+        # The wizard is not blocking; the import it runs publishes what it changed.
         self._call_excel("open_import_wizard")
 
     def export_excel(self) -> None:

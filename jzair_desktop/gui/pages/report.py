@@ -42,6 +42,7 @@ from jzair_desktop.gui.printing import prepare_a4, print_pdf
 from jzair_desktop.gui.tasks import run_task, show_error
 from jzair_desktop.gui.widgets.pdf_preview import PdfPreview
 from jzair_desktop.services import report as report_service
+from jzair_desktop.services.changes import Changes
 
 STATUS_COLOURS = {"done": "#2e7d32", "on_track": "#2e7d32", "behind": "#9a6b00", "overdue": "#c62828",
                   "no_target": "#777777", "met": "#2e7d32", "not_met": "#c62828", "no_data": "#777777",
@@ -217,7 +218,6 @@ class ReportPage(QWidget):
         layout.addLayout(actions)
         layout.addWidget(self.splitter, 1)
         self._update_buttons()
-        ctx.signals.changed.connect(self._data_changed)
         self.month.currentIndexChanged.connect(self._selection_changed)
         self.unit.currentIndexChanged.connect(self._selection_changed)
         self.letters.toggled.connect(self._selection_changed)
@@ -293,7 +293,12 @@ class ReportPage(QWidget):
         if self.result is not None:
             self._show_status()
 
-    def _data_changed(self, _what: str) -> None:
+    @staticmethod
+    def shows_changes(changes: Changes) -> bool:
+        return changes.progress()
+
+    def apply_changes(self, _changes: Changes | None = None) -> None:
+        """The data moved since the report on screen was made: say so (it is not redrawn by itself)."""
         if self.result is not None:
             self._data_moved = True
             self._show_status()

@@ -45,6 +45,7 @@ from jzair_desktop.gui.widgets.common import (
     save_file_path,
     setup_edit_grid,
 )
+from jzair_desktop.services.changes import Changes
 from jzair_desktop.services.targets import (
     IndicatorTargets,
     TargetEntry,
@@ -435,7 +436,6 @@ class TargetsPage(QWidget):
 
         self.model.dataChanged.connect(lambda *_: self._update_buttons())
         self.model.modelReset.connect(self._update_buttons)
-        ctx.signals.changed.connect(self._data_changed)
         self.reload()
         self._size_columns()
 
@@ -465,7 +465,11 @@ class TargetsPage(QWidget):
         self._stale = False
         self._update_buttons()
 
-    def _data_changed(self, _key: str) -> None:
+    @staticmethod
+    def shows_changes(changes: Changes) -> bool:
+        return bool(changes.targets or changes.everything)
+
+    def apply_changes(self, _changes: Changes | None = None) -> None:
         if self.isVisible():
             self.reload()
         else:
