@@ -54,10 +54,11 @@ from jzair_desktop import APP_TITLE
 from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.errors import JzairError
 from jzair_desktop.gui.context import GuiContext
-from jzair_desktop.gui.tasks import TaskState, run_task, show_error
+from jzair_desktop.gui.tasks import TaskState, publish, run_task, show_user_error
 from jzair_desktop.services import backup as backup_service
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.backup import AutoBackupResult, BackupInfo, BackupSettings, RestoreResult
+from jzair_desktop.services.changes import EVERYTHING
 from jzair_desktop.services.database import Database
 from jzair_desktop.storage import migrate
 
@@ -251,7 +252,7 @@ class BackupController(QObject):
             if quiet:
                 self._auto_failed(exc)
             else:
-                show_error(parent or self.window, exc, "备份未完成")
+                show_user_error(parent or self.window, exc, "备份未完成")
             return
         db, when = self.ctx.db, self.clock()
         done = threading.Event()
@@ -282,7 +283,7 @@ class BackupController(QObject):
             if quiet:
                 self._auto_failed(exc)
             else:
-                show_error(parent or self.window, exc, "备份未完成")
+                show_user_error(parent or self.window, exc, "备份未完成")
 
         def cancelled() -> None:
             log.info("backup cancelled")
@@ -523,7 +524,7 @@ class BackupController(QObject):
         if self.automatic:
             self.timer.start()
         self.changed.emit()
-        self.ctx.signals.changed.emit("*")
+        publish(self.ctx, EVERYTHING)
         return True
 
     def _restored(self, result: RestoreResult) -> None:
@@ -538,7 +539,7 @@ class BackupController(QObject):
             if confirm_foreign_backup(self.window, exc):
                 self.restore_confirmed(file, allow_foreign=True)
             return
-        show_error(self.window, exc, "恢复未完成")
+        show_user_error(self.window, exc, "恢复未完成")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -985,7 +986,7 @@ class BackupSettingsBox(QGroupBox):
         try:
             backup_service.save_backup_settings(self.current_settings())
         except JzairError as exc:
-            show_error(self, exc, "备份设置未保存")
+            show_user_error(self, exc, "备份设置未保存")
             return False
         self.problem.setVisible(False)
         controller = self.controller()

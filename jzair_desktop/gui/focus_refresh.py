@@ -1,6 +1,6 @@
 """Showing what other programs changed: when the application becomes active again (the user comes back
 from another window, e.g. after a `jzair import` in a console), the pages refresh if the database files
-changed meanwhile (``ctx.signals.changed.emit("*")``; every ledger page reacts to "*").
+changed meanwhile (gui.tasks.publish of EVERYTHING; every page that shows data refreshes).
 
 Whether the files changed is judged by the size and modification time of the database file and its
 ``-wal`` file, so switching windows without any change costs nothing.
@@ -15,6 +15,8 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QGuiApplication
 
 from jzair_desktop.gui.context import GuiContext
+from jzair_desktop.gui.tasks import publish
+from jzair_desktop.services.changes import EVERYTHING
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +38,7 @@ def files_signature(db_file: Path | None) -> Signature:
 
 
 class FocusRefresher(QObject):
-    """Emits ``ctx.signals.changed("*")`` when the application is activated and the files changed."""
+    """Publishes EVERYTHING as changed when the application is activated and the files changed."""
 
     def __init__(self, app: QGuiApplication, ctx: GuiContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -55,7 +57,7 @@ class FocusRefresher(QObject):
             return
         self._seen = signature
         log.info("database files changed while the window was inactive: refreshing the pages")
-        self.ctx.signals.changed.emit("*")
+        publish(self.ctx, EVERYTHING)
 
     def mark_seen(self) -> None:
         """The pages show the database as it is now (after a rebuild)."""

@@ -48,6 +48,7 @@ from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.tasks import run_task
 from jzair_desktop.gui.widgets.common import save_file_path
 from jzair_desktop.services import excel as excel_service
+from jzair_desktop.services.changes import Changed, Changes
 from jzair_desktop.services.excel import ImportPlan, ImportRejected, ImportReport
 
 log = logging.getLogger(__name__)
@@ -373,9 +374,8 @@ class CheckPage(_Page):
         assert plan is not None
         self.show_message("")
 
-        def done(report: ImportReport) -> None:
+        def done(_result: Changed[ImportReport]) -> None:
             self.w.written = True
-            self.w.ctx.signals.changed.emit(self.w.d.key)
             self.w.next()
 
         def failed(exc: BaseException) -> None:
@@ -394,7 +394,8 @@ class CheckPage(_Page):
 
         self.w.start(
             "正在导入…",
-            lambda state: excel_service.apply_import(ctx.db, plan, actor=ctx.actor, state=state),
+            lambda state: Changed(excel_service.apply_import(ctx.db, plan, actor=ctx.actor, state=state),
+                                  Changes.of(ledgers=[plan.ledger.key])),
             done, self, on_error=failed, on_cancel=cancelled,
         )
         return False
@@ -494,7 +495,7 @@ class ImportWizard(QWizard):
                 page.show_message("已取消。", WARNING_COLOR)
 
         self.setEnabled(False)
-        self.job = run_task(self, label, fn, on_success=finished, on_error=error, on_cancel=cancelled)
+        self.job = run_task(self, label, fn, ctx=self.ctx, on_success=finished, on_error=error, on_cancel=cancelled)
 
     def reject(self) -> None:
         if self.job is not None:

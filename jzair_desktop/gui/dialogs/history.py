@@ -31,9 +31,11 @@ from PySide6.QtWidgets import (
 from jzair_desktop.domain.ledgers import LedgerDef, ledger
 from jzair_desktop.errors import JzairError
 from jzair_desktop.gui.context import GuiContext
+from jzair_desktop.gui.tasks import publish
 from jzair_desktop.gui.widgets.common import fill_change_rows, list_table
 from jzair_desktop.services import audit, closeout
 from jzair_desktop.services import ledgers as ledger_service
+from jzair_desktop.services.changes import Changes
 from jzair_desktop.services.guards import CLOSED, has_closed_status, label_of
 
 STYLE = """
@@ -246,7 +248,7 @@ class HistoryDialog(QDialog):
                 continue
             added += 1
         if added:
-            self.ctx.signals.changed.emit(self.d.key)
+            publish(self.ctx, Changes.of(ledgers=[self.d.key]), self)
             self.reload()
             self.tabs.setCurrentIndex(1)
         return added
@@ -277,7 +279,7 @@ class HistoryDialog(QDialog):
         except JzairError as exc:
             QMessageBox.warning(self, "无法销号", str(exc))
             return False
-        self.ctx.signals.changed.emit(self.d.key)
+        publish(self.ctx, Changes.of(ledgers=[self.d.key]), self)
         self.reload()
         return True
 

@@ -124,6 +124,15 @@ class LedgerTableModel(QAbstractTableModel):
         self._pages.clear()
         self.endResetModel()
 
+    def remove_ids(self, gone: set[int]) -> None:
+        """Drop these records from the rows (they left the query: deleted from a view of live records),
+        without asking the database again; the order of the others stays."""
+        self.beginResetModel()
+        self._ids = [i for i in self._ids if i not in gone]
+        self._row_of = None
+        self._pages.clear()
+        self.endResetModel()
+
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         key = self.ledger.columns[column].key if 0 <= column < len(self.ledger.columns) else None
         descending = order == Qt.SortOrder.DescendingOrder if key is not None else False

@@ -42,6 +42,7 @@ from jzair_desktop.domain.reference import CITY_CODE, CITY_NAME, Indicator, refe
 from jzair_desktop.domain.validation import normalize_number_text
 from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.gui.context import GuiContext
+from jzair_desktop.gui.tasks import publish
 from jzair_desktop.gui.widgets.common import (
     EDITED,
     GREY_TEXT,
@@ -580,7 +581,7 @@ class GridTab(QWidget):
         self.problem_label.clear()
         self.reload()
         self.status_line.setText(f"已保存 {changed} 处修改。")
-        self.ctx.signals.changed.emit(self.announce)
+        publish(self.ctx, Changes(figures=True), self)
         return True
 
 
@@ -941,7 +942,7 @@ class AirTab(GridTab):
             limits = "；".join(f"{air_targets.period_text(f, la)} PM2.5 ≤{format_number(b.limits[f][0])}、"
                               f"重污染天数 ≤{b.limits[f][1]}" for f, la in reference().plan.air_periods)
             self.status_line.setText(f"已设定{b.area_name} {b.grade}档，推算目标：{limits}。")
-        self.ctx.signals.changed.emit(self.announce)
+        publish(self.ctx, Changes(figures=True), self)
 
     def _target_saved(self, dialog: AirTargetDialog) -> None:
         self.reload()  # pending grid edits stay
@@ -951,7 +952,7 @@ class AirTab(GridTab):
             row = next((i for i, v in enumerate(self.targets) if (v.area, v.first_month) == (t.area, t.first_month)), None)
             if row is not None:
                 self.targets_table.selectRow(row)
-        self.ctx.signals.changed.emit(self.announce)
+        publish(self.ctx, Changes(figures=True), self)
 
     def write(self) -> int:
         return set_air_quality_many(self.ctx.db, self.ctx.actor, self.model.entries())
@@ -1057,7 +1058,7 @@ class MilestoneTab(QWidget):
         v = dialog.saved
         if v is not None:
             self.status_line.setText(f"已记录：{v.county}“{v.name}”于 {v.done_date} 完成。")
-        self.ctx.signals.changed.emit("milestones")
+        publish(self.ctx, Changes(figures=True), self)
 
 
 class FiguresPage(QWidget):

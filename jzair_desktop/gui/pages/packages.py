@@ -39,9 +39,10 @@ from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError
 from jzair_desktop.exchange.jzpkg import SUFFIX, format_fingerprint
 from jzair_desktop.gui.context import GuiContext
-from jzair_desktop.gui.tasks import run_task, show_error
+from jzair_desktop.gui.tasks import TaskState, run_task, show_user_error
 from jzair_desktop.gui.widgets.common import list_table
 from jzair_desktop.services import authority, package_export, package_import, package_keys, submission
+from jzair_desktop.services.changes import EVERYTHING, NOTHING, Changed, Changes
 from jzair_desktop.services.package_import import ImportPreview, ImportResult
 
 PREVIEW_HEADERS = ("项目", "新增", "修改", "删除", "不变")
@@ -429,8 +430,9 @@ class PackagesPage(QWidget):
         self._remember(path)
         db, actor = self.ctx.db, self.ctx.actor
         run_task(self, "正在导出报送包……",
-                 lambda state: package_export.export_county_package(db, unit, month, path, actor=actor, state=state),
-                 on_success=self._exported)
+                 lambda state: Changed(package_export.export_county_package(db, unit, month, path, actor=actor,
+                                                                            state=state), Changes(packages=True)),
+                 ctx=self.ctx, on_success=lambda done: self._exported(done.value))
 
     def export_targets(self) -> None:
         path = self.ask_save_path("保存任务包", f"市级任务包-{dt.date.today():%Y%m%d}{SUFFIX}")
@@ -439,8 +441,9 @@ class PackagesPage(QWidget):
         self._remember(path)
         db, actor = self.ctx.db, self.ctx.actor
         run_task(self, "正在导出任务包……",
-                 lambda state: package_export.export_targets_package(db, path, actor=actor, state=state),
-                 on_success=self._exported)
+                 lambda state: Changed(package_export.export_targets_package(db, path, actor=actor, state=state),
+                                       Changes(packages=True)),
+                 ctx=self.ctx, on_success=lambda done: self._exported(done.value))
 
     def _exported(self, result: package_export.ExportResult) -> None:
         self.last_export = result
@@ -457,7 +460,6 @@ class PackagesPage(QWidget):
             f"<p style='color:{GREEN}'><b>已导出</b> {what}。</p>"
             f"<p>文件：{html.escape(str(result.path))}（{result.size / 1024:,.0f} KB）</p>"
             f"<p>签名公钥指纹：<span style='font-family:monospace'>{result.fingerprint_display}</span></p>")
-        self.ctx.signals.changed.emit("packages")
 
     # -- import ----------------------------------------------------------------------------------
     def clear_preview(self) -> None:
@@ -489,7 +491,7 @@ class PackagesPage(QWidget):
                  + "<br>本机数据库未做任何改动。", RED)
         else:
             self.import_status.setText("")
-            show_error(self, exc)
+            show_user_error(self, exc)
 
     def _previewed(self, result: ImportResult) -> None:
         p = result.preview
@@ -558,9 +560,13 @@ class PackagesPage(QWidget):
         self.import_button.setEnabled(False)
         _say(self.import_status, "正在导入……")
         db, actor = self.ctx.db, self.ctx.actor
-        run_task(self, "正在导入报送包……",
-                 lambda state: package_import.import_package(db, path, actor=actor, state=state, accept_fork=reason),
-                 on_success=self._imported, on_error=self._refused)
+
+        def work(state: TaskState) -> Changed[ImportResult]:
+            result = package_import.import_package(db, path, actor=actor, state=state, accept_fork=reason)
+            return Changed(result, EVERYTHING if result.imported else NOTHING)
+
+        run_task(self, "正在导入报送包……", work, ctx=self.ctx,
+                 on_success=lambda done: self._imported(done.value), on_error=self._refused)
 
     def ask_fork_reason(self, preview: ImportPreview) -> str | None:
         """The reason for accepting a county's forked audit chain (recorded in the audit trail); None: cancelled."""
@@ -579,7 +585,6 @@ class PackagesPage(QWidget):
         self.clear_preview()
         _say(self.import_status, text, GREEN)
         self.refresh_history()
-        self.ctx.signals.changed.emit("*")
 
     # -- pins ------------------------------------------------------------------------------------
     def repin(self) -> None:

@@ -39,7 +39,7 @@ from jzair_desktop.exchange.pdf_common import (
 )
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.printing import prepare_a4, print_pdf
-from jzair_desktop.gui.tasks import run_task, show_error
+from jzair_desktop.gui.tasks import run_task, show_user_error
 from jzair_desktop.gui.widgets.pdf_preview import PdfPreview
 from jzair_desktop.services import report as report_service
 from jzair_desktop.services.changes import Changes
@@ -270,7 +270,7 @@ class ReportPage(QWidget):
     def _failed(self, exc: BaseException) -> None:
         self.generate_button.setEnabled(True)
         self.status.setText("生成失败。" if self.result is None else "生成失败，下方仍是上次生成的报告。")
-        show_error(self, exc, "生成月报失败")
+        show_user_error(self, exc, "生成月报失败")
 
     def _cancelled(self) -> None:
         self.generate_button.setEnabled(True)
@@ -316,7 +316,7 @@ class ReportPage(QWidget):
         try:
             saved = report_service.save_copy(self.result.path, dest)
         except Exception as exc:  # noqa: BLE001 - shown to the user
-            show_error(self, exc, "保存失败")
+            show_user_error(self, exc, "保存失败")
             return
         settings.setValue("report/save_dir", str(saved.parent))
         self.status.setText(f"已保存到：{saved}")
@@ -360,7 +360,7 @@ class ReportPage(QWidget):
 
         def failed(exc: BaseException) -> None:
             self._print_ended()
-            show_error(self, exc, "打印失败")
+            show_user_error(self, exc, "打印失败")
 
         def cancelled() -> None:
             self._print_ended()

@@ -28,8 +28,10 @@ from PySide6.QtWidgets import (
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError
 from jzair_desktop.gui.context import GuiContext
+from jzair_desktop.gui.tasks import publish
 from jzair_desktop.gui.widgets.common import list_table
 from jzair_desktop.services import submission
+from jzair_desktop.services.changes import Changes
 from jzair_desktop.services.submission import SUBMITTED, UNLOCKED, MonthStatus, SubmissionInfo
 
 HEADERS = ("县（区、市）", "状态", "版本", "上报时间", "上报人", "解锁时间", "解锁人", "解锁原因")
@@ -254,7 +256,7 @@ class SubmissionPage(QWidget):
         except JzairError as exc:
             QMessageBox.warning(self, "无法上报", str(exc))
             return None
-        self.ctx.signals.changed.emit("*")
+        publish(self.ctx, Changes.of(months=[self.month], units=[st.unit_code]), self)
         self.refresh()
         return info
 
@@ -272,7 +274,7 @@ class SubmissionPage(QWidget):
         except JzairError as exc:
             QMessageBox.warning(self, "无法解锁", str(exc))
             return None
-        self.ctx.signals.changed.emit("*")
+        publish(self.ctx, Changes.of(months=[self.month], units=[st.unit_code]), self)
         self.refresh()
         return info
 

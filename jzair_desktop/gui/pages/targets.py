@@ -32,6 +32,7 @@ from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.exchange.spreadsheet import IMPORT_FILTER
 from jzair_desktop.exchange.targets_xlsx import export_targets, import_targets
 from jzair_desktop.gui.context import GuiContext
+from jzair_desktop.gui.tasks import publish
 from jzair_desktop.gui.widgets.common import (
     EDITED,
     GREY_TEXT,
@@ -528,7 +529,7 @@ class TargetsPage(QWidget):
         self.problem_label.clear()
         self.reload()
         self.status_line.setText(f"已保存：设定 {result.set} 项，清除 {result.cleared} 项。")
-        self.ctx.signals.changed.emit("targets")
+        publish(self.ctx, Changes(targets=True), self)
         return True
 
     def _focus_first_problem(self) -> None:
@@ -595,7 +596,7 @@ class TargetsPage(QWidget):
         self.status_line.setText(
             f"已从“{path.name}”导入：设定 {result.set} 项，清除 {result.cleared} 项，未变 {result.unchanged} 项。"
         )
-        self.ctx.signals.changed.emit("targets")
+        publish(self.ctx, Changes(targets=True), self)
         return True
 
 

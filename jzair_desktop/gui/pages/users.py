@@ -22,10 +22,12 @@ from PySide6.QtWidgets import (
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError
 from jzair_desktop.gui.context import GuiContext
+from jzair_desktop.gui.tasks import publish
 from jzair_desktop.gui.widgets.common import FormDialog, list_table
 from jzair_desktop.gui.widgets.password_fields import PasswordFields
 from jzair_desktop.services import accounts, installation
 from jzair_desktop.services.actor import BUILTIN_ADMIN, ROLES, UNIT_ROLES
+from jzair_desktop.services.changes import Changes
 
 HEADERS = ("用户名", "角色", "县（区、市）", "状态", "创建时间", "创建人")
 STYLE = """
@@ -211,7 +213,7 @@ class UsersPage(QWidget):
         label = getattr(self.window(), "user_label", None)
         if label is not None:
             label.setText(f"用户：{actor.name}")
-        self.ctx.signals.changed.emit("*")
+        publish(self.ctx, Changes(accounts=True, everything=True), self)
         self.refresh()
 
     def reset_password(self, *, show: bool = True) -> PasswordDialog | None:
