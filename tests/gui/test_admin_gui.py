@@ -24,6 +24,7 @@ from jzair_desktop.gui.pages.users import UsersPage
 from jzair_desktop.services import accounts, audit, submission
 from jzair_desktop.services import ledgers as svc
 from jzair_desktop.services.actor import BUILTIN_ADMIN
+from jzair_desktop.services.changes import Changes
 from tests.services.admin_helpers import PASSWORDS, fast_hasher, make_users, raw, sql  # noqa: F401
 
 SHOTS = Path("/tmp/shots")
@@ -302,7 +303,7 @@ def test_close_out_from_the_history_dialog(qtbot, db, users, boxes, tmp_path):
     clerk = users["yuci"]
     ctx = ctx_of(db, clerk)
     heard = []
-    ctx.signals.changed.connect(heard.append)
+    ctx.signals.changed.connect(lambda changes, _source: heard.append(changes))
     uuid = svc.create_record(db, "boilers", raw("boilers", 1), actor=clerk, today=TODAY).uuid
     dialog = history_dialog.show_record_history(None, ctx, "boilers", uuid)
     qtbot.addWidget(dialog)
@@ -321,7 +322,7 @@ def test_close_out_from_the_history_dialog(qtbot, db, users, boxes, tmp_path):
     assert dialog.close_out()
     assert "已销号" in dialog.closeout_state.text() and "张审核" in dialog.closeout_state.text()
     assert not dialog.closeout_button.isEnabled() and not dialog.add_button.isEnabled()
-    assert svc.get_record(db, "boilers", uuid).values["status"] == "已销号" and "boilers" in heard
+    assert svc.get_record(db, "boilers", uuid).values["status"] == "已销号" and Changes.of(ledgers=["boilers"]) in heard
     assert [dialog.entry_table.item(r, 3).text() for r in range(dialog.entry_table.rowCount())] == [
         "新增", "上传佐证材料", "销号"]
     assert dialog.grab().save(str(SHOTS / "history_closeout.png"))

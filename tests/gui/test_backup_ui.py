@@ -29,6 +29,7 @@ from jzair_desktop.services import accounts, audit
 from jzair_desktop.services import backup as backup_service
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.backup import BackupSettings
+from jzair_desktop.services.changes import EVERYTHING
 from jzair_desktop.storage.engine import make_engine
 from tests.services.admin_helpers import fast_hasher, make_users  # noqa: F401 - fast_hasher: a fixture
 from tests.storage.safety_helpers import add_heating, add_sample_data, count_rows, integrity
@@ -373,7 +374,7 @@ def test_restore_from_the_gui(qtbot, ctx, boxes, confirm):
     assert heating_count_shown(w) == 15
     old_db = ctx.db
     changes = []
-    ctx.signals.changed.connect(changes.append)
+    ctx.signals.changed.connect(lambda published, _source: changes.append(published))
 
     controller.restore_from(info.path)
     qtbot.waitUntil(lambda: any(t == "恢复完成" for _k, t, _m in boxes), timeout=15_000)
@@ -389,7 +390,7 @@ def test_restore_from_the_gui(qtbot, ctx, boxes, confirm):
     assert ctx.db is not old_db  # opened again
     assert heating_count_shown(w) == 10  # pages rebuilt on the restored database
     assert w.current_key() == "heating" and w.stack.currentWidget() is w.page("heating")
-    assert "*" in changes
+    assert EVERYTHING in changes
     assert w.centralWidget().isEnabled() and not controller.restoring
     assert [k for k, _t, _m in boxes] == ["information"]
     last = audit.query_log(ctx.db, limit=1)[0]  # the restored trail says who restored which backup

@@ -27,6 +27,7 @@ from jzair_desktop.gui.widgets.charts import STATUS_PATTERN
 from jzair_desktop.services import monthly, progress
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.breakdown import all_breakdowns
+from jzair_desktop.services.changes import Changes
 from jzair_desktop.services.database import load_reference_data, open_database
 from jzair_desktop.services.demo import generate_demo
 from jzair_desktop.services.targets import TargetEntry, set_targets
@@ -187,7 +188,7 @@ def test_history_breakdown_and_air_follow_the_services(page, ctx):
 def test_a_changed_target_redraws_the_bars(page, ctx):
     page.set_indicator("trucks.eliminated")
     set_targets(ctx.db, BUILTIN_ADMIN, [TargetEntry("trucks.eliminated", YC, None)])
-    ctx.signals.changed.emit("targets")
+    page.apply_changes(Changes(targets=True))  # what the main window does on a published change
     yc = page.completion_chart.rows[1]
     assert yc.label == "榆次区" and yc.value is None and yc.text == "未分解"
 

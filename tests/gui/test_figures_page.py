@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from jzair_desktop.gui.pages.figures import OVER, PROBLEM, FiguresPage, make_page
 from jzair_desktop.services import monthly
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
+from jzair_desktop.services.changes import Changes
 from jzair_desktop.services.monthly import CITY_AREA, FigureEntry, set_figures
 from jzair_desktop.services.targets import TargetEntry, set_targets
 from tests.gui import pyside_guard
@@ -83,7 +84,7 @@ def test_saving_figures_persists_them(qtbot, db, boxes):
     assert m.data(m.index_of(YC, "2020-11"), Qt.ItemDataRole.BackgroundRole) is not None  # shaded: unsaved
     with qtbot.waitSignal(page.ctx.signals.changed) as changed:
         qtbot.mouseClick(page.figures.save_button, Qt.MouseButton.LeftButton)
-    assert changed.args == ["monthly_figures"]
+    assert changed.args[0] == Changes(figures=True)
     assert figures(db) == {("nonroad.inspection", YC, "2020-11"): 12.0, ("nonroad.inspection", TG, "2020-12"): 7.0}
     assert m.pending == {} and "已保存 2 处" in page.figures.status_line.text()
     # A blank cell removes the month's figure.
@@ -172,7 +173,7 @@ def test_air_quality_saves_and_refuses_out_of_range_values(qtbot, db, boxes):
     a.setData(days, "3")
     with qtbot.waitSignal(page.ctx.signals.changed) as changed:
         assert page.air.save()
-    assert changed.args == ["air_quality"]
+    assert changed.args[0] == Changes(figures=True)
     assert air(db) == {(CITY_AREA, "2020-11"): (52.0, 1), (YC, "2020-12"): (64.0, None), (TG, "2021-02"): (None, 3)}
     assert a.data(ok, Qt.ItemDataRole.BackgroundRole).color() == OVER
     assert "目标 ≤47" in a.data(ok, Qt.ItemDataRole.ToolTipRole)
@@ -229,7 +230,7 @@ def test_the_city_office_sets_and_changes_air_quality_targets(qtbot, db, boxes, 
     dialog.pm25.setText("55")
     with qtbot.waitSignal(page.ctx.signals.changed) as changed:
         assert dialog.submit()
-    assert changed.args == ["air_quality"]
+    assert changed.args[0] == Changes(figures=True)
     saved = next(t for t in monthly.air_quality_targets(db) if t.area == YC)
     assert (saved.first_month, saved.last_month, saved.pm25_max, saved.heavy_days_max) == ("2020-10", "2020-12", 55.0, 3)
     assert tab.targets_table.rowCount() == before + 1

@@ -16,6 +16,7 @@ from jzair_desktop.gui.context import DataSignals, GuiContext
 from jzair_desktop.gui.dialogs import excel as excel_dialogs
 from jzair_desktop.gui.dialogs.excel import export_ledger, open_import_wizard, save_template
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
+from jzair_desktop.services.changes import Changes
 from jzair_desktop.services.ledgers import count_records
 from tests.exchange import samples
 
@@ -102,7 +103,7 @@ def test_import_messy_ledger_through_every_page(qtbot, ctx, db, tmp_path, no_dia
 
     with qtbot.waitSignal(ctx.signals.changed, timeout=TIMEOUT) as changed:
         go_next(qtbot, wizard, wizard.done_page)
-    assert changed.args == ["heating"]
+    assert changed.args[0] == Changes.of(ledgers=["heating"])
     assert count_records(db, "heating") == 12
     assert "新增 12 条" in wizard.done_page.summary.text()
     shot(wizard, "4_done")

@@ -19,6 +19,7 @@ from jzair_desktop.services import accounts, ledgers, milestones
 from jzair_desktop.services import package_export as export
 from jzair_desktop.services import package_keys as keys
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
+from jzair_desktop.services.changes import EVERYTHING
 from jzair_desktop.services.database import load_reference_data, open_database
 from jzair_desktop.services.progress import compute_progress
 from jzair_desktop.storage import migrate
@@ -106,11 +107,11 @@ def test_the_city_previews_then_imports_and_sees_the_history(qtbot, county, city
     SHOTS.mkdir(exist_ok=True)
     page.grab().save(str(SHOTS / "package_page_preview.png"))
 
-    announced: list[str] = []
-    page.ctx.signals.changed.connect(announced.append)
+    announced: list = []
+    page.ctx.signals.changed.connect(lambda changes, _source: announced.append(changes))
     page.import_button.click()
     qtbot.waitUntil(lambda: "已导入" in page.import_status.text(), timeout=WAIT_MS)
-    assert announced == ["*"]
+    assert announced == [EVERYTHING]
     assert not page.import_button.isEnabled()
     assert ledgers.count_records(city, "heating") == 3
     assert page.history_table.rowCount() == 1 and page.history_table.item(0, 0).text() == "榆次区"

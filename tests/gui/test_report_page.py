@@ -19,6 +19,7 @@ from jzair_desktop.gui.pages import report as page_module
 from jzair_desktop.gui.pages.report import ReportPage, default_month
 from jzair_desktop.gui.widgets import pdf_preview
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
+from jzair_desktop.services.changes import Changes
 from tests.exchange import report_dataset as ds
 from tests.gui import pyside_guard
 from tests.gui.pdf_raster import page_image, pages_as_png
@@ -220,7 +221,7 @@ def test_changed_selection_or_data_marks_the_preview_as_stale(qtbot, filled):
     assert "所选月份或范围与下方报告不同" in page.status.text()
     page.month.setCurrentIndex(page.month.findData("2020-11"))
     assert "所选月份或范围与下方报告不同" not in page.status.text()
-    page.ctx.signals.changed.emit("trucks")
+    page.apply_changes(Changes.of(ledgers=["trucks"]))  # what the main window does on a published change
     assert "数据已有变动" in page.status.text()
     summary = page.summary.toPlainText()
     assert "新能源公交替换（市建成区）\n50.0%" in summary  # 5 of the county's own 10, not of the city's 76

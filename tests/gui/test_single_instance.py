@@ -18,6 +18,7 @@ from jzair_desktop.gui.context import DataSignals, GuiContext
 from jzair_desktop.gui.focus_refresh import FocusRefresher, files_signature
 from jzair_desktop.gui.main_window import MainWindow
 from jzair_desktop.services.actor import BUILTIN_ADMIN
+from jzair_desktop.services.changes import EVERYTHING
 from jzair_desktop.storage.engine import make_engine, sqlite_url
 from tests.storage.safety_helpers import REPO_ROOT, add_heating, child_argv, child_env
 
@@ -259,8 +260,8 @@ def test_window_shows_what_another_program_wrote_when_it_becomes_active(qapp, qt
     hidden = w.page("trucks")  # a page that is not on screen refreshes when it is shown
     refresher = FocusRefresher(qapp, ctx, parent=w)
     assert page.model.rowCount() == 3
-    emitted: list[str] = []
-    ctx.signals.changed.connect(emitted.append)
+    emitted: list = []
+    ctx.signals.changed.connect(lambda changes, _source: emitted.append(changes))
 
     qapp.applicationStateChanged.emit(Qt.ApplicationState.ApplicationInactive)
     other = make_engine(ctx.db.url)  # e.g. `jzair import` in a console, while the user is there
@@ -270,18 +271,18 @@ def test_window_shows_what_another_program_wrote_when_it_becomes_active(qapp, qt
         other.dispose()
     assert page.model.rowCount() == 3
     qapp.applicationStateChanged.emit(Qt.ApplicationState.ApplicationActive)
-    assert emitted == ["*"]
+    assert emitted == [EVERYTHING]
     assert page.model.rowCount() == 7
     assert "共 7 条" in page.count_label.text()
     assert hidden._stale  # noqa: SLF001 - refreshed when shown
     # coming back without any change in between costs nothing
     qapp.applicationStateChanged.emit(Qt.ApplicationState.ApplicationInactive)
     qapp.applicationStateChanged.emit(Qt.ApplicationState.ApplicationActive)
-    assert emitted == ["*"]
+    assert emitted == [EVERYTHING]
     refresher.paused = True  # during a restore nothing may touch the database
     add_heating(ctx.db.engine, 1, tag="暂停")
     qapp.applicationStateChanged.emit(Qt.ApplicationState.ApplicationActive)
-    assert emitted == ["*"]
+    assert emitted == [EVERYTHING]
 
 
 def test_files_signature_sees_writes_to_the_wal(db):

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QFileDialog, QLineEdit, QMessageBox
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.gui.pages.targets import PROBLEM, TargetsPage, make_page
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
+from jzair_desktop.services.changes import Changes
 from jzair_desktop.services.targets import TargetEntry, set_targets, target_table
 from tests.gui import pyside_guard
 from tests.gui.grid_page_helpers import delete_deferred_widgets, record_message_boxes, show_page
@@ -119,7 +120,7 @@ def test_editing_a_cell_and_saving_persists_it(qtbot, db, boxes):
     assert page.save_button.isEnabled()
     with qtbot.waitSignal(page.ctx.signals.changed) as changed:
         qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
-    assert changed.args == ["targets"]
+    assert changed.args == [Changes(targets=True), page]
     assert stored(db, "trucks.eliminated")[YS] == 1234
     assert m.pending == {} and not page.save_button.isEnabled()
     assert m.data(index) == "1,234"
