@@ -5,8 +5,6 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QMessageBox
-
 from jzair_desktop import APP_TITLE
 from jzair_desktop.errors import JzairError
 from jzair_desktop.gui.backup_ui import BackupController
@@ -19,6 +17,7 @@ from jzair_desktop.gui.single_instance import (
     identity_key,
     tell_already_running,
 )
+from jzair_desktop.gui.tasks import user_errors
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database, load_reference_data, open_database
 
@@ -60,11 +59,10 @@ def run_gui(cli: CliContext) -> int:
     instance = claim_database(cli.url)
     if instance is None:  # another window has this database open: it was asked to come forward
         return 0
-    try:
+    with user_errors(None, f"{APP_TITLE} - 无法打开数据库", critical=True) as outcome:
         db, _ = open_database(cli.url, create=True)
         load_reference_data(db)
-    except JzairError as exc:
-        QMessageBox.critical(None, f"{APP_TITLE} - 无法打开数据库", str(exc))
+    if outcome.failed:
         instance.release()
         return 2
     if db.path is not None and not instance.add_key(identity_key(db.path)):
@@ -73,10 +71,9 @@ def run_gui(cli: CliContext) -> int:
         instance.release()
         tell_already_running(instance, db.location)
         return 0
-    try:
+    with user_errors(None, f"{APP_TITLE} - 无法打开数据库", critical=True) as outcome:
         actor = start_session(db, user=cli.user)
-    except JzairError as exc:
-        QMessageBox.critical(None, f"{APP_TITLE} - 无法打开数据库", str(exc))
+    if outcome.failed:
         db.dispose()
         instance.release()
         return 2

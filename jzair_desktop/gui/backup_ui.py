@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,7 +53,7 @@ from jzair_desktop import APP_TITLE
 from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.errors import JzairError
 from jzair_desktop.gui.context import GuiContext
-from jzair_desktop.gui.tasks import TaskState, publish, run_task, show_user_error
+from jzair_desktop.gui.tasks import Task, TaskState, publish, run_task, show_user_error, user_errors
 from jzair_desktop.services import backup as backup_service
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.backup import AutoBackupResult, BackupInfo, BackupSettings, RestoreResult
@@ -150,8 +149,7 @@ class BackupController(QObject):
         self.last_error: str | None = None  # the last automatic backup's failure in this session
         self.last_error_short = ""  # what the status bar says about it
         self.last_result: AutoBackupResult | None = None
-        self._running: threading.Event | None = None  # set when the running backup job has ended
-        self._running_state: TaskState | None = None  # the running backup job's cancel switch
+        self._backup_job: Task | None = None  # the running (or last) backup job: its handle says when it ended
         self.exit_window: ExitBackupWindow | None = None
         self._exit_state: TaskState | None = None
         self._left_clean = False  # the newest backup holds what the database holds as the program ends
@@ -224,7 +222,7 @@ class BackupController(QObject):
 
     # -- automatic backups ------------------------------------------------------------------------
     def busy(self) -> bool:
-        return self._running is not None and not self._running.is_set()
+        return self._backup_job is not None and not self._backup_job.ended
 
     def check_due(self) -> None:
         """The daily backup, if there is none of today yet (start-up and hourly)."""
@@ -255,15 +253,9 @@ class BackupController(QObject):
                 show_user_error(parent or self.window, exc, "备份未完成")
             return
         db, when = self.ctx.db, self.clock()
-        done = threading.Event()
-        self._running = done
 
         def job(state: TaskState) -> AutoBackupResult:
-            try:
-                self._running_state = state
-                return backup_service.auto_backup(db, settings=settings, now=when, state=state)
-            finally:
-                done.set()
+            return backup_service.auto_backup(db, settings=settings, now=when, state=state)
 
         def succeeded(result: AutoBackupResult) -> None:
             self.last_result = result
@@ -290,8 +282,9 @@ class BackupController(QObject):
             if not quiet:
                 QMessageBox.information(parent or self.window, "备份", "已取消备份，之前的备份都没有改动。")
 
-        run_task(parent or self.window, "正在备份数据库…", job, on_success=succeeded, on_error=failed,
-                 on_cancel=cancelled, show_progress=not quiet)
+        # A backup stops at its next step when cancelled and leaves the earlier backups as they were.
+        self._backup_job = run_task(parent or self.window, "正在备份数据库…", job, on_success=succeeded,
+                                    on_error=failed, on_cancel=cancelled, show_progress=not quiet)
 
     def _auto_failed(self, exc: BaseException) -> None:
         log.error("automatic backup failed: %s", exc, exc_info=not isinstance(exc, JzairError))
@@ -342,7 +335,7 @@ class BackupController(QObject):
         if not self.automatic or self.restoring or self.ctx.db.path is None:
             return
         self.timer.stop()
-        running = self._running if self.busy() else None
+        running = self._backup_job if self.busy() else None
         if running is None and not self.exit_backup_due():
             log.info("exit backup skipped: nothing changed since the newest backup")
             self._left_clean = True
@@ -367,7 +360,7 @@ class BackupController(QObject):
         self._exit_state = task.state
 
     def _cancel_exit_backup(self) -> None:
-        for state in (self._exit_state, self._running_state):
+        for state in (self._exit_state, self._backup_job.state if self._backup_job is not None else None):
             if state is not None:
                 state.cancel()
 
@@ -452,7 +445,7 @@ class BackupController(QObject):
             info = backup_service.verify_backup(file)
             return info, current_counts(db)
 
-        run_task(self.window, "正在检查备份文件…", check,
+        run_task(self.window, "正在检查备份文件…", check, cancellable=False,
                  on_success=lambda result: self._confirm(*result))
 
     def _confirm(self, info: BackupInfo, current: dict[str, int] | None) -> None:
@@ -465,7 +458,7 @@ class BackupController(QObject):
         checks who restores what; a backup of another installation comes back as ForeignBackupError and
         is restored only after the administrator confirms it here."""
         if self.busy():
-            self._running.wait(120)
+            self._backup_job.wait(120)
         self.restoring = True
         self.timer.stop()
         self._pause_refresher(True)
@@ -476,7 +469,7 @@ class BackupController(QObject):
         run_task(
             self.window, "正在恢复数据库…",
             lambda _state: backup_service.restore_backup(url, file, actor=actor, allow_foreign=allow_foreign),
-            on_success=self._restored, on_error=lambda exc: self._restore_failed(exc, file),
+            cancellable=False, on_success=self._restored, on_error=lambda exc: self._restore_failed(exc, file),
         )
 
     def _pause_refresher(self, paused: bool) -> None:
@@ -493,11 +486,10 @@ class BackupController(QObject):
         from jzair_desktop.services.database import load_reference_data, open_database
 
         old = self.ctx.db
-        try:
+        with user_errors(self.window, f"{APP_TITLE} - 无法打开数据库", critical=True) as outcome:
             db, _ = open_database(old.url, create=False)
             load_reference_data(db)
-        except JzairError as exc:
-            QMessageBox.critical(self.window, f"{APP_TITLE} - 无法打开数据库", str(exc))
+        if outcome.failed:
             return False
         self.ctx.db = db
         old.dispose()
@@ -701,10 +693,9 @@ def login_again(db: Database) -> Actor | None:
     QMessageBox.information(
         None, APP_TITLE, "恢复的数据库中的用户账户与当前登录的用户不一致，请重新登录。"
     )
-    try:
+    with user_errors(None, f"{APP_TITLE} - 无法打开数据库", critical=True) as outcome:
         return start_session(db)
-    except JzairError as exc:
-        QMessageBox.critical(None, f"{APP_TITLE} - 无法打开数据库", str(exc))
+    if outcome.failed:
         return None
 
 

@@ -104,11 +104,12 @@ Task = _Job  # the handle run_task returns
 
 # --------------------------------------------------------------------------------------------------- errors
 def show_user_error(parent: QWidget | None, exc: BaseException, title: str = "操作未完成", *,
-                    note: str = "") -> None:
+                    note: str = "", critical: bool = False) -> None:
     """The one way an error reaches the user: a JzairError's Chinese message under `title` (with `note`
-    after it), anything else as an unexpected error whose details are in the log."""
+    after it; `critical`: the program cannot go on), anything else as an unexpected error whose details
+    are in the log."""
     if isinstance(exc, JzairError):
-        QMessageBox.warning(parent, title, f"{exc}{note}")
+        (QMessageBox.critical if critical else QMessageBox.warning)(parent, title, f"{exc}{note}")
     else:
         QMessageBox.critical(parent, title, f"发生了意外错误：{type(exc).__name__}: {exc}\n详细信息已写入日志。")
 
@@ -118,11 +119,11 @@ class user_errors:  # noqa: N801 - used as a context manager, like contextlib's
     is shown by show_user_error and stops there (`outcome.failed`, `outcome.error`); any other exception
     goes on to the program's exception hook (logged, shown in Chinese), never swallowed."""
 
-    def __init__(self, parent: QWidget | None, title: str, *, note: str = "", show: bool = True) -> None:
+    def __init__(self, parent: QWidget | None, title: str, *, note: str = "", critical: bool = False) -> None:
         self.parent = parent
         self.title = title
         self.note = note
-        self.show = show
+        self.critical = critical
         self.error: JzairError | None = None
 
     @property
@@ -137,8 +138,7 @@ class user_errors:  # noqa: N801 - used as a context manager, like contextlib's
         if not isinstance(exc, JzairError):
             return False
         self.error = exc
-        if self.show:
-            show_user_error(self.parent, exc, self.title, note=self.note)
+        show_user_error(self.parent, exc, self.title, note=self.note, critical=self.critical)
         return True
 
 

@@ -45,7 +45,7 @@ from jzair_desktop.exchange.excel_import import SheetData
 from jzair_desktop.exchange.spreadsheet import CSV, IMPORT_FILTER
 from jzair_desktop.exchange.xlsx_common import MAX_DATA_ROWS
 from jzair_desktop.gui.context import GuiContext
-from jzair_desktop.gui.tasks import run_task
+from jzair_desktop.gui.tasks import run_task, user_errors
 from jzair_desktop.gui.widgets.common import save_file_path
 from jzair_desktop.services import excel as excel_service
 from jzair_desktop.services.changes import Changed, Changes
@@ -571,10 +571,9 @@ def save_template(parent: QWidget | None, ctx: GuiContext, ledger_key: str, *, p
     dest = _xlsx_destination(parent, "保存导入模板", f"{d.sheet_title}-导入模板.xlsx", ctx, path)
     if dest is None:
         return None
-    try:
+    with user_errors(parent, "未保存") as outcome:
         saved = excel_service.save_template(d.key, dest)
-    except JzairError as exc:
-        QMessageBox.warning(parent, "未保存", str(exc))
+    if outcome.failed:
         return None
     _remember_dir(ctx, saved)
     QMessageBox.information(parent, "模板已保存", f"已保存“{d.sheet_title}”导入模板：\n{saved}")

@@ -29,9 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from jzair_desktop.domain.ledgers import LedgerDef, ledger
-from jzair_desktop.errors import JzairError
 from jzair_desktop.gui.context import GuiContext
-from jzair_desktop.gui.tasks import publish
+from jzair_desktop.gui.tasks import publish, user_errors
 from jzair_desktop.gui.widgets.common import fill_change_rows, list_table
 from jzair_desktop.services import audit, closeout
 from jzair_desktop.services import ledgers as ledger_service
@@ -241,10 +240,9 @@ class HistoryDialog(QDialog):
                 self, "选择佐证材料", "", "照片或 PDF (*.jpg *.jpeg *.png *.pdf);;所有文件 (*)")
         added = 0
         for p in paths:
-            try:
+            with user_errors(self, "无法添加佐证材料") as outcome:
                 closeout.attach_evidence(self.ctx.db, self.d.key, self.uuid, p, self.ctx.actor)
-            except JzairError as exc:
-                QMessageBox.warning(self, "无法添加佐证材料", str(exc))
+            if outcome.failed:
                 continue
             added += 1
         if added:
@@ -261,10 +259,9 @@ class HistoryDialog(QDialog):
         path, _ = QFileDialog.getSaveFileName(self, "另存佐证材料", e.file_name)
         if not path:
             return False
-        try:
+        with user_errors(self, "无法保存佐证材料") as outcome:
             _, data = closeout.evidence_bytes(self.ctx.db, e.id, actor=self.ctx.actor)
-        except JzairError as exc:
-            QMessageBox.warning(self, "无法保存佐证材料", str(exc))
+        if outcome.failed:
             return False
         try:
             Path(path).write_bytes(data)
@@ -274,10 +271,9 @@ class HistoryDialog(QDialog):
         return True
 
     def close_out(self) -> bool:
-        try:
+        with user_errors(self, "无法销号") as outcome:
             closeout.close_out(self.ctx.db, self.d.key, self.uuid, self.reviewer.text(), self.ctx.actor)
-        except JzairError as exc:
-            QMessageBox.warning(self, "无法销号", str(exc))
+        if outcome.failed:
             return False
         publish(self.ctx, Changes.of(ledgers=[self.d.key]), self)
         self.reload()
@@ -286,10 +282,9 @@ class HistoryDialog(QDialog):
 
 def show_record_history(parent: QWidget | None, ctx: GuiContext, ledger_key: str, uuid: str) -> HistoryDialog | None:
     """Open the history (and, where the ledger has 已销号, evidence and close-out) of one record."""
-    try:
+    with user_errors(parent, "无法显示记录历史") as outcome:
         dialog = HistoryDialog(ctx, ledger_key, uuid, parent)
-    except JzairError as exc:
-        QMessageBox.warning(parent, "无法显示记录历史", str(exc))
+    if outcome.failed:
         return None
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.show()

@@ -41,6 +41,7 @@ from jzair_desktop.domain.validation import ERROR, Problem, check_record
 from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.models.ledger_table import format_number
+from jzair_desktop.gui.tasks import show_user_error
 from jzair_desktop.gui.widgets.common import LengthLimit
 from jzair_desktop.gui.widgets.date_input import DateInput
 from jzair_desktop.services import guards
@@ -548,10 +549,10 @@ class RecordForm(QDialog):
                 self.show_problems(exc.problems)
                 self._focus_first_error(exc.problems)
             else:
-                QMessageBox.warning(self, "未保存", str(exc))
+                show_user_error(self, exc, "未保存")
             return None
         except JzairError as exc:
-            QMessageBox.warning(self, "未保存", str(exc))
+            show_user_error(self, exc, "未保存")
             return None
         checked = check_record(d, raw)
         result = SavedRecord(

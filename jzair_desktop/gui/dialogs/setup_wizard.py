@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from jzair_desktop import APP_TITLE
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError
+from jzair_desktop.gui.tasks import show_user_error
 from jzair_desktop.gui.widgets.password_fields import PasswordFields
 from jzair_desktop.services import accounts, backup, installation
 from jzair_desktop.services.database import Database
@@ -350,7 +351,7 @@ class SetupWizard(QWizard):
                 key=self.third_page.key,
             )
         except JzairError as exc:
-            QMessageBox.warning(self, "无法完成设置", f"{exc}\n\n数据库没有改动，请修改后再点“完成”。")
+            show_user_error(self, exc, "无法完成设置", note="\n\n数据库没有改动，请修改后再点“完成”。")
             return False
         self.result_ = result
         self.password = admin.passwords.value()

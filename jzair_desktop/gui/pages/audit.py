@@ -26,9 +26,8 @@ from PySide6.QtWidgets import (
 
 from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.domain.reference import reference
-from jzair_desktop.errors import JzairError
 from jzair_desktop.gui.context import GuiContext
-from jzair_desktop.gui.tasks import run_task
+from jzair_desktop.gui.tasks import run_task, show_user_error, user_errors
 from jzair_desktop.gui.widgets.common import fill_change_rows, list_table
 from jzair_desktop.gui.widgets.date_input import DateInput
 from jzair_desktop.services import audit, monthly, targets
@@ -257,7 +256,7 @@ class AuditPage(QWidget):
             for b in (self.verify_button, self.against_button):
                 b.setEnabled(True)
             self.verify_state.setText("")
-            QMessageBox.warning(self, "校验未完成", str(exc))
+            show_user_error(self, exc, "校验未完成")
 
         run_task(self, "正在校验审计记录…", lambda state: verify(db, state=state, against=against),
                  on_success=done, on_error=failed)
@@ -268,10 +267,9 @@ class AuditPage(QWidget):
             path, _ = QFileDialog.getOpenFileName(self, "选择报送包、备份或月报", "", ANCHOR_FILTER)
             if not path:
                 return
-        try:
+        with user_errors(self, "无法核验") as outcome:
             anchor = read_anchor(path)
-        except JzairError as exc:
-            QMessageBox.warning(self, "无法核验", str(exc))
+        if outcome.failed:
             return
         self.run_verify([anchor])
 

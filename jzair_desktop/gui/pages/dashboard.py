@@ -38,8 +38,8 @@ from PySide6.QtWidgets import (
 
 from jzair_desktop.domain import schedule as sched
 from jzair_desktop.domain.reference import CITY_CODE, CITY_NAME, reference
-from jzair_desktop.errors import JzairError
 from jzair_desktop.gui.context import GuiContext
+from jzair_desktop.gui.tasks import user_errors
 from jzair_desktop.gui.widgets.charts import (
     ChartWidget,
     CompletionChart,
@@ -432,7 +432,7 @@ class DashboardPage(QWidget):
         key = self._tab_key(tab)
         if not force and self._drawn.get(tab) == key:
             return
-        try:
+        with user_errors(self, "无法读取进度") as outcome:
             if tab == TAB_COMPLETION:
                 self.draw_completion()
             elif tab == TAB_HISTORY:
@@ -441,8 +441,7 @@ class DashboardPage(QWidget):
                 self.draw_breakdowns()
             else:
                 self.draw_air()
-        except JzairError as exc:
-            QMessageBox.warning(self, "无法读取进度", str(exc))
+        if outcome.failed:
             return
         self._drawn[tab] = key
 

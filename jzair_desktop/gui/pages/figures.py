@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QTableView,
     QTableWidget,
@@ -42,7 +41,7 @@ from jzair_desktop.domain.reference import CITY_CODE, CITY_NAME, Indicator, refe
 from jzair_desktop.domain.validation import normalize_number_text
 from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.gui.context import GuiContext
-from jzair_desktop.gui.tasks import publish
+from jzair_desktop.gui.tasks import publish, show_user_error, user_errors
 from jzair_desktop.gui.widgets.common import (
     EDITED,
     GREY_TEXT,
@@ -574,7 +573,7 @@ class GridTab(QWidget):
                 self.focus_cell(next(iter(cells)))
             return False
         except JzairError as exc:
-            QMessageBox.warning(self, "保存失败", str(exc))
+            show_user_error(self, exc, "保存失败")
             return False
         self.model.pending.clear()
         self.model.problems.clear()
@@ -619,11 +618,10 @@ class FiguresTab(GridTab):
         self._indicator_changed()
 
     def reload(self) -> None:
-        try:
+        with user_errors(self, "无法读取月度数据") as outcome:
             stored = {(v.indicator, v.unit_code, v.month): v.value for v in monthly_service.list_figures(self.ctx.db)}
             targets = {(t.indicator, u.unit_code): u.value for t in target_table(self.ctx.db) for u in t.units}
-        except JzairError as exc:
-            QMessageBox.warning(self, "无法读取月度数据", str(exc))
+        if outcome.failed:
             return
         self.model.load(stored, targets)
         self._show_months()
@@ -871,11 +869,10 @@ class AirTab(GridTab):
         self.targets_table.resizeColumnsToContents()
 
     def reload(self) -> None:
-        try:
+        with user_errors(self, "无法读取空气质量") as outcome:
             months = monthly_service.air_quality(self.ctx.db)
             targets = monthly_service.air_quality_targets(self.ctx.db)
-        except JzairError as exc:
-            QMessageBox.warning(self, "无法读取空气质量", str(exc))
+        if outcome.failed:
             return
         stored: dict[tuple[str, str, str], float] = {}
         for v in months:
@@ -1022,10 +1019,9 @@ class MilestoneTab(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        try:
+        with user_errors(self, "无法读取节点任务") as outcome:
             self.items = milestones_service.list_milestones(self.ctx.db)
-        except JzairError as exc:
-            QMessageBox.warning(self, "无法读取节点任务", str(exc))
+        if outcome.failed:
             return
         today = dt.date.today()
         self.table.setRowCount(len(self.items))

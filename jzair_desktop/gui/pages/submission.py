@@ -26,9 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from jzair_desktop.domain.reference import reference
-from jzair_desktop.errors import JzairError
 from jzair_desktop.gui.context import GuiContext
-from jzair_desktop.gui.tasks import publish
+from jzair_desktop.gui.tasks import publish, user_errors
 from jzair_desktop.gui.widgets.common import list_table
 from jzair_desktop.services import submission
 from jzair_desktop.services.changes import Changes
@@ -251,10 +250,9 @@ class SubmissionPage(QWidget):
             "将被锁定，不能再修改、删除或恢复（需市级管理员解锁）。",
         ) != QMessageBox.StandardButton.Yes:
             return None
-        try:
+        with user_errors(self, "无法上报") as outcome:
             info = submission.submit_month(self.ctx.db, st.unit_code, self.month, self.ctx.actor)
-        except JzairError as exc:
-            QMessageBox.warning(self, "无法上报", str(exc))
+        if outcome.failed:
             return None
         publish(self.ctx, Changes.of(months=[self.month], units=[st.unit_code]), self)
         self.refresh()
@@ -269,10 +267,9 @@ class SubmissionPage(QWidget):
                 self, "解锁月份", f"解锁 {st.unit_name} {self.month}。请填写原因（将记入审计日志）：")
             if not ok:
                 return None
-        try:
+        with user_errors(self, "无法解锁") as outcome:
             info = submission.unlock_month(self.ctx.db, st.unit_code, self.month, reason, self.ctx.actor)
-        except JzairError as exc:
-            QMessageBox.warning(self, "无法解锁", str(exc))
+        if outcome.failed:
             return None
         publish(self.ctx, Changes.of(months=[self.month], units=[st.unit_code]), self)
         self.refresh()

@@ -32,7 +32,7 @@ from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.exchange.spreadsheet import IMPORT_FILTER
 from jzair_desktop.exchange.targets_xlsx import export_targets, import_targets
 from jzair_desktop.gui.context import GuiContext
-from jzair_desktop.gui.tasks import publish
+from jzair_desktop.gui.tasks import publish, show_user_error, user_errors
 from jzair_desktop.gui.widgets.common import (
     EDITED,
     GREY_TEXT,
@@ -458,10 +458,9 @@ class TargetsPage(QWidget):
             self.status_line.setText(f"有 {len(self.model.pending)} 处修改尚未保存。")
 
     def reload(self) -> None:
-        try:
+        with user_errors(self, "无法读取任务分解") as outcome:
             self.model.set_table(target_table(self.ctx.db))
-        except JzairError as exc:
-            QMessageBox.warning(self, "无法读取任务分解", str(exc))
+        if outcome.failed:
             return
         self._stale = False
         self._update_buttons()
@@ -522,7 +521,7 @@ class TargetsPage(QWidget):
             self._focus_first_problem()
             return False
         except JzairError as exc:
-            QMessageBox.warning(self, "保存失败", str(exc))
+            show_user_error(self, exc, "保存失败")
             return False
         self.model.pending.clear()
         self.model.problems.clear()
@@ -557,7 +556,7 @@ class TargetsPage(QWidget):
         try:
             written = export_targets(self.ctx.db, path)
         except JzairError as exc:
-            QMessageBox.warning(self, "导出失败", str(exc))
+            show_user_error(self, exc, "导出失败")
             return None
         except OSError as exc:
             QMessageBox.warning(self, "导出失败", f"无法写入文件“{path}”：{exc.strerror or exc}")
@@ -587,7 +586,7 @@ class TargetsPage(QWidget):
             result = import_targets(self.ctx.db, self.ctx.actor, path)
         except JzairError as exc:
             self.problem_label.setText(str(exc))
-            QMessageBox.warning(self, "导入失败", str(exc))
+            show_user_error(self, exc, "导入失败")
             return False
         self._remember_dir(path)
         self.model.discard()

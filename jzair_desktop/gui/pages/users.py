@@ -20,9 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from jzair_desktop.domain.reference import reference
-from jzair_desktop.errors import JzairError
 from jzair_desktop.gui.context import GuiContext
-from jzair_desktop.gui.tasks import publish
+from jzair_desktop.gui.tasks import publish, user_errors
 from jzair_desktop.gui.widgets.common import FormDialog, list_table
 from jzair_desktop.gui.widgets.password_fields import PasswordFields
 from jzair_desktop.services import accounts, installation
@@ -239,10 +238,9 @@ class UsersPage(QWidget):
             self, "停用用户", f"停用用户“{sel.name}”？停用后该用户不能登录，可以再启用。"
         ) != QMessageBox.StandardButton.Yes:
             return False
-        try:
+        with user_errors(self, "操作未完成") as outcome:
             accounts.set_disabled(self.ctx.db, self.ctx.actor, sel.name, disabled)
-        except JzairError as exc:
-            QMessageBox.warning(self, "操作未完成", str(exc))
+        if outcome.failed:
             return False
         self.refresh()
         row = next((i for i, u in enumerate(self.users) if u.name == sel.name), None)
