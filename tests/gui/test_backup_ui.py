@@ -203,7 +203,17 @@ def test_the_exit_backup_window_can_cancel_and_keeps_the_earlier_backups(qtbot, 
     w = make_window(qtbot, ctx)
     controller = BackupController(w, automatic=False)
     controller.automatic = True
-    controller._running = threading.Event()  # noqa: SLF001 - the day's backup is still being made
+    from jzair_desktop.gui import tasks
+
+    def days_backup(state: tasks.TaskState) -> None:  # the day's backup, still being made until cancelled
+        while True:
+            time.sleep(0.02)
+            state.check_cancelled()
+
+    day = tasks.Task(days_backup, tasks.TaskState(), "正在备份数据库…")
+    threading.Thread(target=day.run, daemon=True).start()
+    controller._backup_job = day  # noqa: SLF001
+    assert controller.busy() and not day.ended
     with qtbot.waitSignal(controller.exit_finished, timeout=20_000):
         assert w.close()
         progress = exit_window()
@@ -217,6 +227,7 @@ def test_the_exit_backup_window_can_cancel_and_keeps_the_earlier_backups(qtbot, 
     assert exit_window() is None
     assert backups() == [earlier.backup.path]
     assert ctx.settings().value(EXIT_NOTE_KEY) is None  # a cancel is no failure to report
+    assert day.wait(5) and day.ended  # the day's backup was cancelled too
 
 
 def test_closing_the_progress_window_cancels_rather_than_hides(qtbot):
