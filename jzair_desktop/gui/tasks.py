@@ -154,13 +154,21 @@ def publish(ctx: GuiContext, changes: Changes, source: object = None) -> None:
 class _ProgressDialog(QProgressDialog):
     """The modal progress window; without 取消 (a job that cannot stop half-way) it cannot be closed either."""
 
+    NOTE = "此操作不能中途停止，请等待完成。"
+
     def __init__(self, label: str, parent: QWidget | None, *, cancellable: bool) -> None:
-        super().__init__(label, "取消" if cancellable else "", 0, 0, parent)
+        super().__init__("", "取消" if cancellable else "", 0, 0, parent)
         self.setObjectName("taskProgress")
+        self.setMinimumWidth(380)
         self.cancellable = cancellable
         if not cancellable:
             self.setCancelButton(None)
             self.setWindowFlag(Qt.WindowType.WindowCloseButtonHint, False)
+        self.show_text(label)
+
+    def show_text(self, text: str) -> None:
+        """The job's words; under them, for a job that cannot stop, why there is no 取消."""
+        self.setLabelText(text if self.cancellable else f"{text}\n\n{self.NOTE}")
 
     def reject(self) -> None:  # Esc
         if self.cancellable:
@@ -173,7 +181,7 @@ class _ProgressDialog(QProgressDialog):
             event.ignore()
 
     def finish(self) -> None:
-        self.cancellable = True  # the job has ended: the window may go
+        self.cancellable = True  # the job has ended: the window may go (Esc and closing allowed again)
         self.close()
         self.deleteLater()
 
@@ -216,7 +224,7 @@ def run_task(
             lambda done, total, text: (
                 dialog.setMaximum(max(total, 0)),
                 dialog.setValue(min(done, total) if total > 0 else 0),
-                dialog.setLabelText(text or label),
+                dialog.show_text(text or label),
             )
         )
     if on_progress is not None:
