@@ -287,14 +287,13 @@ def test_a_failure_inside_the_layout_leaves_no_file(data_db, outdir, monkeypatch
 
 def test_cancelling_stops_and_leaves_no_file(data_db, outdir):
     seen = []
-    state = TaskState(lambda done, total, text: seen.append((done, total, text)))
 
     def cancel_when_laying_out(done, total, text):  # noqa: ANN001
         seen.append(done)
         if text.startswith("正在排版"):
             state.cancel()
 
-    state._listener = cancel_when_laying_out  # noqa: SLF001
+    state = TaskState(cancel_when_laying_out)
     with pytest.raises(Cancelled):
         report.write_report(data_db, outdir / "r.pdf", "2020-11", state=state)
     assert not list(outdir.iterdir())

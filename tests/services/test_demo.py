@@ -205,14 +205,13 @@ def test_only_the_city_office_makes_a_demo(db):
 
 def test_progress_is_reported_and_cancel_writes_nothing(db):
     seen: list[str] = []
-    state = TaskState(lambda done, total, text: seen.append(text))
 
     def cancel_when_writing(done, total, text):
         seen.append(text)
         if text.startswith("正在写入VOCs"):
             state.cancel()
 
-    state._listener = cancel_when_writing
+    state = TaskState(cancel_when_writing)
     with pytest.raises(Cancelled):
         demo.generate_demo(db, scale=SMALL, state=state, today=TODAY)
     assert any(t.startswith("正在生成清洁取暖") for t in seen) and any(t.startswith("正在写入") for t in seen)
