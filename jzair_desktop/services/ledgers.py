@@ -36,6 +36,7 @@ from jzair_desktop.services.guards import closeout_of, guard, is_closed, reason_
 from jzair_desktop.storage import bulk
 from jzair_desktop.storage.engine import read_session, write_session
 from jzair_desktop.storage.models import LEDGER_MODELS, AuditEntry
+from jzair_desktop.taskstate import TaskState
 
 META_FIELDS = ("id", "uuid", "created_at", "created_by", "updated_at", "updated_by", "deleted_at", "deleted_by")
 SEARCHABLE_KINDS = ("text", "idcard", "plate", "vin", "uscc", "phone")
@@ -682,14 +683,19 @@ def find_duplicates(
 
 def delete_records(
     db: Database, ledger_key: str, record_uuids: Sequence[str], *, actor: Actor, reason: str | None = None,
+    state: TaskState | None = None,
 ) -> int:
     """Soft-delete several records in one transaction: all of them or, on any error, none. Returns the count.
 
-    `reason` is required (city_admin only) when one of them is closed out (已销号)."""
+    `reason` is required (city_admin only) when one of them is closed out (已销号). `state`: progress, and a
+    cancel (Cancelled) that rolls the whole delete back."""
     d = ledger(ledger_key)
     n = 0
     with write_session(db.engine) as s:
-        for obj in _load_many(s, d, record_uuids, actor):
+        objs = _load_many(s, d, record_uuids, actor)
+        for i, obj in enumerate(objs):
+            if state is not None:
+                state.progress(i, len(objs), f"正在删除 {i:,} / {len(objs):,} 条…")
             if obj.deleted_at is None:
                 _soft_delete(s, d, obj, actor, reason)
                 n += 1
@@ -698,12 +704,17 @@ def delete_records(
 
 def restore_records(
     db: Database, ledger_key: str, record_uuids: Sequence[str], *, actor: Actor, reason: str | None = None,
+    state: TaskState | None = None,
 ) -> int:
-    """Restore several deleted records in one transaction (all or none). Returns the count restored."""
+    """Restore several deleted records in one transaction (all or none). Returns the count restored.
+    `state`: progress, and a cancel (Cancelled) that rolls the whole restore back."""
     d = ledger(ledger_key)
     n = 0
     with write_session(db.engine) as s:
-        for obj in _load_many(s, d, record_uuids, actor):
+        objs = _load_many(s, d, record_uuids, actor)
+        for i, obj in enumerate(objs):
+            if state is not None:
+                state.progress(i, len(objs), f"正在恢复 {i:,} / {len(objs):,} 条…")
             record_uuid = obj.uuid
             if obj.deleted_at is None:
                 continue

@@ -273,6 +273,30 @@ def test_a_failed_batch_delete_deletes_none(db):
     assert svc.count_records(db, "heating") == 2
 
 
+def test_a_cancelled_batch_delete_or_restore_writes_nothing(db):
+    from jzair_desktop.taskstate import Cancelled, TaskState
+
+    uuids = [create(db, "heating", household(n)) for n in range(1, 4)]
+
+    def cancel_during_the_first(done, total, text) -> None:  # noqa: ANN001
+        seen.append(text)
+        state.cancel()  # while the first record is written: the second one's progress report stops it
+
+    seen: list[str] = []
+    state = TaskState(cancel_during_the_first)
+    with pytest.raises(Cancelled):
+        svc.delete_records(db, "heating", uuids, actor=ADMIN, state=state)
+    assert svc.count_records(db, "heating") == 3 and seen[0] == "正在删除 0 / 3 条…"
+    assert svc.delete_records(db, "heating", uuids, actor=ADMIN, state=TaskState()) == 3
+    seen.clear()
+    state = TaskState(cancel_during_the_first)
+    with pytest.raises(Cancelled):
+        svc.restore_records(db, "heating", uuids, actor=ADMIN, state=state)
+    assert svc.count_records(db, "heating") == 0 and seen[0] == "正在恢复 0 / 3 条…"
+    assert svc.ids_of(db, "heating", [uuids[2], "没有这条", uuids[0]]) == [
+        r.id for r in (svc.get_record(db, "heating", u) for u in (uuids[2], uuids[0]))]
+
+
 # --- listing: filters, search, sort, paging, counts -----------------------------------------------
 
 

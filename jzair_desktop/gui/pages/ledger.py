@@ -664,7 +664,7 @@ class LedgerPage(QWidget):
             if reason is None and actor.is_city and any(guards.is_closed(d, r.values) for r in records):
                 return _Deleted(uuids, 0, needs_reason=True)
             state.check_cancelled()
-            n = ledger_service.delete_records(db, key, uuids, actor=actor, reason=reason)
+            n = ledger_service.delete_records(db, key, uuids, actor=actor, reason=reason, state=state)
             return _Deleted(uuids, n, changes=self.changes())
 
         def done(result: _Deleted) -> None:
@@ -712,7 +712,7 @@ class LedgerPage(QWidget):
             state.progress(0, 0, f"正在恢复 {len(chosen)} 条记录…", force=True)
             uuids = [r.uuid for r in ledger_service.fetch_rows(db, key, chosen, actor=actor)]
             state.check_cancelled()
-            n = ledger_service.restore_records(db, key, uuids, actor=actor)
+            n = ledger_service.restore_records(db, key, uuids, actor=actor, state=state)
             return _Deleted(tuple(uuids), n, changes=self.changes())
 
         def done(result: _Deleted) -> None:
@@ -736,9 +736,9 @@ class LedgerPage(QWidget):
         def work(state: TaskState) -> _Deleted:
             state.progress(0, 0, f"正在撤销{self._describe(entry)}…", force=True)
             if entry.kind == "delete":
-                ledger_service.restore_records(db, key, entry.uuids, actor=actor, reason=reason)
+                ledger_service.restore_records(db, key, entry.uuids, actor=actor, reason=reason, state=state)
             elif entry.kind == "create":
-                ledger_service.delete_records(db, key, entry.uuids, actor=actor)
+                ledger_service.delete_records(db, key, entry.uuids, actor=actor, state=state)
             elif entry.kind == "edit":
                 assert entry.old_values is not None
                 ledger_service.update_record(db, key, entry.uuids[0], entry.old_values, actor=actor, reason=reason)
