@@ -288,18 +288,20 @@ def wait_for_jobs(timeout_s: float | None = None) -> bool:
 def ask_running(parent: QWidget | None, jobs: list[_Job], action: str) -> str:
     """'wait', 'cancel' or 'stay': what to do with running jobs before `action`."""
     names = "、".join(dict.fromkeys(j.what for j in jobs))
-    box = QMessageBox(QMessageBox.Icon.Question, "有任务正在进行",
-                      f"“{names}”还没有完成。\n\n等待完成后再{action}，还是取消该任务（已进行的部分不会保存）？",
+    can_stop = any(j.cancellable for j in jobs)
+    question = (f"等待完成后再{action}，还是取消该任务（已进行的部分不会保存）？" if can_stop
+                else f"该任务不能中途停止，请等待完成后再{action}。")
+    box = QMessageBox(QMessageBox.Icon.Question, "有任务正在进行", f"“{names}”还没有完成。\n\n{question}",
                       parent=parent)
     box.setObjectName("runningJobsQuestion")
     wait = box.addButton("等待完成", QMessageBox.ButtonRole.AcceptRole)
-    cancel = box.addButton("取消任务", QMessageBox.ButtonRole.DestructiveRole)
+    cancel = box.addButton("取消任务", QMessageBox.ButtonRole.DestructiveRole) if can_stop else None
     stay = box.addButton("返回", QMessageBox.ButtonRole.RejectRole)
     box.setDefaultButton(wait)
     box.setEscapeButton(stay)
     box.exec()
     clicked = box.clickedButton()
-    return "wait" if clicked is wait else ("cancel" if clicked is cancel else "stay")
+    return "wait" if clicked is wait else ("cancel" if cancel is not None and clicked is cancel else "stay")
 
 
 # Tests replace this to answer without showing the question.

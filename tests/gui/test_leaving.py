@@ -224,6 +224,29 @@ def test_the_real_running_job_question(window, qtbot, boxes):
     assert ("information", "已取消", "已取消生成月报，没有保存任何结果。") in boxes
 
 
+def test_a_job_that_cannot_stop_is_waited_for_and_the_question_offers_no_cancel(window, qtbot, boxes):
+    release = threading.Event()
+    done: list[str] = []
+    tasks.run_task(window, "正在恢复数据库…", slow_job(release), cancellable=False, on_success=done.append)
+    seen: list[tuple[list[str], str]] = []
+
+    def look() -> None:
+        box = QApplication.activeModalWidget()
+        if box is None or box.objectName() != "runningJobsQuestion":
+            QTimer.singleShot(20, look)
+            return
+        seen.append(([b.text() for b in box.findChildren(QPushButton)], box.text()))
+        shoot(box, "running_job_question_no_cancel")
+        QTimer.singleShot(200, release.set)  # the job ends while the window waits for it
+        next(b for b in box.findChildren(QPushButton) if b.text() == "等待完成").click()
+
+    QTimer.singleShot(20, look)
+    assert window.close()
+    buttons, text = seen[0]
+    assert sorted(buttons) == sorted(["等待完成", "返回"]) and "不能中途停止" in text
+    assert done == ["完成"] and not boxes  # waited for, not cancelled
+
+
 def test_a_job_ending_after_its_window_is_gone_does_not_raise(caplog):
     job = tasks._Job(lambda state: 1, tasks.TaskState(), "正在导出…")  # noqa: SLF001
     shiboken6.delete(job.signals)  # the window and its signal objects are gone
