@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from pypdf import PdfReader
 
@@ -80,6 +78,7 @@ def test_a_broken_source_is_refused_with_file_and_line(tmp_path):
         parse_chapter(bad, tmp_path / "坏.md", 1)
     with pytest.raises(JzairError, match="缺少以“# ”开头的章标题"):
         parse_chapter("正文\n", tmp_path / "坏.md", 1)
-    chapter = parse_chapter("# 章 {#a}\n\n![图](images/x.png)\n\n## 节\n\n- 一\n  续\n- 二\n", Path("/g/01-a.md"), 1)
-    assert chapter.sections[0].blocks == [Image(Path("/g/images/x.png"), "图")]
+    # An image's path is resolved against the chapter's folder (tmp_path: on Windows "/g" would gain a drive).
+    chapter = parse_chapter("# 章 {#a}\n\n![图](images/x.png)\n\n## 节\n\n- 一\n  续\n- 二\n", tmp_path / "g" / "01-a.md", 1)
+    assert chapter.sections[0].blocks == [Image((tmp_path / "g" / "images" / "x.png").resolve(), "图")]
     assert chapter.sections[1].anchor == "c1-1" and chapter.sections[1].blocks[0].items == ("一续", "二")
