@@ -178,6 +178,12 @@ def _check_figure_entries(actor: Actor, entries: Iterable[FigureEntry]) -> list[
     return out
 
 
+def check_figures(actor: Actor, entries: Iterable[FigureEntry]) -> None:
+    """Check entries as set_figures does (values, units, the actor's right to them) without writing:
+    a paste into the grid checks its cells with this before taking any. Raises ValidationFailed."""
+    _check_figure_entries(actor, entries)
+
+
 def _figure_unit(text: object, ind: Indicator, actor: Actor, ref: Reference) -> Unit:
     """The unit a figure is for: a unit the indicator concerns, or 全市 for a city-level indicator
     (entered by the city office only)."""

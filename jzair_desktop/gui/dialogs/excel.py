@@ -46,6 +46,7 @@ from jzair_desktop.exchange.spreadsheet import CSV, IMPORT_FILTER
 from jzair_desktop.exchange.xlsx_common import MAX_DATA_ROWS
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.tasks import run_task, user_errors
+from jzair_desktop.gui.widgets.clipboard import enable_copy
 from jzair_desktop.gui.widgets.common import save_file_path
 from jzair_desktop.services import excel as excel_service
 from jzair_desktop.services.changes import Changed, Changes
@@ -92,6 +93,7 @@ def _table(headers: list[str]) -> QTableWidget:
     table.setAlternatingRowColors(True)
     table.setWordWrap(False)
     table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
+    enable_copy(table)
     return table
 
 
@@ -214,6 +216,7 @@ class PreviewPage(_Page):
         self.preview.verticalHeader().setVisible(False)
         self.preview.verticalHeader().setDefaultSectionSize(self.preview.fontMetrics().height() + 8)
         self.preview.setAlternatingRowColors(True)
+        enable_copy(self.preview)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(QLabel("列对应："))

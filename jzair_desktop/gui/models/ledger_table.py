@@ -19,7 +19,9 @@ from PySide6.QtGui import QBrush, QColor
 from jzair_desktop.domain.ledgers import Column, LedgerDef, ledger
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.domain.validation import mask_id_number
+from jzair_desktop.gui.widgets.clipboard import COPY_ROLE
 from jzair_desktop.services import ledgers as ledger_service
+from jzair_desktop.services import personal
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.ledgers import RecordQuery, RecordRow
@@ -41,7 +43,7 @@ _ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 # The roles this model answers; a view asks for several more per cell on every paint.
-_ROLES = frozenset((_DISPLAY, _ALIGN, _FOREGROUND, _TOOLTIP, int(RecordRole), int(SortKeyRole)))
+_ROLES = frozenset((_DISPLAY, _ALIGN, _FOREGROUND, _TOOLTIP, int(RecordRole), int(SortKeyRole), COPY_ROLE))
 
 
 def format_number(value: float | int) -> str:
@@ -228,12 +230,25 @@ class LedgerTableModel(QAbstractTableModel):
         value = rec.values.get(column.key)
         if role == SortKeyRole:
             return value
+        if role == COPY_ROLE:
+            return self.copy_text(column, value, rec)
         text = format_value(column, value)
         if role == _TOOLTIP:
             if rec.deleted_at is not None:
                 return f"已于 {rec.deleted_at:%Y-%m-%d %H:%M} 由 {rec.deleted_by or '未知用户'} 删除"
             return text if len(text) > column.width else None
         return text
+
+    def copy_text(self, column: Column, value: Any, rec: RecordRow) -> str:
+        """What Ctrl+C copies of a cell: numbers without thousands separators, 身份证号 whole only when the
+        user may read this record's personal data whole (services.personal), masked otherwise."""
+        if column.kind == "idcard" and value:
+            if personal.may_read_whole(self.actor, rec.values.get("unit_code")):
+                return str(value)
+            return mask_id_number(str(value))
+        if column.kind in NUMERIC_KINDS and isinstance(value, int | float) and not isinstance(value, bool):
+            return str(int(value)) if float(value).is_integer() else repr(float(value))
+        return format_value(column, value)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
         if orientation == Qt.Orientation.Horizontal:

@@ -28,6 +28,7 @@ from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.tasks import run_task, show_user_error, user_errors
+from jzair_desktop.gui.widgets.clipboard import enable_copy
 from jzair_desktop.gui.widgets.common import fill_change_rows, list_table
 from jzair_desktop.gui.widgets.date_input import DateInput
 from jzair_desktop.services import audit, monthly, targets
@@ -122,6 +123,7 @@ class AuditPage(QWidget):
         self.table.itemSelectionChanged.connect(self._show_selected)
         self.detail = QTableWidget(0, 3)
         self.detail.setObjectName("auditDetail")
+        enable_copy(self.detail)
         self.detail.setHorizontalHeaderLabels(("字段", "修改前", "修改后"))
         self.detail.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.detail.verticalHeader().setVisible(False)

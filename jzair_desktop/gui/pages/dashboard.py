@@ -48,6 +48,7 @@ from jzair_desktop.gui.widgets.charts import (
     StackedBarChart,
     StatusBar,
 )
+from jzair_desktop.gui.widgets.clipboard import enable_copy
 from jzair_desktop.gui.widgets.common import save_file_path
 from jzair_desktop.services import monthly as monthly_service
 from jzair_desktop.services.breakdown import BREAKDOWNS, BreakdownData, breakdown_data
@@ -299,6 +300,7 @@ class DashboardPage(QWidget):
         for col, chars in enumerate((9, 20, 5, 7, 7, 11, 11, 11, 10)):
             header.resizeSection(col, chars * digit + 18)
         self.warning_table.clicked.connect(self._warning_clicked)
+        enable_copy(self.warning_table)
         self.warning_table.activated.connect(self._warning_clicked)
         self.warning_title = QLabel()
         self.warning_title.setObjectName("warningTitle")

@@ -42,6 +42,7 @@ from jzair_desktop.domain.validation import normalize_number_text
 from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.tasks import publish, show_user_error, user_errors
+from jzair_desktop.gui.widgets.clipboard import enable_copy
 from jzair_desktop.gui.widgets.common import (
     EDITED,
     GREY_TEXT,
@@ -55,11 +56,12 @@ from jzair_desktop.gui.widgets.common import (
     refused_save_text,
     setup_edit_grid,
 )
+from jzair_desktop.gui.widgets.grid_paste import GridPaste
 from jzair_desktop.services import air_targets
 from jzair_desktop.services import milestones as milestones_service
 from jzair_desktop.services import monthly as monthly_service
 from jzair_desktop.services.actor import Actor
-from jzair_desktop.services.air_entry import AirEntry, problem_field, set_air_quality_many
+from jzair_desktop.services.air_entry import AirEntry, check_air_entries, problem_field, set_air_quality_many
 from jzair_desktop.services.changes import Changes
 from jzair_desktop.services.monthly import (
     CITY_AREA,
@@ -129,6 +131,7 @@ class _GridModel(QAbstractTableModel):
         super().__init__(parent)
         self.pending: dict[tuple, str] = {}
         self.problems: dict[tuple, str] = {}
+        self.actor: Actor | None = None  # who pastes (set by the tab); the services check cells against it
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -195,16 +198,36 @@ class _GridModel(QAbstractTableModel):
             return False
         key = self.key_of(index)
         assert key is not None
-        text = "" if value is None else normalize_number_text(value)  # １２３ shows as 123
+        self.set_pending(key, "" if value is None else normalize_number_text(value))  # １２３ shows as 123
+        self.problems.pop(key, None)
+        self.cells_changed()
+        return True
+
+    def set_pending(self, key: tuple, text: str | None) -> None:
+        """A cell's waiting text as typing leaves it (a value equal to the stored one waits for nothing);
+        None drops the waiting edit."""
+        if text is None:
+            self.pending.pop(key, None)
+            return
         stored = self.stored_value(key)
         parsed = _parse_or_none(text) if text else None
         if (stored is None and not text) or (stored is not None and parsed is not None and abs(parsed - stored) < 1e-9):
             self.pending.pop(key, None)
         else:
             self.pending[key] = text
-        self.problems.pop(key, None)
+
+    def cells_changed(self) -> None:
         self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1))
-        return True
+
+    # -- paste (gui.widgets.grid_paste) ------------------------------------------------------------
+    def paste_key(self, row: int, column: int) -> tuple | None:
+        return self.key_of(self.index(row, column))
+
+    def refusal(self, key: tuple) -> str | None:
+        raise NotImplementedError
+
+    def check_pasted(self, values: dict[tuple, str]) -> dict[tuple, str]:
+        raise NotImplementedError
 
     def discard(self) -> None:
         self.beginResetModel()
@@ -389,6 +412,41 @@ class FigureModel(_GridModel):
         prefixes = {figure_where(names[u], m, inds[i].name) + "：": (i, u, m) for (i, u, m) in self.pending}
         return problems_by_cell(problems, prefixes)
 
+    def refusal(self, key: tuple) -> str | None:
+        if self.editable_key(key):
+            return None
+        ind, unit_code, month = key
+        names = {u.code: u.name for u in self.units} | {CITY_CODE: CITY_NAME}
+        if self.actor is not None:
+            try:
+                if unit_code == CITY_CODE:
+                    self.actor.check_city(f"填报全市“{self.indicator.name}”")
+                else:
+                    self.actor.check_write(unit_code, unit_name=names[unit_code])
+            except JzairError as exc:
+                return exc.message
+        if not self.in_scope(unit_code):
+            return f"“{self.indicator.name}”不涉及{names[unit_code]}（无任务），不能填写"
+        if not self.month_open(month):
+            return f"“{self.indicator.name}”不统计 {month}，不能填写"
+        return "只读：当前用户不能填报这一单元格"
+
+    def check_pasted(self, values: dict[tuple, str]) -> dict[tuple, str]:
+        names = {u.code: u.name for u in self.units} | {CITY_CODE: CITY_NAME}
+        inds = {i.key: i for i in monthly_indicators()}
+        wheres = {key: figure_where(names[key[1]], key[2], inds[key[0]].name) for key in values}
+        entries = [FigureEntry(u, i, m, values[(i, u, m)] or None, where=wheres[(i, u, m)]) for (i, u, m) in values]
+        assert self.actor is not None
+        try:
+            monthly_service.check_figures(self.actor, entries)
+        except ValidationFailed as exc:
+            cells, rest = problems_by_cell(exc.problems or [exc.message], {w + "：": k for k, w in wheres.items()})
+            if rest:
+                first = next(iter(values))
+                cells[first] = "；".join([*([cells[first]] if first in cells else []), *rest])
+            return cells
+        return {}
+
 
 def figure_where(county: str, month: str, indicator_name: str) -> str:
     return f"{county} {month}“{indicator_name}”"
@@ -479,6 +537,45 @@ class AirModel(_GridModel):
                                 where=f"{names[area]} {month}"))
         return out
 
+    def refusal(self, key: tuple) -> str | None:
+        if self.editable_key(key):
+            return None
+        name = dict(self.areas)[key[0]]
+        return f"当前用户不能填报“{name}”的空气质量"
+
+    def check_pasted(self, values: dict[tuple, str]) -> dict[tuple, str]:
+        """Each pasted area-month checked whole (its other field as it stands) by the service."""
+        names = dict(self.areas)
+        touched = sorted({(area, month) for (area, month, _f) in values})
+        entries = []
+        for area, month in touched:
+            texts = {}
+            for field, _label in AIR_FIELDS:
+                key = (area, month, field)
+                texts[field] = values.get(key, self.pending.get(key, _number_text(self.stored.get(key))))
+            entries.append(AirEntry(area, month, texts["pm25"] or None, texts["heavy_days"] or None,
+                                    where=f"{names[area]} {month}"))
+        assert self.actor is not None
+        try:
+            check_air_entries(self.actor, entries)
+        except ValidationFailed as exc:
+            cells: dict[tuple, str] = {}
+            for p in exc.problems or [exc.message]:
+                for area, month in touched:
+                    found = problem_field(p, f"{names[area]} {month}")
+                    if found is None:
+                        continue
+                    field, text = found
+                    fields = [field] if field else [f for f, _l in AIR_FIELDS if (area, month, f) in values]
+                    for f in fields:
+                        if (area, month, f) in values:
+                            cells[(area, month, f)] = text
+                    break
+                else:
+                    cells[next(iter(values))] = p
+            return cells
+        return {}
+
     def problem_cells(self, problems: list[str]) -> tuple[dict[tuple, str], list[str]]:
         names = dict(self.areas)
         entries = sorted({(area, month) for (area, month, _f) in self.pending})
@@ -527,6 +624,8 @@ class GridTab(QWidget):
         self.problem_label = problem_label()
         self.status_line = QLabel()
         self.status_line.setObjectName("statusLine")
+        model.actor = ctx.actor
+        self.paster = GridPaste(self.table, model, owner=self, messages=self.problem_label, status=self.status_line)
         model.dataChanged.connect(lambda *_: self.update_buttons())
         model.modelReset.connect(self.update_buttons)
 
@@ -542,8 +641,14 @@ class GridTab(QWidget):
 
     def discard(self) -> None:
         self.model.discard()
+        self.paster.clear()
         self.problem_label.clear()
         self.status_line.setText("已放弃未保存的修改。")
+
+    def paste(self, block: list[list[str]]) -> bool:
+        """Paste rows of cell texts (as from Excel) at the selection; all or nothing, Ctrl+Z undoes it."""
+        self.commit_editor()
+        return self.paster.paste(block)
 
     def focus_cell(self, key: tuple) -> None:
         index = self.model.index_of_key(key)
@@ -577,6 +682,7 @@ class GridTab(QWidget):
             return False
         self.model.pending.clear()
         self.model.problems.clear()
+        self.paster.clear()
         self.problem_label.clear()
         self.reload()
         self.status_line.setText(f"已保存 {changed} 处修改。")
@@ -823,6 +929,7 @@ class AirTab(GridTab):
         hint.setWordWrap(True)
         self.targets_table = QTableWidget(0, 5)
         self.targets_table.setObjectName("airTargets")
+        enable_copy(self.targets_table)
         self.targets_table.setHorizontalHeaderLabels(["区域", "起止月份", "档次", "PM2.5 上限（微克/立方米）",
                                                       "重污染天数上限（天）"])
         self.targets_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -997,6 +1104,7 @@ class MilestoneTab(QWidget):
         hint.setWordWrap(True)
         self.table = QTableWidget(0, len(self.HEADERS))
         self.table.setObjectName("milestoneTable")
+        enable_copy(self.table)
         self.table.setHorizontalHeaderLabels(self.HEADERS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.gui.context import GuiContext
+from jzair_desktop.gui.widgets.clipboard import enable_copy
 from jzair_desktop.services import info as info_service
 
 HEADERS = ("指标", "类型", "单位", "市级目标", "时限", "方案条目", "牵头单位", "涉及单位", "数据来源", "说明")
@@ -68,6 +69,7 @@ class PlanPage(QWidget):
         sub.setWordWrap(True)
         self.table = QTableWidget(0, len(HEADERS))
         self.table.setHorizontalHeaderLabels(HEADERS)
+        enable_copy(self.table)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.tasks import publish, user_errors
+from jzair_desktop.gui.widgets.clipboard import enable_copy
 from jzair_desktop.gui.widgets.common import list_table
 from jzair_desktop.services import submission
 from jzair_desktop.services.changes import Changes
@@ -75,6 +76,7 @@ class FiguresDialog(QDialog):
         self.note.setWordWrap(True)
         self.table = QTableWidget(0, len(FIGURE_HEADERS))
         self.table.setObjectName("figuresTable")
+        enable_copy(self.table)
         self.table.setHorizontalHeaderLabels(FIGURE_HEADERS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)

@@ -46,10 +46,12 @@ from jzair_desktop.gui.widgets.common import (
     save_file_path,
     setup_edit_grid,
 )
+from jzair_desktop.gui.widgets.grid_paste import GridPaste
 from jzair_desktop.services.changes import Changes
 from jzair_desktop.services.targets import (
     IndicatorTargets,
     TargetEntry,
+    check_entries,
     format_number,
     parse_figure,
     set_targets,
@@ -326,17 +328,58 @@ class TargetsModel(QAbstractTableModel):
         t, unit_code = self.cell(index)
         assert unit_code is not None
         key = (t.indicator, unit_code)
-        text = "" if value is None else normalize_number_text(value)  # １２３ shows as 123
-        stored = self.stored(t, unit_code)
+        self.set_pending(key, "" if value is None else normalize_number_text(value))  # １２３ shows as 123
+        self.problems.pop(key, None)
+        row = index.row()
+        self.dataChanged.emit(self.index(row, 0), self.index(row, self.check_column))
+        return True
+
+    def set_pending(self, key: tuple, text: str | None) -> None:
+        """A cell's waiting text as typing leaves it; None drops the waiting edit."""
+        if text is None:
+            self.pending.pop(key, None)
+            return
+        t = self.table[self.row_of(key[0])]
+        stored = self.stored(t, key[1])
         same = (stored is None and not text) or (stored is not None and text and _same_number(text, stored))
         if same:
             self.pending.pop(key, None)
         else:
             self.pending[key] = text
-        self.problems.pop(key, None)
-        row = index.row()
-        self.dataChanged.emit(self.index(row, 0), self.index(row, self.check_column))
-        return True
+
+    def cells_changed(self) -> None:
+        self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, self.check_column))
+
+    # -- paste (gui.widgets.grid_paste) ------------------------------------------------------------
+    def paste_key(self, row: int, column: int) -> tuple | None:
+        t, unit_code = self.cell(self.index(row, column))
+        return None if unit_code is None else (t.indicator, unit_code)
+
+    def refusal(self, key: tuple) -> str | None:
+        t = self.table[self.row_of(key[0])]
+        index = self.index(self.row_of(key[0]), self.column_of(key[1]))
+        if self.flags(index) & Qt.ItemFlag.ItemIsEditable:
+            return None
+        if not self.editable:
+            return "只有市级管理员可以分解任务目标"
+        if t.rule != "split":
+            return "该指标的目标由台账或计划自动确定，不能填写"
+        return f"“{t.name}”不涉及该县（区、市）（无任务），不能填写"
+
+    def check_pasted(self, values: dict[tuple, str]) -> dict[tuple, str]:
+        """The pasted targets checked by the service's check of a save (services.targets.check_entries)."""
+        names = {u.code: u.name for u in self.units}
+        wheres = {key: cell_where(names[key[1]], self.indicators[key[0]].name) for key in values}
+        entries = [TargetEntry(ind, unit, text or None, where=wheres[(ind, unit)]) for (ind, unit), text in values.items()]
+        try:
+            check_entries(entries)
+        except ValidationFailed as exc:
+            cells, rest = problems_by_cell(exc.problems or [exc.message], {w + "：": k for k, w in wheres.items()})
+            if rest:
+                first = next(iter(values))
+                cells[first] = "；".join([*([cells[first]] if first in cells else []), *rest])
+            return cells
+        return {}
 
     def discard(self) -> None:
         self.beginResetModel()
@@ -435,6 +478,7 @@ class TargetsPage(QWidget):
         layout.addWidget(self.problem_label)
         layout.addWidget(self.status_line)
 
+        self.paster = GridPaste(self.table, self.model, owner=self, messages=self.problem_label, status=self.status_line)
         self.model.dataChanged.connect(lambda *_: self._update_buttons())
         self.model.modelReset.connect(self._update_buttons)
         self.reload()
@@ -488,8 +532,14 @@ class TargetsPage(QWidget):
 
     def discard(self) -> None:
         self.model.discard()
+        self.paster.clear()
         self.problem_label.clear()
         self.status_line.setText("已放弃未保存的修改。")
+
+    def paste(self, block: list[list[str]]) -> bool:
+        """Paste rows of cell texts (as from Excel) at the selection; all or nothing, Ctrl+Z undoes it."""
+        commit_open_editor(self.table)
+        return self.paster.paste(block)
 
     # -- unsaved edits (gui.unsaved) -------------------------------------------------------------
     def has_unsaved_changes(self) -> bool:
@@ -525,6 +575,7 @@ class TargetsPage(QWidget):
             return False
         self.model.pending.clear()
         self.model.problems.clear()
+        self.paster.clear()
         self.problem_label.clear()
         self.reload()
         self.status_line.setText(f"已保存：设定 {result.set} 项，清除 {result.cleared} 项。")
@@ -590,6 +641,7 @@ class TargetsPage(QWidget):
             return False
         self._remember_dir(path)
         self.model.discard()
+        self.paster.clear()
         self.problem_label.clear()
         self.reload()
         self.status_line.setText(

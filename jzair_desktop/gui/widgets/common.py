@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from jzair_desktop.errors import JzairError
+from jzair_desktop.gui.widgets.clipboard import enable_copy
 
 CHANGED_BRUSH = QBrush(QColor("#fff3cd"))  # an audited field whose value changed
 
@@ -52,6 +53,7 @@ def list_table(headers: tuple[str, ...], name: str, *, stretch_last: bool = True
     t.verticalHeader().setVisible(False)
     if stretch_last:
         t.horizontalHeader().setStretchLastSection(True)
+    enable_copy(t)
     return t
 
 
