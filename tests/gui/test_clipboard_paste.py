@@ -207,3 +207,111 @@ def test_targets_take_a_wps_html_block_and_refuse_a_computed_column(qtbot, db, b
     assert page.paster.clipboard.paste() is False
     assert "“合计”列" in page.problem_label.text() and "不能填写" in page.problem_label.text()
     assert m.pending == {}
+
+
+# --------------------------------------------------------------------------- ledger tables
+def ledger_page(qtbot, db, actor=BUILTIN_ADMIN, key="heating"):
+    from jzair_desktop.gui.context import DataSignals, GuiContext
+    from jzair_desktop.gui.pages.ledger import make_ledger_page
+
+    page = make_ledger_page(GuiContext(db=db, actor=actor, signals=DataSignals()), key)
+    qtbot.addWidget(page)
+    page.resize(1366, 700)
+    page.show()
+    qtbot.waitExposed(page)
+    return page
+
+
+def heating_block(n: int, *, header: bool = True, start: int = 0) -> list[list[str]]:
+    from tests.exchange import samples
+
+    rows = samples.clean_rows("heating", n, start=start)
+    keys = list(rows[0])
+    text = [[("" if r[k] is None else str(r[k])) for k in keys] for r in rows]
+    return [keys, *text] if header else text
+
+
+def wait_for_page(qtbot, wizard, page):
+    qtbot.waitUntil(lambda: wizard.job is None and wizard.currentPage() is page, timeout=30_000)
+
+
+def test_rows_pasted_from_an_excel_ledger_open_the_import_preview_and_import(qtbot, db, boxes):
+    from jzair_desktop.services.ledgers import count_records
+
+    page = ledger_page(qtbot, db)
+    put_on_clipboard(text=to_tsv(heating_block(5)))
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    from jzair_desktop.gui.dialogs.excel import ImportWizard
+
+    wizard = page.findChild(ImportWizard)
+    assert wizard is not None
+    wait_for_page(qtbot, wizard, wizard.preview_page)
+    assert wizard.preview_page.preview.rowCount() == 5
+    assert "数据 5 行" in wizard.preview_page.summary.text()
+    wizard.next()
+    wait_for_page(qtbot, wizard, wizard.check_page)
+    assert "新增 <b>5</b> 条" in wizard.check_page.counts.text()
+    assert count_records(db, "heating") == 0  # the preview and the check wrote nothing
+    wizard.next()
+    wait_for_page(qtbot, wizard, wizard.done_page)
+    assert count_records(db, "heating") == 5
+    # the same rows pasted again hit the duplicate rules of an import: updates, not new records
+    put_on_clipboard(text=to_tsv(heating_block(5)))
+    wizard.close()
+    second = page.paste_rows()
+    wait_for_page(qtbot, second, second.preview_page)
+    second.next()
+    wait_for_page(qtbot, second, second.check_page)
+    assert "新增 <b>5</b> 条" not in second.check_page.counts.text()
+    second.close()
+
+
+def test_rows_without_a_header_take_the_tables_columns_and_bad_rows_are_named(qtbot, db, boxes):
+    page = ledger_page(qtbot, db)
+    block = heating_block(3, header=False)
+    block[1][3] = ""  # 户主姓名 left empty
+    wizard = page.paste_block(block)
+    assert wizard is not None
+    wait_for_page(qtbot, wizard, wizard.preview_page)
+    wizard.next()
+    wait_for_page(qtbot, wizard, wizard.check_page)
+    problems = wizard.check_page.problems
+    rows = [[problems.item(r, c).text() for c in range(3)] for r in range(problems.rowCount())]
+    assert any(r[0] == "3" and r[1] == "户主姓名" for r in rows), rows  # header is row 1, the bad row is row 3
+    wizard.close()
+
+
+def test_a_viewer_cannot_paste_rows(qtbot, db, boxes):
+    page = ledger_page(qtbot, db, Actor("查看员", "viewer"))
+    assert page.paste_block(heating_block(2)) is None
+    assert "只读用户" in page.status_line.text()
+
+
+def test_a_ledger_copy_masks_the_id_number_for_a_viewer_only(qtbot, db, boxes):
+    from tests.gui import ledger_samples
+
+    ledger_samples.create(db, "heating", 1)
+    whole = ledger_samples.heating(1)["id_number"]
+    for actor, expect_whole in ((BUILTIN_ADMIN, True), (Actor("查看员", "viewer"), False),
+                                (Actor("yuci01", "county_clerk", YC), True)):
+        page = ledger_page(qtbot, db, actor)
+        page.table.selectAll()
+        page.clipboard.act_copy_header.trigger()
+        rows = parse_tsv(QGuiApplication.clipboard().text())
+        col = rows[0].index("身份证号")
+        assert (rows[1][col] == whole) is expect_whole, (actor.role, rows[1][col])
+        assert "*" in rows[1][col] or expect_whole
+        html_rows = parse_html_table(QGuiApplication.clipboard().mimeData().html())
+        assert html_rows[1][col] == rows[1][col]
+        page.close()
+
+
+def test_import_export_and_template_are_on_the_toolbar(qtbot, db, boxes):
+    from PySide6.QtWidgets import QToolBar, QToolButton
+
+    page = ledger_page(qtbot, db)
+    tools = page.findChild(QToolBar, "ledgerTools")
+    texts = [w.text() for w in (tools.widgetForAction(a) for a in tools.actions()) if isinstance(w, QToolButton)]
+    assert {"导入", "导出", "模板"} <= set(texts)
+    assert page.act_import in tools.actions() and page.act_import in page.more_menu.actions()

@@ -174,14 +174,31 @@ def test_export_and_template_from_the_menu(qtbot, ctx, db, tmp_path, monkeypatch
     from jzair_desktop.services.excel import import_ledger
 
     import_ledger(db, "kilns", samples.write_clean(tmp_path / "k.xlsx", "kilns", 7), "榆次区", actor=BUILTIN_ADMIN)
-    shown = []
-    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: shown.append(a[2]))
+    from PySide6.QtGui import QDesktopServices
+
+    from jzair_desktop.gui.widgets.saved_file import SavedFileBox
+
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
+
+    def boxes():
+        return [w for w in QApplication.topLevelWidgets() if isinstance(w, SavedFileBox) and w.isVisible()]
+
     job = export_ledger(None, ctx, "kilns", "140702", path=tmp_path / "导出的炉窑台账")
     assert job is not None
-    qtbot.waitUntil(lambda: bool(shown), timeout=TIMEOUT)
-    assert (tmp_path / "导出的炉窑台账.xlsx").exists() and "7 条记录" in shown[0]
+    qtbot.waitUntil(lambda: bool(boxes()), timeout=TIMEOUT)
+    box = boxes()[0]
+    assert (tmp_path / "导出的炉窑台账.xlsx").exists() and "7 条记录" in box.text()
+    # The success message offers to open the file and its folder (the system's program is not started here).
+    assert [b.text() for b in box.buttons()].count("打开文件") == 1 and box.open_folder.text() == "打开所在文件夹"
+    box.open_file.click()
+    assert opened == [str(tmp_path / "导出的炉窑台账.xlsx")] and not box.isVisible()
     saved = save_template(None, ctx, "kilns", path=tmp_path / "模板.xlsx")
-    assert saved == tmp_path / "模板.xlsx" and saved.exists() and "导入模板" in shown[1]
+    assert saved == tmp_path / "模板.xlsx" and saved.exists()
+    box = boxes()[0]
+    assert "导入模板" in box.text()
+    box.open_folder.click()
+    assert opened[-1] == str(tmp_path)
 
 
 def test_dialogs_ask_for_a_file_name(qtbot, ctx, tmp_path, monkeypatch):

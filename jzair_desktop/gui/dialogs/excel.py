@@ -48,6 +48,7 @@ from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.tasks import run_task, user_errors
 from jzair_desktop.gui.widgets.clipboard import enable_copy
 from jzair_desktop.gui.widgets.common import save_file_path
+from jzair_desktop.gui.widgets.saved_file import show_saved_file
 from jzair_desktop.services import excel as excel_service
 from jzair_desktop.services.changes import Changed, Changes
 from jzair_desktop.services.excel import ImportPlan, ImportRejected, ImportReport
@@ -559,7 +560,8 @@ def export_ledger(
     def done(result: excel_service.ExportResult) -> None:
         _remember_dir(ctx, result.path)
         note = "\n身份证号已隐去中间数字（只读用户）。" if result.masked else ""
-        QMessageBox.information(parent, "导出完成", f"已导出{d.sheet_title}（{scope}）{result.rows:,} 条记录：\n{result.path}{note}")
+        show_saved_file(parent, "导出完成", f"已导出{d.sheet_title}（{scope}）{result.rows:,} 条记录：\n{result.path}{note}",
+                        result.path)
 
     return run_task(
         parent, "正在导出…",
@@ -579,5 +581,5 @@ def save_template(parent: QWidget | None, ctx: GuiContext, ledger_key: str, *, p
     if outcome.failed:
         return None
     _remember_dir(ctx, saved)
-    QMessageBox.information(parent, "模板已保存", f"已保存“{d.sheet_title}”导入模板：\n{saved}")
+    show_saved_file(parent, "模板已保存", f"已保存“{d.sheet_title}”导入模板：\n{saved}", saved)
     return saved

@@ -41,6 +41,7 @@ from jzair_desktop.gui.dialogs.history import show_history_of_current
 from jzair_desktop.gui.dialogs.record_form import CARRY_FIELDS, RecordForm, SavedRecord, record_label
 from jzair_desktop.gui.models.ledger_table import LedgerTableModel
 from jzair_desktop.gui.tasks import TaskState, publish, run_task, show_user_error, user_errors
+from jzair_desktop.gui.widgets.clipboard import clipboard_block, enable_copy
 from jzair_desktop.gui.widgets.common import LengthLimit
 from jzair_desktop.gui.widgets.date_input import DateInput
 from jzair_desktop.services import guards
@@ -187,10 +188,20 @@ class LedgerPage(QWidget):
         for act in (self.act_new, self.act_edit, self.act_delete, self.act_undo, self.act_restore):
             tools.addAction(act)
         self.act_history = tools.addAction("历史与销号", lambda: show_history_of_current(self))
+        tools.addSeparator()
+        # Import, export and the template on the toolbar itself (and under 更多, where users looked before).
+        self.act_import = self._action("从Excel导入…", "从 Excel / WPS / CSV 台账导入（先预览和检查，有错误不写入）",
+                                       self.import_excel)
+        self.act_export = self._action("导出Excel…", "把当前筛选的县（区、市）的台账导出为 Excel", self.export_excel)
+        self.act_template = self._action("下载空白模板…", "下载空白导入模板（含填写说明和下拉选项）", self.save_template)
+        for act, short in ((self.act_import, "导入"), (self.act_export, "导出"), (self.act_template, "模板")):
+            act.setIconText(short)  # the toolbar's shorter label; the menu shows the whole text
+            tools.addAction(act)
         self.more_menu = QMenu("更多", self)
-        self.act_import = self.more_menu.addAction("从Excel导入…", self.import_excel)
-        self.act_export = self.more_menu.addAction("导出Excel…", self.export_excel)
-        self.act_template = self.more_menu.addAction("下载空白模板…", self.save_template)
+        for act in (self.act_import, self.act_export, self.act_template):
+            self.more_menu.addAction(act)
+        self.more_menu.addSeparator()
+        self.act_paste = self.more_menu.addAction("粘贴Excel中的行…（Ctrl+V）", self.paste_rows)
         more = QToolButton()
         more.setObjectName("moreButton")
         more.setText("更多")
@@ -246,6 +257,7 @@ class LedgerPage(QWidget):
         vheader.setDefaultSectionSize(self.fontMetrics().height() + 10)
         vheader.setDefaultAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.table.doubleClicked.connect(lambda _index: self.edit_current())
+        self.clipboard = enable_copy(self.table, self.paste_block)
         self.table.selectionModel().selectionChanged.connect(self._update_actions)
         self.model.modelReset.connect(self._update_actions)
 
@@ -785,6 +797,30 @@ class LedgerPage(QWidget):
             return
         with user_errors(self, "操作未完成"):
             fn(self, self.ctx, self.ledger.key, *args)
+
+    def paste_rows(self) -> Any:
+        return self.paste_block(clipboard_block())
+
+    def paste_block(self, rows: list[list[str]]) -> Any:
+        """Rows pasted from an Excel ledger open the import preview for them (same checks and duplicate
+        rules as an import); returns the wizard, or None."""
+        if not self.can_write:
+            self.show_status(f"用户“{self.ctx.actor.name}”是只读用户，不能粘贴记录。", warning=True)
+            return None
+        if self.trash.isChecked():
+            self.show_status("回收站中不能粘贴记录：请先取消勾选“回收站”。", warning=True)
+            return None
+        from jzair_desktop.gui.dialogs.paste_import import open_paste_import
+
+        header = self.table.horizontalHeader()
+        shown = [self.ledger.columns[c].key for c in sorted(range(len(self.ledger.columns)), key=header.visualIndex)
+                 if not self.table.isColumnHidden(c)]
+        try:
+            return open_paste_import(self, self.ctx, self.ledger.key, rows, shown,
+                                     unit_code=self.unit_combo.currentData() or None)
+        except JzairError as exc:
+            self.show_status(str(exc), warning=True)
+            return None
 
     def import_excel(self) -> None:
         # The wizard is not blocking; the import it runs publishes what it changed.

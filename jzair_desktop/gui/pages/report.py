@@ -41,6 +41,7 @@ from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.printing import prepare_a4, print_pdf
 from jzair_desktop.gui.tasks import run_task, show_user_error
 from jzair_desktop.gui.widgets.pdf_preview import PdfPreview
+from jzair_desktop.gui.widgets.saved_file import show_saved_file
 from jzair_desktop.services import report as report_service
 from jzair_desktop.services.changes import Changes
 
@@ -320,6 +321,7 @@ class ReportPage(QWidget):
             return
         settings.setValue("report/save_dir", str(saved.parent))
         self.status.setText(f"已保存到：{saved}")
+        show_saved_file(self, "月报已保存", f"已保存月报：\n{saved}", saved)
 
     def open_in_viewer(self) -> None:
         if self.result is None:

@@ -47,6 +47,7 @@ from jzair_desktop.gui.widgets.common import (
     setup_edit_grid,
 )
 from jzair_desktop.gui.widgets.grid_paste import GridPaste
+from jzair_desktop.gui.widgets.saved_file import show_saved_file
 from jzair_desktop.services.changes import Changes
 from jzair_desktop.services.targets import (
     IndicatorTargets,
@@ -615,6 +616,7 @@ class TargetsPage(QWidget):
         self._remember_dir(written)
         note = "（未保存的修改不在其中）" if self.model.pending else ""
         self.status_line.setText(f"已导出到 {written}{note}")
+        show_saved_file(self, "导出完成", f"已导出任务分解表{note}：\n{written}", written)
         return written
 
     def import_file(self, path: str | Path | None = None) -> bool:
