@@ -11,6 +11,7 @@ May run on any thread.
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -85,6 +86,23 @@ def page_sizes(pdf_path: PdfSource) -> list[tuple[float, float]]:
                     page.close()
             return sizes
         finally:
+            doc.close()
+
+
+def select_pages(source: PdfSource, pages: list[int], copies: int = 1) -> bytes:
+    """A PDF of the chosen pages (0-based, in the order given), all of it `copies` times over: the pages
+    themselves (text stays text), for a print to a PDF file of a page range."""
+    with _PDFIUM:
+        doc = _load(source)
+        out = pdfium.PdfDocument.new()
+        try:
+            for _ in range(max(1, copies)):
+                out.import_pages(doc, pages=list(pages))
+            buffer = io.BytesIO()
+            out.save(buffer)
+            return buffer.getvalue()
+        finally:
+            out.close()
             doc.close()
 
 

@@ -81,7 +81,7 @@ def test_a_printer_with_margins_still_gets_the_whole_sheet(app, numbered, tmp_pa
     printer = pdf_printer(out)
     printer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
     printer.setPageMargins(QMarginsF(20, 20, 20, 20), QPageLayout.Unit.Millimeter)
-    print_pdf(numbered, printer, max_dpi=150)
+    print_pdf(numbered, printer, max_dpi=150, hand_over=False)  # as a real printer gets it
     assert same_picture(out, 3, numbered, 3, tmp_path)
 
 
@@ -126,7 +126,7 @@ def test_an_a4_page_on_letter_paper_is_fitted_and_centred(app, numbered, tmp_pat
     out = tmp_path / "信纸.pdf"
     printer = pdf_printer(out)
     printer.setPageSize(QPageSize(QPageSize.PageSizeId.Letter))
-    print_pdf(numbered, printer, max_dpi=150)
+    print_pdf(numbered, printer, max_dpi=150, hand_over=False)  # as a real printer gets it
     page = pypdf.PdfReader(str(out)).pages[0]
     assert round(float(page.mediabox.width)) == 612 and round(float(page.mediabox.height)) == 792
     (w, h), (left, top, right, bottom) = ink_box(out, 1, tmp_path)
@@ -147,11 +147,13 @@ def test_cancel_stops_and_removes_the_half_written_file(app, numbered, tmp_path)
             super().progress(done, total, text, force=force)
 
     with pytest.raises(Cancelled):
-        print_pdf(numbered, pdf_printer(out), state=StopAfterTwo(), max_dpi=72)
+        print_pdf(numbered, pdf_printer(out), state=StopAfterTwo(), max_dpi=72, hand_over=False)
     assert not out.exists()
 
 
 def test_an_unwritable_output_is_refused_in_chinese(app, numbered, tmp_path):
+    with pytest.raises(PrintError, match="无法开始打印：输出文件无法写入"):
+        print_pdf(numbered, pdf_printer(tmp_path / "无此文件夹" / "x.pdf"), hand_over=False)
     with pytest.raises(PrintError, match="无法开始打印：输出文件无法写入"):
         print_pdf(numbered, pdf_printer(tmp_path / "无此文件夹" / "x.pdf"))
 
@@ -159,3 +161,73 @@ def test_an_unwritable_output_is_refused_in_chinese(app, numbered, tmp_path):
 def test_consecutive_pages_are_rendered_in_runs():
     assert list(printing._runs([0, 1, 2, 5, 7, 8])) == [(0, 2), (5, 5), (7, 8)]
     assert list(printing._runs([])) == []
+
+
+def test_printing_to_a_pdf_file_hands_over_the_report_itself(app, numbered, tmp_path):
+    out = tmp_path / "打印到文件.pdf"
+    printer = pdf_printer(out)
+    prepare_a4(printer)
+    assert print_pdf(numbered, printer) == 5
+    assert out.read_bytes() == numbered.read_bytes()  # the report's own PDF: text stays text, no page images
+    assert not list(tmp_path.glob("*.part"))
+    # a page range (and copies) to a file: those pages taken from the report, still text
+    part = tmp_path / "第2至3页.pdf"
+    printer = pdf_printer(part)
+    printer.setPrintRange(QPrinter.PrintRange.PageRange)
+    printer.setFromTo(2, 3)
+    printer.setCopyCount(2)
+    assert print_pdf(numbered, printer) == 4
+    reader = pypdf.PdfReader(str(part))
+    assert [p.extract_text().strip() for p in reader.pages] == ["第2页", "第3页", "第2页", "第3页"]
+
+
+def _image_colour_spaces(pdf: Path) -> list[str]:
+    spaces = []
+    for page in pypdf.PdfReader(str(pdf)).pages:
+        for obj in page["/Resources"]["/XObject"].values():
+            obj = obj.get_object()
+            if obj.get("/Subtype") == "/Image":
+                spaces.append(str(obj["/ColorSpace"]))
+    return spaces
+
+
+def test_pages_without_colour_are_sent_grey_and_coloured_pages_in_colour(app, tmp_path):
+    from reportlab.lib.colors import red
+
+    source = tmp_path / "彩色与黑白.pdf"
+    c = canvas.Canvas(str(source), pagesize=PAGE_SIZE)
+    c.setFont(register_fonts(), 30)
+    c.drawString(72, 700, "黑白页")
+    c.showPage()
+    c.setFillColor(red)
+    c.rect(72, 600, 200, 100, fill=1)
+    c.showPage()
+    c.save()
+    grey, colour, mixed = tmp_path / "灰度.pdf", tmp_path / "原样.pdf", tmp_path / "两页.pdf"
+
+    def first_page_only(path):
+        printer = pdf_printer(path)
+        printer.setPrintRange(QPrinter.PrintRange.PageRange)
+        printer.setFromTo(1, 1)
+        return printer
+
+    print_pdf(source, first_page_only(grey), max_dpi=100, hand_over=False)
+    print_pdf(source, first_page_only(colour), max_dpi=100, hand_over=False, grayscale=False)
+    assert _image_colour_spaces(grey) == ["/DeviceGray"]
+    assert _image_colour_spaces(colour) == ["/DeviceRGB"]
+    assert grey.stat().st_size < colour.stat().st_size
+    assert same_picture(grey, 1, source, 1, tmp_path)
+    print_pdf(source, pdf_printer(mixed), max_dpi=100, hand_over=False)  # the red page keeps its colour
+    assert _image_colour_spaces(mixed) == ["/DeviceRGB", "/DeviceRGB"]
+    assert same_picture(mixed, 2, source, 2, tmp_path)
+
+
+def test_the_print_resolution_is_capped_at_300_dpi(app, numbered, tmp_path):
+    out = tmp_path / "分辨率.pdf"
+    printer = pdf_printer(out)  # HighResolution: 1200 dpi
+    assert printer.resolution() > printing.MAX_PRINT_DPI
+    printer.setPrintRange(QPrinter.PrintRange.PageRange)
+    printer.setFromTo(1, 1)
+    print_pdf(numbered, printer, hand_over=False)  # as a printer of 1200 dpi gets it
+    image = next(o.get_object() for o in pypdf.PdfReader(str(out)).pages[0]["/Resources"]["/XObject"].values())
+    assert abs(int(image["/Width"]) - 595.28 / 72 * 300) <= 2
