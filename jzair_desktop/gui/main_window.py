@@ -357,7 +357,7 @@ class MainWindow(QMainWindow):
         splitter = s.value("main/splitter")
         if isinstance(splitter, QByteArray):
             self.splitter.restoreState(splitter)
-        key = s.value("main/page", "heating")
+        key = s.value(self._page_setting(), "heating")
         self.show_page(key if key in self._rows else "heating")
 
     def show_fitted(self) -> None:
@@ -380,8 +380,13 @@ class MainWindow(QMainWindow):
         s.setValue("main/state", self.saveState())
         s.setValue("main/splitter", self.splitter.saveState())
         if self.current_key():
-            s.setValue("main/page", self.current_key())
+            s.setValue(self._page_setting(), self.current_key())
         s.sync()
+
+    def _page_setting(self) -> str:
+        """The remembered start page is each user's own (a clerk and the city office share a machine)."""
+        name = self.ctx.actor.name
+        return f"main/page/{name.encode('utf-8').hex()}" if name else "main/page"
 
     # -- leaving ---------------------------------------------------------------------------------
     def confirm_leave(self, action: str = "关闭程序") -> bool:

@@ -123,7 +123,7 @@ def test_size_layout_and_last_page_are_remembered(qtbot, ctx, _isolated_data_dir
 
 def test_an_unknown_remembered_page_falls_back_to_the_first(qtbot, ctx):
     s = ctx.settings()
-    s.setValue("main/page", "no-such-page")
+    s.setValue(f"main/page/{ctx.actor.name.encode('utf-8').hex()}", "no-such-page")  # the start page is per user
     s.sync()
     w = MainWindow(ctx)
     qtbot.addWidget(w)

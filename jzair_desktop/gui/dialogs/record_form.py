@@ -4,7 +4,11 @@
   unselected and say 请选择); dates are `DateInput`s (may stay empty); everything else a line edit.
 - Every field has an inline message beside it: errors red, warnings amber, mapped by Problem.field.
   A field is checked (domain.validation.check_record plus the database duplicate rules) when it
-  loses focus, and the whole record again on save. What the user typed is never cleared on an error.
+  loses focus, and the whole record again on save; a field showing a problem is checked again as it is
+  typed in, so the message goes as soon as it is corrected. A field left empty is not marked 必填 until a
+  save is tried. A refused save lists the errors under the form and puts the cursor on the first. What
+  the user typed is never cleared on an error.
+- Enter on a suggestion in the open 乡（镇）list takes it and moves to the next field.
 - Enter / Tab move to the next field; Enter on the last field or Ctrl+S saves; Ctrl+Enter is
   保存并新增, which keeps 县（区、市）/乡（镇）/村（社区） for the next record and clears the rest.
 """
@@ -268,8 +272,12 @@ class RecordForm(QDialog):
             editor.focus_widget.installEventFilter(self)
             if editor.combo is not None:
                 editor.combo.activated.connect(lambda _i, k=column.key: self._field_done(k))
+                editor.combo.currentIndexChanged.connect(lambda _i, k=column.key: self._edited(k))
             if editor.date is not None:
                 editor.date.editingFinished.connect(lambda k=column.key: self._field_done(k))
+                editor.date.edit.textChanged.connect(lambda _t, k=column.key: self._edited(k))
+            if editor.line is not None:
+                editor.line.textChanged.connect(lambda _t, k=column.key: self._edited(k))
         self._order = [self.fields[c.key] for c in d.columns]
 
         # 乡（镇）suggestions from the records already entered for the chosen unit.
@@ -281,6 +289,9 @@ class RecordForm(QDialog):
             line = self.fields[d.township_field].line
             assert line is not None
             line.setCompleter(completer)
+            # Enter on a suggestion in the open list takes it and moves on, like Enter in the field.
+            completer.popup().installEventFilter(self)
+            self._completer_field = self.fields[d.township_field]
             unit_combo = self.fields["unit_code"].combo
             assert unit_combo is not None
             unit_combo.currentIndexChanged.connect(self._load_townships)
@@ -400,7 +411,29 @@ class RecordForm(QDialog):
                 return editor
         return None
 
+    def _completer_enter(self, watched: QObject, event: QEvent) -> bool:
+        """Enter in the open suggestion list: take the highlighted entry (or the text typed) and move to the
+        next field. True when the event was handled."""
+        editor = getattr(self, "_completer_field", None)
+        if editor is None or event.type() != QEvent.Type.KeyPress or editor.line is None:
+            return False
+        completer = editor.line.completer()
+        if completer is None or watched is not completer.popup():
+            return False
+        key_event: QKeyEvent = event  # type: ignore[assignment]
+        if key_event.key() not in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            return False
+        popup = completer.popup()
+        index = popup.currentIndex()
+        if index.isValid():
+            editor.line.setText(str(index.data()))
+        popup.hide()
+        self._enter_pressed(editor)
+        return True
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if self._completer_enter(watched, event):
+            return True
         if event.type() == QEvent.Type.KeyPress:
             key_event: QKeyEvent = event  # type: ignore[assignment]
             if key_event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
@@ -430,6 +463,13 @@ class RecordForm(QDialog):
     def _field_done(self, key: str) -> None:
         if self.isVisible() and key in self.fields:
             self._touched.add(key)
+            self.validate()
+
+    def _edited(self, key: str) -> None:
+        """Typing into a field that shows a problem checks again at once: a corrected field loses its
+        error as soon as it is right, not when the focus leaves it."""
+        editor = self.fields.get(key)
+        if editor is not None and self.isVisible() and (editor.severity or self.general.isVisible()):
             self.validate()
 
     def validate(self, *, show_all: bool = False) -> list[Problem]:
@@ -464,9 +504,13 @@ class RecordForm(QDialog):
         for p in problems:
             by_field.setdefault(p.field, []).append(p)
         for key, editor in self.fields.items():
-            visible = self._show_all or key in self._touched
+            # A field left empty is not marked (必填) until a save is tried: tabbing past it is no error.
+            visible = self._show_all or (key in self._touched and not editor.is_empty())
             editor.show(by_field.get(key, []) if visible else [])
         general = [p for p in problems if p.field not in self.fields]
+        if self._show_all and any(p.is_error for p in problems):
+            self._list_errors(problems)  # after a refused save the list follows the corrections
+            return
         self.general.setText("\n".join(p.text() for p in general))
         self.general.setVisible(bool(general))
 
@@ -477,6 +521,17 @@ class RecordForm(QDialog):
 
     def severity_of(self, key: str) -> str:
         return self.fields[key].severity
+
+    def _list_errors(self, problems: list[Problem]) -> None:
+        """保存 refused: every error listed under the form (in the fields' order), beside the inline ones."""
+        order = {e.column.key: n for n, e in enumerate(self._order)}
+        errors = sorted((p for p in problems if p.is_error), key=lambda p: order.get(p.field, len(order)))
+        lines = [f"未保存：有 {len(errors)} 处需要改正，光标已在第一处。"]
+        lines += [f"· {p.text()}" for p in errors[:10]]
+        if len(errors) > 10:
+            lines.append(f"· 另有 {len(errors) - 10} 处")
+        self.general.setText("\n".join(lines))
+        self.general.setVisible(True)
 
     def _focus_first_error(self, problems: list[Problem]) -> None:
         for editor in self._order:
@@ -526,6 +581,7 @@ class RecordForm(QDialog):
             return None
         problems = self.validate(show_all=True)
         if any(p.is_error for p in problems):
+            self._list_errors(problems)
             self._focus_first_error(problems)
             return None
         raw = self.values()

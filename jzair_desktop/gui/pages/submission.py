@@ -250,6 +250,8 @@ class SubmissionPage(QWidget):
             self, "月度上报",
             f"上报 {st.unit_name} {self.month}？\n\n上报后将冻结截至月末的进度数字，完成日期在 {self.month} 及以前的记录"
             "将被锁定，不能再修改、删除或恢复（需市级管理员解锁）。",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,  # locking data: Enter does not lock
         ) != QMessageBox.StandardButton.Yes:
             return None
         with user_errors(self, "无法上报") as outcome:

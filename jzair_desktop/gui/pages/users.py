@@ -235,7 +235,8 @@ class UsersPage(QWidget):
         if sel is None:
             return False
         if disabled and QMessageBox.question(
-            self, "停用用户", f"停用用户“{sel.name}”？停用后该用户不能登录，可以再启用。"
+            self, "停用用户", f"停用用户“{sel.name}”？停用后该用户不能登录，可以再启用。",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No,
         ) != QMessageBox.StandardButton.Yes:
             return False
         with user_errors(self, "操作未完成") as outcome:

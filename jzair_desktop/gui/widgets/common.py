@@ -163,7 +163,7 @@ class FormDialog(QDialog):
         self.error.setWordWrap(True)
         self.error.hide()
         buttons = QDialogButtonBox()
-        buttons.addButton("确定", QDialogButtonBox.ButtonRole.AcceptRole).setDefault(True)
+        self.ok_button = buttons.addButton("确定", QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole)
         buttons.accepted.connect(self.submit)
         buttons.rejected.connect(self.reject)
@@ -171,6 +171,9 @@ class FormDialog(QDialog):
         layout.addLayout(self.form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+        # Made the default once it is inside the dialog: a default set earlier is lost at the first focus
+        # change, and Enter in a field would then do nothing.
+        self.ok_button.setDefault(True)
 
     def run(self) -> None:
         raise NotImplementedError
