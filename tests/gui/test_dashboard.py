@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import shutil
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
@@ -306,3 +307,70 @@ def test_the_ledger_pages_apply_filter_sets_unit_and_status_and_clears_the_rest(
         page.apply_filter(unit_code=YC, status="乱写")
     page.apply_filter()
     assert page.unit_combo.currentData() == "" and page.status_combo.currentData() == ""
+
+
+# --------------------------------------------------------------------------- at 1366×768
+def test_at_1366_the_warning_table_shows_every_column_whole(qtbot, ctx):
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    window.show_page("dashboard")
+    qtbot.waitExposed(window)
+    dash = window.page("dashboard")
+    table, model = dash.warning_table, dash.warning_model
+    qtbot.waitUntil(lambda: model.rowCount() > 0)
+    qtbot.wait(50)  # the splitter share is set once the layout has settled
+    header = table.horizontalHeader()
+    assert table.horizontalScrollBar().maximum() == 0  # no column cut off at the right
+    fm = table.fontMetrics()
+    for col in range(model.columnCount()):
+        if col == 1:
+            continue
+        widest = max(fm.horizontalAdvance(model.text(r, col)) for r in model.rows)
+        assert header.sectionSize(col) >= widest, model.HEADERS[col]
+    assert header.sectionViewportPosition(8) + header.sectionSize(8) <= table.viewport().width()
+    # a long indicator name is elided in its cell and whole in the tooltip
+    long_row = max(range(model.rowCount()), key=lambda r: len(model.rows[r].name))
+    name = model.rows[long_row].name
+    assert fm.horizontalAdvance(name) > header.sectionSize(1)
+    assert model.data(model.index(long_row, 1), Qt.ItemDataRole.ToolTipRole).startswith(name)
+    shots = Path("/tmp/shots/paste")
+    shots.mkdir(parents=True, exist_ok=True)
+    window.grab().save(str(shots / "dashboard_warnings_1366.png"))
+
+
+def test_stacked_bar_labels_fit_their_segments_and_the_rest_is_in_the_tooltip(qtbot, page):
+    page.tabs.setCurrentIndex(2)
+    qtbot.wait(50)
+    for chart in page.breakdown_charts.values():
+        vb = chart.plot.getViewBox()
+        per_pixel = vb.viewPixelSize()[0]
+        segments = chart._segments
+        shown = chart.inner_labels()
+        boxes = []
+        for x, y, text in shown:
+            seg = next(s for s in segments if abs(s[0] + s[1] / 2 - x) < 1e-9 and s[2] == y)
+            label = [i for i in chart._inner if i.isVisible() and i.textItem.toPlainText() == text
+                     and abs(i.pos().x() - x) < 1e-9][0]
+            half = label.boundingRect().width() / 2 * per_pixel
+            assert seg[0] <= x - half and x + half <= seg[0] + seg[1], (chart.categories, text)  # inside its segment
+            boxes.append((y, x - half, x + half))
+        for a in boxes:  # no two labels on a row overlap
+            for b in boxes:
+                if a is not b and a[0] == b[0]:
+                    assert a[2] <= b[1] or b[2] <= a[1]
+        for row in range(len(chart.categories)):
+            tip = chart.row_tooltip(row)
+            for stack, n in zip(chart.stacks, chart.counts[row], strict=True):
+                if n:
+                    assert f"{stack} {n:,}" in tip  # every segment, labelled or too small for a label
+
+
+def test_count_axes_start_at_zero(qtbot, page):
+    for chart in [*page.breakdown_charts.values(), page.pm25_chart, page.days_chart, page.curve_chart]:
+        (x0, _x1), (y0, _y1) = chart.plot.getViewBox().viewRange()
+        low = y0 if chart in (page.pm25_chart, page.days_chart, page.curve_chart) else x0
+        assert low <= 0, chart
+        top = _y1 if low == y0 else _x1
+        assert low >= -0.05 * top  # 0 at the bottom, only room for its label below

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QShowEvent
+from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -113,6 +113,8 @@ def status_bars(rows: list[ProgressRow]) -> list[StatusBar]:
     ]
 
 
+CHART_MIN_WIDTH = 360  # the completion chart's least width beside the warning table
+
 class WarningModel(QAbstractTableModel):
     """The warning list (behind or overdue, worst first), coloured and worded by status."""
 
@@ -185,7 +187,7 @@ class WarningModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and col >= 3:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return (f"{r.county}“{r.name}”：完成率 {sched.format_percent(r.completion)}，时序进度 "
+            return (f"{r.name}\n" if col == 1 else "") + (f"{r.county}“{r.name}”：完成率 {sched.format_percent(r.completion)}，时序进度 "
                     f"{sched.format_percent(r.schedule)}，{r.status_label}。单击打开该县的台账。")
         if role == Qt.ItemDataRole.UserRole:
             return r
@@ -295,10 +297,13 @@ class DashboardPage(QWidget):
         self.warning_table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         header = self.warning_table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        digit = self.fontMetrics().horizontalAdvance("0")
-        for col, chars in enumerate((9, 20, 5, 7, 7, 11, 11, 11, 10)):
-            header.resizeSection(col, chars * digit + 18)
+        # 指标 takes the room the other columns (sized to their contents) leave; long names are elided
+        # (whole in the tooltip), so 时序进度 and the columns after it are never cut at 1366×768.
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
+        self.warning_table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.warning_table.verticalHeader().setVisible(False)
+        self._fit_warning_columns()
         self.warning_table.clicked.connect(self._warning_clicked)
         enable_copy(self.warning_table)
         self.warning_table.activated.connect(self._warning_clicked)
@@ -315,6 +320,11 @@ class DashboardPage(QWidget):
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)
         split.setSizes([720, 600])
+        split.setChildrenCollapsible(False)
+        self.completion_panel.setMinimumWidth(CHART_MIN_WIDTH)
+        self.warning_split = split
+        self._split_moved = False
+        split.splitterMoved.connect(self._user_moved_split)
 
         # -- tab 2: progress over time ------------------------------------------------------------
         self.curve_chart = ProgressCurveChart()
@@ -428,6 +438,40 @@ class DashboardPage(QWidget):
             return (self.as_of, self._version, self.indicator, self.unit_code)
         return (self.as_of, self._version, self.unit_code)
 
+    # -- the warning table's share ------------------------------------------------------------------
+    def warning_columns_width(self) -> int:
+        """The width the warning table needs to show every column whole (指标 at its narrowest)."""
+        header = self.warning_table.horizontalHeader()
+        others = sum(header.sectionSize(c) for c in range(self.warning_model.columnCount()) if c != 1)
+        name = self.warning_table.fontMetrics().horizontalAdvance("国三及以下营运柴") + 12
+        return others + name + self.warning_table.verticalScrollBar().sizeHint().width() + 2 * self.warning_table.frameWidth()
+
+    def _fit_warning_columns(self) -> None:
+        """Every column but 指标 as wide as its widest text (header included); then the splitter gives the
+        table what it needs, the chart keeping at least CHART_MIN_WIDTH (unless the user moved it)."""
+        m = self.warning_model
+        header = self.warning_table.horizontalHeader()
+        text_fm, head_fm = self.warning_table.fontMetrics(), header.fontMetrics()
+        bold_fm = QFontMetrics(m._bold)
+        for col in range(m.columnCount()):
+            if col == 1:
+                continue
+            fm = bold_fm if col == 2 else text_fm
+            widest = max((fm.horizontalAdvance(m.text(r, col)) for r in m.rows[:2000]), default=0)
+            header.resizeSection(col, max(head_fm.horizontalAdvance(m.HEADERS[col]) + 16, widest + 10))
+        QTimer.singleShot(0, self._share_split)
+
+    def _user_moved_split(self, *_args: object) -> None:
+        self._split_moved = True
+
+    def _share_split(self) -> None:
+        split = self.warning_split
+        total = sum(split.sizes())
+        if self._split_moved or total <= 0:
+            return
+        table = min(max(self.warning_columns_width(), total // 2), max(total - CHART_MIN_WIDTH, total // 2))
+        split.setSizes([total - table, table])
+
     def refresh(self, *, force: bool = False) -> None:
         """Redraw the visible tab if what it shows changed (and the summary line)."""
         tab = self.tabs.currentIndex()
@@ -474,6 +518,7 @@ class DashboardPage(QWidget):
         warnings = sort_warnings([r for r in rows + self.air_rows() if not r.is_city], self.ref)
         self.warning_rows = warnings
         self.warning_model.set_rows(warnings)
+        self._fit_warning_columns()
         air = sum(1 for r in warnings if r.kind == "air_quality")
         overdue = sum(1 for r in warnings if r.status == "overdue")
         not_met = sum(1 for r in warnings if r.status == "not_met" and r.kind != "air_quality")

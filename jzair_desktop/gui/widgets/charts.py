@@ -25,7 +25,7 @@ import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
 from pyqtgraph.graphicsItems.LegendItem import ItemSample
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QApplication
 
 from jzair_desktop import paths
@@ -352,6 +352,11 @@ class StackedBarChart(ChartWidget):
         self.categories: tuple[str, ...] = ()
         self.stacks: tuple[str, ...] = ()
         self.counts: tuple[tuple[int, ...], ...] = ()
+        self._segments: list[tuple[float, float, float, str]] = []  # (left, width, row, text) of every segment
+        self.setMouseTracking(True)
+        # Labels are placed again whenever the scale changes: one fits only inside its own segment.
+        self.plot.getViewBox().sigResized.connect(self._place_labels)
+        self.plot.getViewBox().sigRangeChanged.connect(self._place_labels)
 
     def _ensure_series(self, n: int) -> None:
         while len(self._fills) < n:
@@ -377,23 +382,20 @@ class StackedBarChart(ChartWidget):
         left = [0.0] * n
         totals = [float(sum(row)) for row in counts]
         top = max([1.0, *totals])
-        inner: list[tuple[float, float, str]] = []
+        self._segments = []
         for k in range(m):
             widths = [float(counts[i][k]) for i in range(n)]
             self._fills[k].setOpts(x0=list(left), y=ys, width=widths, height=BAR_HEIGHT)
             self._hatches[k].setOpts(x0=list(left), y=ys, width=widths, height=BAR_HEIGHT)
             for i, w in enumerate(widths):
-                if w >= top * 0.09:
-                    inner.append((left[i] + w / 2, float(i), f"{int(w):,}"))
+                if w > 0:
+                    self._segments.append((left[i], w, float(i), f"{int(w):,}"))
                 left[i] += w
         _ensure_texts(self.plot, self._totals, n, (0, 0.5), fill=LABEL_FILL)
         for i, item in enumerate(self._totals[:n]):
             item.setText(f"{int(totals[i]):,}")
             item.setPos(totals[i] + top * 0.01, i)
-        _ensure_texts(self.plot, self._inner, len(inner), (0.5, 0.5), fill=LABEL_FILL)
-        for item, (x, y, text) in zip(self._inner, inner, strict=False):
-            item.setText(text)
-            item.setPos(x, y)
+        self._place_labels()
         self.plot.getAxis("left").setTicks([[(i, c) for i, c in enumerate(categories)], []])
         self.plot.setXRange(-top * 0.012, top * 1.18, padding=0)
         self.plot.setYRange(-0.6, max(n, 1) - 0.4, padding=0)
@@ -404,6 +406,40 @@ class StackedBarChart(ChartWidget):
 
     def segment_widths(self, stack: int) -> list[float]:
         return [float(w) for w in self._fills[stack].opts["width"]]
+
+    def _place_labels(self, *_args: object) -> None:
+        """A count inside each segment wide enough to hold it at the present scale; the others (and every
+        number) are in the row's tooltip. Labels never overlap: each stays inside its own segment."""
+        per_pixel = self.plot.getViewBox().viewPixelSize()[0]
+        metrics = QFontMetrics(chart_font(8.5))
+        shown = []
+        for x0, w, y, text in self._segments:
+            need = (metrics.horizontalAdvance(text) + 8) * per_pixel if per_pixel > 0 else float("inf")
+            if w >= need:
+                shown.append((x0 + w / 2, y, text))
+        _ensure_texts(self.plot, self._inner, len(shown), (0.5, 0.5), fill=LABEL_FILL)
+        for item, (x, y, text) in zip(self._inner, shown, strict=False):
+            item.setText(text)
+            item.setPos(x, y)
+
+    def inner_labels(self) -> list[tuple[float, float, str]]:
+        """The segment labels now shown: (centre x, row, text)."""
+        return [(i.pos().x(), i.pos().y(), i.textItem.toPlainText()) for i in self._inner if i.isVisible()]
+
+    def row_tooltip(self, row: int) -> str:
+        """“集中供热：未开工 12，已完工 940；共 2,640” — every segment of a row, also those without a label."""
+        if not 0 <= row < len(self.categories):
+            return ""
+        parts = [f"{stack} {n:,}" for stack, n in zip(self.stacks, self.counts[row], strict=True) if n]
+        total = sum(self.counts[row])
+        return f"{self.categories[row]}：{'，'.join(parts) or '无'}；共 {total:,}"
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: ANN001, N802
+        super().mouseMoveEvent(event)
+        point = self.plot.getViewBox().mapSceneToView(self.mapToScene(event.position().toPoint()))
+        row = round(point.y())
+        inside = self.plot.getViewBox().sceneBoundingRect().contains(self.mapToScene(event.position().toPoint()))
+        self.setToolTip(self.row_tooltip(row) if inside and abs(point.y() - row) <= BAR_HEIGHT / 2 else "")
 
 
 # --------------------------------------------------------------------------- progress over time
@@ -468,7 +504,7 @@ class ProgressCurveChart(ChartWidget):
             self._end.setPos(xs[-1], values[-1] if values else 0)
             self._end.setAnchor((1, 1) if xs[-1] > x_max * 0.6 else (0, 1))
         top = max([*values, *(schedule or []), target[0] if target else 0.0, 1.0])
-        self.plot.setYRange(-top * 0.01, top * 1.12, padding=0)  # a little below 0: the 0 label shows
+        self.plot.setYRange(-top * 0.03, top * 1.12, padding=0)  # from 0, with room below for the 0 label
         entries = [(LineSample(self.done_pen, "o"), value_name)]
         if schedule is not None:
             entries.append((LineSample(self.schedule_pen), "时序进度"))
@@ -534,7 +570,7 @@ class MonthBarChart(ChartWidget):
             step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000) if s >= top / 8 or s == 1000)
             left.setTickSpacing(major=step, minor=step)
         self.plot.setXRange(-0.6, max(n, 1) - 0.4, padding=0)
-        self.plot.setYRange(-top * 0.008, top * 1.18, padding=0)
+        self.plot.setYRange(-top * 0.03, top * 1.18, padding=0)  # from 0, with room for the 0 label
         if limit_points:
             self.set_legend([(PatternSample(OK_FILL, None), "未超过目标"),
                              (PatternSample(OVER_FILL, STATUS_PATTERN["overdue"]), "超过目标"),
