@@ -11,7 +11,7 @@ from PySide6.QtGui import QGuiApplication
 
 from jzair_desktop.gui.pages import figures as figures_page
 from jzair_desktop.gui.pages import targets as targets_page
-from jzair_desktop.gui.widgets.clipboard import clipboard_block, parse_html_table, parse_tsv, to_tsv
+from jzair_desktop.gui.widgets.clipboard import clipboard_block, parse_html_table, parse_tsv, to_html, to_tsv
 from jzair_desktop.services import monthly
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.monthly import FigureEntry, set_figures
@@ -87,6 +87,18 @@ def test_tab_text_round_trips(rows):
     if rows[-1] == [""]:
         rows = rows[:-1] or [["x"]]
     assert parse_tsv(to_tsv(rows)) == rows
+
+
+html_cell = st.text(alphabet=st.sampled_from(list('ab榆<>&"\'1,.-#;')), max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(html_cell, min_size=1, max_size=4), min_size=1, max_size=4).filter(
+    lambda rows: len({len(r) for r in rows}) == 1),
+    st.booleans())
+def test_html_tables_round_trip(rows, with_header):
+    header = [f"列{i}" for i in range(len(rows[0]))] if with_header else None
+    assert parse_html_table(to_html(rows, header)) == ([header] if header else []) + rows
 
 
 def test_html_is_read_only_when_no_text_is_offered(qapp):
@@ -315,3 +327,13 @@ def test_import_export_and_template_are_on_the_toolbar(qtbot, db, boxes):
     texts = [w.text() for w in (tools.widgetForAction(a) for a in tools.actions()) if isinstance(w, QToolButton)]
     assert {"导入", "导出", "模板"} <= set(texts)
     assert page.act_import in tools.actions() and page.act_import in page.more_menu.actions()
+
+
+def test_a_county_clerk_cannot_paste_targets(qtbot, db, boxes):
+    page = show_page(qtbot, targets_page.make_page, db, Actor("taigu01", "county_clerk", TG))
+    m = page.model
+    select(page.table, m.index(m.row_of(IND), m.column_of(TG)))
+    put_on_clipboard(text="40\r\n")
+    assert page.paster.clipboard.paste() is False
+    assert "只有市级管理员可以分解任务目标" in page.problem_label.text()
+    assert m.pending == {}
