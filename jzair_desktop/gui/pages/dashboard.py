@@ -459,7 +459,7 @@ class DashboardPage(QWidget):
             fm = bold_fm if col == 2 else text_fm
             widest = max((fm.horizontalAdvance(m.text(r, col)) for r in m.rows[:2000]), default=0)
             header.resizeSection(col, max(head_fm.horizontalAdvance(m.HEADERS[col]) + 16, widest + 10))
-        QTimer.singleShot(0, self._share_split)
+        QTimer.singleShot(0, self, self._share_split)  # dropped if the page is gone
 
     def _user_moved_split(self, *_args: object) -> None:
         self._split_moved = True
