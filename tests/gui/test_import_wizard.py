@@ -192,13 +192,13 @@ def test_export_and_template_from_the_menu(qtbot, ctx, db, tmp_path, monkeypatch
     # The success message offers to open the file and its folder (the system's program is not started here).
     assert [b.text() for b in box.buttons()].count("打开文件") == 1 and box.open_folder.text() == "打开所在文件夹"
     box.open_file.click()
-    assert opened == [str(tmp_path / "导出的炉窑台账.xlsx")] and not box.isVisible()
+    assert [Path(p) for p in opened] == [tmp_path / "导出的炉窑台账.xlsx"] and not box.isVisible()
     saved = save_template(None, ctx, "kilns", path=tmp_path / "模板.xlsx")
     assert saved == tmp_path / "模板.xlsx" and saved.exists()
     box = boxes()[0]
     assert "导入模板" in box.text()
     box.open_folder.click()
-    assert opened[-1] == str(tmp_path)
+    assert Path(opened[-1]) == tmp_path
 
 
 def test_dialogs_ask_for_a_file_name(qtbot, ctx, tmp_path, monkeypatch):
