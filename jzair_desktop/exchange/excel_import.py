@@ -49,6 +49,7 @@ from jzair_desktop.domain.validation import (
     duplicate_problem,
     parse_number,
 )
+from jzair_desktop.exchange import merged_cells
 from jzair_desktop.exchange.excel_template import (
     check_destination,
     discard_workbook,
@@ -152,6 +153,7 @@ class SheetData:
     formula_gaps: set[tuple[int, int]] = field(default_factory=set)  # (row, col index) with no cached value
     format: str = XLSX  # spreadsheet.XLSX, XLS, XLSB, ODS or CSV: what the file really is
     text_format: str = ""  # for CSV: its encoding and delimiter, as found ("GB18030 编码，逗号分隔")
+    merge_problems: list[RowProblem] = field(default_factory=list)  # merged cells that cannot be read surely
 
     @property
     def format_text(self) -> str:
@@ -590,14 +592,18 @@ def _read_from_workbook(book: Book, path: Path, d: LedgerDef, scans: dict[str, S
         col_offset = start[1]
         rows_iter: Iterator[list[Any]] = sheet.rows
         top = _next_rows(rows_iter, col_offset, name, sheet_name, HEADER_SEARCH_ROWS)
+        merges = sheet.merged
+        view = merged_cells.header_view(top, merges) if merges else top
         header: tuple[int, list[FileColumn]] | None = None
         best_count = 0
-        for idx, row in enumerate(top):
+        for idx, row in enumerate(view):
             cols = _header_candidates(d, row)
             count = len({c.match.key for c in cols if c.match is not None})
             if count > best_count:
                 best_count = count
                 header = (idx, cols)
+        if merges and header is not None:
+            header, best_count = _merged_header(d, top, view, merges, header[0], best_count)
         if header is None or best_count < threshold:
             if header is not None and best_count and (best_partial is None or best_count > len(best_partial[2])):
                 best_partial = (sheet_name, header[0] + 1, header[1])
@@ -606,7 +612,7 @@ def _read_from_workbook(book: Book, path: Path, d: LedgerDef, scans: dict[str, S
         cols = _with_duplicates_marked(cols)
         data = _read_rows(
             path, d, sheet_name, header_idx, cols, top, rows_iter, col_offset,
-            scans.get(sheet_name, SheetScan()), sheet.height + (start[0] if start else 0), state,
+            scans.get(sheet_name, SheetScan()), sheet.height + (start[0] if start else 0), state, merges,
         )
         data.format = book.format
         if isinstance(book, TextBook):
@@ -631,6 +637,21 @@ def _read_from_workbook(book: Book, path: Path, d: LedgerDef, scans: dict[str, S
     )
 
 
+def _merged_header(
+    d: LedgerDef, top: list[list[Any]], view: list[list[Any]], merges: list[merged_cells.Range], best: int,
+    best_count: int,
+) -> tuple[tuple[int, list[FileColumn]], int]:
+    """The header of a sheet with merged cells: one row as written (the merged-over cells of a header merged
+    across columns stay empty), or two rows joined by merged cells read together."""
+    pair = merged_cells.two_row_header(top, view, merges, best, lambda t: match_header(d, t))
+    if pair is None:
+        return (best, _header_candidates(d, top[best])), best_count
+    upper, lower = pair
+    cols = [FileColumn(c, text, found) for c, text, found in
+            merged_cells.combined_header(top, view, merges, upper, lambda t: match_header(d, t))]
+    return (lower, cols), len({c.match.key for c in cols if c.match is not None})
+
+
 def _better_ledger(d: LedgerDef, row: Sequence[Any]) -> LedgerDef | None:
     """Another ledger whose required columns are all in this header row (the user picked the wrong one)."""
     for other in LEDGERS.values():
@@ -645,6 +666,7 @@ def _better_ledger(d: LedgerDef, row: Sequence[Any]) -> LedgerDef | None:
 def _read_rows(
     path: Path, d: LedgerDef, sheet_name: str, header_idx: int, cols: list[FileColumn], top: list[list[Any]],
     rows_iter: Iterator[list[Any]], col_offset: int, scan: SheetScan, total_rows: int, state: TaskState,
+    merges: list[merged_cells.Range] | None = None,
 ) -> SheetData:
     name = path.name
     header_row = header_idx + 1
@@ -673,7 +695,10 @@ def _read_rows(
     first_data = True
     total = max(total_rows - header_row, 1)
     chunk: list[list[Any]] = top[header_row:]
+    fill = merged_cells.DataFill(merges, header_idx, {c.index: c.header for c in cols if c.used}) if merges else None
     while chunk:
+        if fill is not None:  # values merged down over rows, into every row (before a row is classified)
+            fill.apply(excel_row, chunk)
         for cells in chunk:
             excel_row += 1
             if excel_row % 2000 == 0:
@@ -698,6 +723,12 @@ def _read_rows(
         chunk = _next_rows(rows_iter, col_offset, name, sheet_name)
     if not data.rows:
         raise ExcelFileError(f"文件“{name}”工作表“{sheet_name}”的表头（第{header_row}行）下面没有数据行，没有可导入的内容。")
+    if fill is not None and (fill.problems or fill.row_problems):
+        read = {r for r, _ in data.rows}
+        data.merge_problems = [
+            RowProblem(r, fill.columns.get(c, "") if c is not None else "", text, ERROR, c)
+            for r, c, text in [*fill.problems, *(p for p in fill.row_problems if p[0] in read)]
+        ]
     state.progress(total, total, f"已读取 {len(data.rows):,} 行", force=True)
     return data
 
@@ -804,8 +835,25 @@ def check_rows(
             ))
         out.append(CheckedRow(excel_row, ordered(checked.values), problems))
     _file_duplicates(d, out, header_of, index_of)
+    if data.merge_problems:
+        _merge_problems(data, out)
     state.progress(total, total, "检查完毕", force=True)
     return out
+
+
+def _merge_problems(data: SheetData, rows: list[CheckedRow]) -> None:
+    """Merged cells that could not be read without guessing, on the rows they concern (the first data row
+    for a range that is not on a data row); the rule they break replaces a plain 必填 on the same cell."""
+    by_row = {r.row: r for r in rows}
+    for p in data.merge_problems:
+        target = by_row.get(p.row) or (rows[0] if rows else None)
+        if target is None:
+            continue
+        if target.row != p.row:
+            p = RowProblem(target.row, p.column, p.message, p.severity, p.col_index)
+        if p.col_index is not None:
+            target.problems = [q for q in target.problems if q.col_index != p.col_index]
+        target.problems.append(p)
 
 
 def _file_duplicates(d: LedgerDef, rows: list[CheckedRow], header_of: dict[str, str], index_of: dict[str, int]) -> None:

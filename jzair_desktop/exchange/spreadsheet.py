@@ -26,7 +26,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -909,6 +909,9 @@ class Sheet:
     start: tuple[int, int] | None  # (row, column) of the first used cell, None for an empty sheet
     height: int
     rows: Iterator[list[Any]]
+    # Merged ranges as (first row, first column, last row, last column), 0-based sheet coordinates, where the
+    # format tells them (.xlsx, .xls/.et; python-calamine does not give them for .ods and .xlsb).
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
 class Book:
@@ -973,10 +976,20 @@ class CalamineBook(Book):
     def sheet(self, name: str) -> Sheet:
         sheet = self.wb.get_sheet_by_name(name)
         start = sheet.start
-        return Sheet(name, start, sheet.height, iter(sheet.iter_rows()) if start is not None else iter(()))
+        rows = iter(sheet.iter_rows()) if start is not None else iter(())
+        return Sheet(name, start, sheet.height, rows, merged_ranges(sheet) if start is not None else [])
 
     def close(self) -> None:
         self.wb.close()
+
+
+def merged_ranges(sheet: Any) -> list[tuple[int, int, int, int]]:
+    """A python-calamine sheet's merged ranges (none where it does not give them)."""
+    try:
+        ranges = sheet.merged_cell_ranges
+    except Exception:  # noqa: BLE001 - a format or version without them: read the sheet as it is
+        return []
+    return [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in ranges or ()]
 
 
 _DELIMITER_NAMES = {",": "逗号分隔", "\t": "制表符分隔", ";": "分号分隔"}
