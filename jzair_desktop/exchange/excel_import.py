@@ -12,8 +12,11 @@ their Excel row numbers. Empty rows are dropped; 合计/小计/总计 rows, sign
 the unit being imported, and finds duplicates within the file (validation.DUPLICATE_RULES).
 Matching against the database is the service's job (services/excel.py).
 
-`write_error_workbook` writes `<name>.错误.xlsx`: the sheet's rows at the same row numbers, bad cells
-filled and commented, and a column 错误原因.
+`write_error_workbook` writes `<name>.错误.xlsx`. For an .xlsx it is a copy of the clerk's own workbook
+(formulas, merged cells, widths, the title and the other sheets kept) with the bad cells filled and
+commented and a last sheet 错误清单 listing every problem; for other formats (or an .xlsx too large to copy
+cell by cell) the sheet's rows at the same row numbers with a column 错误原因 and a sheet saying which file
+it annotates.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from openpyxl.cell import Cell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.dimensions import ColumnDimension
 
 from jzair_desktop.domain.ledgers import LEDGERS, LedgerDef
@@ -96,6 +100,7 @@ from jzair_desktop.exchange.xlsx_common import (
     column_letter,
     describe_columns,
     match_header,
+    set_text,
     text_cell,
 )
 from jzair_desktop.taskstate import NULL_STATE, TaskState
@@ -889,11 +894,122 @@ def error_workbook_path(path: Path) -> Path:
     return path.with_name(f"{path.name}.错误.xlsx")
 
 
+MAX_COPY_CELLS = 1_500_000  # an .xlsx beyond this (rows x columns read) is rebuilt, not copied: memory
+LIST_SHEET = "错误清单"
+
+
 def write_error_workbook(
     data: SheetData, problems: Sequence[RowProblem], dest: Path | None = None, *, state: TaskState = NULL_STATE
 ) -> Path:
-    """The file's rows at their own row numbers, bad cells filled and commented, plus a 错误原因 column."""
+    """The clerk's own .xlsx annotated (a copy), else the file's rows rebuilt at their own row numbers."""
     dest = check_destination(dest or error_workbook_path(data.path))
+    if data.format == XLSX and _copy_size(data) <= MAX_COPY_CELLS:
+        wb = _load_for_annotating(data.path)
+        if wb is not None and data.sheet_name in wb.sheetnames:
+            state.progress(0, 0, "正在标注错误…", force=True)
+            _annotate(wb, data, problems)
+            return save_workbook_atomically(wb, dest)
+    return _rebuilt_error_workbook(data, problems, dest, state)
+
+
+def _copy_size(data: SheetData) -> int:
+    width = max((c.index + 1 for c in data.columns), default=1)
+    last = max([data.header_row, *(r for r, _ in data.rows[-1:]), *(s.row for s in data.skipped[-1:])])
+    return last * width
+
+
+def _load_for_annotating(path: Path) -> Workbook | None:
+    """The clerk's workbook as openpyxl keeps it (formulas as formulas), or None when openpyxl cannot load
+    what python-calamine could read (then the rows are rebuilt instead)."""
+    from openpyxl import load_workbook
+
+    try:
+        return load_workbook(path, rich_text=True)
+    except Exception:  # noqa: BLE001 - any failure of the richer reader: fall back to the rebuilt workbook
+        return None
+
+
+def _target_cell(ws, row: int, col: int) -> Cell:  # noqa: ANN001
+    """The cell to mark: a cell under a merged range is marked on the range's first cell."""
+    cell = ws.cell(row, col)
+    if isinstance(cell, Cell):
+        return cell
+    for rng in ws.merged_cells.ranges:
+        if rng.min_row <= row <= rng.max_row and rng.min_col <= col <= rng.max_col:
+            return ws.cell(rng.min_row, rng.min_col)
+    return cell
+
+
+def _annotate(wb: Workbook, data: SheetData, problems: Sequence[RowProblem]) -> None:
+    ws = wb[data.sheet_name]
+    marks: dict[tuple[int, int], list[RowProblem]] = {}
+    for p in problems:
+        if p.row and p.col_index is not None:
+            marks.setdefault((p.row, p.col_index + 1), []).append(p)
+    comments = 0
+    for (row, col), ps in sorted(marks.items()):
+        cell = _target_cell(ws, row, col)
+        if not isinstance(cell, Cell):
+            continue
+        cell.fill = ERROR_FILL if any(p.is_error for p in ps) else WARNING_FILL
+        if comments < MAX_COMMENTS:
+            own = cell.comment.text + "\n" if cell.comment is not None else ""
+            text = "\n".join(p.message + ("" if p.is_error else "（提示）") for p in ps)
+            comment = Comment(_xml_safe(own + text)[:2000], "jzair")
+            comment.width, comment.height = 300, 120
+            cell.comment = comment
+            comments += 1
+    _list_sheet(wb, ws, data, problems)
+    wb.active = wb.sheetnames.index(data.sheet_name)
+    for other in wb.worksheets:
+        other.sheet_view.tabSelected = other is ws
+
+
+LIST_ALIGN = Alignment(wrap_text=True, vertical="top")
+
+
+def _list_sheet(wb: Workbook, ws, data: SheetData, problems: Sequence[RowProblem]) -> None:  # noqa: ANN001
+    """A last sheet listing every problem (row, column, field, reason), each row linked to its cell."""
+    out = wb.create_sheet(_unique_title(wb, LIST_SHEET))
+    errors = sum(1 for p in problems if p.is_error)
+    intro = (f"本表列出文件“{data.path.name}”工作表“{data.sheet_name}”中的 {errors} 处错误"
+             f"（另有提示 {len(problems) - errors} 处），错误的单元格已在该工作表中标为红色并加了批注。"
+             "请改正后保存，重新导入本文件或原文件。")
+    set_text(out.cell(1, 1), _xml_safe(intro)).alignment = LIST_ALIGN
+    out.merge_cells("A1:E1")
+    out.row_dimensions[1].height = 45
+    for i, (head, width) in enumerate((("行号", 8), ("列", 6), ("字段", 18), ("错误原因", 80), ("类别", 8)), start=1):
+        cell = set_text(out.cell(2, i), head)
+        cell.font, cell.alignment, cell.border, cell.fill = HEADER_FONT, HEADER_ALIGN, HEADER_BORDER, HEADER_FILL
+        out.column_dimensions[column_letter(i - 1)].width = width
+    sheet_ref = "'" + ws.title.replace("'", "''") + "'"
+    for r, p in enumerate(sorted(problems, key=lambda p: (p.row, p.col_index if p.col_index is not None else -1)),
+                          start=3):
+        letter = column_letter(p.col_index) if p.col_index is not None else ""
+        row_cell = out.cell(r, 1, p.row or None)
+        if p.row:
+            row_cell.hyperlink = Hyperlink(ref=row_cell.coordinate, location=f"{sheet_ref}!{letter or 'A'}{p.row}")
+        set_text(out.cell(r, 2), letter)
+        set_text(out.cell(r, 3), _xml_safe(p.column))
+        set_text(out.cell(r, 4), _xml_safe(p.message)).alignment = LIST_ALIGN
+        kind = set_text(out.cell(r, 5), "错误" if p.is_error else "提示")
+        kind.fill = ERROR_FILL if p.is_error else WARNING_FILL
+    out.freeze_panes = "A3"
+    fit_for_printing(out, title_rows="2:2")
+
+
+def _unique_title(wb: Workbook, title: str) -> str:
+    n, name = 1, title
+    while name in wb.sheetnames:
+        n += 1
+        name = f"{title}{n}"
+    return name
+
+
+def _rebuilt_error_workbook(
+    data: SheetData, problems: Sequence[RowProblem], dest: Path, state: TaskState
+) -> Path:
+    """The file's rows at their own row numbers, bad cells filled and commented, plus a 错误原因 column."""
     by_row: dict[int, list[RowProblem]] = {}
     for p in problems:
         by_row.setdefault(p.row, []).append(p)

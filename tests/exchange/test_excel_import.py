@@ -312,22 +312,30 @@ def test_error_workbook_marks_bad_cells_at_the_same_rows(tmp_path):
     out = write_error_workbook(data, problems)
     assert out == error_workbook_path(path) == tmp_path / "榆次区台账.错误.xlsx"
 
-    ws = openpyxl.load_workbook(out).active
+    # An .xlsx is annotated as a copy of the clerk's own workbook (its sheets, title, merged title rows kept),
+    # opened on the ledger sheet, with a last sheet listing every problem (this replaced a rebuilt sheet
+    # with a 错误原因 column).
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["封面", "清洁取暖", "错误清单"]
+    ws = wb.active
+    assert ws.title == "清洁取暖"
     assert ws["A1"].value == "榆次区2020年清洁取暖散煤替代台账"  # title rows kept: same row numbers
-    assert ws["P3"].value == "错误原因"
+    assert {str(m) for m in ws.merged_cells.ranges} == {"A1:O1", "A2:J2"}
     assert ws["F6"].fill.fgColor.rgb.endswith("FFC7CE") and "文本" in ws["F6"].comment.text
     assert ws["J9"].fill.fgColor.rgb.endswith("FFC7CE") and "不在可选范围内" in ws["J9"].comment.text
-    assert ws["P6"].value.startswith("身份证号码：") and ws["P9"].value.startswith("状态：")
     assert ws["E5"].value == samples.name(1) and ws["E5"].comment is None  # good rows untouched
-    assert ws["P5"].value is None
-    assert ws["F5"].number_format == "@"  # the clerk can retype an 身份证号 there
-    assert ws["B17"].value == "合计"  or ws["A17"].value == "合计"
-    # The corrected error workbook imports cleanly (its 错误原因 column is ignored).
+    assert ws["P3"].value is None  # no column added to the clerk's sheet
+    assert ws["F5"].number_format == "@"  # the clerk's own text format, kept
+    assert ws["A17"].value == "合计"
+    listed = [r for r in wb["错误清单"].iter_rows(min_row=3, values_only=True)]
+    assert [(r[0], r[1], r[2], r[4]) for r in listed] == [(6, "F", "身份证号码", "错误"), (9, "J", "状态", "错误")]
+    assert wb["错误清单"]["A3"].hyperlink.location == "'清洁取暖'!F6"
+    # The corrected error workbook imports cleanly (the list sheet has no ledger header).
     ws["F6"] = samples.make_id(2)  # the row's own number again
     ws["J9"] = "已完工"
-    ws.parent.save(out)
+    wb.save(out)
     data2 = read_ledger_sheet(out, d)
-    assert "错误原因" in [c.header for c in data2.columns if c.match is None]
+    assert data2.sheet_name == "清洁取暖"
     assert all(r.ok for r in check_rows(data2, d, YUCI, today=TODAY))
 
 

@@ -155,3 +155,66 @@ def test_merged_cells_in_an_xls_saved_by_libreoffice(fmt):
     assert all(r.ok for r in rows), [p.text() for r in rows for p in r.problems]
     assert all(_values(d, r)["township"] for r in rows)
     assert data.field_columns["subsidy_yuan"].header == "补贴金额（元）（合计）"
+
+
+def test_error_workbook_of_a_messy_workbook_keeps_its_merges_widths_and_formulas(tmp_path):
+    from jzair_desktop.exchange.excel_import import error_workbook_path, write_error_workbook
+
+    book = write_messy_heating(tmp_path / "榆次区台账.xlsx")
+    wb = openpyxl.load_workbook(book.path)
+    ws = wb.active
+    ws["E5"] = "14070219600101001X"  # a bad check digit
+    ws["I9"] = "完工了"  # 状态 not in the list
+    wb.save(book.path)
+    d = ledger("heating")
+    data = read_ledger_sheet(book.path, d)
+    problems = [p for r in check_rows(data, d, YUCI, today=TODAY) for p in r.problems]
+    assert {(p.row, p.column) for p in problems} == {(5, "身份证号"), (9, "状态")}
+    out = write_error_workbook(data, problems)
+    assert out == error_workbook_path(book.path)
+
+    before = openpyxl.load_workbook(book.path).active
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["清洁取暖", "错误清单"]
+    ws = wb["清洁取暖"]
+    assert {str(m) for m in ws.merged_cells.ranges} == set(book.merges)
+    assert {str(m) for m in ws.merged_cells.ranges} == {str(m) for m in before.merged_cells.ranges}
+    for letter, width in (("A", 6), ("B", 12), ("E", 22), ("K", 11)):
+        assert ws.column_dimensions[letter].width == width
+    total = book.total_row
+    assert ws[f"K{total}"].value == f"=SUM(K4:K{total - 1})"  # the 合计 row's formulas, as formulas
+    assert ws[f"G{total}"].value == f"=SUM(G4:G{total - 1})"
+    assert ws["A1"].value == "榆次区2020年清洁取暖散煤替代台账"
+    assert ws.freeze_panes == "A4"
+    assert ws["E5"].fill.fgColor.rgb.endswith("FFC7CE") and "校验" in ws["E5"].comment.text
+    assert ws["I9"].fill.fgColor.rgb.endswith("FFC7CE") and ws["I9"].comment is not None
+    assert ws["E6"].comment is None and ws["E6"].fill.fgColor.rgb in ("00000000", None)
+    listed = list(wb["错误清单"].iter_rows(min_row=3, values_only=True))
+    assert [(r[0], r[1], r[2]) for r in listed] == [(5, "E", "身份证号"), (9, "I", "状态")]
+    assert "榆次区台账.xlsx" in wb["错误清单"]["A1"].value
+
+
+def test_error_workbook_marks_a_conflict_under_a_merge_on_the_merged_cell(tmp_path):
+    from jzair_desktop.exchange.excel_import import RowProblem, write_error_workbook
+
+    book = write_messy_heating(tmp_path / "台账.xlsx")
+    d = ledger("heating")
+    data = read_ledger_sheet(book.path, d)
+    out = write_error_workbook(data, [RowProblem(6, "乡（镇）", "测试原因", col_index=1)])
+    ws = openpyxl.load_workbook(out)["清洁取暖"]
+    assert ws["B4"].comment is not None and "测试原因" in ws["B4"].comment.text  # B6 lies under B4:B7
+
+
+def test_error_workbook_of_a_csv_says_which_file_it_annotates(tmp_path):
+    from jzair_desktop.exchange.excel_import import write_error_workbook
+
+    src = tmp_path / "台账.csv"
+    src.write_text("县（区、市）,乡（镇）,村（社区）,户主姓名,改造方式,状态\n榆次区,东阳镇,车辋村,张三,气代煤,完工了\n",
+                   encoding="utf-8")
+    d = ledger("heating")
+    data = read_ledger_sheet(src, d)
+    problems = [p for r in check_rows(data, d, YUCI, today=TODAY) for p in r.problems]
+    out = write_error_workbook(data, problems)
+    wb = openpyxl.load_workbook(out)
+    about = {r[0]: r[1] for r in wb["说明"].iter_rows(values_only=True)}
+    assert about["本文件标注的是"] == str(src)
