@@ -7,7 +7,7 @@ import datetime as dt
 import json
 
 from jzair_desktop.cli import textable
-from jzair_desktop.cli.context import CliContext
+from jzair_desktop.cli.context import CliContext, ledger_key_arg
 from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.domain.validation import parse_date
 from jzair_desktop.errors import JzairError
@@ -50,7 +50,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--until", metavar="DATE", help="到该日期为止（含）")
     q.add_argument("--action", choices=tuple(audit.ACTIONS), metavar="ACTION",
                    help="只看某种操作：" + "、".join(f"{k}（{v}）" for k, v in audit.ACTIONS.items()))
-    q.add_argument("--ledger", choices=tuple(LEDGERS), metavar="LEDGER", help="只看某个台账")
+    q.add_argument("--ledger", type=ledger_key_arg(), metavar="LEDGER",
+                   help="只看某个台账（中文名称或英文代码）：" + "、".join(f"{d.title}（{k}）" for k, d in LEDGERS.items()))
     q.add_argument("--limit", type=int, default=200, metavar="N", help="最多显示 N 条（默认 200；0 为不限）")
     q.add_argument("--json", action="store_true",
                    help="以 JSON 输出（含修改前后的值；身份证号只对用 --user 登录且有权查看的用户完整显示）")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from jzair_desktop.errors import JzairError, PermissionDenied
@@ -64,6 +65,11 @@ class CliContext:
         self._actor = accounts.authenticate(db, self.user, password)
         return self._actor
 
+    def reader(self) -> Actor | None:
+        """Who a read that needs no login is scoped to: the user named by --user (logged in), else nobody
+        (then the read covers what it always did). A county user reads the own unit only (services.scope)."""
+        return self.actor() if self.user else None
+
     @staticmethod
     def prompt_password(prompt: str) -> str:
         """Ask for a password on the terminal (never echoed). Refuses when there is no terminal to ask on."""
@@ -90,3 +96,23 @@ class CliContext:
         if self._db is not None:
             self._db.dispose()
             self._db = None
+
+
+def ledger_key_arg(allowed: Sequence[str] | None = None) -> Callable[[str], str]:
+    """An argparse `type` turning a ledger named in Chinese or English into its key (domain.ledgers.ledger, the
+    one resolver); `allowed` limits the ledgers (销号 applies to some only)."""
+    import argparse
+
+    from jzair_desktop.domain.ledgers import LEDGERS, ledger
+
+    def convert(text: str) -> str:
+        try:
+            key = ledger(text).key
+        except JzairError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        if allowed is not None and key not in allowed:
+            names = "、".join(f"{LEDGERS[k].title}（{k}）" for k in allowed)
+            raise argparse.ArgumentTypeError(f"“{text}”不能用于此命令，可选：{names}")
+        return key
+
+    return convert

@@ -12,7 +12,7 @@ from jzair_desktop.exchange.xlsx_common import MAX_DATA_ROWS
 from jzair_desktop.services import excel as excel_service
 from jzair_desktop.services.excel import ImportRejected, ImportReport
 
-LEDGER_HELP = "台账：" + "、".join(f"{k}（{d.title}）" for k, d in LEDGERS.items())
+LEDGER_HELP = "台账（中文名称或英文代码）：" + "、".join(f"{d.title}（{k}）" for k, d in LEDGERS.items())
 MAX_WARNING_LINES = 200
 
 
@@ -58,10 +58,10 @@ def cmd_template(ctx: CliContext, args: argparse.Namespace) -> int:
 def cmd_export(ctx: CliContext, args: argparse.Namespace) -> int:
     d = ledger(args.ledger)
     db = ctx.open()
-    unit_code = reference().resolve_unit(args.county).code if args.county else None
     actor = ctx.actor()
-    result = excel_service.export_ledger(db, d.key, args.file, actor=actor, unit_code=unit_code)
-    scope = reference().unit_by_code(unit_code).name if unit_code else "全部"
+    # The service decides the unit: a county user's own (by default and only), else the one named or all.
+    result = excel_service.export_ledger(db, d.key, args.file, actor=actor, unit_code=args.county or None)
+    scope = reference().unit_by_code(result.unit_code).name if result.unit_code else "全部"
     print(f"已导出“{d.sheet_title}”（{scope}）{result.rows:,} 条记录：{result.path}")
     if result.masked:
         print("身份证号已按个人信息保护要求隐去中间数字。")

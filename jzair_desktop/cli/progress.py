@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import re
 
@@ -10,8 +11,9 @@ from jzair_desktop.cli import textable
 from jzair_desktop.cli.context import CliContext
 from jzair_desktop.domain import schedule as sched
 from jzair_desktop.domain.reference import reference
-from jzair_desktop.errors import JzairError
+from jzair_desktop.errors import JzairError, PermissionDenied
 from jzair_desktop.services import air_targets, milestones, monthly, progress, targets
+from jzair_desktop.services import scope as read_scope
 from jzair_desktop.services.info import to_json
 
 _DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
@@ -203,7 +205,7 @@ def _as_of(args: argparse.Namespace) -> dt.date:
 def cmd_progress(ctx: CliContext, args: argparse.Namespace) -> int:
     db = ctx.open()
     as_of = _as_of(args)
-    rows = progress.compute_progress(db, as_of, unit=args.county)
+    rows = progress.compute_progress(db, as_of, unit=args.county, actor=ctx.reader())
     if args.json:
         print(_progress_json(rows))
         return 0
@@ -216,7 +218,7 @@ def cmd_progress(ctx: CliContext, args: argparse.Namespace) -> int:
 def cmd_warnings(ctx: CliContext, args: argparse.Namespace) -> int:
     db = ctx.open()
     as_of = _as_of(args)
-    rows = progress.warnings(db, as_of)
+    rows = progress.warnings(db, as_of, actor=ctx.reader())
     if args.json:
         print(_progress_json(rows))
         return 0
@@ -245,13 +247,28 @@ def cmd_targets_set(ctx: CliContext, args: argparse.Namespace) -> int:
     return 0
 
 
+def _own_areas(ctx: CliContext, rows: list) -> list:
+    """The rows (of areas) the user given by --user may read: a county user's own unit's only."""
+    actor = ctx.reader()
+    if not read_scope.is_county_user(actor):
+        return rows
+    own = read_scope.read_unit(actor, None)
+    return [r for r in rows if r.area == own]
+
+
 def cmd_targets_show(ctx: CliContext, args: argparse.Namespace) -> int:
     db = ctx.open()
     table = targets.target_table(db)
+    actor = ctx.reader()
+    units = reference().units
+    if read_scope.is_county_user(actor):  # the own unit's column only
+        own = read_scope.read_unit(actor, None)
+        keep = [i for i, u in enumerate(units) if u.code == own]
+        units = [units[i] for i in keep]
+        table = [dataclasses.replace(t, units=tuple(t.units[i] for i in keep)) for t in table]
     if args.json:
         print(to_json([t.as_json() for t in table]))
         return 0
-    units = reference().units
     headers = ["指标", "单位", "市级目标", "分解合计", "核对", *(u.name for u in units)]
     rows = []
     for t in table:
@@ -274,6 +291,12 @@ def cmd_targets_export(ctx: CliContext, args: argparse.Namespace) -> int:
     from jzair_desktop.exchange.targets_xlsx import export_targets
 
     db = ctx.open()
+    actor = ctx.reader()
+    if read_scope.is_county_user(actor):
+        raise PermissionDenied(
+            f"用户“{actor.name}”只能查看本县（区、市）（{read_scope.own_name(actor)}）的数据：任务分解表包含全市各县"
+            "（区、市）的目标，由市级管理员导出。"
+            "本县（区、市）的目标可用 jzair targets show 查看。")
     path = export_targets(db, args.file)
     print(f"已导出任务分解表：{path}")
     return 0
@@ -308,7 +331,7 @@ def cmd_figures_set(ctx: CliContext, args: argparse.Namespace) -> int:
 
 def cmd_figures_show(ctx: CliContext, args: argparse.Namespace) -> int:
     db = ctx.open()
-    views = monthly.list_figures(db, unit=args.county, indicator=args.indicator)
+    views = monthly.list_figures(db, unit=args.county, indicator=args.indicator, actor=ctx.reader())
     if args.json:
         print(to_json([v.as_json() for v in views]))
         return 0
@@ -344,7 +367,7 @@ def _ok(flag: bool | None) -> str:
 
 def cmd_air_show(ctx: CliContext, args: argparse.Namespace) -> int:
     db = ctx.open()
-    views = monthly.air_quality(db, area=args.area)
+    views = monthly.air_quality(db, area=args.area, actor=ctx.reader())
     if args.json:
         print(to_json([v.as_json() for v in views]))
         return 0
@@ -397,7 +420,7 @@ def cmd_air_basis(ctx: CliContext, args: argparse.Namespace) -> int:
 
 def cmd_air_bases(ctx: CliContext, args: argparse.Namespace) -> int:
     db = ctx.open()
-    bases = air_targets.air_bases(db)
+    bases = _own_areas(ctx, air_targets.air_bases(db))
     if args.json:
         print(to_json([b.as_json() for b in bases]))
         return 0
@@ -417,7 +440,7 @@ def cmd_air_bases(ctx: CliContext, args: argparse.Namespace) -> int:
 
 def cmd_air_progress(ctx: CliContext, args: argparse.Namespace) -> int:
     db = ctx.open()
-    rows = air_targets.air_progress(db, _as_of(args))
+    rows = _own_areas(ctx, air_targets.air_progress(db, _as_of(args)))
     if args.json:
         print(to_json([r.as_json() for r in rows]))
         return 0
@@ -448,7 +471,7 @@ def cmd_milestone_clear(ctx: CliContext, args: argparse.Namespace) -> int:
 
 def cmd_milestone_show(ctx: CliContext, args: argparse.Namespace) -> int:
     db = ctx.open()
-    items = milestones.list_milestones(db)
+    items = milestones.list_milestones(db, actor=ctx.reader())
     if args.json:
         print(to_json([i.as_json() for i in items]))
         return 0

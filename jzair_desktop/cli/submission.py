@@ -6,9 +6,10 @@ import argparse
 from pathlib import Path
 
 from jzair_desktop.cli import textable
-from jzair_desktop.cli.context import CliContext
+from jzair_desktop.cli.context import CliContext, ledger_key_arg
 from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.services import closeout, submission
+from jzair_desktop.services import scope as read_scope
 from jzair_desktop.services.guards import has_closed_status
 
 
@@ -37,8 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "closeout", help="销号：上传佐证材料（照片或 PDF）并填写审核人，把记录状态改为已销号",
         description="佐证材料按文件内容识别类型（JPEG、PNG 或 PDF），单个不超过 10 MB，存入数据库并记录 SHA-256。",
     )
-    p.add_argument("ledger", choices=closable, metavar="LEDGER", help="台账：" + "、".join(
-        f"{k}（{LEDGERS[k].title}）" for k in closable))
+    p.add_argument("ledger", type=ledger_key_arg(closable), metavar="LEDGER", help="台账（中文名称或英文代码）：" + "、".join(
+        f"{LEDGERS[k].title}（{k}）" for k in closable))
     p.add_argument("uuid", metavar="UUID", help="记录编号")
     p.add_argument("--evidence", action="append", default=[], type=Path, metavar="FILE",
                    help="佐证材料文件，可重复给出多个")
@@ -64,8 +65,10 @@ def cmd_unlock(ctx: CliContext, args: argparse.Namespace) -> int:
 
 def cmd_submissions(ctx: CliContext, args: argparse.Namespace) -> int:
     db = ctx.open()
-    if args.county:
-        rows = submission.submission_history(db, args.county, args.month)
+    actor = ctx.reader()
+    county = read_scope.read_unit(actor, args.county, what="上报情况") if args.county or actor else None
+    if county:
+        rows = submission.submission_history(db, county, args.month)
         if not rows:
             print("没有上报记录。")
             return 0

@@ -256,10 +256,31 @@ LEDGER_KEYS: tuple[str, ...] = tuple(LEDGERS)
 
 
 def ledger(key: str) -> LedgerDef:
+    """A ledger by its key or as a user names it: its title (清洁取暖, 柴油货车) or full name, any letter case,
+    surrounding spaces and the word 台账 aside. The one resolver wherever a ledger is named."""
     try:
         return LEDGERS[key]
     except KeyError:
-        from jzair_desktop.errors import JzairError
+        pass
+    found = _ledger_names().get(_name_form(key))
+    if found is not None:
+        return found
+    from jzair_desktop.errors import JzairError
 
-        names = "、".join(f"{k}（{d.title}）" for k, d in LEDGERS.items())
-        raise JzairError(f"未知的台账：{key}。可选：{names}") from None
+    names = "、".join(f"{d.title}（{k}）" for k, d in LEDGERS.items())
+    raise JzairError(f"未知的台账：“{key}”。可选：{names}") from None
+
+
+def _name_form(text: object) -> str:
+    import unicodedata
+
+    t = unicodedata.normalize("NFKC", str(text or "")).strip().casefold().replace(" ", "")
+    return t[:-2] if t.endswith("台账") and len(t) > 2 else t
+
+
+def _ledger_names() -> dict[str, LedgerDef]:
+    names: dict[str, LedgerDef] = {}
+    for d in LEDGERS.values():
+        for text in (d.key, d.title, d.sheet_title):
+            names.setdefault(_name_form(text), d)
+    return names

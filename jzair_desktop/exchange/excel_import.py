@@ -39,8 +39,8 @@ from openpyxl.cell import Cell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font
-from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.dimensions import ColumnDimension
+from openpyxl.worksheet.hyperlink import Hyperlink
 
 from jzair_desktop.domain.ledgers import LEDGERS, LedgerDef
 from jzair_desktop.domain.reference import reference

@@ -47,7 +47,8 @@ from jzair_desktop.exchange.excel_import import (
 )
 from jzair_desktop.exchange.excel_template import write_rows, write_template
 from jzair_desktop.services import audit, guards, installation, personal
-from jzair_desktop.services.actor import UNIT_ROLES, Actor
+from jzair_desktop.services import scope as read_scope
+from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.ledgers import insert_many, model_of, update_values, write_records
 from jzair_desktop.storage.engine import read_session
@@ -169,6 +170,7 @@ class ExportResult:
     path: Path
     rows: int
     masked: bool
+    unit_code: str | None = None  # the unit exported (None: every unit the actor may read)
 
 
 def export_ledger(
@@ -180,11 +182,11 @@ def export_ledger(
     unit_code: str | None = None,
     state: TaskState = NULL_STATE,
 ) -> ExportResult:
-    """The live records of a ledger (one unit, or all the actor may see) in the template's layout."""
+    """The live records of a ledger (one unit, or all the actor may see) in the template's layout. A county
+    user exports the own unit (the default) and is refused another one (services.scope)."""
     d = ledger(ledger_key)
+    unit_code = read_scope.read_unit(actor, unit_code, what=f"{d.title}台账")
     path = _xlsx_path(dest)
-    if actor.role in UNIT_ROLES:
-        unit_code = actor.unit_code  # a clerk exports the own unit only
     masked = not actor.can_see_personal_data
     m = model_of(d)
     keys = d.keys
@@ -207,7 +209,7 @@ def export_ledger(
     scope = names.get(unit_code, unit_code) if unit_code else "全部"
     audit.record_access(db, actor, "export", f"导出{d.title}（{scope}）{n:,} 条记录"
                         f"{'（身份证号已隐去中间数字）' if masked else ''}：{path}", unit_code=unit_code)
-    return ExportResult(path, n, masked)
+    return ExportResult(path, n, masked, unit_code)
 
 
 # --- import ------------------------------------------------------------------------------------------

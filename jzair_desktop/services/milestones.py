@@ -164,8 +164,14 @@ def clear_milestone(db: Database, actor: Actor, indicator: str, unit: str) -> bo
     return True
 
 
-def list_milestones(db: Database) -> list[MilestoneView]:
-    """Every milestone of every unit it concerns (and 全市 for city-level ones), recorded or not."""
+def list_milestones(db: Database, *, actor: Actor | None = None) -> list[MilestoneView]:
+    """Every milestone of every unit it concerns (and 全市 for city-level ones), recorded or not; with an
+    `actor`, those that user may read (a county user: the own unit's)."""
+    from jzair_desktop.services import scope
+
+    if scope.is_county_user(actor):
+        own = scope.read_unit(actor, None)
+        return [v for v in list_milestones(db) if v.unit_code == own]
     ref = reference()
     with read_session(db.engine) as s:
         rows = {(r.indicator_key, r.unit_code): r for r in s.scalars(select(Milestone))}

@@ -29,7 +29,7 @@ from jzair_desktop.domain.reference import (
     reference,
 )
 from jzair_desktop.errors import JzairError, ValidationFailed
-from jzair_desktop.services import audit, installation
+from jzair_desktop.services import audit, installation, scope
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.targets import (
@@ -266,14 +266,18 @@ def set_figure(
     return None
 
 
-def list_figures(db: Database, *, unit: str | None = None, indicator: str | None = None) -> list[MonthlyFigureView]:
-    """Stored monthly figures, by indicator, unit and month, with cumulative sums for counts."""
+def list_figures(db: Database, *, unit: str | None = None, indicator: str | None = None,
+                 actor: Actor | None = None) -> list[MonthlyFigureView]:
+    """Stored monthly figures, by indicator, unit and month, with cumulative sums for counts. With an `actor`,
+    as that user may read them (a county user: the own unit's, by default and only)."""
     ref = reference()
     inds = {i.key: i for i in monthly_indicators(ref)}
     stmt = select(MonthlyFigure.unit_code, MonthlyFigure.indicator_key, MonthlyFigure.month, MonthlyFigure.value)
-    if unit is not None:
-        code = CITY_CODE if unit in (CITY_CODE, CITY_NAME) else ref.resolve_unit(unit).code
-        stmt = stmt.where(MonthlyFigure.unit_code == code)
+    if unit in (CITY_CODE, CITY_NAME):
+        scope.check_area(actor, CITY_CODE, CITY_NAME, what="月度数据")
+        stmt = stmt.where(MonthlyFigure.unit_code == CITY_CODE)
+    elif unit is not None or scope.is_county_user(actor):
+        stmt = stmt.where(MonthlyFigure.unit_code == scope.read_unit(actor, unit, what="月度数据"))
     if indicator is not None:
         stmt = stmt.where(MonthlyFigure.indicator_key == resolve_indicator(indicator, allowed=inds.values()).key)
     with read_session(db.engine) as s:
@@ -460,12 +464,17 @@ def write_air_month(
     )
 
 
-def air_quality(db: Database, *, area: str | None = None) -> list[AirQualityView]:
-    """Stored months (市城区 first, then units in plan order), each with the target that covers it."""
+def air_quality(db: Database, *, area: str | None = None, actor: Actor | None = None) -> list[AirQualityView]:
+    """Stored months (市城区 first, then units in plan order), each with the target that covers it. With an
+    `actor`, as that user may read them (a county user: the own unit's, by default and only)."""
     ref = reference()
     stmt = select(AirQualityMonth)
     if area is not None:
-        stmt = stmt.where(AirQualityMonth.area == resolve_area(area, ref)[0])
+        key, name = resolve_area(area, ref)
+        scope.check_area(actor, key, name, what="空气质量")
+        stmt = stmt.where(AirQualityMonth.area == key)
+    elif scope.is_county_user(actor):
+        stmt = stmt.where(AirQualityMonth.area == scope.read_unit(actor, None))
     order = {CITY_AREA: -1, **{u.code: u.sort_order for u in ref.units}}
     with read_session(db.engine) as s:
         rows = list(s.scalars(stmt))

@@ -28,6 +28,8 @@ from sqlalchemy.orm import Session
 from jzair_desktop.domain import schedule as sched
 from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.domain.reference import CITY_CODE, CITY_NAME, Indicator, Reference, reference
+from jzair_desktop.services import scope
+from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.aggregates import LedgerCount, done_condition, filter_condition, ledger_counts
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.targets import rule_of, stored_targets, unit_rate_target
@@ -348,13 +350,15 @@ def progress_rows(
     return out
 
 
-def compute_progress(db: Database, as_of: dt.date, unit: str | None = None) -> list[ProgressRow]:
+def compute_progress(db: Database, as_of: dt.date, unit: str | None = None, *, actor: Actor | None = None,
+                     ) -> list[ProgressRow]:
     """The progress table at `as_of`: every unit × indicator plus the city rows (全市).
 
-    With `unit` (name or code), only that unit's rows (ranks are still among all units).
+    With `unit` (name or code), only that unit's rows (ranks are still among all units). With an `actor`, read
+    as that user may (services.scope): a county user reads the own unit, by default and only.
     """
     ref = reference()
-    code = ref.resolve_unit(unit).code if unit is not None else None
+    code = scope.read_unit(actor, unit, what="任务进度")
     with read_session(db.engine) as s:
         rows = progress_rows(s, as_of, ref=ref)
     if code is not None:
@@ -400,13 +404,18 @@ def sort_warnings(rows: Iterable[ProgressRow], ref: Reference | None = None) -> 
     return sorted(picked, key=key)
 
 
-def warnings(db: Database, as_of: dt.date, *, include_city: bool = False) -> list[ProgressRow]:
-    """Every unit × indicator that is behind, not met or overdue at `as_of`, air quality first (预警)."""
+def warnings(db: Database, as_of: dt.date, *, include_city: bool = False, actor: Actor | None = None,
+             ) -> list[ProgressRow]:
+    """Every unit × indicator that is behind, not met or overdue at `as_of`, air quality first (预警). With an
+    `actor`, the rows that user may read (a county user: the own unit's)."""
     ref = reference()
     with read_session(db.engine) as s:
         rows = progress_rows(s, as_of, ref=ref) + air_warning_rows(s, as_of, ref)
     if not include_city:
         rows = [r for r in rows if not r.is_city]
+    own = scope.read_unit(actor, None) if scope.is_county_user(actor) else None
+    if own is not None:
+        rows = [r for r in rows if r.unit_code == own]
     return sort_warnings(rows, ref)
 
 
