@@ -11,13 +11,11 @@ from jzair_desktop.cli.context import CliContext, ledger_key_arg
 from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.domain.validation import parse_date
 from jzair_desktop.errors import JzairError
-from jzair_desktop.services import audit, audit_anchor, personal
+from jzair_desktop.services import audit, audit_anchor, audit_text, personal
 from jzair_desktop.services.actor import BUILTIN_ADMIN
 from jzair_desktop.services.audit_verify import VerifyReport, baseline, verify
-from jzair_desktop.services.guards import unit_name
 
 VERIFY_FAILED_EXIT = 5
-SUBJECT_LABELS = {audit.SUBJECT_USER: "用户", audit.SUBJECT_SUBMISSION: "上报", "installation": "本机设置"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -112,23 +110,15 @@ def _date(text: str | None, what: str) -> dt.date | None:
     return day
 
 
-def _subject(row: audit.AuditRow) -> str:
-    if row.ledger in LEDGERS:
-        return LEDGERS[row.ledger].title
-    return SUBJECT_LABELS.get(row.ledger or "", row.ledger or "")
-
-
-def _changes(row: audit.AuditRow) -> str:
-    if not isinstance(row.before, dict) or not isinstance(row.after, dict):
-        return ""
-    keys = audit.changed_fields(row.before, row.after)
-    return "改动：" + "、".join(audit.field_label(row.ledger, row.action, k) for k in keys) if keys else ""
-
-
 def _masked(state: object, mask: bool) -> object:
-    if mask and isinstance(state, dict):
-        return {k: (personal.mask(k, v) if k in personal.PERSONAL_KEYS else v) for k, v in state.items()}
-    return state
+    """A state for the JSON output: personal fields masked unless the user may read them; never a password's
+    check value."""
+    if not isinstance(state, dict):
+        return state
+    out = {k: (personal.mask(k, v) if mask and k in personal.PERSONAL_KEYS else v) for k, v in state.items()}
+    if audit_text.PASSWORD_KEY in out:
+        out[audit_text.PASSWORD_KEY] = None
+    return out
 
 
 def cmd_log(ctx: CliContext, args: argparse.Namespace) -> int:
@@ -143,22 +133,28 @@ def cmd_log(ctx: CliContext, args: argparse.Namespace) -> int:
     mask = actor == BUILTIN_ADMIN or not actor.can_see_personal_data  # never set up: masked, as before
     rows = audit.query_log(db, q, limit=args.limit or None, newest_first=True, actor=actor)
     audit.record_access(db, actor, "audit_read", f"查看审计记录 {len(rows)} 条")
+    labels = audit_text.record_labels(db, rows)
     if args.json:
-        print(json.dumps([
-            {"seq": r.seq, "at": r.at.isoformat(sep=" ", timespec="seconds"), "user": r.user_name, "role": r.role,
-             "action": r.action, "ledger": r.ledger, "record": r.record_uuid, "unit_code": r.unit_code,
-             "before": _masked(r.before, mask), "after": _masked(r.after, mask), "detail": r.detail}
-            for r in rows
-        ], ensure_ascii=False, indent=1))
+        out = []
+        for r in rows:
+            text = audit_text.describe(r, labels)
+            out.append({
+                "seq": r.seq, "at": r.at.isoformat(sep=" ", timespec="seconds"), "user": r.user_name, "role": r.role,
+                "action": r.action, "action_label": r.action_label, "ledger": r.ledger, "subject": text.subject,
+                "record": r.record_uuid, "record_label": text.record, "unit_code": r.unit_code, "unit": text.unit,
+                "before": _masked(r.before, mask), "after": _masked(r.after, mask), "detail": r.detail,
+                "note": text.note,
+            })
+        print(json.dumps(out, ensure_ascii=False, indent=1))
         return 0
     if not rows:
         print("没有符合条件的审计记录。")
         return 0
     table = []
     for r in rows:
-        note = "；".join(p for p in (r.detail, _changes(r)) if p)
-        table.append((r.seq, f"{r.at:%Y-%m-%d %H:%M:%S}", r.user_name, r.action_label, _subject(r),
-                      r.record_uuid or "", unit_name(r.unit_code), note))
+        text = audit_text.describe(r, labels)
+        table.append((r.seq, f"{r.at:%Y-%m-%d %H:%M:%S}", r.user_name, r.action_label, text.subject,
+                      text.record, text.unit, text.note))
     print(textable.render(["序号", "时间", "用户", "操作", "对象", "记录", "县（区、市）", "说明"], table, numeric=(0,)))
     if args.limit and len(rows) == args.limit:
         print(f"（只显示最新的 {args.limit} 条；用 --limit 0 显示全部）")

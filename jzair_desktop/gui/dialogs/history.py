@@ -32,7 +32,7 @@ from jzair_desktop.domain.ledgers import LedgerDef, ledger
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.tasks import publish, user_errors
 from jzair_desktop.gui.widgets.common import fill_change_rows, list_table
-from jzair_desktop.services import audit, closeout
+from jzair_desktop.services import audit, audit_text, closeout
 from jzair_desktop.services import ledgers as ledger_service
 from jzair_desktop.services.changes import Changes
 from jzair_desktop.services.guards import CLOSED, has_closed_status, label_of
@@ -141,7 +141,7 @@ class HistoryDialog(QDialog):
         self.setWindowTitle(f"记录历史 - {d.title} {label}")
         self.title.setText(f"{d.title}：{label}")
         status = rec.values.get(d.status_field) if d.status_field else None
-        parts = [rec.unit_name, f"记录编号 {rec.uuid}"]
+        parts = [rec.unit_name]
         if status:
             parts.insert(1, f"状态 {status}")
         if rec.deleted_at is not None:
@@ -170,14 +170,11 @@ class HistoryDialog(QDialog):
             return "佐证材料"
         if e.before is None:
             return "新建记录" if e.action in ("create", "baseline") else ""
-        keys = audit.changed_fields(e.before, e.after)
-        return "、".join(self._field_name(k) for k in keys)
-
-    def _field_name(self, key: str, action: str = "update") -> str:
-        return audit.field_label(self.d.key, action, key)
+        keys = audit_text.changed_keys(e)
+        return "、".join(audit_text.field_label(self.d.key, e.action, k) for k in keys)
 
     def _show_value(self, key: str, value: Any) -> str:
-        return audit.display_value(self.d.key, key, value, mask_personal=not self.ctx.actor.can_see_personal_data)
+        return audit_text.value_text(self.d.key, key, value, mask_personal=not self.ctx.actor.can_see_personal_data)
 
     def _show_selected(self) -> None:
         rows = self.entry_table.selectionModel().selectedRows()
@@ -191,11 +188,10 @@ class HistoryDialog(QDialog):
         if e.action == "evidence":
             keys = [(k, False) for k in ("file_name", "mime", "size", "sha256")]
             names = {k: audit.EVIDENCE_FIELDS[k] for k, _ in keys}
+            fill_change_rows(t, [(names[k], self._show_value(k, before.get(k)), self._show_value(k, after.get(k)),
+                                  changed) for k, changed in keys])
         else:
-            keys = audit.diff_keys(self.d.key, before, after)
-            names = {k: self._field_name(k) for k, _ in keys}
-        fill_change_rows(t, [(names[k], self._show_value(k, before.get(k)), self._show_value(k, after.get(k)), changed)
-                             for k, changed in keys])
+            fill_change_rows(t, audit_text.detail_rows(e, mask_personal=not self.ctx.actor.can_see_personal_data))
         t.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         t.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         t.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)

@@ -3,8 +3,6 @@ after of the selected entry, and an integrity check (`audit verify`) run in the 
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
@@ -24,39 +22,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from jzair_desktop.domain.ledgers import LEDGERS
-from jzair_desktop.domain.reference import reference
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.tasks import run_task, show_user_error, user_errors
 from jzair_desktop.gui.widgets.clipboard import enable_copy
 from jzair_desktop.gui.widgets.common import fill_change_rows, list_table
 from jzair_desktop.gui.widgets.date_input import DateInput
-from jzair_desktop.services import audit, monthly, targets
+from jzair_desktop.services import audit, audit_text
 from jzair_desktop.services.audit_anchor import Anchor, read_anchor
 from jzair_desktop.services.audit_verify import VerifyReport, verify
 from jzair_desktop.services.changes import Changes
-from jzair_desktop.services.package_keys import AUDIT_SUBJECT as AUDIT_PACKAGES
 
 ALL = "全部"
 LIMIT = 1000
 HEADERS = ("序号", "时间", "用户", "操作", "对象", "县（区、市）", "记录", "说明")
-SUBJECTS = {**{k: d.title for k, d in LEDGERS.items()}, audit.SUBJECT_USER: "用户", audit.SUBJECT_SUBMISSION: "月度上报",
-            monthly.AUDIT_FIGURES: "月度数据", monthly.AUDIT_AIR: "空气质量", monthly.AUDIT_AIR_TARGETS: "空气质量目标",
-            targets.AUDIT_SUBJECT: "任务目标", AUDIT_PACKAGES: "报送包",
-            "installation": "本机设置"}
+SUBJECTS = audit_text.SUBJECTS
 ANCHOR_FILTER = "报送包、备份或月报 (*.jzpkg *.jzbak *.pdf);;所有文件 (*)"
 FAILED_ACTIONS = ("login_failed", "lockout")
 STYLE = """
 QLabel#auditCount { color: #333; }
 QLabel#verifyState { padding: 2px 6px; }
 """
-
-
-def unit_name(code: str | None) -> str:
-    if not code:
-        return ""
-    unit = reference().find_unit(code)
-    return unit.name if unit else code
 
 
 class AuditPage(QWidget):
@@ -193,12 +178,13 @@ class AuditPage(QWidget):
     def refresh(self) -> None:
         self._fill_users()
         self.rows = audit.query_log(self.ctx.db, self.query(), limit=LIMIT, actor=self.ctx.actor)
+        labels = audit_text.record_labels(self.ctx.db, self.rows)
         t = self.table
         t.setRowCount(len(self.rows))
         for r, e in enumerate(self.rows):
+            text = audit_text.describe(e, labels)
             values = (str(e.seq), f"{e.at:%Y-%m-%d %H:%M:%S}", e.user_name, e.action_label,
-                      SUBJECTS.get(e.ledger or "", e.ledger or ""), unit_name(e.unit_code), e.record_uuid or "",
-                      self._note(e))
+                      text.subject, text.unit, text.record, text.note)
             for c, v in enumerate(values):
                 item = QTableWidgetItem(v)
                 if c == 0:
@@ -207,26 +193,12 @@ class AuditPage(QWidget):
                     item.setForeground(QBrush(QColor("#c62828")))
                 t.setItem(r, c, item)
         t.resizeColumnsToContents()
-        t.setColumnWidth(6, min(t.columnWidth(6), 150))
+        t.setColumnWidth(6, min(t.columnWidth(6), 260))
         more = f"（只显示最新的 {LIMIT} 条，请用筛选条件缩小范围）" if len(self.rows) == LIMIT else ""
         self.count_label.setText(f"共 {len(self.rows)} 条{more}")
         if self.rows:
             t.selectRow(0)
         self._show_selected()  # also when the selected row number stays the same
-
-    def _field_name(self, e: audit.AuditRow, key: str) -> str:
-        return audit.field_label(e.ledger, e.action, key)
-
-    def _note(self, e: audit.AuditRow) -> str:
-        parts = [e.detail] if e.detail else []
-        if isinstance(e.before, dict) and isinstance(e.after, dict):
-            keys = audit.changed_fields(e.before, e.after)
-            if keys:
-                parts.append("改动：" + "、".join(self._field_name(e, k) for k in keys))
-        return "；".join(parts)
-
-    def _value(self, e: audit.AuditRow, key: str, value: Any) -> str:
-        return audit.display_value(e.ledger, key, value, mask_personal=not self.ctx.actor.can_see_personal_data)
 
     def _show_selected(self) -> None:
         rows = self.table.selectionModel().selectedRows()
@@ -235,11 +207,7 @@ class AuditPage(QWidget):
             t.setRowCount(0)
             return
         e = self.rows[rows[0].row()]
-        before = e.before if isinstance(e.before, dict) else {}
-        after = e.after if isinstance(e.after, dict) else {}
-        keys = audit.diff_keys(e.ledger, before, after)
-        fill_change_rows(t, [(self._field_name(e, k), self._value(e, k, before.get(k)), self._value(e, k, after.get(k)),
-                              changed) for k, changed in keys])
+        fill_change_rows(t, audit_text.detail_rows(e, mask_personal=not self.ctx.actor.can_see_personal_data))
 
     # -- integrity check ---------------------------------------------------------------------------
     def run_verify(self, against: list[Anchor] | None = None) -> None:
