@@ -50,7 +50,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_template(ctx: CliContext, args: argparse.Namespace) -> int:
     d = ledger(args.ledger)
-    path = excel_service.save_template(d.key, args.file)
+    actor = ctx.reader() if ctx.user else None  # a county user's template offers the own unit only
+    path = excel_service.save_template(d.key, args.file, actor=actor)
     print(f"已生成“{d.sheet_title}”导入模板：{path}")
     return 0
 

@@ -152,8 +152,9 @@ class LedgerBook:
     `values` are display values in registry column order (unit names, dates, numbers, texts).
     """
 
-    def __init__(self, d: LedgerDef) -> None:
+    def __init__(self, d: LedgerDef, *, units: Sequence[str] | None = None) -> None:
         self.d = d
+        self.units = tuple(units) if units else None  # the 县（区、市） offered (a county user's own), else all
         self.wb = Workbook(write_only=True)
         self.ws = self.wb.create_sheet(sheet_name(d))
         self._instructions = self.wb.create_sheet(INSTRUCTIONS_SHEET)
@@ -218,8 +219,11 @@ class LedgerBook:
         self._option_lists.append((title, choices))
         return f"'{OPTIONS_SHEET}'!${letter}$2:${letter}${len(choices) + 1}"
 
+    def _choices(self, col: Column) -> tuple[str, ...]:
+        return self.units if col.kind == "unit" and self.units else choices_of(col)
+
     def _dropdown(self, index: int, col: Column) -> None:
-        choices = choices_of(col)
+        choices = self._choices(col)
         if not choices:
             return
         formula = inline_list_formula(choices) or self._options_range(choices, col.header)
@@ -254,13 +258,13 @@ class LedgerBook:
         row = 3
         wrap = Alignment(wrap_text=True, vertical="top")
         for i, col in enumerate(d.columns, 1):
-            choices = choices_of(col)
+            choices = self._choices(col)
             values = (
                 i,
                 col.header,
                 "必填" if col.required else "选填",
                 column_help(col) + (f"（也可用表头：{'、'.join(col.aliases)}）" if col.aliases else ""),
-                "、".join(choices) if col.kind != "unit" else "各县（区、市）名称",
+                "、".join(choices) if col.kind != "unit" or self.units else "各县（区、市）名称",
             )
             cells = []
             for v in values:
@@ -388,10 +392,10 @@ def _save_closing_everything(wb: Workbook, path: Path) -> None:
             raise
 
 
-def write_template(d: LedgerDef, dest: Path) -> Path:
-    """A blank template of ledger `d` at `dest`."""
+def write_template(d: LedgerDef, dest: Path, *, units: Sequence[str] | None = None) -> Path:
+    """A blank template of ledger `d` at `dest` (its 县（区、市） list limited to `units` when given)."""
     dest = check_destination(dest)
-    return LedgerBook(d).save(dest)
+    return LedgerBook(d, units=units).save(dest)
 
 
 def write_rows(

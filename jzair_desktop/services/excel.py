@@ -153,9 +153,11 @@ class ImportPlan:
 # --- template and export -----------------------------------------------------------------------------
 
 
-def save_template(ledger_key: str, dest: Path | str) -> Path:
-    """A blank import template of the ledger at `dest` (.xlsx)."""
-    return write_template(ledger(ledger_key), _xlsx_path(dest))
+def save_template(ledger_key: str, dest: Path | str, *, actor: Actor | None = None) -> Path:
+    """A blank import template of the ledger at `dest` (.xlsx); a county user's lists only the own unit."""
+    own = read_scope.read_unit(actor, None) if read_scope.is_county_user(actor) else None
+    units = (reference().unit_by_code(own).name,) if own else None
+    return write_template(ledger(ledger_key), _xlsx_path(dest), units=units)
 
 
 def _xlsx_path(dest: Path | str) -> Path:

@@ -151,3 +151,14 @@ def test_chinese_ledger_names_in_audit_and_closeout(county_db, capsys):
 def test_unknown_ledger_is_named_in_chinese(county_db, capsys, tmp_path):
     rc, out, err = run(county_db, capsys, None, "template", "火车", str(tmp_path / "x.xlsx"))
     assert rc != 0 and "未知的台账：“火车”" in err
+
+
+def test_a_clerks_template_offers_the_own_unit_only(county_db, capsys, tmp_path):
+    rc, out, err = run(county_db, capsys, "taigu01", "template", "清洁取暖", str(tmp_path / "模板.xlsx"))
+    assert rc == 0, err
+    wb = openpyxl.load_workbook(tmp_path / "模板.xlsx")
+    lists = [dv.formula1 for dv in wb.worksheets[0].data_validations.dataValidation]
+    assert '"太谷区"' in lists
+    rc, out, err = run(county_db, capsys, "city01", "template", "清洁取暖", str(tmp_path / "全市.xlsx"))
+    lists = [dv.formula1 for dv in openpyxl.load_workbook(tmp_path / "全市.xlsx").worksheets[0].data_validations.dataValidation]
+    assert '"太谷区"' not in lists and any("榆次区" in (f or "") for f in lists)
