@@ -577,7 +577,7 @@ def save_template(parent: QWidget | None, ctx: GuiContext, ledger_key: str, *, p
     if dest is None:
         return None
     with user_errors(parent, "未保存") as outcome:
-        saved = excel_service.save_template(d.key, dest)
+        saved = excel_service.save_template(d.key, dest, actor=ctx.actor)
     if outcome.failed:
         return None
     _remember_dir(ctx, saved)
