@@ -38,7 +38,7 @@ from openpyxl import Workbook
 from openpyxl.cell import Cell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.dimensions import ColumnDimension
 from openpyxl.worksheet.hyperlink import Hyperlink
 
@@ -940,8 +940,27 @@ def _target_cell(ws, row: int, col: int) -> Cell:  # noqa: ANN001
     return cell
 
 
+COMMENT_AUTHOR = "jzair"
+
+
+def _clear_old_marks(wb: Workbook, ws) -> None:  # noqa: ANN001
+    """An error workbook imported again: its earlier list sheet, comments and fills go (the clerk's own
+    comments and colours stay)."""
+    for name in list(wb.sheetnames):
+        if name == LIST_SHEET or (name.startswith(LIST_SHEET) and name[len(LIST_SHEET):].isdigit()):
+            del wb[name]
+    ours = {ERROR_FILL.fgColor.rgb, WARNING_FILL.fgColor.rgb}
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.comment is not None and cell.comment.author == COMMENT_AUTHOR:
+                cell.comment = None
+                if cell.fill is not None and cell.fill.fill_type == "solid" and cell.fill.fgColor.rgb in ours:
+                    cell.fill = PatternFill(fill_type=None)
+
+
 def _annotate(wb: Workbook, data: SheetData, problems: Sequence[RowProblem]) -> None:
     ws = wb[data.sheet_name]
+    _clear_old_marks(wb, ws)
     marks: dict[tuple[int, int], list[RowProblem]] = {}
     for p in problems:
         if p.row and p.col_index is not None:
@@ -955,7 +974,7 @@ def _annotate(wb: Workbook, data: SheetData, problems: Sequence[RowProblem]) -> 
         if comments < MAX_COMMENTS:
             own = cell.comment.text + "\n" if cell.comment is not None else ""
             text = "\n".join(p.message + ("" if p.is_error else "（提示）") for p in ps)
-            comment = Comment(_xml_safe(own + text)[:2000], "jzair")
+            comment = Comment(_xml_safe(own + text)[:2000], COMMENT_AUTHOR)
             comment.width, comment.height = 300, 120
             cell.comment = comment
             comments += 1

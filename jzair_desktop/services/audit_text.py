@@ -22,18 +22,27 @@ from sqlalchemy import select
 
 from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.domain.reference import CITY_CODE, CITY_NAME, reference
-from jzair_desktop.services import audit, personal
+from jzair_desktop.services import (
+    air_targets,
+    audit,
+    installation,
+    milestones,
+    monthly,
+    package_keys,
+    personal,
+    targets,
+)
 from jzair_desktop.storage.models import LEDGER_MODELS
 
-# The `ledger` column of entries that are not about a ledger record (the services name them so).
-SUBJECT_FIGURES = "monthly_figures"
-SUBJECT_AIR = "air_quality"
-SUBJECT_AIR_TARGETS = "air_quality_targets"
-SUBJECT_AIR_BASIS = "air_quality_basis"
-SUBJECT_TARGETS = "county_targets"
-SUBJECT_MILESTONES = "milestones"
-SUBJECT_PACKAGES = "packages"
-SUBJECT_INSTALLATION = "installation"
+# The `ledger` column of entries that are not about a ledger record, as the services write them.
+SUBJECT_FIGURES = monthly.AUDIT_FIGURES
+SUBJECT_AIR = monthly.AUDIT_AIR
+SUBJECT_AIR_TARGETS = monthly.AUDIT_AIR_TARGETS
+SUBJECT_AIR_BASIS = air_targets.AUDIT_AIR_BASIS
+SUBJECT_TARGETS = targets.AUDIT_SUBJECT
+SUBJECT_MILESTONES = milestones.AUDIT_SUBJECT
+SUBJECT_PACKAGES = package_keys.AUDIT_SUBJECT
+SUBJECT_INSTALLATION = installation.SUBJECT
 
 SUBJECTS: dict[str, str] = {
     **{k: d.title for k, d in LEDGERS.items()},
@@ -164,10 +173,10 @@ def record_text(row: audit.AuditRow, labels: Mapping[tuple[str, str], str] | Non
         return _submission_text(row, key)
     if ledger == SUBJECT_PACKAGES:
         scope, _, seq = key.removeprefix("pin:").partition("#")
-        who = "市级" if scope in ("city", "CITY", "") else unit_text(scope)
+        who = "市级" if scope in (package_keys.SCOPE_CITY, "") else unit_text(scope)
         return f"{who}报送包公钥" if key.startswith("pin:") else f"{who}第 {seq} 号"
     if ledger == SUBJECT_INSTALLATION:
-        return "市级" if key == "city" else unit_text(key)
+        return "市级" if key == installation.CITY else unit_text(key)
     if _UUID.match(key) or "@" in key or "#" in key:
         return ""
     return key  # a user's name

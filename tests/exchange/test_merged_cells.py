@@ -218,3 +218,29 @@ def test_error_workbook_of_a_csv_says_which_file_it_annotates(tmp_path):
     wb = openpyxl.load_workbook(out)
     about = {r[0]: r[1] for r in wb["说明"].iter_rows(values_only=True)}
     assert about["本文件标注的是"] == str(src)
+
+
+def test_error_workbook_of_an_error_workbook_keeps_no_stale_marks(tmp_path):
+    from jzair_desktop.exchange.excel_import import write_error_workbook
+
+    book = write_messy_heating(tmp_path / "台账.xlsx")
+    wb = openpyxl.load_workbook(book.path)
+    wb.active["E5"] = "14070219600101001X"
+    wb.active["I9"] = "完工了"
+    wb.save(book.path)
+    d = ledger("heating")
+    data = read_ledger_sheet(book.path, d)
+    first = write_error_workbook(data, [p for r in check_rows(data, d, YUCI, today=TODAY) for p in r.problems])
+    wb = openpyxl.load_workbook(first)  # the clerk fixes one cell in the error workbook and imports it
+    wb["清洁取暖"]["I9"] = "已完工"
+    wb.save(first)
+    data = read_ledger_sheet(first, d)
+    problems = [p for r in check_rows(data, d, YUCI, today=TODAY) for p in r.problems]
+    assert {(p.row, p.column) for p in problems} == {(5, "身份证号")}
+    second = write_error_workbook(data, problems)
+    wb = openpyxl.load_workbook(second)
+    assert wb.sheetnames == ["清洁取暖", "错误清单"]
+    ws = wb["清洁取暖"]
+    assert ws["I9"].comment is None and ws["I9"].fill.fill_type is None  # fixed: no stale mark
+    assert ws["E5"].comment is not None
+    assert [r[0] for r in wb["错误清单"].iter_rows(min_row=3, values_only=True)] == [5]
