@@ -985,6 +985,7 @@ def _annotate(wb: Workbook, data: SheetData, problems: Sequence[RowProblem]) -> 
 
 
 LIST_ALIGN = Alignment(wrap_text=True, vertical="top")
+LIST_CENTER = Alignment(horizontal="center", vertical="top")
 
 
 def _list_sheet(wb: Workbook, ws, data: SheetData, problems: Sequence[RowProblem]) -> None:  # noqa: ANN001
@@ -1008,7 +1009,7 @@ def _list_sheet(wb: Workbook, ws, data: SheetData, problems: Sequence[RowProblem
         row_cell = out.cell(r, 1, p.row or None)
         if p.row:
             row_cell.hyperlink = Hyperlink(ref=row_cell.coordinate, location=f"{sheet_ref}!{letter or 'A'}{p.row}")
-        set_text(out.cell(r, 2), letter)
+        row_cell.alignment = set_text(out.cell(r, 2), letter).alignment = LIST_CENTER
         set_text(out.cell(r, 3), _xml_safe(p.column))
         set_text(out.cell(r, 4), _xml_safe(p.message)).alignment = LIST_ALIGN
         kind = set_text(out.cell(r, 5), "错误" if p.is_error else "提示")
