@@ -8,6 +8,8 @@ import zipfile
 
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jzair_desktop.domain.ledgers import ledger
 from jzair_desktop.exchange.excel_import import check_rows, read_ledger_sheet
@@ -244,3 +246,27 @@ def test_error_workbook_of_an_error_workbook_keeps_no_stale_marks(tmp_path):
     assert ws["I9"].comment is None and ws["I9"].fill.fill_type is None  # fixed: no stale mark
     assert ws["E5"].comment is not None
     assert [r[0] for r in wb["错误清单"].iter_rows(min_row=3, values_only=True)] == [5]
+
+
+@given(
+    runs=st.lists(st.integers(min_value=1, max_value=6), min_size=1, max_size=30),
+    cut=st.integers(min_value=1, max_value=50),
+)
+def test_data_fill_matches_the_merged_view_however_the_rows_are_chunked(runs, cut):
+    """Runs of rows merged down in column B (a run of 1 is no merge): every row reads its run's value, whatever
+    chunks the rows stream in, and nothing is reported."""
+    header = 1
+    merges, expected, rows = [], [], []
+    r = header + 1
+    for i, n in enumerate(runs):
+        if n > 1:
+            merges.append((r, 1, r + n - 1, 1))
+        for k in range(n):
+            rows.append([f"户{r + k}", f"镇{i}" if k == 0 else ""])
+            expected.append(f"镇{i}")
+        r += n
+    fill = DataFill(merges, header, {0: "户主姓名", 1: "乡（镇）"})
+    for start in range(0, len(rows), cut):
+        fill.apply(header + 1 + start, rows[start:start + cut])
+    assert [row[1] for row in rows] == expected
+    assert fill.problems == [] and fill.row_problems == []
