@@ -275,4 +275,7 @@ class EntryText:
 
 def describe(row: audit.AuditRow, labels: Mapping[tuple[str, str], str] | None = None) -> EntryText:
     note = "；".join(p for p in (row.detail, change_text(row)) if p)
-    return EntryText(subject_label(row.ledger), record_text(row, labels), unit_text(row.unit_code), note)
+    unit = unit_text(row.unit_code)
+    if not unit and CITY_CODE in (row.record_uuid or "").split("@"):
+        unit = CITY_NAME  # a city-level figure, target or milestone
+    return EntryText(subject_label(row.ledger), record_text(row, labels), unit, note)

@@ -174,7 +174,10 @@ def test_describe_examples():
     row = audit.AuditRow(1, dt.datetime(2020, 12, 1), "a", "city_admin", "update", "monthly_figures",
                          "rail.freight_increase@city@2020-11", None, {"value": 1.0}, {"value": 2.0}, None, "0" * 64)
     text = audit_text.describe(row)
-    assert (text.subject, text.record) == ("月度数据", "铁路货运量较2017年增加 · 2020年11月")
+    assert (text.subject, text.record, text.unit) == ("月度数据", "铁路货运量较2017年增加 · 2020年11月", "")
+    city = audit.AuditRow(1, dt.datetime(2020, 12, 1), "a", "city_admin", "create", "milestones",
+                          "steel.xintai_ultra_low@140700", None, None, {"done_date": "2020-10-16"}, None, "0" * 64)
+    assert audit_text.describe(city).unit == "全市"
     assert text.note == "改动：数值"
     user = audit.AuditRow(2, dt.datetime(2020, 12, 1), "a", "city_admin", "user_passwd", "users", "taigu01",
                           "140703", {"password": "aa"}, {"password": "bb"}, None, "0" * 64)
