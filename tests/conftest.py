@@ -1,4 +1,4 @@
-"""Shared fixtures: every test gets its own data folder; `db` is a real, migrated SQLite file."""
+"""Shared fixtures: every test gets its own data folder; `db` is a real, migrated SQLite file of its own."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 
-from jzair_desktop.services.database import Database, load_reference_data, open_database  # noqa: E402
-from jzair_desktop.storage.engine import sqlite_url  # noqa: E402
+from jzair_desktop.services.database import Database  # noqa: E402
+from tests.dbtemplate import fresh_database, template_file  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -28,8 +28,16 @@ def db_path(tmp_path):
 
 @pytest.fixture
 def db(db_path) -> Database:
-    """A fresh database file, migrated to the newest schema, with the plan's reference data."""
-    database, _ = open_database(sqlite_url(db_path), create=True)
-    load_reference_data(database)
+    """A fresh database file, migrated to the newest schema, with the plan's reference data.
+
+    A copy of a template migrated once per test process (tests/dbtemplate.py): each test still gets its own file.
+    """
+    database = fresh_database(db_path)
     yield database
     database.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _db_template():
+    """Migrate the template database before any test can change the migrations folder (a test may)."""
+    return template_file()

@@ -25,8 +25,8 @@ from jzair_desktop.services import (
 )
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.audit_verify import verify
-from jzair_desktop.services.database import Database, load_reference_data, open_database
-from jzair_desktop.storage.engine import sqlite_url
+from jzair_desktop.services.database import Database
+from tests.dbtemplate import fresh_database
 from tests.services.admin_helpers import fast_hasher, raw, snapshot  # noqa: F401
 
 YUCI, TAIGU = "140702", "140703"
@@ -34,9 +34,7 @@ PASSWORD = "Yuci-Office-77"
 
 
 def fresh(path: Path) -> Database:
-    db, _ = open_database(sqlite_url(path), create=True)
-    load_reference_data(db)
-    return db
+    return fresh_database(path)
 
 
 @pytest.fixture

@@ -20,10 +20,9 @@ from jzair_desktop.services import package_export as export
 from jzair_desktop.services import package_keys as keys
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.changes import EVERYTHING
-from jzair_desktop.services.database import load_reference_data, open_database
 from jzair_desktop.services.progress import compute_progress
 from jzair_desktop.storage import migrate
-from jzair_desktop.storage.engine import sqlite_url
+from tests.dbtemplate import fresh_database
 from tests.services.admin_helpers import raw
 from tests.services.package_helpers import TODAY, file_sha256
 
@@ -33,9 +32,7 @@ WAIT_MS = 30_000
 
 
 def make_db(path: Path):
-    db, _ = open_database(sqlite_url(path), create=True)
-    load_reference_data(db)
-    return db
+    return fresh_database(path)
 
 
 @pytest.fixture

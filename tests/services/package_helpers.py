@@ -18,9 +18,10 @@ from sqlalchemy import select
 from jzair_desktop.domain.ledgers import LEDGER_KEYS
 from jzair_desktop.exchange import jzpkg
 from jzair_desktop.services import audit, demo
-from jzair_desktop.services.database import Database, load_reference_data, open_database
+from jzair_desktop.services.database import Database, open_database
 from jzair_desktop.storage.engine import read_session, sqlite_url
 from jzair_desktop.storage.models import InstallationKey
+from tests.dbtemplate import fresh_database
 
 TODAY = dt.date(2026, 1, 1)
 SCALE = 0.04  # about 2,800 demo records; every unit keeps records of each kind it has
@@ -28,9 +29,7 @@ YUCI, TAIGU = "140702", "140703"
 
 
 def fresh_db(path: Path) -> Database:
-    db, _ = open_database(sqlite_url(path), create=True)
-    load_reference_data(db)
-    return db
+    return fresh_database(path)
 
 
 def open_db(path: Path) -> Database:

@@ -18,7 +18,7 @@ from jzair_desktop.services import demo, monthly, targets
 from jzair_desktop.services import ledgers as svc
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.closeout import sniff_type
-from jzair_desktop.services.database import load_reference_data, open_database
+from jzair_desktop.services.database import open_database
 from jzair_desktop.storage.engine import read_session, sqlite_url
 from jzair_desktop.storage.models import (
     LEDGER_MODELS,
@@ -31,15 +31,14 @@ from jzair_desktop.storage.models import (
     MonthlyFigure,
 )
 from jzair_desktop.taskstate import Cancelled, TaskState
+from tests.dbtemplate import fresh_database
 
 SMALL = 0.04  # about 2,800 records; every unit keeps at least one record of each kind it has
 TODAY = dt.date(2026, 1, 1)
 
 
 def fresh_db(path):
-    database, _ = open_database(sqlite_url(path), create=True)
-    load_reference_data(database)
-    return database
+    return fresh_database(path)
 
 
 def ledger_rows(db, key: str) -> list[tuple]:
