@@ -288,7 +288,7 @@ def cmd_targets_show(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def cmd_targets_export(ctx: CliContext, args: argparse.Namespace) -> int:
-    from jzair_desktop.exchange.targets_xlsx import export_targets
+    from jzair_desktop.services.targets_excel import export_targets
 
     db = ctx.open()
     actor = ctx.reader()
@@ -303,7 +303,7 @@ def cmd_targets_export(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def cmd_targets_import(ctx: CliContext, args: argparse.Namespace) -> int:
-    from jzair_desktop.exchange.targets_xlsx import import_targets
+    from jzair_desktop.services.targets_excel import import_targets
 
     db = ctx.open()
     result = import_targets(db, ctx.actor(), args.file)

@@ -10,14 +10,19 @@ Only the indicators the city office splits by hand are columns ('all_found' and 
 no split). Import reads the first sheet named 任务分解 (else the first sheet), finds the header row by
 its 县（区、市） cell, checks every cell, and writes all or nothing: a number sets the target, a blank
 cell clears it; units or indicators not in the file are left as they are.
+
+Only the file format lives here (it knows the plan's reference data, not the database): the service
+services/targets_excel.py reads the targets for the export and checks and writes what an import reads.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
@@ -25,21 +30,9 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from jzair_desktop.domain.ledgers import COUNTY
-from jzair_desktop.domain.reference import reference
+from jzair_desktop.domain.reference import Indicator, reference
 from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.exchange.spreadsheet import calamine_failure
-from jzair_desktop.services.actor import Actor
-from jzair_desktop.services.database import Database
-from jzair_desktop.services.targets import (
-    TargetEntry,
-    check_entries,
-    is_integral,
-    rule_of,
-    splittable_indicators,
-    target_table,
-    write_checked,
-)
-from jzair_desktop.storage.engine import write_session
 
 SHEET = "任务分解"
 TITLE = "晋中市2020-2021年秋冬季大气污染综合治理攻坚行动任务分解表"
@@ -62,12 +55,22 @@ def column_header(name: str, unit: str) -> str:
     return f"{name}（{unit}）"
 
 
-def export_targets(db: Database, path: str | Path) -> Path:
-    """Write the current split to `path` (.xlsx). Returns the path written."""
+@dataclass(frozen=True, slots=True)
+class SplitCell:
+    """One cell of a split workbook as read (not yet checked); `value` None is a blank cell."""
+
+    indicator: str
+    unit: str  # the unit's code
+    value: object
+    where: str  # 第5行“散煤治理（户）”列
+
+
+def write_split_workbook(path: str | Path, inds: Sequence[Indicator],
+                         values: Mapping[tuple[str, str], float | None], integral: Collection[str]) -> Path:
+    """Write the split of the indicators `inds` to `path` (.xlsx): `values[(indicator key, unit code)]`,
+    `integral` the keys of the indicators counted in whole numbers. Returns the path written."""
     path = Path(path)
     ref = reference()
-    table = {t.indicator: t for t in target_table(db)}
-    inds = splittable_indicators(ref)
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
@@ -97,9 +100,8 @@ def export_targets(db: Database, path: str | Path) -> Path:
         ws.cell(r, 1, unit.name).border = _BORDER
         ws.cell(r, 2, unit.code).border = _BORDER
         for j, ind in enumerate(inds, start=3):
-            value = table[ind.key].units[i].value
-            cell = ws.cell(r, j, _cell_value(value))
-            cell.number_format = "#,##0" if is_integral(ind) else "#,##0.##"
+            cell = ws.cell(r, j, _cell_value(values.get((ind.key, unit.code))))
+            cell.number_format = "#,##0" if ind.key in integral else "#,##0.##"
             cell.border = _BORDER
     last_data = first_data + len(ref.units) - 1
     total_row, city_row, check_row = last_data + 1, last_data + 2, last_data + 3
@@ -112,7 +114,7 @@ def export_targets(db: Database, path: str | Path) -> Path:
         ws.cell(city_row, j, _cell_value(ind.target))
         ws.cell(check_row, j, f'=IF(ROUND({col}{total_row}-{col}{city_row},6)=0,"一致","不一致")')
         for r in (total_row, city_row):
-            ws.cell(r, j).number_format = "#,##0" if is_integral(ind) else "#,##0.##"
+            ws.cell(r, j).number_format = "#,##0" if ind.key in integral else "#,##0.##"
     for r in (total_row, city_row, check_row):
         for j in range(1, n_cols + 1):
             c = ws.cell(r, j)
@@ -169,25 +171,10 @@ def _norm(value: object) -> str:
     return re.sub(r"\s+", "", text).translate(_BRACKETS)
 
 
-@dataclass(frozen=True, slots=True)
-class TargetImportResult:
-    path: Path
-    set: int
-    cleared: int
-    unchanged: int
-    cells: int
-
-
-def read_targets(path: str | Path) -> list[TargetEntry]:
-    """The cells of a split workbook (any format the import reads: .xlsx, .xls/.et, .xlsb, .ods, .csv) as entries (not yet checked); raises on problems of its structure."""
-    entries, problems = _read(Path(path))
-    if problems:
-        _raise(Path(path).name, problems)
-    return entries
-
-
-def _read(path: Path) -> tuple[list[TargetEntry], list[str]]:
-    """The entries and the problems found in the layout (unknown columns or units, duplicate rows)."""
+def read_split_workbook(path: str | Path, splittable: Sequence[Indicator]) -> tuple[list[SplitCell], list[str]]:
+    """The cells of a split workbook (any format the import reads: .xlsx, .xls/.et, .xlsb, .ods, .csv), not yet
+    checked, and the problems found in its layout (unknown columns or units, duplicate rows, columns of
+    indicators not in `splittable`). Raises JzairError when the file has no sheet or no header row."""
     from jzair_desktop.exchange.excel_import import open_checked
 
     path = Path(path)
@@ -234,10 +221,10 @@ def _read(path: Path) -> tuple[list[TargetEntry], list[str]]:
         label = str(head).strip() or key_text
         where = f"第{header_at + 1}行“{label}”列"
         if ind is None:
-            allowed = "、".join(column_header(i.name, i.unit) for i in splittable_indicators(ref))
+            allowed = "、".join(column_header(i.name, i.unit) for i in splittable)
             problems.append(f"{where}：未知的指标。可分解的指标：{allowed}")
             continue
-        if rule_of(ind) != "split":
+        if ind.key not in {i.key for i in splittable}:
             problems.append(f"{where}：“{ind.name}”无需分解（由台账自动计算或各县目标统一），请删除该列。")
             continue
         if ind.key in (k for k, _ in columns.values()):
@@ -247,7 +234,7 @@ def _read(path: Path) -> tuple[list[TargetEntry], list[str]]:
     if not columns and not problems:
         raise JzairError(f"文件“{name}”中没有可分解的指标列。")
 
-    entries: list[TargetEntry] = []
+    entries: list[SplitCell] = []
     seen_units: dict[str, int] = {}
     for r in range(header_at + 1, len(rows)):
         row = rows[r]
@@ -274,7 +261,7 @@ def _read(path: Path) -> tuple[list[TargetEntry], list[str]]:
         seen_units[unit.code] = r + 1
         for j, (key, label) in columns.items():
             value = row[j] if j < len(row) else ""
-            entries.append(TargetEntry(key, unit.code, _cell_text(value), where=f"第{r + 1}行“{label}”列"))
+            entries.append(SplitCell(key, unit.code, _cell_text(value), where=f"第{r + 1}行“{label}”列"))
     return entries, problems
 
 
@@ -289,26 +276,10 @@ def _cell_text(value: object) -> object:
 _ROW = re.compile(r"^第(\d+)行")
 
 
-def _raise(name: str, problems: list[str]) -> None:
+def raise_problems(name: str, problems: list[str]) -> NoReturn:
     """Every problem, in the order of the rows, each naming the file."""
     ordered = sorted(problems, key=lambda p: int(m.group(1)) if (m := _ROW.match(p)) else 0)
     lines = [f"文件“{name}”{p}" for p in ordered]
     head = "\n".join(lines[:10])
     more = f"\n……另有 {len(lines) - 10} 处" if len(lines) > 10 else ""
     raise ValidationFailed(f"任务分解表有 {len(lines)} 处错误，未导入任何数据：\n{head}{more}", lines)
-
-
-def import_targets(db: Database, actor: Actor, path: str | Path) -> TargetImportResult:
-    """Check every cell of a split workbook and write it in one transaction (city office only)."""
-    actor.check_city("导入任务分解表")
-    path = Path(path)
-    entries, problems = _read(path)
-    try:
-        items = check_entries(entries)
-    except ValidationFailed as exc:
-        problems.extend(exc.problems)
-    if problems:
-        _raise(path.name, problems)
-    with write_session(db.engine) as s:
-        result = write_checked(s, actor, items, source=f"导入 {path.name}")
-    return TargetImportResult(path, result.set, result.cleared, result.unchanged, len(entries))

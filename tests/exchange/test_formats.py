@@ -96,7 +96,7 @@ def test_a_file_with_the_wrong_extension_is_read_by_its_content(db, tmp_path, su
 
 def test_targets_import_reads_every_format(db, tmp_path):
     """The target split goes through the same reader: exported, converted to CSV, imported back."""
-    from jzair_desktop.exchange import targets_xlsx as tx
+    from jzair_desktop.services import targets_excel as tx
     from jzair_desktop.services.targets import set_target
 
     set_target(db, BUILTIN_ADMIN, "heating.gas", "榆次区", 1200)

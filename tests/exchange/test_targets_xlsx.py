@@ -1,4 +1,4 @@
-"""The target split as .xlsx (exchange.targets_xlsx): round trip and cell-by-cell checks."""
+"""The target split as .xlsx (services.targets_excel over exchange.targets_xlsx): round trip and cell-by-cell checks."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from openpyxl import load_workbook
 
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError, PermissionDenied, ValidationFailed
-from jzair_desktop.exchange import targets_xlsx as tx
+from jzair_desktop.exchange.targets_xlsx import SHEET
 from jzair_desktop.services import targets
+from jzair_desktop.services import targets_excel as tx
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.storage.engine import read_session
 
@@ -40,7 +41,7 @@ def test_round_trip(split_db, tmp_path):
 
 def test_export_layout(split_db, tmp_path):
     path = tx.export_targets(split_db, tmp_path / "分解.xlsx")
-    ws = load_workbook(path)[tx.SHEET]
+    ws = load_workbook(path)[SHEET]
     inds = targets.splittable_indicators()
     units = reference().units
     assert ws["A2"].value == "指标代码" and ws["C2"].value == inds[0].key
@@ -61,7 +62,7 @@ def test_export_layout(split_db, tmp_path):
 
 def _edit(path, changes):
     wb = load_workbook(path)
-    ws = wb[tx.SHEET]
+    ws = wb[SHEET]
     for ref_, value in changes.items():
         ws[ref_] = value
     wb.save(path)

@@ -161,7 +161,7 @@ def test_the_city_report_shows_no_inf_or_nan_after_every_input_path_was_tried(db
             with pytest.raises(JzairError):
                 attempt()
     targets_path = tmp_path / "目标.xlsx"
-    from jzair_desktop.exchange import targets_xlsx
+    from jzair_desktop.services import targets_excel as targets_xlsx
 
     targets_xlsx.export_targets(db, targets_path)  # and the targets workbook
     wb = openpyxl.load_workbook(targets_path)

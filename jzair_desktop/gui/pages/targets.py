@@ -5,7 +5,7 @@ its check (一致 / 不一致 in red). Cells of split indicators are edited in p
 保存 writes every edited cell in one transaction through services.targets.set_targets, and a refused
 save marks each offending cell with its problem and writes nothing. 'all_found' and rate indicators
 are shown read-only (their unit targets follow from the ledgers and the plan). The split can be
-exported to and imported from .xlsx (exchange.targets_xlsx).
+exported to and imported from .xlsx (services.targets_excel).
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from jzair_desktop.domain.reference import reference
 from jzair_desktop.domain.validation import normalize_number_text
 from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.exchange.spreadsheet import IMPORT_FILTER
-from jzair_desktop.exchange.targets_xlsx import export_targets, import_targets
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.tasks import publish, show_user_error, user_errors
 from jzair_desktop.gui.widgets.common import (
@@ -59,6 +58,7 @@ from jzair_desktop.services.targets import (
     split_state,
     target_table,
 )
+from jzair_desktop.services.targets_excel import export_targets, import_targets
 
 AUTO = QColor("#f3f3f3")
 SUM = QColor("#ececec")
