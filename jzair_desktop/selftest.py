@@ -18,11 +18,10 @@ def run_self_test() -> int:
         # ignore_cleanup_errors: on Windows a file still open must not hide the real failure.
         with tempfile.TemporaryDirectory(prefix="jzair-selftest-", ignore_cleanup_errors=True) as tmp:
             os.environ["JZAIR_DATA_DIR"] = tmp
-            from jzair_desktop.services.database import load_reference_data, open_database
+            from jzair_desktop.services.database import load_reference_data, open_database, resolve_url
             from jzair_desktop.services.info import info, plan_indicators
-            from jzair_desktop.storage.engine import sqlite_url
 
-            db, migration = open_database(sqlite_url(Path(tmp) / "自检.sqlite3"), create=True)
+            db, migration = open_database(resolve_url(db_path=Path(tmp) / "自检.sqlite3"), create=True)
             steps.append(f"迁移到架构版本 {migration.after if migration else '?'}")
             ref = load_reference_data(db)
             steps.append(f"载入基础数据：{ref.units} 个县（区、市），{ref.indicators} 项指标")

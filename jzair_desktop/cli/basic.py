@@ -107,9 +107,9 @@ def _init_demo(ctx: CliContext, db) -> int:  # noqa: ANN001
 
 
 def migration_rev(db) -> str:  # noqa: ANN001
-    from jzair_desktop.storage import migrate
+    from jzair_desktop.services.database import schema_revision
 
-    return migrate.current_revision(db.engine) or "无"
+    return schema_revision(db) or "无"
 
 
 def cmd_plan(ctx: CliContext, args: argparse.Namespace) -> int:

@@ -58,8 +58,7 @@ from jzair_desktop.services import backup as backup_service
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.backup import AutoBackupResult, BackupInfo, BackupSettings, RestoreResult
 from jzair_desktop.services.changes import EVERYTHING
-from jzair_desktop.services.database import Database
-from jzair_desktop.storage import migrate
+from jzair_desktop.services.database import Database, head_revision
 
 if TYPE_CHECKING:
     from jzair_desktop.gui.main_window import MainWindow
@@ -730,7 +729,7 @@ class RestoreConfirmDialog(QDialog):
         row("备份文件：", str(info.path), "backupFile")
         row("备份时间：", time_text(info.created_at, seconds=True), "backupTime")
         row("制作备份的程序版本：", info.app_version, "appVersion")
-        head_rev = migrate.head_revision()
+        head_rev = head_revision()
         rev = info.schema_revision
         rev_note = "与本程序相同" if rev == head_rev else f"较旧，恢复后会自动升级到 {head_rev}"
         row("数据库架构版本：", f"{rev}（{rev_note}）", "schemaRevision")

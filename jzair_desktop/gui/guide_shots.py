@@ -78,11 +78,10 @@ def _start_dialogs(db: object, out: Path) -> list[Path]:
 
 
 def _build_demo(path: Path) -> None:
-    from jzair_desktop.services.database import load_reference_data, open_database
+    from jzair_desktop.services.database import load_reference_data, open_database, resolve_url
     from jzair_desktop.services.demo import generate_demo
-    from jzair_desktop.storage.engine import sqlite_url
 
-    db, _ = open_database(sqlite_url(path), create=True)
+    db, _ = open_database(resolve_url(db_path=path), create=True)
     try:
         load_reference_data(db)
         generate_demo(db)
@@ -99,11 +98,10 @@ def _shoot(path: Path, out: Path) -> list[Path]:
     from jzair_desktop.gui.main_window import MainWindow
     from jzair_desktop.gui.qtsetup import make_application
     from jzair_desktop.services.actor import Actor
-    from jzair_desktop.services.database import open_database
-    from jzair_desktop.storage.engine import sqlite_url
+    from jzair_desktop.services.database import open_database, resolve_url
 
     make_application()
-    db, _ = open_database(sqlite_url(path))
+    db, _ = open_database(resolve_url(db_path=path))
     from jzair_desktop.services.backup import auto_backup
 
     auto_backup(db)  # so that the status bar and 设置 show a backup, as on a machine in use

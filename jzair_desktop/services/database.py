@@ -50,6 +50,21 @@ class Database:
         self.engine.dispose()
 
 
+def file_of(url: str) -> Path | None:
+    """The database file a SQLite URL names (None for an in-memory or non-SQLite URL)."""
+    return db_path_of(url)
+
+
+def head_revision() -> str:
+    """The schema revision this program's migrations end at."""
+    return migrate.head_revision()
+
+
+def schema_revision(db: Database) -> str | None:
+    """The schema revision the database is at (None: never migrated)."""
+    return migrate.current_revision(db.engine)
+
+
 def resolve_url(*, db_path: str | Path | None = None, db_url: str | None = None) -> str:
     """--db-url wins, then --db (or JZAIR_DB, handled by the caller), then the user's data folder."""
     if db_url:

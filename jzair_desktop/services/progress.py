@@ -366,6 +366,12 @@ def compute_progress(db: Database, as_of: dt.date, unit: str | None = None, *, a
     return rows
 
 
+def air_warnings(db: Database, as_of: dt.date, ref: Reference | None = None) -> list[ProgressRow]:
+    """air_warning_rows in a read session of its own (for the dashboard)."""
+    with read_session(db.engine) as s:
+        return air_warning_rows(s, as_of, ref)
+
+
 def air_warning_rows(s: Session, as_of: dt.date, ref: Reference | None = None) -> list[ProgressRow]:
     """The counties' air quality of the period at `as_of` as progress rows (kind air_quality): PM2.5 and
     重污染天数 against the limits derived from their grade and 2019 baselines (services.air_targets)."""

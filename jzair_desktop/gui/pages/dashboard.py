@@ -55,13 +55,12 @@ from jzair_desktop.services.breakdown import BREAKDOWNS, BreakdownData, breakdow
 from jzair_desktop.services.changes import Changes
 from jzair_desktop.services.progress import (
     ProgressRow,
-    air_warning_rows,
+    air_warnings,
     compute_progress,
     progress_history,
     sort_warnings,
 )
 from jzair_desktop.services.targets import format_number, unit_rate_target
-from jzair_desktop.storage.engine import read_session
 
 log = logging.getLogger(__name__)
 
@@ -423,11 +422,10 @@ class DashboardPage(QWidget):
         return self._progress
 
     def air_rows(self) -> list[ProgressRow]:
-        """The counties' air quality of the period as warning rows (services.progress.air_warning_rows)."""
+        """The counties' air quality of the period as warning rows (services.progress.air_warnings)."""
         key = (self.as_of, self._version)
         if getattr(self, "_air_key", None) != key:
-            with read_session(self.ctx.db.engine) as s:
-                self._air_rows = air_warning_rows(s, self.as_of, self.ref)
+            self._air_rows = air_warnings(self.ctx.db, self.as_of, self.ref)
             self._air_key = key
         return self._air_rows
 

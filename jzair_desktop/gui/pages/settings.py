@@ -12,7 +12,7 @@ from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.lock import MAX_IDLE_MINUTES, idle_minutes, set_idle_minutes
 from jzair_desktop.services import installation
 from jzair_desktop.services.actor import ROLES
-from jzair_desktop.storage import migrate
+from jzair_desktop.services.database import schema_revision
 
 
 class SettingsPage(QWidget):
@@ -27,7 +27,7 @@ class SettingsPage(QWidget):
         self.db_label = QLabel(ctx.db.location)
         self.db_label.setWordWrap(True)
         form.addRow("数据库文件：", self.db_label)
-        form.addRow("数据库架构版本：", QLabel(migrate.current_revision(ctx.db.engine) or "无"))
+        form.addRow("数据库架构版本：", QLabel(schema_revision(ctx.db) or "无"))
         form.addRow("程序版本：", QLabel(__version__))
         form.addRow("当前用户：", QLabel(f"{ctx.actor.name}（{ROLES.get(ctx.actor.role, ctx.actor.role)}）"))
         inst = installation.installation_of(ctx.db)
