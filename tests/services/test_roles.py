@@ -123,10 +123,28 @@ def test_clerk_writes_own_unit_through_every_path(db, users, records, key):
 def test_admin_writes_any_unit(db, users, records, key):
     admin = users["admin"]
     j, jd, y = records[key]
+    in_jiexiu = svc.RecordQuery(unit_code=JIEXIU)
+    assert svc.count_records(db, key, in_jiexiu) == 1
+
     svc.update_record(db, key, j, {**raw(key, 1, JIEXIU), "remarks": "市级核实"}, actor=admin, today=TODAY)
+    updated = svc.get_record(db, key, j)
+    assert (updated.unit_code, updated.values["remarks"], updated.updated_by) == (JIEXIU, "市级核实", admin.name)
+
     svc.restore_record(db, key, jd, actor=admin)
+    restored = svc.get_record(db, key, jd)
+    assert restored.deleted_at is None and restored.deleted_by is None and restored.unit_code == JIEXIU
+    assert svc.count_records(db, key, in_jiexiu) == 2
+    assert svc.count_records(db, key, svc.RecordQuery(unit_code=JIEXIU, deleted=True)) == 0
+
     _bulk_insert(db, key, 60, JIEXIU, admin)
+    assert svc.count_records(db, key, in_jiexiu) == 3
+    inserted = [r for r in svc.list_records(db, key, in_jiexiu) if r.uuid not in (j, jd)]
+    assert len(inserted) == 1 and inserted[0].created_by == admin.name
+    assert inserted[0].values == {**inserted[0].values, **_typed(key, 60, JIEXIU)}
+
     _bulk_update(db, key, y, admin, remarks="市级改")
+    other = svc.get_record(db, key, y)
+    assert (other.unit_code, other.values["remarks"], other.updated_by) == (YUCI, "市级改", admin.name)
 
 
 def test_disabled_or_unknown_or_stale_actor_cannot_write(db, db_path, users):
