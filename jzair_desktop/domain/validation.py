@@ -727,15 +727,6 @@ def mask_phone(value: str | None) -> str:
 PERSONAL_KINDS = {"idcard": mask_id_number, "phone": mask_phone}
 
 
-def visible_parts(kind: str, value: str) -> tuple[str, str]:
-    """The characters a masked value shows: (head, tail) of `value` (see mask_id_number, mask_phone)."""
-    if kind == "idcard":
-        return (value[:6], value[-4:]) if len(value) >= 10 else ("", "")
-    if len(value) <= 4:
-        return ("", "")
-    return (value[:3], value[-4:]) if len(value) > 7 else ("", value[-4:])
-
-
 # --- numbers inside JSON (packages, frozen submissions) -----------------------------------------
 
 

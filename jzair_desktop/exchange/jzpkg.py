@@ -72,7 +72,6 @@ MAX_MANIFEST_BYTES = 1 * MB
 MAX_ENTRIES = 32
 SIGNATURE_BYTES = 64
 COMPRESS_LEVEL = 3  # deflate: most of level 9's saving on JSON Lines at a fraction of its time
-KEY_BYTES = 32
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _UNIT = re.compile(r"^\d{6}$")

@@ -303,7 +303,6 @@ class ReportData:
     letters: tuple[Letter, ...] = ()
     letter_date: dt.date | None = None
     letter_prefix: str = "市大气办预警"  # the city office's own document prefix (plan.toml)
-    unit_count: int = 12
     title: str = REPORT_TITLE
     extra_notes: tuple[str, ...] = field(default_factory=tuple)
     frozen_units: tuple[str, ...] = ()  # units whose figures come from their month submission
@@ -375,16 +374,6 @@ def _due_short(text: str) -> str:
 
 def _pm(value: float | None, missing: str) -> str:
     return missing if value is None else f"{value:.1f}"
-
-
-def _period(period: str) -> str:
-    """'2020-10至2020-12' → '2020.10–12'; '2020-10至2021-03' → '2020.10–2021.03'."""
-    if "至" not in period:
-        return period or "—"
-    first, last = period.split("至")
-    if first[:4] == last[:4]:
-        return f"{first[:4]}.{first[5:]}–{last[5:]}"
-    return f"{first.replace('-', '.')}–{last.replace('-', '.')}"
 
 
 def _fig_status(fig: Figure) -> str:
@@ -838,12 +827,6 @@ class _Builder:
                     ]
                 )
             )
-
-    @staticmethod
-    def _eval(value: float | None, limit: float | None) -> str:
-        if value is None or limit is None:
-            return "—"
-        return "●达标" if value <= limit + 1e-9 else "■超标"
 
     # ---------------------------------------------------------------- warnings
     def warnings(self) -> None:

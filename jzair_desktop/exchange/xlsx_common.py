@@ -34,13 +34,11 @@ INT_FORMAT = "0"
 
 HEADER_FONT = Font(name="宋体", bold=True, size=11, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="2F5597")
-REQUIRED_FONT = Font(name="宋体", bold=True, size=11, color="FFE699")
 HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
 THIN = Side(style="thin", color="8EA9DB")
 HEADER_BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
 WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")
-ERROR_FONT = Font(color="9C0006")
 
 MW_UNITS = ("mw", "兆瓦")
 TEN_THOUSAND_YUAN = "万元"

@@ -147,7 +147,6 @@ class BackupController(QObject):
         self.restoring = False
         self.last_error: str | None = None  # the last automatic backup's failure in this session
         self.last_error_short = ""  # what the status bar says about it
-        self.last_result: AutoBackupResult | None = None
         self._backup_job: Task | None = None  # the running (or last) backup job: its handle says when it ended
         self.exit_window: ExitBackupWindow | None = None
         self._exit_state: TaskState | None = None
@@ -257,7 +256,6 @@ class BackupController(QObject):
             return backup_service.auto_backup(db, settings=settings, now=when, state=state)
 
         def succeeded(result: AutoBackupResult) -> None:
-            self.last_result = result
             self.last_error = result.extra_error
             self.last_error_short = "（未能复制到附加备份文件夹）"
             self.changed.emit()

@@ -32,9 +32,6 @@ from jzair_desktop.services.database import Database
 from jzair_desktop.storage.engine import read_session, write_session
 from jzair_desktop.storage.models import AuditEntry, UserAccount
 
-MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
-MAX_FAILURES = 5
-LOCK_MINUTES = 5
 MAX_NAME_LENGTH = 32
 MAX_DISPLAY_NAME_LENGTH = 32
 

@@ -48,17 +48,11 @@ AUDIT_AIR_BASIS = "air_quality_basis"
 PM25_MAX = 1000.0
 GRADE_MIN, GRADE_MAX = 1, 6
 AIR_KIND = "air_quality"
-AIR_KEYS = ("air.pm25", "air.heavy_days")
 
 
 def heavy_days_word(area: str) -> str:
     """The plan's own words: 重度及以上污染天数 for 市城区, 重污染天数 for the counties."""
     return "重度及以上污染天数" if area == CITY_AREA else "重污染天数"
-
-
-def _shift_month(month: str, years: int) -> str:
-    y, m = (int(x) for x in month.split("-"))
-    return f"{y + years:04d}-{m:02d}"
 
 
 def months_between(first: str, last: str) -> list[str]:

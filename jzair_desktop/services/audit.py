@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring as _encode_str
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -568,13 +568,6 @@ def user_names(db: Any) -> list[str]:
 
     with read_session(db.engine) as s:
         return list(s.scalars(select(AuditEntry.user_name).distinct().order_by(AuditEntry.user_name)))
-
-
-def entry_count(db: Any) -> int:
-    from jzair_desktop.storage.engine import read_session
-
-    with read_session(db.engine) as s:
-        return int(s.scalar(select(func.count(AuditEntry.seq))) or 0)
 
 
 def changed_fields(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[str]:

@@ -36,12 +36,12 @@ from jzair_desktop.services import audit, monthly, targets
 from jzair_desktop.services.accounts import user_state
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.air_targets import AUDIT_AIR_BASIS
-from jzair_desktop.services.audit_anchor import Anchor, Head, current_head
+from jzair_desktop.services.audit_anchor import Anchor, Head
 from jzair_desktop.services.closeout import evidence_state
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.guards import closeouts_of
 from jzair_desktop.services.submission import submission_key, submission_state
-from jzair_desktop.storage.engine import read_session, translate_operational_error, write_session
+from jzair_desktop.storage.engine import translate_operational_error, write_session
 from jzair_desktop.storage.migrate import head_revision
 from jzair_desktop.storage.models import (
     LEDGER_MODELS,
@@ -602,8 +602,3 @@ def verify(db: Database, *, state: TaskState | None = None, against: list[Anchor
                 conn.exec_driver_sql("PRAGMA query_only=0")
             conn.rollback()
     return report
-
-
-def chain_head(db: Database) -> Head:
-    with read_session(db.engine) as s:
-        return current_head(s)

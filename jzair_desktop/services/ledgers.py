@@ -38,7 +38,6 @@ from jzair_desktop.storage.engine import read_session, write_session
 from jzair_desktop.storage.models import LEDGER_MODELS, AuditEntry
 from jzair_desktop.taskstate import TaskState
 
-META_FIELDS = ("id", "uuid", "created_at", "created_by", "updated_at", "updated_by", "deleted_at", "deleted_by")
 SEARCHABLE_KINDS = ("text", "idcard", "plate", "vin", "uscc", "phone")
 ASCII_KINDS = ("idcard", "vin", "uscc", "phone")  # stored values hold no Chinese characters
 SEARCH_MAX_CHARS = 100  # the search box says so; a longer text is refused (SQLite's LIKE has a pattern limit)
@@ -639,22 +638,6 @@ def update_values(
                         old["deleted_at"])
     audit.append(s, actor, "update", ledger=d.key, uuid=record_uuid, unit_code=after_values["unit_code"],
                  before=before, after=after, detail=reason_detail(reason))
-
-
-def live_values_by_key(s: Session, ledger_key: str, fields: Sequence[str], unit_code: str | None = None) -> dict:
-    """{tuple of `fields` values: (uuid, {registry values})} of live records, for natural-key matching."""
-    d = ledger(ledger_key)
-    m = model_of(d)
-    cols = [m.uuid, *[getattr(m, k) for k in d.keys]]
-    stmt = select(*cols).where(m.deleted_at.is_(None))
-    if unit_code:
-        stmt = stmt.where(m.unit_code == unit_code)
-    out: dict = {}
-    for row in s.execute(stmt):
-        values = dict(zip(d.keys, row[1:], strict=True))
-        key = tuple(values[f] for f in fields)
-        out.setdefault(key, (row[0], values))
-    return out
 
 
 def write_records(db: Database) -> Any:

@@ -632,7 +632,6 @@ def build_report_data(
         letter_date=date,
         letter_prefix=ref.plan.letter_prefix,
         extra_notes=extra_notes,
-        unit_count=len(ref.units),
         frozen_units=frozen_names,
         audit_line=head.short,
         audit_keyword=f"{PDF_KEYWORD}:{head.seq}:{head.hash}",

@@ -361,8 +361,3 @@ def month_overview(db: Database, month: str) -> list[MonthStatus]:
         MonthStatus(u.code, u.name, month, _info(latest[u.code]) if u.code in latest else None, counts.get(u.code, 0))
         for u in reference().units
     ]
-
-
-def locks_of(db: Database) -> dict[str, list[MonthLock]]:
-    with read_session(db.engine) as s:
-        return current_locks(s)

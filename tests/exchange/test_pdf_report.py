@@ -14,7 +14,7 @@ import pytest
 from jzair_desktop.domain.validation import mask_id_number
 from jzair_desktop.errors import JzairError, PermissionDenied
 from jzair_desktop.exchange import pdf_report
-from jzair_desktop.services import report, targets
+from jzair_desktop.services import report, submission, targets
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.storage.engine import read_session
 from jzair_desktop.taskstate import Cancelled, TaskState
@@ -206,7 +206,6 @@ def test_regenerating_after_later_records_gives_the_identical_file(data_db, outd
 
 
 def test_a_submitted_month_is_reported_from_its_frozen_figures(data_db, outdir):
-    submission = pytest.importorskip("jzair_desktop.services.submission")
     submission.submit_month(data_db, "榆次区", "2020-11", BUILTIN_ADMIN, today=D(2020, 12, 2))
     targets.set_target(data_db, BUILTIN_ADMIN, "trucks.eliminated", "榆次区", 20)  # changed after submitting
     out = outdir / "r.pdf"

@@ -339,16 +339,6 @@ def test_service_errors_are_shown_in_a_message_box(qtbot, ctx, boxes):
     assert kind == "warning" and title == "恢复失败" and "身份证号" in text
 
 
-def test_excel_actions_say_unavailable_until_the_module_exists(qtbot, ctx, boxes, monkeypatch):
-    import jzair_desktop.gui.dialogs as dialogs_pkg
-
-    monkeypatch.setitem(sys.modules, "jzair_desktop.gui.dialogs.excel", None)  # as if not installed
-    monkeypatch.delattr(dialogs_pkg, "excel", raising=False)
-    page = open_page(qtbot, ctx)
-    page.import_excel()
-    assert boxes.shown[-1][0] == "information" and "暂不可用" in boxes.shown[-1][2]
-
-
 def test_excel_actions_call_the_excel_dialogs(qtbot, ctx, boxes, monkeypatch):
     calls = []
     fake = types.ModuleType("jzair_desktop.gui.dialogs.excel")

@@ -70,10 +70,6 @@ def _rewrite_from(db_path, seq: int, change) -> None:
             (e["detail"], e["after_json"], e["prev_hash"], e["hash"], e["seq"]))
 
 
-def _messages(report) -> str:
-    return "\n".join(f.message for f in report.findings)
-
-
 # --- what the file alone shows ----------------------------------------------------------------------
 
 

@@ -31,7 +31,7 @@ from tests.services.admin_helpers import make_users
 from tests.services.progress_records import add
 
 D = dt.date
-YC, TG, HS, LS, JX = "140702", "140703", "140723", "140729", "140781"  # 榆次区 太谷区 和顺县 灵石县 介休市
+YC, TG, HS, JX = "140702", "140703", "140723", "140781"  # 榆次区 太谷区 和顺县 介休市
 
 
 def row(db, key, unit, as_of):

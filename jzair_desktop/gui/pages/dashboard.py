@@ -231,7 +231,6 @@ class DashboardPage(QWidget):
         self._drawn: dict[int, tuple] = {}
         self._breakdown_data: list[BreakdownData] = []
         self._breakdown_key: tuple | None = None
-        self.warning_rows: list[ProgressRow] = []
 
         title = QLabel("进度看板")
         title.setObjectName("pageTitle")
@@ -489,14 +488,6 @@ class DashboardPage(QWidget):
             return
         self._drawn[tab] = key
 
-    def redraw_all(self) -> None:
-        """Draw every tab now (screenshots and the benchmark)."""
-        for tab in range(self.tabs.count()):
-            current = self.tabs.currentIndex()
-            self.tabs.setCurrentIndex(tab)
-            self.refresh()
-            self.tabs.setCurrentIndex(current)
-
     def draw_completion(self) -> None:
         rows = self.progress_rows()
         ind = self.ref.indicator(self.indicator)
@@ -514,7 +505,6 @@ class DashboardPage(QWidget):
         self.completion_chart.set_rows(status_bars(picked))
         self.completion_rows = sorted(picked, key=lambda r: (not r.is_city,))
         warnings = sort_warnings([r for r in rows + self.air_rows() if not r.is_city], self.ref)
-        self.warning_rows = warnings
         self.warning_model.set_rows(warnings)
         self._fit_warning_columns()
         air = sum(1 for r in warnings if r.kind == "air_quality")
@@ -564,7 +554,6 @@ class DashboardPage(QWidget):
                 end_text=f"{format_number(last.done)} {ind.unit}（未分解目标）",
             )
             chart.set_title(f"{name}：{ind.name} 累计完成", f"未分解目标；每周；截至 {self.as_of}")
-        self.history_points = points
 
     def draw_breakdowns(self) -> None:
         code = self.unit_code

@@ -777,24 +777,10 @@ class LedgerPage(QWidget):
         self.status_line.setText(text)
 
     # -- Excel (the dialogs come from gui.dialogs.excel) -----------------------------------------
-    def _excel_module(self) -> Any:
-        try:
-            from jzair_desktop.gui.dialogs import excel
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.startswith("jzair_desktop.gui.dialogs"):
-                QMessageBox.information(self, "功能暂不可用", "Excel 导入导出功能尚未安装，当前版本暂不可用。")
-                return None
-            raise
-        return excel
-
     def _call_excel(self, name: str, *args: Any) -> None:
-        module = self._excel_module()
-        if module is None:
-            return
-        fn = getattr(module, name, None)
-        if fn is None:
-            QMessageBox.information(self, "功能暂不可用", "该 Excel 功能尚未完成，当前版本暂不可用。")
-            return
+        from jzair_desktop.gui.dialogs import excel
+
+        fn = getattr(excel, name)
         with user_errors(self, "操作未完成"):
             fn(self, self.ctx, self.ledger.key, *args)
 

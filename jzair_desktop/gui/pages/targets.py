@@ -89,10 +89,6 @@ class TargetsModel(QAbstractTableModel):
 
     # -- shape -------------------------------------------------------------------------------------
     @property
-    def first_unit_column(self) -> int:
-        return 1
-
-    @property
     def sum_column(self) -> int:
         return 1 + len(self.units)
 
