@@ -160,7 +160,7 @@ def exit_window() -> ExitBackupWindow | None:
                  if isinstance(w, ExitBackupWindow) and w.isVisible()), None)
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def _earlier_exit_backups_ended(qapp):
     """A test's main window, closed when the test ends, may start an exit backup that runs on in its thread:
     let it end before this test looks for "the" exit window (a faster set-up used to meet the leftover one)."""
@@ -169,6 +169,13 @@ def _earlier_exit_backups_ended(qapp):
         QApplication.processEvents()
         time.sleep(0.01)
     assert exit_window() is None, "an earlier test's exit backup did not end within 30 s"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_dir(_earlier_exit_backups_ended, _isolated_data_dir):
+    """This test's data folder, set only once an earlier test's exit backup has ended: that backup writes into
+    the folder the environment names when it runs."""
+    return _isolated_data_dir
 
 
 def test_exit_backup_when_the_data_changed(qtbot, ctx):
