@@ -253,6 +253,7 @@ def test_the_version_is_written_once_in_the_version_file():
     assert 'dynamic = ["version"]' in pyproject and 'file = "jzair_desktop/VERSION"' in pyproject
 
 
+@pytest.mark.slow
 def test_self_test_runs_in_its_own_process(tmp_path):
     env = dict(os.environ, JZAIR_DATA_DIR=str(tmp_path), QT_QPA_PLATFORM="offscreen", PYTHONIOENCODING="utf-8")
     env.pop("JZAIR_DB", None)
@@ -319,6 +320,7 @@ def run_light(tmp_path, *argv: str) -> str:
     return proc.stdout
 
 
+@pytest.mark.slow
 def test_opening_the_window_loads_no_command_module(tmp_path):
     out = run_light(tmp_path, "--db", str(tmp_path / "窗口.sqlite3"))
     assert f"WINDOW {tmp_path / '窗口.sqlite3'}" in out and "CODE 0" in out

@@ -58,6 +58,7 @@ def run_in_code_page(tmp_path, encoding: str, *argv: str) -> subprocess.Complete
                           env=env, timeout=300)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("code_page", "reads_as"), [("cp1252", "utf-8"), ("cp936", "gbk")])
 def test_cli_output_in_a_code_page_keeps_the_chinese(tmp_path, code_page, reads_as):
     db = tmp_path / "窗口 台账.sqlite3"
@@ -72,6 +73,7 @@ def test_cli_output_in_a_code_page_keeps_the_chinese(tmp_path, code_page, reads_
     assert "数据库文件不存在" in missing.stderr.decode(reads_as) and "没有 这个.sqlite3" in missing.stderr.decode(reads_as)
 
 
+@pytest.mark.slow
 def test_a_character_the_code_page_lacks_is_replaced_not_raised(tmp_path, monkeypatch):
     # cp936 cannot hold every character (here: a Korean syllable in a file name); the output says "?" there.
     db = tmp_path / "台账한.sqlite3"

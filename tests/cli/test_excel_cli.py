@@ -97,6 +97,7 @@ BAD = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", list(BAD))
 def test_bad_files_exit_non_zero_with_a_message_naming_the_file(run, db_path, tmp_path, kind):
     path = tmp_path / f"文件-{kind}.xlsx"
@@ -125,6 +126,7 @@ def test_export_then_import_zero_changes(run, tmp_path):
     assert code == 0 and "新增 0 条，修改 0 条，未变 6 条" in out
 
 
+@pytest.mark.slow
 def test_subprocess_with_chinese_paths(run, db_path, tmp_path):
     """The installed entry point, as a clerk runs it (no traceback, exit codes)."""
     path = samples.messy_vocs(tmp_path / "晋中 VOCs 台账.xlsx")

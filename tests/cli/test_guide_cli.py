@@ -13,6 +13,7 @@ from jzair_desktop.gui.guide_window import PAGE_SECTIONS
 from jzair_desktop.gui.pages import PAGES
 
 
+@pytest.mark.slow
 def test_guide_out_writes_a_pdf_with_every_chapter(tmp_path, capsys):
     out = tmp_path / "使用说明.pdf"
     assert cli_main(["guide", "--out", str(out)]) == 0

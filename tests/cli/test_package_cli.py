@@ -140,6 +140,7 @@ def test_bad_arguments_are_explained(county, capsys, tmp_path):
     assert code == 2 and "公钥指纹格式不正确" in err
 
 
+@pytest.mark.slow
 def test_the_commands_in_a_child_process_with_chinese_paths(county, city, tmp_path):
     env = dict(os.environ, JZAIR_DATA_DIR=str(tmp_path / "数据"), PYTHONIOENCODING="utf-8")
     pkg = tmp_path / "报送包 目录" / "榆次区（12月）.jzpkg"

@@ -67,6 +67,7 @@ def run(db_path: Path, *args: str) -> int:
     return main(["--db", str(db_path), *args])
 
 
+@pytest.mark.slow
 def test_setup_county_with_the_citys_package_then_the_builtin_admin_is_gone(
         db, db_path, city_package, stdin, capsys, monkeypatch, fast_hasher):  # noqa: F811
     assert run(db_path, "info", "--json") == 0

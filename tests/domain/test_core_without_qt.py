@@ -9,6 +9,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 SCRIPT = textwrap.dedent(
     """
     import importlib
@@ -57,6 +59,7 @@ SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_core_modules_import_and_run_without_qt(tmp_path):
     env = dict(os.environ, JZAIR_DATA_DIR=str(tmp_path), PYTHONIOENCODING="utf-8")  # read back as UTF-8 on any code page
     env.pop("JZAIR_DB", None)

@@ -280,6 +280,7 @@ def test_missing_file(tmp_path):
         read_ledger_sheet(tmp_path / "没有.xlsx", ledger("heating"))
 
 
+@pytest.mark.slow
 def test_a_million_rows_is_refused_before_loading(tmp_path):
     path = samples.huge_xlsx(tmp_path / "百万行.xlsx", rows=1_000_000)
     with pytest.raises(ExcelFileError) as err:

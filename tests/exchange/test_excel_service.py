@@ -146,6 +146,7 @@ def test_database_changed_between_check_and_write(db, db_path, tmp_path):
     assert db_hash(db_path) == before
 
 
+@pytest.mark.slow
 def test_cancel_while_writing_rolls_back(db, db_path, tmp_path):
     do_import(db, "heating", samples.write_clean(tmp_path / "已有.xlsx", "heating", 5, start=1))
     before = db_hash(db_path)

@@ -46,6 +46,7 @@ print(json.dumps({"message": message, "stderr": err.getvalue(), "left": sorted(o
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("limit", [60_000, 400_000])
 def test_export_past_a_file_size_limit_gives_only_its_clean_message(tmp_path, limit):
     out = tmp_path / "导出"
@@ -56,6 +57,7 @@ def test_export_past_a_file_size_limit_gives_only_its_clean_message(tmp_path, li
     assert result["left"] == []
 
 
+@pytest.mark.slow
 def test_export_to_a_full_disk_gives_only_its_clean_message(tmp_path):
     if not can_mount(tmp_path):
         pytest.skip("cannot mount a small tmpfs here")

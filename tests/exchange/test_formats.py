@@ -94,6 +94,7 @@ def test_a_file_with_the_wrong_extension_is_read_by_its_content(db, tmp_path, su
     assert report.written and report.new == 12
 
 
+@pytest.mark.slow
 def test_targets_import_reads_every_format(db, tmp_path):
     """The target split goes through the same reader: exported, converted to CSV, imported back."""
     from jzair_desktop.services import targets_excel as tx
@@ -317,6 +318,7 @@ _CHINESE_CELL = st.text(alphabet=st.sampled_from(list("榆次区东阳镇、，�
 @given(st.lists(st.lists(_CHINESE_CELL, min_size=3, max_size=8).map(lambda r: [*r[:-1], r[-1] + "户"]),
                 min_size=2, max_size=6),
        st.sampled_from([",", "\t", ";"]), st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]))
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 def test_a_csv_written_with_any_delimiter_reads_back_exactly(rows, delimiter, quoting):
     """Chinese text with 、，。； quotes and line breaks in cells: the delimiter is found, the cells read back."""

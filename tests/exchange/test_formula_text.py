@@ -11,6 +11,7 @@ import datetime as dt
 import zipfile
 
 import openpyxl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -109,6 +110,7 @@ _FORMULA_LIKE = st.builds(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(texts=st.lists(_FORMULA_LIKE, min_size=1, max_size=10))
 def test_any_formula_like_text_is_written_as_text(tmp_path, texts):

@@ -124,6 +124,7 @@ def test_fuzz_compound_document_bytes(make_target, suffix):
     check()
 
 
+@pytest.mark.slow
 def test_fuzz_compound_document_header_and_directory(make_target):
     """Edits aimed at the 512-byte header (sector sizes, FAT and directory pointers) and the directory."""
     target = make_target(".xls")
@@ -203,6 +204,7 @@ def test_fuzz_ods_bytes(make_target):
     check()
 
 
+@pytest.mark.slow
 def test_fuzz_ods_content_and_members(make_target):
     """Values, value types and repeat counts in content.xml, re-zipped; members renamed, dropped, added."""
     target = make_target(".ods")
@@ -256,6 +258,7 @@ def test_ods_zip_bombs_are_refused(make_target):
 ENCODINGS = ["utf-8", "utf-8-sig", "gb18030", "gbk", "utf-16"]
 
 
+@pytest.mark.slow
 def test_fuzz_csv_bytes(make_target):
     target = make_target(".csv")
     seeds = [seed("libreoffice-utf8.csv"), seed("libreoffice-gbk.csv")]
@@ -295,6 +298,7 @@ def test_fuzz_csv_lines_in_mixed_encodings(make_target):
     check()
 
 
+@pytest.mark.slow
 def test_fuzz_csv_cells(make_target):
     """Random cell texts (quotes, delimiters, line breaks, wrappers, scientific numbers) in random encodings."""
     target = make_target(".csv")

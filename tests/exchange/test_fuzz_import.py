@@ -92,6 +92,7 @@ def test_seeds_are_accepted(target, seeds):
 byte_edits = st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), min_size=1, max_size=8)
 
 
+@pytest.mark.slow
 def test_fuzz_zip_bytes(target, seeds):
     @FUZZ
     @given(seed=st.sampled_from(sorted(seeds)), edits=byte_edits, cut=st.none() | st.floats(0, 1),
@@ -171,6 +172,7 @@ xml_ops = st.lists(
 )
 
 
+@pytest.mark.slow
 def test_fuzz_xml_inside_the_zip(target, seeds):
     @FUZZ
     @given(seed=st.sampled_from(sorted(seeds)), member_pick=st.integers(0, 1000), ops=xml_ops,
@@ -237,6 +239,7 @@ headers = st.lists(st.one_of(st.sampled_from(HEADERS), st.text(max_size=12), st.
                    min_size=0, max_size=3)
 
 
+@pytest.mark.slow
 def test_fuzz_random_cell_values(target, tmp_path):
     book = tmp_path / "随机.xlsx"
 
@@ -316,6 +319,7 @@ def test_found_a_row_number_without_cell_references_is_refused(target, seeds):
     assert target.run(_with_sheet(seeds["inline"], huge_row)) == "ExcelFileError"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ref", ["XFD100", "AB50000"])
 def test_a_far_cell_within_the_limit_is_still_read(target, seeds, ref):
     # read, and rejected only for its content (a row whose 县（区、市） is "1")

@@ -140,6 +140,7 @@ NAMES = [*jzpkg.MEMBERS[jzpkg.KIND_COUNTY], jzpkg.MANIFEST, jzpkg.SIGNATURE, "co
          "/etc/passwd", "C:\\x.jsonl", "a/b.jsonl", "manifest.json\x00", "多余.jsonl"]
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:Duplicate name")
 def test_fuzz_package_members(city):
     genuine = city.package.read_bytes()
@@ -187,6 +188,7 @@ def test_fuzz_manifest_unsigned(city):
     check()
 
 
+@pytest.mark.slow
 def test_fuzz_manifest_resigned(city):
     """Manifest fields edited and signed with the county's key: only the checks behind the signature stand."""
     keys = sorted(k for k in read_any(city.package)["manifest"] if k not in ("members", "signer"))
@@ -205,6 +207,7 @@ def test_fuzz_manifest_resigned(city):
     check()
 
 
+@pytest.mark.slow
 def test_fuzz_member_contents_resigned(city):
     """Records, figures, submissions and audit entries edited field by field, signed with the county's key."""
     members = {n: b for n, b in read_any(city.package)["members"].items()}

@@ -88,6 +88,7 @@ HOSTILE = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", list(HOSTILE))
 def test_a_small_hostile_file_is_refused_with_little_memory(tmp_path, kind):
     make, expected = HOSTILE[kind]

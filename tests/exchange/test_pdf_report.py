@@ -53,6 +53,7 @@ def section(text: str, start: str, end: str | None = None) -> str:
 
 
 # --------------------------------------------------------------------------- city report
+@pytest.mark.slow
 def test_city_report_shows_the_figures_as_of_the_month_end(data_db, outdir):
     out = outdir / "全市月报（2020年11月）.pdf"
     result = report.write_report(data_db, out, "2020-11")
@@ -95,6 +96,7 @@ def test_warning_list_is_worst_first_and_names_units_and_gaps(data_db, outdir):
     assert result.warnings == len(re.findall(r"(▲滞后|■逾期|■逾期未完成) ?(20\d\d-\d\d-\d\d|按计划日期)", warnings))
 
 
+@pytest.mark.slow
 def test_every_page_has_header_and_page_x_of_y(data_db, outdir):
     out = outdir / "r.pdf"
     report.write_report(data_db, out, "2020-11", letters=True)
@@ -153,6 +155,7 @@ def test_many_open_households_are_summarised_by_township(data_db):
 
 
 # --------------------------------------------------------------------------- warning letters
+@pytest.mark.slow
 def test_letters_one_page_per_lagging_unit(data_db, outdir):
     out = outdir / "r.pdf"
     result = report.write_report(data_db, out, "2020-11", letters=True)
@@ -186,6 +189,7 @@ def test_letters_are_for_the_city_office_only(data_db, outdir):
 
 
 # --------------------------------------------------------------------------- reproducibility
+@pytest.mark.slow
 def test_regenerating_after_later_records_gives_the_identical_file(data_db, outdir):
     first, again = outdir / "a.pdf", outdir / "b.pdf"
     county_first, county_again = outdir / "c.pdf", outdir / "d.pdf"
@@ -205,6 +209,7 @@ def test_regenerating_after_later_records_gives_the_identical_file(data_db, outd
     assert "榆次区 10 4 7 70.0% 65.9% ○按进度 2" in " ".join(pdf_pages(again))
 
 
+@pytest.mark.slow
 def test_a_submitted_month_is_reported_from_its_frozen_figures(data_db, outdir):
     submission.submit_month(data_db, "榆次区", "2020-11", BUILTIN_ADMIN, today=D(2020, 12, 2))
     targets.set_target(data_db, BUILTIN_ADMIN, "trucks.eliminated", "榆次区", 20)  # changed after submitting
@@ -316,6 +321,7 @@ def test_an_empty_database_still_gives_a_complete_report(db, outdir):
     assert "第 1 页 共" in text
 
 
+@pytest.mark.slow
 def test_the_report_core_does_not_import_qt():
     code = (
         "import sys, jzair_desktop.services.report, jzair_desktop.exchange.pdf_report;"

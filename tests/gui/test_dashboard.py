@@ -112,6 +112,7 @@ def test_weekly_days_end_on_the_as_of_date():
     assert weekly_days(D(2020, 10, 1), D(2020, 9, 1)) == [D(2020, 9, 1)]
 
 
+@pytest.mark.slow
 def test_the_dashboard_builds_with_every_tab(page, ctx, boxes):
     assert page.as_of == D(2020, 12, 15)
     chart = page.completion_chart
@@ -295,6 +296,7 @@ def test_a_county_clerk_starts_on_the_own_unit(qtbot, demo_db):
     assert p.unit_code == "140727"
 
 
+@pytest.mark.slow
 def test_the_ledger_pages_apply_filter_sets_unit_and_status_and_clears_the_rest(qtbot, window):
     page = window.page("heating")
     page.search.setText("张")

@@ -51,6 +51,7 @@ def test_the_help_menu_opens_the_guide_at_its_start(qtbot, window):
     assert tops[0] == "开始使用" and "常见问题" in tops and "五类台账" in tops
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", ["trucks", "figures", "packages", "settings", "submission", "dashboard"])
 def test_f1_opens_the_section_of_the_page_on_screen(qtbot, window, page):
     window.show_page(page)

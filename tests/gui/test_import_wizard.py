@@ -141,6 +141,7 @@ def test_unreadable_file_stays_on_the_first_page(qtbot, ctx, tmp_path, no_dialog
     shot(wizard, "1_file_error")
 
 
+@pytest.mark.slow
 def test_cancel_while_importing_leaves_the_database_untouched(qtbot, ctx, db, db_path, tmp_path, no_dialogs):
     path = samples.write_clean(tmp_path / "大台账.xlsx", "heating", 3000, start=1)
     wizard = open_wizard(qtbot, ctx)
@@ -212,6 +213,7 @@ def test_dialogs_ask_for_a_file_name(qtbot, ctx, tmp_path, monkeypatch):
     assert wizard.file_page.path_edit.text() == str(target)
 
 
+@pytest.mark.slow
 def test_closing_while_reading_cancels_then_closes(qtbot, ctx, tmp_path, no_dialogs):
     from shiboken6 import isValid
 

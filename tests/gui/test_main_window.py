@@ -74,6 +74,7 @@ def test_navigation_lists_every_page_under_its_section(window):
     assert {"进度看板", "月报", "计划指标", "设置"} <= {t for t, _ in pages}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", KEYS)
 def test_every_nav_item_opens_its_page(window, key):
     spec = window.spec(key)
@@ -85,6 +86,7 @@ def test_every_nav_item_opens_its_page(window, key):
     assert window.windowTitle() == f"{spec.title} - {APP_TITLE}"
 
 
+@pytest.mark.slow
 def test_the_go_menu_opens_pages(window):
     go = next(a.menu() for a in window.menuBar().actions() if a.text().startswith("转到"))
     for action, spec in zip(go.actions(), PAGES, strict=True):
@@ -98,6 +100,7 @@ def test_status_bar_names_the_database(window, ctx):
     assert BUILTIN_ADMIN.name in window.user_label.text()
 
 
+@pytest.mark.slow
 def test_size_layout_and_last_page_are_remembered(qtbot, ctx, _isolated_data_dir):
     first = MainWindow(ctx)
     qtbot.addWidget(first)
@@ -160,6 +163,7 @@ def test_menus_and_navigation_have_no_english(window):
     assert all(isinstance(a.menu(), QMenu) for a in window.menuBar().actions())
 
 
+@pytest.mark.slow
 def test_page_titles_are_chinese(window):
     from PySide6.QtWidgets import QLabel
 

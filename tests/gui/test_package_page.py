@@ -184,6 +184,7 @@ def shot_dir() -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_what_a_county_clerk_and_a_viewer_may_do(qtbot, county):
     accounts.add_user(county, BUILTIN_ADMIN, "王主任", "city_admin", "admin-pass-1")
     admin = Actor("王主任", "city_admin")
@@ -208,6 +209,7 @@ def test_export_of_the_targets_package_from_the_page(qtbot, city, tmp_path):
     assert jzpkg.read_package(target, schema_revision=migrate.head_revision()).kind == "targets"
 
 
+@pytest.mark.slow
 def test_a_forked_county_chain_is_shown_and_taken_only_with_a_reason(qtbot, county, city, tmp_path):
     from jzair_desktop.services import backup as bk
     from jzair_desktop.services import package_import as imp

@@ -65,6 +65,7 @@ def same_picture(a: Path, page_a: int, b: Path, page_b: int, tmp: Path) -> bool:
     return ImageChops.difference(*blocks).getextrema()[1] < 50
 
 
+@pytest.mark.slow
 def test_all_pages_at_true_size(app, numbered, tmp_path):
     out = tmp_path / "全部.pdf"
     printer = pdf_printer(out)

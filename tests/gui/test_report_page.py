@@ -183,6 +183,7 @@ def test_the_preview_follows_the_width_of_the_page(qtbot, filled):
     assert label.pixmap().width() == round(label.width() * preview.devicePixelRatioF())
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc (Linux)")
 def test_the_previewed_file_stays_free_and_a_new_report_replaces_it(qtbot, filled):
     page = make(qtbot, filled)
@@ -263,6 +264,7 @@ def test_open_hands_the_file_to_the_system_viewer(qtbot, filled, monkeypatch):
     assert Path(opened[-1].toLocalFile()) == page.result.path  # Qt spells Windows paths with "/"
 
 
+@pytest.mark.slow
 def test_printing_paints_every_page_onto_the_printer(qtbot, filled, tmp_path):
     page = make(qtbot, filled)
     choose(page, "2020-11", ds.YC)
@@ -284,6 +286,7 @@ def test_printing_paints_every_page_onto_the_printer(qtbot, filled, tmp_path):
     assert mean_block_difference(to_gray(printed_pngs[0]), to_gray(original_pngs[1])) > 9.0  # tells pages apart
 
 
+@pytest.mark.slow
 def test_printing_a_page_range(qtbot, filled, tmp_path):
     page = make(qtbot, filled)
     choose(page, "2020-11", None)
@@ -312,6 +315,7 @@ def test_printing_to_an_unwritable_file_shows_the_error(qtbot, filled, tmp_path,
     assert page.print_button.isEnabled()
 
 
+@pytest.mark.slow
 def test_the_print_button_asks_for_a_printer_first(qtbot, filled, tmp_path, monkeypatch):
     page = make(qtbot, filled)
     choose(page, "2020-11", ds.TG)

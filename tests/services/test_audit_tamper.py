@@ -247,6 +247,7 @@ def test_rewritten_entry_with_later_hashes_recomputed_is_caught_against_an_ancho
     assert f.kind == "anchor" and "已被改写" in f.message and anchors[kind].name in f.message
 
 
+@pytest.mark.slow
 def test_the_fingerprint_typed_from_paper_catches_a_rewrite(db, db_path, anchors, capsys):
     line = read_anchor(anchors["report"]).head.short
     head = parse_short(line)

@@ -172,6 +172,7 @@ print(batch)
 """
 
 
+@pytest.mark.slow
 def test_backups_taken_while_another_process_writes_hold_whole_transactions(filled, tmp_path):
     stop, started = tmp_path / "stop", tmp_path / "started"
     base = count_rows(filled.path)
@@ -235,6 +236,7 @@ def test_restore_gives_identical_info_and_tables_and_keeps_the_previous_database
     assert not [p for p in path.parent.iterdir() if p.name.endswith(".restore")]
 
 
+@pytest.mark.slow
 def test_restore_keeps_rows_that_were_only_in_the_write_ahead_log(filled, tmp_path):
     """A program killed after committing leaves its rows in the -wal file: the pre-restore copy must hold
     them, and that -wal must never be applied to the restored file."""
@@ -353,6 +355,7 @@ def test_backup_whose_database_differs_from_its_manifest_is_refused(filled, tmp_
     assert sha256(filled.path) == before
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_any_flipped_byte_is_refused_or_harmless(filled, tmp_path, data):
@@ -636,6 +639,7 @@ def test_auto_backup_copies_to_the_extra_folder_and_rotates(filled, tmp_path):
 # ------------------------------------------------------------------------------------------ command line
 
 
+@pytest.mark.slow
 def test_cli_backup_and_restore_round_trip(filled, capsys, monkeypatch, tmp_path):
     filled.dispose()
     base = ["--db", str(filled.path)]

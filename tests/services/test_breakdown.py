@@ -105,6 +105,7 @@ def test_unknown_chart_key(db):
         breakdown.spec("kilns")
 
 
+@pytest.mark.slow
 def test_done_stacks_agree_with_the_progress_engine(db):
     """On the demo data, the done stacks of every method add up to what the engine counts as done."""
     generate_demo(db, seed=7, scale=0.05, today=D(2021, 3, 31))

@@ -70,6 +70,7 @@ def small_db(tmp_path_factory):
 # --- deterministic --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_databases(tmp_path, small_db):
     db1, result1 = small_db
     db2 = fresh_db(tmp_path / "second.sqlite3")
@@ -202,6 +203,7 @@ def test_only_the_city_office_makes_a_demo(db):
     assert demo.count_ledger_records(db) == 0
 
 
+@pytest.mark.slow
 def test_progress_is_reported_and_cancel_writes_nothing(db):
     seen: list[str] = []
 
@@ -224,6 +226,7 @@ def test_progress_is_reported_and_cancel_writes_nothing(db):
 # --- realistic at full scale ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_full_scale_follows_the_plan(full_scale):
     # Issue 17 (on purpose): the demo reads like the campaign's last month, so every unit entered its whole
     # heating target and nearly everything is done; the old demo (72 % entered) could never finish.
@@ -274,6 +277,7 @@ def test_full_scale_a_handful_of_units_lag(full_scale):
     assert trucks["140722"] / truck_targets["140722"] < 0.95 < 1.0 <= trucks["140781"] / truck_targets["140781"]
 
 
+@pytest.mark.slow
 def test_full_scale_records_are_valid_and_plausible(full_scale):
     first, last = dt.date(2020, 3, 1), dt.date(2021, 3, 31)
     profiles = demo.UNIT_PROFILES
@@ -313,6 +317,7 @@ def test_the_demo_is_not_dated_after_today():
             assert r["created_at"].date() <= dt.date(2020, 12, 15)
 
 
+@pytest.mark.slow
 def test_credit_codes_carry_a_valid_organisation_code():
     rows = demo.generate_records(scale=0.5, today=TODAY)
     codes = {r["credit_code"] for k in ("boilers", "kilns", "vocs") for r in rows[k] if r["credit_code"]}
@@ -325,6 +330,7 @@ def test_credit_codes_carry_a_valid_organisation_code():
 # --- the command line -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_init_demo_then_again(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(demo, "generate_demo", functools.partial(demo.generate_demo, scale=SMALL))
     path = tmp_path / "新建 演示.sqlite3"
@@ -355,6 +361,7 @@ def test_init_demo_then_again(tmp_path, monkeypatch, capsys):
 # --- the demo's current month (issue 17) -----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_current_month_reads_like_a_real_month(tmp_path):
     """At the demo's current month (2021-03, the last of the campaign) most units finished, a handful lag,
     and the 预警函 go to three units — air quality first where it lags."""

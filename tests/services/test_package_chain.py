@@ -55,6 +55,7 @@ def imports(city):
         return list(s.scalars(select(PackageImport).order_by(PackageImport.id)))
 
 
+@pytest.mark.slow
 def test_the_city_keeps_each_head_and_takes_a_chain_that_extends_it(county, city, tmp_path):
     first = export_yuci(county, tmp_path, "1.jzpkg")
     head1 = jzpkg.read_package(first.path, schema_revision=_rev()).manifest[HEAD_KEY]
@@ -69,6 +70,7 @@ def test_the_city_keeps_each_head_and_takes_a_chain_that_extends_it(county, city
     assert audit_verify.verify(city).ok
 
 
+@pytest.mark.slow
 def test_a_county_that_restored_an_older_backup_is_refused_until_the_fork_is_accepted_with_a_reason(
         county, city, tmp_path):
     imp.import_package(city, export_yuci(county, tmp_path, "1.jzpkg").path, actor=BUILTIN_ADMIN)
@@ -133,6 +135,7 @@ def _legacy(src, dst, key):
     return remake(src, dst, private_key=key, members=strip, manifest=manifest)
 
 
+@pytest.mark.slow
 def test_a_package_without_a_head_is_taken_with_a_warning_only_until_a_head_was_received(county, city, tmp_path):
     first = export_yuci(county, tmp_path, "1.jzpkg").path
     one = _legacy(first, tmp_path / "旧版1.jzpkg", private_key_of(county))

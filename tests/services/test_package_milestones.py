@@ -195,6 +195,7 @@ ROW_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-10, 10**9), st.flo
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(field=st.sampled_from(["unit_code", "indicator", "done_date", "evidence", "updated_at", "updated_by"]),
        value=ROW_VALUES)
+@pytest.mark.slow
 def test_any_milestone_row_is_accepted_checked_or_refused_clearly(setup, field, value):
     """Whatever a field holds, the preview either accepts a row the recording service would accept or
     refuses it with a message naming the member and line; nothing else escapes."""

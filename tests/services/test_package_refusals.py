@@ -360,6 +360,7 @@ CASES: dict[str, tuple[Callable[[Setup], Path], str]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_bad_package_is_refused_and_the_city_database_is_unchanged(setup, case):
     build, reason = CASES[case]

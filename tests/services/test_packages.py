@@ -161,6 +161,7 @@ def test_preview_says_what_would_change_and_writes_nothing(county, city, tmp_pat
     assert by_key["audit"].new == result.counts["audit"]
 
 
+@pytest.mark.slow
 def test_round_trip_keeps_every_field(county, city, tmp_path):
     first = export_yuci(county, tmp_path, "1.jzpkg")
     assert imp.import_package(city, first.path, actor=BUILTIN_ADMIN).imported
@@ -270,6 +271,7 @@ def test_the_history_and_pins_say_who_imported_what(county, city, tmp_path):
 # --- pins -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_package_signed_by_another_key_is_refused_until_a_city_admin_re_pins(county, city, tmp_path):
     imp.import_package(city, export_yuci(county, tmp_path, "1.jzpkg").path, actor=BUILTIN_ADMIN)
     second = export_yuci(county, tmp_path, "2.jzpkg").path
@@ -322,6 +324,7 @@ def _with_accounts(db) -> dict[str, Actor]:
             "viewer": Actor("钱七", "viewer")}
 
 
+@pytest.mark.slow
 def test_who_may_export_import_and_pin(county, city, tmp_path):
     people = _with_accounts(county)
     result = export.export_county_package(county, YUCI, MONTH, tmp_path / "a.jzpkg", actor=people["yuci"])
@@ -346,6 +349,7 @@ def test_who_may_export_import_and_pin(county, city, tmp_path):
 # --- targets --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_targets_package_gives_the_county_the_citys_targets(demo_template, city, tmp_path):
     county = county_db(demo_template, tmp_path / "县", YUCI, keep_targets=False)
     targets.split_city_targets(city, {u: 1.0 for u in (YUCI, TAIGU)}, BUILTIN_ADMIN)
@@ -381,6 +385,7 @@ def test_a_targets_package_gives_the_county_the_citys_targets(demo_template, cit
     county.dispose()
 
 
+@pytest.mark.slow
 def test_only_the_administrator_imports_the_targets_package(demo_template, city, tmp_path):
     """Changed on purpose (issue 16 finding 1): a clerk no longer imports targets (nor pins the city key)."""
     county = county_db(demo_template, tmp_path / "县", YUCI, keep_targets=False)
@@ -408,6 +413,7 @@ def test_a_targets_package_from_another_city_key_is_refused(demo_template, city,
     county.dispose()
 
 
+@pytest.mark.slow
 def test_a_reinstalled_county_starts_its_numbering_again_once_re_pinned(demo_template, county, city, tmp_path):
     for name in ("1.jzpkg", "2.jzpkg"):
         imp.import_package(city, export_yuci(county, tmp_path, name).path, actor=BUILTIN_ADMIN)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from jzair_desktop.cli import main as cli_main
 from jzair_desktop.domain.ledgers import LEDGER_KEYS
 from jzair_desktop.domain.reference import CITY_CODE, reference
@@ -44,6 +46,7 @@ def unit_data(db, code: str) -> dict[str, list[dict]]:
     return data
 
 
+@pytest.mark.slow
 def test_twelve_counties_to_the_city(demo_template, tmp_path, capsys):
     units = [u.code for u in reference().units]
     city = fresh_db(tmp_path / "市" / "市级.sqlite3")

@@ -100,6 +100,7 @@ def test_a_milestone_done_late(db):
     assert (city.status, city.done_date) == ("done", D(2020, 10, 16))
 
 
+@pytest.mark.slow
 def test_a_milestone_needs_evidence_a_real_date_and_its_own_unit(db):
     with pytest.raises(JzairError, match="完成依据"):
         milestones.set_milestone(db, BUILTIN_ADMIN, "steel.xintai_assessment", "介休市", "2020-10-20", "  ")
@@ -234,6 +235,7 @@ def test_bad_grades_and_baselines_are_refused_naming_unit_month_and_field(db, gr
         assert s.get(AirQualityTarget, (HS, "2021-01")) is None
 
 
+@pytest.mark.slow
 def test_only_the_city_office_sets_grades(db):
     users = make_users(db)
     with pytest.raises(PermissionDenied):

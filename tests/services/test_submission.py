@@ -199,6 +199,7 @@ def test_cli_submit_and_unlock(db, db_path, setup, monkeypatch, capsys):
     assert "介休市" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_check_month_open_for_other_monthly_data(db, setup):
     users, _ = setup
     submission.submit_month(db, "榆次区", "2020-11", users["yuci"], today=TODAY)

@@ -52,6 +52,7 @@ def test_a_large_first_import_leaves_the_schema_exactly_as_it_was(db, db_path):
     assert schema(db_path) == before
 
 
+@pytest.mark.slow
 def test_insert_many_with_expected_rows_gives_the_same_records_audit_and_schema(db, db_path):
     before = schema(db_path)
     rows = households(bulk.MIN_ROWS)
@@ -105,6 +106,7 @@ def test_a_caller_that_goes_on_after_a_failure_still_has_its_indexes(db, db_path
     assert schema(db_path) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cancel_at", ["正在写入数据库（", "正在提交…"])
 def test_a_large_import_cancelled_while_writing_leaves_rows_audit_and_schema_as_they_were(db, db_path, tmp_path,
                                                                                          cancel_at):

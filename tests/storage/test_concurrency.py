@@ -125,6 +125,7 @@ print("done", flush=True)
 """
 
 
+@pytest.mark.slow
 def test_two_processes_writing_at_once_lose_nothing(db, tmp_path):
     db.dispose()
     go = tmp_path / "go"

@@ -96,6 +96,7 @@ print(json.dumps(result, ensure_ascii=False))
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("extra", [0, 4096, 65536, 1 << 20])
 def test_big_write_past_a_file_size_limit_fails_clearly_and_keeps_the_data(filled, extra):
     """`extra`: how far past the current file sizes the limit lies, so the write fails at different points."""
@@ -127,6 +128,7 @@ except JzairError as exc:
 """
 
 
+@pytest.mark.slow
 def test_backup_past_a_file_size_limit_fails_clearly_and_leaves_no_file(filled, tmp_path):
     out_dir = tmp_path / "备份"
     out_dir.mkdir()
@@ -188,6 +190,7 @@ print(json.dumps(out, ensure_ascii=False))
 """
 
 
+@pytest.mark.slow
 def test_full_disk_gives_clear_messages_and_keeps_the_data(filled, tmp_path):
     if not can_mount(tmp_path):
         pytest.skip("cannot mount a small tmpfs here (needs root or user namespaces)")
@@ -245,6 +248,7 @@ print(json.dumps(out, ensure_ascii=False))
 """
 
 
+@pytest.mark.slow
 def test_read_only_file(filled):
     before = dump(filled.path)
     prefix = without_dac_override()
@@ -259,6 +263,7 @@ def test_read_only_file(filled):
     assert dump(filled.path) == before and integrity(filled.path) == "ok"
 
 
+@pytest.mark.slow
 def test_read_only_medium(filled, tmp_path):
     if not can_mount(tmp_path):
         pytest.skip("cannot make a read-only bind mount here (needs root or user namespaces)")
@@ -274,6 +279,7 @@ def test_read_only_medium(filled, tmp_path):
     assert dump(filled.path) == before and integrity(filled.path) == "ok"
 
 
+@pytest.mark.slow
 def test_write_through_a_read_only_connection(filled):
     """Portable: SQLite's own read-only mode (URI mode=ro) gives the Chinese read-only message."""
     before = dump(filled.path)

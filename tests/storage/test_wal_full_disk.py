@@ -69,6 +69,7 @@ print(json.dumps(out, ensure_ascii=False))
 """
 
 
+@pytest.mark.slow
 def test_a_disk_filled_during_an_import_leaves_a_database_that_opens_once_space_is_free(db, tmp_path):
     if not can_mount(tmp_path):
         pytest.skip("cannot mount a small tmpfs here (needs root or user namespaces)")
