@@ -11,6 +11,12 @@ _.initializePage
 _.validatePage
 _.mouseClickEvent
 on  # gui/pages/ledger.py: QAbstractButton.toggled(bool) slot argument
+_.redo  # QUndoCommand
+
+# html.parser.HTMLParser calls these (gui/widgets/clipboard.py).
+_.handle_starttag
+_.handle_endtag
+_.handle_data
 
 # reportlab calls BaseDocTemplate.afterFlowable and reads these style attributes.
 _.afterFlowable
@@ -33,6 +39,7 @@ _.fitToPage
 _.print_title_cols
 _.print_title_rows
 _.modified
+_.tabSelected
 _.external_attr
 
 # SQLAlchemy: the declarative base's type map, ORM columns filled from the ledger registry by name
@@ -59,7 +66,10 @@ STATUSES
 PlanPage
 SettingsPage
 
-# pytest: fixtures requested for their side effect, module marks, stub arguments of a fake printer.
+# pytest: fixtures requested for their side effect, module marks, stub arguments of a fake printer, what a
+# sample workbook was made with (tests/exchange/merged_samples.py) kept beside it for whoever debugs a test.
+first_data_row
+township_runs
 fast_hasher
 no_dialogs
 open_umask
