@@ -376,3 +376,22 @@ def test_count_axes_start_at_zero(qtbot, page):
         assert low <= 0, chart
         top = _y1 if low == y0 else _x1
         assert low >= -0.05 * top  # 0 at the bottom, only room for its label below
+
+
+def test_unit_names_on_the_bar_charts_fit_at_the_first_paint(qtbot):
+    """The vertical axis is as wide as its longest unit name at once: no name is hidden until a later paint."""
+    from PySide6.QtGui import QFontMetrics
+
+    from jzair_desktop.gui.widgets.charts import CompletionChart, StackedBarChart, StatusBar
+
+    names = ["全市", "榆次区", "晋中开发区", "祁县"]
+    chart = CompletionChart("完成率")
+    qtbot.addWidget(chart)
+    chart.set_rows([StatusBar(n, 50.0, "滞后", "50.0% 滞后", 60.0) for n in names])
+    stacked = StackedBarChart("构成")
+    qtbot.addWidget(stacked)
+    stacked.set_data(names, ["已完成", "未完成"], [[1, 2], [3, 4], [5, 6], [7, 8]])
+    for c in (chart, stacked):
+        axis = c.plot.getAxis("left")
+        fm = QFontMetrics(axis.style["tickFont"])
+        assert axis.minimumWidth() >= fm.horizontalAdvance("晋中开发区") + axis.style["tickTextOffset"][0]

@@ -138,6 +138,15 @@ class LineSample(ItemSample):
         event.accept()
 
 
+def _set_category_ticks(axis: pg.AxisItem, labels: list[str]) -> None:
+    """One label per row on a vertical axis, the axis made wide enough for the longest at once (pyqtgraph would
+    widen it only at a later paint, hiding the labels that do not fit until then)."""
+    axis.setTicks([[(i, label) for i, label in enumerate(labels)], []])
+    fm = QFontMetrics(axis.style["tickFont"] or QFont())
+    widest = max((fm.horizontalAdvance(label) for label in labels), default=0)
+    axis.setWidth(widest + axis.style["tickTextOffset"][0] + 10)
+
+
 class ChartWidget(pg.GraphicsLayoutWidget):
     """A titled plot on white, CJK axis fonts, no mouse zoom, with an optional legend below it."""
 
@@ -302,8 +311,7 @@ class CompletionChart(ChartWidget):
                     xs += [r.schedule, r.schedule]
                     yy += [i - 0.42, i + 0.42]
             self._ticks_path.setData(xs, yy)
-        axis = self.plot.getAxis("left")
-        axis.setTicks([[(i, r.label) for i, r in enumerate(rows)], []])
+        _set_category_ticks(self.plot.getAxis("left"), [r.label for r in rows])
         self.plot.setXRange(-x_max * 0.012, x_max, padding=0)
         self.plot.setYRange(-1.35, max(n, 1) - 0.4, padding=0)
 
@@ -396,7 +404,7 @@ class StackedBarChart(ChartWidget):
             item.setText(f"{int(totals[i]):,}")
             item.setPos(totals[i] + top * 0.01, i)
         self._place_labels()
-        self.plot.getAxis("left").setTicks([[(i, c) for i, c in enumerate(categories)], []])
+        _set_category_ticks(self.plot.getAxis("left"), list(categories))
         self.plot.setXRange(-top * 0.012, top * 1.18, padding=0)
         self.plot.setYRange(-0.6, max(n, 1) - 0.4, padding=0)
         self.set_legend([
