@@ -34,4 +34,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    import multiprocessing
+
+    # The frozen program is also the executable of its own child processes (the workbook reader of
+    # exchange/spreadsheet.py, started with "spawn"): in such a child this runs the child's work and exits.
+    multiprocessing.freeze_support()
     sys.exit(main())

@@ -480,7 +480,7 @@ def open_checked(path: Path, *, state: TaskState = NULL_STATE) -> Iterator[tuple
         else:
             prescan_zip(path, fmt, state)
         state.progress(0, 0, "正在读取工作表…", force=True)
-        book = CalamineBook(path, fmt)
+        book = CalamineBook(path, fmt, state)
     try:
         yield book, scans
     finally:

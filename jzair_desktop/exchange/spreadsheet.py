@@ -21,8 +21,12 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import logging
+import os
 import re
 import struct
+import threading
+import time
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -32,6 +36,8 @@ from typing import Any
 
 from jzair_desktop.errors import JzairError
 from jzair_desktop.taskstate import NULL_STATE, TaskState
+
+log = logging.getLogger(__name__)
 
 
 class ExcelFileError(JzairError):
@@ -494,6 +500,18 @@ def _walk_biff(s: bytes, name: str, max_cells: int, state: TaskState) -> BiffSca
                     )
             max_row = max_col = -1
             depth -= 1
+        elif typ == _DIMENSIONS:
+            # The used range the sheet claims; python-calamine reserves room for that many cells at once, so a
+            # damaged one (last row before the first, beyond row 65,536 or column 256) would take terabytes.
+            if ln >= 14:
+                first_row, end_row, first_col, end_col = unpack("<IIHH", s, body)
+                if end_row < first_row or end_row > 65_536 or end_col > 256:
+                    raise _damaged(name, "工作表的范围记录不正确")
+                if (end_row - first_row) * max(0, end_col - first_col) > max_cells:
+                    raise ExcelFileError(
+                        f"文件“{name}”有一个工作表的使用范围过大，超过了程序能读取的上限。"
+                        "请删除表格下方或右侧多余的内容后保存，再导入。"
+                    )
         elif typ == _FILEPASS:
             raise ExcelFileError(
                 f"文件“{name}”设置了打开密码（已加密），程序无法读取。请在 Excel 或 WPS 中打开它，"
@@ -937,18 +955,152 @@ class Book:
         self.close()
 
 
+# --- opening the binary formats in a reader process first ----------------------------------------------
+#
+# python-calamine turns a Rust panic into a Python exception (PanicException), but some failures end the
+# process instead: an allocation that fails (a damaged .xls whose DIMENSIONS record claims a used range of
+# billions of cells makes calamine reserve terabytes for it; an .xlsb's sheet or extern-sheet counts do the
+# same), a stack overflow, a panic while unwinding. No exception reaches Python: the program would vanish
+# with the user's work. The pre-scans refuse the shapes known to cause that, but they cannot follow every
+# way a damaged record stream is read (a sheet's offset in the BOUNDSHEET record, CONTINUE records,
+# calamine's own compound-document reader), so every .xls/.et/.xlsb is first opened, from the same bytes,
+# in a separate process. Parsing is deterministic: what that process survives, this one survives too.
+# Where it died, the import says so, naming the file. The process is started once (spawn, the same on
+# Windows, Linux and in the frozen program, whose entry point calls multiprocessing.freeze_support) and
+# reused; a new one replaces it when it died or was stopped.
+
+TRIAL_FORMATS = frozenset({XLS, XLSB})
+TRIAL_TIMEOUT = 600.0  # seconds for one file (a 64 MB .xls opens in a few seconds)
+_trial_lock = threading.Lock()
+_trial_process: tuple[Any, Any] | None = None  # (multiprocessing.Process, its end of the pipe)
+
+
+def _trial_main(conn: Any) -> None:
+    """The reader process: open each workbook sent, build every sheet, answer ("ok" | "password" | "error", detail)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's; this process ends when the pipe does
+    try:  # what the Rust side prints when it aborts (in English) is not for the user's console
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    except OSError:
+        pass
+    while True:
+        try:
+            data = conn.recv_bytes()
+        except (EOFError, OSError):
+            return
+        conn.send(_trial_read(data))
+        del data
+
+
+def _trial_read(data: bytes) -> tuple[str, str]:
+    from python_calamine import CalamineWorkbook, PasswordError
+
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except PasswordError:
+        return "password", ""
+    except BaseException as exc:
+        if not calamine_failure(exc):
+            raise
+        return "error", f"{type(exc).__name__}: {str(exc)[:200]}"
+    try:
+        for meta in wb.sheets_metadata:
+            try:
+                wb.get_sheet_by_name(meta.name)  # builds the sheet's cells (where .xlsb allocates them)
+            except BaseException as exc:
+                if not calamine_failure(exc):
+                    raise  # a sheet that fails with an exception fails the same way in the importer, which names it
+    finally:
+        wb.close()
+    return "ok", ""
+
+
+def _start_trial_process() -> tuple[Any, Any]:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    ours, theirs = ctx.Pipe()
+    proc = ctx.Process(target=_trial_main, args=(theirs,), name="jzair-workbook-reader", daemon=True)
+    proc.start()
+    theirs.close()
+    return proc, ours
+
+
+def _stop_trial_process() -> None:
+    global _trial_process
+    if _trial_process is not None:
+        proc, conn = _trial_process
+        _trial_process = None
+        conn.close()
+        if proc.is_alive():
+            proc.kill()
+        proc.join(5)
+
+
+def trial_open(data: bytes, name: str, state: TaskState = NULL_STATE) -> None:
+    """Open `data` (an .xls/.et/.xlsb) with python-calamine in the reader process; ExcelFileError naming
+    `name` when that process died on it (or took longer than TRIAL_TIMEOUT)."""
+    global _trial_process
+    with _trial_lock:
+        if _trial_process is None or not _trial_process[0].is_alive():
+            _stop_trial_process()
+            _trial_process = _start_trial_process()
+        proc, conn = _trial_process
+        deadline = time.monotonic() + TRIAL_TIMEOUT
+        try:
+            conn.send_bytes(data)
+            while True:
+                state.check_cancelled()
+                if conn.poll(0.05):
+                    break
+                if time.monotonic() > deadline:
+                    _stop_trial_process()
+                    raise ExcelFileError(
+                        f"文件“{name}”读取超时（超过 {TRIAL_TIMEOUT / 60:.0f} 分钟），文件可能已损坏。"
+                        "请在 Excel 或 WPS 中打开，另存为“Excel 工作簿（*.xlsx）”后再导入。"
+                    )
+            verdict, detail = conn.recv()
+        except (EOFError, OSError) as exc:  # the process died: the pipe ended (or broke while sending)
+            proc.join(5)
+            log.warning("the workbook reader process ended (exit code %s) while opening %s", proc.exitcode, name)
+            _stop_trial_process()
+            raise ExcelFileError(
+                f"文件“{name}”已损坏，无法读取：读取它时表格读取组件异常终止。"
+                "请在 Excel 或 WPS 中打开该文件，另存为“Excel 工作簿（*.xlsx）”后再导入；"
+                "如果 Excel 和 WPS 也打不开，请重新获取该文件。"
+            ) from exc
+        except BaseException:  # cancelled, or interrupted: the process may be busy, start afresh next time
+            _stop_trial_process()
+            raise
+    if verdict == "password":
+        raise ExcelFileError(f"文件“{name}”设置了密码，程序无法读取。请清除密码后再导入。")
+    if verdict == "error":
+        raise ExcelFileError(f"文件“{name}”已损坏，无法读取（{detail}）。")
+
+
 _CALAMINE_EXT = {XLSX: (".xlsx", ".xlsm", ".xlam"), XLSB: (".xlsb",), XLS: (".xls", ".xla"), ODS: (".ods",)}
 _KNOWN_EXT = {e for exts in _CALAMINE_EXT.values() for e in exts}
 
 
 class CalamineBook(Book):
-    def __init__(self, path: Path, fmt: str) -> None:
+    def __init__(self, path: Path, fmt: str, state: TaskState = NULL_STATE) -> None:
         super().__init__(path, fmt)
         from python_calamine import CalamineWorkbook, PasswordError
 
         suffix = path.suffix.lower()
         try:
-            if suffix in _KNOWN_EXT and suffix not in _CALAMINE_EXT[fmt]:
+            if fmt in TRIAL_FORMATS:
+                # Read once; the reader process opens these very bytes first, then this process does.
+                try:
+                    data = path.read_bytes()
+                except OSError as exc:
+                    raise ExcelFileError(f"无法读取文件“{path.name}”：{exc.strerror or exc}") from exc
+                trial_open(data, path.name, state)
+                self.wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+            elif suffix in _KNOWN_EXT and suffix not in _CALAMINE_EXT[fmt]:
                 # python-calamine goes by the extension when it knows it: give it the bytes to sniff instead.
                 with path.open("rb") as fh:
                     self.wb = CalamineWorkbook.from_filelike(fh)
@@ -957,7 +1109,7 @@ class CalamineBook(Book):
         except PasswordError as exc:
             raise ExcelFileError(f"文件“{path.name}”设置了密码，程序无法读取。请清除密码后再导入。") from exc
         except BaseException as exc:
-            if not calamine_failure(exc):
+            if not calamine_failure(exc) or isinstance(exc, JzairError):
                 raise
             raise ExcelFileError(
                 f"文件“{path.name}”已损坏，无法读取（{type(exc).__name__}: {str(exc)[:200]}）。"

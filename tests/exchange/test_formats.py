@@ -382,3 +382,87 @@ def test_a_row_wider_than_excel_is_refused_not_a_crash_of_the_error_workbook(db,
     with pytest.raises(ExcelFileError, match="太宽.csv.*16,384 列"):
         do_import(db, "heating", path)
     assert not error_workbook_path(path).exists()
+
+
+# --- damaged .xls files that make python-calamine end the process ----------------------------------
+# Both are heating-libreoffice.xls with a few bytes changed (tests/exchange/office_files/README.md). Opened
+# in this process, python-calamine reserves room for the used range a DIMENSIONS record claims, the
+# allocation of terabytes fails and Rust aborts the process: no Python exception, the program vanishes.
+
+
+def _workbook_stream_offset(data: bytes) -> int:
+    stream = spreadsheet.CompoundFile(data).stream("Workbook")
+    return data.find(stream[:512])
+
+
+def test_the_damaged_xls_files_differ_from_the_seed_only_where_said():
+    seed = (FILES / "heating-libreoffice.xls").read_bytes()
+    at = _workbook_stream_offset(seed)
+    one = (FILES / "damaged-dimensions.xls").read_bytes()
+    assert [i - at for i in range(len(seed)) if one[i] != seed[i]] == [5475]  # the first sheet's DIMENSIONS: last row
+    hidden = (FILES / "damaged-hidden-dimensions.xls").read_bytes()
+    changed = [i - at for i in range(len(seed)) if hidden[i] != seed[i]]
+    assert min(changed) >= 48 and max(changed) < 1636 + 8  # a fake record in WRITEACCESS, the BOUNDSHEET offset
+
+
+@pytest.mark.parametrize("name", ["damaged-dimensions.xls", "damaged-hidden-dimensions.xls"])
+def test_the_damaged_xls_really_kills_a_process_that_opens_it(tmp_path, name):
+    """The reason for the guard below: python-calamine, run in a process of its own, dies on these files."""
+    import subprocess
+    import sys
+
+    code = "import sys\nfrom python_calamine import CalamineWorkbook\nCalamineWorkbook.from_path(sys.argv[1])\nprint('opened')"
+    done = subprocess.run([sys.executable, "-c", code, str(FILES / name)], capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and "opened" not in done.stdout
+    assert "PanicException" not in done.stderr and "Traceback" not in done.stderr  # not an exception: an abort
+
+
+def test_a_range_record_claiming_billions_of_cells_is_refused_by_the_prescan(db, tmp_path):
+    path = tmp_path / "范围损坏.xls"
+    shutil.copy(FILES / "damaged-dimensions.xls", path)
+    before = db_hash(db.path)
+    with pytest.raises(ExcelFileError, match="范围损坏.xls.*已损坏（工作表的范围记录不正确）"):
+        do_import(db, "heating", path)
+    assert db_hash(db.path) == before and not error_workbook_path(path).exists()
+
+
+@pytest.mark.parametrize("suffix", [".xls", ".et", ".xlsb"])
+def test_a_workbook_that_kills_the_reader_is_refused_and_this_process_lives_on(db, tmp_path, suffix):
+    """A damaged record the pre-scan's walk cannot see (a BOUNDSHEET offset pointing into the middle of
+    another record, where a fake DIMENSIONS record lies) passes the pre-scan; the reader process opens the
+    file first and dies, the import refuses the file naming it; the next import works (a new reader)."""
+    path = tmp_path / f"隐藏损坏{suffix}"
+    shutil.copy(FILES / "damaged-hidden-dimensions.xls", path)
+    spreadsheet.scan_xls(path, 20_000_000)  # the walk of the record stream finds nothing wrong
+    before = db_hash(db.path)
+    with pytest.raises(ExcelFileError) as err:
+        do_import(db, "heating", path)
+    assert f"隐藏损坏{suffix}" in str(err.value) and "异常终止" in str(err.value) and "另存为" in str(err.value)
+    assert db_hash(db.path) == before and not error_workbook_path(path).exists()
+    report = do_import(db, "heating", FILES / "heating-libreoffice.xls")
+    assert report.written and report.new == 12
+
+
+def test_the_reader_process_is_started_once_and_replaced_when_it_died():
+    good = (FILES / "heating-libreoffice.xls").read_bytes()
+    spreadsheet.trial_open(good, "好.xls")
+    first = spreadsheet._trial_process[0]
+    spreadsheet.trial_open(good, "好.xls")
+    assert spreadsheet._trial_process[0] is first and first.is_alive()
+    with pytest.raises(ExcelFileError, match="坏.xls.*异常终止"):
+        spreadsheet.trial_open((FILES / "damaged-dimensions.xls").read_bytes(), "坏.xls")
+    assert not first.is_alive() and spreadsheet._trial_process is None
+    spreadsheet.trial_open(good, "好.xls")
+    assert spreadsheet._trial_process[0].is_alive()
+
+
+def test_cancelling_stops_a_busy_reader_process():
+    from jzair_desktop.taskstate import Cancelled, TaskState
+
+    spreadsheet.trial_open((FILES / "heating-libreoffice.xls").read_bytes(), "好.xls")
+    busy = spreadsheet._trial_process[0]
+    state = TaskState()
+    state.cancel()
+    with pytest.raises(Cancelled):
+        spreadsheet.trial_open((FILES / "heating-libreoffice.xls").read_bytes(), "好.xls", state)
+    assert spreadsheet._trial_process is None and not busy.is_alive()
