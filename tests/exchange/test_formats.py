@@ -283,12 +283,69 @@ def test_password_protected_xls_is_refused(tmp_path):
         read_ledger_sheet(path, ledger("heating"))
 
 
-def test_xlsb_workbook_is_read(tmp_path):
-    """No .xlsb writer is at hand; python-calamine reads .xlsb with the same code path, and detect knows it."""
+def test_xlsb_workbook_is_recognised_by_its_content(tmp_path):
     path = tmp_path / "x.xlsb"
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("xl/workbook.bin", b"")
     assert detect(path) == XLSB
+
+
+def _book_rows(path: Path) -> dict[str, list[list]]:
+    from jzair_desktop.exchange.excel_import import open_checked
+
+    with open_checked(path) as (book, _scans):
+        assert book.format == XLSB
+        return {name: [list(r) for r in book.sheet(name).rows] for name in book.sheet_names()}
+
+
+def test_xlsb_files_written_by_excel_are_read_with_their_values_and_types(tmp_path):
+    """Files Excel saved (from the calamine project's tests, office_files/README.md), through the import's
+    reader: format recognition, the .xlsb pre-scan, the reader process, then the rows."""
+    sheets = _book_rows(FILES / "excel-issues.xlsb")
+    assert list(sheets) == ["datatypes", "issue2", "Sheet1", "issue5", "issue6", "spc_chrs"]
+    assert sheets["datatypes"] == [[1.0], [1.5], ["ab"], [False], ["test"], [dt.date(2016, 10, 20)]]
+    assert sheets["issue2"] == [[1.0, "a"], [2.0, "b"], [3.0, "c"]]
+    assert [r[0] for r in sheets["spc_chrs"]] == ["&", "<", ">", "aaa ' aaa", '"', "☺", "֍", "àâéêèçöïî«»"]
+    dates = _book_rows(FILES / "excel-date.xlsb")["Sheet1"]
+    assert dates[:2] == [[dt.date(2021, 1, 1), 15.0], [dt.date(2021, 1, 2), 16.0]]
+    assert dates[2][0] == dt.timedelta(days=10, seconds=54610)  # a duration cell ([h]:mm:ss), not a date
+    # Visible sheets first, then hidden and very hidden ones; the chart sheet is not a worksheet.
+    assert list(_book_rows(FILES / "excel-any-sheets.xlsb")) == ["Visible", "Hidden", "VeryHidden"]
+    renamed = tmp_path / "改了扩展名.xlsx"  # recognised by content, whatever the extension says
+    shutil.copy(FILES / "excel-issues.xlsb", renamed)
+    assert _book_rows(renamed)["issue2"] == sheets["issue2"]
+
+
+@pytest.mark.parametrize("key", ["heating", "trucks"])
+def test_a_ledger_saved_as_xlsb_imports_back_with_zero_changes(db, key):
+    """The app's export copied cell by cell into an .xlsb (make_xlsb_files.py): ID and telephone numbers as
+    text, dates as dates, amounts as numbers."""
+    first = do_import(db, key, FILES / f"{key}-导出.xlsx")
+    assert first.written and first.new == 12
+    path = FILES / f"{key}-xlsbwriter.xlsb"
+    assert detect(path) == XLSB
+    report = do_import(db, key, path, dry_run=True)
+    assert (report.new, report.changed, report.unchanged, report.skipped) == (0, 0, 12, 0), report.summary()
+    assert report.errors == [] and report.warnings == []
+
+
+def test_id_numbers_stored_as_numbers_in_an_xlsb_are_refused_like_in_an_xlsx(db, tmp_path):
+    """An 18-digit number in a number cell has lost its last digits (a double holds 15-16): refused, each
+    row named, nothing written; the error workbook (.xlsx) is written beside the source."""
+    path = tmp_path / "数字身份证.xlsb"
+    shutil.copy(FILES / "heating-xlsb-numeric-ids.xlsb", path)
+    before = db_hash(db.path)
+    with pytest.raises(ImportRejected) as err:
+        do_import(db, "heating", path)
+    problems = err.value.report.errors
+    export = rows_of(FILES / "heating-导出.xlsx")
+    col = export[0].index("身份证号")
+    numeric = [k for k, r in enumerate(export[1:], start=2) if r[col].isdigit()]  # one ends in X: still text
+    assert len(numeric) == 11
+    assert sorted(p.row for p in problems if p.column == "身份证号") == numeric
+    assert all("文本" in p.message for p in problems if p.column == "身份证号")
+    assert db_hash(db.path) == before
+    assert error_workbook_path(path).exists()
 
 
 # --- the pieces, as properties --------------------------------------------------------------------
