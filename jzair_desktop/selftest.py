@@ -96,7 +96,23 @@ def _check_libraries() -> str:
 
     TTFont("WenQuanYiMicroHei", str(paths.font_path()), subfontIndex=0)
     _check_pdf_rendering()
-    return "图表、Excel、PDF 运行库（含页面渲染）及内置中文字体可用"
+    _check_reader_process()
+    return "图表、Excel、PDF 运行库（含页面渲染、表格读取进程）及内置中文字体可用"
+
+
+def _check_reader_process() -> None:
+    """The import opens .xls/.xlsb files in a child process first (exchange/spreadsheet.py): in the frozen
+    program that child is the program itself, started through multiprocessing.freeze_support. An empty
+    zip archive is no workbook: the child must answer that, not die."""
+    from jzair_desktop.exchange.spreadsheet import ExcelFileError, trial_open
+
+    try:
+        trial_open(b"PK\x05\x06" + bytes(18), "自检.xlsb")
+    except ExcelFileError as exc:
+        if "异常终止" in str(exc) or "超时" in str(exc):
+            raise RuntimeError(f"表格读取进程无法正常运行：{exc}") from exc
+    else:
+        raise RuntimeError("表格读取进程把空的压缩包当成了工作簿")
 
 
 def _check_pdf_rendering() -> None:
