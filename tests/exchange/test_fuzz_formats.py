@@ -174,9 +174,9 @@ def test_fuzz_biff_records(make_target):
                 struct.pack_into("<H", data, pos, value)
             elif what == "len":
                 struct.pack_into("<H", data, pos + 2, value)
-            elif what == "body" and ln:
+            elif what == "body" and ln and pos + 4 + value % ln < len(data):  # a length edited before may point past the end
                 data[pos + 4 + value % ln] = value & 0xFF
-            elif what == "cell" and ln >= 4:  # row or column of a cell record
+            elif what == "cell" and ln >= 4 and pos + 8 <= len(data):  # row or column of a cell record
                 struct.pack_into("<H", data, pos + 4 + 2 * (value & 1), value)
         target.run(bytes(data))
 
