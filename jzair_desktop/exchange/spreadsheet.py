@@ -1050,7 +1050,12 @@ def trial_open(data: bytes, name: str, state: TaskState = NULL_STATE) -> None:
     with _trial_lock:
         if _trial_process is None or not _trial_process[0].is_alive():
             _stop_trial_process()
-            _trial_process = _start_trial_process()
+            try:
+                _trial_process = _start_trial_process()
+            except OSError as exc:  # not the file's fault: say so, not that it is damaged
+                raise ExcelFileError(
+                    f"无法启动表格读取组件（{exc.strerror or exc}），文件“{name}”未能读取。请重新启动程序后再试。"
+                ) from exc
         proc, conn = _trial_process
         deadline = time.monotonic() + TRIAL_TIMEOUT
         try:
