@@ -891,6 +891,7 @@ def read_csv(path: Path, row_limit: int, state: TaskState = NULL_STATE) -> TextT
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
     rows: list[list[str]] = []
     wrapped = '="' in text or "'" in text
+    carriage = "\r" in text  # a line break typed in a cell on Windows is \r\n: read as \n, as from .xlsx
     longest = 32_767
     old_limit = csv.field_size_limit(longest)  # the csv module stops at a longer cell, as it reads
     try:
@@ -898,6 +899,9 @@ def read_csv(path: Path, row_limit: int, state: TaskState = NULL_STATE) -> TextT
             state.check_cancelled()
             if wrapped:
                 chunk = [[clean_cell(c) if c[:1] in "='" else c for c in row] for row in chunk]
+            if carriage and "\r" in "\x1f".join(itertools.chain.from_iterable(chunk)):
+                chunk = [[c.replace("\r\n", "\n").replace("\r", "\n") if "\r" in c else c for c in row]
+                         for row in chunk]
             rows += chunk
             if len(rows) > row_limit:
                 raise ExcelFileError(
