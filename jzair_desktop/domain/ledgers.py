@@ -1,14 +1,31 @@
-"""The one column registry of the five ledgers (domain.md §3).
+"""The one registry of the five ledgers (domain.md §3): everything that is particular to a ledger.
 
-Forms, tables, Excel templates, import, export and PDF tables all read their columns from here.
+Forms, tables, Excel templates, import, export, packages, reports and PDF tables all read their columns,
+duplicate rules, cross-field checks and texts from here; nothing else names a ledger key.
 `Column.key` is also the attribute / SQL column name in storage.models.
+
+A new ledger is a `LedgerDef` registered in LEDGERS, an Alembic migration creating its table (the ORM
+class comes from storage.models.ledger_model), a demo generator and tests.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 from jzair_desktop.domain.reference import reference
+
+# Severities of a problem (validation.Problem); here so that duplicate rules and checks can name them.
+ERROR = "error"
+WARNING = "warning"
+
+# Dates and limits of the plan that the ledgers' cross-field checks apply.
+TRUCK_WINDOW = (dt.date(2019, 1, 1), dt.date(2021, 12, 31))
+BYPASS_DUE = dt.date(2021, 3, 31)
+SMALL_COAL_BOILER_TH = 35.0
 
 # Physical ranges of the ledgers' numbers (inclusive): a value outside is a typing or file error.
 HOUSEHOLD_AREA = (0.0, 50_000.0)  # 采暖面积 of one household (a farm with its sheds at most), 平方米
@@ -49,6 +66,42 @@ class Column:
 
 
 @dataclass(frozen=True, slots=True)
+class DuplicateRule:
+    """Records with equal values in `fields` are one object; the rules in order are also the natural keys
+    an import matches existing records by (the first rule first)."""
+
+    fields: tuple[str, ...]
+    severity: str
+    describe: str  # how the duplicate is named in messages
+
+
+@dataclass(frozen=True, slots=True)
+class Breakdown:
+    """The dashboard's stacked-bar chart of a ledger (services.breakdown)."""
+
+    title: str
+    category_field: str
+    stack_field: str
+    after: str | None  # the stack of records done after the as-of date; None: every live record as it is
+
+
+# check(values, add): the ledger's own rules over the parsed values of one record; add(field key, message,
+# severity=ERROR) reports a problem.
+AddProblem = Callable[..., None]
+CrossCheck = Callable[[Mapping[str, Any], AddProblem], None]
+# detail(record): the 说明 of an open item in the monthly report (a record object of the ledger's table).
+ItemDetail = Callable[[Any], str]
+
+
+def _no_check(values: Mapping[str, Any], add: AddProblem) -> None:
+    return None
+
+
+def _no_detail(record: Any) -> str:
+    return ""
+
+
+@dataclass(frozen=True, slots=True)
 class LedgerDef:
     key: str
     title: str  # short name for navigation
@@ -60,7 +113,37 @@ class LedgerDef:
     planned_date_field: str | None
     township_field: str | None
     label_field: str  # what names a record in messages ("户主 张三")
-    natural_keys: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
+    # One list: duplicates within a file / against stored records, and the import's natural keys.
+    duplicate_rules: tuple[DuplicateRule, ...] = ()
+    check: CrossCheck = _no_check  # rules across fields beyond the common date/status rules
+    import_rules: tuple[str, ...] = ()  # the template's 填写说明 lines particular to this ledger
+    item_detail: ItemDetail = _no_detail  # the monthly report's 说明 of an open item
+    # How the monthly report lists open items: "item" (planned date passed) or "household" (heating: the
+    # task's due date passed; listed per household or summarised per 乡（镇）); None: nothing is open.
+    open_items: str | None = "item"
+    filter_field: str = ""  # the ledger page's second filter; "" = the status field
+    breakdown: Breakdown | None = None
+    member: str = ""  # the package member of the records; "" = "<key>.jsonl"
+
+    def __post_init__(self) -> None:
+        if not self.filter_field:
+            object.__setattr__(self, "filter_field", self.status_field or "")
+        if not self.member:
+            object.__setattr__(self, "member", f"{self.key}.jsonl")
+        keys = {c.key for c in self.columns}
+        named = [*(f for r in self.duplicate_rules for f in r.fields), self.done_date_field, self.label_field,
+                 *(f for f in (self.status_field, self.planned_date_field, self.township_field) if f)]
+        if not self.filter_field:
+            raise ValueError(f"ledger {self.key}: a ledger without a status field needs a filter_field")
+        named.append(self.filter_field)
+        unknown = sorted(set(named) - keys)
+        if unknown:
+            raise ValueError(f"ledger {self.key}: unknown fields {unknown}")
+
+    @property
+    def natural_keys(self) -> tuple[tuple[str, ...], ...]:
+        """The field sets an import matches existing records by, in order (the duplicate rules' fields)."""
+        return tuple(r.fields for r in self.duplicate_rules)
 
     def column(self, key: str) -> Column:
         for col in self.columns:
@@ -97,6 +180,78 @@ USCC_REQUIRED = Column(
 )
 ENTERPRISE = Column("enterprise", "企业名称", "text", required=True, aliases=("单位名称",), width=26)
 
+def _number(value: float | None) -> str:
+    """84,400 / 12.5 (as the PDF prints numbers: whole numbers without decimals)."""
+    if value is None:
+        return "—"
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def _check_heating(v: Mapping[str, Any], add: AddProblem) -> None:
+    done = v.get("done_date")
+    if v.get("keeps_coal_stove") == "否" and done is not None and done.year == 2020:
+        add("keeps_coal_stove",
+            "2020年新改造的用户未经过一个采暖季运行检验，不得拆除原燃煤取暖设施（方案第八条）", WARNING)
+    for key in ("area_m2", "subsidy_yuan"):
+        if v.get(key) is not None and v[key] < 0:
+            add(key, "不能为负数")
+
+
+def _check_trucks(v: Mapping[str, Any], add: AddProblem) -> None:
+    if v.get("usage") == "非营运":
+        add("usage", "方案只统计营运柴油货车的淘汰，非营运车辆不能录入本台账")
+    day = v.get("eliminated_date")
+    if day is not None and not (TRUCK_WINDOW[0] <= day <= TRUCK_WINDOW[1]):
+        add("eliminated_date", f"{day.isoformat()} 不在 2019-01-01 至 2021-12-31 之间")
+    if v.get("subsidy_yuan") is not None and v["subsidy_yuan"] < 0:
+        add("subsidy_yuan", "不能为负数")
+
+
+def _check_boilers(v: Mapping[str, Any], add: AddProblem) -> None:
+    cap = v.get("capacity_th")
+    if cap is not None and cap <= 0:
+        add("capacity_th", "必须大于0")
+    if (
+        v.get("fuel") == "燃煤"
+        and cap is not None
+        and 0 < cap < SMALL_COAL_BOILER_TH
+        and v.get("measure") not in (None, "淘汰拆除", "清洁能源替代")
+        and v.get("rural_estate") != "是"  # the plan's exception: 农村地区自建小区
+    ):
+        add("measure", "35蒸吨/小时以下燃煤锅炉应淘汰拆除或清洁能源替代，达标治理不计入淘汰"
+            "（方案第十五条；未完成清洁取暖改造的农村地区自建小区除外）", WARNING)
+
+
+def _check_vocs(v: Mapping[str, Any], add: AddProblem) -> None:
+    count = v.get("bypass_count")
+    if count is not None and count < 0:
+        add("bypass_count", "不能为负数")
+    if count is not None and count > 0 and v.get("bypass_disposal") in (None, "无"):
+        add("bypass_disposal", f"有{count}个旁路，必须选择处置方式：取消、铅封或安装自动监控")
+    planned = v.get("planned_date")
+    if v.get("category") == "旁路排查整治" and planned is not None and planned > BYPASS_DUE:
+        add("planned_date", "旁路排查整治应在2021年3月31日前完成（方案第十六条）", WARNING)
+
+
+def _boiler_detail(rec: Any) -> str:
+    return f"{rec.boiler_no}号 {_number(rec.capacity_th)}蒸吨/小时{rec.fuel}锅炉，{rec.measure}"
+
+
+def _kiln_detail(rec: Any) -> str:
+    return f"{rec.category}：{rec.content}"
+
+
+def _vocs_detail(rec: Any) -> str:
+    text = rec.category
+    if rec.bypass_count:
+        text += f"（旁路{rec.bypass_count}个，{rec.bypass_disposal or '未处置'}）"
+    return text
+
+
+ITEM_DONE_RULE = "状态为“已完成”“已销号”时必须填写实际完成日期；实际完成日期不得晚于今天。"
+
 HEATING = LedgerDef(
     key="heating",
     title="清洁取暖",
@@ -130,7 +285,18 @@ HEATING = LedgerDef(
     planned_date_field=None,
     township_field="township",
     label_field="householder",
-    natural_keys=(("id_number",), ("unit_code", "township", "village", "householder")),
+    duplicate_rules=(
+        DuplicateRule(("id_number",), ERROR, "相同身份证号"),
+        DuplicateRule(("unit_code", "township", "village", "householder"), WARNING, "同一乡镇、村的同名户主"),
+    ),
+    check=_check_heating,
+    import_rules=(
+        "状态为“已完工”“已验收”时必须填写完成日期；完成日期不得晚于今天。",
+        "2020年改造的用户须经过一个采暖季运行检验，不得拆除原燃煤设施：保留原燃煤设施填“否”且完成日期在2020年的，导入时给出提示（方案第八条）。",
+        "身份证号为个人信息：导出给只读用户时只显示前6位和后4位。",
+    ),
+    open_items="household",
+    breakdown=Breakdown("清洁取暖：改造方式 × 状态", "method", "status", "此后完工"),
 )
 
 TRUCKS = LedgerDef(
@@ -162,7 +328,19 @@ TRUCKS = LedgerDef(
     planned_date_field=None,
     township_field=None,
     label_field="plate",
-    natural_keys=(("vin",), ("plate",)),
+    duplicate_rules=(
+        DuplicateRule(("vin",), ERROR, "相同车辆识别代号"),
+        DuplicateRule(("plate",), ERROR, "相同号牌号码"),
+    ),
+    check=_check_trucks,
+    import_rules=(
+        "只登记国三及以下营运柴油货车：使用性质为“非营运”或排放标准为国四及以上的车辆不能录入；使用性质空白视为营运。",
+        "淘汰日期应在2019-01-01至2021-12-31之间，且不得晚于今天。",
+        "号牌号码写成“晋K·12345”“晋k 12345”会自动规范为“晋K12345”。",
+    ),
+    open_items=None,  # a record is an elimination: nothing is open
+    filter_field="method",  # no status: 淘汰方式 instead
+    breakdown=Breakdown("柴油货车淘汰：排放标准 × 淘汰方式", "emission_std", "method", "此后淘汰"),
 )
 
 BOILERS = LedgerDef(
@@ -195,7 +373,15 @@ BOILERS = LedgerDef(
     planned_date_field="planned_date",
     township_field=None,
     label_field="org_name",
-    natural_keys=(("unit_code", "org_name", "boiler_no"),),
+    duplicate_rules=(DuplicateRule(("unit_code", "org_name", "boiler_no"), ERROR, "同一单位的相同锅炉编号"),),
+    check=_check_boilers,
+    import_rules=(
+        "35蒸吨/小时以下的燃煤锅炉应淘汰拆除或清洁能源替代（方案第十五条），否则导入时给出提示。",
+        "热水锅炉可按功率填写，如“1.4MW”，按 0.7MW = 1蒸吨/小时 折算；表头写成“额定蒸发量（MW）”时整列按MW折算。",
+        ITEM_DONE_RULE,
+    ),
+    item_detail=_boiler_detail,
+    breakdown=Breakdown("锅炉整治：燃料类型 × 整治方式（全部在册）", "fuel", "measure", None),
 )
 
 KILNS = LedgerDef(
@@ -220,7 +406,11 @@ KILNS = LedgerDef(
     planned_date_field="planned_date",
     township_field=None,
     label_field="enterprise",
-    natural_keys=(("credit_code", "category", "content"),),
+    duplicate_rules=(
+        DuplicateRule(("credit_code", "category", "content"), ERROR, "同一企业相同治理类别和治理内容"),
+    ),
+    import_rules=(ITEM_DONE_RULE,),
+    item_detail=_kiln_detail,
 )
 
 VOCS = LedgerDef(
@@ -248,11 +438,31 @@ VOCS = LedgerDef(
     planned_date_field="planned_date",
     township_field=None,
     label_field="enterprise",
-    natural_keys=(("credit_code", "category"),),
+    duplicate_rules=(DuplicateRule(("credit_code", "category"), ERROR, "同一企业相同治理类别"),),
+    check=_check_vocs,
+    import_rules=(
+        "旁路排查整治应在2021年3月31日前完成（方案第十六条）。",
+        "旁路数量大于0时，旁路处置必须选择取消、铅封或安装自动监控。",
+        ITEM_DONE_RULE,
+    ),
+    item_detail=_vocs_detail,
+    breakdown=Breakdown("VOCs治理：治理类别 × 状态", "category", "status", "此后完成"),
 )
 
 LEDGERS: dict[str, LedgerDef] = {d.key: d for d in (HEATING, TRUCKS, BOILERS, KILNS, VOCS)}
-LEDGER_KEYS: tuple[str, ...] = tuple(LEDGERS)
+LEDGER_KEYS: tuple[str, ...] = tuple(LEDGERS)  # the built-in ledgers; code iterates LEDGERS (see `registered`)
+
+
+@contextmanager
+def registered(d: LedgerDef) -> Iterator[LedgerDef]:
+    """`d` is a ledger while the block runs (tests of a ledger defined outside this module)."""
+    if d.key in LEDGERS:
+        raise ValueError(f"ledger {d.key} is already registered")
+    LEDGERS[d.key] = d
+    try:
+        yield d
+    finally:
+        del LEDGERS[d.key]
 
 
 def ledger(key: str) -> LedgerDef:

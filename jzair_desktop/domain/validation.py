@@ -18,18 +18,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jzair_desktop.domain import checkdigits
-from jzair_desktop.domain.ledgers import Column, LedgerDef, ledger
+from jzair_desktop.domain.ledgers import (  # noqa: F401  (DuplicateRule and the plan's limits re-exported)
+    BYPASS_DUE,
+    ERROR,
+    SMALL_COAL_BOILER_TH,
+    TRUCK_WINDOW,
+    WARNING,
+    Column,
+    DuplicateRule,
+    LedgerDef,
+    ledger,
+)
 from jzair_desktop.domain.reference import UNBOUNDED_MAX, reference
-
-ERROR = "error"
-WARNING = "warning"
 
 # Dates outside this span are almost certainly typing mistakes for this campaign.
 PLAUSIBLE_FIRST = dt.date(2016, 1, 1)
 PLAUSIBLE_LAST = dt.date(2022, 12, 31)
-TRUCK_WINDOW = (dt.date(2019, 1, 1), dt.date(2021, 12, 31))
-BYPASS_DUE = dt.date(2021, 3, 31)
-SMALL_COAL_BOILER_TH = 35.0
 MW_PER_STEAM_TON = 0.7
 
 
@@ -626,69 +630,13 @@ def _cross_field_rules(
         if status is not None and status not in d.done_statuses and v.get(d.done_date_field) is not None:
             add(done_col, f"填写了{done_col.header}，但状态是“{status}”，请核对状态", WARNING)
 
-    if d.key == "heating":
-        done = v.get("done_date")
-        if v.get("keeps_coal_stove") == "否" and done is not None and done.year == 2020:
-            add(col("keeps_coal_stove"),
-                "2020年新改造的用户未经过一个采暖季运行检验，不得拆除原燃煤取暖设施（方案第八条）", WARNING)
-        for key in ("area_m2", "subsidy_yuan"):
-            if v.get(key) is not None and v[key] < 0:
-                add(col(key), "不能为负数")
-    elif d.key == "trucks":
-        if v.get("usage") == "非营运":
-            add(col("usage"), "方案只统计营运柴油货车的淘汰，非营运车辆不能录入本台账")
-        day = v.get("eliminated_date")
-        if day is not None and not (TRUCK_WINDOW[0] <= day <= TRUCK_WINDOW[1]):
-            add(col("eliminated_date"), f"{day.isoformat()} 不在 2019-01-01 至 2021-12-31 之间")
-        if v.get("subsidy_yuan") is not None and v["subsidy_yuan"] < 0:
-            add(col("subsidy_yuan"), "不能为负数")
-    elif d.key == "boilers":
-        cap = v.get("capacity_th")
-        if cap is not None and cap <= 0:
-            add(col("capacity_th"), "必须大于0")
-        if (
-            v.get("fuel") == "燃煤"
-            and cap is not None
-            and 0 < cap < SMALL_COAL_BOILER_TH
-            and v.get("measure") not in (None, "淘汰拆除", "清洁能源替代")
-            and v.get("rural_estate") != "是"  # the plan's exception: 农村地区自建小区
-        ):
-            add(col("measure"), "35蒸吨/小时以下燃煤锅炉应淘汰拆除或清洁能源替代，达标治理不计入淘汰"
-                "（方案第十五条；未完成清洁取暖改造的农村地区自建小区除外）", WARNING)
-    elif d.key == "vocs":
-        count = v.get("bypass_count")
-        if count is not None and count < 0:
-            add(col("bypass_count"), "不能为负数")
-        if count is not None and count > 0 and v.get("bypass_disposal") in (None, "无"):
-            add(col("bypass_disposal"), f"有{count}个旁路，必须选择处置方式：取消、铅封或安装自动监控")
-        planned = v.get("planned_date")
-        if v.get("category") == "旁路排查整治" and planned is not None and planned > BYPASS_DUE:
-            add(col("planned_date"), "旁路排查整治应在2021年3月31日前完成（方案第十六条）", WARNING)
+    def add_to(key: str, message: str, severity: str = ERROR) -> None:
+        add(col(key), message, severity)
+
+    d.check(v, add_to)
 
 
 # --- duplicates ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class DuplicateRule:
-    fields: tuple[str, ...]
-    severity: str
-    describe: str  # how the duplicate is named in messages
-
-
-DUPLICATE_RULES: dict[str, tuple[DuplicateRule, ...]] = {
-    "heating": (
-        DuplicateRule(("id_number",), ERROR, "相同身份证号"),
-        DuplicateRule(("unit_code", "township", "village", "householder"), WARNING, "同一乡镇、村的同名户主"),
-    ),
-    "trucks": (
-        DuplicateRule(("vin",), ERROR, "相同车辆识别代号"),
-        DuplicateRule(("plate",), ERROR, "相同号牌号码"),
-    ),
-    "boilers": (DuplicateRule(("unit_code", "org_name", "boiler_no"), ERROR, "同一单位的相同锅炉编号"),),
-    "kilns": (DuplicateRule(("credit_code", "category", "content"), ERROR, "同一企业相同治理类别和治理内容"),),
-    "vocs": (DuplicateRule(("credit_code", "category"), ERROR, "同一企业相同治理类别"),),
-}
 
 
 def rule_key(rule: DuplicateRule, values: Mapping[str, Any]) -> tuple | None:

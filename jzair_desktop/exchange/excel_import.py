@@ -9,7 +9,7 @@ their Excel row numbers. Empty rows are dropped; 合计/小计/总计 rows, sign
 (填表人：…) and a row of column numbers right under the header are skipped and reported.
 
 `check_rows` validates every row with domain.validation.check_record, checks that each row belongs to
-the unit being imported, and finds duplicates within the file (validation.DUPLICATE_RULES).
+the unit being imported, and finds duplicates within the file (LedgerDef.duplicate_rules).
 Matching against the database is the service's job (services/excel.py).
 
 `write_error_workbook` writes `<name>.错误.xlsx`. For an .xlsx it is a copy of the clerk's own workbook
@@ -45,7 +45,6 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from jzair_desktop.domain.ledgers import LEDGERS, LedgerDef
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.domain.validation import (
-    DUPLICATE_RULES,
     ERROR,
     Invalid,
     Problem,
@@ -863,7 +862,7 @@ def _merge_problems(data: SheetData, rows: list[CheckedRow]) -> None:
 
 def _file_duplicates(d: LedgerDef, rows: list[CheckedRow], header_of: dict[str, str], index_of: dict[str, int]) -> None:
     keys = d.keys
-    for rule in DUPLICATE_RULES.get(d.key, ()):
+    for rule in d.duplicate_rules:
         pick = operator.itemgetter(*[keys.index(f) for f in rule.fields])
         single = len(rule.fields) == 1
         first = rule.fields[0]

@@ -32,7 +32,7 @@ from openpyxl.worksheet.dimensions import ColumnDimension
 
 from jzair_desktop.domain.ledgers import Column, LedgerDef
 from jzair_desktop.domain.reference import reference
-from jzair_desktop.domain.validation import DUPLICATE_RULES, ERROR
+from jzair_desktop.domain.validation import ERROR
 from jzair_desktop.errors import JzairError
 from jzair_desktop.exchange.xlsx_common import (
     DATE_FORMAT,
@@ -63,30 +63,6 @@ KIND_HELP = {
     "float": "数字，可带千位分隔符。",
     "phone": "手机或固话号码。",
     "bool": "填“是”或“否”。",
-}
-
-LEDGER_RULES: dict[str, tuple[str, ...]] = {
-    "heating": (
-        "状态为“已完工”“已验收”时必须填写完成日期；完成日期不得晚于今天。",
-        "2020年改造的用户须经过一个采暖季运行检验，不得拆除原燃煤设施：保留原燃煤设施填“否”且完成日期在2020年的，导入时给出提示（方案第八条）。",
-        "身份证号为个人信息：导出给只读用户时只显示前6位和后4位。",
-    ),
-    "trucks": (
-        "只登记国三及以下营运柴油货车：使用性质为“非营运”或排放标准为国四及以上的车辆不能录入；使用性质空白视为营运。",
-        "淘汰日期应在2019-01-01至2021-12-31之间，且不得晚于今天。",
-        "号牌号码写成“晋K·12345”“晋k 12345”会自动规范为“晋K12345”。",
-    ),
-    "boilers": (
-        "35蒸吨/小时以下的燃煤锅炉应淘汰拆除或清洁能源替代（方案第十五条），否则导入时给出提示。",
-        "热水锅炉可按功率填写，如“1.4MW”，按 0.7MW = 1蒸吨/小时 折算；表头写成“额定蒸发量（MW）”时整列按MW折算。",
-        "状态为“已完成”“已销号”时必须填写实际完成日期；实际完成日期不得晚于今天。",
-    ),
-    "kilns": ("状态为“已完成”“已销号”时必须填写实际完成日期；实际完成日期不得晚于今天。",),
-    "vocs": (
-        "旁路排查整治应在2021年3月31日前完成（方案第十六条）。",
-        "旁路数量大于0时，旁路处置必须选择取消、铅封或安装自动监控。",
-        "状态为“已完成”“已销号”时必须填写实际完成日期；实际完成日期不得晚于今天。",
-    ),
 }
 
 COMMON_RULES = (
@@ -139,7 +115,7 @@ def column_help(col: Column) -> str:
 
 def duplicate_rules_text(d: LedgerDef) -> list[str]:
     out = []
-    for rule in DUPLICATE_RULES.get(d.key, ()):
+    for rule in d.duplicate_rules:
         heads = "、".join(d.column(f).header for f in rule.fields)
         verdict = "视为重复登记，不能导入" if rule.severity == ERROR else "导入时给出提示，请确认不是重复登记"
         out.append(f"{heads}相同的记录（{rule.describe}）{verdict}。")
@@ -281,7 +257,7 @@ class LedgerBook:
         rule_title = WriteOnlyCell(ws, "填表规则")
         rule_title.font = Font(name="宋体", bold=True, size=12)
         ws.append([rule_title])
-        rules = (*COMMON_RULES, *duplicate_rules_text(d), *LEDGER_RULES.get(d.key, ()))
+        rules = (*COMMON_RULES, *duplicate_rules_text(d), *d.import_rules)
         for i, rule in enumerate(rules, 1):
             ws.append([i, rule])  # one line each, running over the empty cells to its right
 

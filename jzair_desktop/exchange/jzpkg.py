@@ -23,7 +23,7 @@ import struct
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.domain.validation import loads_finite
 from jzair_desktop.errors import JzairError
 from jzair_desktop.fsutil import replace_file
@@ -45,10 +46,15 @@ KIND_LABELS = {KIND_COUNTY: "县级报送包", KIND_TARGETS: "市级任务包"}
 
 MANIFEST = "manifest.json"
 SIGNATURE = "signature.sig"
-LEDGER_MEMBERS = ("heating.jsonl", "trucks.jsonl", "boilers.jsonl", "kilns.jsonl", "vocs.jsonl")
-MEMBERS: dict[str, tuple[str, ...]] = {
+
+
+def ledger_members() -> tuple[str, ...]:
+    """The members holding the ledgers' records, one per registered ledger (LedgerDef.member)."""
+    return tuple(d.member for d in LEDGERS.values())
+
+
+_OTHER_MEMBERS: dict[str, tuple[str, ...]] = {
     KIND_COUNTY: (
-        *LEDGER_MEMBERS,
         "closeouts.jsonl",
         "monthly_figures.jsonl",
         "air_quality.jsonl",
@@ -57,6 +63,23 @@ MEMBERS: dict[str, tuple[str, ...]] = {
     ),
     KIND_TARGETS: ("county_targets.jsonl", "air_quality_targets.jsonl"),
 }
+
+
+class _Members(Mapping[str, tuple[str, ...]]):
+    """The members every package of a kind holds; a county package's ledger members come from the registry."""
+
+    def __getitem__(self, kind: str) -> tuple[str, ...]:
+        others = _OTHER_MEMBERS[kind]
+        return (*ledger_members(), *others) if kind == KIND_COUNTY else others
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_OTHER_MEMBERS)
+
+    def __len__(self) -> int:
+        return len(_OTHER_MEMBERS)
+
+
+MEMBERS: Mapping[str, tuple[str, ...]] = _Members()
 # Members a package may lack (written since a later version): a county package's audit chain links
 # (seq and hash of every entry of the county's chain, the head in the manifest's "audit_head") and its
 # milestones (节点任务: the day each was done and the evidence).

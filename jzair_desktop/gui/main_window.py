@@ -357,8 +357,9 @@ class MainWindow(QMainWindow):
         splitter = s.value("main/splitter")
         if isinstance(splitter, QByteArray):
             self.splitter.restoreState(splitter)
-        key = s.value(self._page_setting(), "heating")
-        self.show_page(key if key in self._rows else "heating")
+        first = PAGES[0].key  # the first ledger's page
+        key = s.value(self._page_setting(), first)
+        self.show_page(key if key in self._rows else first)
 
     def show_fitted(self) -> None:
         """Show the window on screen: the first start fitted to the screen (maximised below 1600 px wide),

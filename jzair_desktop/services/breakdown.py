@@ -1,7 +1,7 @@
 """The ledgers' breakdowns for the dashboard's stacked bars: one SQL GROUP BY per chart, live records.
 
-Four charts (BREAKDOWNS): bars are the values of one column (the category), each bar is split into
-stacks by the values of another (the stack):
+Charts (breakdowns(), from LedgerDef.breakdown): bars are the values of one column (the category), each bar
+is split into stacks by the values of another (the stack):
   * heating: 改造方式 × 状态      trucks: 排放标准 × 淘汰方式
   * boilers: 燃料类型 × 整治方式  vocs:   治理类别 × 状态
 
@@ -43,12 +43,12 @@ class BreakdownSpec:
     after: str | None  # the stack of records done after the as-of date; None: every live record as it is
 
 
-BREAKDOWNS: tuple[BreakdownSpec, ...] = (
-    BreakdownSpec("heating", "heating", "清洁取暖：改造方式 × 状态", "method", "status", "此后完工"),
-    BreakdownSpec("trucks", "trucks", "柴油货车淘汰：排放标准 × 淘汰方式", "emission_std", "method", "此后淘汰"),
-    BreakdownSpec("boilers", "boilers", "锅炉整治：燃料类型 × 整治方式（全部在册）", "fuel", "measure", None),
-    BreakdownSpec("vocs", "vocs", "VOCs治理：治理类别 × 状态", "category", "status", "此后完成"),
-)
+def breakdowns() -> tuple[BreakdownSpec, ...]:
+    """The charts, one per ledger whose definition has a breakdown, in the registry's order."""
+    return tuple(
+        BreakdownSpec(d.key, d.key, b.title, b.category_field, b.stack_field, b.after)
+        for d in LEDGERS.values() if (b := d.breakdown) is not None
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,7 @@ class Breakdown:
 
 
 def spec(key: str) -> BreakdownSpec:
-    for s in BREAKDOWNS:
+    for s in breakdowns():
         if s.key == key:
             return s
     raise KeyError(key)
@@ -94,7 +94,7 @@ def ledger_breakdown(db: Database, key: str, as_of: dt.date, *, unit_code: str |
 def all_breakdowns(
     db: Database, as_of: dt.date, *, unit_code: str | None = None, keys: tuple[str, ...] | None = None
 ) -> list[Breakdown]:
-    """Every chart of BREAKDOWNS (or the given keys) at `as_of`."""
+    """Every chart of breakdowns() (or the given keys) at `as_of`."""
     return [data.at(as_of) for data in breakdown_data(db, unit_code=unit_code, keys=keys)]
 
 
@@ -133,7 +133,7 @@ def breakdown_data(
     db: Database, *, unit_code: str | None = None, keys: tuple[str, ...] | None = None
 ) -> list[BreakdownData]:
     """The grouped records of every chart (or the given keys), one GROUP BY each in one read session."""
-    wanted = [s for s in BREAKDOWNS if keys is None or s.key in keys]
+    wanted = [s for s in breakdowns() if keys is None or s.key in keys]
     out: list[BreakdownData] = []
     with read_session(db.engine) as s:
         for sp in wanted:

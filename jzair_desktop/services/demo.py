@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from jzair_desktop.domain import checkdigits
-from jzair_desktop.domain.ledgers import LEDGER_KEYS, ledger
+from jzair_desktop.domain.ledgers import BOILERS, HEATING, KILNS, LEDGERS, TRUCKS, VOCS, ledger
 from jzair_desktop.domain.reference import CITY_NAME as CITY_NAME_
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.domain.schedule import month_of
@@ -943,9 +943,26 @@ class _Generator:
         }
 
     def records(self, ledger_key: str) -> Iterator[dict[str, Any]]:
-        make = getattr(self, ledger_key)
+        make = generator(ledger_key)
         for unit_code in self.units:
-            yield from make(unit_code)
+            yield from make(self, unit_code)
+
+
+# The demo records of one unit, per ledger: every registered ledger has one (tests/services/test_demo.py).
+GENERATORS: dict[str, Callable[[_Generator, str], Iterator[dict[str, Any]]]] = {
+    HEATING.key: _Generator.heating,
+    TRUCKS.key: _Generator.trucks,
+    BOILERS.key: _Generator.boilers,
+    KILNS.key: _Generator.kilns,
+    VOCS.key: _Generator.vocs,
+}
+
+
+def generator(ledger_key: str) -> Callable[[_Generator, str], Iterator[dict[str, Any]]]:
+    try:
+        return GENERATORS[ledger_key]
+    except KeyError:
+        raise KeyError(f"ledger {ledger_key} has no demo generator (services.demo.GENERATORS)") from None
 
 
 # --- the demo ------------------------------------------------------------------------------------
@@ -956,7 +973,7 @@ def generate_records(
 ) -> dict[str, list[dict[str, Any]]]:
     """The demo's records per ledger (registry values plus uuid and timestamps), not validated."""
     gen = _Generator(seed, scale, today or dt.date.today())
-    return {key: list(gen.records(key)) for key in LEDGER_KEYS}
+    return {key: list(gen.records(key)) for key in LEDGERS}
 
 
 def count_ledger_records(db: Database) -> int:
@@ -1004,14 +1021,14 @@ def generate_demo(
         return DemoResult(added=False, existing_records=existing, seconds=time.perf_counter() - started)
 
     gen = _Generator(seed, scale, today)
-    titles = {k: ledger(k).title for k in LEDGER_KEYS}
-    generate_steps = len(LEDGER_KEYS) * len(gen.units)
-    steps = generate_steps + len(LEDGER_KEYS) + 3
+    titles = {k: d.title for k, d in LEDGERS.items()}
+    generate_steps = len(LEDGERS) * len(gen.units)
+    steps = generate_steps + len(LEDGERS) + 3
     data: dict[str, list[dict[str, Any]]] = {}
     step = 0
-    for key in LEDGER_KEYS:
+    for key in LEDGERS:
         rows: list[dict[str, Any]] = []
-        make = getattr(gen, key)
+        make = functools.partial(generator(key), gen)
         for n, unit in enumerate(gen.ref.units):
             state.progress(step, steps, f"正在生成{titles[key]}演示记录：{unit.name}……", force=n == 0)
             rows.extend(make(unit.code))
@@ -1025,7 +1042,7 @@ def generate_demo(
         if sum(int(s.scalar(select(func.count()).select_from(m)) or 0) for m in LEDGER_MODELS.values()):
             return DemoResult(added=False, existing_records=count_ledger_records(db),
                               seconds=time.perf_counter() - started)
-        for n, key in enumerate(LEDGER_KEYS):
+        for n, key in enumerate(LEDGERS):
             state.progress(generate_steps + n, steps, f"正在写入{titles[key]}……", force=True)
             rows = data[key]
             for row in rows:

@@ -5,7 +5,7 @@ Qt-free; long jobs take a TaskState (progress and cancel) and may run on any thr
 Import, in steps the GUI wizard runs one by one (the CLI runs them in a row):
   1. `read_import_file` — read the file and find the ledger (exchange.excel_import); raises ExcelFileError.
   2. `check_import` — validate every row, duplicates within the file and against the database, and match
-     rows to existing records by the ledger's natural keys (LedgerDef.natural_keys): a matching row
+     rows to existing records by the ledger's natural keys (the fields of LedgerDef.duplicate_rules): a matching row
      updates the record when something changed, is left alone otherwise; any other row is new.
      Columns the file does not have are neither compared nor changed on existing records.
   3. `apply_import` — in ONE write transaction: check permission, match again (the database may have
@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from jzair_desktop.domain.ledgers import LedgerDef, ledger
 from jzair_desktop.domain.reference import reference
-from jzair_desktop.domain.validation import DUPLICATE_RULES, ERROR, duplicate_problem
+from jzair_desktop.domain.validation import ERROR, duplicate_problem
 from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.exchange.excel_import import (
     CheckedRow,
@@ -239,7 +239,7 @@ class _DbIndex:
         keys = d.keys
         m = model_of(d)
         cols = [m.uuid, *[getattr(m, k) for k in keys]]
-        field_sets = {tuple(nk) for nk in d.natural_keys} | {r.fields for r in DUPLICATE_RULES.get(d.key, ())}
+        field_sets = {r.fields for r in d.duplicate_rules}
         self.by: dict[tuple[str, ...], dict[tuple, list[_Hit]]] = {fs: {} for fs in field_sets}
         plan = [(fs, [keys.index(f) for f in fs], self.by[fs]) for fs in field_sets]
         state.progress(0, 0, "正在读取数据库中的已有记录…", force=True)
@@ -293,7 +293,7 @@ def _classify(
     header_of = {c.match.key: c.header for c in data.used_columns if c.match}
     index_of = {c.match.key: c.index for c in data.used_columns if c.match}
     index = _DbIndex(s, d, state)
-    rules = DUPLICATE_RULES.get(d.key, ())
+    rules = d.duplicate_rules
     natural = [tuple(nk) for nk in d.natural_keys]
     # The write helpers' guard (month locks, close-outs): what the write would refuse shows in the check.
     guard = guards.guard(s, d, actor)

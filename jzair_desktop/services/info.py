@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from jzair_desktop import __version__
-from jzair_desktop.domain.ledgers import LEDGER_KEYS
+from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.domain.reference import CITY_CODE, Indicator, reference
 from jzair_desktop.services.database import Database
 from jzair_desktop.storage import migrate
@@ -23,7 +23,7 @@ def record_counts(db: Database) -> dict[str, dict[str, int]]:
         units = s.execute(select(UnitRow.code, UnitRow.name).where(UnitRow.code != CITY_CODE)
                           .order_by(UnitRow.sort_order)).all()
         out: dict[str, dict[str, int]] = {}
-        for key in LEDGER_KEYS:
+        for key in LEDGERS:
             model = LEDGER_MODELS[key]
             rows = dict(
                 s.execute(

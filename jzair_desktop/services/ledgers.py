@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from jzair_desktop.domain.ledgers import LedgerDef, ledger
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.domain.validation import (
-    DUPLICATE_RULES,
     Problem,
     check_record,
     duplicate_problem,
@@ -323,7 +322,7 @@ def database_duplicates(
     names neither the person nor the unit (services.personal.duplicate_where)."""
     m = model_of(d)
     problems: list[Problem] = []
-    for rule in DUPLICATE_RULES.get(d.key, ()):
+    for rule in d.duplicate_rules:
         key = rule_key(rule, values)
         if key is None:
             continue

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from jzair_desktop.domain.ledgers import LEDGERS, LedgerDef
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.domain.validation import (
-    DUPLICATE_RULES,
     ERROR,
     bad_number_in,
     check_record,
@@ -40,7 +39,7 @@ from jzair_desktop.services.package_common import (
     refuse_problems,
     typed,
 )
-from jzair_desktop.services.package_export import BOOKKEEPING, TOMBSTONE_KEYS, member_of
+from jzair_desktop.services.package_export import BOOKKEEPING, TOMBSTONE_KEYS
 from jzair_desktop.services.package_keys import scope_name
 from jzair_desktop.services.submission import SUBMITTED, UNLOCKED, submission_key, submission_state
 from jzair_desktop.services.submission import parse_month as parse_plan_month
@@ -91,10 +90,10 @@ class CountyJob:
         today = dt.date.today()
         problems: list[str] = []
         unit_code = self.unit.code
-        total = sum(len(self.pkg.rows(member_of(k))) for k in LEDGERS) or 1
+        total = sum(len(self.pkg.rows(d.member)) for d in LEDGERS.values()) or 1
         done = 0
         for key, d in LEDGERS.items():
-            lines = Lines(self.pkg, member_of(key))
+            lines = Lines(self.pkg, d.member)
             live: dict[str, dict[str, Any]] = {}
             dead: dict[str, dict[str, Any]] = {}
             record_keys = frozenset((*BOOKKEEPING, *d.keys))
@@ -501,13 +500,12 @@ class CountyJob:
         """Records that duplicate another unit's live record here (a truck eliminated twice …): warnings."""
         unit = self.unit.code
         found = 0
-        for key, rules in DUPLICATE_RULES.items():
+        for key, d in LEDGERS.items():
             live = self.live[key]
             if not live:
                 continue
             table = LEDGER_MODELS[key].__table__
-            d = LEDGERS[key]
-            for rule in rules:
+            for rule in d.duplicate_rules:
                 if rule.severity != ERROR:
                     continue
                 cols = [table.c[f] for f in rule.fields]

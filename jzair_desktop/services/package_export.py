@@ -60,10 +60,6 @@ def encode(value: Any) -> Any:
     return value
 
 
-def member_of(ledger_key: str) -> str:
-    return f"{ledger_key}.jsonl"
-
-
 @dataclass(frozen=True)
 class ExportResult:
     path: Path
@@ -119,8 +115,8 @@ def _county_members(s: Session, unit_code: str, state: TaskState) -> tuple[dict[
     for n, (key, d) in enumerate(LEDGERS.items()):
         state.progress(n, steps, f"正在读取{d.title}台账……", force=True)
         lines, dead = _ledger_lines(s, d, unit_code)
-        members[member_of(key)] = jzpkg.jsonl_bytes(lines)
-        counts[member_of(key)] = len(lines)
+        members[d.member] = jzpkg.jsonl_bytes(lines)
+        counts[d.member] = len(lines)
         tombstones += dead
         table = LEDGER_MODELS[key].__table__
         unit_uuids = select(table.c.uuid).where(table.c.unit_code == unit_code)
@@ -261,7 +257,7 @@ def export_county_package(
         summary["tombstones"] = tombstones
         manifest = _manifest(jzpkg.KIND_COUNTY, sequence, actor, summary, unit_code=u.code, unit_name=u.name,
                              month=mon, **{HEAD_KEY: head.as_json()})
-        records = sum(counts[name] for name in jzpkg.LEDGER_MEMBERS) - tombstones
+        records = sum(counts[name] for name in jzpkg.ledger_members()) - tombstones
         detail = f"导出{u.name} {mon} 报送包第 {sequence} 号：台账记录 {records} 条（另有已删除 {tombstones} 条）"
         return manifest, members, counts, tombstones, detail, u.code
 

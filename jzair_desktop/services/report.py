@@ -332,20 +332,6 @@ def township_figures(s: Session, unit_code: str, as_of: dt.date) -> tuple[tuple[
     return methods, out
 
 
-def _item_detail(ledger_key: str, rec: Any) -> str:
-    if ledger_key == "boilers":
-        cap = pdf.fmt_number(rec.capacity_th)
-        return f"{rec.boiler_no}号 {cap}蒸吨/小时{rec.fuel}锅炉，{rec.measure}"
-    if ledger_key == "kilns":
-        return f"{rec.category}：{rec.content}"
-    if ledger_key == "vocs":
-        text = rec.category
-        if rec.bypass_count:
-            text += f"（旁路{rec.bypass_count}个，{rec.bypass_disposal or '未处置'}）"
-        return text
-    return ""
-
-
 def open_items(
     s: Session, unit_code: str, as_of: dt.date, ref: Reference, *,
     household_limit: int = MAX_OPEN_HOUSEHOLDS, item_limit: int = MAX_OPEN_ITEMS,
@@ -361,10 +347,10 @@ def open_items(
     for key, ldef in LEDGERS.items():
         model = LEDGER_MODELS[key]
         base = [model.deleted_at.is_(None), model.unit_code == unit_code, not_(done_condition(model, ldef, as_of))]
-        if key == "heating":
+        if ldef.open_items == "household":
             groups.append(_open_households(s, base, as_of, heating_due, methods, household_limit))
             continue
-        if ldef.planned_date_field is None:
+        if ldef.open_items is None or ldef.planned_date_field is None:
             continue  # trucks: a record is an elimination, nothing is open
         planned = getattr(model, ldef.planned_date_field)
         where = [*base, planned < as_of]
@@ -373,7 +359,7 @@ def open_items(
         items = tuple(
             pdf.OpenItem(
                 label=getattr(r, ldef.label_field),
-                detail=_item_detail(key, r),
+                detail=ldef.item_detail(r),
                 planned=getattr(r, ldef.planned_date_field),
                 overdue_days=(as_of - getattr(r, ldef.planned_date_field)).days,
             )

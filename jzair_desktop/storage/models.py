@@ -7,6 +7,9 @@ Column names of the ledger tables are the keys of domain.ledgers (the one column
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -188,6 +191,53 @@ LEDGER_MODELS: dict[str, type[RecordMixin]] = {
     "kilns": KilnRecord,
     "vocs": VocsRecord,
 }
+
+# The SQL type of a registry column by its kind (domain.ledgers.KINDS); texts longer than TEXT_AFTER are Text.
+_KIND_TYPES: dict[str, Any] = {
+    "date": Date, "int": Integer, "float": Float, "bool": lambda: String(2), "idcard": lambda: String(18),
+    "phone": lambda: String(32), "plate": lambda: String(16), "vin": lambda: String(17), "uscc": lambda: String(18),
+    "enum": lambda: String(16), "unit": lambda: String(6),
+}
+TEXT_AFTER = 100
+
+
+def ledger_model(d: Any) -> type[RecordMixin]:
+    """An ORM class for the ledger definition `d` (a domain.ledgers.LedgerDef): the RecordMixin fields plus
+    one column per registry column, typed by its kind, NOT NULL when required.
+
+    The built-in ledgers keep their hand-written classes above (their migrations are the schema); this
+    makes the table of a ledger defined elsewhere (tests; a migration then creates it with these columns).
+    """
+    own = {"unit_code", "remarks"}  # RecordMixin's
+    attrs: dict[str, Any] = {"__tablename__": d.key}
+    for col in d.columns:
+        if col.key in own:
+            continue
+        if col.kind == "text":
+            sql: Any = Text() if col.max_length > TEXT_AFTER else String(col.max_length)
+        else:
+            make = _KIND_TYPES.get(col.kind)
+            if make is None:
+                raise ValueError(f"ledger {d.key}: column {col.key} has unknown kind {col.kind}")
+            sql = make()
+        attrs[col.key] = mapped_column(sql, nullable=not col.required)
+    name = "".join(part.title() for part in d.key.split("_")) + "Record"
+    return type(name, (RecordMixin, Base), attrs)
+
+
+@contextmanager
+def registered_model(d: Any) -> Iterator[type[RecordMixin]]:
+    """The model of `d` (ledger_model) is LEDGER_MODELS[d.key] while the block runs; its table leaves
+    Base.metadata afterwards, so that the schema of the built-in ledgers is unchanged."""
+    if d.key in LEDGER_MODELS:
+        raise ValueError(f"ledger {d.key} already has a model")
+    model = ledger_model(d)
+    LEDGER_MODELS[d.key] = model
+    try:
+        yield model
+    finally:
+        del LEDGER_MODELS[d.key]
+        Base.metadata.remove(model.__table__)
 
 
 class CountyTarget(Base):

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from jzair_desktop.domain import checkdigits
 from jzair_desktop.domain.ledgers import LEDGERS, ledger
 from jzair_desktop.domain.validation import (
-    DUPLICATE_RULES,
     ERROR,
     ID_AS_NUMBER,
     WARNING,
@@ -486,20 +485,20 @@ def test_every_problem_names_its_field_and_why():
 
 
 def test_duplicate_rules_of_the_data_dictionary():
-    rules = {k: [(r.fields, r.severity) for r in v] for k, v in DUPLICATE_RULES.items()}
+    rules = {k: [(r.fields, r.severity) for r in d.duplicate_rules] for k, d in LEDGERS.items()}
     assert rules["heating"] == [(("id_number",), ERROR), (("unit_code", "township", "village", "householder"), WARNING)]
     assert rules["trucks"] == [(("vin",), ERROR), (("plate",), ERROR)]
 
 
 def test_duplicate_keys_and_messages():
-    heating = DUPLICATE_RULES["heating"]
+    heating = ledger("heating").duplicate_rules
     values = check("heating").values
     assert rule_key(heating[0], values) == (ID,)
     assert rule_key(heating[0], {**values, "id_number": None}) is None
     assert rule_key(heating[1], values) == ("140702", "东阳镇", "东阳村", "王建国")
     p = duplicate_problem(ledger("heating"), heating[1], "第5行")
     assert p.severity == WARNING and p.field == "unit_code" and "第5行" in p.message
-    p = duplicate_problem(ledger("trucks"), DUPLICATE_RULES["trucks"][0], "已有记录")
+    p = duplicate_problem(ledger("trucks"), ledger("trucks").duplicate_rules[0], "已有记录")
     assert p.is_error and p.header == "车辆识别代号" and "只能登记一次" in p.message
 
 

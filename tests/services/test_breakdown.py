@@ -8,7 +8,7 @@ import pytest
 
 from jzair_desktop.domain.reference import CITY_CODE
 from jzair_desktop.services import breakdown, progress
-from jzair_desktop.services.breakdown import BREAKDOWNS, all_breakdowns, ledger_breakdown
+from jzair_desktop.services.breakdown import all_breakdowns, breakdowns, ledger_breakdown
 from jzair_desktop.services.demo import generate_demo
 from tests.services.progress_records import add
 
@@ -46,7 +46,7 @@ def records(db):
 
 def test_every_chart_with_the_registry_choices_in_order(records):
     charts = {b.key: b for b in all_breakdowns(records, D(2020, 11, 15))}
-    assert list(charts) == [s.key for s in BREAKDOWNS]
+    assert list(charts) == [s.key for s in breakdowns()]
     heating = charts["heating"]
     assert heating.categories == ("气代煤", "电代煤", "集中供热", "其他清洁能源")
     assert heating.stacks == ("未开工", "施工中", "已完工", "已验收", "此后完工")

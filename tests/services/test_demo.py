@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from jzair_desktop.cli import main as cli_main
 from jzair_desktop.domain.ledgers import LEDGER_KEYS, LEDGERS, ledger
 from jzair_desktop.domain.reference import reference
-from jzair_desktop.domain.validation import DUPLICATE_RULES, ERROR, check_record, rule_key
+from jzair_desktop.domain.validation import ERROR, check_record, rule_key
 from jzair_desktop.errors import PermissionDenied
 from jzair_desktop.services import demo, monthly, targets
 from jzair_desktop.services import ledgers as svc
@@ -130,7 +130,7 @@ def test_no_record_breaks_a_duplicate_rule(small_db):
     db, _ = small_db
     for key in LEDGER_KEYS:
         values = [r.values for r in svc.list_records(db, key, limit=100_000)]
-        for rule in DUPLICATE_RULES[key]:
+        for rule in LEDGERS[key].duplicate_rules:
             if rule.severity != ERROR:
                 continue
             keys = Counter(k for k in (rule_key(rule, v) for v in values) if k is not None)

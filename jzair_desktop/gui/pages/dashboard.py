@@ -51,7 +51,7 @@ from jzair_desktop.gui.widgets.charts import (
 from jzair_desktop.gui.widgets.clipboard import enable_copy
 from jzair_desktop.gui.widgets.common import save_file_path
 from jzair_desktop.services import monthly as monthly_service
-from jzair_desktop.services.breakdown import BREAKDOWNS, BreakdownData, breakdown_data
+from jzair_desktop.services.breakdown import BreakdownData, breakdown_data, breakdowns
 from jzair_desktop.services.changes import Changes
 from jzair_desktop.services.progress import (
     ProgressRow,
@@ -333,7 +333,7 @@ class DashboardPage(QWidget):
         grid_box = QWidget()
         grid = QGridLayout(grid_box)
         grid.setContentsMargins(0, 0, 0, 0)
-        for n, sp in enumerate(BREAKDOWNS):
+        for n, sp in enumerate(breakdowns()):
             chart = StackedBarChart(sp.title)
             chart.setMinimumHeight(260)
             self.breakdown_charts[sp.key] = chart

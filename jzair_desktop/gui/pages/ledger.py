@@ -91,11 +91,6 @@ class UndoEntry:
     reason: str | None = None  # given for a closed-out (已销号) record; its undo needs one too
 
 
-def filter_field(d: LedgerDef) -> str:
-    """The column of the 状态 filter (trucks have no status: 淘汰方式 instead)."""
-    return d.status_field or "method"
-
-
 def search_hint(d: LedgerDef) -> list[str]:
     """Up to three searchable column headers for the search box: the record's name, identifiers, rest."""
     cols = [c for c in d.columns if c.kind in SEARCHABLE_KINDS and c.key != "remarks"]
@@ -109,7 +104,7 @@ class LedgerPage(QWidget):
         super().__init__()
         self.ctx = ctx
         self.ledger = d = ledger(ledger_key)
-        self.filter_key = filter_field(d)
+        self.filter_key = d.filter_field  # the 状态 filter (trucks have no status: 淘汰方式 instead)
         self.undo_stack: list[UndoEntry] = []
         self.form: RecordForm | None = None
         self._last_values: dict[str, Any] = {}
