@@ -24,9 +24,8 @@ CHUNK = 500  # UUIDs per IN (...) query
 UUID_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-]{0,35}$")
 HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
 
-# What the preview and the history show, in this order.
-ROW_TITLES: dict[str, str] = {
-    **{key: d.title for key, d in LEDGERS.items()},
+# What the preview and the history show, in this order: the registered ledgers, then these.
+_OTHER_TITLES: dict[str, str] = {
     "closeouts": "销号记录",
     "monthly_figures": "月度数据",
     "air_quality": "空气质量",
@@ -36,6 +35,10 @@ ROW_TITLES: dict[str, str] = {
     "county_targets": "任务目标",
     "air_quality_targets": "空气质量目标",
 }
+
+
+def row_titles() -> dict[str, str]:
+    return {**{key: d.title for key, d in LEDGERS.items()}, **_OTHER_TITLES}
 
 
 @dataclass(slots=True)
@@ -93,7 +96,7 @@ class Plan:
     def change(self, key: str) -> Change:
         c = self.changes.get(key)
         if c is None:
-            c = self.changes[key] = Change(key, ROW_TITLES.get(key, key))
+            c = self.changes[key] = Change(key, row_titles().get(key, key))
         return c
 
 

@@ -41,7 +41,7 @@ from jzair_desktop.services import audit, authority, installation
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.audit_anchor import Head
 from jzair_desktop.services.database import Database
-from jzair_desktop.services.package_common import ROW_TITLES, Change, Plan, refuse
+from jzair_desktop.services.package_common import Change, Plan, refuse, row_titles
 from jzair_desktop.services.package_county import CountyJob
 from jzair_desktop.services.package_keys import (
     AUDIT_SUBJECT,
@@ -233,7 +233,7 @@ def _job_for(pkg: jzpkg.SignedPackage, actor: Actor) -> tuple[CountyJob | Target
 def _preview(pkg: jzpkg.SignedPackage, scope: str, pin: str, plan: Plan | None,
              already: dt.datetime | None, chain: ChainCheck | None = None) -> ImportPreview:
     m = pkg.manifest
-    order = list(ROW_TITLES)
+    order = list(row_titles())
     changes = tuple(sorted(plan.changes.values(), key=lambda c: order.index(c.key))) if plan else ()
     return ImportPreview(
         path=pkg.path, kind=pkg.kind, scope=scope, unit_code=pkg.unit_code,

@@ -7,6 +7,7 @@ Column names of the ledger tables are the keys of domain.ledgers (the one column
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -199,6 +200,7 @@ _KIND_TYPES: dict[str, Any] = {
     "enum": lambda: String(16), "unit": lambda: String(6),
 }
 TEXT_AFTER = 100
+_SERIAL = itertools.count(1)
 
 
 def ledger_model(d: Any) -> type[RecordMixin]:
@@ -221,7 +223,8 @@ def ledger_model(d: Any) -> type[RecordMixin]:
                 raise ValueError(f"ledger {d.key}: column {col.key} has unknown kind {col.kind}")
             sql = make()
         attrs[col.key] = mapped_column(sql, nullable=not col.required)
-    name = "".join(part.title() for part in d.key.split("_")) + "Record"
+    # A new class name each time: a test may register the same definition again.
+    name = "".join(part.title() for part in d.key.split("_")) + f"Record{next(_SERIAL)}"
     return type(name, (RecordMixin, Base), attrs)
 
 
