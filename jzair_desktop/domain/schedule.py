@@ -29,9 +29,9 @@ A unit that has not reported any month by then has completion 0 (behind, or over
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 
+from jzair_desktop.domain.months import last_day
 from jzair_desktop.domain.reference import Indicator
 
 BEHIND_MARGIN = 0.05
@@ -77,14 +77,6 @@ STATUS_SEVERITY = {"overdue": 0, "not_met": 0, "behind": 1, "on_track": 2, "pend
 WARNING_STATUSES = ("overdue", "not_met", "behind")
 
 
-def month_end(day: dt.date) -> dt.date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
-def month_of(day: dt.date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
 def due_date(ind: Indicator, campaign_end: dt.date) -> dt.date:
     """The end of the indicator's schedule window."""
     if ind.due_rule == "fixed" and ind.due is not None:
@@ -105,7 +97,7 @@ def rate_schedule(day: dt.date, window_start: dt.date, *, reported: bool) -> flo
     """1.0 once a rate must hold: after the window's first month closed, or once the unit reported a month."""
     if reported and day >= window_start:
         return 1.0
-    return 1.0 if day >= month_end(window_start) else 0.0
+    return 1.0 if day >= last_day(window_start) else 0.0
 
 
 def count_completion(done: float, target: float | None) -> float | None:

@@ -32,6 +32,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from jzair_desktop.domain.ledgers import LEDGERS
+from jzair_desktop.domain.months import MONTH_TEXT
 from jzair_desktop.domain.validation import loads_finite
 from jzair_desktop.errors import JzairError
 from jzair_desktop.fsutil import replace_file
@@ -98,7 +99,6 @@ COMPRESS_LEVEL = 3  # deflate: most of level 9's saving on JSON Lines at a fract
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _UNIT = re.compile(r"^\d{6}$")
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
@@ -529,7 +529,7 @@ def _parse_manifest(raw: bytes, refuse: Callable[[str], PackageError]) -> dict[s
         month = need("month", str)
         if not _UNIT.match(unit):
             raise refuse(f"清单中的县（区、市）代码“{unit[:20]}”格式不正确。")
-        if not _MONTH.match(month):
+        if not MONTH_TEXT.match(month):
             raise refuse(f"清单中的月份“{month[:20]}”格式不正确。")
     members = need("members", dict)
     for name, meta in members.items():

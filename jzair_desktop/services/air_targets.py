@@ -24,7 +24,6 @@ month still to come were perfect (0 µg/m³, 0 days):
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jzair_desktop.domain import schedule as sched
+from jzair_desktop.domain.months import days_in, month_end, month_of, months_between
 from jzair_desktop.domain.reference import Reference, reference
 from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.services import audit
@@ -53,20 +53,6 @@ AIR_KIND = "air_quality"
 def heavy_days_word(area: str) -> str:
     """The plan's own words: 重度及以上污染天数 for 市城区, 重污染天数 for the counties."""
     return "重度及以上污染天数" if area == CITY_AREA else "重污染天数"
-
-
-def months_between(first: str, last: str) -> list[str]:
-    out = []
-    y, m = (int(x) for x in first.split("-"))
-    while f"{y:04d}-{m:02d}" <= last:
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
-
-
-def days_in(month: str) -> int:
-    y, m = (int(x) for x in month.split("-"))
-    return calendar.monthrange(y, m)[1]
 
 
 def baseline_months(first: str, last: str) -> list[str]:
@@ -332,13 +318,13 @@ def _period_status(value: float | None, best: float | None, limit: float | None,
 def air_progress_rows(s: Session, as_of: dt.date, ref: Reference | None = None) -> list[AirProgress]:
     """The period covering `as_of` (or the last one before it) for 市城区 and every unit (see module doc)."""
     ref = ref or reference()
-    month = sched.month_of(as_of)
+    month = month_of(as_of)
     periods = [p for p in ref.plan.air_periods if p[0] <= month]
     if not periods:
         return []
     first, last = periods[-1]
     elapsed = [m for m in months_between(first, last) if m <= month]
-    over = month >= last and as_of >= sched.month_end(dt.date.fromisoformat(last + "-01"))
+    over = month >= last and as_of >= month_end(last)
     data = {(r.area, r.month): r for r in s.scalars(
         select(AirQualityMonth).where(AirQualityMonth.month >= first, AirQualityMonth.month <= month))}
     targets = {t.area: t for t in s.scalars(select(AirQualityTargetRow).where(AirQualityTargetRow.first_month == first))}

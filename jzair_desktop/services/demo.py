@@ -36,9 +36,9 @@ from sqlalchemy import func, select
 
 from jzair_desktop.domain import checkdigits
 from jzair_desktop.domain.ledgers import BOILERS, HEATING, KILNS, LEDGERS, TRUCKS, VOCS, ledger
+from jzair_desktop.domain.months import format_month, month_end, month_of
 from jzair_desktop.domain.reference import CITY_NAME as CITY_NAME_
 from jzair_desktop.domain.reference import reference
-from jzair_desktop.domain.schedule import month_of
 from jzair_desktop.domain.validation import check_record
 from jzair_desktop.services import air_entry, air_targets, audit
 from jzair_desktop.services import milestones as milestones_service
@@ -221,11 +221,6 @@ def _stamp(day: dt.date, rng: random.Random, *, last: dt.date) -> dt.datetime:
     """A working-hours time when a clerk entered a record dated `day` (a few days later)."""
     entered = min(day + dt.timedelta(days=rng.randint(0, 12)), last)
     return dt.datetime.combine(entered, dt.time(rng.randint(8, 17), rng.randint(0, 59), rng.randint(0, 59)))
-
-
-def _month_end(year: int, month: int) -> dt.date:
-    nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
-    return nxt - dt.timedelta(days=1)
 
 
 # --- people --------------------------------------------------------------------------------------
@@ -741,7 +736,7 @@ class _Generator:
             measure = "低氮改造" if rng.random() < 0.9 else "达标治理"
             if measure == "低氮改造":
                 remarks = "更换低氮燃烧器，氮氧化物排放浓度不高于50毫克/立方米"
-            planned = _month_end(*rng.choice(((2020, 10), (2020, 11), (2020, 12), (2021, 3))))
+            planned = month_end(format_month(*rng.choice(((2020, 10), (2020, 11), (2020, 12), (2021, 3)))))
         elif profile == "coal_large":
             fuel = "燃煤"
             cap = rng.choice((40.0, 75.0, 82.8571))
@@ -841,7 +836,7 @@ class _Generator:
                         content = f"2号窑炉：{content}"
                 else:
                     content = "；".join(rng.sample(self._FUGITIVE, rng.randint(1, 3)))
-                planned = _month_end(*rng.choice(((2020, 10), (2020, 11), (2020, 12), (2020, 12), (2021, 3))))
+                planned = month_end(format_month(*rng.choice(((2020, 10), (2020, 11), (2020, 12), (2020, 12), (2021, 3)))))
                 progress = progress_of(unit_code, "kilns")
                 done = progress >= 1 or rng.random() < progress
                 status, actual = self.item_dates(rng, p, planned, done)
@@ -919,7 +914,7 @@ class _Generator:
             disposal = "无" if count == 0 else _pick(rng, (("取消", 3), ("铅封", 3), ("安装自动监控", 2)))
             remarks = "排查未发现旁路" if count == 0 else f"排查发现{count}处旁路"
         else:
-            planned = _month_end(*rng.choice(((2020, 11), (2020, 12), (2021, 1), (2021, 3))))
+            planned = month_end(format_month(*rng.choice(((2020, 11), (2020, 12), (2021, 1), (2021, 3)))))
             choices = self._VOCS_REMARKS[category]
             if category == "低VOCs原辅材料替代" and org.industry != "工业涂装":
                 choices = ("溶剂型油墨替换为水性油墨", "使用低VOCs含量胶粘剂", "使用UV油墨")

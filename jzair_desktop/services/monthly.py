@@ -9,9 +9,7 @@ month) of an area: a unit (by name or code) or 市城区. Writes are upserts in 
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
-import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jzair_desktop.domain.months import days_in, parse_month
 from jzair_desktop.domain.reference import (
     CITY_CODE,
     CITY_NAME,
@@ -50,40 +49,10 @@ AUDIT_AIR = "air_quality"
 AUDIT_AIR_TARGETS = "air_quality_targets"
 PM25_MAX = PM25_RANGE[1]
 
-_MONTH = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
-
 
 def monthly_indicators(ref: Reference | None = None) -> list[Indicator]:
     ref = ref or reference()
     return [i for i in ref.indicators if i.source == "monthly"]
-
-
-def parse_month(
-    text: object,
-    ref: Reference | None = None,
-    *,
-    example: str = "2020-11",
-    outside: str = "不在可填报的范围内（{first} 至 {last}）",
-    first: str | None = None,
-) -> str:
-    """'YYYY-MM' from 2020-11, 2020-1, 2020/11, 2020.11 or 2020年11月, within the plan's reporting months.
-    The errors quote `example` as the right form and say `outside` (with {first} and {last}) of a month
-    beyond the plan."""
-    ref = ref or reference()
-    raw = unicodedata.normalize("NFKC", str(text or "")).strip()
-    m = _MONTH.match(raw)
-    if not m or not 1 <= int(m.group(2)) <= 12:
-        raise JzairError(f"月份格式不正确：“{text}”，应为 年-月，如 {example}。")
-    month = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
-    first, last = first or ref.plan.first_month, ref.plan.last_month
-    if not first <= month <= last:
-        raise JzairError(f"月份 {month} {outside.format(first=first, last=last)}。")
-    return month
-
-
-def days_in_month(month: str) -> int:
-    year, mon = (int(x) for x in month.split("-"))
-    return calendar.monthrange(year, mon)[1]
 
 
 def rate_range(ind: Indicator) -> tuple[float, float]:
@@ -337,7 +306,7 @@ def check_pm25(value: object, what: str) -> float:
 
 def check_heavy_days(value: object, what: str, month: str | None) -> int:
     number = parse_figure(value, what=f"{what}重污染天数")
-    limit = days_in_month(month) if month else 31
+    limit = days_in(month) if month else 31
     if not float(number).is_integer() or not 0 <= number <= limit:
         raise JzairError(f"{what}重污染天数应为 0 至 {limit} 之间的整数，收到 {value}。")
     return int(number)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
+from jzair_desktop.domain import months
 from jzair_desktop.domain.ledgers import LEDGERS, LedgerDef
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.domain.validation import (
@@ -223,7 +224,7 @@ class CountyJob:
                 raise lines.error(n, f"月度数据属于 {str(obj.get('unit_code'))[:10]}，不是报送包的单位 {self.unit.code}。")
             try:
                 ind = targets.resolve_indicator(lines.text(n, obj, "indicator"), allowed=allowed, ref=ref)
-                month = monthly.parse_month(lines.text(n, obj, "month"), ref)
+                month = months.parse_month(lines.text(n, obj, "month"), ref)
                 value = monthly.check_figure_value(ind, self.unit.name, month, lines.number(n, obj, "value"))
             except PackageError:
                 raise
@@ -242,7 +243,7 @@ class CountyJob:
             if obj.get("area") != self.unit.code:
                 raise lines.error(n, f"空气质量数据属于 {str(obj.get('area'))[:10]}，不是报送包的单位 {self.unit.code}。")
             try:
-                month = monthly.parse_month(lines.text(n, obj, "month"), ref)
+                month = months.parse_month(lines.text(n, obj, "month"), ref)
                 what = f"“{self.unit.name}”{month}"
                 pm25 = lines.number(n, obj, "pm25", optional=True)
                 heavy = lines.integer(n, obj, "heavy_days", optional=True)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jzair_desktop.domain import months
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.exchange import jzpkg
@@ -57,8 +58,8 @@ class TargetsJob:
                 area, name = monthly.resolve_area(lines.text(n, obj, "area", max_len=16), ref)
                 if area != obj["area"]:
                     raise JzairError(f"区域应写作代码 {area}。")
-                first = monthly.parse_month(lines.text(n, obj, "first_month"), ref)
-                last = monthly.parse_month(lines.text(n, obj, "last_month"), ref)
+                first = months.parse_month(lines.text(n, obj, "first_month"), ref)
+                last = months.parse_month(lines.text(n, obj, "last_month"), ref)
                 if first > last:
                     raise JzairError(f"起始月份 {first} 晚于结束月份 {last}。")
                 pm = lines.number(n, obj, "pm25_max", optional=True)

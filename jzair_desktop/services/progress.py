@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from jzair_desktop.domain import schedule as sched
 from jzair_desktop.domain.ledgers import LEDGERS
+from jzair_desktop.domain.months import month_end, month_of
 from jzair_desktop.domain.reference import CITY_CODE, CITY_NAME, Indicator, Reference, reference
 from jzair_desktop.services import scope
 from jzair_desktop.services.actor import Actor
@@ -138,7 +139,7 @@ class _MonthlyData:
 
 
 def _monthly_data(s: Session, as_of: dt.date, inds: Sequence[Indicator], window_start: dt.date) -> _MonthlyData:
-    month = sched.month_of(as_of)
+    month = month_of(as_of)
     mf = MonthlyFigure
     counts: dict[tuple[str, str], tuple[float, float]] = {}
     plain = [i.key for i in inds if i.source == "monthly" and i.measure == "count" and not i.count_from]
@@ -147,7 +148,7 @@ def _monthly_data(s: Session, as_of: dt.date, inds: Sequence[Indicator], window_
     if plain:
         queries.append((plain, None, month))
     for ind in bounded:  # a figure of a stated span (铁路货运量: the months of 2020 up to its due date)
-        queries.append(([ind.key], ind.count_from, min(month, sched.month_of(ind.due) if ind.due else month)))
+        queries.append(([ind.key], ind.count_from, min(month, month_of(ind.due) if ind.due else month)))
     for keys, first, last in queries:
         stmt = (
             select(
@@ -168,7 +169,7 @@ def _monthly_data(s: Session, as_of: dt.date, inds: Sequence[Indicator], window_
     if rate_keys:
         stmt = (
             select(mf.indicator_key, mf.unit_code, mf.month, mf.value)
-            .where(mf.indicator_key.in_(rate_keys), mf.month >= sched.month_of(window_start), mf.month <= month)
+            .where(mf.indicator_key.in_(rate_keys), mf.month >= month_of(window_start), mf.month <= month)
             .order_by(mf.month)
         )
         for key, unit, mon, value in s.execute(stmt):
@@ -382,7 +383,7 @@ def air_warning_rows(s: Session, as_of: dt.date, ref: Reference | None = None) -
     for a in air_progress_rows(s, as_of, ref):
         if a.area not in {u.code for u in ref.units}:
             continue  # 市城区 is the city's own target, not a county's
-        due = sched.month_end(dt.date.fromisoformat(a.last_month + "-01"))
+        due = month_end(a.last_month)
         completion = sched.rate_completion(a.value, a.limit, "le") if a.value is not None else None
         out.append(ProgressRow(
             a.area, a.area_name, a.key, f"{a.period}{a.name}", a.unit, "rate", a.limit, a.value, completion, 1.0,
@@ -562,7 +563,7 @@ def progress_history(
             if code is not None:
                 stmt = stmt.where(mf.unit_code == code)
             steps = sorted((m, float(v or 0.0)) for m, v in s.execute(stmt))
-            key_of = sched.month_of
+            key_of = month_of
     points = []
     running, i = 0.0, 0
     for d in ordered:

@@ -12,7 +12,6 @@ Runs on any thread (no Qt); long steps report through a TaskState.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import os
 import shutil
@@ -27,6 +26,8 @@ from sqlalchemy.orm import Session
 
 from jzair_desktop.domain import schedule as sched
 from jzair_desktop.domain.ledgers import LEDGERS, LedgerDef
+from jzair_desktop.domain.months import month_end, month_of, months_between, parse_month
+from jzair_desktop.domain.months import plan_months as campaign_months  # noqa: F401  (the months a report is made for)
 from jzair_desktop.domain.reference import CITY_CODE, CITY_NAME, Indicator, Reference, Unit, reference
 from jzair_desktop.domain.validation import mask_id_number
 from jzair_desktop.errors import JzairError, PermissionDenied
@@ -39,7 +40,6 @@ from jzair_desktop.services.air_targets import air_progress_rows
 from jzair_desktop.services.audit_anchor import PDF_KEYWORD, current_head
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.info import due_text, target_text
-from jzair_desktop.services.monthly import parse_month
 from jzair_desktop.services.progress import (
     ProgressRow,
     _limit_city,
@@ -65,22 +65,6 @@ FROZEN_SOURCE = "progress"  # services.submission.FIGURES_SOURCE of the frozen r
 def parse_report_month(text: object, ref: Reference | None = None) -> str:
     """'YYYY-MM' of a campaign month (plan.first_month … plan.last_month); a Chinese error otherwise."""
     return parse_month(text, ref, example="2020-12", outside="不在攻坚行动期间（{first} 至 {last}），无法生成该月月报")
-
-
-def campaign_months(ref: Reference | None = None) -> list[str]:
-    """Every month a report can be made for, first to last."""
-    ref = ref or reference()
-    out = []
-    y, m = (int(x) for x in ref.plan.first_month.split("-"))
-    while f"{y:04d}-{m:02d}" <= ref.plan.last_month:
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
-
-
-def month_end(month: str) -> dt.date:
-    y, m = (int(x) for x in month.split("-"))
-    return dt.date(y, m, calendar.monthrange(y, m)[1])
 
 
 def resolve_scope(unit: str | None, ref: Reference | None = None) -> Unit | None:
@@ -348,7 +332,7 @@ def open_items(
         model = LEDGER_MODELS[key]
         base = [model.deleted_at.is_(None), model.unit_code == unit_code, not_(done_condition(model, ldef, as_of))]
         if ldef.open_items == "household":
-            groups.append(_open_households(s, base, as_of, heating_due, methods, household_limit))
+            groups.append(_open_households(s, ldef, base, as_of, heating_due, methods, household_limit))
             continue
         if ldef.open_items is None or ldef.planned_date_field is None:
             continue  # trucks: a record is an elimination, nothing is open
@@ -370,12 +354,13 @@ def open_items(
 
 
 def _open_households(
-    s: Session, base: list, as_of: dt.date, due: dt.date, methods: tuple[str, ...], limit: int
+    s: Session, ldef: LedgerDef, base: list, as_of: dt.date, due: dt.date, methods: tuple[str, ...], limit: int
 ) -> pdf.OpenItemGroup:
-    ldef = LEDGERS["heating"]
-    m = HeatingRecord
+    """The open households of a ledger listed per household (LedgerDef.open_items == "household": its
+    records have township, village, householder, method and id_number)."""
+    m = LEDGER_MODELS[ldef.key]
     if as_of <= due:
-        return pdf.OpenItemGroup("heating", ldef.sheet_title, "household", 0, ())
+        return pdf.OpenItemGroup(ldef.key, ldef.sheet_title, "household", 0, ())
     rule = f"清洁取暖改造应于{due.isoformat()}前完成；下列农户截至数据截至日仍未完工（或未验收）。"
     total = int(s.scalar(select(func.count(m.id)).where(*base)) or 0)
     if total > limit:
@@ -394,7 +379,7 @@ def _open_households(
             pdf.PlaceSummary(r[0] or "（未填乡镇）", int(r[1]), int(r[2]), tuple(int(v or 0) for v in r[3:]))
             for r in s.execute(stmt)
         )
-        return pdf.OpenItemGroup("heating", ldef.sheet_title, "household", total, (), rule, summary, methods)
+        return pdf.OpenItemGroup(ldef.key, ldef.sheet_title, "household", total, (), rule, summary, methods)
     recs = s.scalars(select(m).where(*base).order_by(m.township, m.village, m.householder, m.id))
     items = tuple(
         pdf.OpenItem(
@@ -407,16 +392,7 @@ def _open_households(
         )
         for r in recs
     )
-    return pdf.OpenItemGroup("heating", ldef.sheet_title, "household", total, items, rule, (), methods)
-
-
-def _months_between(first: str, last: str) -> list[str]:
-    out = []
-    y, m = (int(x) for x in first.split("-"))
-    while f"{y:04d}-{m:02d}" <= last:
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
+    return pdf.OpenItemGroup(ldef.key, ldef.sheet_title, "household", total, items, rule, (), methods)
 
 
 def air_rows(
@@ -424,7 +400,7 @@ def air_rows(
 ) -> tuple[list[pdf.AirRow], dict[str, list[pdf.AirHistoryRow]]]:
     """This month's air quality per area against the target period covering it, and each area's history
     from the campaign window's first month to `month`."""
-    window_first = sched.month_of(ref.plan.window_start)
+    window_first = month_of(ref.plan.window_start)
     data = {(r.area, r.month): r for r in s.scalars(select(AirQualityMonth).where(AirQualityMonth.month <= month))}
     targets = list(s.scalars(select(AirQualityTargetRow)))
 
@@ -443,7 +419,7 @@ def air_rows(
         mean = heavy = None
         period = ""
         if period_source is not None:
-            months = _months_between(period_source.first_month, month)
+            months = months_between(period_source.first_month, month)
             pms = [data[(key, mo)].pm25 for mo in months if (key, mo) in data and data[(key, mo)].pm25 is not None]
             hds = [data[(key, mo)].heavy_days for mo in months
                    if (key, mo) in data and data[(key, mo)].heavy_days is not None]
@@ -463,7 +439,7 @@ def air_rows(
             )
         )
         hist = []
-        for mo in _months_between(window_first, month):
+        for mo in months_between(window_first, month):
             rec = data.get((key, mo))
             tt = target_for(key, mo)
             hist.append(pdf.AirHistoryRow(mo, rec.pm25 if rec else None, rec.heavy_days if rec else None,

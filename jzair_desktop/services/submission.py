@@ -13,11 +13,8 @@ the older versions and their figures stay in `month_submissions` (the history).
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import json
-import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +22,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from jzair_desktop.domain import months
+from jzair_desktop.domain.months import month_end, month_of, month_start, plan_months  # noqa: F401
 from jzair_desktop.domain.reference import Unit, reference
 from jzair_desktop.domain.validation import bad_number_in
 from jzair_desktop.errors import JzairError
@@ -40,8 +39,6 @@ UNLOCKED = "unlocked"
 STATUS_LABELS = {SUBMITTED: "已上报", UNLOCKED: "已解锁", None: "未上报"}
 FIGURES_SOURCE = "progress"
 
-_MONTH = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
-
 
 class MonthLocked(JzairError):
     """An edit of a record in a submitted (locked) month."""
@@ -56,39 +53,7 @@ def _now() -> dt.datetime:
 
 def parse_month(text: object) -> str:
     """'YYYY-MM' from 2020-11, 2020/11, 2020.11 or 2020年11月, within the plan's reporting months."""
-    raw = unicodedata.normalize("NFKC", str(text or "")).strip()
-    m = _MONTH.match(raw)
-    if not m or not 1 <= int(m.group(2)) <= 12:
-        raise JzairError(f"月份格式不正确：“{text}”，应为 年-月，如 2020-11。")
-    month = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
-    plan = reference().plan
-    if not plan.first_month <= month <= plan.last_month:
-        raise JzairError(f"月份 {month} 不在可上报的范围内（{plan.first_month} 至 {plan.last_month}）。")
-    return month
-
-
-def plan_months() -> list[str]:
-    plan = reference().plan
-    out = []
-    y, m = (int(x) for x in plan.first_month.split("-"))
-    while f"{y:04d}-{m:02d}" <= plan.last_month:
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
-
-
-def month_of(day: dt.date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def month_end(month: str) -> dt.date:
-    y, m = (int(x) for x in month.split("-"))
-    return dt.date(y, m, calendar.monthrange(y, m)[1])
-
-
-def month_start(month: str) -> dt.date:
-    y, m = (int(x) for x in month.split("-"))
-    return dt.date(y, m, 1)
+    return months.parse_month(text, outside="不在可上报的范围内（{first} 至 {last}）")
 
 
 def _unit(text: str) -> Unit:

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from jzair_desktop.domain import schedule as sched
+from jzair_desktop.domain.months import month_of, window_months
 from jzair_desktop.domain.reference import CITY_CODE, CITY_NAME, reference
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.tasks import user_errors
@@ -579,7 +580,7 @@ class DashboardPage(QWidget):
 
     def draw_air(self) -> None:
         area, name = self.air_area()
-        last = sched.month_of(self.as_of)
+        last = month_of(self.as_of)
         months = [m for m in window_months() if m <= last] or window_months()[:1]
         stored = {v.month: v for v in monthly_service.air_quality(self.ctx.db, area=area)}
         targets = [t for t in monthly_service.air_quality_targets(self.ctx.db) if t.area == area]
@@ -662,17 +663,6 @@ class DashboardPage(QWidget):
         settings.setValue("dashboard/export_dir", str(path.parent))
         settings.sync()
         return path
-
-
-def window_months() -> list[str]:
-    """The campaign's months (2020-10 … 2021-03)."""
-    plan = reference().plan
-    months = []
-    day = plan.window_start.replace(day=1)
-    while day <= plan.campaign_end:
-        months.append(sched.month_of(day))
-        day = (day + dt.timedelta(days=32)).replace(day=1)
-    return months
 
 
 def _safe_name(text: str) -> str:

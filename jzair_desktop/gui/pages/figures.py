@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from jzair_desktop.domain import schedule as sched
+from jzair_desktop.domain.months import month_of, months_between, plan_months, window_months
 from jzair_desktop.domain.reference import CITY_CODE, CITY_NAME, Indicator, reference
 from jzair_desktop.domain.validation import normalize_number_text
 from jzair_desktop.errors import JzairError, ValidationFailed
@@ -83,23 +84,6 @@ OVER = QColor("#f9e0b0")
 TOTAL = QColor("#e2e2e2")
 STYLE = GRID_STYLE + """QLabel#hint { color: #444; }
 """
-
-
-def plan_months(first: str | None = None, last: str | None = None) -> list[str]:
-    """The reporting months of the plan (or first … last), as YYYY-MM."""
-    plan = reference().plan
-    first, last = first or plan.first_month, last or plan.last_month
-    year, month = (int(x) for x in first.split("-"))
-    out = []
-    while f"{year:04d}-{month:02d}" <= last:
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out
-
-
-def campaign_months() -> list[str]:
-    plan = reference().plan
-    return plan_months(sched.month_of(plan.window_start), sched.month_of(plan.campaign_end))
 
 
 def editable_units(actor: Actor) -> set[str]:
@@ -249,7 +233,7 @@ class FigureModel(_GridModel):
         ref = reference()
         self.units = ref.units
         first = min([ref.plan.first_month, *(i.count_from for i in monthly_indicators(ref) if i.count_from)])
-        self.months = plan_months(first)
+        self.months = months_between(first, ref.plan.last_month)
         self.editable = editable
         self.indicator: Indicator = monthly_indicators(ref)[0]
         self.stored: dict[tuple[str, str, str], float] = {}
@@ -296,7 +280,7 @@ class FigureModel(_GridModel):
         """The indicator counts this month (铁路货运量: 2020-01 … its due month; others from the plan's first)."""
         ind = self.indicator
         if ind.count_from:
-            return ind.count_from <= month <= sched.month_of(ind.due or reference().plan.campaign_end)
+            return ind.count_from <= month <= month_of(ind.due or reference().plan.campaign_end)
         return month >= reference().plan.first_month
 
     def in_scope(self, unit_code: str) -> bool:
@@ -463,7 +447,7 @@ class AirModel(_GridModel):
         super().__init__(parent)
         ref = reference()
         self.areas: list[tuple[str, str]] = [(CITY_AREA, CITY_AREA)] + [(u.code, u.name) for u in ref.units]
-        self.months = campaign_months()
+        self.months = window_months()
         self.editable = editable
         self.stored: dict[tuple[str, str, str], float] = {}  # (area, month, field) -> value
         self.limits: dict[tuple[str, str, str], float] = {}
@@ -736,7 +720,7 @@ class FiguresTab(GridTab):
         ind = reference().indicator(self.indicator_combo.currentData())
         self.model.set_indicator(ind)
         if ind.city_level:
-            last = sched.month_of(ind.due or reference().plan.campaign_end)
+            last = month_of(ind.due or reference().plan.campaign_end)
             text = (f"全市指标：由市大气办在“全市”一行填写各月的{ind.name}（{ind.unit}），只统计 {ind.count_from or ''}"
                     f" 至 {last} 的月份（勾选右上角可显示2020年10月以前的月份）；全市目标 {format_number(ind.target)}"
                     f" {ind.unit}，不分解到县（区、市）。")
@@ -759,7 +743,7 @@ class FiguresTab(GridTab):
         self._size_columns()
 
     def _show_months(self) -> None:
-        start = sched.month_of(reference().plan.window_start)
+        start = month_of(reference().plan.window_start)
         for col, month in enumerate(self.model.months):
             self.table.setColumnHidden(col, month < start and not self.early.isChecked())
 
@@ -775,7 +759,7 @@ class FiguresTab(GridTab):
         ind, unit_code, month = key
         if ind != self.model.indicator.key:
             self.indicator_combo.setCurrentIndex(self.indicator_combo.findData(ind))
-        if month < sched.month_of(reference().plan.window_start):
+        if month < month_of(reference().plan.window_start):
             self.early.setChecked(True)
         super().focus_cell(key)
 
@@ -821,7 +805,7 @@ class AirTargetDialog(FormDialog):
         self.heavy = QLineEdit()
         self.heavy.setObjectName("targetHeavy")
         self.heavy.setPlaceholderText("如 0")
-        campaign = campaign_months()
+        campaign = window_months()
         first, last = (current.first_month, current.last_month) if current else (campaign[0], campaign[-1])
         self.first.setCurrentIndex(max(self.first.findData(first), 0))
         self.last.setCurrentIndex(max(self.last.findData(last), 0))

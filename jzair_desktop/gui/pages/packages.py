@@ -35,13 +35,14 @@ from PySide6.QtWidgets import (
 )
 
 from jzair_desktop.domain.ledgers import LEDGERS
+from jzair_desktop.domain.months import default_month, plan_months
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError
 from jzair_desktop.exchange.jzpkg import SUFFIX, format_fingerprint
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.tasks import TaskState, run_task, show_user_error
 from jzair_desktop.gui.widgets.common import list_table
-from jzair_desktop.services import authority, package_export, package_import, package_keys, submission
+from jzair_desktop.services import authority, package_export, package_import, package_keys
 from jzair_desktop.services.changes import EVERYTHING, NOTHING, Changed, Changes
 from jzair_desktop.services.package_import import ImportPreview, ImportResult
 
@@ -51,14 +52,6 @@ PIN_HEADERS = ("单位", "公钥指纹", "方式", "绑定时间", "操作人")
 GREEN, ORANGE, RED, GREY = "#2e7d32", "#9a5b00", "#c62828", "#555555"
 FILTER = f"数据报送包 (*{SUFFIX})"
 SETTINGS_FOLDER = "packages/folder"
-
-
-def default_month(today: dt.date | None = None) -> str:
-    """The month a county reports now: the previous calendar month, within the plan's months."""
-    today = today or dt.date.today()
-    last = today.replace(day=1) - dt.timedelta(days=1)
-    months = submission.plan_months()
-    return min(max(f"{last.year:04d}-{last.month:02d}", months[0]), months[-1])
 
 
 def _mono() -> QFont:
@@ -225,7 +218,7 @@ class PackagesPage(QWidget):
             self.unit_combo.setEnabled(False)
         self.month_combo = QComboBox()
         self.month_combo.setObjectName("exportMonth")
-        for m in submission.plan_months():
+        for m in plan_months():
             self.month_combo.addItem(m, m)
         self.month_combo.setCurrentIndex(self.month_combo.findData(default_month()))
         self.export_button = QPushButton("导出报送包…")

@@ -8,7 +8,6 @@ figures. 打印 asks for a printer (QPrintDialog) and paints the rendered pages 
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from jzair_desktop import paths
+from jzair_desktop.domain.months import default_month, plan_months
 from jzair_desktop.domain.reference import CITY_NAME, reference
 from jzair_desktop.exchange.pdf_common import (
     STATUS_SYMBOL,
@@ -49,14 +49,6 @@ STATUS_COLOURS = {"done": "#2e7d32", "on_track": "#2e7d32", "behind": "#9a6b00",
                   "no_target": "#777777", "met": "#2e7d32", "not_met": "#c62828", "no_data": "#777777",
                   "pending": "#2e7d32"}
 PREVIEW_WARNINGS = 20
-
-
-def default_month(today: dt.date | None = None) -> str:
-    """The latest campaign month that has ended by `today` (the first month if none has)."""
-    months = report_service.campaign_months()
-    day = today or dt.date.today()
-    ended = [m for m in months if report_service.month_end(m) < day]
-    return ended[-1] if ended else months[0]
 
 
 def reports_dir() -> Path:
@@ -143,7 +135,7 @@ class ReportPage(QWidget):
         intro.setWordWrap(True)
 
         self.month = QComboBox()
-        for m in report_service.campaign_months():
+        for m in plan_months():
             self.month.addItem(fmt_month_cn(m), m)
         self.month.setCurrentIndex(max(0, self.month.findData(default_month())))
         self.unit = QComboBox()

@@ -4,8 +4,6 @@ and history of every version."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
@@ -25,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from jzair_desktop.domain.months import default_month, plan_months
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.tasks import publish, user_errors
@@ -39,15 +38,6 @@ COLOURS = {SUBMITTED: "#2e7d32", UNLOCKED: "#b26a00", None: "#777777"}
 FIGURE_HEADERS = ("指标", "单位", "目标", "累计完成", "本月完成", "完成率", "时序进度", "状态")
 STATUS_TEXT = {"done": "已完成", "on_track": "按进度", "behind": "滞后", "overdue": "逾期", "no_target": "未分解",
                "met": "达标", "not_met": "未达标", "no_data": "未报送", "pending": "未到期"}
-
-
-def default_month(today: dt.date | None = None) -> str:
-    """The month a county would submit now: the previous calendar month, within the plan's months."""
-    today = today or dt.date.today()
-    first = today.replace(day=1) - dt.timedelta(days=1)
-    month = f"{first.year:04d}-{first.month:02d}"
-    months = submission.plan_months()
-    return min(max(month, months[0]), months[-1])
 
 
 def _num(value: float | None, percent: bool = False) -> str:
@@ -138,7 +128,7 @@ class SubmissionPage(QWidget):
 
         self.month_combo = QComboBox()
         self.month_combo.setObjectName("monthCombo")
-        for m in submission.plan_months():
+        for m in plan_months():
             self.month_combo.addItem(m, m)
         self.month_combo.setCurrentIndex(self.month_combo.findData(default_month()))
         self.unit_combo = QComboBox()
