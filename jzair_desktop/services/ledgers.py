@@ -29,7 +29,7 @@ from jzair_desktop.domain.validation import (
 )
 from jzair_desktop.errors import JzairError, NotFoundError, ValidationFailed
 from jzair_desktop.services import audit, installation, personal
-from jzair_desktop.services.actor import UNIT_ROLES, Actor
+from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.guards import closeout_of, guard, is_closed, reason_detail, state_of, values_of
 from jzair_desktop.storage import bulk
@@ -123,8 +123,8 @@ def _where(d: LedgerDef, q: RecordQuery, actor: Actor | None) -> list:
     m = model_of(d)
     conds = [m.deleted_at.is_not(None) if q.deleted else m.deleted_at.is_(None)]
     unit = q.unit_code
-    if actor is not None and actor.role in UNIT_ROLES:
-        unit = actor.unit_code  # a clerk sees only the own unit, whatever the screen asks
+    if actor is not None and actor.is_county:
+        unit = actor.own_unit  # a clerk sees only the own unit, whatever the screen asks
     if unit:
         conds.append(m.unit_code == unit)
     for key, value in q.filters.items():
@@ -342,7 +342,7 @@ def database_duplicates(
 
 def _apply_actor_unit(raw: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
     data = dict(raw)
-    if actor.role in UNIT_ROLES and not str(data.get("unit_code") or "").strip():
+    if actor.is_county and not str(data.get("unit_code") or "").strip():
         data["unit_code"] = actor.unit_code
     return data
 

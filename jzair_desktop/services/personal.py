@@ -23,7 +23,7 @@ from jzair_desktop.domain.ledgers import LedgerDef
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.domain.validation import PERSONAL_KINDS
 from jzair_desktop.errors import PermissionDenied
-from jzair_desktop.services.actor import UNIT_ROLES, Actor
+from jzair_desktop.services.actor import Actor
 
 # Keys of personal fields in records and in audited states.
 PERSONAL_KEYS = {"id_number": "idcard", "phone": "phone"}
@@ -31,16 +31,12 @@ PERSONAL_KEYS = {"id_number": "idcard", "phone": "phone"}
 
 def may_read_unit(actor: Actor | None, unit_code: str | None) -> bool:
     """Whether `actor` may see records of `unit_code` at all (masked or whole)."""
-    if actor is None or actor.role in ("city_admin", "viewer"):
-        return True
-    return actor.role in UNIT_ROLES and unit_code == actor.unit_code
+    return actor is None or actor.can_read(unit_code)
 
 
 def may_read_whole(actor: Actor | None, unit_code: str | None) -> bool:
     """Whether `actor` may see the personal fields of a record of `unit_code` whole."""
-    if actor is None or actor.role == "city_admin":
-        return True
-    return actor.role in UNIT_ROLES and unit_code == actor.unit_code
+    return actor is None or actor.can_read_personal(unit_code)
 
 
 def check_read(actor: Actor | None, unit_code: str | None) -> None:

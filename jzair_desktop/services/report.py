@@ -34,7 +34,7 @@ from jzair_desktop.errors import JzairError, PermissionDenied
 from jzair_desktop.exchange import pdf_report as pdf
 from jzair_desktop.fsutil import replace_file
 from jzair_desktop.services import audit
-from jzair_desktop.services.actor import BUILTIN_ADMIN, UNIT_ROLES, Actor
+from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.aggregates import done_condition
 from jzair_desktop.services.air_targets import air_progress_rows
 from jzair_desktop.services.audit_anchor import PDF_KEYWORD, current_head
@@ -97,8 +97,8 @@ def check_output_path(out: Path | str) -> Path:
 
 def check_actor(actor: Actor, unit: Unit | None, letters: bool) -> None:
     """County clerks make their own unit's report only; warning letters are the city office's."""
-    if actor.role in UNIT_ROLES:
-        if unit is None or unit.code != actor.unit_code:
+    if actor.is_county:
+        if unit is None or not actor.can_write(unit.code):
             raise PermissionDenied(f"用户“{actor.name}”只能生成本县（区、市）的月报。")
         if letters:
             raise PermissionDenied("只有市级管理员可以生成预警函。")

@@ -148,7 +148,7 @@ class FilePage(_Page):
         for unit in reference().units:
             self.unit_combo.addItem(unit.name, unit.code)
         actor = wizard.ctx.actor
-        if actor.role in ("county_clerk", "county_admin") and actor.unit_code:
+        if actor.own_unit:
             self.unit_combo.setCurrentIndex(self.unit_combo.findData(actor.unit_code))
             self.unit_combo.setEnabled(False)
         elif wizard.unit_code_hint:
@@ -524,7 +524,7 @@ def open_import_wizard(
 ) -> ImportWizard | None:
     """Open the import wizard (window-modal, not blocking). None when the user may not import."""
     actor = ctx.actor
-    if actor.role == "viewer":
+    if not actor.can_write():
         QMessageBox.warning(parent, "不能导入", f"用户“{actor.name}”是只读用户，不能导入数据。")
         return None
     wizard = ImportWizard(ctx, ledger_key, parent, unit_code=unit_code)
@@ -550,8 +550,8 @@ def export_ledger(
     """Ask for a file name (unless `path`), then export in the background. Returns the job, or None."""
     d = ledger(ledger_key)
     actor = ctx.actor
-    if actor.role in ("county_clerk", "county_admin"):
-        unit_code = actor.unit_code
+    if actor.is_county:
+        unit_code = actor.own_unit
     scope = reference().unit_by_code(unit_code).name if unit_code else "全市"
     dest = _xlsx_destination(parent, "导出台账", f"{d.sheet_title}-{scope}-{dt.date.today():%Y%m%d}.xlsx", ctx, path)
     if dest is None:

@@ -212,7 +212,7 @@ class HistoryDialog(QDialog):
         t.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         info = closeout.closeout_info(self.ctx.db, self.d.key, self.uuid)
         actor = self.ctx.actor
-        writable = actor.can_write and self.record.deleted_at is None
+        writable = actor.can_write() and self.record.deleted_at is None
         closed = status == CLOSED
         if closed and info is not None:
             self.closeout_state.setText(

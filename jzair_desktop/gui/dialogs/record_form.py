@@ -365,7 +365,7 @@ class RecordForm(QDialog):
                 if key in self.fields and value not in (None, ""):
                     self.fields[key].set_value(value)
         actor = ctx.actor
-        if actor.role in ("county_clerk", "county_admin") and actor.unit_code:
+        if actor.own_unit:
             self.fields["unit_code"].set_value(actor.unit_code)
             self.fields["unit_code"].widget.setEnabled(False)
         if self.read_only:

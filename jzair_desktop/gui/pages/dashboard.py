@@ -258,7 +258,7 @@ class DashboardPage(QWidget):
             self.unit_combo.addItem(u.name, u.code)
         self.unit_combo.setToolTip("累计进度、台账构成和空气质量所看的县（区、市）；全市的空气质量为市城区")
         actor = ctx.actor
-        if actor.role in ("county_clerk", "county_admin") and actor.unit_code:
+        if actor.own_unit:
             self.unit_combo.setCurrentIndex(max(0, self.unit_combo.findData(actor.unit_code)))
 
         self.refresh_button = QPushButton("刷新")

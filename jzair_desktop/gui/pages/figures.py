@@ -88,11 +88,9 @@ STYLE = GRID_STYLE + """QLabel#hint { color: #444; }
 
 def editable_units(actor: Actor) -> set[str]:
     """The unit codes (and 市城区, and "city" for the city-level figures) whose figures `actor` may enter."""
-    if actor.role == "city_admin":
+    if actor.is_city:
         return {u.code for u in reference().units} | {CITY_AREA, "city"}
-    if actor.role in ("county_clerk", "county_admin") and actor.unit_code:
-        return {actor.unit_code}
-    return set()
+    return {actor.own_unit} if actor.own_unit else set()
 
 
 def _number_text(value: float | None) -> str:
@@ -925,7 +923,7 @@ class AirTab(GridTab):
         self.add_target_button.setObjectName("addAirTarget")
         self.edit_target_button = QPushButton("修改所选目标…")
         self.edit_target_button.setObjectName("editAirTarget")
-        can_set = ctx.actor.role == "city_admin"
+        can_set = ctx.actor.is_city
         for button in (self.add_target_button, self.edit_target_button):
             button.setVisible(can_set)
         self.add_target_button.clicked.connect(lambda: self.edit_target(None))

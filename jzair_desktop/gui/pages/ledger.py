@@ -113,7 +113,7 @@ class LedgerPage(QWidget):
         self._settings_prefix = f"ledger/{d.key}/"
         self.setStyleSheet(STYLE)
         actor = ctx.actor
-        self.can_write = actor.can_write
+        self.can_write = actor.can_write()
 
         title = QLabel(d.sheet_title)
         title.setObjectName("pageTitle")
@@ -215,7 +215,7 @@ class LedgerPage(QWidget):
 
         # -- table -----------------------------------------------------------------------------------
         self._restore_filters()
-        if actor.role in ("county_clerk", "county_admin") and actor.unit_code:
+        if actor.own_unit:
             self.unit_combo.blockSignals(True)
             self.unit_combo.setCurrentIndex(max(0, self.unit_combo.findData(actor.unit_code)))
             self.unit_combo.blockSignals(False)

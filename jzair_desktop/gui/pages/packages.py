@@ -213,7 +213,7 @@ class PackagesPage(QWidget):
         self.unit_combo.setObjectName("exportUnit")
         for u in reference().units:
             self.unit_combo.addItem(u.name, u.code)
-        if actor.role in ("county_clerk", "county_admin") and actor.unit_code:
+        if actor.own_unit:
             self.unit_combo.setCurrentIndex(self.unit_combo.findData(actor.unit_code))
             self.unit_combo.setEnabled(False)
         self.month_combo = QComboBox()
@@ -224,7 +224,7 @@ class PackagesPage(QWidget):
         self.export_button = QPushButton("导出报送包…")
         self.export_button.setObjectName("exportButton")
         self.export_button.clicked.connect(lambda: self.export_county())
-        if actor.role == "viewer":
+        if not actor.can_write():
             self.export_button.setEnabled(False)
             self.export_button.setToolTip("只读用户不能导出报送包。")
         self.unit_combo.setMinimumWidth(180)

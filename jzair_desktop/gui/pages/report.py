@@ -124,7 +124,7 @@ class ReportPage(QWidget):
         self._base_status = ""
         self._data_moved = False
         ref = reference()
-        clerk = ctx.actor.role in ("county_clerk", "county_admin")
+        clerk = ctx.actor.is_county
 
         title = QLabel("月报")
         title.setObjectName("pageTitle")

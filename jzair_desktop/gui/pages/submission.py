@@ -136,7 +136,7 @@ class SubmissionPage(QWidget):
         for u in reference().units:
             self.unit_combo.addItem(u.name, u.code)
         actor = ctx.actor
-        if actor.role in ("county_clerk", "county_admin") and actor.unit_code:
+        if actor.own_unit:
             self.unit_combo.setCurrentIndex(self.unit_combo.findData(actor.unit_code))
             self.unit_combo.setEnabled(False)
         self.submit_button = QPushButton("上报")
@@ -226,7 +226,7 @@ class SubmissionPage(QWidget):
     def _update_buttons(self) -> None:
         actor = self.ctx.actor
         st = self.current()
-        can_write = actor.role == "city_admin" or (actor.role in ("county_clerk", "county_admin") and actor.unit_code == self.unit_code)
+        can_write = actor.can_write(self.unit_code)
         self.submit_button.setEnabled(can_write and st is not None and not st.locked)
         self.unlock_button.setEnabled(actor.is_city and st is not None and st.locked)
         self.unlock_button.setVisible(actor.is_city)

@@ -417,7 +417,7 @@ class TargetsPage(QWidget):
         super().__init__()
         self.ctx = ctx
         self.setStyleSheet(STYLE)
-        self.can_edit = ctx.actor.role == "city_admin"
+        self.can_edit = ctx.actor.is_city
         self._stale = False
 
         title = QLabel("任务分解")
