@@ -38,6 +38,7 @@ from jzair_desktop.exchange import jzpkg
 from jzair_desktop.exchange.excel_template import INSTRUCTIONS_SHEET
 from jzair_desktop.gui.context import DataSignals, GuiContext
 from jzair_desktop.gui.dialogs.record_form import RecordForm
+from jzair_desktop.gui.main_window import MainWindow
 from jzair_desktop.gui.models.ledger_table import LedgerTableModel
 from jzair_desktop.gui.pages import all_pages
 from jzair_desktop.services import excel as excel_service
@@ -235,6 +236,18 @@ def test_the_table_model_pages_and_filter(qtmodeltester, sites_db, tmp_path):
     done = LedgerTableModel(sites_db, SITES.key, query=RecordQuery(filters={SITES.filter_field: "已完成"}))
     assert done.rowCount() == 10
     assert SITES.key in [p.key for p in all_pages()]  # its page is built from the registry
+
+
+def test_the_main_window_has_its_page(qtbot, sites_db, tmp_path):
+    import_rows(sites_db, write_rows(tmp_path / "工地.xlsx", [row(i) for i in range(1, 4)]))
+    window = MainWindow(GuiContext(db=sites_db, actor=CLERK, signals=DataSignals()))
+    qtbot.addWidget(window)
+    window.show()
+    assert window.spec(SITES.key).title == SITES.title
+    window.show_page(SITES.key)
+    page = window.page(SITES.key)
+    assert window.stack.currentWidget() is page
+    assert page.model.rowCount() == 3 and page.filter_key == "status"
 
 
 # --- progress, breakdown, report ---------------------------------------------------------------------

@@ -28,7 +28,7 @@ from jzair_desktop.gui.lock import (
     same_user,
     set_idle_minutes,
 )
-from jzair_desktop.gui.pages import PAGES, PageSpec
+from jzair_desktop.gui.pages import PageSpec, all_pages
 from jzair_desktop.gui.tasks import confirm_running_jobs
 from jzair_desktop.gui.unsaved import confirm_unsaved
 from jzair_desktop.services import accounts
@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.setWindowTitle(APP_TITLE)
         self.setStyleSheet(STYLE)
+        self.pages = all_pages()  # one page per registered ledger, then the others
         self._pages: dict[str, QWidget] = {}
         self._rows: dict[str, int] = {}
         self._leaving = False
@@ -109,7 +110,7 @@ class MainWindow(QMainWindow):
         self.nav.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.stack = QStackedWidget()
         section = None
-        for spec in PAGES:
+        for spec in self.pages:
             if spec.section != section:
                 section = spec.section
                 head = QListWidgetItem(section)
@@ -154,7 +155,7 @@ class MainWindow(QMainWindow):
 
     # -- pages -----------------------------------------------------------------------------------
     def spec(self, key: str) -> PageSpec:
-        return next(s for s in PAGES if s.key == key)
+        return next(s for s in self.pages if s.key == key)
 
     def page(self, key: str) -> QWidget:
         """The page widget for `key`, created on first use."""
@@ -236,7 +237,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(quit_action)
 
         go_menu = self.menuBar().addMenu("转到(&G)")
-        for n, spec in enumerate(PAGES, start=1):
+        for n, spec in enumerate(self.pages, start=1):
             action = QAction(spec.title, self)
             if n <= 9:
                 action.setShortcut(QKeySequence(f"Ctrl+{n}"))
@@ -357,7 +358,7 @@ class MainWindow(QMainWindow):
         splitter = s.value("main/splitter")
         if isinstance(splitter, QByteArray):
             self.splitter.restoreState(splitter)
-        first = PAGES[0].key  # the first ledger's page
+        first = self.pages[0].key  # the first ledger's page
         key = s.value(self._page_setting(), first)
         self.show_page(key if key in self._rows else first)
 
