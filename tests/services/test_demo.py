@@ -70,6 +70,12 @@ def small_db(tmp_path_factory):
 # --- deterministic --------------------------------------------------------------------------------
 
 
+def test_every_ledger_has_a_demo_generator():
+    assert list(demo.GENERATORS) == list(LEDGERS)
+    with pytest.raises(KeyError, match="no demo generator"):
+        demo.generator("no_such_ledger")
+
+
 @pytest.mark.slow
 def test_same_seed_gives_identical_databases(tmp_path, small_db):
     db1, result1 = small_db
