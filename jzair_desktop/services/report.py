@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 from jzair_desktop.domain import schedule as sched
 from jzair_desktop.domain.ledgers import LEDGERS, LedgerDef
 from jzair_desktop.domain.months import month_end, month_of, months_between, parse_month
-from jzair_desktop.domain.months import plan_months as campaign_months  # noqa: F401  (the months a report is made for)
 from jzair_desktop.domain.reference import CITY_CODE, CITY_NAME, Indicator, Reference, Unit, reference
 from jzair_desktop.domain.validation import mask_id_number
 from jzair_desktop.errors import JzairError, PermissionDenied
