@@ -91,6 +91,7 @@ SITES = LedgerDef(
     import_rules=("工地未全封闭围挡的，状态不能填为已完成或已销号。",),
     item_detail=lambda rec: f"许可证 {rec.permit_no}，{'已' if rec.fenced == '是' else '未'}围挡",
     breakdown=Breakdown("施工扬尘：围挡 × 状态", "fenced", "status", "此后完成"),
+    member="dust_site_records.jsonl",  # not "<key>.jsonl": the member is the definition's word
 )
 
 INDICATOR = Indicator(
@@ -288,8 +289,10 @@ def test_a_county_package_carries_the_ledger_to_the_city(sites_model, tmp_path):
         import_rows(county, write_rows(tmp_path / "工地.xlsx", [row(i) for i in range(1, 6)]))
         [gone] = [r.uuid for r in ledger_service.list_records(county, SITES.key) if r.values["site_name"] == "第5号工地"]
         ledger_service.delete_record(county, SITES.key, gone, actor=BUILTIN_ADMIN)
-        pkg = package_export.export_county_package(county, YUCI, "2021-03", tmp_path / "榆次区.jzpkg",
-                                                   actor=BUILTIN_ADMIN).path
+        exported = package_export.export_county_package(county, YUCI, "2021-03", tmp_path / "榆次区.jzpkg",
+                                                        actor=BUILTIN_ADMIN)
+        pkg = exported.path
+        assert exported.counts[SITES.key] == 5 and exported.counts["tombstones"] == 1
         with zipfile.ZipFile(pkg) as z:
             assert SITES.member in z.namelist() and SITES.member in jzpkg.MEMBERS[jzpkg.KIND_COUNTY]
         result = package_import.import_package(city, pkg, actor=BUILTIN_ADMIN)

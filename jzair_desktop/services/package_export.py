@@ -68,7 +68,7 @@ class ExportResult:
     unit_name: str | None
     month: str | None
     sequence: int
-    counts: dict[str, int]  # member (without .jsonl) -> lines; "tombstones" -> deleted records
+    counts: dict[str, int]  # ledger key or member (without .jsonl) -> lines; "tombstones" -> deleted records
     fingerprint: str
     manifest_sha256: str
     size: int
@@ -87,6 +87,12 @@ def _next_sequence(s: Session, scope: str) -> int:
     row.last_sequence += 1
     row.updated_at = dt.datetime.now().replace(microsecond=0)
     return row.last_sequence
+
+
+def _summary(counts: Mapping[str, int]) -> dict[str, int]:
+    """Lines per member, keyed by what they hold: a ledger's key (LedgerDef.member), else the member's stem."""
+    keys = {d.member: key for key, d in LEDGERS.items()}
+    return {keys.get(name, name.removesuffix(".jsonl")): n for name, n in counts.items()}
 
 
 def _ledger_lines(s: Session, d: LedgerDef, unit_code: str) -> tuple[list[dict[str, Any]], int]:
@@ -253,7 +259,7 @@ def export_county_package(
     def build(s: Session, sequence: int) -> tuple:
         members, counts, tombstones = _county_members(s, u.code, state)
         head = _chain_member(s, members, counts)
-        summary = {name.removesuffix(".jsonl"): n for name, n in counts.items()}
+        summary = _summary(counts)
         summary["tombstones"] = tombstones
         manifest = _manifest(jzpkg.KIND_COUNTY, sequence, actor, summary, unit_code=u.code, unit_name=u.name,
                              month=mon, **{HEAD_KEY: head.as_json()})
@@ -262,7 +268,7 @@ def export_county_package(
         return manifest, members, counts, tombstones, detail, u.code
 
     written, sequence, counts, tombstones = _write(db, out, actor, u.code, build, state)
-    summary = {name.removesuffix(".jsonl"): n for name, n in counts.items()}
+    summary = _summary(counts)
     summary["tombstones"] = tombstones
     return ExportResult(out, jzpkg.KIND_COUNTY, u.code, u.name, mon, sequence, summary,
                         written.manifest["signer"]["fingerprint"], written.manifest_sha256, written.size,
@@ -300,7 +306,7 @@ def export_targets_package(
         return manifest, members, counts, 0, detail, None
 
     written, sequence, counts, _ = _write(db, out, actor, SCOPE_TARGETS, build, state)
-    summary = {name.removesuffix(".jsonl"): n for name, n in counts.items()}
+    summary = _summary(counts)
     return ExportResult(out, jzpkg.KIND_TARGETS, None, None, None, sequence, summary,
                         written.manifest["signer"]["fingerprint"], written.manifest_sha256, written.size,
                         time.perf_counter() - started)
