@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import PermissionDenied
-from jzair_desktop.services.actor import UNIT_ROLES, Actor
+from jzair_desktop.services.actor import Actor
 
 
 def is_county_user(actor: Actor | None) -> bool:
-    return actor is not None and actor.role in UNIT_ROLES and bool(actor.unit_code)
+    return actor is not None and bool(actor.own_unit)
 
 
 def own_name(actor: Actor) -> str:
