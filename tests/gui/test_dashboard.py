@@ -395,3 +395,23 @@ def test_unit_names_on_the_bar_charts_fit_at_the_first_paint(qtbot):
         axis = c.plot.getAxis("left")
         fm = QFontMetrics(axis.style["tickFont"])
         assert axis.minimumWidth() >= fm.horizontalAdvance("晋中开发区") + axis.style["tickTextOffset"][0]
+
+
+def test_the_text_at_each_bar_end_stays_inside_a_narrow_chart(qtbot):
+    """At the width the dashboard leaves the chart at 1366x768, '100.0% 已完成' is not cut at the plot's edge."""
+    from jzair_desktop.gui.widgets.charts import CompletionChart, StatusBar
+
+    chart = CompletionChart("完成率")
+    qtbot.addWidget(chart)
+    chart.resize(380, 520)
+    chart.show()
+    qtbot.waitExposed(chart)
+    chart.set_rows([StatusBar(n, 100.0, "done", "100.0% 已完成") for n in ["全市", "榆次区", "晋中开发区"]]
+                   + [StatusBar("祁县", 89.6, "overdue", "89.6% 逾期")])
+    qtbot.wait(50)
+    box = chart.plot.vb.sceneBoundingRect()
+    for item in chart._texts[:4]:  # noqa: SLF001
+        assert item.sceneBoundingRect().right() <= box.right() + 0.5, item.toPlainText()
+    chart.resize(700, 520)
+    qtbot.wait(50)
+    assert chart.plot.vb.viewRange()[0][1] < 140  # a wide chart keeps its scale

@@ -273,6 +273,20 @@ class CompletionChart(ChartWidget):
                          for s, name in (("done", "已完成"), ("on_track", "按进度"), ("behind", "滞后"),
                                          ("overdue", "逾期"))])
         self.scene().sigMouseClicked.connect(self._scene_clicked)
+        self._ends: list[float] = []  # where each bar ends (percent), for the x range
+        self._x_min_max = 104.0  # the x range's right end before the labels are fitted
+        self.plot.vb.sigResized.connect(self._fit_x_range)
+
+    def _fit_x_range(self) -> None:
+        """Room on the right for every bar's text ('100.0% 已完成') at the plot's present width in pixels."""
+        x_max = self._x_min_max
+        plot_px = self.plot.vb.width()
+        if plot_px > 0:
+            for item, end in zip(self._texts, self._ends, strict=False):
+                text_px = item.boundingRect().width() + 6
+                if plot_px > text_px + 20:  # the bar's end in pixels plus its text within the plot
+                    x_max = max(x_max, end * plot_px / (plot_px - text_px))
+        self.plot.setXRange(-x_max * 0.012, x_max, padding=0)
 
     def set_rows(self, rows: Sequence[StatusBar]) -> None:
         self.rows = list(rows)
@@ -312,7 +326,9 @@ class CompletionChart(ChartWidget):
                     yy += [i - 0.42, i + 0.42]
             self._ticks_path.setData(xs, yy)
         _set_category_ticks(self.plot.getAxis("left"), [r.label for r in rows])
-        self.plot.setXRange(-x_max * 0.012, x_max, padding=0)
+        self._ends = [widths[i] + top * 0.01 for i in range(n)]
+        self._x_min_max = x_max
+        self._fit_x_range()
         self.plot.setYRange(-1.35, max(n, 1) - 0.4, padding=0)
 
     def bar_widths(self) -> list[float]:
