@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import logging
 import operator
 import re
 import zipfile
@@ -52,6 +53,7 @@ from jzair_desktop.domain.validation import (
     duplicate_problem,
     parse_number,
 )
+from jzair_desktop.errors import JzairError
 from jzair_desktop.exchange import merged_cells
 from jzair_desktop.exchange.excel_template import (
     check_destination,
@@ -103,6 +105,8 @@ from jzair_desktop.exchange.xlsx_common import (
     text_cell,
 )
 from jzair_desktop.taskstate import NULL_STATE, TaskState
+
+log = logging.getLogger(__name__)
 
 __all__ = ["ExcelFileError", "read_ledger_sheet", "check_rows", "write_error_workbook", "error_workbook_path"]
 
@@ -906,8 +910,14 @@ def write_error_workbook(
         wb = _load_for_annotating(data.path)
         if wb is not None and data.sheet_name in wb.sheetnames:
             state.progress(0, 0, "正在标注错误…", force=True)
-            _annotate(wb, data, problems)
-            return save_workbook_atomically(wb, dest)
+            try:
+                _annotate(wb, data, problems)
+                return save_workbook_atomically(wb, dest)
+            except JzairError:  # the destination cannot be written: said as such
+                raise
+            except Exception:  # noqa: BLE001 - openpyxl cannot write back what it read (e.g. a date cell "NaN")
+                log.warning("the error marks could not be written into a copy of %s; the rows are rebuilt instead",
+                            data.path, exc_info=True)
     return _rebuilt_error_workbook(data, problems, dest, state)
 
 

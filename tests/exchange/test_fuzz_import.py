@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 from openpyxl.utils.exceptions import IllegalCharacterError
@@ -177,6 +177,10 @@ def test_fuzz_xml_inside_the_zip(target, seeds):
     @FUZZ
     @given(seed=st.sampled_from(sorted(seeds)), member_pick=st.integers(0, 1000), ops=xml_ops,
            prefer_sheet=st.booleans())
+    # Found: a cell that openpyxl reads back as a date without a value, which it cannot write again; the error
+    # workbook is then rebuilt from the rows instead of annotating a copy (it used to crash the import).
+    @example(seed="inline", member_pick=154, ops=[("value", 127, b"NaN", 0.0), ("type", 2994, b"", 0.0)],
+             prefer_sheet=False)
     def check(seed, member_pick, ops, prefer_sheet):
         members = read_members(seeds[seed])
         names = [n for n, _ in members]
