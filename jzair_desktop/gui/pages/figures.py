@@ -54,6 +54,7 @@ from jzair_desktop.gui.widgets.common import (
     commit_open_editor,
     problem_label,
     problems_by_cell,
+    refused_cells,
     refused_save_text,
     setup_edit_grid,
 )
@@ -422,11 +423,7 @@ class FigureModel(_GridModel):
         try:
             monthly_service.check_figures(self.actor, entries)
         except ValidationFailed as exc:
-            cells, rest = problems_by_cell(exc.problems or [exc.message], {w + "：": k for k, w in wheres.items()})
-            if rest:
-                first = next(iter(values))
-                cells[first] = "；".join([*([cells[first]] if first in cells else []), *rest])
-            return cells
+            return refused_cells(exc.problems or [exc.message], wheres, next(iter(values)))
         return {}
 
 

@@ -41,6 +41,7 @@ from jzair_desktop.gui.widgets.common import (
     commit_open_editor,
     problem_label,
     problems_by_cell,
+    refused_cells,
     refused_save_text,
     save_file_path,
     setup_edit_grid,
@@ -371,11 +372,7 @@ class TargetsModel(QAbstractTableModel):
         try:
             check_entries(entries)
         except ValidationFailed as exc:
-            cells, rest = problems_by_cell(exc.problems or [exc.message], {w + "：": k for k, w in wheres.items()})
-            if rest:
-                first = next(iter(values))
-                cells[first] = "；".join([*([cells[first]] if first in cells else []), *rest])
-            return cells
+            return refused_cells(exc.problems or [exc.message], wheres, next(iter(values)))
         return {}
 
     def discard(self) -> None:

@@ -148,6 +148,15 @@ def problems_by_cell(problems: Iterable[str], prefixes: dict[str, tuple]) -> tup
     return cells, rest
 
 
+def refused_cells(problems: list[str], wheres: dict[tuple, str], first: tuple) -> dict[tuple, str]:
+    """A refused paste's problems by cell (`wheres`: each cell's `where` text); a problem naming no cell is
+    shown on the block's first cell, so none is lost."""
+    cells, rest = problems_by_cell(problems, {w + "：": k for k, w in wheres.items()})
+    if rest:
+        cells[first] = "；".join([*([cells[first]] if first in cells else []), *rest])
+    return cells
+
+
 class FormDialog(QDialog):
     """A small form (`self.form`) with an inline error line: 确定 calls `run`, which does the work; a JzairError
     it raises shows in the dialog, which stays open."""
