@@ -28,9 +28,9 @@ GOAL_S = 30.0
 
 def phases(folder: Path) -> tuple[float, int]:
     from jzair_desktop.cli.textable import pad
+    from jzair_desktop.demo import generate_demo
     from jzair_desktop.services import installation
     from jzair_desktop.services.database import load_reference_data, open_database
-    from jzair_desktop.services.demo import generate_demo
     from jzair_desktop.storage.engine import sqlite_url
     from jzair_desktop.taskstate import TaskState
 

@@ -25,8 +25,8 @@ from typing import Any
 
 from sqlalchemy import delete
 
+from jzair_desktop import demo
 from jzair_desktop.domain.ledgers import LEDGER_KEYS
-from jzair_desktop.services import demo
 from jzair_desktop.services import package_export as export
 from jzair_desktop.services import package_import as imp
 from jzair_desktop.services.actor import BUILTIN_ADMIN

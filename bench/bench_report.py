@@ -1,6 +1,6 @@
 """Benchmark: the city monthly report (月报) PDF on the demo database. Goal: written within 3 s, under 3 MB.
 
-Uses the demo database of `jzair init --demo` (services.demo.generate_demo) built once into
+Uses the demo database of `jzair init --demo` (demo.generate_demo) built once into
 bench/out/bench_report.sqlite3. If the demo generator cannot run, falls back to a database of about
 60,000 valid records of its own (bench/sample_records.py), with targets split across the units,
 monthly figures and air quality for 2020-10 … 2021-03.
@@ -55,7 +55,7 @@ def _fresh(path: Path) -> Database:
 
 
 def build_demo(path: Path) -> Database:
-    from jzair_desktop.services.demo import generate_demo
+    from jzair_desktop.demo import generate_demo
 
     db = _fresh(path)
     started = time.perf_counter()

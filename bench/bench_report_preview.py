@@ -1,6 +1,6 @@
 """Benchmark: rendering the monthly report's pages (月报 preview and printing, PDFium via pypdfium2).
 
-Builds a demo database (services.demo.generate_demo, `--scale`) in a temporary folder, writes the city
+Builds a demo database (demo.generate_demo, `--scale`) in a temporary folder, writes the city
 report with 预警函 for `--month`, then prints:
   - reading and measuring the PDF (what the preview does first),
   - rendering every page at the preview's width (900 px, scale ~1.5) and at the print resolution (300 dpi),
@@ -22,10 +22,10 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from jzair_desktop.demo import generate_demo  # noqa: E402
 from jzair_desktop.exchange.pdf_render import page_sizes, read_pdf, render_pages, scale_for_dpi  # noqa: E402
 from jzair_desktop.services import report  # noqa: E402
 from jzair_desktop.services.database import load_reference_data, open_database  # noqa: E402
-from jzair_desktop.services.demo import generate_demo  # noqa: E402
 from jzair_desktop.storage.engine import sqlite_url  # noqa: E402
 
 

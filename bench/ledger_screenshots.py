@@ -36,7 +36,7 @@ BAD_INPUT = {
 
 
 def build_db(path: Path) -> None:
-    from jzair_desktop.services.demo import generate_demo
+    from jzair_desktop.demo import generate_demo
 
     for stale in path.parent.glob(path.name + "*"):
         stale.unlink()

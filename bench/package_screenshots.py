@@ -24,11 +24,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
+from jzair_desktop import demo
+from jzair_desktop.demo.common import demo_weights
 from jzair_desktop.gui.context import DataSignals, GuiContext  # noqa: E402
 from jzair_desktop.gui.qtsetup import make_application  # noqa: E402
-from jzair_desktop.services import demo, targets  # noqa: E402
 from jzair_desktop.services import package_export as export  # noqa: E402
 from jzair_desktop.services import package_import as imp  # noqa: E402
+from jzair_desktop.services import targets  # noqa: E402
 from jzair_desktop.services.actor import BUILTIN_ADMIN  # noqa: E402
 from jzair_desktop.services.database import Database, load_reference_data, open_database  # noqa: E402
 from jzair_desktop.storage.engine import sqlite_url, write_session  # noqa: E402
@@ -89,7 +91,7 @@ def main() -> int:
     county = fresh(work / "县级.sqlite3")
     demo.generate_demo(county, scale=0.04, today=dt.date(2026, 1, 1))
     city = fresh(work / "市级.sqlite3")
-    targets.split_city_targets(city, demo.demo_weights(), BUILTIN_ADMIN)
+    targets.split_city_targets(city, demo_weights(), BUILTIN_ADMIN)
     for code, month in (("140703", "2020-11"), ("140781", "2020-12"), ("140727", "2020-12")):
         with write_session(county.engine) as s:  # a key of its own per unit, as on separate county machines
             s.execute(delete(InstallationKey))

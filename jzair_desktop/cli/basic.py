@@ -64,7 +64,7 @@ def cmd_init(ctx: CliContext, args: argparse.Namespace) -> int:
 def _init_demo(ctx: CliContext, db) -> int:  # noqa: ANN001
     import sys
 
-    from jzair_desktop.services import demo
+    from jzair_desktop import demo
     from jzair_desktop.taskstate import TaskState
 
     def show(done: int, total: int, text: str) -> None:

@@ -78,8 +78,8 @@ def _start_dialogs(db: object, out: Path) -> list[Path]:
 
 
 def _build_demo(path: Path) -> None:
+    from jzair_desktop.demo import generate_demo
     from jzair_desktop.services.database import load_reference_data, open_database, resolve_url
-    from jzair_desktop.services.demo import generate_demo
 
     db, _ = open_database(resolve_url(db_path=path), create=True)
     try:

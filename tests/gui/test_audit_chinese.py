@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QTableWidget
 
+from jzair_desktop import demo
 from jzair_desktop.cli import main
 from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.gui import qtsetup
 from jzair_desktop.gui.context import DataSignals, GuiContext
 from jzair_desktop.gui.dialogs.history import HistoryDialog
 from jzair_desktop.gui.pages.audit import AuditPage
-from jzair_desktop.services import accounts, audit, audit_text, demo, monthly, submission, targets
+from jzair_desktop.services import accounts, audit, audit_text, monthly, submission, targets
 from jzair_desktop.services import ledgers as svc
 from jzair_desktop.services.actor import BUILTIN_ADMIN
 from jzair_desktop.services.database import load_reference_data, open_database

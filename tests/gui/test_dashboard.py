@@ -12,6 +12,7 @@ from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
+from jzair_desktop.demo import generate_demo
 from jzair_desktop.domain.reference import CITY_CODE, reference
 from jzair_desktop.gui import qtsetup
 from jzair_desktop.gui.context import DataSignals, GuiContext
@@ -30,7 +31,6 @@ from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.breakdown import all_breakdowns
 from jzair_desktop.services.changes import Changes
 from jzair_desktop.services.database import load_reference_data, open_database
-from jzair_desktop.services.demo import generate_demo
 from jzair_desktop.services.targets import TargetEntry, set_targets
 from jzair_desktop.storage.engine import sqlite_url
 from tests.gui import pyside_guard

@@ -15,9 +15,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from jzair_desktop import demo
 from jzair_desktop.domain.ledgers import LEDGER_KEYS
 from jzair_desktop.exchange import jzpkg
-from jzair_desktop.services import audit, demo
+from jzair_desktop.services import audit
 from jzair_desktop.services.database import Database, open_database
 from jzair_desktop.storage.engine import read_session, sqlite_url
 from jzair_desktop.storage.models import InstallationKey

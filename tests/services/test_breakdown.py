@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
+from jzair_desktop.demo import generate_demo
 from jzair_desktop.domain.reference import CITY_CODE
 from jzair_desktop.services import breakdown, progress
 from jzair_desktop.services.breakdown import all_breakdowns, breakdowns, ledger_breakdown
-from jzair_desktop.services.demo import generate_demo
 from tests.services.progress_records import add
 
 D = dt.date

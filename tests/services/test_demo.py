@@ -9,14 +9,16 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
+from jzair_desktop import demo
 from jzair_desktop.cli import main as cli_main
+from jzair_desktop.demo import common as demo_common
 from jzair_desktop.domain.ledgers import LEDGER_KEYS, LEDGERS, ledger
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.domain.validation import ERROR, check_record, rule_key
 from jzair_desktop.errors import PermissionDenied
-from jzair_desktop.services import demo, monthly, targets
 from jzair_desktop.services import ledgers as svc
-from jzair_desktop.services.actor import Actor
+from jzair_desktop.services import monthly, targets
+from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.closeout import sniff_type
 from jzair_desktop.services.database import open_database
 from jzair_desktop.storage.engine import read_session, sqlite_url
@@ -150,7 +152,7 @@ def test_targets_monthly_figures_and_air_quality_are_filled(small_db):
         assert table[ind.key].state == "complete", ind.key  # the split adds up to the city target
     assert result.targets == count(db, CountyTarget) > 0
     months = {f.month for f in monthly.list_figures(db) if f.county != "全市"}
-    assert months == set(demo.MONTHS)
+    assert months == set(demo_common.MONTHS)
     # issue 17: the city office's 铁路货运量 counts the months of 2020 from January
     assert {f.month for f in monthly.list_figures(db) if f.county == "全市"} == {f"2020-{m:02d}" for m in range(1, 13)}
     assert count(db, AirQualityGrade) == len(reference().units)
@@ -196,8 +198,8 @@ def test_a_single_deleted_record_is_enough_to_add_nothing(db):
     record = svc.create_record(db, "trucks", {
         "unit_code": "祁县", "plate": "晋K12345", "vin": "LZZ5BLSJ4AN123456", "emission_std": "国三",
         "vehicle_type": "重型货车", "owner": "张三", "method": "注销", "eliminated_date": "2020-11-03",
-    }, actor=demo.BUILTIN_ADMIN)
-    svc.delete_record(db, "trucks", record.uuid, actor=demo.BUILTIN_ADMIN)
+    }, actor=BUILTIN_ADMIN)
+    svc.delete_record(db, "trucks", record.uuid, actor=BUILTIN_ADMIN)
     result = demo.generate_demo(db, scale=SMALL)
     assert not result.added and result.existing_records == 1
     assert count(db, LEDGER_MODELS["heating"]) == 0 and count(db, CountyTarget) == 0
@@ -269,7 +271,7 @@ def test_full_scale_follows_the_plan(full_scale):
 
 
 def test_full_scale_a_handful_of_units_lag(full_scale):
-    weights = demo.demo_weights()
+    weights = demo_common.demo_weights()
     codes = [u.code for u in reference().units]
     parts = [targets.largest_remainder(round(reference().indicator(k).target), weights, codes)
              for k in reference().indicator("heating.total").parts]
@@ -286,7 +288,7 @@ def test_full_scale_a_handful_of_units_lag(full_scale):
 @pytest.mark.slow
 def test_full_scale_records_are_valid_and_plausible(full_scale):
     first, last = dt.date(2020, 3, 1), dt.date(2021, 3, 31)
-    profiles = demo.UNIT_PROFILES
+    profiles = demo_common.UNIT_PROFILES
     for key, rows in full_scale.items():
         d = LEDGERS[key]
         warned = 0
@@ -329,8 +331,8 @@ def test_credit_codes_carry_a_valid_organisation_code():
     codes = {r["credit_code"] for k in ("boilers", "kilns", "vocs") for r in rows[k] if r["credit_code"]}
     assert len(codes) > 100
     for code in codes:
-        assert demo.org_code_check(code[8:16]) == code[16]
-    assert demo.org_code_check("D2143569") == "X"  # the worked example of GB 11714
+        assert demo_common.org_code_check(code[8:16]) == code[16]
+    assert demo_common.org_code_check("D2143569") == "X"  # the worked example of GB 11714
 
 
 # --- the command line -----------------------------------------------------------------------------

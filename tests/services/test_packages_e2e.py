@@ -10,9 +10,10 @@ import json
 import pytest
 
 from jzair_desktop.cli import main as cli_main
+from jzair_desktop.demo.common import demo_weights
 from jzair_desktop.domain.ledgers import LEDGER_KEYS
 from jzair_desktop.domain.reference import CITY_CODE, reference
-from jzair_desktop.services import audit_verify, demo, ledgers, submission, targets
+from jzair_desktop.services import audit_verify, ledgers, submission, targets
 from jzair_desktop.services import package_export as export
 from jzair_desktop.services import package_import as imp
 from jzair_desktop.services.actor import BUILTIN_ADMIN
@@ -50,7 +51,7 @@ def unit_data(db, code: str) -> dict[str, list[dict]]:
 def test_twelve_counties_to_the_city(demo_template, tmp_path, capsys):
     units = [u.code for u in reference().units]
     city = fresh_db(tmp_path / "市" / "市级.sqlite3")
-    targets.split_city_targets(city, demo.demo_weights(), BUILTIN_ADMIN)
+    targets.split_city_targets(city, demo_weights(), BUILTIN_ADMIN)
     targets_pkg = export.export_targets_package(city, tmp_path / "市级任务包.jzpkg", actor=BUILTIN_ADMIN).path
 
     counties = {}
