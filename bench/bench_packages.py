@@ -27,11 +27,11 @@ from sqlalchemy import delete
 
 from jzair_desktop import demo
 from jzair_desktop.domain.ledgers import LEDGER_KEYS
-from jzair_desktop.services import package_export as export
-from jzair_desktop.services import package_import as imp
 from jzair_desktop.services.actor import BUILTIN_ADMIN
 from jzair_desktop.services.database import Database, load_reference_data, open_database
 from jzair_desktop.services.ledgers import insert_many, write_records
+from jzair_desktop.services.packages import export as export
+from jzair_desktop.services.packages import importer as imp
 from jzair_desktop.storage.engine import sqlite_url, write_session
 from jzair_desktop.storage.models import InstallationKey
 

@@ -43,11 +43,13 @@ from jzair_desktop.gui.models.ledger_table import LedgerTableModel
 from jzair_desktop.gui.pages import all_pages
 from jzair_desktop.services import excel as excel_service
 from jzair_desktop.services import ledgers as ledger_service
-from jzair_desktop.services import package_export, package_import, report
+from jzair_desktop.services import report
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.breakdown import ledger_breakdown
 from jzair_desktop.services.excel import ImportRejected
 from jzair_desktop.services.ledgers import RecordQuery, count_records
+from jzair_desktop.services.packages import export as package_export
+from jzair_desktop.services.packages import importer as package_import
 from jzair_desktop.services.progress import progress_rows
 from jzair_desktop.storage import models
 from jzair_desktop.storage.engine import read_session

@@ -52,7 +52,7 @@ def cmd_init(ctx: CliContext, args: argparse.Namespace) -> int:
         print("计划基础数据已是最新，未做改动。")
     for note in ref.scope_notes:
         print(f"注意：{note}。")
-    from jzair_desktop.services import package_keys
+    from jzair_desktop.services.packages import keys as package_keys
 
     if package_keys.identity(db, create=False) is None:
         print(f"已生成本机报送包签名密钥，公钥指纹：{package_keys.identity(db).display}")

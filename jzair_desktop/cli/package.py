@@ -9,8 +9,10 @@ from jzair_desktop.cli import textable
 from jzair_desktop.cli.context import CliContext
 from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.exchange.jzpkg import KIND_LABELS, format_fingerprint
-from jzair_desktop.services import package_export, package_import, package_keys
 from jzair_desktop.services.info import to_json
+from jzair_desktop.services.packages import export as package_export
+from jzair_desktop.services.packages import importer as package_import
+from jzair_desktop.services.packages import keys as package_keys
 from jzair_desktop.taskstate import TaskState
 
 

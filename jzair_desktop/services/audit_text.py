@@ -22,16 +22,8 @@ from sqlalchemy import select
 
 from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.domain.reference import CITY_CODE, CITY_NAME, reference
-from jzair_desktop.services import (
-    air_targets,
-    audit,
-    installation,
-    milestones,
-    monthly,
-    package_keys,
-    personal,
-    targets,
-)
+from jzair_desktop.services import air_targets, audit, installation, milestones, monthly, personal, targets
+from jzair_desktop.services.packages import keys as package_keys
 from jzair_desktop.storage.models import LEDGER_MODELS
 
 # The `ledger` column of entries that are not about a ledger record, as the services write them.

@@ -156,7 +156,7 @@ class PreparedKey:
 
 def prepare_key(db: Database) -> PreparedKey:
     from jzair_desktop.exchange import jzpkg
-    from jzair_desktop.services import package_keys
+    from jzair_desktop.services.packages import keys as package_keys
 
     existing = package_keys.identity(db, create=False)
     if existing is not None:
@@ -167,7 +167,7 @@ def prepare_key(db: Database) -> PreparedKey:
 
 
 def _store_key(s: Session, key: PreparedKey | None):  # noqa: ANN202 - an InstallationKey row
-    from jzair_desktop.services import package_keys
+    from jzair_desktop.services.packages import keys as package_keys
     from jzair_desktop.storage.models import InstallationKey
 
     row = s.get(InstallationKey, package_keys.KEY_ID)
@@ -211,8 +211,10 @@ def set_up(
     changed. Refused on a database already set up, an unknown unit, a weak password, and a 任务包 that is not
     the city's (another kind, signed by another key than `city_fingerprint` or than the key pinned here)."""
     from jzair_desktop.exchange import jzpkg
-    from jzair_desktop.services import accounts, package_import, package_keys, passwords
-    from jzair_desktop.services.package_targets import TargetsJob
+    from jzair_desktop.services import accounts, passwords
+    from jzair_desktop.services.packages import importer as package_import
+    from jzair_desktop.services.packages import keys as package_keys
+    from jzair_desktop.services.packages.targets import TargetsJob
 
     check_not_set_up(db)
     code = resolve_unit(unit)
@@ -312,7 +314,8 @@ def set_up_demo(db: Database, *, now: dt.datetime | None = None) -> list[DemoAcc
     The accounts share one published password, so it is hashed once (the app's argon2id parameters) and the
     hash stored for each: hashing it fourteen times would cost `init --demo` seconds on a slow machine and
     protect nothing, the password being public. A password changed later gets its own salt as usual."""
-    from jzair_desktop.services import accounts, package_keys
+    from jzair_desktop.services import accounts
+    from jzair_desktop.services.packages import keys as package_keys
 
     check_not_set_up(db)
     pw_hash = accounts.hash_password(DEMO_PASSWORD)

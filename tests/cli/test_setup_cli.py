@@ -14,18 +14,11 @@ import pytest
 from jzair_desktop.cli import main
 from jzair_desktop.errors import JzairError, PermissionDenied
 from jzair_desktop.exchange import jzpkg
-from jzair_desktop.services import (
-    accounts,
-    installation,
-    ledgers,
-    monthly,
-    package_export,
-    submission,
-    targets,
-)
+from jzair_desktop.services import accounts, installation, ledgers, monthly, submission, targets
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.audit_verify import verify
 from jzair_desktop.services.database import Database
+from jzair_desktop.services.packages import export as package_export
 from tests.dbtemplate import fresh_database
 from tests.services.admin_helpers import fast_hasher, raw, snapshot  # noqa: F401
 
@@ -133,7 +126,7 @@ def test_setup_city_prints_the_key_fingerprint(db, db_path, stdin, capsys, monke
     monkeypatch.setenv("JZAIR_PASSWORD", PASSWORD)
     assert run(db_path, "setup", "--unit", "city", "--admin", "wang") == 0
     out = capsys.readouterr().out
-    from jzair_desktop.services import package_keys
+    from jzair_desktop.services.packages import keys as package_keys
 
     assert jzpkg.format_fingerprint(package_keys.identity(db).fingerprint) in out and "读给各县" in out
     assert accounts.get_user(db, "wang").role == "city_admin"
@@ -174,7 +167,7 @@ def test_setup_refusals_change_nothing(db, db_path, city_package, stdin, capsys,
 
 def test_a_package_signed_by_another_key_than_the_pinned_one_is_refused_at_setup(
         db, db_path, city_package, fast_hasher):  # noqa: F811
-    from jzair_desktop.services import package_keys
+    from jzair_desktop.services.packages import keys as package_keys
 
     package_keys.pin_key(db, package_keys.SCOPE_CITY, actor=BUILTIN_ADMIN, fingerprint=city_package["city"][1])
     before = snapshot(db_path)
@@ -270,7 +263,7 @@ def test_county_import_of_another_units_workbook_is_refused(db, db_path, county,
 
 
 def test_county_installation_refuses_county_packages(db, db_path, county, tmp_path):
-    from jzair_desktop.services import package_import
+    from jzair_desktop.services.packages import importer as package_import
 
     other = fresh(tmp_path / "太谷.sqlite3")
     ledgers.create_record(other, "heating", raw("heating", 1, unit=TAIGU), actor=BUILTIN_ADMIN)

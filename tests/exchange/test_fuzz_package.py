@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 
 from jzair_desktop.exchange import jzpkg
 from jzair_desktop.services import ledgers
-from jzair_desktop.services import package_export as export
-from jzair_desktop.services import package_import as imp
 from jzair_desktop.services.actor import BUILTIN_ADMIN
+from jzair_desktop.services.packages import export as export
+from jzair_desktop.services.packages import importer as imp
 from tests.exchange.fuzz_harness import (
     MEMBER_OPS,
     FuzzStats,

@@ -557,8 +557,8 @@ def test_attack_a_clerk_restoring_through_the_gui_is_refused_and_stays_a_clerk(q
 def test_a_backup_of_another_installation_asks_the_administrator_again(qtbot, ctx, boxes, confirm, tmp_path,
                                                                        monkeypatch):
     from jzair_desktop.gui import backup_ui
-    from jzair_desktop.services import package_keys
     from jzair_desktop.services.database import load_reference_data, open_database
+    from jzair_desktop.services.packages import keys as package_keys
     from jzair_desktop.storage.engine import sqlite_url
 
     package_keys.identity(ctx.db)

@@ -16,10 +16,10 @@ from jzair_desktop.gui import qtsetup
 from jzair_desktop.gui.context import DataSignals, GuiContext
 from jzair_desktop.gui.pages.packages import PackagesPage, RepinDialog, default_month
 from jzair_desktop.services import accounts, ledgers, milestones
-from jzair_desktop.services import package_export as export
-from jzair_desktop.services import package_keys as keys
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.changes import EVERYTHING
+from jzair_desktop.services.packages import export as export
+from jzair_desktop.services.packages import keys as keys
 from jzair_desktop.services.progress import compute_progress
 from jzair_desktop.storage import migrate
 from tests.dbtemplate import fresh_database
@@ -212,7 +212,7 @@ def test_export_of_the_targets_package_from_the_page(qtbot, city, tmp_path):
 @pytest.mark.slow
 def test_a_forked_county_chain_is_shown_and_taken_only_with_a_reason(qtbot, county, city, tmp_path):
     from jzair_desktop.services import backup as bk
-    from jzair_desktop.services import package_import as imp
+    from jzair_desktop.services.packages import importer as imp
 
     imp.import_package(city, exported(county, tmp_path, "1.jzpkg"), actor=BUILTIN_ADMIN)
     older = bk.make_backup(county, tmp_path / "较早.jzbak").path

@@ -17,10 +17,11 @@ from jzair_desktop.gui.context import DataSignals, GuiContext
 from jzair_desktop.gui.dialogs import setup_wizard
 from jzair_desktop.gui.dialogs.login import LoginDialog
 from jzair_desktop.gui.main_window import MainWindow
-from jzair_desktop.services import accounts, installation, package_export, targets
+from jzair_desktop.services import accounts, installation, targets
 from jzair_desktop.services import backup as backup_service
 from jzair_desktop.services.actor import BUILTIN_ADMIN
 from jzair_desktop.services.database import load_reference_data, open_database
+from jzair_desktop.services.packages import export as package_export
 from jzair_desktop.storage.engine import sqlite_url
 from tests.services.admin_helpers import fast_hasher, snapshot  # noqa: F401
 

@@ -162,7 +162,7 @@ def test_verify_writes_nothing_even_with_problems(db, db_path, filled, capsys):
 
 
 def test_truncated_tail_after_an_export_is_reported_from_the_export_counter(db, db_path, filled, tmp_path):
-    from jzair_desktop.services import package_export
+    from jzair_desktop.services.packages import export as package_export
 
     package_export.export_county_package(db, YUCI, "2020-11", tmp_path / "榆次区.jzpkg", actor=BUILTIN_ADMIN)
     svc.update_record(db, "heating", filled["heating"], {**raw("heating", 1, YUCI), "remarks": "导出后修改"},
@@ -180,7 +180,7 @@ def test_truncated_tail_after_an_export_is_reported_from_the_export_counter(db, 
 @pytest.fixture
 def anchors(db, db_path, filled, tmp_path):
     """A county package, a backup and a monthly report, each recording the chain head of now."""
-    from jzair_desktop.services import package_export
+    from jzair_desktop.services.packages import export as package_export
 
     pkg = package_export.export_county_package(db, YUCI, "2020-11", tmp_path / "榆次区.jzpkg",
                                                actor=BUILTIN_ADMIN).path
@@ -209,7 +209,7 @@ def test_each_anchor_records_the_head_and_verify_against_it_passes(db, db_path, 
 def test_deleted_records_with_their_tail_entries_are_caught_against_an_anchor(db, db_path, filled, tmp_path, kind):
     """Records created, anchored, then removed with every entry about them: the file alone agrees."""
     extra = [_new(db, "boilers", n) for n in range(5, 8)]
-    from jzair_desktop.services import package_export
+    from jzair_desktop.services.packages import export as package_export
 
     if kind == "package":
         path = package_export.export_county_package(db, YUCI, "2020-11", tmp_path / "p.jzpkg",

@@ -15,10 +15,10 @@ from jzair_desktop.exchange import jzpkg
 from jzair_desktop.exchange.jzpkg import PackageError
 from jzair_desktop.services import audit, audit_verify, ledgers
 from jzair_desktop.services import backup as bk
-from jzair_desktop.services import package_export as export
-from jzair_desktop.services import package_import as imp
 from jzair_desktop.services.actor import BUILTIN_ADMIN
 from jzair_desktop.services.audit_anchor import HEAD_KEY
+from jzair_desktop.services.packages import export as export
+from jzair_desktop.services.packages import importer as imp
 from jzair_desktop.storage.engine import read_session
 from jzair_desktop.storage.models import PackageAuditEntry, PackageCounter, PackageImport
 from tests.services.admin_helpers import snapshot, sql

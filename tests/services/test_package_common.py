@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jzair_desktop.services.package_common import Change
+from jzair_desktop.services.packages.common import Change
 
 
 def test_mirror_counts_and_ops():

@@ -20,9 +20,9 @@ from sqlalchemy import select
 from jzair_desktop.exchange import jzpkg
 from jzair_desktop.exchange.jzpkg import PackageError
 from jzair_desktop.services import audit_verify, milestones
-from jzair_desktop.services import package_export as export
-from jzair_desktop.services import package_import as imp
 from jzair_desktop.services.actor import BUILTIN_ADMIN
+from jzair_desktop.services.packages import export as export
+from jzair_desktop.services.packages import importer as imp
 from jzair_desktop.services.progress import compute_progress
 from jzair_desktop.storage.engine import read_session
 from jzair_desktop.storage.models import AuditEntry, Milestone

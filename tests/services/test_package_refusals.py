@@ -20,10 +20,10 @@ import pytest
 from jzair_desktop.exchange import jzpkg
 from jzair_desktop.exchange.jzpkg import PackageError
 from jzair_desktop.services import ledgers
-from jzair_desktop.services import package_export as export
-from jzair_desktop.services import package_import as imp
 from jzair_desktop.services.actor import BUILTIN_ADMIN
 from jzair_desktop.services.database import Database
+from jzair_desktop.services.packages import export as export
+from jzair_desktop.services.packages import importer as imp
 from tests.services.admin_helpers import raw, vin
 from tests.services.package_helpers import (
     TAIGU,

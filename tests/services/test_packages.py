@@ -16,10 +16,10 @@ from jzair_desktop.errors import PermissionDenied
 from jzair_desktop.exchange import jzpkg
 from jzair_desktop.exchange.jzpkg import PackageError
 from jzair_desktop.services import accounts, audit, audit_verify, ledgers, monthly, submission, targets
-from jzair_desktop.services import package_export as export
-from jzair_desktop.services import package_import as imp
-from jzair_desktop.services import package_keys as keys
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
+from jzair_desktop.services.packages import export as export
+from jzair_desktop.services.packages import importer as imp
+from jzair_desktop.services.packages import keys as keys
 from jzair_desktop.storage import migrate
 from jzair_desktop.storage.engine import read_session
 from jzair_desktop.storage.models import (

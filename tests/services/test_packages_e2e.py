@@ -14,9 +14,9 @@ from jzair_desktop.demo.common import demo_weights
 from jzair_desktop.domain.ledgers import LEDGER_KEYS
 from jzair_desktop.domain.reference import CITY_CODE, reference
 from jzair_desktop.services import audit_verify, ledgers, submission, targets
-from jzair_desktop.services import package_export as export
-from jzair_desktop.services import package_import as imp
 from jzair_desktop.services.actor import BUILTIN_ADMIN
+from jzair_desktop.services.packages import export as export
+from jzair_desktop.services.packages import importer as imp
 from jzair_desktop.storage.models import (
     LEDGER_MODELS,
     AirQualityMonth,

@@ -12,9 +12,9 @@ import pytest
 from jzair_desktop.cli import main as cli_main
 from jzair_desktop.errors import DatabaseBusyError, PermissionDenied
 from jzair_desktop.services import backup as bk
-from jzair_desktop.services import package_keys
 from jzair_desktop.services.actor import BUILTIN_ADMIN
 from jzair_desktop.services.database import load_reference_data, open_database
+from jzair_desktop.services.packages import keys as package_keys
 from jzair_desktop.storage.engine import sqlite_url
 from tests.services.admin_helpers import PASSWORDS, fast_hasher, make_users, query, sql  # noqa: F401
 from tests.services.test_backup import build_jzbak

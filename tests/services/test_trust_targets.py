@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from jzair_desktop.errors import PermissionDenied
-from jzair_desktop.services import audit, package_import, targets
-from jzair_desktop.services import package_export as export
-from jzair_desktop.services import package_keys as keys
+from jzair_desktop.services import audit, targets
 from jzair_desktop.services.actor import BUILTIN_ADMIN
+from jzair_desktop.services.packages import export as export
+from jzair_desktop.services.packages import importer as package_import
+from jzair_desktop.services.packages import keys as keys
 from jzair_desktop.storage.engine import read_session
 from jzair_desktop.storage.models import CountyTarget
 from tests.services.admin_helpers import fast_hasher, make_users  # noqa: F401

@@ -140,9 +140,9 @@ PACKAGE_ROWS = 30_000
 @pytest.mark.slow
 def test_killing_a_package_import_keeps_none_or_all_of_it(tmp_path):
     """The same for `jzair package import` of a county package with 30,000 records into the city database."""
-    from jzair_desktop.services import package_export
     from jzair_desktop.services.actor import BUILTIN_ADMIN
     from jzair_desktop.services.excel import import_ledger
+    from jzair_desktop.services.packages import export as package_export
 
     county, _ = open_database(sqlite_url(tmp_path / "县.sqlite3"), create=True)
     load_reference_data(county)

@@ -15,8 +15,8 @@ import pytest
 from jzair_desktop import log as app_log
 from jzair_desktop import paths
 from jzair_desktop.services import backup as bk
-from jzair_desktop.services import package_keys
 from jzair_desktop.services.database import load_reference_data, open_database
+from jzair_desktop.services.packages import keys as package_keys
 from jzair_desktop.storage.engine import sqlite_url
 from tests.storage.safety_helpers import add_heating
 

@@ -42,9 +42,12 @@ from jzair_desktop.exchange.jzpkg import SUFFIX, format_fingerprint
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.tasks import TaskState, run_task, show_user_error
 from jzair_desktop.gui.widgets.common import list_table
-from jzair_desktop.services import authority, package_export, package_import, package_keys
+from jzair_desktop.services import authority
 from jzair_desktop.services.changes import EVERYTHING, NOTHING, Changed, Changes
-from jzair_desktop.services.package_import import ImportPreview, ImportResult
+from jzair_desktop.services.packages import export as package_export
+from jzair_desktop.services.packages import importer as package_import
+from jzair_desktop.services.packages import keys as package_keys
+from jzair_desktop.services.packages.importer import ImportPreview, ImportResult
 
 PREVIEW_HEADERS = ("项目", "新增", "修改", "删除", "不变")
 HISTORY_HEADERS = ("单位", "类型", "月份", "序号", "导入时间", "导入人", "台账新增", "台账修改", "台账删除", "公钥指纹")

@@ -1,5 +1,5 @@
 """Importing a county's package (报送包) on the city machine: decoding and checking its content, then the
-plan of what changes, per ledger and table (see services.package_import for the whole procedure)."""
+plan of what changes, per ledger and table (see services.packages.importer for the whole procedure)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from jzair_desktop.exchange.jzpkg import PackageError
 from jzair_desktop.services import audit, milestones, monthly, targets
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.audit_anchor import HEAD_KEY, Head, head_from_json
-from jzair_desktop.services.package_common import (
+from jzair_desktop.services.packages.common import (
     AUDIT_TEXT,
     CONVERTERS,
     HEX64_RE,
@@ -40,8 +40,8 @@ from jzair_desktop.services.package_common import (
     refuse_problems,
     typed,
 )
-from jzair_desktop.services.package_export import BOOKKEEPING, TOMBSTONE_KEYS
-from jzair_desktop.services.package_keys import scope_name
+from jzair_desktop.services.packages.export import BOOKKEEPING, TOMBSTONE_KEYS
+from jzair_desktop.services.packages.keys import scope_name
 from jzair_desktop.services.submission import SUBMITTED, UNLOCKED, submission_key, submission_state
 from jzair_desktop.services.submission import parse_month as parse_plan_month
 from jzair_desktop.storage.models import (

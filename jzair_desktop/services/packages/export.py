@@ -29,7 +29,7 @@ from jzair_desktop.services import audit
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.audit_anchor import HEAD_KEY, Head
 from jzair_desktop.services.database import Database
-from jzair_desktop.services.package_keys import AUDIT_SUBJECT, ensure_key
+from jzair_desktop.services.packages.keys import AUDIT_SUBJECT, ensure_key
 from jzair_desktop.services.submission import parse_month
 from jzair_desktop.storage import migrate
 from jzair_desktop.storage.engine import write_session

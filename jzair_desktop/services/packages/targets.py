@@ -15,7 +15,7 @@ from jzair_desktop.exchange import jzpkg
 from jzair_desktop.exchange.jzpkg import PackageError
 from jzair_desktop.services import audit, monthly, targets
 from jzair_desktop.services.actor import Actor
-from jzair_desktop.services.package_common import Lines, Plan, refuse_problems
+from jzair_desktop.services.packages.common import Lines, Plan, refuse_problems
 from jzair_desktop.storage.models import AirQualityTarget
 from jzair_desktop.taskstate import TaskState
 

@@ -41,16 +41,16 @@ from jzair_desktop.services import audit, authority, installation
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.audit_anchor import Head
 from jzair_desktop.services.database import Database
-from jzair_desktop.services.package_common import Change, Plan, refuse, row_titles
-from jzair_desktop.services.package_county import CountyJob
-from jzair_desktop.services.package_keys import (
+from jzair_desktop.services.packages.common import Change, Plan, refuse, row_titles
+from jzair_desktop.services.packages.county import CountyJob
+from jzair_desktop.services.packages.keys import (
     AUDIT_SUBJECT,
     SCOPE_CITY,
     own_fingerprint,
     record_pin,
     scope_name,
 )
-from jzair_desktop.services.package_targets import TargetsJob
+from jzair_desktop.services.packages.targets import TargetsJob
 from jzair_desktop.storage import migrate
 from jzair_desktop.storage.engine import read_session, write_session
 from jzair_desktop.storage.models import (
