@@ -31,6 +31,7 @@ from jzair_desktop.domain.reference import CITY_CODE, CITY_NAME, Indicator, Refe
 from jzair_desktop.domain.validation import mask_id_number
 from jzair_desktop.errors import JzairError, PermissionDenied
 from jzair_desktop.exchange import pdf_report as pdf
+from jzair_desktop.exchange import report_data
 from jzair_desktop.fsutil import replace_file
 from jzair_desktop.services import audit
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
@@ -187,14 +188,14 @@ def apply_frozen(
 
 
 # =========================================================================== figures → report blocks
-def _figure(row: ProgressRow, ind: Indicator, month: str) -> pdf.Figure:
+def _figure(row: ProgressRow, ind: Indicator, month: str) -> report_data.Figure:
     label = row.status_label
     note = ""
     if ind.measure == "rate" and row.value_month and row.value_month != month:
         note = f"{int(row.value_month[5:])}月"
     done_text = ""
     if row.kind == "limit" and row.in_scope and row.met_text:
-        value = "" if row.done is None else pdf.fmt_rate(row.done, ind.unit)
+        value = "" if row.done is None else report_data.fmt_rate(row.done, ind.unit)
         if note and value:
             value = f"{value}（{note}）"
         if row.is_city:
@@ -206,7 +207,7 @@ def _figure(row: ProgressRow, ind: Indicator, month: str) -> pdf.Figure:
             done_text = f"{row.done_date.month}月{row.done_date.day}日完成"
         elif row.is_city and row.target and row.target > 1:
             done_text = f"{pdf.fmt_number(row.done)}/{pdf.fmt_number(row.target)}"
-    return pdf.Figure(
+    return report_data.Figure(
         label=row.county,
         target=row.target,
         month=row.month_increment,
@@ -230,12 +231,12 @@ def _target_text(ind: Indicator, city: ProgressRow) -> str:
 
 def _indicator_block(
     ind: Indicator, rows: list[ProgressRow], unit: Unit | None, month: str, ref: Reference
-) -> pdf.IndicatorBlock:
+) -> report_data.IndicatorBlock:
     own = [r for r in rows if r.indicator == ind.key]
     city = next(r for r in own if r.is_city)
     units = [r for r in own if not r.is_city]
     overall = city if unit is None else next(r for r in units if r.unit_code == unit.code)
-    return pdf.IndicatorBlock(
+    return report_data.IndicatorBlock(
         key=ind.key,
         name=ind.name,
         unit=ind.unit,
@@ -251,15 +252,15 @@ def _indicator_block(
     )
 
 
-def _warning(row: ProgressRow, ind: Indicator | None, ref: Reference) -> pdf.WarningItem:
+def _warning(row: ProgressRow, ind: Indicator | None, ref: Reference) -> report_data.WarningItem:
     if ind is None:  # air quality (services.air_targets)
-        return pdf.WarningItem(
+        return report_data.WarningItem(
             county=row.county, unit_code=row.unit_code, indicator=row.indicator, name=row.name, unit=row.unit,
             measure="rate", compare="le", target=row.target, done=row.done, completion=row.completion,
             schedule=row.schedule, status=row.status, status_label=row.status_label, due=row.due,
             due_text=row.due.isoformat(), kind=row.kind, departments=row.departments,
         )
-    return pdf.WarningItem(
+    return report_data.WarningItem(
         county=row.county,
         unit_code=row.unit_code,
         indicator=row.indicator,
@@ -281,7 +282,7 @@ def _warning(row: ProgressRow, ind: Indicator | None, ref: Reference) -> pdf.War
 
 
 # =========================================================================== queries of the report
-def township_figures(s: Session, unit_code: str, as_of: dt.date) -> tuple[tuple[str, ...], list[pdf.TownshipFigure]]:
+def township_figures(s: Session, unit_code: str, as_of: dt.date) -> tuple[tuple[str, ...], list[report_data.TownshipFigure]]:
     """Heating per 乡（镇） of one unit: registered households (the ledger's live records), done by `as_of`,
     done within its month, and done per 改造方式."""
     ldef = LEDGERS["heating"]
@@ -304,7 +305,7 @@ def township_figures(s: Session, unit_code: str, as_of: dt.date) -> tuple[tuple[
     out = []
     for row in s.execute(stmt):
         out.append(
-            pdf.TownshipFigure(
+            report_data.TownshipFigure(
                 township=row[0] or "（未填乡镇）",
                 registered=int(row[1] or 0),
                 done=int(row[2] or 0),
@@ -318,13 +319,13 @@ def township_figures(s: Session, unit_code: str, as_of: dt.date) -> tuple[tuple[
 def open_items(
     s: Session, unit_code: str, as_of: dt.date, ref: Reference, *,
     household_limit: int = MAX_OPEN_HOUSEHOLDS, item_limit: int = MAX_OPEN_ITEMS,
-) -> list[pdf.OpenItemGroup]:
+) -> list[report_data.OpenItemGroup]:
     """A unit's items not done by `as_of` whose planned date (heating: the task's due date) has passed.
 
     Enterprise items are listed (the longest overdue first, at most `item_limit`). Households are listed
     when there are at most `household_limit` of them, else summarised per 乡（镇）. 身份证号 are masked.
     """
-    groups: list[pdf.OpenItemGroup] = []
+    groups: list[report_data.OpenItemGroup] = []
     heating_due = sched.due_date(ref.indicator("heating.total"), ref.plan.campaign_end)
     methods = tuple(ref.choices["heating_method"])
     for key, ldef in LEDGERS.items():
@@ -340,7 +341,7 @@ def open_items(
         total = int(s.scalar(select(func.count(model.id)).where(*where)) or 0)
         recs = s.scalars(select(model).where(*where).order_by(planned, model.id).limit(item_limit))
         items = tuple(
-            pdf.OpenItem(
+            report_data.OpenItem(
                 label=getattr(r, ldef.label_field),
                 detail=ldef.item_detail(r),
                 planned=getattr(r, ldef.planned_date_field),
@@ -348,18 +349,18 @@ def open_items(
             )
             for r in recs
         )
-        groups.append(pdf.OpenItemGroup(key, ldef.sheet_title, "item", total, items))
+        groups.append(report_data.OpenItemGroup(key, ldef.sheet_title, "item", total, items))
     return groups
 
 
 def _open_households(
     s: Session, ldef: LedgerDef, base: list, as_of: dt.date, due: dt.date, methods: tuple[str, ...], limit: int
-) -> pdf.OpenItemGroup:
+) -> report_data.OpenItemGroup:
     """The open households of a ledger listed per household (LedgerDef.open_items == "household": its
     records have township, village, householder, method and id_number)."""
     m = LEDGER_MODELS[ldef.key]
     if as_of <= due:
-        return pdf.OpenItemGroup(ldef.key, ldef.sheet_title, "household", 0, ())
+        return report_data.OpenItemGroup(ldef.key, ldef.sheet_title, "household", 0, ())
     rule = f"清洁取暖改造应于{due.isoformat()}前完成；下列农户截至数据截至日仍未完工（或未验收）。"
     total = int(s.scalar(select(func.count(m.id)).where(*base)) or 0)
     if total > limit:
@@ -375,13 +376,13 @@ def _open_households(
             .order_by(func.count(m.id).desc(), m.township)
         )
         summary = tuple(
-            pdf.PlaceSummary(r[0] or "（未填乡镇）", int(r[1]), int(r[2]), tuple(int(v or 0) for v in r[3:]))
+            report_data.PlaceSummary(r[0] or "（未填乡镇）", int(r[1]), int(r[2]), tuple(int(v or 0) for v in r[3:]))
             for r in s.execute(stmt)
         )
-        return pdf.OpenItemGroup(ldef.key, ldef.sheet_title, "household", total, (), rule, summary, methods)
+        return report_data.OpenItemGroup(ldef.key, ldef.sheet_title, "household", total, (), rule, summary, methods)
     recs = s.scalars(select(m).where(*base).order_by(m.township, m.village, m.householder, m.id))
     items = tuple(
-        pdf.OpenItem(
+        report_data.OpenItem(
             label=r.householder,
             detail=r.method,
             planned=due,
@@ -391,12 +392,12 @@ def _open_households(
         )
         for r in recs
     )
-    return pdf.OpenItemGroup(ldef.key, ldef.sheet_title, "household", total, items, rule, (), methods)
+    return report_data.OpenItemGroup(ldef.key, ldef.sheet_title, "household", total, items, rule, (), methods)
 
 
 def air_rows(
     s: Session, month: str, areas: Sequence[tuple[str, str]], ref: Reference
-) -> tuple[list[pdf.AirRow], dict[str, list[pdf.AirHistoryRow]]]:
+) -> tuple[list[report_data.AirRow], dict[str, list[report_data.AirHistoryRow]]]:
     """This month's air quality per area against the target period covering it, and each area's history
     from the campaign window's first month to `month`."""
     window_first = month_of(ref.plan.window_start)
@@ -409,8 +410,8 @@ def air_rows(
                 return t
         return None
 
-    rows: list[pdf.AirRow] = []
-    history: dict[str, list[pdf.AirHistoryRow]] = {}
+    rows: list[report_data.AirRow] = []
+    history: dict[str, list[report_data.AirHistoryRow]] = {}
     for key, name in areas:
         t = target_for(key, month)
         period_source = t or target_for(CITY_AREA, month)
@@ -426,7 +427,7 @@ def air_rows(
             heavy = sum(hds) if hds else None
             period = f"{period_source.first_month}至{period_source.last_month}"
         rows.append(
-            pdf.AirRow(
+            report_data.AirRow(
                 area=name,
                 pm25=cur.pm25 if cur else None,
                 heavy_days=cur.heavy_days if cur else None,
@@ -441,15 +442,15 @@ def air_rows(
         for mo in months_between(window_first, month):
             rec = data.get((key, mo))
             tt = target_for(key, mo)
-            hist.append(pdf.AirHistoryRow(mo, rec.pm25 if rec else None, rec.heavy_days if rec else None,
+            hist.append(report_data.AirHistoryRow(mo, rec.pm25 if rec else None, rec.heavy_days if rec else None,
                                           tt.pm25_max if tt else None, tt.heavy_days_max if tt else None))
         history[name] = hist
     return rows, history
 
 
 def _with_air_progress(
-    air: list[pdf.AirRow], progress: list[Any], areas: Sequence[tuple[str, str]], s: Session
-) -> list[pdf.AirRow]:
+    air: list[report_data.AirRow], progress: list[Any], areas: Sequence[tuple[str, str]], s: Session
+) -> list[report_data.AirRow]:
     """The rows with the period's baseline, limit, period-to-date value and status (services.air_targets)."""
     from jzair_desktop.storage.models import AirQualityGrade
 
@@ -482,7 +483,7 @@ class ReportResult:
     warnings: int
     letters: int
     frozen_units: tuple[str, ...]
-    data: pdf.ReportData = field(repr=False, compare=False)
+    data: report_data.ReportData = field(repr=False, compare=False)
 
 
 def build_report_data(
@@ -494,7 +495,7 @@ def build_report_data(
     letter_date: dt.date | None = None,
     actor: Actor = BUILTIN_ADMIN,
     state: TaskState = NULL_STATE,
-) -> pdf.ReportData:
+) -> report_data.ReportData:
     """All figures of the month's report as plain data (see module doc)."""
     ref = reference()
     month = parse_report_month(month, ref)
@@ -506,8 +507,8 @@ def build_report_data(
         head = current_head(s)  # recorded on the report: `audit verify --against` proves the chain keeps it
         rows = progress_rows(s, as_of, ref=ref)
         state.progress(35, 100, "正在统计乡镇和逾期事项…")
-        townships: tuple[tuple[str, ...], list[pdf.TownshipFigure]] = ((), [])
-        groups: list[pdf.OpenItemGroup] = []
+        townships: tuple[tuple[str, ...], list[report_data.TownshipFigure]] = ((), [])
+        groups: list[report_data.OpenItemGroup] = []
         if scope is not None:
             townships = township_figures(s, scope.code, as_of)
             groups = open_items(s, scope.code, as_of, ref)
@@ -539,23 +540,23 @@ def build_report_data(
                 "townships": tuple(townships[1]),
                 "township_schedule": inds[0].overall.schedule,
             }
-        ledger_blocks.append(pdf.LedgerBlock(key, _ledger_title(ldef), tuple(inds), inds[0].key, **extra))
+        ledger_blocks.append(report_data.LedgerBlock(key, _ledger_title(ldef), tuple(inds), inds[0].key, **extra))
 
     inds_by_key = {i.key: i for i in ref.indicators}
     unit_rows = [r for r in rows + aq_rows if not r.is_city and (scope is None or r.unit_code == scope.code)]
     warn_rows = sort_warnings(unit_rows, ref)
     warning_items = tuple(_warning(r, inds_by_key.get(r.indicator), ref) for r in warn_rows)
 
-    letter_list: list[pdf.Letter] = []
+    letter_list: list[report_data.Letter] = []
     date = letter_date or as_of
     if letters:
         order = {u.code: u.sort_order for u in ref.units}
-        by_unit: dict[str, list[pdf.WarningItem]] = {}
+        by_unit: dict[str, list[report_data.WarningItem]] = {}
         for w in warning_items:
             by_unit.setdefault(w.unit_code, []).append(w)
         for n, code in enumerate(sorted(by_unit, key=lambda c: order.get(c, 999)), start=1):
             items = by_unit[code]
-            letter_list.append(pdf.Letter(code, items[0].county, pdf.letter_number(date, n, ref.plan.letter_prefix),
+            letter_list.append(report_data.Letter(code, items[0].county, pdf.letter_number(date, n, ref.plan.letter_prefix),
                                           tuple(items)))
 
     frozen_names = tuple(ref.unit_by_code(c).name for c in frozen if scope is None or c == scope.code)
@@ -571,7 +572,7 @@ def build_report_data(
         for m in mismatches if scope is None or m.unit_code == scope.code
     )
     history_area = CITY_AREA if scope is None else scope.name
-    return pdf.ReportData(
+    return report_data.ReportData(
         scope="city" if scope is None else "county",
         unit_code=CITY_CODE if scope is None else scope.code,
         unit_name=CITY_NAME if scope is None else scope.name,
@@ -670,7 +671,7 @@ def default_file_name(month: str, unit_name: str) -> str:
     return f"晋中市攻坚行动月报_{pdf.fmt_month_cn(month)}_{unit_name}.pdf"
 
 
-def write_pdf_atomic(data: pdf.ReportData, path: Path, *, state: TaskState = NULL_STATE) -> int:
+def write_pdf_atomic(data: report_data.ReportData, path: Path, *, state: TaskState = NULL_STATE) -> int:
     """Render to a temporary file beside `path`, then replace `path` with it; on any failure the temporary
     file is removed and an existing `path` is left as it was."""
     fd, tmp = _temp_beside(path)
