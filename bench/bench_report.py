@@ -29,8 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from jzair_desktop.domain.reference import reference  # noqa: E402
 from jzair_desktop.services import report  # noqa: E402
 from jzair_desktop.services.actor import BUILTIN_ADMIN  # noqa: E402
+from jzair_desktop.services.air import set_air_quality
 from jzair_desktop.services.database import Database, load_reference_data, open_database  # noqa: E402
-from jzair_desktop.services.monthly import FigureEntry, monthly_indicators, set_air_quality, set_figures  # noqa: E402
+from jzair_desktop.services.monthly import FigureEntry, monthly_indicators, set_figures  # noqa: E402
 from jzair_desktop.services.targets import split_city_targets  # noqa: E402
 from jzair_desktop.storage.engine import read_session, sqlite_url, write_session  # noqa: E402
 from jzair_desktop.storage.models import LEDGER_MODELS  # noqa: E402

@@ -12,7 +12,7 @@ from jzair_desktop.cli.context import CliContext
 from jzair_desktop.domain import schedule as sched
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError, PermissionDenied
-from jzair_desktop.services import air_targets, milestones, monthly, progress, targets
+from jzair_desktop.services import air, air_targets, milestones, monthly, progress, targets
 from jzair_desktop.services import scope as read_scope
 from jzair_desktop.services.info import to_json
 
@@ -343,7 +343,7 @@ def cmd_figures_show(ctx: CliContext, args: argparse.Namespace) -> int:
     return 0
 
 
-def _air_line(v: monthly.AirQualityView) -> str:
+def _air_line(v: air.AirQualityView) -> str:
     parts = []
     if v.pm25 is not None:
         target = "" if v.pm25_max is None else f"，目标 ≤{_num(v.pm25_max)}，{'达标' if v.pm25_ok else '未达标'}"
@@ -356,7 +356,7 @@ def _air_line(v: monthly.AirQualityView) -> str:
 
 def cmd_air_set(ctx: CliContext, args: argparse.Namespace) -> int:
     db = ctx.open()
-    view = monthly.set_air_quality(db, ctx.actor(), args.area, args.month, pm25=args.pm25, heavy_days=args.heavy_days)
+    view = air.set_air_quality(db, ctx.actor(), args.area, args.month, pm25=args.pm25, heavy_days=args.heavy_days)
     print(f"已保存 {view.area_name} {view.month} 空气质量：{_air_line(view)}")
     return 0
 
@@ -367,7 +367,7 @@ def _ok(flag: bool | None) -> str:
 
 def cmd_air_show(ctx: CliContext, args: argparse.Namespace) -> int:
     db = ctx.open()
-    views = monthly.air_quality(db, area=args.area, actor=ctx.reader())
+    views = air.air_quality(db, area=args.area, actor=ctx.reader())
     if args.json:
         print(to_json([v.as_json() for v in views]))
         return 0
@@ -387,7 +387,7 @@ def cmd_air_show(ctx: CliContext, args: argparse.Namespace) -> int:
 
 def cmd_air_target(ctx: CliContext, args: argparse.Namespace) -> int:
     db = ctx.open()
-    t = monthly.set_air_quality_target(
+    t = air.set_air_quality_target(
         db, ctx.actor(), args.area, args.first_month, args.last_month,
         pm25_max=args.pm25_max, heavy_days_max=args.heavy_days_max,
     )

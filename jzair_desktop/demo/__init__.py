@@ -35,7 +35,7 @@ from jzair_desktop.demo.figures import GRADES, air_baselines, air_quality, miles
 from jzair_desktop.domain.ledgers import BOILERS, HEATING, KILNS, LEDGERS, TRUCKS, VOCS, ledger
 from jzair_desktop.domain.months import month_of
 from jzair_desktop.domain.validation import check_record
-from jzair_desktop.services import air_entry, air_targets
+from jzair_desktop.services import air, air_targets
 from jzair_desktop.services import milestones as milestones_service
 from jzair_desktop.services import monthly as monthly_service
 from jzair_desktop.services import targets as targets_service
@@ -186,7 +186,7 @@ def generate_demo(
     else:
         notes.append("数据库中已有节点任务完成记录，未改动。")
     state.progress(steps - 1, steps, "正在填写空气质量……", force=True)
-    air = 0
+    air_months = 0
     baselines = air_baselines(seed)
     if _table_empty(db, AirQualityGrade):
         for code, grade in GRADES.items():
@@ -194,15 +194,15 @@ def generate_demo(
     else:
         notes.append("数据库中已有空气质量档次和基准，未改动。")
     if _table_empty(db, AirQualityMonth):
-        entries = [air_entry.AirEntry(area, month, pm25, days)
+        entries = [air.AirEntry(area, month, pm25, days)
                    for area, month, pm25, days in air_quality(seed, baselines) if month <= month_of(gen.last)]
-        air = air_entry.set_air_quality_many(db, actor, entries)
+        air_months = air.set_air_quality_many(db, actor, entries)
     else:
         notes.append("数据库中已有空气质量数据，未改动。")
     state.progress(steps, steps, "演示数据已生成", force=True)
     return DemoResult(
         added=True, existing_records=0, counts=counts, unit_counts=unit_counts, targets=targets_written,
-        monthly_figures=figures, air_quality_months=air, notes=tuple(notes),
+        monthly_figures=figures, air_quality_months=air_months, notes=tuple(notes),
         seconds=time.perf_counter() - started,
     )
 

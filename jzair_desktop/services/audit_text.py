@@ -22,14 +22,23 @@ from sqlalchemy import select
 
 from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.domain.reference import CITY_CODE, CITY_NAME, reference
-from jzair_desktop.services import air_targets, audit, installation, milestones, monthly, personal, targets
+from jzair_desktop.services import (
+    air,
+    air_targets,
+    audit,
+    installation,
+    milestones,
+    monthly,
+    personal,
+    targets,
+)
 from jzair_desktop.services.packages import keys as package_keys
 from jzair_desktop.storage.models import LEDGER_MODELS
 
 # The `ledger` column of entries that are not about a ledger record, as the services write them.
 SUBJECT_FIGURES = monthly.AUDIT_FIGURES
-SUBJECT_AIR = monthly.AUDIT_AIR
-SUBJECT_AIR_TARGETS = monthly.AUDIT_AIR_TARGETS
+SUBJECT_AIR = air.AUDIT_AIR
+SUBJECT_AIR_TARGETS = air.AUDIT_AIR_TARGETS
 SUBJECT_AIR_BASIS = air_targets.AUDIT_AIR_BASIS
 SUBJECT_TARGETS = targets.AUDIT_SUBJECT
 SUBJECT_MILESTONES = milestones.AUDIT_SUBJECT

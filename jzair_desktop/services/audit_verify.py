@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from jzair_desktop.domain.ledgers import LEDGERS, LedgerDef
 from jzair_desktop.errors import DatabaseError, JzairError
-from jzair_desktop.services import audit, monthly, targets
+from jzair_desktop.services import air, audit, monthly, targets
 from jzair_desktop.services.accounts import user_state
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.air_targets import AUDIT_AIR_BASIS
@@ -129,8 +129,8 @@ _OPTIONAL_KEYS = frozenset((*audit.BOOKKEEPING, "updated_at", "updated_by"))
 # Subjects other than ledger records whose rows are compared: ledger -> (kind, what the user reads).
 _TABLES = {
     monthly.AUDIT_FIGURES: ("figure", "月度数据"),
-    monthly.AUDIT_AIR: ("air", "空气质量"),
-    monthly.AUDIT_AIR_TARGETS: ("air_target", "空气质量目标"),
+    air.AUDIT_AIR: ("air", "空气质量"),
+    air.AUDIT_AIR_TARGETS: ("air_target", "空气质量目标"),
     targets.AUDIT_SUBJECT: ("target", "任务目标"),
 }
 _TABLE_FIELDS = {
@@ -303,7 +303,7 @@ class _Verifier:
         from jzair_desktop.domain.reference import reference
 
         periods = dict(reference().plan.air_periods)
-        audited = self.tables[monthly.AUDIT_AIR_TARGETS]
+        audited = self.tables[air.AUDIT_AIR_TARGETS]
         for first, value in limits.items():
             if first in periods and isinstance(value, list) and len(value) == 2:
                 state = {"area": row.unit_code, "first_month": first, "last_month": periods[first],
@@ -409,7 +409,7 @@ class _Verifier:
              {"unit_code": r.unit_code, "indicator": r.indicator_key, "month": r.month, "value": r.value,
               "updated_at": _stamp(r.updated_at), "updated_by": r.updated_by})
             for r in self.s.scalars(select(MonthlyFigure))])
-        self._table(monthly.AUDIT_AIR, [
+        self._table(air.AUDIT_AIR, [
             (f"{r.area}@{r.month}", f"{r.area} {r.month}",
              {"area": r.area, "month": r.month, "pm25": r.pm25, "heavy_days": r.heavy_days,
               "updated_at": _stamp(r.updated_at), "updated_by": r.updated_by})
@@ -426,7 +426,7 @@ class _Verifier:
         plan_targets = {(a.area, a.first_month): (a.last_month, a.pm25_max, a.heavy_days_max)
                         for a in reference().air_quality_targets}
         rows = []
-        audited = self.tables[monthly.AUDIT_AIR_TARGETS]
+        audited = self.tables[air.AUDIT_AIR_TARGETS]
         for r in self.s.scalars(select(AirQualityTarget)):
             key = f"{r.area}@{r.first_month}"
             if key not in audited and plan_targets.get((r.area, r.first_month)) == (
@@ -435,7 +435,7 @@ class _Verifier:
             rows.append((key, f"{r.area} {r.first_month} 至 {r.last_month}",
                          {"area": r.area, "first_month": r.first_month, "last_month": r.last_month,
                           "pm25_max": r.pm25_max, "heavy_days_max": r.heavy_days_max}))
-        self._table(monthly.AUDIT_AIR_TARGETS, rows)
+        self._table(air.AUDIT_AIR_TARGETS, rows)
 
     def others(self) -> None:
         self.progress("正在核对佐证材料、上报记录和用户…")

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from jzair_desktop.cli import main
-from jzair_desktop.services import accounts, monthly
+from jzair_desktop.services import accounts, air
 from jzair_desktop.services.actor import BUILTIN_ADMIN
 from tests.exchange import report_dataset as ds
 from tests.services.admin_helpers import fast_hasher  # noqa: F401 - fixture
@@ -23,7 +23,7 @@ def county_db(db, db_path, fast_hasher, monkeypatch):  # noqa: F811
     """The report dataset (榆次区 and 太谷区 records, targets, figures, air quality) with a city administrator,
     a 太谷区 clerk (taigu01) and a viewer."""
     ds.build(db)
-    monthly.set_air_quality(db, BUILTIN_ADMIN, "太谷区", "2020-11", pm25=55, heavy_days=1)
+    air.set_air_quality(db, BUILTIN_ADMIN, "太谷区", "2020-11", pm25=55, heavy_days=1)
     admin = accounts.add_user(db, BUILTIN_ADMIN, "city01", "city_admin", PASSWORD).actor()
     accounts.add_user(db, admin, "taigu01", "county_clerk", PASSWORD, unit="太谷区")
     accounts.add_user(db, admin, "viewer01", "viewer", PASSWORD)

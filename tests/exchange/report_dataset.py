@@ -27,7 +27,7 @@ import uuid
 from sqlalchemy import insert
 
 from jzair_desktop.domain import checkdigits
-from jzair_desktop.services import monthly, targets
+from jzair_desktop.services import air, monthly, targets
 from jzair_desktop.services.actor import BUILTIN_ADMIN
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.monthly import FigureEntry
@@ -102,5 +102,5 @@ def build(db: Database) -> None:
         BUILTIN_ADMIN,
         [FigureEntry(YC, "bus.new_energy", "2020-10", 3), FigureEntry(YC, "bus.new_energy", "2020-11", 2)],
     )
-    monthly.set_air_quality(db, BUILTIN_ADMIN, "市城区", "2020-10", pm25=40, heavy_days=0)
-    monthly.set_air_quality(db, BUILTIN_ADMIN, "市城区", "2020-11", pm25=60, heavy_days=1)
+    air.set_air_quality(db, BUILTIN_ADMIN, "市城区", "2020-10", pm25=40, heavy_days=0)
+    air.set_air_quality(db, BUILTIN_ADMIN, "市城区", "2020-11", pm25=60, heavy_days=1)

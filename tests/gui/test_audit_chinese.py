@@ -18,7 +18,7 @@ from jzair_desktop.gui import qtsetup
 from jzair_desktop.gui.context import DataSignals, GuiContext
 from jzair_desktop.gui.dialogs.history import HistoryDialog
 from jzair_desktop.gui.pages.audit import AuditPage
-from jzair_desktop.services import accounts, audit, audit_text, monthly, submission, targets
+from jzair_desktop.services import accounts, air, audit, audit_text, submission, targets
 from jzair_desktop.services import ledgers as svc
 from jzair_desktop.services.actor import BUILTIN_ADMIN
 from jzair_desktop.services.database import load_reference_data, open_database
@@ -64,7 +64,7 @@ def audited_template(tmp_path_factory):
     svc.delete_record(db, "boilers", boiler, actor=admin, reason="重复录入")
     svc.restore_record(db, "boilers", boiler, actor=admin, reason="误删")
     targets.set_target(db, admin, "trucks.eliminated", "太谷区", 9)
-    monthly.set_air_quality_target(db, admin, "太谷区", "2020-10", "2020-12", pm25_max=60, heavy_days_max=5)
+    air.set_air_quality_target(db, admin, "太谷区", "2020-10", "2020-12", pm25_max=60, heavy_days_max=5)
     submission.submit_month(db, "太谷区", "2020-11", admin)
     submission.unlock_month(db, "太谷区", "2020-11", "数据有误", admin)
     db.dispose()

@@ -26,7 +26,7 @@ from jzair_desktop.gui.pages.dashboard import (
     weekly_days,
 )
 from jzair_desktop.gui.widgets.charts import STATUS_PATTERN
-from jzair_desktop.services import monthly, progress
+from jzair_desktop.services import air, progress
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.breakdown import all_breakdowns
 from jzair_desktop.services.changes import Changes
@@ -182,7 +182,7 @@ def test_history_breakdown_and_air_follow_the_services(page, ctx):
 
     page.set_unit(CITY_CODE)
     page.tabs.setCurrentIndex(TAB_AIR)
-    stored = {v.month: v for v in monthly.air_quality(ctx.db, area=monthly.CITY_AREA)}
+    stored = {v.month: v for v in air.air_quality(ctx.db, area=air.CITY_AREA)}
     assert page.pm25_chart.bar_heights() == [stored[m].pm25 for m in ("2020-10", "2020-11", "2020-12")]
     assert page.days_chart.values == [float(stored[m].heavy_days) for m in ("2020-10", "2020-11", "2020-12")]
 

@@ -6,10 +6,11 @@ import pytest
 from PySide6.QtCore import Qt
 
 from jzair_desktop.gui.pages.figures import OVER, PROBLEM, FiguresPage, make_page
-from jzair_desktop.services import monthly
+from jzair_desktop.services import air, monthly
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
+from jzair_desktop.services.air import CITY_AREA
 from jzair_desktop.services.changes import Changes
-from jzair_desktop.services.monthly import CITY_AREA, FigureEntry, set_figures
+from jzair_desktop.services.monthly import FigureEntry, set_figures
 from jzair_desktop.services.targets import TargetEntry, set_targets
 from tests.gui import pyside_guard
 from tests.gui.grid_page_helpers import delete_deferred_widgets, record_message_boxes, show_page
@@ -41,8 +42,8 @@ def figures(db) -> dict[tuple[str, str, str], float]:
     return {(v.indicator, v.unit_code, v.month): v.value for v in monthly.list_figures(db)}
 
 
-def air(db) -> dict[tuple[str, str], tuple[float | None, int | None]]:
-    return {(v.area, v.month): (v.pm25, v.heavy_days) for v in monthly.air_quality(db)}
+def air_values(db) -> dict[tuple[str, str], tuple[float | None, int | None]]:
+    return {(v.area, v.month): (v.pm25, v.heavy_days) for v in air.air_quality(db)}
 
 
 def pick(page: FiguresPage, indicator: str) -> None:
@@ -160,7 +161,7 @@ def test_air_quality_saves_and_refuses_out_of_range_values(qtbot, db, boxes):
     assert a.setData(a.index_of(YC, "2020-12", "pm25"), "1200")  # above 1000
     assert a.setData(a.index_of(TG, "2021-02", "heavy_days"), "29")  # February 2021 has 28 days
     assert not page.air.save()
-    assert air(db) == {}
+    assert air_values(db) == {}
     pm = a.index_of(YC, "2020-12", "pm25")
     assert a.data(pm, Qt.ItemDataRole.BackgroundRole).color() == PROBLEM
     assert "0 至 1000" in a.data(pm, Qt.ItemDataRole.ToolTipRole)
@@ -174,15 +175,15 @@ def test_air_quality_saves_and_refuses_out_of_range_values(qtbot, db, boxes):
     with qtbot.waitSignal(page.ctx.signals.changed) as changed:
         assert page.air.save()
     assert changed.args[0] == Changes(figures=True)
-    assert air(db) == {(CITY_AREA, "2020-11"): (52.0, 1), (YC, "2020-12"): (64.0, None), (TG, "2021-02"): (None, 3)}
+    assert air_values(db) == {(CITY_AREA, "2020-11"): (52.0, 1), (YC, "2020-12"): (64.0, None), (TG, "2021-02"): (None, 3)}
     assert a.data(ok, Qt.ItemDataRole.BackgroundRole).color() == OVER
     assert "目标 ≤47" in a.data(ok, Qt.ItemDataRole.ToolTipRole)
-    assert page.air.targets_table.rowCount() == len(monthly.air_quality_targets(db)) == 2
+    assert page.air.targets_table.rowCount() == len(air.air_quality_targets(db)) == 2
     # Clearing both values of a month removes it.
     a.setData(a.index_of(CITY_AREA, "2020-11", "pm25"), "")
     a.setData(a.index_of(CITY_AREA, "2020-11", "heavy_days"), "")
     assert page.air.save()
-    assert (CITY_AREA, "2020-11") not in air(db)
+    assert (CITY_AREA, "2020-11") not in air_values(db)
     assert boxes == []
 
 
@@ -214,7 +215,7 @@ def test_the_city_office_sets_and_changes_air_quality_targets(qtbot, db, boxes, 
     page.tabs.setCurrentWidget(page.air)
     tab = page.air
     assert tab.add_target_button.isVisible() and not tab.edit_target_button.isEnabled()
-    before = len(monthly.air_quality_targets(db))
+    before = len(air.air_quality_targets(db))
     dialog = tab.edit_target(None)
     qtbot.waitExposed(dialog)
     dialog.area.setCurrentIndex(dialog.area.findData(YC))
@@ -226,12 +227,12 @@ def test_the_city_office_sets_and_changes_air_quality_targets(qtbot, db, boxes, 
     assert not dialog.submit()
     assert dialog.isVisible() and "0 至 1000" in dialog.error.text()
     assert dialog.grab().save(str(tmp_path / "air_target_refused.png"))
-    assert len(monthly.air_quality_targets(db)) == before
+    assert len(air.air_quality_targets(db)) == before
     dialog.pm25.setText("55")
     with qtbot.waitSignal(page.ctx.signals.changed) as changed:
         assert dialog.submit()
     assert changed.args[0] == Changes(figures=True)
-    saved = next(t for t in monthly.air_quality_targets(db) if t.area == YC)
+    saved = next(t for t in air.air_quality_targets(db) if t.area == YC)
     assert (saved.first_month, saved.last_month, saved.pm25_max, saved.heavy_days_max) == ("2020-10", "2020-12", 55.0, 3)
     assert tab.targets_table.rowCount() == before + 1
     assert "已设定 榆次区 2020-10 至 2020-12" in tab.status_line.text()
@@ -246,7 +247,7 @@ def test_the_city_office_sets_and_changes_air_quality_targets(qtbot, db, boxes, 
     change.last.setCurrentIndex(change.last.findData("2021-03"))
     change.heavy.setText("5")
     assert change.submit()
-    saved = next(t for t in monthly.air_quality_targets(db) if t.area == YC)
+    saved = next(t for t in air.air_quality_targets(db) if t.area == YC)
     assert (saved.last_month, saved.pm25_max, saved.heavy_days_max) == ("2021-03", 55.0, 5)
     # Overlapping another period of the same area is refused with both periods named.
     other = tab.edit_target(None)

@@ -17,7 +17,7 @@ import pytest
 
 from jzair_desktop.cli import main as cli_main
 from jzair_desktop.domain.ledgers import LEDGER_KEYS
-from jzair_desktop.services import audit, monthly, targets
+from jzair_desktop.services import air, audit, monthly, targets
 from jzair_desktop.services import backup as bk
 from jzair_desktop.services import ledgers as svc
 from jzair_desktop.services import report as report_svc
@@ -42,9 +42,9 @@ def filled(db):
     uuids = {key: _new(db, key, 1) for key in LEDGER_KEYS}
     _new(db, "heating", 2, JIEXIU)
     monthly.set_figure(db, BUILTIN_ADMIN, YUCI, "dust.sweeping", "2020-11", 71.5)
-    monthly.set_air_quality(db, BUILTIN_ADMIN, YUCI, "2020-11", pm25=48.0, heavy_days=2)
+    air.set_air_quality(db, BUILTIN_ADMIN, YUCI, "2020-11", pm25=48.0, heavy_days=2)
     targets.set_target(db, BUILTIN_ADMIN, targets.splittable_indicators()[0].key, YUCI, 1234)
-    monthly.set_air_quality_target(db, BUILTIN_ADMIN, YUCI, "2020-10", "2020-12", pm25_max=55.0)
+    air.set_air_quality_target(db, BUILTIN_ADMIN, YUCI, "2020-10", "2020-12", pm25_max=55.0)
     assert verify(db).ok, verify(db).findings
     return uuids
 

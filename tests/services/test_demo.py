@@ -16,8 +16,8 @@ from jzair_desktop.domain.ledgers import LEDGER_KEYS, LEDGERS, ledger
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.domain.validation import ERROR, check_record, rule_key
 from jzair_desktop.errors import PermissionDenied
+from jzair_desktop.services import air, monthly, targets
 from jzair_desktop.services import ledgers as svc
-from jzair_desktop.services import monthly, targets
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.closeout import sniff_type
 from jzair_desktop.services.database import open_database
@@ -158,7 +158,7 @@ def test_targets_monthly_figures_and_air_quality_are_filled(small_db):
     assert count(db, AirQualityGrade) == len(reference().units)
     assert count(db, Milestone) == 5 + len(reference().units)
     assert result.monthly_figures == count(db, MonthlyFigure)
-    aq = monthly.air_quality(db)
+    aq = air.air_quality(db)
     assert len(aq) == result.air_quality_months == 13 * 6
     assert {a.area_name for a in aq} >= {"市城区", "左权县", "晋中开发区"}
     assert not result.notes

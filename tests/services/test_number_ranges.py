@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.domain.validation import NUMBER_MAX
 from jzair_desktop.errors import JzairError, ValidationFailed
+from jzair_desktop.services import air, ledgers, monthly, report, submission, targets
 from jzair_desktop.services import excel as excel_service
-from jzair_desktop.services import ledgers, monthly, report, submission, targets
 from jzair_desktop.services.actor import BUILTIN_ADMIN
 from jzair_desktop.storage.engine import read_session
 from jzair_desktop.storage.models import MonthlyFigure, MonthSubmission
@@ -65,9 +65,9 @@ def test_targets_refuse_absurd_numbers(db, value):
 @pytest.mark.parametrize("value", ABSURD)
 def test_air_quality_refuses_absurd_numbers(db, value):
     with pytest.raises(JzairError):
-        monthly.set_air_quality(db, BUILTIN_ADMIN, "榆次区", "2020-11", pm25=value)
+        air.set_air_quality(db, BUILTIN_ADMIN, "榆次区", "2020-11", pm25=value)
     with pytest.raises(JzairError):
-        monthly.set_air_quality(db, BUILTIN_ADMIN, "榆次区", "2020-11", heavy_days=value)
+        air.set_air_quality(db, BUILTIN_ADMIN, "榆次区", "2020-11", heavy_days=value)
 
 
 @pytest.mark.parametrize(
@@ -97,8 +97,8 @@ def test_full_width_digits_are_stored_as_numbers_not_as_typed(db):
     view = monthly.set_figure(db, BUILTIN_ADMIN, "榆次区", "bus.new_energy", "2020-11", "１２")
     assert view.value == 12.0
     assert targets.set_target(db, BUILTIN_ADMIN, "heating.gas", "榆次区", "１，２００").value == 1200.0
-    air = monthly.set_air_quality(db, BUILTIN_ADMIN, "榆次区", "2020-11", pm25="４５．５", heavy_days="２")
-    assert (air.pm25, air.heavy_days) == (45.5, 2)
+    row = air.set_air_quality(db, BUILTIN_ADMIN, "榆次区", "2020-11", pm25="４５．５", heavy_days="２")
+    assert (row.pm25, row.heavy_days) == (45.5, 2)
     uuid = ledgers.create_record(db, "heating", {**_valid("heating"), "area_m2": "１２０．５"}, actor=BUILTIN_ADMIN,
                                  today=TODAY).uuid
     assert ledgers.get_record(db, "heating", uuid).values["area_m2"] == 120.5
@@ -154,7 +154,7 @@ def test_the_city_report_shows_no_inf_or_nan_after_every_input_path_was_tried(db
             lambda v=value: monthly.set_figure(db, BUILTIN_ADMIN, "榆次区", "bus.new_energy", "2020-11", v),
             lambda v=value: monthly.set_figure(db, BUILTIN_ADMIN, "榆次区", "dust.fall", "2020-11", v),
             lambda v=value: targets.set_target(db, BUILTIN_ADMIN, "bus.new_energy", "榆次区", v),
-            lambda v=value: monthly.set_air_quality(db, BUILTIN_ADMIN, "市城区", "2020-11", pm25=v),
+            lambda v=value: air.set_air_quality(db, BUILTIN_ADMIN, "市城区", "2020-11", pm25=v),
             lambda v=value: ledgers.create_record(db, "heating", {**_valid("heating"), "subsidy_yuan": v},
                                                   actor=BUILTIN_ADMIN, today=TODAY),
         ):

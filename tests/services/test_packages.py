@@ -15,7 +15,7 @@ from jzair_desktop.domain.ledgers import LEDGER_KEYS
 from jzair_desktop.errors import PermissionDenied
 from jzair_desktop.exchange import jzpkg
 from jzair_desktop.exchange.jzpkg import PackageError
-from jzair_desktop.services import accounts, audit, audit_verify, ledgers, monthly, submission, targets
+from jzair_desktop.services import accounts, air, audit, audit_verify, ledgers, monthly, submission, targets
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.packages import export as export
 from jzair_desktop.services.packages import importer as imp
@@ -179,7 +179,7 @@ def test_round_trip_keeps_every_field(county, city, tmp_path):
     ledgers.delete_record(county, "heating", gone["uuid"], actor=BUILTIN_ADMIN)
     fleeting = ledgers.create_record(county, "trucks", raw("trucks", 901), actor=BUILTIN_ADMIN, today=TODAY).uuid
     ledgers.delete_record(county, "trucks", fleeting, actor=BUILTIN_ADMIN)
-    monthly.set_air_quality(county, BUILTIN_ADMIN, YUCI, "2020-11", pm25=61.5)
+    air.set_air_quality(county, BUILTIN_ADMIN, YUCI, "2020-11", pm25=61.5)
     submission.submit_month(county, YUCI, "2020-11", BUILTIN_ADMIN, today=TODAY)
 
     second = export_yuci(county, tmp_path, "2.jzpkg")
@@ -353,7 +353,7 @@ def test_who_may_export_import_and_pin(county, city, tmp_path):
 def test_a_targets_package_gives_the_county_the_citys_targets(demo_template, city, tmp_path):
     county = county_db(demo_template, tmp_path / "县", YUCI, keep_targets=False)
     targets.split_city_targets(city, {u: 1.0 for u in (YUCI, TAIGU)}, BUILTIN_ADMIN)
-    monthly.set_air_quality_target(city, BUILTIN_ADMIN, YUCI, "2020-10", "2020-12", pm25_max=55, heavy_days_max=3)
+    air.set_air_quality_target(city, BUILTIN_ADMIN, YUCI, "2020-10", "2020-12", pm25_max=55, heavy_days_max=3)
     out = export.export_targets_package(city, tmp_path / "任务包.jzpkg", actor=BUILTIN_ADMIN)
     assert out.kind == "targets" and out.counts["county_targets"] > 0
 

@@ -14,7 +14,7 @@ from jzair_desktop.domain.reference import CITY_CODE, reference
 from jzair_desktop.errors import JzairError, PermissionDenied, ValidationFailed
 from jzair_desktop.services import air_targets, milestones, monthly, progress, report, targets
 from jzair_desktop.services.actor import BUILTIN_ADMIN
-from jzair_desktop.services.air_entry import AirEntry, set_air_quality_many
+from jzair_desktop.services.air import AirEntry, set_air_quality_many
 from jzair_desktop.services.database import load_reference_data
 from jzair_desktop.services.monthly import FigureEntry
 from jzair_desktop.services.targets import TargetEntry

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from jzair_desktop.errors import JzairError, PermissionDenied, ValidationFailed
-from jzair_desktop.services import monthly
+from jzair_desktop.services import air, monthly
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.monthly import FigureEntry
 from jzair_desktop.storage.engine import read_session
@@ -78,17 +78,17 @@ def test_figures_all_or_nothing_and_permissions(db):
 
 
 def test_air_quality(db):
-    view = monthly.set_air_quality(db, BUILTIN_ADMIN, "市城区", "2020-11", pm25="45.5", heavy_days="1")
+    view = air.set_air_quality(db, BUILTIN_ADMIN, "市城区", "2020-11", pm25="45.5", heavy_days="1")
     assert (view.area, view.pm25, view.heavy_days, view.pm25_max, view.heavy_days_max) == ("市城区", 45.5, 1, 47, 0)
     assert (view.pm25_ok, view.heavy_days_ok) == (True, False)
-    view = monthly.set_air_quality(db, BUILTIN_ADMIN, "市城区", "2020-11", pm25=50)  # keeps heavy days
+    view = air.set_air_quality(db, BUILTIN_ADMIN, "市城区", "2020-11", pm25=50)  # keeps heavy days
     assert (view.pm25, view.heavy_days, view.pm25_ok) == (50, 1, False)
-    jan = monthly.set_air_quality(db, BUILTIN_ADMIN, "市城区", "2021-01", pm25=70, heavy_days=5)
+    jan = air.set_air_quality(db, BUILTIN_ADMIN, "市城区", "2021-01", pm25=70, heavy_days=5)
     assert (jan.pm25_max, jan.heavy_days_max, jan.pm25_ok, jan.heavy_days_ok) == (72, 5, True, True)
-    county = monthly.set_air_quality(db, CLERK, "140702", "2020-11", pm25=60)
+    county = air.set_air_quality(db, CLERK, "140702", "2020-11", pm25=60)
     assert (county.area, county.area_name, county.pm25_max) == ("140702", "榆次区", None)
-    monthly.set_air_quality_target(db, BUILTIN_ADMIN, "榆次区", "2020-10", "2020-12", pm25_max=55, heavy_days_max=1)
-    listed = monthly.air_quality(db)
+    air.set_air_quality_target(db, BUILTIN_ADMIN, "榆次区", "2020-10", "2020-12", pm25_max=55, heavy_days_max=1)
+    listed = air.air_quality(db)
     assert [(v.area_name, v.month) for v in listed] == [("市城区", "2020-11"), ("市城区", "2021-01"), ("榆次区", "2020-11")]
     assert (listed[2].pm25_max, listed[2].pm25_ok) == (55, False)
 
@@ -107,7 +107,7 @@ def test_air_quality(db):
 )
 def test_bad_air_quality_refused(db, area, month, kwargs, message):
     with pytest.raises(JzairError) as err:
-        monthly.set_air_quality(db, BUILTIN_ADMIN, area, month, **kwargs)
+        air.set_air_quality(db, BUILTIN_ADMIN, area, month, **kwargs)
     assert message in str(err.value)
     with read_session(db.engine) as s:
         assert s.scalar(select(func.count()).select_from(AirQualityMonth)) == 0
@@ -115,10 +115,10 @@ def test_bad_air_quality_refused(db, area, month, kwargs, message):
 
 def test_air_quality_permissions(db):
     with pytest.raises(PermissionDenied):
-        monthly.set_air_quality(db, CLERK, "市城区", "2020-11", pm25=40)
+        air.set_air_quality(db, CLERK, "市城区", "2020-11", pm25=40)
     with pytest.raises(PermissionDenied):
-        monthly.set_air_quality(db, CLERK, "太谷区", "2020-11", pm25=40)
+        air.set_air_quality(db, CLERK, "太谷区", "2020-11", pm25=40)
     with pytest.raises(PermissionDenied):
-        monthly.set_air_quality_target(db, CLERK, "榆次区", "2020-10", "2020-12", pm25_max=50)
+        air.set_air_quality_target(db, CLERK, "榆次区", "2020-10", "2020-12", pm25_max=50)
     with pytest.raises(JzairError, match="重叠"):
-        monthly.set_air_quality_target(db, BUILTIN_ADMIN, "市城区", "2020-12", "2021-01", pm25_max=50)
+        air.set_air_quality_target(db, BUILTIN_ADMIN, "市城区", "2020-12", "2021-01", pm25_max=50)

@@ -11,7 +11,7 @@ import pytest
 from jzair_desktop.cli import main as cli_main
 from jzair_desktop.domain.validation import check_record
 from jzair_desktop.errors import JzairError, PermissionDenied
-from jzair_desktop.services import audit, submission
+from jzair_desktop.services import air, audit, submission
 from jzair_desktop.services import ledgers as svc
 from jzair_desktop.services.audit_verify import verify
 from jzair_desktop.services.progress import compute_progress
@@ -216,7 +216,7 @@ def test_monthly_figures_and_air_quality_of_a_submitted_month_are_locked(db, db_
     users, _ = setup
     admin, clerk = users["admin"], users["yuci"]
     monthly.set_figure(db, clerk, "榆次区", "nonroad.inspection", "2020-11", 5)
-    monthly.set_air_quality(db, clerk, "榆次区", "2020-11", pm25=60)
+    air.set_air_quality(db, clerk, "榆次区", "2020-11", pm25=60)
     submission.submit_month(db, "榆次区", "2020-11", clerk, today=TODAY)
     before = snapshot(db_path)
     with pytest.raises(MonthLocked, match="2020-11"):
@@ -224,16 +224,16 @@ def test_monthly_figures_and_air_quality_of_a_submitted_month_are_locked(db, db_
     with pytest.raises(MonthLocked, match="2020-10"):
         monthly.set_figure(db, admin, "榆次区", "nonroad.inspection", "2020-10", 1)
     with pytest.raises(MonthLocked):
-        monthly.set_air_quality(db, clerk, "榆次区", "2020-11", pm25=61)
+        air.set_air_quality(db, clerk, "榆次区", "2020-11", pm25=61)
     assert snapshot(db_path) == before
     # A later month, another unit and the city area stay open.
     monthly.set_figure(db, clerk, "榆次区", "nonroad.inspection", "2020-12", 3)
     monthly.set_figure(db, users["jiexiu"], "介休市", "nonroad.inspection", "2020-11", 3)
-    monthly.set_air_quality(db, admin, "市城区", "2020-11", pm25=45)
+    air.set_air_quality(db, admin, "市城区", "2020-11", pm25=45)
 
 
 def test_the_air_quality_grid_respects_a_submitted_month(db, db_path, setup):
-    from jzair_desktop.services.air_entry import AirEntry, set_air_quality_many
+    from jzair_desktop.services.air import AirEntry, set_air_quality_many
 
     users, _ = setup
     clerk = users["yuci"]

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError, PermissionDenied, ValidationFailed
-from jzair_desktop.services import targets
+from jzair_desktop.services import air, targets
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.targets import TargetEntry
 from jzair_desktop.storage.engine import read_session
@@ -225,7 +225,7 @@ def test_changes_are_audited_and_the_chain_verifies(db):
     targets.set_target(db, BUILTIN_ADMIN, "trucks.eliminated", "榆次区", 12)  # unchanged: no entry
     targets.set_target(db, BUILTIN_ADMIN, "trucks.eliminated", "榆次区", "")
     monthly.set_figure(db, BUILTIN_ADMIN, "榆次区", "bus.new_energy", "2020-11", 3)
-    monthly.set_air_quality(db, BUILTIN_ADMIN, "市城区", "2020-11", pm25=40)
+    air.set_air_quality(db, BUILTIN_ADMIN, "市城区", "2020-11", pm25=40)
     rows = audit.query_log(db, newest_first=False)
     mine = [(r.action, r.ledger, r.detail) for r in rows]
     assert mine == [

@@ -51,7 +51,7 @@ from jzair_desktop.gui.widgets.charts import (
 )
 from jzair_desktop.gui.widgets.clipboard import enable_copy
 from jzair_desktop.gui.widgets.common import save_file_path
-from jzair_desktop.services import monthly as monthly_service
+from jzair_desktop.services import air
 from jzair_desktop.services.breakdown import BreakdownData, breakdown_data, breakdowns
 from jzair_desktop.services.changes import Changes
 from jzair_desktop.services.progress import (
@@ -575,15 +575,15 @@ class DashboardPage(QWidget):
     def air_area(self) -> tuple[str, str]:
         code = self.unit_code
         if code == CITY_CODE:
-            return monthly_service.CITY_AREA, monthly_service.CITY_AREA
+            return air.CITY_AREA, air.CITY_AREA
         return code, self.unit_combo.currentText()
 
     def draw_air(self) -> None:
         area, name = self.air_area()
         last = month_of(self.as_of)
         months = [m for m in window_months() if m <= last] or window_months()[:1]
-        stored = {v.month: v for v in monthly_service.air_quality(self.ctx.db, area=area)}
-        targets = [t for t in monthly_service.air_quality_targets(self.ctx.db) if t.area == area]
+        stored = {v.month: v for v in air.air_quality(self.ctx.db, area=area)}
+        targets = [t for t in air.air_quality_targets(self.ctx.db) if t.area == area]
 
         def limit(month: str, field: str) -> float | None:
             for t in targets:

@@ -7,7 +7,7 @@
   above the target shaded; the targets are listed below.
 
 Edits wait in the grid (shaded) until 保存, which writes all of the tab's edits in one transaction
-through the services (services.monthly.set_figures, services.air_entry.set_air_quality_many); the
+through the services (services.monthly.set_figures, services.air.set_air_quality_many); the
 services check every value (no negative counts, percentages 0–100, PM2.5 0–1000, heavy days within
 the month), and a refused save marks each offending cell with its problem and writes nothing.
 A county clerk edits their own unit's row only; 市城区 and other units are the city office's.
@@ -59,19 +59,20 @@ from jzair_desktop.gui.widgets.common import (
     setup_edit_grid,
 )
 from jzair_desktop.gui.widgets.grid_paste import GridPaste
-from jzair_desktop.services import air_targets
+from jzair_desktop.services import air, air_targets
 from jzair_desktop.services import milestones as milestones_service
 from jzair_desktop.services import monthly as monthly_service
 from jzair_desktop.services.actor import Actor
-from jzair_desktop.services.air_entry import AirEntry, check_air_entries, problem_field, set_air_quality_many
-from jzair_desktop.services.changes import Changes
-from jzair_desktop.services.monthly import (
+from jzair_desktop.services.air import (
     CITY_AREA,
+    AirEntry,
     AirQualityTargetView,
-    FigureEntry,
-    monthly_indicators,
-    set_figures,
+    check_air_entries,
+    problem_field,
+    set_air_quality_many,
 )
+from jzair_desktop.services.changes import Changes
+from jzair_desktop.services.monthly import FigureEntry, monthly_indicators, set_figures
 from jzair_desktop.services.targets import (
     format_number,
     is_integral,
@@ -774,7 +775,7 @@ class FiguresTab(GridTab):
 
 class AirTargetDialog(FormDialog):
     """设定空气质量目标: an area's PM2.5 and heavy-pollution-day limits over a span of months (city office,
-    附件1), through services.monthly.set_air_quality_target (checked and audited there)."""
+    附件1), through services.air.set_air_quality_target (checked and audited there)."""
 
     def __init__(self, ctx: GuiContext, parent: QWidget | None = None, *,
                  current: AirQualityTargetView | None = None) -> None:
@@ -825,7 +826,7 @@ class AirTargetDialog(FormDialog):
         self.setMinimumWidth(440)
 
     def run(self) -> None:
-        self.saved = monthly_service.set_air_quality_target(
+        self.saved = air.set_air_quality_target(
             self.ctx.db, self.ctx.actor, self.area.currentData(), self.first.currentData(), self.last.currentData(),
             pm25_max=self.pm25.text().strip() or None, heavy_days_max=self.heavy.text().strip() or None,
         )
@@ -956,8 +957,8 @@ class AirTab(GridTab):
 
     def reload(self) -> None:
         with user_errors(self, "无法读取空气质量") as outcome:
-            months = monthly_service.air_quality(self.ctx.db)
-            targets = monthly_service.air_quality_targets(self.ctx.db)
+            months = air.air_quality(self.ctx.db)
+            targets = air.air_quality_targets(self.ctx.db)
         if outcome.failed:
             return
         stored: dict[tuple[str, str, str], float] = {}

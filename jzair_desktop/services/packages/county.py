@@ -23,7 +23,7 @@ from jzair_desktop.domain.validation import (
 from jzair_desktop.errors import JzairError
 from jzair_desktop.exchange import jzpkg
 from jzair_desktop.exchange.jzpkg import PackageError
-from jzair_desktop.services import audit, milestones, monthly, targets
+from jzair_desktop.services import air, audit, milestones, monthly, targets
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.audit_anchor import HEAD_KEY, Head, head_from_json
 from jzair_desktop.services.packages.common import (
@@ -248,9 +248,9 @@ class CountyJob:
                 pm25 = lines.number(n, obj, "pm25", optional=True)
                 heavy = lines.integer(n, obj, "heavy_days", optional=True)
                 if pm25 is not None:
-                    monthly.check_pm25(pm25, what)
+                    air.check_pm25(pm25, what)
                 if heavy is not None:
-                    monthly.check_heavy_days(heavy, what, month)
+                    air.check_heavy_days(heavy, what, month)
             except PackageError:
                 raise
             except JzairError as exc:
@@ -586,7 +586,7 @@ class CountyJob:
                     after = {"area": unit, "month": month, "pm25": row.pm25, "heavy_days": row.heavy_days,
                              **audit.row_bookkeeping(row)}
                 plan.pending.append(audit.Pending(
-                    monthly.AUDIT_AIR, f"{unit}@{month}", unit, before, after,
+                    air.AUDIT_AIR, f"{unit}@{month}", unit, before, after,
                     f"{self.unit.name} {month} 空气质量（报送包第 {self.pkg.sequence} 号）",
                     "create" if before is None else ("delete" if after is None else "update")))
 

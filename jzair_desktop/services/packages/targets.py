@@ -13,7 +13,7 @@ from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError, ValidationFailed
 from jzair_desktop.exchange import jzpkg
 from jzair_desktop.exchange.jzpkg import PackageError
-from jzair_desktop.services import audit, monthly, targets
+from jzair_desktop.services import air, audit, targets
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.packages.common import Lines, Plan, refuse_problems
 from jzair_desktop.storage.models import AirQualityTarget
@@ -55,7 +55,7 @@ class TargetsJob:
         for n, obj in lines.items():
             lines.keys(n, obj, ("area", "first_month", "last_month", "pm25_max", "heavy_days_max"))
             try:
-                area, name = monthly.resolve_area(lines.text(n, obj, "area", max_len=16), ref)
+                area, name = air.resolve_area(lines.text(n, obj, "area", max_len=16), ref)
                 if area != obj["area"]:
                     raise JzairError(f"区域应写作代码 {area}。")
                 first = months.parse_month(lines.text(n, obj, "first_month"), ref)
@@ -65,9 +65,9 @@ class TargetsJob:
                 pm = lines.number(n, obj, "pm25_max", optional=True)
                 hd = lines.integer(n, obj, "heavy_days_max", optional=True)
                 if pm is not None:
-                    monthly.check_pm25(pm, f"“{name}”目标")
+                    air.check_pm25(pm, f"“{name}”目标")
                 if hd is not None:
-                    monthly.check_heavy_days(hd, f"“{name}”目标", None)
+                    air.check_heavy_days(hd, f"“{name}”目标", None)
             except PackageError:
                 raise
             except JzairError as exc:
@@ -126,8 +126,8 @@ class TargetsJob:
                         want["last_month"], want["pm25_max"], want["heavy_days_max"])
                     after = state_of(row)
                 plan.pending.append(audit.Pending(
-                    monthly.AUDIT_AIR_TARGETS, f"{area}@{first}", None if area == monthly.CITY_AREA else area,
-                    before, after, f"{monthly.area_name(area)} {first} 起空气质量目标（{source}）",
+                    air.AUDIT_AIR_TARGETS, f"{area}@{first}", None if area == air.CITY_AREA else area,
+                    before, after, f"{air.area_name(area)} {first} 起空气质量目标（{source}）",
                     "create" if before is None else ("delete" if after is None else "update")))
             s.flush()
 

@@ -1,20 +1,19 @@
-"""Air quality written as a grid (services.air_entry): checked first, all or nothing, audited, removable."""
+"""Air quality written as a grid (services.air): checked first, all or nothing, audited, removable."""
 
 from __future__ import annotations
 
 import pytest
 
 from jzair_desktop.errors import ValidationFailed
-from jzair_desktop.services import audit, monthly
+from jzair_desktop.services import air, audit
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
-from jzair_desktop.services.air_entry import AirEntry, problem_field, set_air_quality_many
-from jzair_desktop.services.monthly import AUDIT_AIR, CITY_AREA
+from jzair_desktop.services.air import AUDIT_AIR, CITY_AREA, AirEntry, problem_field, set_air_quality_many
 
 YC, TG = "140702", "140703"
 
 
 def stored(db):
-    return {(v.area, v.month): (v.pm25, v.heavy_days) for v in monthly.air_quality(db)}
+    return {(v.area, v.month): (v.pm25, v.heavy_days) for v in air.air_quality(db)}
 
 
 def air_log(db):
