@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from jzair_desktop import APP_TITLE
 from jzair_desktop.errors import JzairError
-from jzair_desktop.gui.backup_ui import BackupController
+from jzair_desktop.gui.backup_controller import BackupController
 from jzair_desktop.gui.context import DataSignals, GuiContext
 from jzair_desktop.gui.focus_refresh import FocusRefresher
 from jzair_desktop.gui.qtsetup import install_excepthook, make_application

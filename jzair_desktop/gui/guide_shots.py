@@ -92,8 +92,8 @@ def _build_demo(path: Path) -> None:
 def _shoot(path: Path, out: Path) -> list[Path]:
     from PySide6.QtWidgets import QMessageBox
 
-    from jzair_desktop.gui.backup_ui import ExitBackupWindow
     from jzair_desktop.gui.context import DataSignals, GuiContext
+    from jzair_desktop.gui.dialogs.backup import ExitBackupWindow
     from jzair_desktop.gui.guide_window import GuideWindow
     from jzair_desktop.gui.main_window import MainWindow
     from jzair_desktop.gui.qtsetup import make_application

@@ -7,9 +7,9 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from jzair_desktop import __version__, paths
-from jzair_desktop.gui.backup_ui import BackupSettingsBox
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.lock import MAX_IDLE_MINUTES, idle_minutes, set_idle_minutes
+from jzair_desktop.gui.pages.settings_backup import BackupSettingsBox
 from jzair_desktop.services import installation
 from jzair_desktop.services.actor import ROLES
 from jzair_desktop.services.database import schema_revision

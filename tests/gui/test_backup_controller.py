@@ -14,16 +14,15 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QLabel, QMessageBox, QPushButton
 
 from jzair_desktop.gui import qtsetup
-from jzair_desktop.gui.backup_ui import (
+from jzair_desktop.gui.backup_controller import (
     EXIT_NOTE_KEY,
     HOURLY_MS,
     BackupController,
-    ExitBackupWindow,
-    RestoreConfirmDialog,
     actor_after_restore,
     changed_since,
 )
 from jzair_desktop.gui.context import DataSignals, GuiContext
+from jzair_desktop.gui.dialogs.backup import ExitBackupWindow, RestoreConfirmDialog
 from jzair_desktop.gui.main_window import MainWindow
 from jzair_desktop.services import accounts, audit
 from jzair_desktop.services import backup as backup_service
@@ -480,7 +479,7 @@ def test_restore_confirmation_shows_the_manifest(qtbot, ctx):
     info = backup_service.auto_backup(ctx.db, now=T0).backup
     add_heating(ctx.db.engine, 5, tag="新")
     w = make_window(qtbot, ctx)
-    from jzair_desktop.gui.backup_ui import current_counts
+    from jzair_desktop.gui.backup_controller import current_counts
 
     dialog = RestoreConfirmDialog(backup_service.verify_backup(info.path), current_counts(ctx.db), ctx.db.location, w)
     qtbot.addWidget(dialog)
@@ -556,7 +555,8 @@ def test_attack_a_clerk_restoring_through_the_gui_is_refused_and_stays_a_clerk(q
 
 def test_a_backup_of_another_installation_asks_the_administrator_again(qtbot, ctx, boxes, confirm, tmp_path,
                                                                        monkeypatch):
-    from jzair_desktop.gui import backup_ui
+    from jzair_desktop.gui import backup_controller
+    from jzair_desktop.gui.dialogs import backup as backup_dialogs
     from jzair_desktop.services.database import load_reference_data, open_database
     from jzair_desktop.services.packages import keys as package_keys
     from jzair_desktop.storage.engine import sqlite_url
@@ -571,7 +571,7 @@ def test_a_backup_of_another_installation_asks_the_administrator_again(qtbot, ct
 
     def answer(parent, exc):  # noqa: ANN001
         asked.append(str(exc))
-        box = backup_ui.foreign_backup_box(parent, exc)
+        box = backup_dialogs.foreign_backup_box(parent, exc)
         assert box.defaultButton() is not box.yes_button  # a stray Enter does not restore
         box.show()
         Path("/tmp/shots/trust").mkdir(parents=True, exist_ok=True)
@@ -579,7 +579,7 @@ def test_a_backup_of_another_installation_asks_the_administrator_again(qtbot, ct
         box.close()
         return len(asked) == 1
 
-    monkeypatch.setattr(backup_ui, "confirm_foreign_backup", answer)
+    monkeypatch.setattr(backup_controller, "confirm_foreign_backup", answer)
     w = make_window(qtbot, ctx, page="settings")
     BackupController(w, automatic=False).restore_confirmed(foreign.path)
     qtbot.waitUntil(lambda: any(t == "恢复完成" for _k, t, _m in boxes), timeout=20_000)

@@ -1,5 +1,5 @@
-"""Backups in the desktop program: automatic backups, the last backup time in the status bar, the backup
-part of the 设置 page, and restoring from a backup.
+"""Backups in the desktop program: automatic backups, the last backup time in the status bar, and
+restoring from a backup (the dialogs: gui/dialogs/backup.py; the 设置 page's box: gui/pages/settings_backup.py).
 
 Automatic backups (services.backup.auto_backup: backup folder, extra folder such as a USB drive, rotation
 keeping 14 daily and 12 monthly copies by default):
@@ -16,10 +16,8 @@ to the current record counts, and after confirmation the pages are closed, the e
 needs the only connection to the file), `restore_backup` runs off the GUI thread, then the database is
 opened again, the user checked against the restored accounts, and the pages built anew.
 """
-
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -27,38 +25,31 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QShowEvent
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
-    QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QLineEdit,
     QMessageBox,
-    QProgressBar,
-    QPushButton,
-    QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
 from jzair_desktop import APP_TITLE
-from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.errors import JzairError
 from jzair_desktop.gui.context import GuiContext
+from jzair_desktop.gui.dialogs.backup import (
+    ExitBackupWindow,
+    RestoreConfirmDialog,
+    confirm_foreign_backup,
+    size_text,
+    time_text,
+)
 from jzair_desktop.gui.tasks import Task, TaskState, publish, run_task, show_user_error, user_errors
 from jzair_desktop.services import backup as backup_service
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.backup import AutoBackupResult, BackupInfo, BackupSettings, RestoreResult
 from jzair_desktop.services.changes import EVERYTHING
-from jzair_desktop.services.database import Database, head_revision
+from jzair_desktop.services.database import Database
 
 if TYPE_CHECKING:
     from jzair_desktop.gui.main_window import MainWindow
@@ -70,25 +61,9 @@ EXIT_NOTE_KEY = "backup/exit_error"
 CLEAN_KEY = "backup/clean_files"  # the database file as the program left it, right after its newest backup
 
 
+
 def now_local() -> dt.datetime:
     return dt.datetime.now().astimezone()
-
-
-def time_text(when: dt.datetime | None, *, seconds: bool = False) -> str:
-    if when is None:
-        return "尚无"
-    local = when.astimezone() if when.tzinfo is not None else when
-    return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
-
-
-def size_text(n: int) -> str:
-    if n < 1024:
-        return f"{n:,} 字节"
-    for unit in ("KB", "MB", "GB"):
-        n /= 1024
-        if n < 1024 or unit == "GB":
-            return f"{n:,.1f} {unit}"
-    return str(n)
 
 
 def main_file_state(db_file: Path | None) -> str | None:
@@ -124,10 +99,6 @@ def changed_since(db_file: Path | None, last_backup: dt.datetime | None) -> bool
         except OSError:
             continue
     return dt.datetime.fromtimestamp(newest) >= last_backup
-
-
-# --------------------------------------------------------------------------------------------------
-# The controller: one per main window
 
 
 class BackupController(QObject):
@@ -531,83 +502,6 @@ class BackupController(QObject):
         show_user_error(self.window, exc, "恢复未完成")
 
 
-# --------------------------------------------------------------------------------------------------
-# The exit backup's window
-
-
-class ExitBackupWindow(QWidget):
-    """“正在备份…”: a small window of its own (the main window has closed) with progress and 取消."""
-
-    cancel_requested = Signal()
-
-    def __init__(self) -> None:
-        super().__init__(None, Qt.WindowType.Window | Qt.WindowType.WindowTitleHint
-                         | Qt.WindowType.CustomizeWindowHint | Qt.WindowType.WindowCloseButtonHint)
-        self.setObjectName("exitBackupWindow")
-        self.setWindowTitle(f"{APP_TITLE} - 正在备份")
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        layout = QVBoxLayout(self)
-        head = QLabel("正在备份…")
-        head.setObjectName("exitBackupHead")
-        head.setStyleSheet("font-size: 12pt; font-weight: bold;")
-        layout.addWidget(head)
-        self.detail = QLabel("数据有改动，退出前自动备份一次。完成后程序自动关闭。")
-        self.detail.setObjectName("exitBackupDetail")
-        self.detail.setWordWrap(True)
-        layout.addWidget(self.detail)
-        self.bar = QProgressBar()
-        self.bar.setObjectName("exitBackupProgress")
-        self.bar.setRange(0, 0)
-        self.bar.setTextVisible(False)
-        layout.addWidget(self.bar)
-        self.step = QLabel("正在准备…")
-        self.step.setObjectName("exitBackupStep")
-        self.step.setStyleSheet("color: #555;")
-        layout.addWidget(self.step)
-        row = QHBoxLayout()
-        note = QLabel("取消则不做这次备份，之前的备份都保留。")
-        note.setStyleSheet("color: #555;")
-        row.addWidget(note, 1)
-        self.cancel_button = QPushButton("取消")
-        self.cancel_button.setObjectName("exitBackupCancel")
-        self.cancel_button.clicked.connect(self.request_cancel)
-        row.addWidget(self.cancel_button)
-        layout.addLayout(row)
-        self.setFixedWidth(440)
-        self._done = False
-
-    def set_progress(self, done: int, total: int, text: str) -> None:
-        if total > 0:
-            self.bar.setRange(0, total)
-            self.bar.setValue(min(done, total))
-        else:
-            self.bar.setRange(0, 0)
-        if text:
-            self.step.setText(text)
-
-    def request_cancel(self) -> None:
-        if not self.cancel_button.isEnabled():
-            return
-        self.cancel_button.setEnabled(False)
-        self.step.setText("正在取消…")
-        self.cancel_requested.emit()
-
-    def finish(self) -> None:
-        self._done = True
-        self.close()
-
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if self._done:
-            super().closeEvent(event)
-            return
-        event.ignore()  # the title bar's close button cancels, the backup's end closes
-        self.request_cancel()
-
-
-# --------------------------------------------------------------------------------------------------
-# Texts and small helpers
-
-
 def backup_done_text(result: AutoBackupResult) -> str:
     info = result.backup
     lines = [f"已备份到：{info.path}", f"大小：{size_text(info.size)}，已通过完整性检查。"]
@@ -645,27 +539,6 @@ def current_counts(db: Database) -> dict[str, int] | None:
         return None
 
 
-def foreign_backup_box(parent: QWidget | None, exc: backup_service.ForeignBackupError) -> QMessageBox:
-    """The question asked before a backup of another installation is restored (default: 取消)."""
-    reasons = "\n".join(f"· {r}" for r in exc.reasons)
-    box = QMessageBox(QMessageBox.Icon.Warning, "恢复其他安装的备份",
-                      f"该备份不是本安装的备份：\n{reasons}\n\n恢复它会用另一台安装的数据和用户账户替换本机的全部数据和账户"
-                      "（当前数据库会先另存一份）。确定要恢复吗？",
-                      QMessageBox.StandardButton.NoButton, parent)
-    box.setObjectName("confirmForeignBackup")
-    box.yes_button = box.addButton("确认恢复该备份", QMessageBox.ButtonRole.DestructiveRole)
-    no = box.addButton("取消", QMessageBox.ButtonRole.RejectRole)
-    box.setDefaultButton(no)
-    box.setEscapeButton(no)
-    return box
-
-
-def confirm_foreign_backup(parent: QWidget | None, exc: backup_service.ForeignBackupError) -> bool:
-    box = foreign_backup_box(parent, exc)
-    box.exec()
-    return box.clickedButton() is box.yes_button
-
-
 def actor_after_restore(db: Database, actor: Actor) -> Actor | None:
     """The user who may go on working after a restore, or None when they must log in again (the restored
     accounts differ: no such user, another role or unit, disabled; or accounts appeared)."""
@@ -694,320 +567,3 @@ def login_again(db: Database) -> Actor | None:
         return start_session(db)
     if outcome.failed:
         return None
-
-
-# --------------------------------------------------------------------------------------------------
-# The restore confirmation
-
-
-class RestoreConfirmDialog(QDialog):
-    """What the backup holds next to the current database, and 恢复 / 取消 (取消 is the default)."""
-
-    def __init__(self, info: BackupInfo, current: dict[str, int] | None, location: str,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("从备份恢复")
-        self.setObjectName("restoreConfirm")
-        self.setMinimumWidth(620)
-        layout = QVBoxLayout(self)
-        head = QLabel("用这份备份替换当前数据库吗？")
-        head.setStyleSheet("font-size: 13pt; font-weight: bold;")
-        layout.addWidget(head)
-
-        form = QFormLayout()
-        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
-
-        def row(label: str, text: str, name: str) -> None:
-            value = QLabel(text)
-            value.setObjectName(name)
-            value.setWordWrap(True)
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            form.addRow(label, value)
-
-        row("备份文件：", str(info.path), "backupFile")
-        row("备份时间：", time_text(info.created_at, seconds=True), "backupTime")
-        row("制作备份的程序版本：", info.app_version, "appVersion")
-        head_rev = head_revision()
-        rev = info.schema_revision
-        rev_note = "与本程序相同" if rev == head_rev else f"较旧，恢复后会自动升级到 {head_rev}"
-        row("数据库架构版本：", f"{rev}（{rev_note}）", "schemaRevision")
-        row("备份自：", info.source, "backupSource")
-        row("大小：", f"{size_text(info.size)}（数据库 {size_text(info.db_size)}）", "backupSize")
-        row("将替换：", location, "target")
-        layout.addLayout(form)
-
-        keys = [k for k in LEDGERS if k in info.records or (current and k in current)]
-        self.table = QTableWidget(len(keys) + 1, 3)
-        self.table.setObjectName("recordCounts")
-        self.table.setHorizontalHeaderLabels(["台账", "备份中的记录", "当前数据库中的记录"])
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
-        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        total_b = total_c = 0
-        for r, key in enumerate(keys):
-            b = info.records.get(key, 0)
-            c = current.get(key) if current is not None else None
-            total_b += b
-            total_c += c or 0
-            self._set_row(r, LEDGERS[key].title, b, c)
-        self._set_row(len(keys), "合计", total_b, total_c if current is not None else None, bold=True)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for c in (1, 2):
-            header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
-        height = self.table.horizontalHeader().height() + sum(
-            self.table.rowHeight(r) for r in range(self.table.rowCount())
-        ) + 4
-        self.table.setFixedHeight(height)
-        layout.addWidget(self.table)
-
-        name = Path(location).name
-        note = QLabel(
-            f"恢复前，当前数据库会先完整另存一份（“{Path(name).stem}.恢复前-日期-时间{Path(name).suffix}”，"
-            "与当前数据库在同一文件夹），然后被这份备份替换。"
-            "备份时间之后录入或修改的数据不会出现在恢复后的数据库中，但仍保存在那份副本里。"
-        )
-        note.setObjectName("restoreNote")
-        note.setWordWrap(True)
-        note.setStyleSheet("color: #8a4b00; background: #fff4e5; padding: 8px; border-radius: 3px;")
-        layout.addWidget(note)
-
-        buttons = QDialogButtonBox()
-        self.restore_button = buttons.addButton("恢复", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.restore_button.setObjectName("restoreButton")
-        self.cancel_button = buttons.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole)
-        self.cancel_button.setDefault(True)
-        self.cancel_button.setFocus()
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
-        super().showEvent(event)
-        # QDialogButtonBox makes its accept button the default when shown: replacing data is never the default.
-        self.restore_button.setDefault(False)
-        self.restore_button.setAutoDefault(False)
-        self.cancel_button.setDefault(True)
-        self.cancel_button.setFocus()
-
-    def _set_row(self, r: int, title: str, backup: int, current: int | None, *, bold: bool = False) -> None:
-        for c, text in enumerate((title, f"{backup:,}", "无法读取" if current is None else f"{current:,}")):
-            item = QTableWidgetItem(text)
-            if c:
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            if bold:
-                font = item.font()
-                font.setBold(True)
-                item.setFont(font)
-            self.table.setItem(r, c, item)
-
-
-# --------------------------------------------------------------------------------------------------
-# The 设置 page's backup box
-
-
-class BackupSettingsBox(QGroupBox):
-    """数据备份: last backup, folders, how many copies to keep, 立即备份 and 从备份恢复…"""
-
-    def __init__(self, ctx: GuiContext, parent: QWidget | None = None) -> None:
-        super().__init__("数据备份", parent)
-        self.setObjectName("backupBox")
-        self.ctx = ctx
-        self._controller: BackupController | None = None
-        self._loading = False
-        layout = QVBoxLayout(self)
-        form = QFormLayout()
-        self.last_label = QLabel()
-        self.last_label.setObjectName("lastBackup")
-        form.addRow("最近备份：", self.last_label)
-
-        self.folder_label = QLabel()
-        self.folder_label.setObjectName("backupFolder")
-        self.folder_label.setWordWrap(True)
-        self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        open_folder = QPushButton("打开")
-        open_folder.setToolTip("在文件管理器中打开备份文件夹")
-        open_folder.clicked.connect(self._open_folder)
-        line = QHBoxLayout()
-        line.addWidget(self.folder_label, 1)
-        line.addWidget(open_folder)
-        form.addRow("备份文件夹：", line)
-
-        self.keep_daily = QSpinBox()
-        self.keep_daily.setObjectName("keepDaily")
-        self.keep_daily.setRange(1, 3650)
-        self.keep_daily.setSuffix(" 天")
-        self.keep_monthly = QSpinBox()
-        self.keep_monthly.setObjectName("keepMonthly")
-        self.keep_monthly.setRange(0, 1200)
-        self.keep_monthly.setSuffix(" 个月")
-        keep = QHBoxLayout()
-        keep.addWidget(QLabel("每天最新的一份，保留最近"))
-        keep.addWidget(self.keep_daily)
-        keep.addSpacing(12)
-        keep.addWidget(QLabel("每月最新的一份，保留最近"))
-        keep.addWidget(self.keep_monthly)
-        keep.addStretch(1)
-        form.addRow("保留份数：", keep)
-
-        self.extra_edit = QLineEdit()
-        self.extra_edit.setObjectName("extraFolder")
-        self.extra_edit.setReadOnly(True)
-        self.extra_edit.setPlaceholderText("未设置（例如选择 U 盘上的一个文件夹）")
-        choose = QPushButton("选择…")
-        choose.setObjectName("chooseExtra")
-        choose.clicked.connect(self._choose_extra)
-        self.clear_extra = QPushButton("清除")
-        self.clear_extra.setObjectName("clearExtra")
-        self.clear_extra.clicked.connect(lambda: self._set_extra(None))
-        extra = QHBoxLayout()
-        extra.addWidget(self.extra_edit, 1)
-        extra.addWidget(choose)
-        extra.addWidget(self.clear_extra)
-        form.addRow("附加备份文件夹：", extra)
-        layout.addLayout(form)
-
-        hint = QLabel(
-            "每天第一次打开程序时、程序开着时每小时检查一次、以及退出程序时（数据有改动的话）自动备份。"
-            "设置了附加备份文件夹时，每份自动备份都会再复制一份到那里；U 盘未插入时只做主备份，并在状态栏提示。"
-        )
-        hint.setObjectName("backupHint")
-        hint.setWordWrap(True)
-        hint.setStyleSheet("color: #555;")
-        layout.addWidget(hint)
-
-        self.problem = QLabel()
-        self.problem.setObjectName("backupProblem")
-        self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #c62828;")
-        self.problem.setVisible(False)
-        layout.addWidget(self.problem)
-
-        buttons = QHBoxLayout()
-        self.backup_button = QPushButton("立即备份")
-        self.backup_button.setObjectName("backupNow")
-        self.backup_button.clicked.connect(self.backup_now)
-        self.restore_button = QPushButton("从备份恢复…")
-        self.restore_button.setObjectName("restoreFromBackup")
-        self.restore_button.clicked.connect(self.restore)
-        buttons.addWidget(self.backup_button)
-        buttons.addWidget(self.restore_button)
-        buttons.addStretch(1)
-        layout.addLayout(buttons)
-        if not backup_service.may_restore(ctx.actor):
-            self.restore_button.setEnabled(False)
-            self.restore_button.setToolTip("只有管理员可以恢复数据库")
-
-        self._save_timer = QTimer(self)
-        self._save_timer.setSingleShot(True)
-        self._save_timer.setInterval(600)
-        self._save_timer.timeout.connect(self.save)
-        self.keep_daily.valueChanged.connect(lambda _v: self._changed())
-        self.keep_monthly.valueChanged.connect(lambda _v: self._changed())
-        self.load()
-
-    # -- the controller is looked up once the box is inside the main window
-    def controller(self) -> BackupController | None:
-        if self._controller is None:
-            self._controller = BackupController.of(self)
-            if self._controller is not None:
-                self._controller.changed.connect(self.load)
-        return self._controller
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
-        super().showEvent(event)
-        self.controller()
-        self.load()
-
-    def hideEvent(self, event) -> None:  # noqa: ANN001, N802
-        if self._save_timer.isActive():
-            self._save_timer.stop()
-            self.save()
-        super().hideEvent(event)
-
-    def load(self) -> None:
-        self._loading = True
-        try:
-            try:
-                settings = backup_service.backup_settings()
-                self.problem.setVisible(False)
-            except JzairError as exc:
-                settings = BackupSettings()
-                self.problem.setText(str(exc))
-                self.problem.setVisible(True)
-            folder = settings.backup_folder()
-            self.folder_label.setText(str(folder))
-            try:
-                self.last_label.setText(time_text(backup_service.last_backup_time(folder)))
-            except JzairError as exc:
-                self.last_label.setText(f"无法读取（{exc}）")
-            controller = self._controller
-            if controller is not None and controller.last_error:
-                self.last_label.setText(f"{self.last_label.text()}　{controller.last_error}")
-                self.last_label.setStyleSheet("color: #c62828;")
-            else:
-                self.last_label.setStyleSheet("")
-            self.keep_daily.setValue(max(settings.keep_daily, 1))
-            self.keep_monthly.setValue(settings.keep_monthly)
-            self.extra_edit.setText(str(settings.extra_folder) if settings.extra_folder else "")
-            self.clear_extra.setEnabled(settings.extra_folder is not None)
-            self._settings = settings
-        finally:
-            self._loading = False
-
-    def _changed(self) -> None:
-        if not self._loading:
-            self._save_timer.start()
-
-    def current_settings(self) -> BackupSettings:
-        extra = self.extra_edit.text().strip()
-        return BackupSettings(
-            keep_daily=self.keep_daily.value(),
-            keep_monthly=self.keep_monthly.value(),
-            extra_folder=Path(extra) if extra else None,
-            folder=self._settings.folder,
-        )
-
-    def save(self) -> bool:
-        self._save_timer.stop()
-        try:
-            backup_service.save_backup_settings(self.current_settings())
-        except JzairError as exc:
-            show_user_error(self, exc, "备份设置未保存")
-            return False
-        self.problem.setVisible(False)
-        controller = self.controller()
-        if controller is not None:
-            controller.changed.emit()
-        return True
-
-    def _choose_extra(self) -> None:
-        start = self.extra_edit.text() or str(Path.home())
-        folder = QFileDialog.getExistingDirectory(self, "选择附加备份文件夹（例如 U 盘）", start)
-        if folder:
-            self._set_extra(Path(folder))
-
-    def _set_extra(self, folder: Path | None) -> None:
-        self.extra_edit.setText(str(folder) if folder is not None else "")
-        self.clear_extra.setEnabled(folder is not None)
-        self.save()
-
-    def _open_folder(self) -> None:
-        folder = Path(self.folder_label.text())
-        with contextlib.suppress(OSError):
-            folder.mkdir(parents=True, exist_ok=True)
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
-
-    def backup_now(self) -> None:
-        if self._save_timer.isActive() and not self.save():
-            return
-        controller = self.controller()
-        if controller is None:
-            return
-        controller.run_backup(parent=self.window())
-
-    def restore(self) -> None:
-        controller = self.controller()
-        if controller is not None:
-            controller.choose_and_restore(self.window())
