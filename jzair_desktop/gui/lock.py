@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
-    QComboBox,
     QDialog,
     QFormLayout,
     QFrame,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from jzair_desktop import APP_TITLE
 from jzair_desktop.errors import JzairError
+from jzair_desktop.gui.dialogs.login import remember_user
 from jzair_desktop.services import accounts
 from jzair_desktop.services.actor import Actor
 
@@ -76,10 +76,10 @@ class LockPanel(QWidget):
         self.hint = QLabel()
         self.hint.setObjectName("lockHint")
         self.hint.setWordWrap(True)
-        self.name = QComboBox()
+        self.name = QLineEdit()
         self.name.setObjectName("lockName")
-        self.name.setEditable(True)
-        self.name.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.name.setMaxLength(accounts.MAX_NAME_LENGTH)
+        self.name.returnPressed.connect(self.try_login)
         self.password = QLineEdit()
         self.password.setObjectName("lockPassword")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
@@ -126,24 +126,21 @@ class LockPanel(QWidget):
         """Fill the names and texts for a lock (the current user's name given) or a switch (name empty)."""
         current = self.ctx.actor
         self.name.clear()
-        for u in accounts.list_users(self.ctx.db):
-            if not u.disabled:
-                self.name.addItem(u.name)
         if switching:
             self.title.setText("切换用户")
             self.hint.setText(f"当前用户“{current.name}”已退出。请以要使用的账户登录。")
-            self.name.setCurrentText("")
+            self.name.setText("")
         else:
             self.title.setText("已锁定")
             self.hint.setText(f"窗口已锁定，内容已隐藏。“{current.name}”输入密码即可继续；"
                               "其他人也可以用自己的账户登录（切换用户）。")
-            self.name.setCurrentText(current.name)
+            self.name.setText(current.name)
         self.password.clear()
         self.error.hide()
-        (self.password if self.name.currentText() else self.name).setFocus()
+        (self.password if self.name.text() else self.name).setFocus()
 
     def try_login(self) -> bool:
-        name = self.name.currentText().strip()
+        name = self.name.text().strip()
         if not name:
             self.show_error("请输入用户名。")
             return False
@@ -154,6 +151,7 @@ class LockPanel(QWidget):
             self.password.clear()
             self.password.setFocus()
             return False
+        remember_user(self.ctx.db, actor.name)
         self.password.clear()
         self.error.hide()
         self.unlocked.emit(actor)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from PySide6.QtWidgets import QInputDialog, QMessageBox
+from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox
 
 from jzair_desktop.gui import app as gui_app
 from jzair_desktop.gui import qtsetup
@@ -25,6 +25,7 @@ from jzair_desktop.services import accounts, audit, submission
 from jzair_desktop.services import ledgers as svc
 from jzair_desktop.services.actor import BUILTIN_ADMIN
 from jzair_desktop.services.changes import Changes
+from tests.dbtemplate import fresh_database
 from tests.services.admin_helpers import PASSWORDS, fast_hasher, make_users, raw, sql  # noqa: F401
 
 SHOTS = Path("/tmp/shots")
@@ -105,8 +106,8 @@ def test_start_session_with_accounts_asks_for_a_login(db, users, monkeypatch):
 def test_login_dialog_wrong_password_lockout_and_success(qtbot, db, users):
     clock = types.SimpleNamespace(now=dt.datetime(2020, 12, 1, 9, 0, 0))
     dialog = shown(qtbot, LoginDialog(db, user="李四", clock=lambda: clock.now), (460, 260))
-    names = [dialog.name.itemText(i) for i in range(dialog.name.count())]
-    assert names == ["王主任", "李四", "赵六", "钱七"] and dialog.name.currentText() == "李四"
+    # Changed on purpose: the accounts are no longer listed (a list hands out every name to guess a password for).
+    assert isinstance(dialog.name, QLineEdit) and dialog.name.completer() is None and dialog.name.text() == "李四"
     dialog.password.setText("错误的密码")
     assert not dialog.try_login()
     assert dialog.error.isVisible() and "用户名或密码不正确" in dialog.error.text()
@@ -124,6 +125,28 @@ def test_login_dialog_wrong_password_lockout_and_success(qtbot, db, users):
     assert seen and seen[0][0] >= 1.0
 
 
+def test_login_lists_no_accounts_and_fills_in_the_last_name_used_here(qtbot, db, users, tmp_path):
+    """The attack: open the login and read off the account names to guess passwords for. Nothing is listed;
+    only the name of the last successful login into this database on this PC is filled in."""
+    dialog = shown(qtbot, LoginDialog(db), (460, 260))
+    assert dialog.name.text() == "" and dialog.name.completer() is None
+    dialog.name.setText("赵六")
+    dialog.password.setText(PASSWORDS["赵六"])
+    assert dialog.try_login()
+    again = shown(qtbot, LoginDialog(db), (460, 260))
+    assert again.name.text() == "赵六"
+    other = fresh_database(tmp_path / "另一个" / "台账.sqlite3")
+    try:
+        assert LoginDialog(other).name.text() == ""  # remembered per database
+    finally:
+        other.dispose()
+    failed = shown(qtbot, LoginDialog(db), (460, 260))
+    failed.name.setText("王主任")
+    failed.password.setText("错误的密码")
+    assert not failed.try_login()
+    assert LoginDialog(db).name.text() == "赵六"  # a failed login is not remembered
+
+
 def test_login_dialog_waits_visibly(qtbot, db, users):
     dialog = shown(qtbot, LoginDialog(db, user="李四"), (460, 260))
     dialog._wait(0.05)
@@ -134,13 +157,12 @@ def test_login_dialog_waits_visibly(qtbot, db, users):
 def test_login_dialog_disabled_account(qtbot, db, users):
     accounts.disable_user(db, users["admin"], "钱七")
     dialog = shown(qtbot, LoginDialog(db), (460, 260))
-    assert "钱七" not in [dialog.name.itemText(i) for i in range(dialog.name.count())]
-    dialog.name.setCurrentText("钱七")
+    dialog.name.setText("钱七")
     dialog.password.setText(PASSWORDS["钱七"])
     assert not dialog.try_login() and "已停用" in dialog.error.text()
-    dialog.name.setCurrentText("")
+    dialog.name.setText("")
     assert not dialog.try_login() and "请输入用户名" in dialog.error.text()
-    dialog.name.setCurrentText("王主任")
+    dialog.name.setText("王主任")
     dialog.password.setText(PASSWORDS["王主任"])
     dialog.error.hide()
     assert dialog.grab().save(str(SHOTS / "login.png"))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from collections.abc import Callable
 
 from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import (
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from jzair_desktop import APP_TITLE
 from jzair_desktop.errors import JzairError
+from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.services import accounts, installation
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
@@ -57,14 +58,13 @@ class LoginDialog(QDialog):
         hint.setWordWrap(True)
         hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        self.name = QComboBox()
+        # A plain field: the accounts are not listed (that would hand out every name to guess a password for);
+        # the name last used on this PC for this database is filled in.
+        self.name = QLineEdit()
         self.name.setObjectName("loginName")
-        self.name.setEditable(True)
-        self.name.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        for u in accounts.list_users(db):
-            if not u.disabled:
-                self.name.addItem(u.name)
-        self.name.setCurrentText(user or "")
+        self.name.setMaxLength(accounts.MAX_NAME_LENGTH)
+        self.name.setText(user if user is not None else last_user(db))
+        self.name.returnPressed.connect(self.try_login)
         self.password = QLineEdit()
         self.password.setObjectName("loginPassword")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
@@ -91,7 +91,7 @@ class LoginDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
-        (self.password if self.name.currentText() else self.name).setFocus()
+        (self.password if self.name.text() else self.name).setFocus()
 
     def show_error(self, text: str) -> None:
         self.error.setText(text)
@@ -107,7 +107,7 @@ class LoginDialog(QDialog):
         self.ok_button.setEnabled(True)
 
     def try_login(self) -> bool:
-        name = self.name.currentText().strip()
+        name = self.name.text().strip()
         if not name:
             self.show_error("请输入用户名。")
             self.name.setFocus()
@@ -120,8 +120,23 @@ class LoginDialog(QDialog):
             self.password.clear()
             self.password.setFocus()
             return False
+        remember_user(self.db, self.actor.name)
         self.accept()
         return True
+
+
+def _last_user_key(db: Database) -> str:
+    return "login/last_user_" + hashlib.sha256(db.location.encode("utf-8")).hexdigest()[:16]
+
+
+def last_user(db: Database) -> str:
+    """The name of the last successful login into this database on this PC ('' if none)."""
+    value = GuiContext.settings().value(_last_user_key(db), "")
+    return value if isinstance(value, str) else ""
+
+
+def remember_user(db: Database, name: str) -> None:
+    GuiContext.settings().setValue(_last_user_key(db), name)
 
 
 def login(db: Database, *, user: str | None = None, parent: QWidget | None = None) -> Actor | None:
