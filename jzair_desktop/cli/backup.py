@@ -65,16 +65,13 @@ def cmd_backup(ctx: CliContext, args: argparse.Namespace) -> int:
     ctx._db = db
     # The whole database, personal data and the private signing key included: an administrator's act, audited.
     actor = ctx.actor()
-    backup_service.check_may_backup(actor)
     if args.out is not None:
-        info = backup_service.make_backup(db, args.out)
-        backup_service.audit_backup(db, actor, [info.path])
+        info = backup_service.make_backup(db, args.out, actor=actor)
         print(f"已备份到：{info.path}")
         print("\n".join(_describe(info)))
         print("备份已通过完整性检查。")
         return 0
-    result = backup_service.auto_backup(db)
-    backup_service.audit_backup(db, actor, [p for p in (result.backup.path, result.extra_copy) if p is not None])
+    result = backup_service.auto_backup(db, actor=actor)
     print(f"已备份到：{result.backup.path}")
     print("\n".join(_describe(result.backup)))
     print("备份已通过完整性检查。")

@@ -222,21 +222,18 @@ class BackupController(QObject):
                 show_user_error(parent or self.window, exc, "备份未完成")
             return
         db, when = self.ctx.db, self.clock()
+        # A backup someone asked for (立即备份) is theirs: the service checks that they may (administrators
+        # only) and audits it (by whom, to where), as for `jzair backup`; the routine ones are the program's.
+        asked_by = None if quiet else self.ctx.actor
 
         def job(state: TaskState) -> AutoBackupResult:
-            return backup_service.auto_backup(db, settings=settings, now=when, state=state)
+            return backup_service.auto_backup(db, settings=settings, now=when, state=state, actor=asked_by)
 
         def succeeded(result: AutoBackupResult) -> None:
             self.last_error = result.extra_error
             self.last_error_short = "（未能复制到附加备份文件夹）"
             self.changed.emit()
             if not quiet:
-                # A backup someone asked for is audited (by whom, to where), as `jzair backup` is.
-                try:
-                    backup_service.audit_backup(db, self.ctx.actor, [p for p in (result.backup.path, result.extra_copy)
-                                                                     if p is not None])
-                except JzairError as exc:
-                    log.warning("backup not audited: %s", exc)
                 QMessageBox.information(parent or self.window, "备份完成", backup_done_text(result))
 
         def failed(exc: BaseException) -> None:

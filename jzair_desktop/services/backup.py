@@ -345,7 +345,8 @@ def _live_records(db_file: Path) -> dict[str, int]:
 
 
 def make_backup(
-    db: Database, out: Path | None = None, *, now: dt.datetime | None = None, state: TaskState | None = None
+    db: Database, out: Path | None = None, *, now: dt.datetime | None = None, state: TaskState | None = None,
+    actor: Actor | None = None,
 ) -> BackupInfo:
     """Back up the database of `db` (which may stay open and in use) to `out`.
 
@@ -354,11 +355,17 @@ def make_backup(
     file is refused). The file appears complete or not at all (written under a temporary name, then
     renamed). Raises BackupError (or DatabaseBusyError) with a Chinese message; no file is left behind.
     `state`: progress, and cancellation (Cancelled) at any moment before the file is in place.
+    `actor`: who asked for it (``jzair backup --out``): administrators only, checked first, and audited.
     """
+    if actor is not None:
+        check_may_backup(actor)
     source = db.path
     if source is None:
         raise BackupError(f"只能备份本机上的数据库文件（SQLite），当前数据库是：{db.location}")
-    return backup_database_file(source, out, now=now, state=state)
+    info = backup_database_file(source, out, now=now, state=state)
+    if actor is not None:
+        audit_backup(db, actor, [info.path])
+    return info
 
 
 def backup_database_file(
@@ -699,10 +706,21 @@ class ForeignBackupError(BackupError):
 BACKUP_ROLES = ("city_admin", "county_admin")  # a backup is the whole database, the signing key included
 
 
+def may_backup(actor: Actor) -> bool:
+    return actor.role in BACKUP_ROLES
+
+
 def check_may_backup(actor: Actor) -> None:
     """A backup holds every unit's personal data and the private signing key: administrators only."""
-    if actor.role not in BACKUP_ROLES:
+    if not may_backup(actor):
         raise PermissionDenied(f"用户“{actor.name}”不是管理员，不能备份数据库（备份包含全部个人信息和本机的签名密钥）。")
+
+
+def check_may_change_backup_settings(actor: Actor) -> None:
+    """Where the routine backups (and their copies, e.g. on a USB drive) go decides who carries the whole
+    database away: administrators only, like a backup itself."""
+    if not may_backup(actor):
+        raise PermissionDenied(f"用户“{actor.name}”不是管理员，不能更改备份设置（备份文件夹和附加备份文件夹决定整个数据库的副本存放在哪里）。")
 
 
 def audit_backup(db: Database, actor: Actor, files: Sequence[Path]) -> None:
@@ -1266,8 +1284,9 @@ def backup_settings(file: Path | None = None) -> BackupSettings:
     )
 
 
-def save_backup_settings(settings: BackupSettings, file: Path | None = None) -> Path:
-    """Write the settings (atomically) where `backup_settings` reads them."""
+def save_backup_settings(settings: BackupSettings, file: Path | None = None, *, actor: Actor) -> Path:
+    """Write the settings (atomically) where `backup_settings` reads them; an administrator's act."""
+    check_may_change_backup_settings(actor)
     file = Path(file) if file is not None else settings_file()
     text = json.dumps(settings.as_json(), ensure_ascii=False, indent=2)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".part", dir=file.parent)
@@ -1284,7 +1303,7 @@ def save_backup_settings(settings: BackupSettings, file: Path | None = None) -> 
 
 def auto_backup(
     db: Database, *, settings: BackupSettings | None = None, now: dt.datetime | None = None,
-    state: TaskState | None = None,
+    state: TaskState | None = None, actor: Actor | None = None,
 ) -> AutoBackupResult:
     """The routine backup (GUI on exit and daily, ``jzair backup`` without ``--out``): a new backup in the
     backup folder, a copy in the extra folder if one is set, then rotation of both folders.
@@ -1295,7 +1314,13 @@ def auto_backup(
     `state`: progress and cancellation. Cancelled before the new backup is in place: Cancelled is raised
     and every folder is as it was (the previous backups stay). Cancelled while copying to the extra
     folder: that copy is left out (`extra_error` says so) and no folder is pruned.
+
+    `actor`: who asked for this backup (设置 → 立即备份, ``jzair backup``): refused unless an administrator,
+    before anything is written, and audited (by whom, to where) once made. None for the program's own routine
+    backups (at start, hourly, on exit) into the folders an administrator chose.
     """
+    if actor is not None:
+        check_may_backup(actor)
     settings = settings or backup_settings()
     when = _aware(now) if now is not None else _now()
     folder = settings.backup_folder()
@@ -1313,10 +1338,14 @@ def auto_backup(
             extra_error = str(exc)
         except Cancelled:
             extra_error = f"已取消复制到附加备份文件夹：{settings.extra_folder}"
+            if actor is not None:
+                audit_backup(db, actor, [info.path])
             return AutoBackupResult(info, None, extra_error, pruned, failed)
     result = prune_backups(folder, settings.keep_daily, settings.keep_monthly)
     pruned += result.removed
     failed += result.failed
+    if actor is not None:
+        audit_backup(db, actor, [p for p in (info.path, extra_copy) if p is not None])
     return AutoBackupResult(info, extra_copy, extra_error, pruned, failed)
 
 

@@ -132,7 +132,7 @@ def test_start_up_backup_when_none_today_then_hourly_checks(qtbot, ctx, monkeypa
 def test_a_failing_automatic_backup_shows_in_the_status_bar(qtbot, ctx, tmp_path, boxes):
     blocker = tmp_path / "不是文件夹"
     blocker.write_text("x")
-    backup_service.save_backup_settings(BackupSettings(folder=blocker))
+    backup_service.save_backup_settings(BackupSettings(folder=blocker), actor=BUILTIN_ADMIN)
     w = make_window(qtbot, ctx)
     controller = BackupController(w, automatic=False, clock=Clock(T0))
     controller.automatic = True  # as installed, without the start-up timers
@@ -144,7 +144,7 @@ def test_a_failing_automatic_backup_shows_in_the_status_bar(qtbot, ctx, tmp_path
 
 def test_a_missing_usb_drive_still_makes_the_main_backup(qtbot, ctx, tmp_path, boxes):
     usb = tmp_path / "U盘未插入"
-    backup_service.save_backup_settings(BackupSettings(extra_folder=usb))
+    backup_service.save_backup_settings(BackupSettings(extra_folder=usb), actor=BUILTIN_ADMIN)
     w = make_window(qtbot, ctx)
     controller = BackupController(w, automatic=False, clock=Clock(T0))
     controller.automatic = True
@@ -276,7 +276,7 @@ def test_changed_since_compares_file_times_with_the_backup_name(tmp_path):
 def test_a_failed_exit_backup_never_blocks_closing_and_is_noted_at_the_next_start(qtbot, ctx, tmp_path, boxes):
     blocker = tmp_path / "满了"
     blocker.write_text("x")
-    backup_service.save_backup_settings(BackupSettings(folder=blocker))
+    backup_service.save_backup_settings(BackupSettings(folder=blocker), actor=BUILTIN_ADMIN)
     w = make_window(qtbot, ctx)
     controller = BackupController(w, automatic=False)
     controller.automatic = True
@@ -345,7 +345,7 @@ def test_settings_page_screenshot(qtbot, ctx, tmp_path):
     backup_service.auto_backup(ctx.db, now=T0)
     usb = tmp_path / "U盘" / "台账备份"
     usb.mkdir(parents=True)
-    backup_service.save_backup_settings(BackupSettings(extra_folder=usb))
+    backup_service.save_backup_settings(BackupSettings(extra_folder=usb), actor=BUILTIN_ADMIN)
     w = make_window(qtbot, ctx, page="settings")
     w.resize(1200, 780)
     qtbot.wait(50)
@@ -364,12 +364,25 @@ def test_a_malformed_settings_file_is_named_on_the_page(qtbot, ctx):
     assert box.keep_daily.value() == 14
 
 
-def test_a_viewer_cannot_restore(qtbot, db):
+def test_a_viewer_cannot_restore_back_up_or_move_the_backups(qtbot, db, boxes, tmp_path):
+    """Changed on purpose: 立即备份 and the backup folders are administrators' acts now (a backup is the whole
+    database); before, a viewer could set a USB drive as the extra folder and press 立即备份."""
     qtsetup.make_application()
     viewer = GuiContext(db=db, actor=Actor(name="查看员", role="viewer"), signals=DataSignals())
     w = make_window(qtbot, viewer, page="settings")
     box = w.page("settings").backup_box
-    assert not box.restore_button.isEnabled() and box.backup_button.isEnabled()
+    assert not box.restore_button.isEnabled() and not box.backup_button.isEnabled()
+    assert not box.choose_extra_button.isEnabled() and not box.keep_daily.isEnabled()
+    assert "只有管理员" in box.backup_button.toolTip()
+    Path("/tmp/shots/trust").mkdir(parents=True, exist_ok=True)
+    box.grab().save("/tmp/shots/trust/settings-backup-viewer.png")
+    # The disabled controls are not the defence: the same calls, made directly, are refused by the service.
+    box.extra_edit.setText(str(tmp_path / "U盘"))
+    assert not box.save()
+    assert any("不能更改备份设置" in m for _k, _t, m in boxes)
+    BackupController(w, automatic=False).run_backup(parent=w)
+    qtbot.waitUntil(lambda: any("不能备份数据库" in m for _k, _t, m in boxes), timeout=15_000)
+    assert not backup_service.list_backups(backup_service.backup_settings().backup_folder())
 
 
 # -- restore --------------------------------------------------------------------------------------------

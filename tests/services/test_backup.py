@@ -22,6 +22,7 @@ from jzair_desktop.cli import main as cli_main
 from jzair_desktop.errors import DatabaseBusyError
 from jzair_desktop.services import audit
 from jzair_desktop.services import backup as bk
+from jzair_desktop.services.actor import BUILTIN_ADMIN
 from jzair_desktop.services.audit_verify import verify
 from jzair_desktop.services.database import open_database
 from jzair_desktop.services.info import info
@@ -598,7 +599,7 @@ def test_backup_settings_defaults_round_trip_and_errors(tmp_path):
     assert bk.backup_settings() == bk.BackupSettings(14, 12, None, None)
     assert bk.BackupSettings().backup_folder() == paths.data_dir() / "backups"
     wanted = bk.BackupSettings(keep_daily=7, keep_monthly=24, extra_folder=tmp_path / "U盘", folder=None)
-    file = bk.save_backup_settings(wanted)
+    file = bk.save_backup_settings(wanted, actor=BUILTIN_ADMIN)
     assert file == paths.data_dir() / "backup-settings.json"
     assert bk.backup_settings() == wanted
     file.write_text("{not json", encoding="utf-8")

@@ -182,3 +182,32 @@ def test_backups_hold_no_private_key_and_a_restore_keeps_the_installations_key(w
         assert package_keys.identity(new_db).fingerprint != key_before[0][1]
     finally:
         new_db.dispose()
+
+
+def test_attack_a_clerk_or_viewer_backing_up_or_redirecting_backups_is_refused_by_the_service(with_users, tmp_path):
+    """A backup is the whole database (every unit's personal data): 设置 → 立即备份 and the backup folders are
+    administrators' acts in the service, as `jzair backup` is; a viewer cannot point the extra folder at a USB
+    drive and press 立即备份."""
+    db, users = with_users
+    usb = tmp_path / "U盘"
+    settings_file = bk.settings_file()
+    before_settings = settings_file.read_bytes() if settings_file.exists() else None
+    for who in ("yuci", "viewer"):
+        with pytest.raises(PermissionDenied, match="不能更改备份设置"):
+            bk.save_backup_settings(bk.BackupSettings(extra_folder=usb), actor=users[who])
+        assert (settings_file.read_bytes() if settings_file.exists() else None) == before_settings
+        with pytest.raises(PermissionDenied, match="不能备份数据库"):
+            bk.auto_backup(db, settings=bk.BackupSettings(extra_folder=usb, folder=tmp_path / "备份"),
+                           actor=users[who])
+        with pytest.raises(PermissionDenied, match="不能备份数据库"):
+            bk.make_backup(db, usb, actor=users[who])
+    assert not usb.exists() and not (tmp_path / "备份").exists()
+    assert not query(db.path, "SELECT 1 FROM audit_log WHERE action = 'backup'")
+    # the administrator may, and it is audited (by whom, to where: both copies)
+    usb.mkdir()  # the drive plugged in
+    bk.save_backup_settings(bk.BackupSettings(extra_folder=usb, folder=tmp_path / "备份"), actor=users["admin"])
+    result = bk.auto_backup(db, actor=users["admin"])
+    assert result.extra_copy is not None and result.extra_copy.parent == usb
+    rows = query(db.path, "SELECT user_name, detail FROM audit_log WHERE action = 'backup'")
+    assert len(rows) == 1 and rows[0][0] == "王主任"
+    assert str(result.backup.path) in rows[0][1] and str(result.extra_copy) in rows[0][1]

@@ -37,6 +37,7 @@ from jzair_desktop.errors import JzairError
 from jzair_desktop.gui.tasks import show_user_error
 from jzair_desktop.gui.widgets.password_fields import PasswordFields
 from jzair_desktop.services import accounts, backup, installation
+from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
 
 STYLE = """
@@ -361,7 +362,7 @@ class SetupWizard(QWizard):
                 settings = backup.backup_settings()
                 backup.save_backup_settings(backup.BackupSettings(
                     keep_daily=settings.keep_daily, keep_monthly=settings.keep_monthly, extra_folder=folder,
-                    folder=settings.folder))
+                    folder=settings.folder), actor=Actor(name=result.admin, role=result.admin_role))
             except (JzairError, OSError) as exc:
                 QMessageBox.warning(self, "附加备份文件夹未保存",
                                     f"本机已设置好，但附加备份文件夹没有保存：{exc}\n可以在“设置 → 数据备份”中再选。")

@@ -42,6 +42,7 @@ class BackupSettingsBox(QGroupBox):
         super().__init__("数据备份", parent)
         self.setObjectName("backupBox")
         self.ctx = ctx
+        self.may_change = backup_service.may_backup(ctx.actor)
         self._controller: BackupController | None = None
         self._loading = False
         layout = QVBoxLayout(self)
@@ -83,7 +84,7 @@ class BackupSettingsBox(QGroupBox):
         self.extra_edit.setObjectName("extraFolder")
         self.extra_edit.setReadOnly(True)
         self.extra_edit.setPlaceholderText("未设置（例如选择 U 盘上的一个文件夹）")
-        choose = QPushButton("选择…")
+        self.choose_extra_button = choose = QPushButton("选择…")
         choose.setObjectName("chooseExtra")
         choose.clicked.connect(self._choose_extra)
         self.clear_extra = QPushButton("清除")
@@ -126,6 +127,13 @@ class BackupSettingsBox(QGroupBox):
         if not backup_service.may_restore(ctx.actor):
             self.restore_button.setEnabled(False)
             self.restore_button.setToolTip("只有管理员可以恢复数据库")
+        if not self.may_change:
+            # Where copies of the whole database go, and making one, are administrators' acts (the service
+            # refuses them too); the routine automatic backups still run for everyone.
+            for widget in (self.backup_button, self.keep_daily, self.keep_monthly, self.choose_extra_button,
+                           self.clear_extra):
+                widget.setEnabled(False)
+                widget.setToolTip("只有管理员可以立即备份或更改备份设置")
 
         self._save_timer = QTimer(self)
         self._save_timer.setSingleShot(True)
@@ -179,7 +187,7 @@ class BackupSettingsBox(QGroupBox):
             self.keep_daily.setValue(max(settings.keep_daily, 1))
             self.keep_monthly.setValue(settings.keep_monthly)
             self.extra_edit.setText(str(settings.extra_folder) if settings.extra_folder else "")
-            self.clear_extra.setEnabled(settings.extra_folder is not None)
+            self.clear_extra.setEnabled(settings.extra_folder is not None and self.may_change)
             self._settings = settings
         finally:
             self._loading = False
@@ -200,7 +208,7 @@ class BackupSettingsBox(QGroupBox):
     def save(self) -> bool:
         self._save_timer.stop()
         try:
-            backup_service.save_backup_settings(self.current_settings())
+            backup_service.save_backup_settings(self.current_settings(), actor=self.ctx.actor)
         except JzairError as exc:
             show_user_error(self, exc, "备份设置未保存")
             return False
