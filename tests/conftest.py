@@ -7,6 +7,14 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+# In CI (CI=true) the property tests draw the same examples on every run, so a run's colour depends on the
+# change under test, not on chance; on a developer's machine they draw new examples each time (and keep the
+# failing ones in .hypothesis/), which is where new counterexamples are found.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 from jzair_desktop.services.database import Database  # noqa: E402
 from tests.dbtemplate import fresh_database, template_file  # noqa: E402
