@@ -326,12 +326,15 @@ def set_up_demo(db: Database, *, now: dt.datetime | None = None) -> list[DemoAcc
         audit.check_actor(s, BUILTIN_ADMIN)
         key = package_keys.ensure_key(s)
         s.add(InstallationRow(id=ROW_ID, unit=CITY, set_up_at=when, set_up_by=made[0].name))
-        for a in made:
-            accounts.insert_account(s, BUILTIN_ADMIN, a.name, a.role, pw_hash, unit_code=a.unit_code,
-                                    display_name=a.display_name, now=when, detail_prefix="演示账户")
+        # The built-in administrator makes the first account only (it may act while no account exists); that
+        # administrator makes the others, so that `audit verify` finds every author an account of its time.
+        admin = Actor(made[0].name, made[0].role)
+        for n, a in enumerate(made):
+            accounts.insert_account(s, BUILTIN_ADMIN if n == 0 else admin, a.name, a.role, pw_hash,
+                                    unit_code=a.unit_code, display_name=a.display_name, now=when,
+                                    detail_prefix="演示账户")
         inst = Installation(CITY, when, made[0].name)
         s.info["jzair_installation"] = inst
-        admin = Actor(made[0].name, made[0].role)
         audit.append(s, admin, ACTION_SETUP, ledger=SUBJECT, uuid=CITY,
                      after={"unit": CITY, "admin": admin.name, "fingerprint": key.fingerprint},
                      detail=f"设置本机为{inst.label}的安装（演示数据），管理员：{admin.name}", at=when)

@@ -335,6 +335,17 @@ def test_credit_codes_carry_a_valid_organisation_code():
     assert demo_common.org_code_check("D2143569") == "X"  # the worked example of GB 11714
 
 
+def test_the_demo_installation_and_its_accounts_pass_the_audit_check(db):
+    """The demo's accounts are made by its administrator after the first (the built-in administrator may
+    act only while no account exists): `audit verify` flagged twelve 新增用户 entries before."""
+    from jzair_desktop.services import audit_verify, installation
+
+    installation.set_up_demo(db)
+    report = audit_verify.verify(db)
+    assert report.ok, [f.message for f in report.findings][:3]
+    assert report.entries >= len(installation.demo_accounts())
+
+
 # --- the command line -----------------------------------------------------------------------------
 
 
