@@ -190,6 +190,7 @@ def test_a_chinese_path_with_spaces(tmp_path, capsys):
     assert code == 0 and json.loads(out)["database"] == str(path)
 
 
+@pytest.mark.slow
 def test_jzair_db_environment_variable(tmp_path, capsys, monkeypatch):
     path = tmp_path / "环境变量.sqlite3"
     monkeypatch.setenv("JZAIR_DB", str(path))

@@ -102,6 +102,7 @@ def _json(county_db, capsys, *argv):
     return json.loads(out)
 
 
+@pytest.mark.slow
 def test_clerk_defaults_to_the_own_unit(county_db, capsys):
     assert {r["unit_code"] for r in _json(county_db, capsys, "progress")} == {"140703"}
     assert {r["unit_code"] for r in _json(county_db, capsys, "progress", "--county", "太谷区")} == {"140703"}

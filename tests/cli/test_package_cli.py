@@ -68,6 +68,7 @@ def test_init_makes_the_key_and_package_key_prints_it(county, capsys):
     assert data["fingerprint"] == hashlib.sha256(bytes.fromhex(data["public_key"])).hexdigest()
 
 
+@pytest.mark.slow
 def test_export_import_and_import_again(county, city, tmp_path, capsys):
     pkg = tmp_path / "U盘" / "榆次区 2020年12月.jzpkg"
     code, out, err = run(capsys, "--db", str(county), "package", "export", "--county", "榆次区", "--month", "2020-12",

@@ -99,6 +99,7 @@ def test_progress_json_matches_the_engine(filled, db_path, capsys):
     assert {"done_date", "evidence"} <= set(by[("介休市", "steel.xintai_ultra_low")])
 
 
+@pytest.mark.slow
 def test_progress_text_and_county_filter(filled, db_path, capsys):
     targets.set_target(filled, BUILTIN_ADMIN, "trucks.eliminated", "榆次区", 8)
     rc, out, _ = run(db_path, capsys, "progress", "--as-of", AS_OF, "--county", "140702")

@@ -33,6 +33,7 @@ def outdir(tmp_path_factory):
     return tmp_path_factory.mktemp("输出")
 
 
+@pytest.mark.slow
 def test_city_report(filled, db_path, outdir, capsys):
     out = outdir / "晋中市月报 2020年11月.pdf"
     rc, stdout, stderr = run(db_path, capsys, "report", "--month", "2020-11", "--out", str(out))
@@ -45,6 +46,7 @@ def test_city_report(filled, db_path, outdir, capsys):
     assert f"第 {pages} 页 共 {pages} 页" in text
 
 
+@pytest.mark.slow
 def test_county_report_with_letters_by_code(filled, db_path, outdir, capsys):
     out = outdir / "yc.pdf"
     rc, stdout, _ = run(db_path, capsys, "report", "--month", "2020年11月", "--out", str(out), "--county", "140702",
@@ -72,6 +74,7 @@ def test_bad_month_or_unit(filled, db_path, outdir, capsys, args, message):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_unwritable_output_is_refused_and_an_old_report_survives(filled, db_path, outdir, capsys):
     rc, _, stderr = run(db_path, capsys, "report", "--month", "2020-11", "--out", str(outdir / "无此文件夹" / "r.pdf"))
     assert rc != 0 and "输出文件夹不存在" in stderr

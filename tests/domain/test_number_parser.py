@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +20,7 @@ def _outcome(value):
         return ("invalid", str(exc))
 
 
+@pytest.mark.slow
 @settings(max_examples=400)
 @given(st.one_of(
     st.text(max_size=40),

@@ -510,6 +510,7 @@ anything = st.one_of(
 )
 
 
+@pytest.mark.slow
 @given(anything)
 def test_parse_date_raises_only_invalid(value):
     try:
@@ -584,6 +585,7 @@ def test_identifier_parsers_raise_only_invalid(value):
             pass
 
 
+@pytest.mark.slow
 @given(st.sampled_from(list(LEDGERS)), st.data())
 def test_check_record_never_crashes_on_arbitrary_cells(key, data):
     d = ledger(key)
@@ -613,6 +615,7 @@ def test_id_number_fast_path_agrees_with_the_general_path(text):
     assert outcome(parse_id_number, text) == outcome(parse_id_number, f" {text}\u3000")
 
 
+@pytest.mark.slow
 @given(st.sampled_from(list(LEDGERS)), st.data())
 def test_check_record_gives_the_same_result_however_often_a_value_repeats(key, data):
     """Parse results are remembered per column: a second and third check of the same cells agree."""

@@ -105,6 +105,7 @@ def _records(data: bytes, at: int, size: int) -> list[int]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".xls", ".et"])
 def test_fuzz_compound_document_bytes(make_target, suffix):
     target = make_target(suffix)
@@ -152,6 +153,7 @@ def test_fuzz_compound_document_header_and_directory(make_target):
     check()
 
 
+@pytest.mark.slow
 def test_fuzz_biff_records(make_target):
     """Corrupt BIFF8 records inside the Workbook stream: record types, lengths, cell rows and columns,
     string lengths, SST counts; also records cut off at the end of the stream. Some of these made
@@ -189,6 +191,7 @@ _ODS_VALUE = re.compile(rb"(office:value=\"|office:date-value=\"|<text:p>)([^\"<
 _ODS_ATTR = re.compile(rb'(number-(?:rows|columns)-repeated|value-type)="([^"]*)"')
 
 
+@pytest.mark.slow
 def test_fuzz_ods_bytes(make_target):
     target = make_target(".ods")
     data0 = seed("libreoffice.ods")
@@ -242,6 +245,7 @@ def test_fuzz_ods_content_and_members(make_target):
     check()
 
 
+@pytest.mark.slow
 def test_ods_zip_bombs_are_refused(make_target):
     target = make_target(".ods")
     members = dict(read_members(seed("libreoffice.ods")))
@@ -279,6 +283,7 @@ def test_fuzz_csv_bytes(make_target):
     check()
 
 
+@pytest.mark.slow
 def test_fuzz_csv_lines_in_mixed_encodings(make_target):
     """The seed's lines, each re-encoded in an encoding of its own (or with NUL bytes in it)."""
     target = make_target(".csv")

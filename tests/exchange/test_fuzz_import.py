@@ -210,6 +210,7 @@ structure_ops = st.lists(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:Duplicate name")
 def test_fuzz_zip_structure(target, seeds):
     @settings(FUZZ, max_examples=100 * SCALE)

@@ -117,6 +117,7 @@ def test_the_genuine_package_is_accepted_and_the_city_put_back(city):
     assert city.run() == "accepted"  # and again: the city was put back, so it is new again
 
 
+@pytest.mark.slow
 def test_fuzz_package_bytes(city):
     genuine = city.package.read_bytes()
 
@@ -172,6 +173,7 @@ json_values = st.recursive(
 )
 
 
+@pytest.mark.slow
 def test_fuzz_manifest_unsigned(city):
     """A manifest changed after signing: always refused (the signature no longer fits)."""
     pkg = read_any(city.package)

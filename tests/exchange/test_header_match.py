@@ -29,6 +29,7 @@ def _dress(text: str, data: st.DataObject) -> str:
     return lead + "".join(out) + tail
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.sampled_from(ALL_HEADERS), st.data())
 def test_dressed_header_matches_its_column(item, data):

@@ -90,6 +90,7 @@ def test_plain_file_names_are_safe(name):
     assert not jzpkg.unsafe_name(name)
 
 
+@pytest.mark.slow
 @given(json_rows)
 def test_json_lines_read_back_exactly(rows):
     assert jzpkg.parse_jsonl("x.jsonl", jzpkg.jsonl_bytes(rows)) == rows
@@ -141,6 +142,7 @@ def test_another_schema_revision_is_refused_after_the_signature(small):
         jzpkg.read_package(small, schema_revision="0004")
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.data())
 def test_any_single_damaged_byte_is_refused_or_harmless(small, tmp_path_factory, data):

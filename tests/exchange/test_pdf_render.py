@@ -65,6 +65,7 @@ needs_proc = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="need
 
 
 # --------------------------------------------------------------------------- the report's pages
+@pytest.mark.slow
 def test_every_page_of_a_report_is_rendered_with_ink(city_pdf):
     count = len(pypdf.PdfReader(str(city_pdf)).pages)
     assert count > 12  # overview, ledgers, warnings and twelve letters

@@ -81,6 +81,7 @@ def test_city_report_shows_the_figures_as_of_the_month_end(data_db, outdir):
     assert "市城区 — — 47.0 49.8 +2.8 ▲滞后 — 0 1 ■已无法达 标" in section(text, "四、空气质量")
 
 
+@pytest.mark.slow
 def test_warning_list_is_worst_first_and_names_units_and_gaps(data_db, outdir):
     out = outdir / "r.pdf"
     result = report.write_report(data_db, out, "2020-11")
@@ -176,6 +177,7 @@ def test_letters_one_page_per_lagging_unit(data_db, outdir):
         assert p.count("的预警函") == 1
 
 
+@pytest.mark.slow
 def test_letters_are_for_the_city_office_only(data_db, outdir):
     clerk = Actor("李四", "county_clerk", ds.YC)
     with pytest.raises(PermissionDenied, match="预警函"):

@@ -82,6 +82,7 @@ def audited(audited_template, tmp_path, monkeypatch, fast_hasher):  # noqa: F811
     db.dispose()
 
 
+@pytest.mark.slow
 def test_the_database_holds_many_kinds_of_audited_actions(audited):
     db, _, _ = audited
     rows = audit.query_log(db, limit=None)
@@ -115,6 +116,7 @@ def _table_texts(table: QTableWidget) -> list[str]:
     return texts
 
 
+@pytest.mark.slow
 def test_audit_page_and_history_show_no_english_identifiers_uuids_or_hashes(qtbot, audited):
     qtsetup.make_application()
     SHOTS.mkdir(parents=True, exist_ok=True)

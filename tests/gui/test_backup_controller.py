@@ -566,6 +566,7 @@ def test_attack_a_clerk_restoring_through_the_gui_is_refused_and_stays_a_clerk(q
     assert admin_ctx.actor == users["admin"]
 
 
+@pytest.mark.slow
 def test_a_backup_of_another_installation_asks_the_administrator_again(qtbot, ctx, boxes, confirm, tmp_path,
                                                                        monkeypatch):
     from jzair_desktop.gui import backup_controller

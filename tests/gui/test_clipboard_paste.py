@@ -79,6 +79,7 @@ def test_a_wps_html_table_with_spans_and_entities():
 cell_text = st.text(alphabet=st.sampled_from(list('ab榆次"\t\n 1,.-')), max_size=6)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.lists(cell_text, min_size=1, max_size=4), min_size=1, max_size=4).filter(
     lambda rows: len({len(r) for r in rows}) == 1))
@@ -92,6 +93,7 @@ def test_tab_text_round_trips(rows):
 html_cell = st.text(alphabet=st.sampled_from(list('ab榆<>&"\'1,.-#;')), max_size=6)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.lists(html_cell, min_size=1, max_size=4), min_size=1, max_size=4).filter(
     lambda rows: len({len(r) for r in rows}) == 1),

@@ -126,6 +126,7 @@ def test_the_dashboard_builds_with_every_tab(page, ctx, boxes):
     assert boxes == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("indicator", ["heating.total", "trucks.eliminated", "kilns.kiln", "bus.new_energy"])
 def test_changing_the_as_of_date_updates_the_bars_to_the_engine(page, ctx, indicator):
     page.set_indicator(indicator)
@@ -141,6 +142,7 @@ def test_changing_the_as_of_date_updates_the_bars_to_the_engine(page, ctx, indic
     assert page.completion_chart._texts[0].textItem.toPlainText() == page.completion_chart.rows[0].text
 
 
+@pytest.mark.slow
 def test_statuses_differ_by_hatching_as_well_as_colour(page, ctx):
     page.set_indicator("heating.total")
     page.set_as_of(D(2020, 12, 15))  # past the heating due date: overdue units are cross-hatched
@@ -208,6 +210,7 @@ def window(qtbot, ctx):
     return w
 
 
+@pytest.mark.slow
 def test_clicking_a_warning_row_opens_the_ledger_filtered_to_that_unit(qtbot, window, boxes):
     dash = window.page("dashboard")
     model, table = dash.warning_model, dash.warning_table
@@ -227,6 +230,7 @@ def test_clicking_a_warning_row_opens_the_ledger_filtered_to_that_unit(qtbot, wi
     assert boxes == []
 
 
+@pytest.mark.slow
 def test_a_monthly_indicator_warning_opens_the_monthly_figures(qtbot, window):
     dash = window.page("dashboard")
     model = dash.warning_model
@@ -241,6 +245,7 @@ def test_a_monthly_indicator_warning_opens_the_monthly_figures(qtbot, window):
     assert [i.row() for i in selected] == [next(n for n, u in enumerate(reference().units) if u.code == wanted.unit_code)]
 
 
+@pytest.mark.slow
 def test_clicking_a_bar_opens_that_units_ledger(qtbot, window):
     dash = window.page("dashboard")
     dash.set_indicator("trucks.eliminated")
@@ -257,6 +262,7 @@ def test_clicking_a_bar_opens_that_units_ledger(qtbot, window):
     assert window.page("trucks").unit_combo.currentData() == "140721"
 
 
+@pytest.mark.slow
 def test_clicking_the_city_bar_opens_the_ledger_unfiltered(qtbot, window):
     dash = window.page("dashboard")
     dash.set_indicator("heating.total")
@@ -266,6 +272,7 @@ def test_clicking_the_city_bar_opens_the_ledger_unfiltered(qtbot, window):
     assert window.page("heating").unit_combo.currentData() == ""
 
 
+@pytest.mark.slow
 def test_a_chart_exports_as_png(qtbot, page, tmp_path, monkeypatch, boxes):
     chart = page.completion_chart
     written = page.export_chart(chart, tmp_path / "完成率图")
@@ -283,6 +290,7 @@ def test_a_chart_exports_as_png(qtbot, page, tmp_path, monkeypatch, boxes):
     assert boxes == []
 
 
+@pytest.mark.slow
 def test_export_to_an_unwritable_place_says_so(page, tmp_path, boxes):
     missing = tmp_path / "没有这个文件夹" / "图.png"
     assert page.export_chart(page.completion_chart, missing) is None
@@ -312,6 +320,7 @@ def test_the_ledger_pages_apply_filter_sets_unit_and_status_and_clears_the_rest(
 
 
 # --------------------------------------------------------------------------- at 1366×768
+@pytest.mark.slow
 def test_at_1366_the_warning_table_shows_every_column_whole(qtbot, ctx):
     window = MainWindow(ctx)
     qtbot.addWidget(window)

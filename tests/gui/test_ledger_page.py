@@ -258,6 +258,7 @@ def test_each_ledger_page_opens_and_adds_a_record_through_the_form(qtbot, ctx, b
     assert not boxes.shown
 
 
+@pytest.mark.slow
 def test_other_pages_hear_about_changes(qtbot, ctx, boxes, monkeypatch):
     """The page publishes what it changed; the main window refreshes the other pages that show it."""
     from jzair_desktop.gui.main_window import MainWindow

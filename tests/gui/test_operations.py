@@ -59,6 +59,7 @@ def settle(qtbot, page: LedgerPage) -> None:
 
 
 # --------------------------------------------------------------------------- changes refresh what shows them
+@pytest.mark.slow
 def test_a_delete_in_the_heating_ledger_refreshes_exactly_the_pages_that_show_it(qtbot, ctx, boxes, monkeypatch):
     seed_heating(ctx.db, 3)
     window = MainWindow(ctx)
@@ -153,6 +154,7 @@ def _progress_dialog(parent: QWidget) -> QWidget:
     return parent.findChild(QWidget, "taskProgress")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cancellable", [True, False])
 def test_a_job_that_cannot_stop_shows_no_cancel_button(qtbot, cancellable):
     qtsetup.make_application()
@@ -201,6 +203,7 @@ def test_the_handle_says_when_the_job_has_ended(qtbot):
 
 
 # --------------------------------------------------------------------------- a large delete
+@pytest.mark.slow
 def test_a_delete_of_2000_rows_runs_off_the_gui_thread_and_the_table_updates(qtbot, ctx, boxes, monkeypatch):
     seed_heating(ctx.db, 2100)
     page = LedgerPage(ctx, "heating")

@@ -137,6 +137,7 @@ def test_generate_city_report_with_letters_and_preview(qtbot, filled):
     page.grab().save(str(SHOTS / "report_page_city.png"))
 
 
+@pytest.mark.slow
 def test_the_preview_shows_every_page_of_the_pdf(qtbot, filled):
     page = make(qtbot, filled)
     choose(page, "2020-11", None, letters=True)
@@ -230,6 +231,7 @@ def test_changed_selection_or_data_marks_the_preview_as_stale(qtbot, filled):
     page.grab().save(str(SHOTS / "report_page_county.png"))
 
 
+@pytest.mark.slow
 def test_save_as_copies_the_report(qtbot, filled, tmp_path, monkeypatch):
     page = make(qtbot, filled)
     choose(page, "2020-11", ds.YC)
@@ -243,6 +245,7 @@ def test_save_as_copies_the_report(qtbot, filled, tmp_path, monkeypatch):
     assert page.ctx.settings().value("report/save_dir") == str(tmp_path)
 
 
+@pytest.mark.slow
 def test_save_as_refused_path_shows_the_error(qtbot, filled, tmp_path, monkeypatch):
     page = make(qtbot, filled)
     choose(page, "2020-11", None)

@@ -338,6 +338,7 @@ print("released", flush=True)
 """
 
 
+@pytest.mark.slow
 def test_a_second_start_waits_for_a_first_that_is_finishing(qapp, qtbot, tmp_path, monkeypatch, db_path):
     """The first program's window has closed and it is still backing up: the second one is not told about
     a window that does not exist; it waits and then opens the database itself."""

@@ -30,6 +30,7 @@ class Clock:
         self.now += dt.timedelta(**kw)
 
 
+@pytest.mark.slow
 def test_first_account_must_be_city_admin_and_needs_no_login(db, db_path):
     assert not accounts.has_accounts(db)
     with pytest.raises(JzairError, match="第一个账户必须是市级管理员"):

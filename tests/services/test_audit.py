@@ -131,6 +131,7 @@ def test_rewriting_history_to_match_an_edited_record_is_caught(db, db_path, fill
     assert [f.kind for f in report.findings] == ["chain"] and report.first.seq == seq
 
 
+@pytest.mark.slow
 def test_deleted_audit_entry(db, db_path, filled, capsys):
     sql(db_path, "DELETE FROM audit_log WHERE seq = 4")
     report = verify(db)

@@ -104,6 +104,7 @@ def test_deleted_figure_row_is_reported(db, db_path, filled):
     assert f.kind == "figure" and "已从数据库中消失" in f.message
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("column", "value", "label"), [
     ("created_by", "张冒名", "创建人"), ("updated_by", "张冒名", "修改人"),
     ("updated_at", "2020-01-01 00:00:00.000000", "修改时间"), ("deleted_by", "张冒名", "删除人"),
@@ -189,6 +190,7 @@ def anchors(db, db_path, filled, tmp_path):
     return {"package": pkg, "backup": backup, "report": pdf}
 
 
+@pytest.mark.slow
 def test_each_anchor_records_the_head_and_verify_against_it_passes(db, db_path, anchors, capsys):
     for path in anchors.values():
         anchor = read_anchor(path)
@@ -205,6 +207,7 @@ def test_each_anchor_records_the_head_and_verify_against_it_passes(db, db_path, 
     assert "报送包“榆次区.jzpkg”" in out and "备份“备份.jzbak”" in out and "月报“月报.pdf”" in out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["package", "backup", "report"])
 def test_deleted_records_with_their_tail_entries_are_caught_against_an_anchor(db, db_path, filled, tmp_path, kind):
     """Records created, anchored, then removed with every entry about them: the file alone agrees."""
@@ -231,6 +234,7 @@ def test_deleted_records_with_their_tail_entries_are_caught_against_an_anchor(db
     assert path.name in f.message
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["package", "backup", "report"])
 def test_rewritten_entry_with_later_hashes_recomputed_is_caught_against_an_anchor(db, db_path, anchors, kind):
     target = next(e for e in _entries(db_path) if e["ledger"] == "monthly_figures")

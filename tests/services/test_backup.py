@@ -701,6 +701,7 @@ def ledgers_and_settings(path: Path) -> dict:
     return {k: v for k, v in dump(path).items() if k != "audit_log"}
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("fast_hasher")
 def test_cli_restore_asks_for_a_login_once_accounts_exist_and_is_audited(filled, capsys, monkeypatch, tmp_path):
     make_users(filled)

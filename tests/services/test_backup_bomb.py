@@ -33,6 +33,7 @@ def files_in(folder):
     return sorted(p.name for p in folder.iterdir())
 
 
+@pytest.mark.slow
 def test_a_2_mb_backup_that_unpacks_to_2_gb_is_refused_before_writing(db, tmp_path):
     good = bk.make_backup(db, tmp_path / "好.jzbak").path
     db.dispose()

@@ -112,6 +112,7 @@ def test_another_seed_gives_other_records():
 # --- what is written ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_every_unit_has_records(small_db):
     db, result = small_db
     codes = [u.code for u in reference().units]
@@ -177,6 +178,7 @@ def test_closed_out_items_carry_their_reviewer_and_a_photo(small_db):
         assert sniff_type(p.data) == "image/png" and p.size == len(p.data)
 
 
+@pytest.mark.slow
 def test_the_demo_passes_the_audit_check(small_db):
     from jzair_desktop.services.audit_verify import verify
 
@@ -270,6 +272,7 @@ def test_full_scale_follows_the_plan(full_scale):
         assert 0.9 <= share <= 1.0, (key, share)
 
 
+@pytest.mark.slow
 def test_full_scale_a_handful_of_units_lag(full_scale):
     weights = demo_common.demo_weights()
     codes = [u.code for u in reference().units]

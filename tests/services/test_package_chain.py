@@ -112,6 +112,7 @@ def test_a_county_that_restored_an_older_backup_is_refused_until_the_fork_is_acc
     assert audit_verify.verify(city).ok
 
 
+@pytest.mark.slow
 def test_a_county_whose_own_audit_check_fails_cannot_export(county, tmp_path):
     row = ledgers.list_records(county, "trucks", limit=1)[0]
     sql(county.path, "UPDATE trucks SET owner = '改过的车主' WHERE uuid = ?", (row.uuid,))

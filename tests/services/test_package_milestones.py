@@ -168,6 +168,7 @@ CASES: dict[str, tuple[Callable[[list[dict]], None], str]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_bad_milestone_row_refuses_the_whole_package(setup, case):
     change, reason = CASES[case]
@@ -181,6 +182,7 @@ def test_a_bad_milestone_row_refuses_the_whole_package(setup, case):
     assert imp.import_history(setup.city) == [] and city_rows(setup.city) == []
 
 
+@pytest.mark.slow
 def test_the_genuine_package_goes_in(setup):
     """The refusals above are about the edit, not the package they were made from."""
     assert imp.import_package(setup.city, setup.genuine, actor=BUILTIN_ADMIN).imported

@@ -378,6 +378,7 @@ def test_a_bad_package_is_refused_and_the_city_database_is_unchanged(setup, case
         assert imp.import_package(setup.city, setup.second, actor=BUILTIN_ADMIN).imported
 
 
+@pytest.mark.slow
 def test_a_bomb_is_refused_without_unpacking_it(setup, monkeypatch):
     """The size checks come from the zip's directory: no member of a bomb is ever read."""
     path = high_ratio_bomb(setup)

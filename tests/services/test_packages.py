@@ -120,6 +120,7 @@ def test_export_writes_a_complete_signed_package(county, tmp_path):
     assert entry.unit_code == YUCI and result.manifest_sha256[:16] in entry.detail
 
 
+@pytest.mark.slow
 def test_each_export_of_a_unit_takes_the_next_sequence(county, tmp_path):
     first = export_yuci(county, tmp_path, "a.jzpkg")
     second = export_yuci(county, tmp_path, "b.jzpkg")
@@ -223,6 +224,7 @@ def test_importing_the_same_package_twice_changes_nothing(county, city, tmp_path
     assert len(imp.import_history(city)) == 1
 
 
+@pytest.mark.slow
 def test_a_new_package_without_changes_imports_nothing_but_its_history(county, city, tmp_path):
     imp.import_package(city, export_yuci(county, tmp_path, "1.jzpkg").path, actor=BUILTIN_ADMIN)
     before = {key: unit_rows(city, key) for key in LEDGER_KEYS}
@@ -253,6 +255,7 @@ def test_a_record_that_duplicates_another_units_record_is_imported_with_a_warnin
     assert any("太谷区" in w and "相同车辆识别代号" in w for w in preview.warnings)
 
 
+@pytest.mark.slow
 def test_the_history_and_pins_say_who_imported_what(county, city, tmp_path):
     result = export_yuci(county, tmp_path)
     imp.import_package(city, result.path, actor=BUILTIN_ADMIN)

@@ -74,6 +74,7 @@ def test_submit_freezes_the_progress_engines_figures(db, setup):
     assert entry.user_name == "李四" and entry.unit_code == YUCI and entry.after["figures"] == frozen
 
 
+@pytest.mark.slow
 def test_locked_records_refuse_every_write_path_naming_month_and_user(db, db_path, setup):
     users, recs = setup
     clerk, admin = users["yuci"], users["admin"]

@@ -203,6 +203,7 @@ def test_largest_remainder_properties(total, ws):
         assert shares[k] >= 0
 
 
+@pytest.mark.slow
 @given(st.integers(min_value=0, max_value=10**9))
 def test_parse_figure_reads_thousands_and_full_width(n):
     assert targets.parse_figure(f"{n:,}", what="x") == n

@@ -194,6 +194,7 @@ def test_attack_evidence_files_of_another_unit_or_for_a_viewer_are_refused(world
     assert closeout.evidence_bytes(db, info.id, actor=users["yuci"])[1] == JPEG
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cut=st.integers(min_value=7, max_value=17), start=st.integers(min_value=0, max_value=6),
        noise=st.text(alphabet="0123456789X", min_size=0, max_size=3))

@@ -299,6 +299,7 @@ def add_rows_in(session) -> None:
     session.flush()
 
 
+@pytest.mark.slow
 def test_check_database_file_refuses_a_read_only_folder_for_a_new_database(tmp_path):
     prefix = without_dac_override()
     folder = tmp_path / "只读文件夹"
