@@ -32,7 +32,17 @@ from jzair_desktop.demo import boilers, heating, kilns, problems, sites, trucks,
 from jzair_desktop.demo.closeouts import add_closeouts
 from jzair_desktop.demo.common import DEFAULT_SEED, Context, DemoResult, demo_weights, seeded
 from jzair_desktop.demo.figures import GRADES, air_baselines, air_quality, milestones, monthly_entries
-from jzair_desktop.domain.ledgers import BOILERS, HEATING, KILNS, LEDGERS, PROBLEMS, SITES, TRUCKS, VOCS, ledger
+from jzair_desktop.domain.ledgers import (
+    BOILERS,
+    HEATING,
+    KILNS,
+    LEDGERS,
+    PROBLEMS,
+    SITES,
+    TRUCKS,
+    VOCS,
+    ledger,
+)
 from jzair_desktop.domain.months import month_of
 from jzair_desktop.domain.validation import check_record
 from jzair_desktop.services import air, air_targets

@@ -11,8 +11,8 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from jzair_desktop.demo.common import LAGGING, Context, random_day, seeded
 from jzair_desktop.demo.common import _TRADE_NAMES as TRADE_NAMES
+from jzair_desktop.demo.common import LAGGING, Context, random_day, seeded
 from jzair_desktop.domain.ledgers import SITE_SIX_KEYS
 
 SUPERVISED = 349  # 十七: "对全市349个建筑工地实行动态监管"
