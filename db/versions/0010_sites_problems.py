@@ -77,6 +77,7 @@ def upgrade() -> None:
         sa.Column("document_no", sa.String(length=100), nullable=True),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("department", sa.String(length=100), nullable=False),
+        sa.Column("found_date", sa.Date(), nullable=True),
         sa.Column("due_date", sa.Date(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("done_date", sa.Date(), nullable=True),

@@ -57,6 +57,7 @@ def generate(ctx: Context, unit_code: str) -> Iterator[dict[str, Any]]:
             "document_no": doc,
             "description": text.format(t=town),
             "department": dept.replace("县", unit_name, 1),
+            "found_date": found,
             "due_date": due,
             "status": status,
             "done_date": done,

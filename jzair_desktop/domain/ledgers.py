@@ -531,6 +531,9 @@ def _check_problems(v: Mapping[str, Any], add: AddProblem) -> None:
     if v.get("source") not in (None, *PROBLEM_PLAN_SOURCES) and v.get("due_date") == PROBLEM_DEFAULT_DUE:
         add("due_date", "督察、监督帮扶等发现的问题应按交办文件填写整改时限；空白时按2020-12-31计，请核对",
             WARNING)
+    found, due = v.get("found_date"), v.get("due_date")
+    if found is not None and due is not None and due < found:
+        add("due_date", f"整改时限 {due.isoformat()} 早于发现（交办）日期 {found.isoformat()}")
     if v.get("source") in ("督察", "监督帮扶") and not v.get("document_no"):
         add("document_no", f"{v['source']}交办的问题应填写交办文号", WARNING)
 
@@ -554,6 +557,8 @@ PROBLEMS = LedgerDef(
         Column("description", "问题（任务）描述", "text", required=True,
                aliases=("问题描述", "任务描述", "问题内容", "任务内容", "存在问题"), width=36, max_length=1000),
         Column("department", "责任部门", "text", required=True, aliases=("责任单位",), width=16, max_length=100),
+        Column("found_date", "发现（交办）日期", "date", aliases=("发现日期", "交办日期", "发现时间"), width=14,
+               help="问题发现或交办的日期；月报按此统计当月新增。空白时按录入日期统计。"),
         Column("due_date", "整改时限", "date", aliases=("销号时限", "完成时限", "整改期限"), width=14,
                default=PROBLEM_DEFAULT_DUE,
                help="空白时按方案第十八条视为2020-12-31；督察、监督帮扶交办的问题按交办文件填写。"),

@@ -436,9 +436,11 @@ def warnings(db: Database, as_of: dt.date, *, include_city: bool = False, actor:
              ) -> list[ProgressRow]:
     """Every unit × indicator that is behind, not met or overdue at `as_of`, air quality first (预警). With an
     `actor`, the rows that user may read (a county user: the own unit's)."""
+    from jzair_desktop.services.problems import problem_warning_rows
+
     ref = reference()
     with read_session(db.engine) as s:
-        rows = progress_rows(s, as_of, ref=ref) + air_warning_rows(s, as_of, ref)
+        rows = progress_rows(s, as_of, ref=ref) + air_warning_rows(s, as_of, ref) + problem_warning_rows(s, as_of, ref)
     if not include_city:
         rows = [r for r in rows if not r.is_city]
     own = scope.read_unit(actor, None) if scope.is_county_user(actor) else None
