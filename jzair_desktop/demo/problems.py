@@ -36,7 +36,11 @@ def generate(ctx: Context, unit_code: str) -> Iterator[dict[str, Any]]:
     townships = UNIT_PROFILES[unit_code].townships
     lagging = unit_code in LAGGING
     n = max(1, round(rng.randint(2, 4) * max(ctx.scale, 0.25)))
-    picked = rng.sample(_TASKS, 1) + rng.sample(_FOUND, n - 1) if n > 1 else rng.sample(_TASKS, 1)
+    found_items = rng.sample(_FOUND, min(len(_FOUND), n))
+    picked = rng.sample(_TASKS, 1) + found_items[: n - 1]
+    # Half the units had an item assigned in the demo's last month, still being put right (open, not overdue).
+    recent = found_items[n - 1] if len(found_items) >= n and ctx.last >= dt.date(2021, 3, 20) and rng.random() < 0.5 \
+        else None
     for k, (source, text, dept) in enumerate(picked, start=1):
         town = rng.choice(townships)
         if source in ("三年行动计划", "柴油货车攻坚"):
@@ -62,6 +66,25 @@ def generate(ctx: Context, unit_code: str) -> Iterator[dict[str, Any]]:
             "status": status,
             "done_date": done,
             "measures": None if done is None else "已完成整改，现场复核合格",
+            "remarks": None,
+            **ctx.meta(rng, found),
+        }
+    if recent is not None:
+        source, text, dept = recent
+        town = rng.choice(townships)
+        found = dt.date(2021, 3, rng.randint(2, 19))
+        yield {
+            "unit_code": unit_code,
+            "township": town,
+            "source": source,
+            "document_no": f"{'晋环督' if source == '督察' else '市大气办'}〔2021〕{rng.randint(10, 99)}号",
+            "description": text.format(t=town),
+            "found_date": found,
+            "department": dept.replace("县", unit_name, 1),
+            "due_date": dt.date(2021, 4, 30),
+            "status": "整改中",
+            "done_date": None,
+            "measures": None,
             "remarks": None,
             **ctx.meta(rng, found),
         }

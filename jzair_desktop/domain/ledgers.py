@@ -584,6 +584,7 @@ PROBLEMS = LedgerDef(
         "超过整改时限仍未整改的问题列入预警和预警函。",
     ),
     item_detail=_problem_detail,
+    open_items=None,  # the report's 问题清单 section lists the overdue items
     breakdown=Breakdown("问题清单：来源 × 整改状态（全部在册）", "source", "status", None),
 )
 
