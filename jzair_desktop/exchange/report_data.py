@@ -207,7 +207,7 @@ class WarningItem:
 
     def target_text(self) -> str:
         if self.is_problems:
-            return "按期销号"
+            return "按期"
         if self.kind == "milestone":
             return "按时完成"
         if self.is_air:

@@ -22,7 +22,7 @@ from jzair_desktop.storage.models import LEDGER_MODELS
 
 PROBLEMS_KIND = "problems"  # the kind of a warning row about overdue items
 WARNING_KEY = "problems.overdue"
-WARNING_NAME = "问题清单逾期未整改销号"
+WARNING_NAME = "逾期未整改问题"
 MAX_OVERDUE_LISTED = 40
 
 
