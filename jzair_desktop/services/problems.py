@@ -18,6 +18,8 @@ from jzair_desktop.domain.ledgers import PROBLEMS
 from jzair_desktop.domain.months import month_end, month_start
 from jzair_desktop.domain.reference import Reference, reference
 from jzair_desktop.services.aggregates import done_condition
+from jzair_desktop.services.database import Database
+from jzair_desktop.storage.engine import read_session
 from jzair_desktop.storage.models import LEDGER_MODELS
 
 PROBLEMS_KIND = "problems"  # the kind of a warning row about overdue items
@@ -139,3 +141,9 @@ def problem_warning_rows(s: Session, as_of: dt.date, ref: Reference | None = Non
             None, 1.0, "overdue", None, None, oldest_day, kind=PROBLEMS_KIND, departments="市大气办",
         ))
     return out
+
+
+def problem_warnings(db: Database, as_of: dt.date, ref: Reference | None = None) -> list:
+    """problem_warning_rows in a read session of its own (for the dashboard)."""
+    with read_session(db.engine) as s:
+        return problem_warning_rows(s, as_of, ref)

@@ -92,3 +92,24 @@ def test_the_pages_list_the_records_and_filter_by_status(qtbot, db, key):
     assert page.filter_key == "status" and filtered.rowCount() == (2 if key == "sites" else 4)
     shoot(window, f"page_{key}")
     assert window.spec(key).title == ("建筑工地" if key == "sites" else "问题清单")
+
+
+def test_the_dashboard_lists_overdue_problems_and_opens_the_ledger(qtbot, db):
+    from jzair_desktop.gui.pages.dashboard import DashboardPage
+    from jzair_desktop.services import progress
+
+    ledger_service.create_record(db, "problems", samples.problems(1), actor=BUILTIN_ADMIN, today=samples.TODAY)
+    window = MainWindow(GuiContext(db=db, actor=BUILTIN_ADMIN, signals=DataSignals()))
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    page = window.page("dashboard")
+    assert isinstance(page, DashboardPage)
+    page.set_as_of(samples.TODAY)
+    rows = page.warning_model.rows
+    assert rows == progress.warnings(db, samples.TODAY)
+    [n] = [i for i, r in enumerate(rows) if r.kind == "problems"]
+    texts = [page.warning_model.text(rows[n], c) for c in range(9)]
+    assert texts[:3] == ["榆次区", "逾期未整改问题", "逾期"] and texts[5:8] == ["1 项超过整改时限", "到期 1 项", "逾期 1 项"]
+    page._warning_clicked(page.warning_model.index(n, 0))
+    assert window.stack.currentWidget() is window.page("problems")
