@@ -81,7 +81,7 @@ def generate(ctx: Context, unit_code: str) -> Iterator[dict[str, Any]]:
             "description": text.format(t=town),
             "found_date": found,
             "department": dept.replace("县", unit_name, 1),
-            "due_date": dt.date(2021, 4, 30),
+            "due_date": dt.date(2021, 3, 31),  # the campaign end (the demo keeps every date inside it)
             "status": "整改中",
             "done_date": None,
             "measures": None,
