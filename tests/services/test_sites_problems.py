@@ -328,3 +328,13 @@ def test_the_migration_keeps_the_typed_site_figures(tmp_path):
         assert left == ["nonroad.inspection"]
     finally:
         database.dispose()
+
+
+def test_the_cli_warning_list_shows_overdue_problems(db, db_path, capsys):
+    from jzair_desktop.cli import main as cli_main
+
+    add(db, "problems", problem(1))
+    add(db, "problems", problem(2, due_date="2021-04-30"))
+    assert cli_main(["--db", str(db_path), "warnings", "--as-of", "2021-03-31"]) == 0
+    [line] = [x for x in capsys.readouterr().out.splitlines() if "逾期未整改问题" in x]
+    assert "榆次区" in line and "逾期" in line and "未分解" not in line
