@@ -56,6 +56,7 @@ eliminated_date
 org_name
 actual_date
 rural_estate
+retired_at  # retired_monthly_figures: written by revision 0010, kept for the record
 
 # plan.toml's fields, kept with the plan's other data (domain/reference.py) and its statuses' names.
 issued

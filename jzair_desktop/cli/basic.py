@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("init", help="创建或升级数据库并载入计划基础数据", add_help=True)
     p.add_argument(
         "--demo", action="store_true",
-        help="在没有台账记录的数据库中生成演示数据（12个县区的五类台账、任务分解、月度数据和空气质量）",
+        help="在没有台账记录的数据库中生成演示数据（12个县区的各类台账、任务分解、月度数据和空气质量）",
     )
     p.set_defaults(handler=cmd_init)
 

@@ -166,7 +166,7 @@ def done_text(row: progress.ProgressRow) -> str:
 def completion_text(row: progress.ProgressRow) -> str:
     if row.no_task:
         return "无任务"
-    if row.kind in ("limit", "air_quality", "milestone"):
+    if row.kind in ("limit", "air_quality", "milestone", "problems"):  # problems: overdue 问题清单 items
         return ""
     if row.completion is None:
         return "未分解"

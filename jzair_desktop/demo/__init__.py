@@ -28,11 +28,21 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from jzair_desktop.demo import boilers, heating, kilns, trucks, vocs
+from jzair_desktop.demo import boilers, heating, kilns, problems, sites, trucks, vocs
 from jzair_desktop.demo.closeouts import add_closeouts
 from jzair_desktop.demo.common import DEFAULT_SEED, Context, DemoResult, demo_weights, seeded
 from jzair_desktop.demo.figures import GRADES, air_baselines, air_quality, milestones, monthly_entries
-from jzair_desktop.domain.ledgers import BOILERS, HEATING, KILNS, LEDGERS, TRUCKS, VOCS, ledger
+from jzair_desktop.domain.ledgers import (
+    BOILERS,
+    HEATING,
+    KILNS,
+    LEDGERS,
+    PROBLEMS,
+    SITES,
+    TRUCKS,
+    VOCS,
+    ledger,
+)
 from jzair_desktop.domain.months import month_of
 from jzair_desktop.domain.validation import check_record
 from jzair_desktop.services import air, air_targets
@@ -67,6 +77,8 @@ GENERATORS: dict[str, Callable[[Context, str], Iterator[dict[str, Any]]]] = {
     BOILERS.key: boilers.generate,
     KILNS.key: kilns.generate,
     VOCS.key: vocs.generate,
+    SITES.key: sites.generate,
+    PROBLEMS.key: problems.generate,
 }
 
 

@@ -449,7 +449,146 @@ VOCS = LedgerDef(
     breakdown=Breakdown("VOCs治理：治理类别 × 状态", "category", "status", "此后完成"),
 )
 
-LEDGERS: dict[str, LedgerDef] = {d.key: d for d in (HEATING, TRUCKS, BOILERS, KILNS, VOCS)}
+# --- 建筑工地 动态管理台账 (plan item 十七) -------------------------------------------------------------
+
+SITE_AREA = (0.0, 10_000_000.0)  # 建筑面积 of one site, 平方米 (the largest complexes are ~2 million)
+SITE_STATUSES_SUPERVISED = ("在建", "停工", "完工")  # under dynamic supervision until 已销号
+SITE_ACTIVE = "在建"
+# The six items of 六个百分之百 (the plan's 扬尘治理要求), in the order the plan's readers know them.
+SITE_SIX: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("fence", "工地周边围挡", ("周边围挡", "围挡", "工地围挡")),
+    ("cover", "物料堆放覆盖", ("物料覆盖", "堆放覆盖", "物料堆放100%覆盖")),
+    ("wet_work", "土方开挖湿法作业", ("湿法作业", "土方湿法作业")),
+    ("paving", "路面硬化", ("场区路面硬化", "道路硬化")),
+    ("washing", "出入车辆清洗", ("车辆清洗", "出入车辆冲洗", "车辆冲洗")),
+    ("sealed_transport", "渣土车辆密闭运输", ("密闭运输", "渣土车密闭运输", "渣土运输车辆密闭")),
+)
+SITE_SIX_KEYS: tuple[str, ...] = tuple(k for k, _h, _a in SITE_SIX)
+
+
+def _check_sites(v: Mapping[str, Any], add: AddProblem) -> None:
+    if v.get("status") == SITE_ACTIVE:
+        for key, header, _aliases in SITE_SIX:
+            if v.get(key) is None:
+                add(key, f"在建工地必须逐项填写“六个百分之百”：{header}填“是”或“否”")
+
+
+def _site_detail(rec: Any) -> str:
+    failing = [h for k, h, _a in SITE_SIX if getattr(rec, k) != "是"]
+    return "未落实：" + "、".join(failing) if failing else "六个百分之百全部落实"
+
+
+SITES = LedgerDef(
+    key="sites",
+    title="建筑工地",
+    sheet_title="建筑工地扬尘治理动态管理台账",
+    columns=(
+        COUNTY,
+        Column("project_name", "项目名称", "text", required=True, aliases=("工程名称", "工地名称", "项目"),
+               width=28, max_length=200),
+        Column("address", "地址", "text", aliases=("项目地址", "工地地址", "建设地点"), width=24, max_length=200),
+        Column("builder", "建设单位", "text", required=True, width=24, max_length=200),
+        Column("contractor", "施工单位", "text", required=True, aliases=("施工企业",), width=24, max_length=200),
+        Column("start_date", "开工日期", "date", required=True, aliases=("开工时间",), width=14,
+               help="日期，如 2020-05-10；不得晚于今天。"),
+        Column("status", "状态", "enum", required=True, choices_key="site_status", aliases=("工地状态", "施工状态"),
+               width=8, help="在建、停工、完工的工地在动态监管之列；已销号的不再计入。"),
+        Column("floor_area", "建筑面积（平方米）", "float", aliases=("建筑面积",), width=12, help="数字，单位平方米。",
+               value_range=SITE_AREA, range_unit="平方米"),
+        *(Column(key, header, "bool", choices_key="yes_no", aliases=aliases, width=9,
+                 help="在建工地必填，是/否。") for key, header, aliases in SITE_SIX),
+        Column("online_monitor", "在线监测", "bool", choices_key="yes_no", aliases=("扬尘在线监测",), width=8),
+        Column("video", "视频监控", "bool", choices_key="yes_no", aliases=("视频监控设施",), width=8),
+        REMARKS,
+    ),
+    status_field="status",
+    # Every site entered with its start date is registered; the indicators pick the statuses they count.
+    done_statuses=("在建", "停工", "完工", "已销号"),
+    done_date_field="start_date",
+    planned_date_field=None,
+    township_field=None,
+    label_field="project_name",
+    duplicate_rules=(DuplicateRule(("unit_code", "project_name"), ERROR, "同一县（区、市）的相同项目名称"),),
+    check=_check_sites,
+    import_rules=(
+        "在建工地必须逐项填写“六个百分之百”（工地周边围挡、物料堆放覆盖、土方开挖湿法作业、路面硬化、出入车辆清洗、"
+        "渣土车辆密闭运输），填“是”或“否”；六项均为“是”的工地计为达标（方案第十七条）。",
+        "状态为在建、停工、完工的工地计入动态监管工地数；已销号的工地不再计入。",
+        "开工日期不得晚于今天。",
+    ),
+    item_detail=_site_detail,
+    open_items=None,  # a site is supervised, not finished by a date
+    breakdown=Breakdown("建筑工地：状态 × 在线监测（全部在册）", "status", "online_monitor", None),
+)
+
+# --- 问题清单 (plan items 十八 and 二十): unfinished tasks and problems found, 销号 by a date ----------------
+
+PROBLEM_DEFAULT_DUE = dt.date(2020, 12, 31)  # 十八: "确保2020年12月底前‘销号’"
+PROBLEM_PLAN_SOURCES = ("三年行动计划", "柴油货车攻坚")  # the 台账 of 十八, due by default
+
+
+def _check_problems(v: Mapping[str, Any], add: AddProblem) -> None:
+    if v.get("source") not in (None, *PROBLEM_PLAN_SOURCES) and v.get("due_date") == PROBLEM_DEFAULT_DUE:
+        add("due_date", "督察、监督帮扶等发现的问题应按交办文件填写整改时限；空白时按2020-12-31计，请核对",
+            WARNING)
+    found, due = v.get("found_date"), v.get("due_date")
+    if found is not None and due is not None and due < found:
+        add("due_date", f"整改时限 {due.isoformat()} 早于发现（交办）日期 {found.isoformat()}")
+    if v.get("source") in ("督察", "监督帮扶") and not v.get("document_no"):
+        add("document_no", f"{v['source']}交办的问题应填写交办文号", WARNING)
+
+
+def _problem_detail(rec: Any) -> str:
+    doc = f"（{rec.document_no}）" if rec.document_no else ""
+    return f"{rec.source}{doc}；责任部门：{rec.department}"
+
+
+PROBLEMS = LedgerDef(
+    key="problems",
+    title="问题清单",
+    sheet_title="未完成任务及问题清单（销号台账）",
+    columns=(
+        COUNTY,
+        Column("township", "乡（镇）", "text", aliases=("乡镇", "所属乡镇", "乡镇（街道）"), width=12,
+               help="问题在县级层面的可不填。"),
+        Column("source", "来源", "enum", required=True, choices_key="problem_source", aliases=("问题来源", "任务来源"),
+               width=12, help="三年行动计划、柴油货车攻坚（方案第十八条梳理的未完成任务）；监督帮扶、督察发现的问题；其他。"),
+        Column("document_no", "文号", "text", aliases=("交办文号", "文件编号", "依据文号"), width=20, max_length=100),
+        Column("description", "问题（任务）描述", "text", required=True,
+               aliases=("问题描述", "任务描述", "问题内容", "任务内容", "存在问题"), width=36, max_length=1000),
+        Column("department", "责任部门", "text", required=True, aliases=("责任单位",), width=16, max_length=100),
+        Column("found_date", "发现（交办）日期", "date", aliases=("发现日期", "交办日期", "发现时间"), width=14,
+               help="问题发现或交办的日期；月报按此统计当月新增。空白时按录入日期统计。"),
+        Column("due_date", "整改时限", "date", aliases=("销号时限", "完成时限", "整改期限"), width=14,
+               default=PROBLEM_DEFAULT_DUE,
+               help="空白时按方案第十八条视为2020-12-31；督察、监督帮扶交办的问题按交办文件填写。"),
+        Column("status", "整改状态", "enum", required=True, choices_key="problem_status", aliases=("状态", "完成情况"),
+               width=10, help="已整改、已销号 必须填写整改完成日期；销号须上传佐证材料。"),
+        Column("done_date", "整改完成日期", "date", aliases=("完成日期", "整改日期"), width=14,
+               help="状态为已整改、已销号时必填；不得晚于今天。"),
+        Column("measures", "整改措施", "text", aliases=("整改情况",), width=30, max_length=1000),
+        REMARKS,
+    ),
+    status_field="status",
+    done_statuses=("已整改", "已销号"),
+    done_date_field="done_date",
+    planned_date_field="due_date",
+    township_field="township",
+    label_field="description",
+    duplicate_rules=(DuplicateRule(("unit_code", "description"), ERROR, "同一县（区、市）相同的问题（任务）描述"),),
+    check=_check_problems,
+    import_rules=(
+        "整改时限空白时按方案第十八条视为2020-12-31（对尚未完成的任务确保2020年12月底前“销号”）；督察、监督帮扶"
+        "交办的问题请按交办文件填写整改时限和交办文号。",
+        "状态为“已整改”“已销号”时必须填写整改完成日期；整改完成日期不得晚于今天；销号须上传佐证材料。",
+        "超过整改时限仍未整改的问题列入预警和预警函。",
+    ),
+    item_detail=_problem_detail,
+    open_items=None,  # the report's 问题清单 section lists the overdue items
+    breakdown=Breakdown("问题清单：来源 × 整改状态（全部在册）", "source", "status", None),
+)
+
+LEDGERS: dict[str, LedgerDef] = {d.key: d for d in (HEATING, TRUCKS, BOILERS, KILNS, VOCS, SITES, PROBLEMS)}
 LEDGER_KEYS: tuple[str, ...] = tuple(LEDGERS)  # the built-in ledgers; code iterates LEDGERS (see `registered`)
 
 

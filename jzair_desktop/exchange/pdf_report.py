@@ -262,6 +262,8 @@ class _Builder:
             f"已完成{counts['done']}项，按进度推进{counts['on_track']}项，滞后{counts['behind']}项，"
             f"逾期{counts['overdue']}项"
         ]
+        if counts.get("met") or counts.get("not_met"):  # limits judged from a ledger (六个百分之百)
+            parts.append(f"，限值类达标{counts.get('met', 0)}项、未达标{counts.get('not_met', 0)}项")
         if counts["未分解"]:
             parts.append(f"，目标未分解{counts['未分解']}项")
         if counts["无任务"]:
@@ -275,7 +277,7 @@ class _Builder:
                 continue
             seen.add(ledger)
             f = ind.overall
-            if f.done is None:
+            if f.done is None or ind.measure == "rate":
                 continue
             text = f"{ind.name}累计完成{fmt_number(f.done)}{ind.unit}"
             if f.completion is not None:
@@ -485,6 +487,114 @@ class _Builder:
         if d.is_city:
             self.add(self.note("全市累计类为各县（区、市）之和（铁路货运量为市级填报数）；限值类不取平均值，"
                                "列出达到各自限值的单位数/已填报单位数；节点类为已完成单位数。"))
+
+    # ---------------------------------------------------------------- 建筑工地 and 问题清单 (十七, 十八, 二十)
+    def sites(self) -> None:
+        d, sec = self.data, self.data.sites
+        if sec is None:
+            return
+        self.add(CondPageBreak(70 * mm))
+        self.add(self.h1("建筑工地"))
+        who = "全市" if d.is_city else d.unit_name
+        supervised = sum(r.supervised for r in sec.rows if r.county != "合计")
+        target = "" if sec.target is None else f"（目标{fmt_number(sec.target)}个）"
+        self.add(self.p(escape(
+            f"截至{fmt_date_cn(d.as_of)}，{who}动态监管建筑工地{fmt_number(supervised)}个{target}。"
+            "“六个百分之百”达标率为六项（工地周边围挡、物料堆放覆盖、土方开挖湿法作业、路面硬化、出入车辆清洗、"
+            "渣土车辆密闭运输）全部落实的在建工地占在建工地的比例，要求100%（方案第十七条）。")))
+        cols = [
+            Col("县（区、市）", 70, "left", wrap=True),
+            Col("动态监管工地", 58, "right", wrap=True),
+            Col("其中在建", 46, "right"),
+            Col("六个百分之百达标", 58, "right", wrap=True),
+            Col("达标率", 46, "right"),
+            Col("在线监测", 46, "right"),
+            Col("视频监控", 46, "right"),
+        ]
+        rows, fills, totals = [], {}, []
+        for i, r in enumerate(sec.rows):
+            rate = r.rate
+            rows.append([r.county, fmt_number(r.supervised), fmt_number(r.active), fmt_number(r.meeting),
+                         "—" if rate is None else fmt_percent(rate), fmt_number(r.online), fmt_number(r.video)])
+            if r.county == "合计":
+                totals.append(i)
+            elif rate is not None:
+                _mark_status(fills, (i, 4), "met" if r.meeting == r.active else "not_met")
+        self.add(data_table(self.s, cols, rows, cell_fills=fills, total_rows=totals))
+        if not sec.failing_total:
+            self.add(self.p("在建工地“六个百分之百”全部落实。"))
+            return
+        head = f"“六个百分之百”未全部落实的在建工地：{fmt_number(sec.failing_total)}个"
+        parts: list[Flowable] = [Spacer(1, 2 * mm), self.h2(head)]
+        if len(sec.failing) < sec.failing_total:
+            parts.append(self.note(f"以下列出{len(sec.failing)}个，其余见“建筑工地”台账。"))
+        cols = [Col("序号", 24, "center")]
+        if d.is_city:
+            cols.append(Col("县（区、市）", 54, "left", wrap=True))
+        cols += [Col("项目名称", 130, "left", wrap=True), Col("施工单位", 100, "left", wrap=True),
+                 Col("未落实事项", 120, "left", wrap=True)]
+        rows = []
+        for i, f in enumerate(sec.failing):
+            row = [str(i + 1)]
+            if d.is_city:
+                row.append(f.county)
+            rows.append([*row, f.project_name, f.contractor, "、".join(f.failing)])
+        self.add(KeepTogether([*parts, Spacer(1, 1.5 * mm)]))
+        self.add(data_table(self.s, cols, rows))
+
+    def problems(self) -> None:
+        d, sec = self.data, self.data.problems
+        if sec is None:
+            return
+        self.add(CondPageBreak(70 * mm))
+        self.add(self.h1("问题清单"))
+        who = "全市" if d.is_city else d.unit_name
+        total = sum(r.total for r in sec.rows if r.county != "合计")
+        done = sum(r.done for r in sec.rows if r.county != "合计")
+        self.add(self.p(escape(
+            f"截至{fmt_date_cn(d.as_of)}，{who}问题清单（《三年行动计划》《柴油货车攻坚》未完成任务及监督帮扶、督察"
+            f"发现的问题）共{fmt_number(total)}项，已整改（含已销号）{fmt_number(done)}项，超过整改时限仍未整改"
+            f"{fmt_number(sec.overdue_total)}项（方案第十八条、第二十条）。")))
+        cols = [
+            Col("县（区、市）", 70, "left", wrap=True),
+            Col("问题总数", 50, "right"),
+            Col("本月新增", 50, "right"),
+            Col("本月整改", 50, "right"),
+            Col("累计整改", 50, "right"),
+            Col("未整改", 50, "right"),
+            Col("逾期未整改", 54, "right", wrap=True),
+        ]
+        rows, fills, totals = [], {}, []
+        for i, r in enumerate(sec.rows):
+            rows.append([r.county, fmt_number(r.total), fmt_number(r.opened), fmt_number(r.closed), fmt_number(r.done),
+                         fmt_number(r.open), fmt_number(r.overdue)])
+            if r.county == "合计":
+                totals.append(i)
+            elif r.overdue:
+                _mark_status(fills, (i, 6), "overdue")
+        self.add(data_table(self.s, cols, rows, cell_fills=fills, total_rows=totals))
+        self.add(self.note("本月新增按发现（交办）日期统计，未填的按录入日期；整改按整改完成日期统计。"))
+        if not sec.overdue_total:
+            return
+        head = f"超过整改时限仍未整改的问题：{fmt_number(sec.overdue_total)}项"
+        parts: list[Flowable] = [Spacer(1, 2 * mm), self.h2(head)]
+        if len(sec.overdue) < sec.overdue_total:
+            parts.append(self.note(f"以下列出逾期最久的{len(sec.overdue)}项，其余见“问题清单”台账。"))
+        cols = [Col("序号", 24, "center")]
+        if d.is_city:
+            cols.append(Col("县（区、市）", 50, "left", wrap=True))
+        cols += [Col("来源及文号", 80, "left", wrap=True), Col("问题（任务）描述", 130, "left", wrap=True),
+                 Col("责任部门", 62, "left", wrap=True), Col("整改时限", 56, "center"), Col("逾期天数", 40, "right")]
+        rows = []
+        for i, p in enumerate(sec.overdue):
+            row = [str(i + 1)]
+            if d.is_city:
+                row.append(p.county)
+            source = f"{p.source}（{p.document_no}）" if p.document_no else p.source
+            rows.append([*row, source, f"{p.description}（{p.status}）", p.department, p.due_date.isoformat(),
+                         fmt_number(p.overdue_days)])
+        self.add(KeepTogether([*parts, Spacer(1, 1.5 * mm)]))
+        self.add(data_table(self.s, cols, rows))
 
     # ---------------------------------------------------------------- air quality
     def air(self) -> None:
@@ -772,6 +882,8 @@ class _Builder:
         self.overview()
         self.ledgers()
         self.monthly()
+        self.sites()
+        self.problems()
         self.air()
         self.warnings()
         if not self.data.is_city:

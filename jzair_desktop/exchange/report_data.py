@@ -142,6 +142,11 @@ class WarningItem:
         return self.kind == "air_quality"
 
     @property
+    def is_problems(self) -> bool:
+        """Items of the 问题清单 past their 整改时限 (done = the overdue items, target = the items due)."""
+        return self.kind == "problems"
+
+    @property
     def points_behind(self) -> float:
         return 0.0 if self.completion is None else (self.schedule - self.completion) * 100
 
@@ -161,6 +166,8 @@ class WarningItem:
 
     def gap_text(self) -> str:
         """The gap in words: what is missing against the target or the schedule."""
+        if self.is_problems:
+            return f"{fmt_number(self.done)}项超过整改时限仍未整改（已到期{fmt_number(self.target)}项）"
         if self.kind == "milestone":
             return "逾期未完成"
         if self.is_air:
@@ -182,6 +189,8 @@ class WarningItem:
     def shortfall_text(self) -> str:
         """缺口: behind → what the schedule asks for by now but is not done; overdue → what is left to the
         target; rates → how far the latest value misses the requirement."""
+        if self.is_problems:
+            return f"{fmt_number(self.done)}项"
         if self.kind == "milestone":
             return "未完成"
         if self.is_air:
@@ -197,6 +206,8 @@ class WarningItem:
         return f"{fmt_number(ceil_up(self.schedule_shortfall))}{self.unit}"
 
     def target_text(self) -> str:
+        if self.is_problems:
+            return "按期"
         if self.kind == "milestone":
             return "按时完成"
         if self.is_air:
@@ -206,6 +217,8 @@ class WarningItem:
         return fmt_number(self.target, missing="未分解")
 
     def done_text(self) -> str:
+        if self.is_problems:
+            return f"逾期{fmt_number(self.done)}项"
         if self.kind == "milestone":
             return "未完成"
         if self.is_air:
@@ -248,6 +261,73 @@ class OpenItemGroup:
 
 
 @dataclass(frozen=True)
+class SiteRow:
+    """建筑工地 of one unit (or 合计)."""
+
+    county: str
+    supervised: int
+    active: int
+    meeting: int
+    online: int
+    video: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.meeting / self.active if self.active else None
+
+
+@dataclass(frozen=True)
+class FailingSiteRow:
+    county: str
+    project_name: str
+    contractor: str
+    failing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SitesSection:
+    target: float | None  # the city's (or the unit's split) 建筑工地动态监管 target
+    rows: tuple[SiteRow, ...]
+    failing_total: int
+    failing: tuple[FailingSiteRow, ...]  # the first ones listed
+
+
+@dataclass(frozen=True)
+class ProblemRow:
+    """问题清单 of one unit (or 合计) in the month."""
+
+    county: str
+    total: int
+    opened: int
+    closed: int
+    done: int
+    overdue: int
+
+    @property
+    def open(self) -> int:
+        return self.total - self.done
+
+
+@dataclass(frozen=True)
+class OverdueProblemRow:
+    county: str
+    source: str
+    document_no: str
+    description: str
+    department: str
+    due_date: dt.date
+    status: str
+    overdue_days: int
+
+
+@dataclass(frozen=True)
+class ProblemsSection:
+    rows: tuple[ProblemRow, ...]
+    overdue_total: int
+    overdue: tuple[OverdueProblemRow, ...]  # the first ones listed
+
+
+@dataclass(frozen=True)
 class Letter:
     unit_code: str
     unit_name: str
@@ -282,6 +362,8 @@ class ReportData:
     frozen_units: tuple[str, ...] = ()  # units whose figures come from their month submission
     audit_line: str = ""  # the audit chain's fingerprint (审计链 #67,419 · 3F2A1B7C…D45E9C01), last page's footer
     audit_keyword: str = ""  # the full head, in the PDF's keywords (jzair-audit-head:SEQ:HASH)
+    sites: SitesSection | None = None  # 建筑工地 (十七)
+    problems: ProblemsSection | None = None  # 问题清单 (十八, 二十)
 
     @property
     def is_city(self) -> bool:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from jzair_desktop import APP_TITLE
+from jzair_desktop.domain.ledgers import LEDGERS
 from jzair_desktop.exchange.guide_doc import (
     Chapter,
     Code,
@@ -44,11 +45,7 @@ log = logging.getLogger(__name__)
 
 # The guide section F1 opens for each page of the main window (gui/pages PAGES keys).
 PAGE_SECTIONS: dict[str, str] = {
-    "heating": "heating",
-    "trucks": "trucks",
-    "boilers": "boilers",
-    "kilns": "kilns",
-    "vocs": "vocs",
+    **{key: key for key in LEDGERS},  # a ledger's page opens its section of the ledger chapter
     "dashboard": "dashboard",
     "report": "report",
     "targets": "targets",

@@ -163,6 +163,31 @@ def ledger_counts(
     return out
 
 
+def ledger_rates(
+    session: Session, as_of: dt.date, *, indicators: tuple[Indicator, ...] | None = None
+) -> dict[tuple[str, str], tuple[int, int]]:
+    """{(indicator_key, unit_code): (judged, met)} for every ledger rate indicator (measure 'rate'): the live
+    records matching its filter and registered by `as_of` (the ledger's done rule), and those of them that
+    also match its done_filter. The ledger keeps no history of the fields judged: they are read as they are."""
+    inds = indicators if indicators is not None else reference().indicators
+    out: dict[tuple[str, str], tuple[int, int]] = {}
+    for ind in inds:
+        if ind.source != "ledger" or ind.measure != "rate" or ind.ledger not in LEDGERS:
+            continue
+        model = LEDGER_MODELS[ind.ledger]
+        judged = and_(live_condition(model), done_condition(model, LEDGERS[ind.ledger], as_of),
+                      filter_condition(model, ind.filter))
+        met = filter_condition(model, ind.done_filter)
+        stmt = (
+            select(model.unit_code, func.count(), func.sum(case((met, 1), else_=0)))
+            .where(judged)
+            .group_by(model.unit_code)
+        )
+        for unit_code, n, m in session.execute(stmt):
+            out[(ind.key, unit_code)] = (int(n or 0), int(m or 0))
+    return out
+
+
 def _enterprise_counts(
     session: Session, ind: Indicator, ldef: LedgerDef, as_of: dt.date
 ) -> dict[tuple[str, str], LedgerCount]:

@@ -31,7 +31,13 @@ from jzair_desktop.domain.months import month_end, month_of
 from jzair_desktop.domain.reference import CITY_CODE, CITY_NAME, Indicator, Reference, reference
 from jzair_desktop.services import scope
 from jzair_desktop.services.actor import Actor
-from jzair_desktop.services.aggregates import LedgerCount, done_condition, filter_condition, ledger_counts
+from jzair_desktop.services.aggregates import (
+    LedgerCount,
+    done_condition,
+    filter_condition,
+    ledger_counts,
+    ledger_rates,
+)
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.targets import rule_of, stored_targets, unit_rate_target
 from jzair_desktop.storage.engine import read_session
@@ -186,6 +192,15 @@ def _milestones(s: Session, inds: Sequence[Indicator]) -> dict[tuple[str, str], 
     return {(k, u): (d, e) for k, u, d, e in s.execute(stmt)}
 
 
+def _ledger_series(judged_met: tuple[int, int] | None, as_of: dt.date) -> list[tuple[str, float]]:
+    """A ledger rate as a limit's series: one value (met ÷ judged, %) for the as-of month; none when nothing
+    is judged (no record matches: 未报送 / no data)."""
+    if not judged_met or judged_met[0] == 0:
+        return []
+    judged, met = judged_met
+    return [(month_of(as_of), 100.0 * met / judged)]
+
+
 def _assign_ranks(rows: list[ProgressRow], scores: dict[str, float | None]) -> list[ProgressRow]:
     """Competition ranks (1 = best score) for the rows that have a score."""
     scored = [v for v in scores.values() if v is not None]
@@ -290,6 +305,7 @@ def progress_rows(
     window_start, campaign_end = ref.plan.window_start, ref.plan.campaign_end
     stored = stored_targets(s)
     ledger = ledger_counts(s, as_of, indicators=inds)
+    rates = ledger_rates(s, as_of, indicators=inds)
     monthly = _monthly_data(s, as_of, inds, window_start)
     events = _milestones(s, inds)
     zero = LedgerCount(0, 0, 0)
@@ -314,8 +330,13 @@ def progress_rows(
         if ind.measure == "rate":
             unit_target = unit_rate_target(ind)
             for u in ref.units:
-                series = monthly.series.get((ind.key, u.code), [])
+                if ind.source == "ledger":
+                    series = _ledger_series(rates.get((ind.key, u.code)), as_of)
+                else:
+                    series = monthly.series.get((ind.key, u.code), [])
                 row = _limit_row(ind, u.code, u.name, unit_target, series, due, in_scope=ind.in_scope(u.code))
+                if ind.source == "ledger":  # judged as the ledger stands: no months to count
+                    row = replace(row, months_met=None, months_reported=None)
                 rows.append(row)
                 if row.in_scope:
                     scores[u.code] = sched.rate_score(row.done, unit_target, ind.compare)
@@ -415,9 +436,11 @@ def warnings(db: Database, as_of: dt.date, *, include_city: bool = False, actor:
              ) -> list[ProgressRow]:
     """Every unit × indicator that is behind, not met or overdue at `as_of`, air quality first (预警). With an
     `actor`, the rows that user may read (a county user: the own unit's)."""
+    from jzair_desktop.services.problems import problem_warning_rows
+
     ref = reference()
     with read_session(db.engine) as s:
-        rows = progress_rows(s, as_of, ref=ref) + air_warning_rows(s, as_of, ref)
+        rows = progress_rows(s, as_of, ref=ref) + air_warning_rows(s, as_of, ref) + problem_warning_rows(s, as_of, ref)
     if not include_city:
         rows = [r for r in rows if not r.is_city]
     own = scope.read_unit(actor, None) if scope.is_county_user(actor) else None

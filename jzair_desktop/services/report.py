@@ -40,6 +40,12 @@ from jzair_desktop.services.air_targets import air_progress_rows
 from jzair_desktop.services.audit_anchor import PDF_KEYWORD, current_head
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.info import due_text, target_text
+from jzair_desktop.services.problems import (
+    MAX_OVERDUE_LISTED,
+    overdue_problems,
+    problem_figures,
+    problem_warning_rows,
+)
 from jzair_desktop.services.progress import (
     ProgressRow,
     _limit_city,
@@ -48,7 +54,8 @@ from jzair_desktop.services.progress import (
     progress_rows,
     sort_warnings,
 )
-from jzair_desktop.services.targets import parts_mismatches, rule_of
+from jzair_desktop.services.sites import failing_sites, site_figures
+from jzair_desktop.services.targets import parts_mismatches, rule_of, stored_targets
 from jzair_desktop.storage.engine import read_session
 from jzair_desktop.storage.models import LEDGER_MODELS, AirQualityMonth, HeatingRecord
 from jzair_desktop.storage.models import AirQualityTarget as AirQualityTargetRow
@@ -253,10 +260,10 @@ def _indicator_block(
 
 
 def _warning(row: ProgressRow, ind: Indicator | None, ref: Reference) -> report_data.WarningItem:
-    if ind is None:  # air quality (services.air_targets)
+    if ind is None:  # air quality (services.air_targets) or overdue 问题清单 items (services.problems)
         return report_data.WarningItem(
             county=row.county, unit_code=row.unit_code, indicator=row.indicator, name=row.name, unit=row.unit,
-            measure="rate", compare="le", target=row.target, done=row.done, completion=row.completion,
+            measure=row.measure, compare="le", target=row.target, done=row.done, completion=row.completion,
             schedule=row.schedule, status=row.status, status_label=row.status_label, due=row.due,
             due_text=row.due.isoformat(), kind=row.kind, departments=row.departments,
         )
@@ -519,7 +526,9 @@ def build_report_data(
             areas = [(scope.code, scope.name)]
         air, history = air_rows(s, month, areas, ref)
         air = _with_air_progress(air, air_progress_rows(s, as_of, ref), areas, s)
-        aq_rows = air_warning_rows(s, as_of, ref)
+        aq_rows = air_warning_rows(s, as_of, ref) + problem_warning_rows(s, as_of, ref)
+        sites = sites_section(s, as_of, scope, ref)
+        problems = problems_section(s, month, scope, ref)
         mismatches = parts_mismatches(s, ref)
     frozen = _frozen_figures(db, month, [u.code for u in ref.units])
     rows = apply_frozen(rows, frozen, as_of, ref)
@@ -597,7 +606,41 @@ def build_report_data(
         frozen_units=frozen_names,
         audit_line=head.short,
         audit_keyword=f"{PDF_KEYWORD}:{head.seq}:{head.hash}",
+        sites=sites,
+        problems=problems,
     )
+
+
+def sites_section(s: Session, as_of: dt.date, scope: Unit | None, ref: Reference) -> report_data.SitesSection:
+    """建筑工地 (十七): per unit (a county: its own) the sites under supervision, 六个百分之百, the failing sites."""
+    code = scope.code if scope is not None else None
+    figs = site_figures(s, as_of, code, ref)
+    rows = [report_data.SiteRow(f.county, f.supervised, f.active, f.meeting, f.online, f.video) for f in figs]
+    if scope is None:
+        rows.append(report_data.SiteRow("合计", *(sum(getattr(r, k) for r in rows) for k in (
+            "supervised", "active", "meeting", "online", "video"))))
+    total, failing = failing_sites(s, as_of, code, ref)
+    ind = ref.indicator("dust.construction_sites")
+    target = ind.target
+    if scope is not None:
+        target = stored_targets(s).get((ind.key, scope.code))
+    return report_data.SitesSection(
+        target, tuple(rows), total,
+        tuple(report_data.FailingSiteRow(f.county, f.project_name, f.contractor, f.failing) for f in failing))
+
+
+def problems_section(s: Session, month: str, scope: Unit | None, ref: Reference) -> report_data.ProblemsSection:
+    """问题清单 (十八, 二十): per unit (a county: its own) opened and closed in the month, open and overdue."""
+    code = scope.code if scope is not None else None
+    figs = problem_figures(s, month, code, ref)
+    rows = [report_data.ProblemRow(f.county, f.total, f.opened, f.closed, f.done, f.overdue) for f in figs]
+    if scope is None:
+        rows.append(report_data.ProblemRow("合计", *(sum(getattr(r, k) for r in rows) for k in (
+            "total", "opened", "closed", "done", "overdue"))))
+    total, items = overdue_problems(s, month_end(month), code, ref, limit=MAX_OVERDUE_LISTED)
+    return report_data.ProblemsSection(tuple(rows), total, tuple(
+        report_data.OverdueProblemRow(p.county, p.source, p.document_no, p.description, p.department, p.due_date,
+                                      p.status, p.overdue_days) for p in items))
 
 
 def _ledger_title(ldef: LedgerDef) -> str:

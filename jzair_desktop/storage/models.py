@@ -28,6 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from jzair_desktop.domain.ledgers import PROBLEMS, SITES
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -243,6 +245,15 @@ def registered_model(d: Any) -> Iterator[type[RecordMixin]]:
         Base.metadata.remove(model.__table__)
 
 
+# Ledgers whose table is made from their definition alone (their migration creates the same columns).
+def _register_defined(*defs: Any) -> None:
+    for d in defs:
+        LEDGER_MODELS[d.key] = ledger_model(d)
+
+
+_register_defined(SITES, PROBLEMS)
+
+
 class CountyTarget(Base):
     """A city target split per unit (任务分解)."""
 
@@ -264,6 +275,21 @@ class MonthlyFigure(Base):
     value: Mapped[float]
     updated_at: Mapped[dt.datetime]
     updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class RetiredMonthlyFigure(Base):
+    """A monthly figure of an indicator that is no longer entered by month, kept as it was (revision 0010:
+    建筑工地动态监管, now counted from the 建筑工地 ledger)."""
+
+    __tablename__ = "retired_monthly_figures"
+    unit_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    indicator_key: Mapped[str] = mapped_column(String(48), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    value: Mapped[float]
+    updated_at: Mapped[dt.datetime]
+    updated_by: Mapped[str] = mapped_column(String(64))
+    retired_at: Mapped[dt.datetime]
+    reason: Mapped[str] = mapped_column(Text)
 
 
 class AirQualityMonth(Base):

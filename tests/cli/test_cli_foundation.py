@@ -51,7 +51,6 @@ MONTHLY_INDICATORS = {
     "尿素抽检": (80, CAMPAIGN_END, "count", "ge", "cumulative"),
     "重点用车企业门禁联网": (121, "2020-10-31", "count", "ge", "cumulative"),
     "焦化产能压减": (428, CAMPAIGN_END, "count", "ge", "cumulative"),
-    "建筑工地动态监管": (349, CAMPAIGN_END, "count", "ge", "cumulative"),
     "露天矿山综合整治": (114, "2020-12-31", "count", "ge", "cumulative"),
     "矸石堆场治理": (21, CAMPAIGN_END, "count", "ge", "cumulative"),
     "责任主体灭失露天矿山治理": (43, CAMPAIGN_END, "count", "ge", "cumulative"),
@@ -122,7 +121,13 @@ def test_plan_json_has_every_indicator_of_the_plan(initialised, capsys):
     assert code == 0, err
     items = json.loads(out)
     by_key = {i["key"]: i for i in items}
-    assert len(by_key) == len(items) == len(LEDGER_INDICATORS) + len(MONTHLY_INDICATORS) + len(MILESTONES)
+    assert len(by_key) == len(items) == len(LEDGER_INDICATORS) + len(MONTHLY_INDICATORS) + len(MILESTONES) + 2
+    # 十七's sites are counted from the 建筑工地 ledger (revision 0010): the supervised count and 六个百分之百.
+    sites, six = by_key["dust.construction_sites"], by_key["sites.six_full"]
+    assert (sites["source"], sites["target"], sites["kind"], sites["due"]) == ("ledger", 349, "cumulative", CAMPAIGN_END)
+    assert (six["source"], six["target"], six["kind"], six["measure"], six["compare"]) == (
+        "ledger", 100, "limit", "rate", "ge")
+    assert sites["departments"] == six["departments"] == ["市住建局", "市城市管理局"]
 
     for key, (name, target, due, item, dept) in LEDGER_INDICATORS.items():
         got = by_key[key]
@@ -168,7 +173,8 @@ def test_info_json_structure(initialised, capsys):
     assert data["version"] == __version__
     assert data["database"] == str(initialised)
     assert data["revision"] == migrate.head_revision()
-    assert list(data["records"]) == list(LEDGER_KEYS) == ["heating", "trucks", "boilers", "kilns", "vocs"]
+    assert list(data["records"]) == list(LEDGER_KEYS) == ["heating", "trucks", "boilers", "kilns", "vocs", "sites",
+                                                          "problems"]
     for key, per_unit in data["records"].items():
         assert list(per_unit) == UNIT_NAMES, key
         assert set(per_unit.values()) == {0}, key

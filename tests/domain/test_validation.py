@@ -65,6 +65,17 @@ VALID = {
         "category": "VOCs综合治理", "bypass_count": "", "bypass_disposal": "", "planned_date": "2020-12-31",
         "actual_date": "2020-12-20", "status": "已完成",
     },
+    "sites": {
+        "unit_code": "榆次区", "project_name": "榆次区锦绣园小区二期", "address": "榆次区迎宾街88号",
+        "builder": "晋中锦绣房地产开发有限公司", "contractor": "山西建工集团有限公司", "start_date": "2020-04-12",
+        "status": "在建", "floor_area": "86,500", "fence": "是", "cover": "是", "wet_work": "是", "paving": "是",
+        "washing": "是", "sealed_transport": "是", "online_monitor": "是", "video": "否",
+    },
+    "problems": {
+        "unit_code": "祁县", "township": "昭馀镇", "source": "督察", "document_no": "晋环督〔2020〕15号",
+        "description": "昭馀镇某砖厂原料堆场未封闭", "department": "祁县生态环境局", "due_date": "2020-11-30",
+        "status": "已整改", "done_date": "2020-11-20", "measures": "建成全封闭料棚",
+    },
 }
 
 

@@ -166,7 +166,45 @@ def vocs_row(i: int, unit: str = "榆次区") -> dict[str, Any]:
     }
 
 
-ROW_MAKERS = {"heating": heating_row, "trucks": truck_row, "boilers": boiler_row, "kilns": kiln_row, "vocs": vocs_row}
+def site_row(i: int, unit: str = "榆次区") -> dict[str, Any]:
+    status = ("在建", "在建", "在建", "停工", "完工")[i % 5]
+    return {
+        "县（区、市）": unit,
+        "项目名称": f"{unit}第{i}号地块住宅项目",
+        "地址": f"迎宾街{i}号",
+        "建设单位": COMPANIES[i % len(COMPANIES)],
+        "施工单位": "山西建工集团有限公司",
+        "开工日期": dt.date(2020, 4, 1) + dt.timedelta(days=i % 200),
+        "状态": status,
+        "建筑面积（平方米）": 10_000 + i,
+        **{h: ("否" if i % 7 == 3 and h == "物料堆放覆盖" else "是") for h in (
+            "工地周边围挡", "物料堆放覆盖", "土方开挖湿法作业", "路面硬化", "出入车辆清洗", "渣土车辆密闭运输")},
+        "在线监测": "是",
+        "视频监控": "否" if i % 2 else "是",
+        "备注": None,
+    }
+
+
+def problem_row(i: int, unit: str = "榆次区") -> dict[str, Any]:
+    done = i % 3 == 0
+    return {
+        "县（区、市）": unit,
+        "乡（镇）": "东阳镇",
+        "来源": ("三年行动计划", "柴油货车攻坚", "监督帮扶", "督察")[i % 4],
+        "文号": f"晋环督〔2020〕{i}号",
+        "问题（任务）描述": f"{unit}第{i}项问题：原料堆场未封闭",
+        "责任部门": "县生态环境局",
+        "发现（交办）日期": dt.date(2020, 10, 1),
+        "整改时限": dt.date(2020, 11, 30),
+        "整改状态": "已整改" if done else "整改中",
+        "整改完成日期": dt.date(2020, 11, 20) if done else None,
+        "整改措施": "已封闭" if done else None,
+        "备注": None,
+    }
+
+
+ROW_MAKERS = {"heating": heating_row, "trucks": truck_row, "boilers": boiler_row, "kilns": kiln_row, "vocs": vocs_row,
+              "sites": site_row, "problems": problem_row}
 
 
 def clean_rows(ledger_key: str, n: int, unit: str = "榆次区", start: int = 0) -> list[dict[str, Any]]:
@@ -324,8 +362,41 @@ def messy_vocs(path: Path, unit: str = "榆次区", start: int = 0) -> Path:
     return write_table(path, headers, rows)
 
 
+def messy_sites(path: Path, unit: str = "榆次区", start: int = 0) -> Path:
+    """A 住建局 sheet: its own words for the headers (工程名称, 施工企业, 围挡 …), √ for 是, numbers with
+    thousands separators, Chinese dates, a merged title and a 合计 row."""
+    headers = ["序号", "县(市、区)", "工程名称", "项目地址", "建设单位", "施工企业", "开工时间", "施工状态",
+               "建筑面积", "围挡", "物料覆盖", "湿法作业", "道路硬化", "车辆冲洗", "密闭运输", "扬尘在线监测", "视频监控"]
+    rows = []
+    for i in range(6):
+        b = site_row(i + start, unit)
+        day = b["开工日期"]
+        rows.append([i + 1, unit, b["项目名称"], b["地址"], b["建设单位"], b["施工单位"],
+                     f"{day.year}年{day.month}月{day.day}日" if i % 2 else day, b["状态"],
+                     f"{b['建筑面积（平方米）']:,}", "√" if i == 2 else b["工地周边围挡"], b["物料堆放覆盖"],
+                     b["土方开挖湿法作业"], b["路面硬化"], b["出入车辆清洗"], b["渣土车辆密闭运输"], b["在线监测"],
+                     b["视频监控"]])
+    rows.append(["合 计", None, "6个", None, None, None, None, None, "60,015"])
+    return write_table(path, headers, rows, title_rows=[[f"{unit}建筑工地扬尘治理动态管理台账"]],
+                       merges=("A1:Q1",))
+
+
+def messy_problems(path: Path, unit: str = "榆次区", start: int = 0) -> Path:
+    """Aliases (问题来源, 交办文号, 问题描述, 责任单位, 整改期限, 完成情况), dotted dates, a blank 整改时限."""
+    headers = ["序号", "区县", "问题来源", "交办文号", "问题描述", "责任单位", "交办日期", "整改期限", "完成情况",
+               "完成日期"]
+    rows = []
+    for i in range(5):
+        b = problem_row(i + start, unit)
+        blank_due = b["来源"] in ("三年行动计划", "柴油货车攻坚")
+        rows.append([i + 1, unit, b["来源"], b["文号"], b["问题（任务）描述"], b["责任部门"], "2020.10.01",
+                     None if blank_due else "2020/11/30", b["整改状态"], b["整改完成日期"]])
+    rows.append(["合计", None, None, None, "5项"])
+    return write_table(path, headers, rows, title_rows=[["问题清单（销号台账）"], ["单位：项"]])
+
+
 MESSY = {"heating": messy_heating, "trucks": messy_trucks, "boilers": messy_boilers, "kilns": messy_kilns,
-         "vocs": messy_vocs}
+         "vocs": messy_vocs, "sites": messy_sites, "problems": messy_problems}
 
 
 # --- defective files --------------------------------------------------------------------------------

@@ -78,14 +78,14 @@ def test_city_report_shows_the_figures_as_of_the_month_end(data_db, outdir):
     # Air quality of 市城区 (issue 17: the period to date, day-weighted, against the target and what the rest of
     # the period can still do): (40·31 + 60·30)/61 = 49.8 over 47 is behind, a perfect December would bring it to
     # 3040/92 = 33.0; one heavy day against none can no longer be met.
-    assert "市城区 — — 47.0 49.8 +2.8 ▲滞后 — 0 1 ■已无法达 标" in section(text, "四、空气质量")
+    assert "市城区 — — 47.0 49.8 +2.8 ▲滞后 — 0 1 ■已无法达 标" in section(text, "六、空气质量")
 
 
 @pytest.mark.slow
 def test_warning_list_is_worst_first_and_names_units_and_gaps(data_db, outdir):
     out = outdir / "r.pdf"
     result = report.write_report(data_db, out, "2020-11")
-    warnings = section(" ".join(pdf_pages(out)), "五、预警情况")
+    warnings = section(" ".join(pdf_pages(out)), "七、预警情况")
     # issue 17: 介休市's two 新泰钢铁 milestones, not recorded, are overdue with nothing done and come first
     assert "1介休市新泰钢铁超低排放改造" in squash(warnings)
     assert "■逾期未完成" in warnings
@@ -142,7 +142,7 @@ def test_county_report_breaks_down_by_township_and_lists_overdue_items(data_db, 
         assert raw not in text
         assert mask_id_number(raw) in overdue
     assert "长凝镇 北合流村 王一" in overdue
-    assert "太谷区" not in section(text, "五、预警情况")  # a county's warnings are its own
+    assert "太谷区" not in section(text, "七、预警情况")  # a county's warnings are its own
 
 
 def test_many_open_households_are_summarised_by_township(data_db):

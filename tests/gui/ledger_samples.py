@@ -69,7 +69,29 @@ def vocs(n: int = 0, **over: Any) -> dict[str, Any]:
     return rec
 
 
-SAMPLES = {"heating": heating, "trucks": trucks, "boilers": boilers, "kilns": kilns, "vocs": vocs}
+def sites(n: int = 0, **over: Any) -> dict[str, Any]:
+    rec = {
+        "unit_code": "140702", "project_name": f"榆次区锦绣园小区{n}期", "address": f"榆次区迎宾街{n}号",
+        "builder": "晋中锦绣房地产开发有限公司", "contractor": "山西建工集团有限公司", "start_date": "2020-05-10",
+        "status": "在建", "floor_area": "86500", "fence": "是", "cover": "是", "wet_work": "是", "paving": "是",
+        "washing": "是", "sealed_transport": "是", "online_monitor": "是", "video": "是", "remarks": "",
+    }
+    rec.update(over)
+    return rec
+
+
+def problems(n: int = 0, **over: Any) -> dict[str, Any]:
+    rec = {
+        "unit_code": "140702", "township": "东阳镇", "source": "督察", "document_no": "晋环督〔2020〕15号",
+        "description": f"东阳镇某砖厂原料堆场未封闭{n}", "department": "榆次区生态环境局", "found_date": "2020-10-20",
+        "due_date": "2020-11-30", "status": "整改中", "done_date": "", "measures": "", "remarks": "",
+    }
+    rec.update(over)
+    return rec
+
+
+SAMPLES = {"heating": heating, "trucks": trucks, "boilers": boilers, "kilns": kilns, "vocs": vocs, "sites": sites,
+           "problems": problems}
 TODAY = dt.date(2021, 3, 31)
 
 

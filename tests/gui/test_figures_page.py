@@ -102,7 +102,7 @@ def test_saving_figures_persists_them(qtbot, db, boxes):
         ("nonroad.inspection", "2.5", "必须是整数"),
         ("dust.sweeping", "120", "0 至 100%"),
         ("dust.sweeping", "-1", "0 至 100%"),
-        ("dust.construction_sites", "十", "必须是数字"),  # issue 17: 焦化产能压减 does not concern 榆次区
+        ("mines.gangue_yards", "十", "必须是数字"),  # issue 17: 焦化产能压减 does not concern 榆次区
         ("nonroad.inspection", "1e308", "必须是数字"),
         ("nonroad.inspection", "99999999999999999999", "数值过大"),
         ("nonroad.inspection", "5001", "超出合理范围"),  # more than ten times the city target of 500

@@ -181,8 +181,8 @@ def test_plan_page_shows_every_indicator(window, ctx):
     table = window.page("plan").table
     items = plan_indicators(ctx.db)
     # issue 17: 36 indicators (milestones, the two 清扫率 limits, the whole-year 煤质抽检), each with its kind,
-    # every lead department the plan names and the units it concerns
-    assert table.rowCount() == len(items) == 36
+    # every lead department the plan names and the units it concerns; issue 19 adds 六个百分之百达标率
+    assert table.rowCount() == len(items) == 37
     headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
     assert headers[:5] == ["指标", "类型", "单位", "市级目标", "时限"]
     assert "牵头单位" in headers and "涉及单位" in headers

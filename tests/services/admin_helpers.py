@@ -54,6 +54,13 @@ def raw(ledger_key: str, n: int = 0, unit: str = YUCI, **over: Any) -> dict[str,
         rec = {"unit_code": unit, "enterprise": f"化工有限公司{n}", "credit_code": uscc(unit, 5000 + n),
                "industry": "化工", "category": "VOCs综合治理", "planned_date": "2020-12-31",
                "actual_date": "2020-11-10", "status": "已完成"}
+    elif ledger_key == "sites":
+        rec = {"unit_code": unit, "project_name": f"锦绣园小区{n}期", "builder": f"锦绣房地产开发有限公司{n}",
+               "contractor": "山西建工集团有限公司", "start_date": "2020-05-10", "status": "在建",
+               **{k: "是" for k in ("fence", "cover", "wet_work", "paving", "washing", "sealed_transport")}}
+    elif ledger_key == "problems":
+        rec = {"unit_code": unit, "source": "三年行动计划", "description": f"燃煤锅炉淘汰任务未完成{n}",
+               "department": "县生态环境局", "due_date": "2020-12-31", "status": "已整改", "done_date": "2020-12-10"}
     else:
         raise KeyError(ledger_key)
     rec.update(over)

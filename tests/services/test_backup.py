@@ -96,7 +96,7 @@ def test_backup_is_a_checked_zip_with_manifest_in_the_default_folder(filled):
     assert info_.path.parent == paths.data_dir() / "backups"
     assert info_.path.name == "jzair-20201130-235959.jzbak"
     assert info_.schema_revision == migrate.head_revision()
-    assert info_.records == {"heating": 10, "trucks": 1, "boilers": 0, "kilns": 0, "vocs": 0}
+    assert info_.records == {"heating": 10, "trucks": 1, "boilers": 0, "kilns": 0, "vocs": 0, "sites": 0, "problems": 0}
     assert info_.source == str(filled.path.resolve())
     with zipfile.ZipFile(info_.path) as zf:
         assert sorted(zf.namelist()) == ["jzair.sqlite3", "manifest.json"]

@@ -167,7 +167,9 @@ def test_targets_monthly_figures_and_air_quality_are_filled(small_db):
 
 def test_closed_out_items_carry_their_reviewer_and_a_photo(small_db):
     db, _ = small_db
-    closed = {(k, r.uuid) for k in ("boilers", "kilns", "vocs")
+    closable = [k for k, d in LEDGERS.items() if d.status_field and "已销号" in d.column(d.status_field).choices]
+    assert {"boilers", "kilns", "vocs", "sites", "problems"} <= set(closable)
+    closed = {(k, r.uuid) for k in closable
               for r in svc.list_records(db, k, svc.RecordQuery(filters={"status": "已销号"}), limit=10_000)}
     with read_session(db.engine) as s:
         closeouts = {(c.ledger, c.record_uuid) for c in s.scalars(select(Closeout))}

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from jzair_desktop.domain import schedule as sched
+from jzair_desktop.domain.ledgers import PROBLEMS
 from jzair_desktop.domain.months import month_of, window_months
 from jzair_desktop.domain.reference import CITY_CODE, CITY_NAME, reference
 from jzair_desktop.gui.context import GuiContext
@@ -54,6 +55,8 @@ from jzair_desktop.gui.widgets.common import save_file_path
 from jzair_desktop.services import air
 from jzair_desktop.services.breakdown import BreakdownData, breakdown_data, breakdowns
 from jzair_desktop.services.changes import Changes
+from jzair_desktop.services.problems import PROBLEMS_KIND, problem_warnings
+from jzair_desktop.services.problems import WARNING_KEY as PROBLEMS_WARNING
 from jzair_desktop.services.progress import (
     ProgressRow,
     air_warnings,
@@ -153,6 +156,9 @@ class WarningModel(QAbstractTableModel):
         if column == 2:
             return r.status_label
         cumulative = r.kind == "cumulative"
+        if r.kind == PROBLEMS_KIND and column in (5, 6, 7):  # overdue 问题清单 items of the unit
+            return (f"{format_number(r.done)} 项超过整改时限", f"到期 {format_number(r.target)} 项",
+                    f"逾期 {format_number(r.done)} 项")[column - 5]
         if column == 3:
             return sched.format_percent(r.completion) if cumulative else "—"
         if column == 4:
@@ -422,10 +428,12 @@ class DashboardPage(QWidget):
         return self._progress
 
     def air_rows(self) -> list[ProgressRow]:
-        """The counties' air quality of the period as warning rows (services.progress.air_warnings)."""
+        """The warning rows beside the indicators': the counties' air quality of the period
+        (services.progress.air_warnings) and overdue 问题清单 items (services.problems.problem_warnings)."""
         key = (self.as_of, self._version)
         if getattr(self, "_air_key", None) != key:
-            self._air_rows = air_warnings(self.ctx.db, self.as_of, self.ref)
+            self._air_rows = (air_warnings(self.ctx.db, self.as_of, self.ref)
+                              + problem_warnings(self.ctx.db, self.as_of, self.ref))
             self._air_key = key
         return self._air_rows
 
@@ -620,9 +628,12 @@ class DashboardPage(QWidget):
             air = True
         else:
             air = False
-        ind = self.ref.indicator(indicator)
         code = None if unit_code == CITY_CODE else unit_code
-        target = ind.ledger if ind.source == "ledger" and ind.ledger else "figures"
+        if indicator == PROBLEMS_WARNING:  # overdue 问题清单 items: the ledger itself
+            ind, target = None, PROBLEMS.key
+        else:
+            ind = self.ref.indicator(indicator)
+            target = ind.ledger if ind.source == "ledger" and ind.ledger else "figures"
         self.openRequested.emit(target, code or "")
         window = self.window()
         show_page = getattr(window, "show_page", None)
@@ -638,7 +649,7 @@ class DashboardPage(QWidget):
                 page.tabs.setCurrentWidget(page.air)
                 return
             show = getattr(page, "show_indicator", None)
-            if show is not None and ind.source == "monthly":
+            if show is not None and ind is not None and ind.source == "monthly":
                 show(ind.key, unit_code=code)
         else:
             page.apply_filter(unit_code=code)

@@ -236,7 +236,7 @@ class PackagesPage(QWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         form.addRow("县（区、市）：", self.unit_combo)
         form.addRow("报送月份：", self.month_combo)
-        what = QLabel("报送包包含该单位五类台账的全部记录（已删除的记录只带删除标记）、销号记录、月度数据、"
+        what = QLabel("报送包包含该单位各类台账的全部记录（已删除的记录只带删除标记）、销号记录、月度数据、"
                       "空气质量、节点任务、月度上报和审计记录，并用本机密钥签名。每导出一次序号加一，市里只接受更新的序号。")
         what.setWordWrap(True)
         row = QHBoxLayout()
