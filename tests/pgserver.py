@@ -28,7 +28,6 @@ import contextlib
 import itertools
 import os
 import pwd
-import re
 import secrets
 import shutil
 import socket
@@ -339,9 +338,6 @@ def migrated_template() -> str:
         _template_name = name
     return _template_name
 
-
-def is_our_url(url: str) -> bool:
-    return bool(re.match(r"^postgresql(\+\w+)?://", url))
 
 
 # -- pytest fixtures (tests/conftest.py imports them) ---------------------------------------------------------

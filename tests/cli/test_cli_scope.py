@@ -11,6 +11,7 @@ import pytest
 from jzair_desktop.cli import main
 from jzair_desktop.services import accounts, air
 from jzair_desktop.services.actor import BUILTIN_ADMIN
+from tests.dbtemplate import db_args
 from tests.exchange import report_dataset as ds
 from tests.services.admin_helpers import fast_hasher  # noqa: F401 - fixture
 
@@ -19,7 +20,7 @@ REFUSED = "只能查看本县（区、市）（太谷区）"
 
 
 @pytest.fixture
-def county_db(db, db_path, fast_hasher, monkeypatch):  # noqa: F811
+def county_db(db, fast_hasher, monkeypatch):  # noqa: F811
     """The report dataset (榆次区 and 太谷区 records, targets, figures, air quality) with a city administrator,
     a 太谷区 clerk (taigu01) and a viewer."""
     ds.build(db)
@@ -28,14 +29,14 @@ def county_db(db, db_path, fast_hasher, monkeypatch):  # noqa: F811
     accounts.add_user(db, admin, "taigu01", "county_clerk", PASSWORD, unit="太谷区")
     accounts.add_user(db, admin, "viewer01", "viewer", PASSWORD)
     monkeypatch.setenv("JZAIR_PASSWORD", PASSWORD)
-    return db_path
+    return db
 
 
-def run(db_path, capsys, user, *args):
+def run(where, capsys, user, *args):
     capsys.readouterr()
     pre = ["--user", user] if user else []
     try:
-        rc = main(["--db", str(db_path), *pre, *args])
+        rc = main([*db_args(where), *pre, *args])
     except SystemExit as exc:  # argparse refused an argument
         rc = exc.code
     out, err = capsys.readouterr()

@@ -262,6 +262,7 @@ def test_upgrade_from_each_released_revision_keeps_data_and_a_copy(tmp_path, rev
     con.close()
 
 
+@pytest.mark.sqlite_only("the copy of a SQLite file kept beside it")
 def test_backup_copies_never_overwrite_each_other(db):
     first = migrate.backup_copy(db.path, "0001")
     second = migrate.backup_copy(db.path, "0001")
