@@ -94,3 +94,44 @@ def db(backend, db_path) -> Database:
 def _db_template():
     """Migrate the template database before any test can change the migrations folder (a test may)."""
     return template_file()
+
+
+def _on_postgresql(item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and callspec.params.get("backend") == "postgresql":
+        return True
+    return "pg_server" in getattr(item, "fixturenames", ())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    if _on_postgresql(item):
+        outcome.get_result().user_properties.append(("postgresql", True))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say plainly whether the PostgreSQL half ran (it is skipped when no server can be started)."""
+    ran = skipped = 0
+    reason = ""
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if ("postgresql", True) not in getattr(report, "user_properties", ()):
+                continue
+            if getattr(report, "when", "call") not in ("call", "setup"):
+                continue
+            if outcome == "skipped":
+                skipped += 1
+                if not reason and isinstance(report.longrepr, tuple):
+                    reason = str(report.longrepr[2])
+            elif report.when == "call" or outcome == "error":
+                ran += 1
+    if not ran and not skipped:
+        return
+    if ran == 0:
+        terminalreporter.write_line(
+            f"PostgreSQL: NOT RUN - {skipped} PostgreSQL tests skipped ({reason or 'no server'}); "
+            f"set {pgserver.REQUIRE_ENV}=1 to make that a failure", yellow=True, bold=True)
+    else:
+        terminalreporter.write_line(
+            f"PostgreSQL: {ran} tests ran on a throw-away PostgreSQL server ({skipped} skipped)", green=True)

@@ -25,6 +25,7 @@ from jzair_desktop.domain.reference import reference
 from jzair_desktop.domain.validation import PERSONAL_KINDS
 from jzair_desktop.errors import PermissionDenied
 from jzair_desktop.services.actor import Actor
+from jzair_desktop.storage.portable import like_ci
 
 # Keys of personal fields in records and in audited states.
 PERSONAL_KEYS = {"id_number": "idcard", "phone": "phone"}
@@ -84,7 +85,7 @@ def search_condition(actor: Actor | None, column: Any, kind: str, text: str, pat
     whole value equal to `text`. Extending a prefix digit by digit then finds nothing beyond the shown
     digits (the search oracle). A clerk searches the own unit only, which they see whole."""
     if kind not in PERSONAL_KINDS or actor is None or actor.role != "viewer":
-        return column.like(pattern)
+        return like_ci(column, pattern)
     head_len, tail_len, head_from = (6, 4, 10) if kind == "idcard" else (3, 4, 8)
     tail_from = 10 if kind == "idcard" else 5
     length = func.length(column)

@@ -269,3 +269,41 @@ def test_backup_copies_never_overwrite_each_other(db):
     assert first != second and first.is_file() and second.is_file()
     assert dump(first) == dump(second) == dump(db.path)
     assert not list(db.path.parent.glob("*.part"))
+
+
+# --- the same migrations on a PostgreSQL server (tests/pgserver.py) -----------------------------------------
+
+def test_upgrade_from_empty_reaches_head_on_a_server(pg_empty_url):
+    db, result = open_database(pg_empty_url, create=True)
+    try:
+        head = migrate.head_revision()
+        assert result is not None and (result.before, result.after, result.backup) == (None, head, None)
+        assert migrate.current_revision(db.engine) == head
+        with db.engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+        load_reference_data(db)
+    finally:
+        db.dispose()
+    assert tables == set(Base.metadata.tables) | {"alembic_version"}
+
+
+@pytest.mark.parametrize("revision", older_revisions())
+def test_upgrade_from_each_released_revision_keeps_data_on_a_server(pg_empty_url, revision):
+    engine = make_engine(pg_empty_url)
+    try:
+        cfg = migrate.alembic_config()
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO app_meta (key, value) VALUES ('probe', '旧数据')")
+    finally:
+        engine.dispose()
+    db, result = open_database(pg_empty_url)
+    try:
+        assert result is not None and (result.before, result.after) == (revision, migrate.head_revision())
+        assert result.backup is None  # a server's backups are the office's pg_dump (README)
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT value FROM app_meta WHERE key = 'probe'").scalar() == "旧数据"
+    finally:
+        db.dispose()
