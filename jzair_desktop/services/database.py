@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, delete, select
@@ -36,8 +36,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Database:
-    url: str
-    engine: Engine
+    url: str = field(repr=False)  # a server's URL may hold its password: never in a repr or a log line
+    engine: Engine = field()
+
+    def __repr__(self) -> str:
+        return f"Database({self.location!r})"
 
     @property
     def path(self) -> Path | None:

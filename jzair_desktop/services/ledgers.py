@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from jzair_desktop.domain.ledgers import LedgerDef, ledger
@@ -201,8 +201,8 @@ def _first_column(s: Session, stmt: Select) -> list[Any]:
     try:
         cursor.execute(str(compiled), args)
         return [row[0] for row in cursor.fetchall()]
-    except dialect.loaded_dbapi.OperationalError as exc:  # as SQLAlchemy raises it: read_session translates
-        raise OperationalError(str(compiled), args, exc) from exc
+    except dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy raises it (OperationalError, …): read_session translates
+        raise DBAPIError.instance(str(compiled), args, exc, dialect.loaded_dbapi.Error) from exc
     finally:
         cursor.close()
         if collecting:

@@ -103,7 +103,7 @@ def _json(county_db, capsys, *argv):
     return json.loads(out)
 
 
-def test_clerk_defaults_to_the_own_unit(county_db, capsys):
+def test_clerk_defaults_to_the_own_unit(county_db, capsys, tmp_path):
     assert {r["unit_code"] for r in _json(county_db, capsys, "progress")} == {"140703"}
     assert {r["unit_code"] for r in _json(county_db, capsys, "progress", "--county", "太谷区")} == {"140703"}
     assert {r["unit_code"] for r in _json(county_db, capsys, "warnings")} <= {"140703"}
@@ -120,7 +120,7 @@ def test_clerk_defaults_to_the_own_unit(county_db, capsys):
     rc, out, err = run(county_db, capsys, "taigu01", "audit", "log", "--limit", "0")
     assert rc == 0 and "榆次区" not in out, err
     rc, out, err = run(county_db, capsys, "taigu01", "report", "--month", "2020-11", "--county", "太谷区", "--out",
-                       str(county_db.parent / "太谷区.pdf"))
+                       str(tmp_path / "太谷区.pdf"))
     assert rc == 0, err
 
 

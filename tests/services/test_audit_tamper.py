@@ -283,7 +283,7 @@ def test_report_pdf_prints_the_fingerprint_on_its_last_page_only(db, anchors):
 def test_against_a_file_that_holds_no_head_says_so(db, tmp_path, capsys):
     other = tmp_path / "随便.txt"
     other.write_text("不是报送包", encoding="utf-8")
-    code = cli_main(["--db", str(db.path), "audit", "verify", "--against", str(other)])
+    code = cli_main([*cli_db_args(db), "audit", "verify", "--against", str(other)])
     assert code != 0 and "无法识别的文件" in capsys.readouterr().err
 
 
