@@ -29,6 +29,7 @@ import itertools
 import os
 import pwd
 import secrets
+import shlex
 import shutil
 import socket
 import subprocess
@@ -213,6 +214,21 @@ def _run(bin_dir: Path, os_user: str | None, argv: list[str], *, timeout: float)
                           stdin=subprocess.DEVNULL)
 
 
+def _watch(bin_dir: Path, os_user: str | None, data: Path, folder: Path) -> None:
+    """A watchdog that stops and deletes the cluster when this process is gone without doing it itself
+    (killed, a pytest-xdist worker crashed): no server outlives its test run. It polls every 2 s and ends
+    with the process; it has its own session, so killing the test run's process group leaves it to clean up."""
+    if sys.platform == "win32":
+        return
+    stop = [str(bin_dir / "pg_ctl"), "stop", "-D", str(data), "-m", "immediate"]
+    if os_user is not None:
+        stop = ["runuser", "-u", os_user, "--", *stop]
+    script = (f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 2; done; "
+              f"{' '.join(shlex.quote(a) for a in stop)} >/dev/null 2>&1; rm -rf {shlex.quote(str(folder))}")
+    subprocess.Popen(["sh", "-c", script], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                     stderr=subprocess.DEVNULL, start_new_session=True, cwd="/")
+
+
 def start_server() -> PgServer:
     """initdb + pg_ctl start a new cluster on a free port; raises ServerUnavailable with the reason."""
     bin_dir = find_bin_dir()
@@ -258,6 +274,7 @@ def start_server() -> PgServer:
         raise ServerUnavailable(f"could not run the PostgreSQL binaries: {exc}") from exc
     server = PgServer("127.0.0.1", port, SUPERUSER, password, data_dir=data, bin_dir=bin_dir, os_user=os_user)
     atexit.register(server.stop)
+    _watch(bin_dir, os_user, data, folder)
     deadline = time.monotonic() + 30
     while True:  # pg_ctl -w has seen the server accept connections; make sure ours gets in
         try:

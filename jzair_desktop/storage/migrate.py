@@ -32,6 +32,10 @@ from jzair_desktop.storage.engine import (
 log = logging.getLogger(__name__)
 
 
+# pg_advisory_xact_lock key held while a server database is migrated ("jzair" in ASCII).
+MIGRATION_LOCK_KEY = 0x6A7A616972
+
+
 def alembic_config() -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(paths.migrations_dir()))
@@ -286,6 +290,10 @@ def upgrade(engine: Engine) -> MigrationResult:
                 conn.exec_driver_sql("COMMIT")
                 conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
                 conn.exec_driver_sql("BEGIN")
+            if engine.dialect.name == "postgresql":
+                # Several clients may start against an old schema at once: one migrates, the others wait
+                # here and then find nothing left to do (Alembic reads the revision again).
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
             if engine.dialect.name == "sqlite":
@@ -301,6 +309,12 @@ def upgrade(engine: Engine) -> MigrationResult:
             if translated is not exc:
                 raise translated from exc
         log.exception("migration %s -> %s failed", before, head)
+        if engine.dialect.name != "sqlite" and "permission denied" in str(exc).lower():
+            raise DatabaseError(
+                f"数据库需要升级到本程序的架构版本（{before or '无'} → {head}），但当前账户没有修改数据库结构的权限："
+                f"{server_display(engine.url)}\n请单位的信息技术人员用数据库所有者账户运行一次"
+                "“jzair --db-url postgresql+psycopg://所有者账户@服务器/数据库名 init”；数据库未被改动。"
+            ) from exc
         where = db_path_of(str(engine.url)) or engine.url.render_as_string(hide_password=True)
         copy = f"\n升级前的副本：{backup}" if backup is not None else ""
         raise DatabaseError(
