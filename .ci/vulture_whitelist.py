@@ -76,3 +76,18 @@ no_dialogs
 open_umask
 pytestmark
 option
+
+# SQLAlchemy's compiler calls the @compiles functions of storage/portable.py and reads inherit_cache.
+inherit_cache
+_codepoint_default
+_codepoint_postgresql
+_like_default
+_like_postgresql
+_sum_default
+_sum_postgresql
+
+# pytest calls these hooks of tests/conftest.py (the two backends of `db` and the summary line).
+pytest_configure
+pytest_generate_tests
+pytest_runtest_makereport
+pytest_terminal_summary

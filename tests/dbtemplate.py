@@ -43,17 +43,32 @@ def copy_template(path: Path) -> Path:
     return path
 
 
-def fresh_database(path: Path) -> Database:
+def fresh_database(path: Path, *, url: str | None = None) -> Database:
     """A new database at `path` with the plan's reference data, as `open_database(create=True)` would make it.
 
     A file already at `path` is opened (and migrated) as it is, like `open_database(create=True)` does.
+    With `url` (a server database copied from tests/pgserver.py's template) that database is opened instead.
     """
-    if not path.exists():
+    if url is None and not path.exists():
         copy_template(path)
-    database, _ = open_database(sqlite_url(path), create=True)
+    database, _ = open_database(url or sqlite_url(path), create=True)
     try:
         load_reference_data(database)
     except BaseException:
         database.dispose()
         raise
     return database
+
+
+def cli_db_args(database: Database) -> list[str]:
+    """The command line options that name `database`: --db FILE for SQLite, --db-url URL for a server."""
+    if database.path is not None:
+        return ["--db", str(database.path)]
+    return ["--db-url", database.url]
+
+
+def db_args(where: Path | Database) -> list[str]:
+    """--db FILE for a SQLite file given by path, else the options naming the test's database."""
+    if isinstance(where, Database):
+        return cli_db_args(where)
+    return ["--db", str(where)]

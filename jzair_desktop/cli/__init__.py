@@ -88,7 +88,7 @@ def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
         parser.add_argument("-h", "--help", action="help", help="显示帮助并退出")
     parser.add_argument("--version", action="version", version=f"jzair_desktop {__version__}", help="显示版本号")
     parser.add_argument("--db", metavar="PATH", help="数据库文件（默认：用户数据文件夹；也可用环境变量 JZAIR_DB）")
-    parser.add_argument("--db-url", metavar="URL", help="任意 SQLAlchemy 数据库地址（优先于 --db）")
+    parser.add_argument("--db-url", metavar="URL", help="PostgreSQL 服务器上的数据库（服务器模式），如 postgresql+psycopg://用户名:密码@服务器:5432/数据库名；优先于 --db")
     parser.add_argument("--user", metavar="NAME", help="以该用户身份操作（密码取自 JZAIR_PASSWORD 或提示输入）")
     if not with_commands:
         parser.set_defaults(command=None)

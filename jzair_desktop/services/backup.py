@@ -47,7 +47,7 @@ from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.audit_anchor import HEAD_KEY, Head, head_from_json
 from jzair_desktop.services.database import Database, open_database
 from jzair_desktop.storage import migrate
-from jzair_desktop.storage.engine import busy_timeout_ms, db_path_of, sqlite_url, write_session
+from jzair_desktop.storage.engine import busy_timeout_ms, db_path_of, sqlite_url, url_display, write_session
 from jzair_desktop.storage.models import LEDGER_MODELS
 from jzair_desktop.taskstate import Cancelled, TaskState
 
@@ -1020,7 +1020,7 @@ def restore_target_file(target: str | Path) -> Path:
     if isinstance(target, str) and "://" in target:
         file = db_path_of(target)
         if file is None:
-            raise BackupError(f"只能恢复到本机上的数据库文件（SQLite），当前数据库是：{target}")
+            raise BackupError(f"只能恢复到本机上的数据库文件（SQLite），当前数据库是：{url_display(target)}")
         return file
     return Path(target)
 

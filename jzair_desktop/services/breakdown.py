@@ -151,10 +151,12 @@ def breakdown_data(
                     done_day = case((status.in_(ldef.done_statuses), day), else_=null())
             else:
                 done_day = null()
+            # A constant (no done day) is selected but not grouped by: PostgreSQL refuses GROUP BY NULL.
+            grouping = (cat_col, stack_col) if sp.after is None else (cat_col, stack_col, done_day)
             stmt = (
                 select(cat_col, stack_col, done_day, func.count())
                 .where(live_condition(model))
-                .group_by(cat_col, stack_col, done_day)
+                .group_by(*grouping)
             )
             if unit_code is not None:
                 stmt = stmt.where(model.unit_code == unit_code)

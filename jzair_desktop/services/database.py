@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, delete, select
@@ -18,7 +18,9 @@ from jzair_desktop.storage.engine import (
     check_database_file,
     db_path_of,
     make_engine,
+    parse_url,
     sqlite_url,
+    url_display,
     write_session,
 )
 from jzair_desktop.storage.models import (
@@ -34,8 +36,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Database:
-    url: str
-    engine: Engine
+    url: str = field(repr=False)  # a server's URL may hold its password: never in a repr or a log line
+    engine: Engine = field()
+
+    def __repr__(self) -> str:
+        return f"Database({self.location!r})"
 
     @property
     def path(self) -> Path | None:
@@ -43,8 +48,9 @@ class Database:
 
     @property
     def location(self) -> str:
+        """The file, or the server database's URL without its password: what messages and the GUI show."""
         p = self.path
-        return str(p) if p is not None else self.url
+        return str(p) if p is not None else url_display(self.url)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -80,6 +86,7 @@ def open_database(url: str, *, create: bool = False, upgrade: bool = True) -> tu
     A file that is missing (without `create`), not SQLite, read-only, locked, another program's database or
     from a newer version is refused with a message naming it, and is left untouched.
     """
+    parse_url(url)  # a malformed URL or an unsupported kind of database: a message, before anything else
     file = db_path_of(url)
     if file is not None:
         check_database_file(file, create=create)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from jzair_desktop.domain.ledgers import LedgerDef, ledger
@@ -35,6 +35,7 @@ from jzair_desktop.services.guards import closeout_of, guard, is_closed, reason_
 from jzair_desktop.storage import bulk
 from jzair_desktop.storage.engine import read_session, write_session
 from jzair_desktop.storage.models import LEDGER_MODELS, AuditEntry
+from jzair_desktop.storage.portable import codepoint
 from jzair_desktop.taskstate import TaskState
 
 SEARCHABLE_KINDS = ("text", "idcard", "plate", "vin", "uscc", "phone")
@@ -159,7 +160,8 @@ def _ordered(d: LedgerDef, stmt: Select, q: RecordQuery) -> Select:
     if sort is None:
         return stmt.order_by(m.id.desc() if q.descending else m.id)
     col = getattr(m, sort)
-    primary = col.desc() if q.descending else col.asc()
+    key = codepoint(col)  # the same order on SQLite and on a server whatever its collation
+    primary = key.desc() if q.descending else key.asc()
     # NULLs last in both directions, then a stable tie-break.
     return stmt.order_by(col.is_(None), primary, m.id)
 
@@ -199,8 +201,8 @@ def _first_column(s: Session, stmt: Select) -> list[Any]:
     try:
         cursor.execute(str(compiled), args)
         return [row[0] for row in cursor.fetchall()]
-    except dialect.loaded_dbapi.OperationalError as exc:  # as SQLAlchemy raises it: read_session translates
-        raise OperationalError(str(compiled), args, exc) from exc
+    except dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy raises it (OperationalError, …): read_session translates
+        raise DBAPIError.instance(str(compiled), args, exc, dialect.loaded_dbapi.Error) from exc
     finally:
         cursor.close()
         if collecting:
@@ -304,7 +306,8 @@ def townships(db: Database, ledger_key: str, unit_code: str | None) -> list[str]
         return []
     m = model_of(d)
     col = getattr(m, d.township_field)
-    stmt = select(col).where(m.deleted_at.is_(None)).distinct().order_by(col)
+    # GROUP BY rather than DISTINCT: PostgreSQL orders a DISTINCT only by what it selects
+    stmt = select(col).where(m.deleted_at.is_(None)).group_by(col).order_by(codepoint(col))
     if unit_code:
         stmt = stmt.where(m.unit_code == unit_code)
     with read_session(db.engine) as s:

@@ -14,6 +14,7 @@ every GUI and CLI path passes the logged-in actor.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +25,7 @@ from jzair_desktop.domain.reference import reference
 from jzair_desktop.domain.validation import PERSONAL_KINDS
 from jzair_desktop.errors import PermissionDenied
 from jzair_desktop.services.actor import Actor
+from jzair_desktop.storage.portable import like_ci
 
 # Keys of personal fields in records and in audited states.
 PERSONAL_KEYS = {"id_number": "idcard", "phone": "phone"}
@@ -83,16 +85,16 @@ def search_condition(actor: Actor | None, column: Any, kind: str, text: str, pat
     whole value equal to `text`. Extending a prefix digit by digit then finds nothing beyond the shown
     digits (the search oracle). A clerk searches the own unit only, which they see whole."""
     if kind not in PERSONAL_KINDS or actor is None or actor.role != "viewer":
-        return column.like(pattern)
+        return like_ci(column, pattern)
     head_len, tail_len, head_from = (6, 4, 10) if kind == "idcard" else (3, 4, 8)
     tail_from = 10 if kind == "idcard" else 5
     length = func.length(column)
     head = func.substr(column, 1, head_len)
-    tail = func.substr(column, -tail_len, tail_len)
+    tail = func.substr(column, length - (tail_len - 1), tail_len)  # not substr(x, -n): SQLite only
     alternatives = [
         column == text,
-        (length >= head_from) & (func.instr(head, text) > 0),
-        (length >= tail_from) & (func.instr(tail, text) > 0),
+        (length >= head_from) & head.contains(text, autoescape=True),
+        (length >= tail_from) & tail.contains(text, autoescape=True),
     ]
     if "*" in text and len(text) > head_len + tail_len:  # the masked form copied from the table
         alternatives.append((length == len(text)) & (head == text[:head_len]) & (tail == text[-tail_len:]))
@@ -128,10 +130,20 @@ def probes_today(s: Any, actor: Actor, when: dt.datetime | None = None) -> int:
     from jzair_desktop.storage.models import AuditEntry
 
     day = (when or dt.datetime.now()).replace(hour=0, minute=0, second=0, microsecond=0)
-    total = s.scalar(select(func.coalesce(func.sum(func.json_extract(AuditEntry.after_json, "$.rows_found")), 0))
-                     .where(AuditEntry.action == PROBE_ACTION, AuditEntry.user_name == actor.name,
-                            AuditEntry.at >= day))
-    return int(total or 0)
+    # Summed here rather than with a JSON function of the database (SQLite and PostgreSQL spell it apart);
+    # a day holds a few dozen such entries at most (the limit refuses beyond it).
+    found = s.scalars(select(AuditEntry.after_json)
+                      .where(AuditEntry.action == PROBE_ACTION, AuditEntry.user_name == actor.name,
+                             AuditEntry.at >= day))
+    total = 0
+    for text in found:
+        try:
+            value = json.loads(text or "{}").get("rows_found", 0)
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(value, int | float):
+            total += int(value)
+    return total
 
 
 def check_probe_limit(s: Any, actor: Actor, rows: list[int]) -> None:

@@ -42,6 +42,7 @@ from jzair_desktop.services.database import Database
 from jzair_desktop.services.targets import rule_of, stored_targets, unit_rate_target
 from jzair_desktop.storage.engine import read_session
 from jzair_desktop.storage.models import LEDGER_MODELS, Milestone, MonthlyFigure
+from jzair_desktop.storage.portable import float_sum
 
 _TIE = 1e-12
 
@@ -160,8 +161,8 @@ def _monthly_data(s: Session, as_of: dt.date, inds: Sequence[Indicator], window_
             select(
                 mf.indicator_key,
                 mf.unit_code,
-                func.sum(mf.value),
-                func.sum(case((mf.month == month, mf.value), else_=0.0)),
+                float_sum(mf.value),
+                float_sum(case((mf.month == month, mf.value), else_=0.0)),
             )
             .where(mf.indicator_key.in_(keys), mf.month <= last)
             .group_by(mf.indicator_key, mf.unit_code)
@@ -582,7 +583,7 @@ def progress_history(
             key_of = _same_day
         else:
             mf = MonthlyFigure
-            stmt = select(mf.month, func.sum(mf.value)).where(mf.indicator_key == ind.key).group_by(mf.month)
+            stmt = select(mf.month, float_sum(mf.value)).where(mf.indicator_key == ind.key).group_by(mf.month)
             if code is not None:
                 stmt = stmt.where(mf.unit_code == code)
             steps = sorted((m, float(v or 0.0)) for m, v in s.execute(stmt))

@@ -59,6 +59,7 @@ from jzair_desktop.services.targets import parts_mismatches, rule_of, stored_tar
 from jzair_desktop.storage.engine import read_session
 from jzair_desktop.storage.models import LEDGER_MODELS, AirQualityMonth, HeatingRecord
 from jzair_desktop.storage.models import AirQualityTarget as AirQualityTargetRow
+from jzair_desktop.storage.portable import codepoint
 from jzair_desktop.taskstate import NULL_STATE, TaskState
 
 CITY_AREA = "市城区"
@@ -307,7 +308,7 @@ def township_figures(s: Session, unit_code: str, as_of: dt.date) -> tuple[tuple[
         )
         .where(m.deleted_at.is_(None), m.unit_code == unit_code)
         .group_by(m.township)
-        .order_by(m.township)
+        .order_by(codepoint(m.township))
     )
     out = []
     for row in s.execute(stmt):
@@ -380,14 +381,15 @@ def _open_households(
             )
             .where(*base)
             .group_by(m.township)
-            .order_by(func.count(m.id).desc(), m.township)
+            .order_by(func.count(m.id).desc(), codepoint(m.township))
         )
         summary = tuple(
             report_data.PlaceSummary(r[0] or "（未填乡镇）", int(r[1]), int(r[2]), tuple(int(v or 0) for v in r[3:]))
             for r in s.execute(stmt)
         )
         return report_data.OpenItemGroup(ldef.key, ldef.sheet_title, "household", total, (), rule, summary, methods)
-    recs = s.scalars(select(m).where(*base).order_by(m.township, m.village, m.householder, m.id))
+    recs = s.scalars(select(m).where(*base).order_by(codepoint(m.township), codepoint(m.village),
+                                                          codepoint(m.householder), m.id))
     items = tuple(
         report_data.OpenItem(
             label=r.householder,

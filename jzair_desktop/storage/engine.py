@@ -5,14 +5,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from jzair_desktop.errors import DatabaseBusyError, DatabaseError, QueryTooComplex
@@ -173,12 +174,112 @@ def _on_begin(conn) -> None:  # noqa: ANN001 - SQLAlchemy Connection
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for `url`; SQLite connections get foreign keys, WAL and a busy timeout."""
-    engine = create_engine(url, echo=echo)
+    """An engine for `url`; SQLite connections get foreign keys, WAL and a busy timeout; server connections
+    a connect timeout (the client never hangs on a server that does not answer)."""
+    parsed = parse_url(url)
+    kwargs: dict = {}
+    if parsed.get_backend_name() == "postgresql":
+        kwargs["connect_args"] = {"connect_timeout": connect_timeout_s(), "application_name": "jzair"}
+        kwargs["pool_pre_ping"] = True  # a connection the server dropped meanwhile is replaced, not used
+    engine = create_engine(parsed, echo=echo, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _on_connect)
         event.listen(engine, "begin", _on_begin)
     return engine
+
+
+# --- server databases (PostgreSQL) -------------------------------------------------------------------------
+CONNECT_TIMEOUT_S = 10
+CONNECT_TIMEOUT_ENV = "JZAIR_CONNECT_TIMEOUT_S"
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+URL_EXAMPLE = "postgresql+psycopg://用户名@服务器:5432/数据库名"
+
+
+def connect_timeout_s() -> int:
+    """Seconds to wait for a server to answer a connection: 10, or JZAIR_CONNECT_TIMEOUT_S (at least 1)."""
+    raw = os.environ.get(CONNECT_TIMEOUT_ENV, "").strip()
+    try:
+        return max(1, int(raw)) if raw else CONNECT_TIMEOUT_S
+    except ValueError:
+        log.warning("ignoring %s=%r (not a whole number of seconds)", CONNECT_TIMEOUT_ENV, raw)
+        return CONNECT_TIMEOUT_S
+
+
+def parse_url(url: str) -> URL:
+    """`url` parsed; a malformed URL or a database kind the program does not support is refused in Chinese.
+
+    A PostgreSQL URL without a driver uses psycopg 3 (the driver the program ships)."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        raise DatabaseError(f"数据库地址格式不正确：{url_display(url)}\n正确的格式如：{URL_EXAMPLE}") from exc
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED_BACKENDS:
+        raise DatabaseError(
+            f"不支持的数据库类型“{backend}”：{url_display(url)}\n"
+            f"本程序只支持本机的 SQLite 数据库文件（--db）和 PostgreSQL 服务器（如 {URL_EXAMPLE}）。"
+        )
+    if backend == "postgresql":
+        driver = parsed.get_driver_name()
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        elif driver != "psycopg":
+            raise DatabaseError(
+                f"不支持的 PostgreSQL 驱动“{driver}”：{url_display(url)}\n请使用 postgresql+psycopg://…（或 postgresql://…）。"
+            )
+        if not parsed.database:
+            raise DatabaseError(f"数据库地址中没有数据库名：{url_display(url)}\n正确的格式如：{URL_EXAMPLE}")
+    return parsed
+
+
+def url_display(url: str | URL) -> str:
+    """A database URL as it may be shown or logged: never with its password."""
+    try:
+        parsed = url if isinstance(url, URL) else make_url(url)
+    except (ArgumentError, ValueError):
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", str(url))
+    return parsed.render_as_string(hide_password=True)
+
+
+def server_display(url: str | URL) -> str:
+    """Where a server database is, for a message: 数据库 db（服务器 host:port，用户 user）."""
+    u = url if isinstance(url, URL) else make_url(url)
+    return f"服务器 {u.host or 'localhost'}:{u.port or 5432} 上的数据库“{u.database}”（账户 {u.username or '（未指定）'}）"
+
+
+SERVER_LOST_MESSAGE = (
+    "与数据库服务器的连接中断，本次操作没有写入（已整体撤销）。请检查网络和服务器后重试。"
+)
+
+
+def translate_server_error(exc: SQLAlchemyError, url: str | URL) -> Exception:
+    """The user's message for a server that cannot be reached or refuses us; other errors unchanged."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc)
+    low = text.lower()
+    where = server_display(url)
+    if "password authentication failed" in low or "no password supplied" in low \
+            or ("role" in low and "does not exist" in low):
+        return DatabaseError(f"无法登录{where}：用户名或密码错误。\n请核对账户和密码（向单位的信息技术人员确认）。")
+    if "database" in low and "does not exist" in low:
+        return DatabaseError(f"服务器上没有这个数据库：{where}\n请核对数据库名，或请信息技术人员先在服务器上创建它。")
+    if "timeout expired" in low or "timed out" in low:
+        return DatabaseError(
+            f"连接数据库服务器超时（{connect_timeout_s()} 秒内没有应答）：{where}\n"
+            "请检查服务器是否开机、网络是否连通、防火墙是否放行该端口，然后重试。"
+        )
+    if "connection refused" in low or "could not connect" in low or "connection failed" in low \
+            or "name or service not known" in low or "could not translate host name" in low \
+            or "no route to host" in low or "network is unreachable" in low:
+        return DatabaseError(
+            f"无法连接到数据库服务器：{where}\n服务器可能没有启动，或服务器名、端口不对，或被防火墙阻挡。请检查后重试。"
+        )
+    if "permission denied" in low:
+        return DatabaseError(f"数据库账户没有所需的权限：{where}\n请信息技术人员按说明为该账户授权。")
+    if "server closed the connection" in low or "terminating connection" in low or "connection is lost" in low \
+            or "consuming input failed" in low or "connection is closed" in low:
+        return DatabaseError(SERVER_LOST_MESSAGE)
+    return exc
 
 
 @contextlib.contextmanager
@@ -209,6 +310,8 @@ def write_session(engine: Engine) -> Iterator[Session]:
 def translate_operational_error(exc: OperationalError) -> Exception:
     """The user's message for a SQLite failure (busy, read-only, disk full, write error); other errors unchanged."""
     orig = exc.orig
+    if orig is not None and not isinstance(orig, sqlite3.Error):  # a server's driver error
+        return _server_operational(exc)
     text = str(orig).lower() if orig is not None else str(exc).lower()
     code = getattr(orig, "sqlite_errorcode", None)
     primary = code & 0xFF if isinstance(code, int) else None
@@ -226,4 +329,16 @@ def translate_operational_error(exc: OperationalError) -> Exception:
         return DatabaseError(CANTOPEN_MESSAGE)
     if any(words in text for words in _TOO_COMPLEX):
         return QueryTooComplex(TOO_COMPLEX_MESSAGE)
+    return exc
+
+
+def _server_operational(exc: OperationalError) -> Exception:
+    """A server error met inside a session: a lost connection or a lock that could not be had, in Chinese."""
+    low = str(exc.orig).lower()
+    if "deadlock detected" in low or "lock timeout" in low or "could not obtain lock" in low \
+            or "could not serialize" in low:
+        return DatabaseBusyError("数据正被其他用户同时修改，本次操作没有写入。请稍后重试。")
+    if "server closed the connection" in low or "terminating connection" in low or "connection is lost" in low \
+            or "consuming input failed" in low or "connection is closed" in low or "connection failed" in low:
+        return DatabaseError(SERVER_LOST_MESSAGE)
     return exc

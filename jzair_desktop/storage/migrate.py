@@ -15,15 +15,25 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
 
 from jzair_desktop import paths
 from jzair_desktop.errors import DatabaseBusyError, DatabaseError, JzairError
 from jzair_desktop.fsutil import replace_file
-from jzair_desktop.storage.engine import db_path_of, translate_operational_error
+from jzair_desktop.storage.engine import (
+    db_path_of,
+    server_display,
+    translate_operational_error,
+    translate_server_error,
+)
 
 log = logging.getLogger(__name__)
+
+
+# pg_advisory_xact_lock key held while a server database is migrated ("jzair" in ASCII).
+MIGRATION_LOCK_KEY = 0x6A7A616972
 
 
 def alembic_config() -> Config:
@@ -71,6 +81,14 @@ def current_revision(engine: Engine) -> str | None:
             return MigrationContext.configure(conn).get_current_revision()
     except SADatabaseError as exc:
         where = db_path_of(str(engine.url)) or engine.url.render_as_string(hide_password=True)
+        if engine.dialect.name != "sqlite":
+            translated = translate_server_error(exc, engine.url)
+            if translated is not exc:
+                raise translated from exc
+            raise DatabaseError(
+                f"无法读取服务器上的数据库：{server_display(engine.url)}（{exc.orig}）\n"
+                "请检查数据库名和账户的权限；数据库未被改动。"
+            ) from exc
         if isinstance(exc, OperationalError) and isinstance(translate_operational_error(exc), DatabaseBusyError):
             raise DatabaseBusyError(
                 f"数据库正被另一个程序（或另一个窗口）占用，暂时无法打开：{where}\n"
@@ -94,6 +112,11 @@ class MigrationResult:
 
 
 def _newer_error(rev: str, where: object) -> DatabaseError:
+    if isinstance(where, URL):
+        return DatabaseError(
+            f"该数据库由更新版本的程序创建（架构版本 {rev}），本程序无法使用：{server_display(where)}\n"
+            "请把这台电脑上的程序升级到与其他电脑相同的最新版本后再连接；数据库未被改动。"
+        )
     return DatabaseError(
         f"该数据库由更新版本的程序创建（架构版本 {rev}），本程序无法打开：{where}\n"
         "请安装最新版本的程序后再打开；数据库文件未被改动。"
@@ -102,16 +125,26 @@ def _newer_error(rev: str, where: object) -> DatabaseError:
 
 def _foreign_error(tables: list[str], where: object) -> DatabaseError:
     shown = "、".join(tables[:5]) + ("等" if len(tables) > 5 else "")
+    if isinstance(where, URL):
+        return DatabaseError(
+            f"服务器上的这个数据库不是本程序的数据库（其中已有数据表：{shown}）：{server_display(where)}\n"
+            "请连接为本程序新建的空数据库（或本程序的数据库）；该数据库未被改动。"
+        )
     return DatabaseError(
         f"该文件是 SQLite 数据库，但不是本程序的数据库（其中已有数据表：{shown}）：{where}\n"
         "请用 --db 指定本程序的数据库文件，或指定一个新文件名；该文件未被改动。"
     )
 
 
+def _where(engine: Engine) -> object:
+    """What a message names: the SQLite file, or the server database's URL (shown without its password)."""
+    return db_path_of(str(engine.url)) or engine.url
+
+
 def check_not_newer(engine: Engine) -> str | None:
     rev = current_revision(engine)
     if rev is not None and rev not in known_revisions():
-        raise _newer_error(rev, db_path_of(str(engine.url)) or engine.url)
+        raise _newer_error(rev, _where(engine))
     return rev
 
 
@@ -245,7 +278,7 @@ def upgrade(engine: Engine) -> MigrationResult:
         tables = sorted(t for t in inspect(conn).get_table_names() if t != "alembic_version")
     if before is None and tables:
         # Tables but no schema revision: another program's database. Never add ours to it.
-        raise _foreign_error(tables, db_file or engine.url.render_as_string(hide_password=True))
+        raise _foreign_error(tables, _where(engine))
     if tables and db_file is not None and db_file.exists():
         backup = backup_copy(db_file, before or "无版本")
         log.info("database copied to %s before migration", backup)
@@ -257,6 +290,10 @@ def upgrade(engine: Engine) -> MigrationResult:
                 conn.exec_driver_sql("COMMIT")
                 conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
                 conn.exec_driver_sql("BEGIN")
+            if engine.dialect.name == "postgresql":
+                # Several clients may start against an old schema at once: one migrates, the others wait
+                # here and then find nothing left to do (Alembic reads the revision again).
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
             if engine.dialect.name == "sqlite":
@@ -272,6 +309,12 @@ def upgrade(engine: Engine) -> MigrationResult:
             if translated is not exc:
                 raise translated from exc
         log.exception("migration %s -> %s failed", before, head)
+        if engine.dialect.name != "sqlite" and "permission denied" in str(exc).lower():
+            raise DatabaseError(
+                f"数据库需要升级到本程序的架构版本（{before or '无'} → {head}），但当前账户没有修改数据库结构的权限："
+                f"{server_display(engine.url)}\n请单位的信息技术人员用数据库所有者账户运行一次"
+                "“jzair --db-url postgresql+psycopg://所有者账户@服务器/数据库名 init”；数据库未被改动。"
+            ) from exc
         where = db_path_of(str(engine.url)) or engine.url.render_as_string(hide_password=True)
         copy = f"\n升级前的副本：{backup}" if backup is not None else ""
         raise DatabaseError(

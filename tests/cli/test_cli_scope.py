@@ -11,6 +11,7 @@ import pytest
 from jzair_desktop.cli import main
 from jzair_desktop.services import accounts, air
 from jzair_desktop.services.actor import BUILTIN_ADMIN
+from tests.dbtemplate import db_args
 from tests.exchange import report_dataset as ds
 from tests.services.admin_helpers import fast_hasher  # noqa: F401 - fixture
 
@@ -19,7 +20,7 @@ REFUSED = "只能查看本县（区、市）（太谷区）"
 
 
 @pytest.fixture
-def county_db(db, db_path, fast_hasher, monkeypatch):  # noqa: F811
+def county_db(db, fast_hasher, monkeypatch):  # noqa: F811
     """The report dataset (榆次区 and 太谷区 records, targets, figures, air quality) with a city administrator,
     a 太谷区 clerk (taigu01) and a viewer."""
     ds.build(db)
@@ -28,14 +29,14 @@ def county_db(db, db_path, fast_hasher, monkeypatch):  # noqa: F811
     accounts.add_user(db, admin, "taigu01", "county_clerk", PASSWORD, unit="太谷区")
     accounts.add_user(db, admin, "viewer01", "viewer", PASSWORD)
     monkeypatch.setenv("JZAIR_PASSWORD", PASSWORD)
-    return db_path
+    return db
 
 
-def run(db_path, capsys, user, *args):
+def run(where, capsys, user, *args):
     capsys.readouterr()
     pre = ["--user", user] if user else []
     try:
-        rc = main(["--db", str(db_path), *pre, *args])
+        rc = main([*db_args(where), *pre, *args])
     except SystemExit as exc:  # argparse refused an argument
         rc = exc.code
     out, err = capsys.readouterr()
@@ -103,7 +104,7 @@ def _json(county_db, capsys, *argv):
 
 
 @pytest.mark.slow
-def test_clerk_defaults_to_the_own_unit(county_db, capsys):
+def test_clerk_defaults_to_the_own_unit(county_db, capsys, tmp_path):
     assert {r["unit_code"] for r in _json(county_db, capsys, "progress")} == {"140703"}
     assert {r["unit_code"] for r in _json(county_db, capsys, "progress", "--county", "太谷区")} == {"140703"}
     assert {r["unit_code"] for r in _json(county_db, capsys, "warnings")} <= {"140703"}
@@ -120,7 +121,7 @@ def test_clerk_defaults_to_the_own_unit(county_db, capsys):
     rc, out, err = run(county_db, capsys, "taigu01", "audit", "log", "--limit", "0")
     assert rc == 0 and "榆次区" not in out, err
     rc, out, err = run(county_db, capsys, "taigu01", "report", "--month", "2020-11", "--county", "太谷区", "--out",
-                       str(county_db.parent / "太谷区.pdf"))
+                       str(tmp_path / "太谷区.pdf"))
     assert rc == 0, err
 
 

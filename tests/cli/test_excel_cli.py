@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 import subprocess
 import sys
 
@@ -13,25 +12,24 @@ import pytest
 
 from jzair_desktop.cli import main
 from jzair_desktop.domain.ledgers import LEDGER_KEYS, ledger
+from tests.dbtemplate import cli_db_args
 from tests.exchange import samples
+from tests.services.admin_helpers import snapshot
 
 
-def db_hash(path) -> str:
-    con = sqlite3.connect(path)
-    try:
-        return hashlib.sha256("\n".join(con.iterdump()).encode()).hexdigest()
-    finally:
-        con.close()
+def db_hash(db) -> str:
+    """A digest of every row of every table (equal digests: nothing was written)."""
+    return hashlib.sha256(repr(snapshot(db)).encode()).hexdigest()
 
 
 @pytest.fixture
-def run(db, db_path, capsys):
+def run(db, capsys):
     """jzair --db <the test database> ARGS → (exit code, stdout, stderr)."""
-    main(["--db", str(db_path), "info"])  # the first open by the CLI may record facts in app_meta
+    main([*cli_db_args(db), "info"])  # the first open by the CLI may record facts in app_meta
     capsys.readouterr()
 
     def _run(*args: str) -> tuple[int, str, str]:
-        code = main(["--db", str(db_path), *args])
+        code = main([*cli_db_args(db), *args])
         out = capsys.readouterr()
         return code, out.out, out.err
 
@@ -59,13 +57,13 @@ def test_import_messy_ledger_then_again(run, tmp_path):
     assert code == 0 and "新增 0 条，修改 0 条，未变 12 条" in out
 
 
-def test_import_with_errors_prints_one_line_per_problem_and_writes_nothing(run, db_path, tmp_path):
+def test_import_with_errors_prints_one_line_per_problem_and_writes_nothing(run, db, tmp_path):
     rows = samples.clean_rows("heating", 6, start=1)
     rows[1]["身份证号"] = 1.40702196001e17
     rows[3]["改造方式"] = "烧柴"
     rows[4]["县（区、市）"] = "太谷区"
     path = samples.write_dict_rows(tmp_path / "有错的台账.xlsx", rows, title_rows=[["台账"]])
-    before = db_hash(db_path)
+    before = db_hash(db)
     code, out, err = run("import", "heating", str(path), "--county", "榆次区")
     assert code == 1
     lines = [ln for ln in out.splitlines() if ln.startswith("第")]
@@ -75,15 +73,15 @@ def test_import_with_errors_prints_one_line_per_problem_and_writes_nothing(run, 
     assert len(lines) == 3
     assert "错误已标注在：" in out and (tmp_path / "有错的台账.错误.xlsx").exists()
     assert "导入未执行" in err and "Traceback" not in err
-    assert db_hash(db_path) == before
+    assert db_hash(db) == before
 
 
-def test_dry_run(run, db_path, tmp_path):
-    before = db_hash(db_path)
+def test_dry_run(run, db, tmp_path):
+    before = db_hash(db)
     code, out, _ = run("import", "trucks", str(samples.messy_trucks(tmp_path / "货车.xlsx")), "--county", "榆次区",
                        "--dry-run")
     assert code == 0 and "检查通过（试运行，未写入数据库）：新增 8 条" in out
-    assert db_hash(db_path) == before
+    assert db_hash(db) == before
 
 
 BAD = {
@@ -99,14 +97,14 @@ BAD = {
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", list(BAD))
-def test_bad_files_exit_non_zero_with_a_message_naming_the_file(run, db_path, tmp_path, kind):
+def test_bad_files_exit_non_zero_with_a_message_naming_the_file(run, db, tmp_path, kind):
     path = tmp_path / f"文件-{kind}.xlsx"
     BAD[kind](path, tmp_path)
-    before = db_hash(db_path)
+    before = db_hash(db)
     code, out, err = run("import", "heating", str(path), "--county", "榆次区")
     assert code != 0
     assert err.startswith("错误：") and path.name in err and "Traceback" not in err
-    assert db_hash(db_path) == before
+    assert db_hash(db) == before
 
 
 def test_unknown_ledger_and_unit(run, tmp_path):
@@ -127,11 +125,11 @@ def test_export_then_import_zero_changes(run, tmp_path):
 
 
 @pytest.mark.slow
-def test_subprocess_with_chinese_paths(run, db_path, tmp_path):
+def test_subprocess_with_chinese_paths(run, db, tmp_path):
     """The installed entry point, as a clerk runs it (no traceback, exit codes)."""
     path = samples.messy_vocs(tmp_path / "晋中 VOCs 台账.xlsx")
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    cmd = [sys.executable, "-m", "jzair_desktop", "--db", str(db_path), "import", "vocs", str(path), "--county", "榆次区"]
+    cmd = [sys.executable, "-m", "jzair_desktop", *cli_db_args(db), "import", "vocs", str(path), "--county", "榆次区"]
     done = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "导入完成：新增 5 条" in done.stdout

@@ -8,12 +8,13 @@ import pypdf
 import pytest
 
 from jzair_desktop.cli import main
+from tests.dbtemplate import db_args
 from tests.exchange import report_dataset as ds
 
 
-def run(db_path, capsys, *args):
+def run(where, capsys, *args):
     capsys.readouterr()
-    rc = main(["--db", str(db_path), *args])
+    rc = main([*db_args(where), *args])
     out, err = capsys.readouterr()
     return rc, out, err
 
@@ -34,9 +35,9 @@ def outdir(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_city_report(filled, db_path, outdir, capsys):
+def test_city_report(filled, db, outdir, capsys):
     out = outdir / "晋中市月报 2020年11月.pdf"
-    rc, stdout, stderr = run(db_path, capsys, "report", "--month", "2020-11", "--out", str(out))
+    rc, stdout, stderr = run(db, capsys, "report", "--month", "2020-11", "--out", str(out))
     assert rc == 0, stderr
     assert f"已生成全市2020年11月月报：{out}" in stdout
     pages = len(pypdf.PdfReader(str(out)).pages)
@@ -47,9 +48,9 @@ def test_city_report(filled, db_path, outdir, capsys):
 
 
 @pytest.mark.slow
-def test_county_report_with_letters_by_code(filled, db_path, outdir, capsys):
+def test_county_report_with_letters_by_code(filled, db, outdir, capsys):
     out = outdir / "yc.pdf"
-    rc, stdout, _ = run(db_path, capsys, "report", "--month", "2020年11月", "--out", str(out), "--county", "140702",
+    rc, stdout, _ = run(db, capsys, "report", "--month", "2020年11月", "--out", str(out), "--county", "140702",
                         "--letters")
     assert rc == 0
     assert "已生成榆次区2020年11月月报" in stdout and "预警函 1 份" in stdout
@@ -66,24 +67,24 @@ def test_county_report_with_letters_by_code(filled, db_path, outdir, capsys):
         (["--month", "2020-11", "--county", "太原市"], "未知的县（区、市）：“太原市”"),
     ],
 )
-def test_bad_month_or_unit(filled, db_path, outdir, capsys, args, message):
+def test_bad_month_or_unit(filled, db, outdir, capsys, args, message):
     out = outdir / "r.pdf"
-    rc, stdout, stderr = run(db_path, capsys, "report", *args, "--out", str(out))
+    rc, stdout, stderr = run(db, capsys, "report", *args, "--out", str(out))
     assert rc != 0
     assert message in stderr and stderr.startswith("错误：")
     assert not out.exists()
 
 
 @pytest.mark.slow
-def test_unwritable_output_is_refused_and_an_old_report_survives(filled, db_path, outdir, capsys):
-    rc, _, stderr = run(db_path, capsys, "report", "--month", "2020-11", "--out", str(outdir / "无此文件夹" / "r.pdf"))
+def test_unwritable_output_is_refused_and_an_old_report_survives(filled, db, outdir, capsys):
+    rc, _, stderr = run(db, capsys, "report", "--month", "2020-11", "--out", str(outdir / "无此文件夹" / "r.pdf"))
     assert rc != 0 and "输出文件夹不存在" in stderr
-    rc, _, stderr = run(db_path, capsys, "report", "--month", "2020-11", "--out", str(outdir / "r.docx"))
+    rc, _, stderr = run(db, capsys, "report", "--month", "2020-11", "--out", str(outdir / "r.docx"))
     assert rc != 0 and ".pdf" in stderr
     old = outdir / "old.pdf"
-    assert run(db_path, capsys, "report", "--month", "2020-11", "--out", str(old))[0] == 0
+    assert run(db, capsys, "report", "--month", "2020-11", "--out", str(old))[0] == 0
     before = old.read_bytes()
-    rc, _, stderr = run(db_path, capsys, "report", "--month", "2022-01", "--out", str(old))
+    rc, _, stderr = run(db, capsys, "report", "--month", "2022-01", "--out", str(old))
     assert rc != 0 and old.read_bytes() == before
 
 

@@ -19,7 +19,7 @@ from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.audit_verify import verify
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.packages import export as package_export
-from tests.dbtemplate import fresh_database
+from tests.dbtemplate import db_args, fresh_database
 from tests.services.admin_helpers import fast_hasher, raw, snapshot  # noqa: F401
 
 YUCI, TAIGU = "140702", "140703"
@@ -56,22 +56,22 @@ def without_logins(snap: dict) -> dict:
     return {**snap, "audit_log": [r for r in snap["audit_log"] if r[4] not in ("login", "login_failed")]}
 
 
-def run(db_path: Path, *args: str) -> int:
-    return main(["--db", str(db_path), *args])
+def run(where: Path | Database, *args: str) -> int:
+    return main([*db_args(where), *args])
 
 
 @pytest.mark.slow
 def test_setup_county_with_the_citys_package_then_the_builtin_admin_is_gone(
         db, db_path, city_package, stdin, capsys, monkeypatch, fast_hasher):  # noqa: F811
-    assert run(db_path, "info", "--json") == 0
+    assert run(db, "info", "--json") == 0
     assert json.loads(capsys.readouterr().out)["installation"] is None
     path, fingerprint = city_package["city"]
     stdin(f"{PASSWORD}\n")
-    assert run(db_path, "setup", "--unit", "榆次区", "--admin", "liyun", "--display-name", "李云",
+    assert run(db, "setup", "--unit", "榆次区", "--admin", "liyun", "--display-name", "李云",
                "--targets", str(path), "--city-key", jzpkg.format_fingerprint(fingerprint)) == 0
     out = capsys.readouterr().out
     assert "已设置本机为：榆次区" in out and "县级管理员" in out and "已导入市大气办的任务包" in out
-    assert run(db_path, "info", "--json") == 0
+    assert run(db, "info", "--json") == 0
     assert json.loads(capsys.readouterr().out)["installation"] == {"unit": "榆次区"}
     assert accounts.get_user(db, "liyun").display_name == "李云"
     assert accounts.get_user(db, "liyun").role == "county_admin"
@@ -83,15 +83,15 @@ def test_setup_county_with_the_citys_package_then_the_builtin_admin_is_gone(
                  ["export", "heating", str(db_path.parent / "e.xlsx")], ["user", "list"],
                  ["figures", "set", "榆次区", "bus.new_energy", "2020-11",
                   "3"]):
-        assert run(db_path, *args) == 4, args
+        assert run(db, *args) == 4, args
         assert "--user" in capsys.readouterr().err
     assert not (db_path.parent / "b.jzbak").exists() and not (db_path.parent / "r.pdf").exists()
     # Reading the plan, info and --version need none.
-    assert run(db_path, "plan") == 0
-    assert run(db_path, "info") == 0
+    assert run(db, "plan") == 0
+    assert run(db, "info") == 0
     assert "本机：榆次区" in capsys.readouterr().out
     with pytest.raises(SystemExit) as done:
-        run(db_path, "--version")
+        run(db, "--version")
     assert done.value.code == 0
     # The service refuses the built-in administrator too, whatever calls it.
     with pytest.raises(PermissionDenied, match="请先以账户登录"):
@@ -100,10 +100,10 @@ def test_setup_county_with_the_citys_package_then_the_builtin_admin_is_gone(
     # The administrator backs up; the backup is audited with where it went.
     monkeypatch.setenv("JZAIR_PASSWORD", PASSWORD)
     target = db_path.parent / "备份.jzbak"
-    assert run(db_path, "--user", "liyun", "backup", "--out", str(target)) == 0
+    assert run(db, "--user", "liyun", "backup", "--out", str(target)) == 0
     assert target.exists()
     capsys.readouterr()
-    assert run(db_path, "--user", "liyun", "audit", "log", "--action", "backup", "--json") == 0
+    assert run(db, "--user", "liyun", "audit", "log", "--action", "backup", "--json") == 0
     entries = json.loads(capsys.readouterr().out)
     assert entries[0]["user"] == "liyun" and str(target) in entries[0]["detail"]
     assert verify(db).ok
@@ -116,7 +116,7 @@ def test_setup_county_with_the_citys_package_then_the_builtin_admin_is_gone(
     exported = excel_service.export_ledger(db, "heating", db_path.parent / "导出.xlsx", actor=clerk).path
     report = report_service.write_report(db, db_path.parent / "月报.pdf", "2020-12", "榆次区", actor=clerk).path
     for action, path in (("export", exported), ("report", report)):
-        assert run(db_path, "--user", "liyun", "audit", "log", "--action", action, "--json") == 0
+        assert run(db, "--user", "liyun", "audit", "log", "--action", action, "--json") == 0
         entries = json.loads(capsys.readouterr().out)
         assert entries[0]["user"] == "liyun" and str(path) in entries[0]["detail"], action
     assert verify(db).ok
@@ -124,19 +124,19 @@ def test_setup_county_with_the_citys_package_then_the_builtin_admin_is_gone(
 
 def test_setup_city_prints_the_key_fingerprint(db, db_path, stdin, capsys, monkeypatch, fast_hasher):  # noqa: F811
     monkeypatch.setenv("JZAIR_PASSWORD", PASSWORD)
-    assert run(db_path, "setup", "--unit", "city", "--admin", "wang") == 0
+    assert run(db, "setup", "--unit", "city", "--admin", "wang") == 0
     out = capsys.readouterr().out
     from jzair_desktop.services.packages import keys as package_keys
 
     assert jzpkg.format_fingerprint(package_keys.identity(db).fingerprint) in out and "读给各县" in out
     assert accounts.get_user(db, "wang").role == "city_admin"
-    assert run(db_path, "info", "--json") == 0
+    assert run(db, "info", "--json") == 0
     assert json.loads(capsys.readouterr().out)["installation"] == {"unit": "city"}
 
 
 def test_setup_refusals_change_nothing(db, db_path, city_package, stdin, capsys, monkeypatch, fast_hasher):  # noqa: F811
-    assert run(db_path, "info") == 0  # the first command marks the audit trail's start (app_meta)
-    before = snapshot(db_path)
+    assert run(db, "info") == 0  # the first command marks the audit trail's start (app_meta)
+    before = snapshot(db)
     cases = [
         (["--unit", "榆次", "--admin", "li"], PASSWORD, "没有名为“榆次”"),
         (["--unit", "北京市", "--admin", "li"], PASSWORD, "没有名为"),
@@ -150,19 +150,19 @@ def test_setup_refusals_change_nothing(db, db_path, city_package, stdin, capsys,
     ]
     for args, password, message in cases:
         stdin(f"{password}\n")
-        assert run(db_path, "setup", *args) != 0, args
+        assert run(db, "setup", *args) != 0, args
         assert message in capsys.readouterr().err, args
-        assert snapshot(db_path) == before, args
+        assert snapshot(db) == before, args
 
     # Set up once; a second set-up (either kind) is refused and changes nothing.
     monkeypatch.setenv("JZAIR_PASSWORD", PASSWORD)
-    assert run(db_path, "setup", "--unit", "city", "--admin", "wang") == 0
+    assert run(db, "setup", "--unit", "city", "--admin", "wang") == 0
     capsys.readouterr()
-    after = snapshot(db_path)
+    after = snapshot(db)
     for unit in ("city", "榆次区"):
-        assert run(db_path, "setup", "--unit", unit, "--admin", "other") != 0
+        assert run(db, "setup", "--unit", unit, "--admin", "other") != 0
         assert "已经设置过" in capsys.readouterr().err
-        assert snapshot(db_path) == after
+        assert snapshot(db) == after
 
 
 def test_a_package_signed_by_another_key_than_the_pinned_one_is_refused_at_setup(
@@ -170,36 +170,36 @@ def test_a_package_signed_by_another_key_than_the_pinned_one_is_refused_at_setup
     from jzair_desktop.services.packages import keys as package_keys
 
     package_keys.pin_key(db, package_keys.SCOPE_CITY, actor=BUILTIN_ADMIN, fingerprint=city_package["city"][1])
-    before = snapshot(db_path)
+    before = snapshot(db)
     with pytest.raises(installation.SetupRefused, match="已绑定的市大气办公钥不一致"):
         installation.set_up(db, unit="榆次区", admin="li", password=PASSWORD, targets_package=city_package["other"][0])
-    assert snapshot(db_path) == before
+    assert snapshot(db) == before
 
 
 def test_a_county_package_is_not_a_targets_package(db, db_path, tmp_path, fast_hasher):  # noqa: F811
     other = fresh(tmp_path / "县.sqlite3")
     ledgers.create_record(other, "heating", raw("heating", 1, unit=YUCI), actor=BUILTIN_ADMIN)
     pkg = package_export.export_county_package(other, "榆次区", "2020-11", tmp_path / "县.jzpkg", actor=BUILTIN_ADMIN)
-    before = snapshot(db_path)
+    before = snapshot(db)
     with pytest.raises(installation.SetupRefused, match="不是市大气办的任务包"):
         installation.set_up(db, unit="榆次区", admin="li", password=PASSWORD, targets_package=pkg.path)
-    assert snapshot(db_path) == before
+    assert snapshot(db) == before
 
 
 def test_a_county_setup_on_a_database_with_other_units_records_is_refused(db, db_path, fast_hasher):  # noqa: F811
     ledgers.create_record(db, "heating", raw("heating", 1, unit=TAIGU), actor=BUILTIN_ADMIN)
-    before = snapshot(db_path)
+    before = snapshot(db)
     with pytest.raises(installation.SetupRefused, match="其他县（区、市）"):
         installation.set_up(db, unit="榆次区", admin="li", password=PASSWORD)
-    assert snapshot(db_path) == before
+    assert snapshot(db) == before
 
 
 def test_a_database_never_set_up_behaves_as_before(db, db_path, capsys):
     # The CLI acts as the built-in administrator: no --user, and reads are not refused.
-    assert run(db_path, "figures", "set", "晋中开发区", "bus.new_energy", "2020-11",
+    assert run(db, "figures", "set", "晋中开发区", "bus.new_energy", "2020-11",
                "3") == 0
-    assert run(db_path, "audit", "log") == 0
-    assert run(db_path, "backup", "--out", str(db_path.parent / "b.jzbak")) == 0
+    assert run(db, "audit", "log") == 0
+    assert run(db, "backup", "--out", str(db_path.parent / "b.jzbak")) == 0
     assert installation.installation_of(db) is None
 
 
@@ -217,7 +217,7 @@ def county(db, fast_hasher):  # noqa: F811
 def test_county_administrator_cannot_write_another_units_records(db, db_path, county, tmp_path):
     admin = county["admin"]
     ledgers.create_record(db, "heating", raw("heating", 1), actor=admin)  # the own unit: fine
-    before = snapshot(db_path)
+    before = snapshot(db)
     with pytest.raises(PermissionDenied, match="只能填报本县"):
         ledgers.create_record(db, "heating", raw("heating", 2, unit=TAIGU), actor=admin)
     # A forged actor with the city role (no such account can exist here) is stopped by the installation rule.
@@ -234,7 +234,7 @@ def test_county_administrator_cannot_write_another_units_records(db, db_path, co
         accounts.add_user(db, admin, "taigu", "county_clerk", "Taigu-Pass-77", unit="太谷区")
     with pytest.raises(JzairError, match="不能添加市级管理员"):
         accounts.add_user(db, admin, "boss", "city_admin", "Boss-Pass-777")
-    assert snapshot(db_path) == before
+    assert snapshot(db) == before
 
 
 def test_county_installation_refuses_the_installation_rule_even_for_a_city_role(db, db_path, county):
@@ -250,16 +250,16 @@ def test_county_installation_refuses_the_installation_rule_even_for_a_city_role(
 def test_county_import_of_another_units_workbook_is_refused(db, db_path, county, tmp_path, capsys, monkeypatch):
     from jzair_desktop.services import excel as excel_service
 
-    assert run(db_path, "info") == 0  # the first command marks the audit trail's start (app_meta)
-    before = snapshot(db_path)
+    assert run(db, "info") == 0  # the first command marks the audit trail's start (app_meta)
+    before = snapshot(db)
     book = tmp_path / "太谷.xlsx"
     excel_service.save_template("heating", book)
     with pytest.raises(PermissionDenied):
         excel_service.import_ledger(db, "heating", book, "太谷区", actor=county["admin"])
     monkeypatch.setenv("JZAIR_PASSWORD", PASSWORD)
-    assert run(db_path, "--user", "liyun", "import", "heating", str(book), "--county", "太谷区") != 0
+    assert run(db, "--user", "liyun", "import", "heating", str(book), "--county", "太谷区") != 0
     assert "太谷区" in capsys.readouterr().err
-    assert without_logins(snapshot(db_path)) == without_logins(before)
+    assert without_logins(snapshot(db)) == without_logins(before)
 
 
 def test_county_installation_refuses_county_packages(db, db_path, county, tmp_path):
@@ -268,8 +268,8 @@ def test_county_installation_refuses_county_packages(db, db_path, county, tmp_pa
     other = fresh(tmp_path / "太谷.sqlite3")
     ledgers.create_record(other, "heating", raw("heating", 1, unit=TAIGU), actor=BUILTIN_ADMIN)
     pkg = package_export.export_county_package(other, "太谷区", "2020-11", tmp_path / "太谷.jzpkg", actor=BUILTIN_ADMIN)
-    before = snapshot(db_path)
+    before = snapshot(db)
     for who in (county["admin"], Actor("liyun", "city_admin")):
         with pytest.raises(PermissionDenied):
             package_import.import_package(db, pkg.path, actor=who)
-    assert snapshot(db_path) == before
+    assert snapshot(db) == before

@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from jzair_desktop.domain import checkdigits
 from jzair_desktop.services import accounts
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
+from jzair_desktop.services.database import Database
 
 YUCI, JIEXIU = "140702", "140781"
 PASSWORDS = {"王主任": "admin-pass-1", "李四": "yuci-pass-1", "赵六": "jiexiu-pass-1", "钱七": "viewer-pass-1"}
@@ -82,32 +83,70 @@ def make_users(db) -> dict[str, Actor]:  # noqa: ANN001
     return {"admin": admin, "yuci": yuci, "jiexiu": jiexiu, "viewer": viewer}
 
 
-def sql(db_path: Path, statement: str, params: tuple = ()) -> None:
-    """Change the database file with plain SQL, outside the app (as someone tampering would)."""
-    con = sqlite3.connect(db_path)
-    try:
-        con.execute(statement, params)
-        con.commit()
-    finally:
-        con.close()
+def sql(where: Path | Database, statement: str, params: tuple = ()) -> None:
+    """Change the database with plain SQL, outside the app (as someone tampering would).
+
+    `where` is a SQLite file, or the test's `db` (a PostgreSQL database is changed over its own connection).
+    """
+    if _server_url(where) is None:
+        con = sqlite3.connect(_file(where))
+        try:
+            con.execute(statement, params)
+            con.commit()
+        finally:
+            con.close()
+        return
+    with _pg_connect(where) as con:
+        con.execute(_pg_sql(statement), params)
 
 
-def query(db_path: Path, statement: str, params: tuple = ()) -> list[tuple]:
-    con = sqlite3.connect(db_path)
-    try:
-        return con.execute(statement, params).fetchall()
-    finally:
-        con.close()
+def query(where: Path | Database, statement: str, params: tuple = ()) -> list[tuple]:
+    if _server_url(where) is None:
+        con = sqlite3.connect(_file(where))
+        try:
+            return con.execute(statement, params).fetchall()
+        finally:
+            con.close()
+    with _pg_connect(where) as con:
+        return [tuple(r) for r in con.execute(_pg_sql(statement), params).fetchall()]
 
 
-def snapshot(db_path: Path) -> dict[str, list[tuple]]:
+def snapshot(where: Path | Database) -> dict[str, list[tuple]]:
     """Every row of every table: equal snapshots mean nothing was written."""
-    con = sqlite3.connect(db_path)
-    try:
-        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
-        return {t: con.execute(f'SELECT * FROM "{t}" ORDER BY rowid').fetchall() for t in tables}
-    finally:
-        con.close()
+    if _server_url(where) is None:
+        con = sqlite3.connect(_file(where))
+        try:
+            tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+            return {t: con.execute(f'SELECT * FROM "{t}" ORDER BY rowid').fetchall() for t in tables}
+        finally:
+            con.close()
+    with _pg_connect(where) as con:
+        tables = [r[0] for r in con.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")]
+        return {t: sorted((tuple(r) for r in con.execute(f'SELECT * FROM "{t}"')), key=repr) for t in tables}
+
+
+def _file(where: Path | Database) -> Path:
+    return where.path if isinstance(where, Database) else Path(where)
+
+
+def _server_url(where: Path | Database) -> str | None:
+    if isinstance(where, Database) and where.engine.dialect.name != "sqlite":
+        return where.url
+    return None
+
+
+def _pg_connect(db: Database):  # noqa: ANN202 - a psycopg connection, committed on leaving the block
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    u = make_url(db.url)
+    return psycopg.connect(host=u.host, port=u.port, user=u.username, password=u.password, dbname=u.database)
+
+
+def _pg_sql(statement: str) -> str:
+    """SQLite's ? placeholders as psycopg's %s."""
+    return statement.replace("%", "%%").replace("?", "%s")
 
 
 # The smallest valid JPEG, as evidence.

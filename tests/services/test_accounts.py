@@ -16,6 +16,7 @@ from jzair_desktop.services import accounts, audit
 from jzair_desktop.services.accounts import LoginFailed, authenticate
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
 from jzair_desktop.services.audit_verify import verify
+from tests.dbtemplate import cli_db_args
 from tests.services.admin_helpers import PASSWORDS, YUCI, fast_hasher, make_users, query, snapshot  # noqa: F401
 
 
@@ -38,7 +39,7 @@ def test_first_account_must_be_city_admin_and_needs_no_login(db, db_path):
     info = accounts.add_user(db, BUILTIN_ADMIN, "王主任", "city_admin", "admin-pass-1")
     assert info.role == "city_admin" and info.created_by == BUILTIN_ADMIN.name
     assert accounts.has_accounts(db)
-    (stored,) = query(db_path, "SELECT password_hash FROM users")[0]
+    (stored,) = query(db, "SELECT password_hash FROM users")[0]
     assert stored.startswith("$argon2id$") and "admin-pass-1" not in stored
     # Now the built-in administrator may do nothing more.
     with pytest.raises(PermissionDenied, match="登录"):
@@ -48,7 +49,7 @@ def test_first_account_must_be_city_admin_and_needs_no_login(db, db_path):
 def test_who_may_change_accounts(db, db_path, fast_hasher):  # noqa: F811
     users = make_users(db)
     admin, clerk, viewer = users["admin"], users["yuci"], users["viewer"]
-    before = snapshot(db_path)
+    before = snapshot(db)
     with pytest.raises(PermissionDenied):
         accounts.add_user(db, clerk, "新人", "viewer", "new-pass-123")
     with pytest.raises(PermissionDenied):
@@ -69,7 +70,7 @@ def test_who_may_change_accounts(db, db_path, fast_hasher):  # noqa: F811
         accounts.add_user(db, admin, "新人", "viewer", "short")
     with pytest.raises(JzairError, match="不能停用自己"):
         accounts.disable_user(db, admin, "王主任")
-    assert snapshot(db_path) == before
+    assert snapshot(db) == before
     # A user changes the own password; the admin resets another's.
     accounts.change_password(db, clerk, "李四", "yuci-pass-2")
     assert authenticate(db, "李四", "yuci-pass-2") == clerk
@@ -133,7 +134,7 @@ def _stdin(monkeypatch, text: str) -> None:
 
 
 def test_cli_user_commands(db, db_path, monkeypatch, capsys, fast_hasher):  # noqa: F811
-    base = ["--db", str(db_path)]
+    base = [*cli_db_args(db)]
     _stdin(monkeypatch, "admin-pass-1\n")
     assert cli_main([*base, "user", "add", "王主任", "--role", "county_clerk", "--county", "榆次区"]) != 0
     assert "第一个账户必须是市级管理员" in capsys.readouterr().err
@@ -178,5 +179,5 @@ def test_cli_user_commands(db, db_path, monkeypatch, capsys, fast_hasher):  # no
 
 
 def test_cli_user_with_no_accounts_is_refused(db, db_path, capsys):
-    assert cli_main(["--db", str(db_path), "--user", "某人", "submit", "--county", "榆次区", "--month", "2020-11"]) != 0
+    assert cli_main([*cli_db_args(db), "--user", "某人", "submit", "--county", "榆次区", "--month", "2020-11"]) != 0
     assert "还没有任何用户账户" in capsys.readouterr().err

@@ -18,6 +18,7 @@ from jzair_desktop.services import ledgers as svc
 from jzair_desktop.services.audit_verify import verify
 from jzair_desktop.services.closeout import MAX_EVIDENCE_BYTES
 from jzair_desktop.services.submission import submit_month
+from tests.dbtemplate import cli_db_args
 from tests.services.admin_helpers import PASSWORDS, YUCI, fast_hasher, make_users, raw, snapshot  # noqa: F401
 
 TODAY = dt.date(2021, 1, 15)
@@ -76,7 +77,7 @@ def test_refusals_change_nothing(db, db_path, users, boiler, tmp_path):
     exe = tmp_path / "程序.pdf"
     exe.write_bytes(b"MZ\x90\x00" + b"\0" * 100)
     good = photo(tmp_path / "现场.jpg")
-    before = snapshot(db_path)
+    before = snapshot(db)
     cases = [
         (lambda: closeout.close_out(db, "boilers", boiler, "张审核", clerk), ValidationFailed, "没有佐证材料"),
         (lambda: closeout.close_out(db, "boilers", boiler, "  ", clerk, evidence=[good]), JzairError, "审核人"),
@@ -109,7 +110,7 @@ def test_refusals_change_nothing(db, db_path, users, boiler, tmp_path):
         with pytest.raises(error) as err:
             attempt()
         assert words in str(err.value), str(err.value)
-        assert snapshot(db_path) == before, words
+        assert snapshot(db) == before, words
 
 
 def _bulk_insert(db, actor, values):
@@ -136,7 +137,7 @@ def test_closed_record_is_read_only_except_for_city_admin_with_reason(db, db_pat
     closeout.attach_evidence(db, "boilers", boiler, photo(tmp_path / "现场.jpg"), clerk)
     closeout.close_out(db, "boilers", boiler, "张审核", clerk)
     closed = {**raw("boilers", 1), "status": "已销号"}
-    before = snapshot(db_path)
+    before = snapshot(db)
     with pytest.raises(PermissionDenied, match="已销号"):
         svc.update_record(db, "boilers", boiler, {**closed, "remarks": "改"}, actor=clerk, today=TODAY)
     with pytest.raises(PermissionDenied, match="已销号"):
@@ -149,7 +150,7 @@ def test_closed_record_is_read_only_except_for_city_admin_with_reason(db, db_pat
         _bulk_update(db, admin, boiler, remarks="导入改")
     with pytest.raises(JzairError, match="已经销号"):
         closeout.close_out(db, "boilers", boiler, "张审核", admin)
-    assert snapshot(db_path) == before
+    assert snapshot(db) == before
 
     svc.update_record(db, "boilers", boiler, {**closed, "remarks": "补录锅炉编号"}, actor=admin, today=TODAY,
                       reason="县里报错了锅炉编号")
@@ -176,7 +177,7 @@ def test_close_out_of_done_work_in_a_submitted_month(db, users, boiler, tmp_path
 
 def test_cli_closeout(db, db_path, users, boiler, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("JZAIR_PASSWORD", PASSWORDS["李四"])
-    base = ["--db", str(db_path), "--user", "李四", "closeout", "boilers", boiler]
+    base = [*cli_db_args(db), "--user", "李四", "closeout", "boilers", boiler]
     fake = tmp_path / "伪装.jpg"
     fake.write_text("文字", encoding="utf-8")
     assert cli_main([*base, "--evidence", str(fake), "--reviewer", "张审核"]) != 0

@@ -131,9 +131,12 @@ def test_driver_errors_on_the_fast_path_are_raised_as_sqlalchemy_errors(db):
     import sqlite3
 
     from sqlalchemy import column, table
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    with pytest.raises(OperationalError) as err, read_session(db.engine) as s:
+    # SQLite calls a missing table an OperationalError, PostgreSQL a ProgrammingError; both arrive wrapped
+    expected = OperationalError if db.engine.dialect.name == "sqlite" else ProgrammingError
+    with pytest.raises(expected) as err, read_session(db.engine) as s:
         ledger_service._first_column(s, select(column("id")).select_from(table("no_such_table")))
-    assert isinstance(err.value.orig, sqlite3.OperationalError)
+    driver_error = sqlite3.OperationalError if db.engine.dialect.name == "sqlite" else db.engine.dialect.loaded_dbapi.Error
+    assert isinstance(err.value.orig, driver_error)
     assert "no_such_table" in str(err.value)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-import sqlite3
 
 import openpyxl
 import pytest
@@ -26,6 +25,7 @@ from jzair_desktop.storage.engine import read_session
 from jzair_desktop.storage.models import MonthlyFigure, MonthSubmission
 from tests.exchange import samples
 from tests.gui import ledger_samples
+from tests.services.admin_helpers import sql
 
 TODAY = dt.date(2021, 3, 31)
 ABSURD = (1e308, "1e308", "99999999999999999999", float("inf"), "inf", float("nan"), "NaN", 10**400, "１" * 30)
@@ -115,14 +115,11 @@ def test_an_excel_import_refuses_an_absurd_number_cell_with_row_and_column(db, t
     assert ledgers.count_records(db, "heating") == 0
 
 
-def test_submission_never_freezes_infinity(db, db_path):
-    """Figures written into the file by hand (past every check) still cannot be frozen as Infinity."""
-    con = sqlite3.connect(db_path)
-    with con:
-        for month in ("2020-10", "2020-11"):
-            con.execute("INSERT INTO monthly_figures (unit_code, indicator_key, month, value, updated_at, updated_by) "
-                        "VALUES ('140702', 'bus.new_energy', ?, 1e308, '2020-12-01 00:00:00', 'x')", (month,))
-    con.close()
+def test_submission_never_freezes_infinity(db):
+    """Figures written into the database by hand (past every check) still cannot be frozen as Infinity."""
+    for month in ("2020-10", "2020-11"):
+        sql(db, "INSERT INTO monthly_figures (unit_code, indicator_key, month, value, updated_at, updated_by) "
+                "VALUES ('140702', 'bus.new_energy', ?, 1e308, '2020-12-01 00:00:00', 'x')", (month,))
     with pytest.raises(JzairError) as err:
         submission.submit_month(db, "榆次区", "2020-11", BUILTIN_ADMIN, today=TODAY)
     assert "不是有效的数值" in str(err.value)

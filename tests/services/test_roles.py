@@ -89,7 +89,7 @@ def records(db, users):
 @pytest.mark.parametrize("who", ["yuci", "viewer"])
 def test_refused_and_nothing_changed(db, db_path, users, records, key, who):
     actor = users[who]
-    before = snapshot(db_path)
+    before = snapshot(db)
     for path in WRITE_PATHS:
         with pytest.raises(PermissionDenied) as err:
             _attempt(db, path, key, actor, *records[key])
@@ -98,7 +98,7 @@ def test_refused_and_nothing_changed(db, db_path, users, records, key, who):
             assert "只读" in text, (path, text)
         else:
             assert "介休市" in text and "李四" in text, (path, text)
-        assert snapshot(db_path) == before, path
+        assert snapshot(db) == before, path
 
 
 @pytest.mark.parametrize("key", LEDGER_KEYS)
@@ -152,7 +152,7 @@ def test_disabled_or_unknown_or_stale_actor_cannot_write(db, db_path, users):
 
     admin, clerk = users["admin"], users["yuci"]
     accounts.disable_user(db, admin, "李四")
-    before = snapshot(db_path)
+    before = snapshot(db)
     with pytest.raises(PermissionDenied, match="停用"):
         _create(db, "heating", 70, YUCI, clerk)
     with pytest.raises(PermissionDenied, match="不存在"):
@@ -162,4 +162,4 @@ def test_disabled_or_unknown_or_stale_actor_cannot_write(db, db_path, users):
     # A viewer claiming to be a city_admin (the role no longer matches the account).
     with pytest.raises(PermissionDenied, match="角色"):
         _create(db, "heating", 73, YUCI, Actor("钱七", "city_admin"))
-    assert snapshot(db_path) == before
+    assert snapshot(db) == before

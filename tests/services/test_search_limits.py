@@ -25,6 +25,7 @@ def test_overlong_search_text_is_refused_with_a_message_not_a_database_error(db)
     assert ledger_service.query_ids(db, "heating", RecordQuery(text="户" * SEARCH_MAX_CHARS)) == []
 
 
+@pytest.mark.sqlite_only("SQLite's own limits on a LIKE pattern's complexity")
 def test_a_query_sqlite_finds_too_complex_becomes_a_clear_message(db):
     with pytest.raises(JzairError) as err, read_session(db.engine) as s:
         s.execute(text("SELECT 'a' LIKE :p"), {"p": "%" + "晋" * 20_000 + "%"}).all()

@@ -16,6 +16,7 @@ from jzair_desktop.services import ledgers as svc
 from jzair_desktop.services.audit_verify import verify
 from jzair_desktop.services.progress import compute_progress
 from jzair_desktop.services.submission import MonthLocked
+from tests.dbtemplate import cli_db_args
 from tests.services.admin_helpers import (  # noqa: F401
     JIEXIU,
     PASSWORDS,
@@ -79,7 +80,7 @@ def test_locked_records_refuse_every_write_path_naming_month_and_user(db, db_pat
     users, recs = setup
     clerk, admin = users["yuci"], users["admin"]
     submission.submit_month(db, "榆次区", "2020-11", clerk, today=TODAY)
-    before = snapshot(db_path)
+    before = snapshot(db)
     attempts = {
         "edit nov": lambda: _edit(db, recs["nov"], clerk, remarks="改"),
         "edit oct (earlier month)": lambda: _edit(db, recs["oct"], clerk, remarks="改"),
@@ -101,7 +102,7 @@ def test_locked_records_refuse_every_write_path_naming_month_and_user(db, db_pat
             attempt()
         text = str(err.value)
         assert "2020-11" in text and "李四" in text and "榆次区" in text, (what, text)
-        assert snapshot(db_path) == before, what
+        assert snapshot(db) == before, what
     # Not locked: later months, open work, other units.
     _edit(db, recs["dec"], clerk, remarks="十二月的可以改")
     _edit(db, recs["open"], clerk, status="施工中", done_date="", remarks="未完工的可以改")
@@ -127,7 +128,7 @@ def test_unlock_rules_and_resubmission_history(db, db_path, setup):
     v1 = submission.submit_month(db, "榆次区", "2020-11", clerk, today=TODAY)
     with pytest.raises(JzairError, match="不能重复上报"):
         submission.submit_month(db, "榆次区", "2020-11", clerk, today=TODAY)
-    before = snapshot(db_path)
+    before = snapshot(db)
     with pytest.raises(PermissionDenied, match="市级管理员"):
         submission.unlock_month(db, "榆次区", "2020-11", "想改", clerk)
     with pytest.raises(JzairError, match="原因"):
@@ -140,7 +141,7 @@ def test_unlock_rules_and_resubmission_history(db, db_path, setup):
         submission.submit_month(db, "榆次区", "2020-12", users["viewer"], today=TODAY)
     with pytest.raises(JzairError, match="尚未开始"):
         submission.submit_month(db, "榆次区", "2021-02", clerk, today=TODAY)
-    assert snapshot(db_path) == before
+    assert snapshot(db) == before
 
     # A later submitted month must be unlocked first.
     submission.submit_month(db, "榆次区", "2020-12", clerk, today=TODAY)
@@ -180,7 +181,7 @@ def test_month_text_is_checked(db, setup):
 
 def test_cli_submit_and_unlock(db, db_path, setup, monkeypatch, capsys):
     users, recs = setup
-    base = ["--db", str(db_path)]
+    base = [*cli_db_args(db)]
     assert cli_main([*base, "submit", "--county", "榆次区", "--month", "2020-11"]) != 0
     assert "--user" in capsys.readouterr().err
     monkeypatch.setenv("JZAIR_PASSWORD", PASSWORDS["李四"])
@@ -219,14 +220,14 @@ def test_monthly_figures_and_air_quality_of_a_submitted_month_are_locked(db, db_
     monthly.set_figure(db, clerk, "榆次区", "nonroad.inspection", "2020-11", 5)
     air.set_air_quality(db, clerk, "榆次区", "2020-11", pm25=60)
     submission.submit_month(db, "榆次区", "2020-11", clerk, today=TODAY)
-    before = snapshot(db_path)
+    before = snapshot(db)
     with pytest.raises(MonthLocked, match="2020-11"):
         monthly.set_figure(db, clerk, "榆次区", "nonroad.inspection", "2020-11", 9)
     with pytest.raises(MonthLocked, match="2020-10"):
         monthly.set_figure(db, admin, "榆次区", "nonroad.inspection", "2020-10", 1)
     with pytest.raises(MonthLocked):
         air.set_air_quality(db, clerk, "榆次区", "2020-11", pm25=61)
-    assert snapshot(db_path) == before
+    assert snapshot(db) == before
     # A later month, another unit and the city area stay open.
     monthly.set_figure(db, clerk, "榆次区", "nonroad.inspection", "2020-12", 3)
     monthly.set_figure(db, users["jiexiu"], "介休市", "nonroad.inspection", "2020-11", 3)
@@ -240,10 +241,10 @@ def test_the_air_quality_grid_respects_a_submitted_month(db, db_path, setup):
     clerk = users["yuci"]
     set_air_quality_many(db, clerk, [AirEntry("榆次区", "2020-11", 60, 2)])
     submission.submit_month(db, "榆次区", "2020-11", clerk, today=TODAY)
-    before = snapshot(db_path)
+    before = snapshot(db)
     with pytest.raises(MonthLocked, match="2020-11"):
         set_air_quality_many(db, clerk, [AirEntry("榆次区", "2020-12", 50, 1), AirEntry("榆次区", "2020-11", 61, 2)])
     with pytest.raises(MonthLocked):
         set_air_quality_many(db, clerk, [AirEntry("榆次区", "2020-11", None, None)])  # clearing is a change too
-    assert snapshot(db_path) == before
+    assert snapshot(db) == before
     assert set_air_quality_many(db, clerk, [AirEntry("榆次区", "2020-11", 60, 2)]) == 0  # unchanged cell: fine

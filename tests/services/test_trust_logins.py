@@ -11,6 +11,7 @@ from jzair_desktop.cli import main as cli_main
 from jzair_desktop.services import accounts, audit
 from jzair_desktop.services.accounts import FAILURE_MESSAGE, LoginFailed, authenticate
 from jzair_desktop.services.audit_verify import verify
+from tests.dbtemplate import cli_db_args
 from tests.services.admin_helpers import PASSWORDS, fast_hasher, make_users, query  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("fast_hasher")
@@ -68,7 +69,7 @@ def test_attack_a_huge_name_with_terminal_escapes_is_stored_cleaned_and_printed_
     make_users(db)
     evil = "\x1b[2J\x1b]0;pwned\x07王主任\x1b[8m" + "A" * 100_000
     _message(db, evil, "x", sleep=lambda _s: None)
-    stored = query(db.path, "SELECT user_name, record_uuid FROM audit_log WHERE action = 'login_failed'")
+    stored = query(db, "SELECT user_name, record_uuid FROM audit_log WHERE action = 'login_failed'")
     assert len(stored) == 1
     for value in stored[0]:
         assert len(value) <= accounts.MAX_LOGGED_NAME and "\x1b" not in value and value.startswith("王主任")
@@ -77,9 +78,9 @@ def test_attack_a_huge_name_with_terminal_escapes_is_stored_cleaned_and_printed_
     from tests.services.admin_helpers import sql
 
     db.dispose()
-    sql(db.path, "UPDATE audit_log SET detail = ? WHERE action = 'login_failed'", ("\x1b[31m红\x1b[0m",))
+    sql(db, "UPDATE audit_log SET detail = ? WHERE action = 'login_failed'", ("\x1b[31m红\x1b[0m",))
     monkeypatch.setenv("JZAIR_PASSWORD", PASSWORDS["王主任"])
-    cli_main(["--db", str(db.path), "--user", "王主任", "audit", "log", "--limit", "5"])
+    cli_main([*cli_db_args(db), "--user", "王主任", "audit", "log", "--limit", "5"])
     out = capsys.readouterr().out
     assert "\x1b" not in out and "红" in out
 

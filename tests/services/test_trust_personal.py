@@ -19,6 +19,7 @@ from jzair_desktop.services import excel as excel_service
 from jzair_desktop.services import ledgers as ledger_service
 from jzair_desktop.services.excel import ImportRejected
 from jzair_desktop.services.ledgers import RecordQuery
+from tests.dbtemplate import cli_db_args
 from tests.exchange import samples
 from tests.services.admin_helpers import PASSWORDS, fast_hasher, make_users  # noqa: F401
 
@@ -160,7 +161,7 @@ def test_viewers_see_phones_masked_in_records_exports_history_and_the_audit_log(
                for e in audit.query_log(db, actor=viewer, limit=200))
     db.dispose()
     monkeypatch.setenv("JZAIR_PASSWORD", PASSWORDS["钱七"])
-    assert cli_main(["--db", str(db.path), "--user", "钱七", "audit", "log", "--json", "--limit", "100"]) == 0
+    assert cli_main([*cli_db_args(db), "--user", "钱七", "audit", "log", "--json", "--limit", "100"]) == 0
     printed = capsys.readouterr().out
     assert phone not in printed and id_number not in printed
 

@@ -41,6 +41,7 @@ def households(n: int, start: int = 0) -> list[tuple]:
     return rows
 
 
+@pytest.mark.sqlite_only("SQLite's bulk route drops and rebuilds indexes (read from sqlite_master)")
 def test_a_large_first_import_leaves_the_schema_exactly_as_it_was(db, db_path):
     before = schema(db_path)
     with svc.write_records(db) as s:
@@ -52,6 +53,7 @@ def test_a_large_first_import_leaves_the_schema_exactly_as_it_was(db, db_path):
     assert schema(db_path) == before
 
 
+@pytest.mark.sqlite_only("SQLite's bulk route drops and rebuilds indexes (read from sqlite_master)")
 @pytest.mark.slow
 def test_insert_many_with_expected_rows_gives_the_same_records_audit_and_schema(db, db_path):
     before = schema(db_path)
@@ -72,6 +74,7 @@ def test_insert_many_with_expected_rows_gives_the_same_records_audit_and_schema(
     assert [e.action for e in audit.query_log(db, limit=3)] == ["import", "create", "create"]
 
 
+@pytest.mark.sqlite_only("SQLite's bulk route drops and rebuilds indexes (read from sqlite_master)")
 def test_small_inserts_and_inserts_into_a_larger_table_keep_their_indexes(db):
     with svc.write_records(db) as s:
         conn = s.connection()
@@ -96,6 +99,7 @@ def test_uniqueness_is_still_checked_and_a_failure_rolls_back_with_the_indexes(d
     assert svc.count_records(db, "heating") == 0
 
 
+@pytest.mark.sqlite_only("SQLite's bulk route drops and rebuilds indexes (read from sqlite_master)")
 def test_a_caller_that_goes_on_after_a_failure_still_has_its_indexes(db, db_path):
     before = schema(db_path)
     with svc.write_records(db) as s:
@@ -106,6 +110,7 @@ def test_a_caller_that_goes_on_after_a_failure_still_has_its_indexes(db, db_path
     assert schema(db_path) == before
 
 
+@pytest.mark.sqlite_only("SQLite's bulk route drops and rebuilds indexes (read from sqlite_master)")
 @pytest.mark.slow
 @pytest.mark.parametrize("cancel_at", ["正在写入数据库（", "正在提交…"])
 def test_a_large_import_cancelled_while_writing_leaves_rows_audit_and_schema_as_they_were(db, db_path, tmp_path,

@@ -50,6 +50,7 @@ def unit_name(db_path) -> str:
         conn.close()
 
 
+@pytest.mark.sqlite_only("SQLite's file lock, WAL and busy timeout")
 def test_second_writer_gets_the_busy_message_and_nothing_is_written(db, tmp_path, monkeypatch):
     db.dispose()
     monkeypatch.setenv("JZAIR_BUSY_TIMEOUT_MS", "200")
@@ -77,6 +78,7 @@ def test_second_writer_gets_the_busy_message_and_nothing_is_written(db, tmp_path
     assert count_rows(db.path) == before + 50
 
 
+@pytest.mark.sqlite_only("SQLite's file lock, WAL and busy timeout")
 def test_second_writer_waits_for_the_first_within_the_timeout(db, tmp_path, monkeypatch):
     db.dispose()
     monkeypatch.setenv("JZAIR_BUSY_TIMEOUT_MS", "60000")
@@ -125,6 +127,7 @@ print("done", flush=True)
 """
 
 
+@pytest.mark.sqlite_only("SQLite's file lock, WAL and busy timeout")
 @pytest.mark.slow
 def test_two_processes_writing_at_once_lose_nothing(db, tmp_path):
     db.dispose()
@@ -147,6 +150,7 @@ def test_two_processes_writing_at_once_lose_nothing(db, tmp_path):
     assert sorted(c for v, c in groups if "-" in v) == [5] * 120
 
 
+@pytest.mark.sqlite_only("SQLite's file lock, WAL and busy timeout")
 def test_reading_while_another_process_writes_is_not_blocked(db, tmp_path, monkeypatch):
     """WAL: readers see the last committed state while a writer holds the lock."""
     db.dispose()
@@ -163,6 +167,7 @@ def test_reading_while_another_process_writes_is_not_blocked(db, tmp_path, monke
         engine.dispose()
 
 
+@pytest.mark.sqlite_only("SQLite's file lock, WAL and busy timeout")
 def test_busy_timeout_comes_from_the_environment(db, monkeypatch):
     def pragma() -> int:
         engine = make_engine(db.url)

@@ -27,7 +27,10 @@ from jzair_desktop.storage import engine as engine_mod
 from jzair_desktop.storage.engine import make_engine, write_session
 from tests.storage.safety_helpers import add_sample_data, dump, heating_row, integrity, run_child
 
-pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="file size limits and mounts are set up the Linux way")
+pytestmark = [
+    pytest.mark.skipif(sys.platform != "linux", reason="file size limits and mounts are set up the Linux way"),
+    pytest.mark.sqlite_only("a full disk and file size limits under SQLite's own file"),
+]
 
 
 def _can_run(argv: list[str]) -> bool:

@@ -262,9 +262,93 @@ def test_upgrade_from_each_released_revision_keeps_data_and_a_copy(tmp_path, rev
     con.close()
 
 
+@pytest.mark.sqlite_only("the copy of a SQLite file kept beside it")
 def test_backup_copies_never_overwrite_each_other(db):
     first = migrate.backup_copy(db.path, "0001")
     second = migrate.backup_copy(db.path, "0001")
     assert first != second and first.is_file() and second.is_file()
     assert dump(first) == dump(second) == dump(db.path)
     assert not list(db.path.parent.glob("*.part"))
+
+
+# --- the same migrations on a PostgreSQL server (tests/pgserver.py) -----------------------------------------
+
+def test_upgrade_from_empty_reaches_head_on_a_server(pg_empty_url):
+    db, result = open_database(pg_empty_url, create=True)
+    try:
+        head = migrate.head_revision()
+        assert result is not None and (result.before, result.after, result.backup) == (None, head, None)
+        assert migrate.current_revision(db.engine) == head
+        with db.engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+        load_reference_data(db)
+    finally:
+        db.dispose()
+    assert tables == set(Base.metadata.tables) | {"alembic_version"}
+
+
+@pytest.mark.parametrize("revision", older_revisions())
+def test_upgrade_from_each_released_revision_keeps_data_on_a_server(pg_empty_url, revision):
+    engine = make_engine(pg_empty_url)
+    try:
+        cfg = migrate.alembic_config()
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO app_meta (key, value) VALUES ('probe', '旧数据')")
+    finally:
+        engine.dispose()
+    db, result = open_database(pg_empty_url)
+    try:
+        assert result is not None and (result.before, result.after) == (revision, migrate.head_revision())
+        assert result.backup is None  # a server's backups are the office's pg_dump (README)
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT value FROM app_meta WHERE key = 'probe'").scalar() == "旧数据"
+    finally:
+        db.dispose()
+
+
+def test_two_clients_starting_on_an_empty_server_database_at_once_both_open_it(pg_empty_url):
+    import threading
+
+    results: list[object] = []
+
+    def start() -> None:
+        try:
+            db, _ = open_database(pg_empty_url, create=True)
+            results.append(migrate.current_revision(db.engine))
+            db.dispose()
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            results.append(exc)
+
+    threads = [threading.Thread(target=start, daemon=True) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert results == [migrate.head_revision()] * 2
+
+
+def test_a_login_without_schema_rights_gets_a_message_naming_the_owner_step(pg_server, pg_empty_url):
+    """PostgreSQL 15 lets only the owner create tables in `public`: the office's app login cannot migrate."""
+    from sqlalchemy.engine import make_url
+
+    from tests.pgserver import quote_ident
+
+    login = pg_server.new_name("login")
+    database = make_url(pg_empty_url).database
+    pg_server.execute(f"CREATE ROLE {quote_ident(login)} LOGIN PASSWORD 'clerk-pass'")
+    try:
+        pg_server.execute(f"GRANT CONNECT ON DATABASE {quote_ident(database)} TO {quote_ident(login)}")
+        with pytest.raises(DatabaseError) as info:
+            open_database(pg_server.url(database, user=login, password="clerk-pass"), create=True)
+        message = str(info.value)
+        assert "没有修改数据库结构的权限" in message and "init" in message and "clerk-pass" not in message
+        engine = make_engine(pg_empty_url)
+        with engine.connect() as conn:
+            assert inspect(conn).get_table_names() == []  # nothing half-made
+        engine.dispose()
+    finally:
+        pg_server.drop_database(database)
+        pg_server.execute(f"DROP ROLE IF EXISTS {quote_ident(login)}")

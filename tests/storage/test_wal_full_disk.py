@@ -16,7 +16,10 @@ import pytest
 from tests.storage.safety_helpers import dump, run_child
 from tests.storage.test_disk_full import can_mount, in_private_mount
 
-pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the small disk is a Linux tmpfs")
+pytestmark = [
+    pytest.mark.skipif(sys.platform != "linux", reason="the small disk is a Linux tmpfs"),
+    pytest.mark.sqlite_only("SQLite's WAL file on a full disk"),
+]
 
 FILL_DURING_IMPORT = """
 import json, os, shutil, sqlite3, sys, pathlib
