@@ -508,10 +508,13 @@ def _insert_rows(
     stamp = stamp or now()
     g = guard(s, d, actor)
     conn = s.connection()
-    fast = conn.dialect.name == "sqlite"
+    server = conn.dialect.name == "postgresql"
+    fast = conn.dialect.name == "sqlite" or server
     meta = ("uuid", "created_at", "created_by", "updated_at", "updated_by", "deleted_at", "deleted_by")
     order = [*d.keys, *meta]
-    if fast:
+    sql = None
+    procs: list[Any] = []
+    if fast and not server:
         cols = [table.c[k] for k in order]
         prep = conn.dialect.identifier_preparer
         sql = (f"INSERT INTO {prep.format_table(table)} ({', '.join(prep.format_column(c) for c in cols)}) "
@@ -525,10 +528,21 @@ def _insert_rows(
     n = 0
     buf: list[Any] = []
     entries: list[Any] = []
-    chain = audit.Chain(s, actor)  # one chain for the whole insert: its head is read once
     uuids = fresh_uuids()
+    if server:
+        # PostgreSQL: the records stream through one COPY per batch; their audit entries are chained and
+        # written (one COPY) after the last record, so the chain's lock is held only for the append and the
+        # commit, not while other writers wait for the whole import.
+        chain: Any = None
+        pending: list[tuple[Any, ...]] = []
+    else:
+        chain = audit.Chain(s, actor)  # one chain for the whole insert: its head is read once
 
     def flush() -> None:
+        if server:
+            bulk.copy_rows(conn, table.name, order, buf)
+            pending.extend(entries)
+            return
         _insert_batch(conn, table, sql if fast else None, buf)
         audit.write_rows(conn, chain.fast, entries)
 
@@ -552,9 +566,12 @@ def _insert_rows(
         closeout = closeout_of(s, d.key, given) if given is not None and is_closed(d, values) else None
         g.check_new(values, record_uuid=given if closeout is not None else None, verb="导入")
         meta = (rec[n_keys + 1], rec[n_keys + 2], rec[n_keys + 3], rec[n_keys + 4], rec[n_keys + 6])
-        entries.append(chain.row("create", d.key, record_uuid, unit, None,
-                                 state_json(rec, deleted_at, closeout, meta), None))
-        if fast:
+        after = state_json(rec, deleted_at, closeout, meta)
+        entries.append((record_uuid, unit, after) if server else chain.row("create", d.key, record_uuid, unit,
+                                                                            None, after, None))
+        if server:
+            buf.append(rec)
+        elif fast:
             for i, p, known, known_value in procs:
                 v = rec[i]
                 if v is not None:
@@ -569,6 +586,12 @@ def _insert_rows(
     if buf:
         flush()
         n += len(buf)
+    if server and pending:
+        chain = audit.Chain(s, actor)
+        key = d.key
+        row = chain.row
+        audit.write_rows(conn, chain.fast, [row("create", key, u, unit, None, after, None)
+                                            for u, unit, after in pending])
     if n:
         audit.append(s, actor, "import", ledger=d.key, detail=f"批量新增{d.title}记录 {n} 条")
     return n
