@@ -3,7 +3,8 @@
     python bench/bench_pg.py [--rows 100000] [--pg-url postgresql+psycopg://user@host:port/db] [--runs 5]
 
 Without --pg-url a throw-away PostgreSQL cluster is started for the run (tests/pgserver.py: Debian's binaries,
-initdb + pg_ctl as an unprivileged user on a free local port) and removed afterwards. The database named in
+initdb + pg_ctl as an unprivileged user on a free local port; with fsync and synchronous commit on, as durable
+as SQLite's synchronous=FULL) and removed afterwards. The database named in
 --pg-url is emptied (its schema dropped and made again): give a database of its own.
 
 Phases, each in its own process, first on SQLite (a fresh file), then on PostgreSQL (a fresh database):
@@ -158,8 +159,10 @@ def main() -> int:
         if not pg_url:
             from tests import pgserver
 
-            server = pgserver.start_server(work / "pg")
-            pg_url = server.url("postgres")
+            # Durable like SQLite's synchronous=FULL: the test server's speed-ups (no fsync) would flatter it.
+            pgserver._SERVER_SETTINGS.update(fsync="on", full_page_writes="on", synchronous_commit="on")
+            server = pgserver.start_server()
+            pg_url = server.url(server.create_database())
         try:
             t = time.perf_counter()
             generate(work / "台账.xlsx", args.rows)

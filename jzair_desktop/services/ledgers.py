@@ -32,7 +32,7 @@ from jzair_desktop.services import audit, installation, personal
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.guards import closeout_of, guard, is_closed, reason_detail, state_of, values_of
-from jzair_desktop.storage import bulk
+from jzair_desktop.storage import bulk, locks
 from jzair_desktop.storage.engine import read_session, write_session
 from jzair_desktop.storage.models import LEDGER_MODELS, AuditEntry
 from jzair_desktop.taskstate import TaskState
@@ -660,6 +660,21 @@ def update_values(
                         old["deleted_at"])
     audit.append(s, actor, "update", ledger=d.key, uuid=record_uuid, unit_code=after_values["unit_code"],
                  before=before, after=after, detail=reason_detail(reason))
+
+
+def lock_records(s: Session, ledger_key: str, record_uuids: Sequence[str], *, chunk: int = 5000) -> None:
+    """On a server database, lock the rows a bulk write is about to change (in id order), before anything in
+    the transaction appends to the audit chain: a writer then never waits for a row while holding the chain's
+    lock, which another clerk's edit of that row would be waiting for (no deadlock). No-op on SQLite, whose
+    write transaction holds the whole database."""
+    if not record_uuids or not locks.is_server(s.connection()):
+        return
+    table = model_of(ledger(ledger_key)).__table__
+    conn = s.connection()
+    locks.lock_submissions(conn, exclusive=False)  # the order every writer keeps: month locks, rows, chain
+    for i in range(0, len(record_uuids), chunk):
+        part = list(record_uuids[i:i + chunk])
+        conn.execute(select(table.c.id).where(table.c.uuid.in_(part)).order_by(table.c.id).with_for_update())
 
 
 def write_records(db: Database) -> Any:

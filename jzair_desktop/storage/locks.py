@@ -10,7 +10,7 @@ one at a time:
   submitting or unlocking takes it exclusive, so a submission waits for the edits already checked against the old
   locks, and edits after it see it.
 
-Deadlocks are avoided by one order: row locks, then SUBMISSIONS, then CHAIN (taking CHAIN takes SUBMISSIONS shared
+Deadlocks are avoided by one order: SUBMISSIONS, then row locks, then CHAIN (taking CHAIN takes SUBMISSIONS shared
 first). A transaction that has taken CHAIN takes no further locks but its own rows.
 
 Qt-free.
