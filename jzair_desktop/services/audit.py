@@ -58,6 +58,7 @@ ACTIONS: dict[str, str] = {
     "package_import": "导入报送包",
     "package_pin": "绑定报送包公钥",
     "db_restore": "从备份恢复数据库",
+    "db_copy": "复制数据库",
     "duplicate_probe": "导入核对触及其他单位记录",
     "rebaseline": "重新登记审计起点",
     "chain_fork": "接受审计链分叉",
