@@ -6,9 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, select
 
-from jzair_desktop.cli import main as cli_main
 from jzair_desktop.domain.ledgers import LEDGER_KEYS
 from jzair_desktop.errors import JzairError, PermissionDenied
 from jzair_desktop.services import dbcopy, submission
@@ -18,7 +17,7 @@ from jzair_desktop.services.audit_verify import verify
 from jzair_desktop.services.database import open_database
 from jzair_desktop.services.package_export import export_county_package
 from jzair_desktop.storage.engine import sqlite_url
-from jzair_desktop.storage.models import AuditEntry, Base
+from jzair_desktop.storage.models import Base
 from tests.services.admin_helpers import JIEXIU, PASSWORDS, YUCI, fast_hasher, make_users, raw  # noqa: F401
 
 TODAY = dt.date(2021, 1, 15)
@@ -101,27 +100,3 @@ def test_only_an_administrator_copies_and_never_onto_the_source(db, pg_empty_url
             assert conn.exec_driver_sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").scalar() == 0
     finally:
         engine.dispose()
-
-
-def test_cli_db_copy(db, db_path, pg_empty_url, tmp_path, capsys, monkeypatch):
-    _fill(db, tmp_path)
-    make_users(db)
-    db.dispose()
-    monkeypatch.setenv("JZAIR_PASSWORD", PASSWORDS["王主任"])
-    assert cli_main(["--user", "王主任", "--db", str(db_path), "db", "copy", "--to", pg_empty_url]) == 0
-    out = capsys.readouterr().out
-    assert "行数与原数据库一致" in out and "审计链校验通过" in out
-    assert "***" in out and pg_empty_url.split(":")[2].split("@")[0] not in out  # the password is not shown
-    # Audited in the source: who copied, to where.
-    source, _ = open_database(sqlite_url(db_path))
-    try:
-        from jzair_desktop.storage.engine import read_session
-
-        with read_session(source.engine) as s:
-            last = s.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).one()
-            assert last.action == "db_copy" and last.user_name == "王主任" and "***" in last.detail
-            assert s.scalar(select(func.count()).select_from(AuditEntry)) > 10
-    finally:
-        source.dispose()
-    assert cli_main(["--user", "王主任", "--db", str(db_path), "db", "copy", "--to", pg_empty_url]) != 0
-    assert "不是空的" in capsys.readouterr().err
