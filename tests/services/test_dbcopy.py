@@ -15,7 +15,7 @@ from jzair_desktop.services import ledgers as svc
 from jzair_desktop.services.actor import BUILTIN_ADMIN
 from jzair_desktop.services.audit_verify import verify
 from jzair_desktop.services.database import open_database
-from jzair_desktop.services.package_export import export_county_package
+from jzair_desktop.services.packages.export import export_county_package
 from jzair_desktop.storage.engine import sqlite_url
 from jzair_desktop.storage.models import Base
 from tests.services.admin_helpers import JIEXIU, PASSWORDS, YUCI, fast_hasher, make_users, raw  # noqa: F401

@@ -8,10 +8,10 @@ import pytest
 
 from jzair_desktop.domain.ledgers import LEDGER_KEYS
 from jzair_desktop.services import audit_verify
-from jzair_desktop.services import package_export as export
-from jzair_desktop.services import package_import as imp
 from jzair_desktop.services.actor import BUILTIN_ADMIN
 from jzair_desktop.services.database import open_database
+from jzair_desktop.services.packages import export
+from jzair_desktop.services.packages import importer as imp
 from jzair_desktop.storage.engine import read_session
 from jzair_desktop.storage.models import LEDGER_MODELS, PackageAuditEntry
 from tests.services.package_helpers import YUCI, county_db, typed_rows

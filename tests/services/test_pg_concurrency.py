@@ -82,7 +82,7 @@ def _submit(db, unit: str, month: str) -> str:  # noqa: ANN001
 
 
 def _export(db, unit: str, folder: str) -> int:  # noqa: ANN001
-    from jzair_desktop.services.package_export import export_county_package
+    from jzair_desktop.services.packages.export import export_county_package
 
     return export_county_package(db, unit, "2020-12", Path(folder) / "报送包.jzpkg", actor=BUILTIN_ADMIN).sequence
 
