@@ -24,6 +24,8 @@ from typing import Any
 CHAIN = 0x6A7A_6169_7200_0001
 SUBMISSIONS = 0x6A7A_6169_7200_0002
 
+LOCK_TIMEOUT_S = 60  # the longest a writer waits for a lock (the longest bulk append holds one a few seconds)
+
 _HELD = "jzair_advisory_locks"  # connection info: {key: exclusive?} held in the current transaction
 
 
@@ -50,6 +52,11 @@ def xact_lock(conn: Any, key: int, *, shared: bool = False) -> None:
     have = held.get(key)
     if have is True or (have is False and shared):
         return
+    if not held:
+        # A writer never waits without end for another that hangs (a client cut off mid-transaction keeps its
+        # locks until the server notices): past this the wait fails with "lock timeout", which reaches the user
+        # as the database-busy message, and the transaction rolls back whole.
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_S}s'")
     fn = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
     conn.exec_driver_sql(f"SELECT {fn}(%(key)s)", {"key": key})
     held[key] = not shared
