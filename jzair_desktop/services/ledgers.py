@@ -471,8 +471,10 @@ def insert_many(
     Each row is a mapping of the registry values that may carry its own "uuid" (and bookkeeping), or a
     tuple of the registry values in column order. Every row passes the unit, month-lock and close-out
     guards and gets its audit entry. On SQLite the rows go to the driver's executemany as tuples, each
-    value converted by its column type's bind processor exactly as SQLAlchemy would; other dialects take
-    Core executemany with dicts.
+    value converted by its column type's bind processor exactly as SQLAlchemy would; on PostgreSQL they
+    stream through COPY, and their audit entries are chained and written (COPY) after the last record, so
+    the chain's lock (storage.locks) is held only from then to the commit; other dialects take Core
+    executemany with dicts.
 
     `expected`: how many rows are coming, when the caller knows. A large insert into a table it will at
     least double (a county's first import of a ledger) then builds the ledger's and the audit log's plain
