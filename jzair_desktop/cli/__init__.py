@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "jzair_desktop.cli.basic",
     "jzair_desktop.cli.setup",
     "jzair_desktop.cli.backup",
+    "jzair_desktop.cli.dbcopy",
     "jzair_desktop.cli.progress",
     "jzair_desktop.cli.excel",
     "jzair_desktop.cli.accounts",

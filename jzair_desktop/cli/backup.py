@@ -90,7 +90,16 @@ def cmd_backup(ctx: CliContext, args: argparse.Namespace) -> int:
 def _restoring_actor(ctx: CliContext) -> Actor | None:
     """Who restores. Only a database file that is missing or really damaged (not merely busy or locked:
     the service tells) is restored without a login, since restoring is how it gets repaired; any other
-    asks for an administrator's login, and the service checks the rest."""
+    asks for an administrator's login, and the service checks the rest. A server database: its administrator."""
+    if backup_service.is_server_url(ctx.url):
+        try:
+            ctx.open(create=True)
+            actor = ctx.actor()
+        finally:
+            ctx.close()
+        if actor != BUILTIN_ADMIN:
+            backup_service.check_may_restore(actor)
+        return actor
     condition = backup_service.database_condition(backup_service.restore_target_file(ctx.url))
     if condition != backup_service.SOUND:
         what = "不存在" if condition == backup_service.MISSING else "已损坏"
@@ -114,7 +123,9 @@ def cmd_restore(ctx: CliContext, args: argparse.Namespace) -> int:
     info = backup_service.verify_backup(args.file)
     print(f"备份文件：{info.path}（检查通过）")
     print("\n".join(_describe(info)))
-    print(f"将替换数据库：{backup_service.restore_target_file(target)}")
+    shown = (backup_service.server_label(target) if backup_service.is_server_url(target)
+             else backup_service.restore_target_file(target))
+    print(f"将替换数据库：{shown}")
     if not args.yes:
         try:
             answer = input("当前数据库会先另存一份，然后被该备份替换。确定恢复吗？请输入“是”或 y 确认：").strip().lower()
@@ -127,7 +138,8 @@ def cmd_restore(ctx: CliContext, args: argparse.Namespace) -> int:
                                             allow_foreign=args.other_installation)
     print(f"已恢复数据库：{result.database}")
     if result.previous_copy is not None:
-        print(f"恢复前的数据库已另存为：{result.previous_copy}")
+        what = "恢复前的数据已备份为" if backup_service.is_server_url(target) else "恢复前的数据库已另存为"
+        print(f"{what}：{result.previous_copy}")
     if result.migrated:
         print(f"备份的架构版本 {result.revision_restored} 已升级到 {result.revision}。")
     return 0

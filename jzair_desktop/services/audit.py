@@ -7,7 +7,10 @@ reordering entries with plain SQL breaks the chain (`verify`, in services.audit_
 
 Writers call `append` / `append_many` inside the transaction that makes the change, so the change and
 its entry are committed together or not at all. On SQLite the write transaction holds the database
-lock from BEGIN (storage.engine.write_session), which keeps `seq` contiguous.
+lock from BEGIN (storage.engine.write_session), which keeps `seq` contiguous. On PostgreSQL several writers
+run at once: making a `Chain` (every append does) takes the chain's advisory lock (storage.locks.lock_chain)
+before reading the head, held until the transaction commits or rolls back, so appends are serialized and
+the chain stays one unbroken line; bulk appends are written with COPY.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from sqlalchemy.orm import Session
 from jzair_desktop.domain.ledgers import LedgerDef
 from jzair_desktop.errors import PermissionDenied
 from jzair_desktop.services.actor import BUILTIN_ADMIN, Actor
+from jzair_desktop.storage import bulk, locks
 from jzair_desktop.storage.models import LEDGER_MODELS, AppMeta, AuditEntry, Installation, UserAccount
 
 GENESIS = "0" * 64
@@ -54,6 +58,7 @@ ACTIONS: dict[str, str] = {
     "package_import": "导入报送包",
     "package_pin": "绑定报送包公钥",
     "db_restore": "从备份恢复数据库",
+    "db_copy": "复制数据库",
     "duplicate_probe": "导入核对触及其他单位记录",
     "rebaseline": "重新登记审计起点",
     "chain_fork": "接受审计链分叉",
@@ -347,15 +352,17 @@ class Chain:
         if verify_actor:
             check_actor(session, actor)
         self.at = at or now()
-        self.seq, self.prev = head(session)
         conn = session.connection()
+        locks.lock_chain(conn)  # PostgreSQL: one appender at a time, until this transaction ends
+        self.seq, self.prev = head(session)
         if self.seq == 0:
             _mark_started(conn, self.at)
-        # On SQLite the rows are tuples in column order (values converted by the column types' bind
-        # processors, as SQLAlchemy would); elsewhere dicts for Core executemany.
-        self.fast = conn.dialect.name == "sqlite"
+        # On SQLite and PostgreSQL the rows are tuples in column order (on SQLite values converted by the
+        # column types' bind processors, as SQLAlchemy would; PostgreSQL's COPY takes them as they are);
+        # elsewhere dicts for Core executemany.
+        self.fast = conn.dialect.name in ("sqlite", "postgresql")
         self._at_value: Any = self.at
-        if self.fast:
+        if conn.dialect.name == "sqlite":
             process = _T.at.type._cached_bind_processor(conn.dialect)
             self._at_value = process(self.at) if process is not None else self.at
         self.user, self.role = actor.name, actor.role
@@ -424,6 +431,9 @@ def write_rows(conn: Any, fast: bool, buf: list[Any]) -> None:
     """Write rows made by Chain.row, in order."""
     if not fast:
         conn.execute(_INSERT, buf)
+        return
+    if locks.is_server(conn):
+        bulk.copy_rows(conn, AuditEntry.__tablename__, _COLUMN_ORDER, buf)
         return
     conn.exec_driver_sql(_insert_sql(conn), buf)
 

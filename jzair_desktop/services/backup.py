@@ -110,7 +110,7 @@ class BackupInfo:
 
 @dataclass(frozen=True)
 class RestoreResult:
-    database: Path
+    database: Path | str  # the file, or a server database's URL without its password
     backup: BackupInfo
     previous_copy: Path | None  # the database as it was before the restore (None: there was none)
     revision_restored: str  # schema revision inside the backup
@@ -361,11 +361,81 @@ def make_backup(
         check_may_backup(actor)
     source = db.path
     if source is None:
-        raise BackupError(f"只能备份本机上的数据库文件（SQLite），当前数据库是：{db.location}")
-    info = backup_database_file(source, out, now=now, state=state)
+        if db.engine.dialect.name != "postgresql":
+            raise BackupError(f"只能备份 SQLite 数据库文件或 PostgreSQL 服务器数据库，当前数据库是：{db.location}")
+        info = backup_server_database(db, out, now=now, state=state)
+    else:
+        info = backup_database_file(source, out, now=now, state=state)
     if actor is not None:
         audit_backup(db, actor, [info.path])
     return info
+
+
+def server_label(url: str) -> str:
+    """A server database as a backup's manifest and messages name it: its URL without the password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def backup_server_database(
+    db: Database, out: Path | None = None, *, now: dt.datetime | None = None, state: TaskState | None = None
+) -> BackupInfo:
+    """`make_backup` of a PostgreSQL database: every table copied, from one consistent snapshot, into a SQLite
+    file of the same schema (storage.dbcopy), which then goes into the same .jzbak as a file's backup would: it
+    restores to SQLite or to a server alike."""
+    when = _aware(now) if now is not None else _now()
+    label = server_label(db.url)
+    revision = migrate.current_revision(db.engine)
+    if revision is None:
+        raise BackupError(f"数据库尚未初始化（没有架构版本），没有生成备份：{label}")
+    if revision != migrate.head_revision():
+        raise BackupError(f"服务器数据库的架构版本（{revision}）与本程序（{migrate.head_revision()}）不同，"
+                          f"请先用本程序打开它完成升级后再备份：{label}")
+    target = _backup_target(None, out, when)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackupError(_os_error_message(exc, "创建备份文件夹", target.parent)) from exc
+    with tempfile.TemporaryDirectory(prefix="jzair-backup-") as tmp:
+        copy = Path(tmp) / DB_MEMBER
+        _check(state, 0, text="正在从服务器复制数据库…", step=True)
+        _server_to_file(db, copy, state)
+        _finish_backup(copy, target, label, when, state)
+    info = read_manifest(target)
+    log.info("backup of %s written to %s (%d bytes)", label, target, info.size)
+    return info
+
+
+def _server_to_file(db: Database, copy: Path, state: TaskState | None) -> None:
+    """Every table of the server database into a new SQLite file `copy` (rollback-journal mode, standing alone)."""
+    from jzair_desktop.storage import dbcopy
+
+    local, _ = open_database(sqlite_url(copy), create=True)
+    try:
+        tables = dbcopy.tables()
+        src = db.engine.connect().execution_options(isolation_level="REPEATABLE READ")
+        try:
+            with src.begin(), write_session(local.engine) as s:
+                conn = s.connection()
+                dbcopy.empty_tables(conn, tables)
+
+                def progress(_table: str, _n: int) -> None:
+                    _check(state, 200, text="正在从服务器复制数据库…")
+
+                copied = dbcopy.copy_tables(src, conn, tables, progress=progress)
+                expected = dbcopy.counts(src, tables)
+                if copied != expected:
+                    raise BackupError(f"从服务器复制的行数不一致，没有生成备份：{server_label(db.url)}")
+        finally:
+            src.close()
+    finally:
+        local.dispose()
+    conn = sqlite3.connect(copy)
+    try:
+        conn.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        conn.close()
 
 
 def backup_database_file(
@@ -385,48 +455,53 @@ def backup_database_file(
     with tempfile.TemporaryDirectory(prefix="jzair-backup-") as tmp:
         copy = Path(tmp) / DB_MEMBER
         _online_copy(source, copy, state)
-        key = _strip_private_key(copy)
-        _check(state, 450, text="正在检查数据库…", step=True)
-        problems = _integrity_problems(copy, state)
-        if problems:
-            raise BackupError(
-                f"数据库完整性检查未通过，没有生成备份：{source}\n"
-                f"问题：{'；'.join(problems[:5])}\n请尽快用较早的备份恢复，或联系技术支持。"
-            )
-        revision = _revision_of(copy)
-        if revision is None:
-            raise BackupError(f"数据库尚未初始化（没有架构版本），没有生成备份：{source}")
-        manifest = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "app_version": __version__,
-            "schema_revision": revision,
-            "created_at": when.isoformat(timespec="seconds"),
-            "source": str(source.resolve()),
-            "sha256": _sha256(copy),
-            "db_size": copy.stat().st_size,
-            "records": _live_records(copy),
-            "installation_key": key,
-        }
-        head = _audit_head(copy)
-        if head is not None:
-            manifest[HEAD_KEY] = head.as_json()
-        _check(state, 500, text="正在压缩…", step=True)
-        _write_zip(target, manifest, copy, state)
+        _finish_backup(copy, target, str(source.resolve()), when, state)
     info = read_manifest(target)
     log.info("backup of %s written to %s (%d bytes)", source, target, info.size)
     return info
 
 
-def _backup_target(source: Path, out: Path | None, when: dt.datetime) -> Path:
+def _finish_backup(copy: Path, target: Path, source: str, when: dt.datetime, state: TaskState | None) -> None:
+    """The standalone copy `copy` checked, its key taken out, and zipped with its manifest to `target`."""
+    key = _strip_private_key(copy)
+    _check(state, 450, text="正在检查数据库…", step=True)
+    problems = _integrity_problems(copy, state)
+    if problems:
+        raise BackupError(
+            f"数据库完整性检查未通过，没有生成备份：{source}\n"
+            f"问题：{'；'.join(problems[:5])}\n请尽快用较早的备份恢复，或联系技术支持。"
+        )
+    revision = _revision_of(copy)
+    if revision is None:
+        raise BackupError(f"数据库尚未初始化（没有架构版本），没有生成备份：{source}")
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "app_version": __version__,
+        "schema_revision": revision,
+        "created_at": when.isoformat(timespec="seconds"),
+        "source": source,
+        "sha256": _sha256(copy),
+        "db_size": copy.stat().st_size,
+        "records": _live_records(copy),
+        "installation_key": key,
+    }
+    head = _audit_head(copy)
+    if head is not None:
+        manifest[HEAD_KEY] = head.as_json()
+    _check(state, 500, text="正在压缩…", step=True)
+    _write_zip(target, manifest, copy, state)
+
+
+def _backup_target(source: Path | None, out: Path | None, when: dt.datetime) -> Path:
     if out is None:
         return _unique_path(default_backup_folder(), lambda n: backup_file_name(when, n))
     out = Path(out)
     if out.is_dir():
         return _unique_path(out, lambda n: backup_file_name(when, n))
     resolved = out.resolve()
-    src = source.resolve()
-    if resolved in (src, Path(f"{src}-wal"), Path(f"{src}-shm"), Path(f"{src}-journal")):
+    src = source.resolve() if source is not None else None
+    if src is not None and resolved in (src, Path(f"{src}-wal"), Path(f"{src}-shm"), Path(f"{src}-journal")):
         raise BackupError(f"备份文件不能写到数据库文件本身：{out}")
     if out.exists():
         try:
@@ -836,8 +911,14 @@ def _check_restore_allowed(
     condition = database_condition(db_file)
     if condition != SOUND:
         return condition  # nothing to protect: restoring is how a missing or damaged database gets repaired
-    current = _installation_of(db_file)
-    restored = _installation_of(staged, info.installation_key)
+    _check_installations(_installation_of(db_file), _installation_of(staged, info.installation_key), info, actor,
+                         allow_foreign)
+    return condition
+
+
+def _check_installations(current: _Installation, restored: _Installation, info: BackupInfo, actor: Actor | None,
+                         allow_foreign: bool) -> None:
+    """The rules of a restore between the current database's installation and the backup's."""
     if current.accounts:
         if actor is None or actor == BUILTIN_ADMIN:
             raise PermissionDenied("本数据库已启用用户账户：恢复数据库须由管理员登录后进行。当前数据库没有改动。")
@@ -855,7 +936,6 @@ def _check_restore_allowed(
             "该备份不是本安装的备份：" + "；".join(reasons) + "。\n"
             "恢复它会用另一台安装的数据和账户替换本机的全部数据。若确实要恢复，请管理员明确确认"
             "（命令行加 --other-installation）。当前数据库没有改动。", reasons)
-    return condition
 
 
 def _expected_schema(revision: str) -> dict[tuple[str, str], tuple[str, ...]]:
@@ -969,6 +1049,8 @@ def restore_backup(
     restored which backup and where the previous database was kept; if that entry cannot be written the
     previous database is put back too. Without an actor the restored file is the backup's, unchanged.
     """
+    if isinstance(target, str) and is_server_url(target):
+        return restore_to_server(target, backup_file, now=now, actor=actor, allow_foreign=allow_foreign)
     db_file = restore_target_file(target)
     when = _aware(now) if now is not None else _now()
     try:
@@ -1005,6 +1087,81 @@ def restore_backup(
         raise
     log.info("restored %s from %s (previous copy: %s)", db_file, info.path, previous)
     return RestoreResult(db_file, info, previous, info.schema_revision, revision)
+
+
+def is_server_url(url: str) -> bool:
+    return url.startswith("postgresql")
+
+
+def _installation_of_server(conn) -> _Installation:  # noqa: ANN001 - a SQLAlchemy Connection
+    from sqlalchemy import select
+
+    from jzair_desktop.storage.models import InstallationKey, PackagePin, UserAccount
+
+    key = conn.execute(select(InstallationKey.fingerprint).where(InstallationKey.id == 1)).scalar()
+    city = conn.execute(select(PackagePin.fingerprint).where(PackagePin.scope == "city")).scalar()
+    users = conn.execute(select(UserAccount.name, UserAccount.role, UserAccount.disabled)).all()
+    admins = frozenset((n, r) for n, r, off in users if not off and r in authority.ADMIN_ROLES)
+    return _Installation(key, city, len(users), admins)
+
+
+def restore_to_server(
+    url: str, backup_file: Path, *, now: dt.datetime | None = None, actor: Actor | None = None,
+    allow_foreign: bool = False,
+) -> RestoreResult:
+    """`restore_backup` into a PostgreSQL database: the backup checked completely (as for a file), migrated to
+    this program's schema in a scratch copy, the same rules (administrator, accounts, installation) checked
+    against the server database; the server's current data is first backed up beside the other backups
+    (``jzair-恢复前-….jzbak``, never pruned), then replaced by the backup's in one transaction, keeping the
+    installation's signing key; the restore is audited. Nothing on the server changes when any step fails."""
+    from jzair_desktop.storage import dbcopy
+    from jzair_desktop.storage.models import InstallationKey
+
+    when = _aware(now) if now is not None else _now()
+    label = server_label(url)
+    if actor is not None and actor != BUILTIN_ADMIN:
+        check_may_restore(actor)
+    server, _ = open_database(url, create=True)  # an empty server database is migrated to be restored into
+    try:
+        with tempfile.TemporaryDirectory(prefix="jzair-restore-") as tmp:
+            staged = Path(tmp) / DB_MEMBER
+            info = verify_backup(backup_file, extract_to=staged)
+            _check_schema(staged, info)
+            with server.engine.connect() as conn:
+                current = _installation_of_server(conn)
+                key_row = conn.execute(InstallationKey.__table__.select()).first()
+            _check_installations(current, _installation_of(staged, info.installation_key), info, actor,
+                                 allow_foreign)
+            local, _ = open_database(sqlite_url(staged), create=False, upgrade=True)  # the scratch copy only
+            try:
+                previous = None
+                if current.accounts or key_row is not None:
+                    folder = default_backup_folder()
+                    previous = backup_server_database(server, _unique_path(
+                        folder, lambda n: f"{BACKUP_PREFIX}恢复前-{_local_naive(when):%Y%m%d-%H%M%S}"
+                                          f"{'' if n == 1 else f'-{n}'}{BACKUP_SUFFIX}"), now=when).path
+                tables = dbcopy.tables()
+                with local.engine.connect() as src, src.begin(), write_session(server.engine) as s:
+                    conn = s.connection()
+                    dbcopy.empty_tables(conn, tables)
+                    copied = dbcopy.copy_tables(src, conn, tables)
+                    if copied != dbcopy.counts(src, tables):
+                        raise BackupError(f"恢复时复制的行数不一致，已撤销：{label}")
+                    if key_row is not None:  # backups do not hold the private key: the installation keeps its own
+                        conn.execute(InstallationKey.__table__.delete())
+                        conn.execute(InstallationKey.__table__.insert().values(**key_row._mapping))
+                    if actor is not None:
+                        made = info.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
+                        kept = f"；恢复前的数据已备份为 {previous.name}" if previous is not None else ""
+                        audit.append(s, actor, "db_restore", detail=f"从备份恢复数据库：{info.path.name}"
+                                     f"（备份于 {made}）{kept}", verify_actor=False)
+            finally:
+                local.dispose()
+        revision = migrate.current_revision(server.engine) or ""
+    finally:
+        server.dispose()
+    log.info("restored %s from %s (previous data: %s)", label, info.path, previous)
+    return RestoreResult(label, info, previous, info.schema_revision, revision)
 
 
 def _audit_restore(db: Database, actor: Actor, info: BackupInfo, previous: Path | None) -> None:

@@ -50,7 +50,7 @@ from jzair_desktop.services import audit, guards, installation, personal
 from jzair_desktop.services import scope as read_scope
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
-from jzair_desktop.services.ledgers import insert_many, model_of, update_values, write_records
+from jzair_desktop.services.ledgers import insert_many, lock_records, model_of, update_values, write_records
 from jzair_desktop.storage.engine import read_session
 from jzair_desktop.taskstate import NULL_STATE, TaskState
 
@@ -514,6 +514,7 @@ def _apply(db: Database, plan: ImportPlan, actor: Actor, state: TaskState, probe
                 yield tuple(p.values)
 
         state.progress(0, total, "正在写入数据库…", force=True)
+        lock_records(s, d.key, [p.uuid for p in changed])  # server database: rows first, then the audit chain
         insert_many(s, d.key, new_values(), actor=actor, expected=len(new_rows))
         for p in changed:
             done += 1

@@ -32,7 +32,7 @@ from jzair_desktop.services import audit, installation, personal
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.guards import closeout_of, guard, is_closed, reason_detail, state_of, values_of
-from jzair_desktop.storage import bulk
+from jzair_desktop.storage import bulk, locks
 from jzair_desktop.storage.engine import read_session, write_session
 from jzair_desktop.storage.models import LEDGER_MODELS, AuditEntry
 from jzair_desktop.storage.portable import codepoint
@@ -474,8 +474,10 @@ def insert_many(
     Each row is a mapping of the registry values that may carry its own "uuid" (and bookkeeping), or a
     tuple of the registry values in column order. Every row passes the unit, month-lock and close-out
     guards and gets its audit entry. On SQLite the rows go to the driver's executemany as tuples, each
-    value converted by its column type's bind processor exactly as SQLAlchemy would; other dialects take
-    Core executemany with dicts.
+    value converted by its column type's bind processor exactly as SQLAlchemy would; on PostgreSQL they
+    stream through COPY, and their audit entries are chained and written (COPY) after the last record, so
+    the chain's lock (storage.locks) is held only from then to the commit; other dialects take Core
+    executemany with dicts.
 
     `expected`: how many rows are coming, when the caller knows. A large insert into a table it will at
     least double (a county's first import of a ledger) then builds the ledger's and the audit log's plain
@@ -511,10 +513,13 @@ def _insert_rows(
     stamp = stamp or now()
     g = guard(s, d, actor)
     conn = s.connection()
-    fast = conn.dialect.name == "sqlite"
+    server = conn.dialect.name == "postgresql"
+    fast = conn.dialect.name == "sqlite" or server
     meta = ("uuid", "created_at", "created_by", "updated_at", "updated_by", "deleted_at", "deleted_by")
     order = [*d.keys, *meta]
-    if fast:
+    sql = None
+    procs: list[Any] = []
+    if fast and not server:
         cols = [table.c[k] for k in order]
         prep = conn.dialect.identifier_preparer
         sql = (f"INSERT INTO {prep.format_table(table)} ({', '.join(prep.format_column(c) for c in cols)}) "
@@ -528,10 +533,21 @@ def _insert_rows(
     n = 0
     buf: list[Any] = []
     entries: list[Any] = []
-    chain = audit.Chain(s, actor)  # one chain for the whole insert: its head is read once
     uuids = fresh_uuids()
+    if server:
+        # PostgreSQL: the records stream through one COPY per batch; their audit entries are chained and
+        # written (one COPY) after the last record, so the chain's lock is held only for the append and the
+        # commit, not while other writers wait for the whole import.
+        chain: Any = None
+        pending: list[tuple[Any, ...]] = []
+    else:
+        chain = audit.Chain(s, actor)  # one chain for the whole insert: its head is read once
 
     def flush() -> None:
+        if server:
+            bulk.copy_rows(conn, table.name, order, buf)
+            pending.extend(entries)
+            return
         _insert_batch(conn, table, sql if fast else None, buf)
         audit.write_rows(conn, chain.fast, entries)
 
@@ -555,9 +571,12 @@ def _insert_rows(
         closeout = closeout_of(s, d.key, given) if given is not None and is_closed(d, values) else None
         g.check_new(values, record_uuid=given if closeout is not None else None, verb="导入")
         meta = (rec[n_keys + 1], rec[n_keys + 2], rec[n_keys + 3], rec[n_keys + 4], rec[n_keys + 6])
-        entries.append(chain.row("create", d.key, record_uuid, unit, None,
-                                 state_json(rec, deleted_at, closeout, meta), None))
-        if fast:
+        after = state_json(rec, deleted_at, closeout, meta)
+        entries.append((record_uuid, unit, after) if server else chain.row("create", d.key, record_uuid, unit,
+                                                                            None, after, None))
+        if server:
+            buf.append(rec)
+        elif fast:
             for i, p, known, known_value in procs:
                 v = rec[i]
                 if v is not None:
@@ -572,6 +591,12 @@ def _insert_rows(
     if buf:
         flush()
         n += len(buf)
+    if server and pending:
+        chain = audit.Chain(s, actor)
+        key = d.key
+        row = chain.row
+        audit.write_rows(conn, chain.fast, [row("create", key, u, unit, None, after, None)
+                                            for u, unit, after in pending])
     if n:
         audit.append(s, actor, "import", ledger=d.key, detail=f"批量新增{d.title}记录 {n} 条")
     return n
@@ -640,6 +665,21 @@ def update_values(
                         old["deleted_at"])
     audit.append(s, actor, "update", ledger=d.key, uuid=record_uuid, unit_code=after_values["unit_code"],
                  before=before, after=after, detail=reason_detail(reason))
+
+
+def lock_records(s: Session, ledger_key: str, record_uuids: Sequence[str], *, chunk: int = 5000) -> None:
+    """On a server database, lock the rows a bulk write is about to change (in id order), before anything in
+    the transaction appends to the audit chain: a writer then never waits for a row while holding the chain's
+    lock, which another clerk's edit of that row would be waiting for (no deadlock). No-op on SQLite, whose
+    write transaction holds the whole database."""
+    if not record_uuids or not locks.is_server(s.connection()):
+        return
+    table = model_of(ledger(ledger_key)).__table__
+    conn = s.connection()
+    locks.lock_submissions(conn, exclusive=False)  # the order every writer keeps: month locks, rows, chain
+    for i in range(0, len(record_uuids), chunk):
+        part = list(record_uuids[i:i + chunk])
+        conn.execute(select(table.c.id).where(table.c.uuid.in_(part)).order_by(table.c.id).with_for_update())
 
 
 def write_records(db: Database) -> Any:

@@ -31,6 +31,7 @@ from jzair_desktop.services import audit, installation
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.progress import progress_rows
+from jzair_desktop.storage import locks as dblocks
 from jzair_desktop.storage.engine import read_session, write_session
 from jzair_desktop.storage.models import LEDGER_MODELS, MonthSubmission
 
@@ -93,7 +94,11 @@ def _latest_rows(s: Session, unit_code: str | None = None) -> dict[tuple[str, st
 
 
 def current_locks(s: Session) -> dict[str, list[MonthLock]]:
-    """{unit_code: [locks of its currently submitted months, earliest month first]}."""
+    """{unit_code: [locks of its currently submitted months, earliest month first]}.
+
+    On a server database a writer reads them under the submissions lock (shared; storage.locks), so a
+    submission or unlock of another clerk waits until this transaction has ended."""
+    dblocks.lock_submissions(s.connection(), exclusive=False)
     out: dict[str, list[MonthLock]] = {}
     for (unit_code, month), row in _latest_rows(s).items():
         if row.status == SUBMITTED:
@@ -214,6 +219,9 @@ def submit_month(
     if month_start(month) > today:
         raise JzairError(f"{month} 尚未开始，不能上报。")
     with write_session(db.engine) as s:
+        # A server database: one submission or unlock at a time, after the writes already checked against the
+        # old month locks (they hold the lock shared), before any write that would check them again.
+        dblocks.lock_submissions(s.connection(), exclusive=True)
         audit.check_actor(s, actor)
         installation.check_unit_write(s, u.code, what="上报")
         latest = _latest_rows(s, u.code).get((u.code, month))
@@ -249,6 +257,7 @@ def unlock_month(db: Database, unit: str, month: str, reason: str, actor: Actor)
     if not reason:
         raise JzairError("解锁必须填写原因（--reason）。")
     with write_session(db.engine) as s:
+        dblocks.lock_submissions(s.connection(), exclusive=True)  # as in submit_month
         audit.check_actor(s, actor)
         latest_all = _latest_rows(s, u.code)
         row = latest_all.get((u.code, month))

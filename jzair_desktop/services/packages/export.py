@@ -31,7 +31,7 @@ from jzair_desktop.services.audit_anchor import HEAD_KEY, Head
 from jzair_desktop.services.database import Database
 from jzair_desktop.services.packages.keys import AUDIT_SUBJECT, ensure_key
 from jzair_desktop.services.submission import parse_month
-from jzair_desktop.storage import migrate
+from jzair_desktop.storage import locks, migrate
 from jzair_desktop.storage.engine import write_session
 from jzair_desktop.storage.models import (
     LEDGER_MODELS,
@@ -80,7 +80,11 @@ class ExportResult:
 
 
 def _next_sequence(s: Session, scope: str) -> int:
-    row = s.get(PackageCounter, scope)
+    # On a server database two exports at once must not take the same number: the export appends to the
+    # audit chain anyway, so its lock (held to the commit) serializes them; the row lock covers any other
+    # writer of the counter.
+    locks.lock_chain(s.connection())
+    row = s.get(PackageCounter, scope, with_for_update=True)
     if row is None:
         row = PackageCounter(scope=scope, last_sequence=0)
         s.add(row)

@@ -25,7 +25,7 @@ from jzair_desktop.exchange import jzpkg
 from jzair_desktop.services import audit, authority
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
-from jzair_desktop.storage import migrate
+from jzair_desktop.storage import locks, migrate
 from jzair_desktop.storage.engine import read_session, write_session
 from jzair_desktop.storage.models import InstallationKey, PackagePin
 
@@ -61,6 +61,10 @@ def _identity(row: InstallationKey) -> Identity:
 def ensure_key(s: Session) -> InstallationKey:
     """This installation's key row, made now if missing (inside the caller's write transaction)."""
     row = s.get(InstallationKey, KEY_ID)
+    if row is None:
+        # A server database: two clerks' first exports at once make one key (the second waits and reads it).
+        locks.lock_chain(s.connection())
+        row = s.get(InstallationKey, KEY_ID)
     if row is None:
         private = jzpkg.new_private_key()
         public = jzpkg.public_key_of(private)
