@@ -24,6 +24,11 @@ class DatabaseBusyError(JzairError):
     """Another program holds the write lock for longer than the busy timeout."""
 
 
+class ServerUnavailable(JzairError):
+    """The database server cannot be reached, or the connection to it was lost: nothing was written, and the
+    same operation may be tried again (重试) once the network or the server is back."""
+
+
 class QueryTooComplex(JzairError):
     """A query beyond SQLite's limits (e.g. a pasted page of search text): nothing read or written."""
 

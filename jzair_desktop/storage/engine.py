@@ -12,10 +12,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from jzair_desktop.errors import DatabaseBusyError, DatabaseError, QueryTooComplex
+from jzair_desktop.errors import DatabaseBusyError, DatabaseError, QueryTooComplex, ServerUnavailable
 from jzair_desktop.storage import netshare
 
 log = logging.getLogger(__name__)
@@ -173,7 +173,11 @@ def _on_begin(conn) -> None:  # noqa: ANN001 - SQLAlchemy Connection
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for `url`; SQLite connections get foreign keys, WAL and a busy timeout."""
+    """An engine for `url`; SQLite connections get foreign keys, WAL and a busy timeout. A server's pooled
+    connections are checked before use, so one the server dropped meanwhile (a restart, a network break while
+    the window sat idle) is replaced instead of failing the next operation."""
+    if make_url(url).get_backend_name() != "sqlite":
+        return create_engine(url, echo=echo, pool_pre_ping=True)
     engine = create_engine(url, echo=echo)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _on_connect)
@@ -186,7 +190,7 @@ def read_session(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
-        except OperationalError as exc:
+        except (OperationalError, InterfaceError) as exc:
             raise translate_operational_error(exc) from exc
 
 
@@ -202,12 +206,15 @@ def write_session(engine: Engine) -> Iterator[Session]:
         try:
             with session.begin():
                 yield session
-        except OperationalError as exc:
+        except (OperationalError, InterfaceError) as exc:
             raise translate_operational_error(exc) from exc
 
 
-def translate_operational_error(exc: OperationalError) -> Exception:
-    """The user's message for a SQLite failure (busy, read-only, disk full, write error); other errors unchanged."""
+def translate_operational_error(exc: DBAPIError) -> Exception:
+    """The user's message for a SQLite failure (busy, read-only, disk full, write error) or a server's (lost
+    connection, busy); other errors unchanged."""
+    if _is_server_error(exc):
+        return translate_server_error(exc)
     orig = exc.orig
     text = str(orig).lower() if orig is not None else str(exc).lower()
     code = getattr(orig, "sqlite_errorcode", None)
@@ -227,3 +234,74 @@ def translate_operational_error(exc: OperationalError) -> Exception:
     if any(words in text for words in _TOO_COMPLEX):
         return QueryTooComplex(TOO_COMPLEX_MESSAGE)
     return exc
+
+
+# ------------------------------------------------------------------------------------------- PostgreSQL
+SERVER_LOST_MESSAGE = (
+    "与数据库服务器的连接已断开（网络中断，或服务器已停止/重启）。本次操作没有写入任何数据；"
+    "请检查网络后点“重试”。"
+)
+SERVER_BUSY_MESSAGE = "数据库服务器正忙：其他人正在修改同一批数据。本次操作没有写入任何数据，请点“重试”。"
+SERVER_DOWN_MESSAGE = "无法连接数据库服务器：服务器没有启动，或服务器地址、端口不对，或被防火墙拦截。"
+SERVER_TIMEOUT_MESSAGE = "连接数据库服务器超时：服务器在规定时间内没有响应。请检查网络、服务器地址和防火墙。"
+# (words in psycopg's / libpq's message, the user's message); the first match wins.
+_SERVER_MESSAGES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("password authentication failed", "no password supplied", "password is required"),
+     "服务器拒绝登录：密码错误，或该账户不存在。"),
+    (("no pg_hba.conf entry",),
+     "服务器不允许这台电脑连接（服务器的 pg_hba.conf 中没有允许本机的条目），请服务器管理员添加。"),
+    (("does not exist",), "服务器上没有这个数据库或账户，请检查数据库名和账户，或请服务器管理员先创建。"),
+    (("timeout expired", "timed out"), SERVER_TIMEOUT_MESSAGE),
+    (("invalid response to ssl negotiation", "received invalid response", "invalid startup packet"),
+     "该地址和端口上不是 PostgreSQL 数据库服务器，请检查服务器地址和端口。"),
+    (("could not translate host name", "failed to resolve host", "name or service not known",
+      "nodename nor servname", "no such host", "temporary failure in name resolution"),
+     "找不到数据库服务器：请检查服务器的计算机名或 IP 地址。"),
+    (("connection refused", "is the server running", "the database system is starting up",
+      "the database system is shutting down", "no route to host", "network is unreachable"),
+     SERVER_DOWN_MESSAGE),
+    (("too many clients", "remaining connection slots"),
+     "数据库服务器的连接数已满，请稍后重试，或请服务器管理员调大 max_connections。"),
+    (("server closed the connection", "terminating connection", "connection is lost", "connection is closed",
+      "connection already closed", "consuming input failed", "ssl syscall", "could not receive data",
+      "could not send data", "eof detected", "connection reset", "broken pipe", "lost synchronization",
+      "server conn crashed"),
+     SERVER_LOST_MESSAGE),
+    (("deadlock detected", "could not serialize access", "lock timeout", "could not obtain lock",
+      "canceling statement due to statement timeout"),
+     SERVER_BUSY_MESSAGE),
+    (("permission denied", "must be owner"),
+     "数据库账户没有执行此操作所需的权限。请服务器管理员按说明书“多人共用（服务器模式）”一节授予权限；"
+     "升级数据库架构须用架构所有者账户。本次操作没有写入。"),
+)
+_RETRY_LATER = frozenset({SERVER_LOST_MESSAGE, SERVER_DOWN_MESSAGE, SERVER_TIMEOUT_MESSAGE})
+
+
+def _is_server_error(exc: BaseException) -> bool:
+    orig = getattr(exc, "orig", None)
+    return orig is not None and type(orig).__module__.split(".")[0] == "psycopg"
+
+
+def server_error_message(exc: BaseException) -> str | None:
+    """The user's message for a database server's failure (connecting, a lost connection, busy), else None."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).lower()
+    for words, message in _SERVER_MESSAGES:
+        if any(w in text for w in words):
+            return message
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return SERVER_LOST_MESSAGE
+    return None
+
+
+def translate_server_error(exc: DBAPIError) -> Exception:
+    """A server's failure as the error the user sees: ServerUnavailable (lost or unreachable: 重试 once it is
+    back), DatabaseBusyError (a conflicting writer: 重试), DatabaseError; other errors unchanged."""
+    message = server_error_message(exc)
+    if message is None:
+        return exc
+    if message in _RETRY_LATER:
+        return ServerUnavailable(message)
+    if message == SERVER_BUSY_MESSAGE:
+        return DatabaseBusyError(message)
+    return DatabaseError(message)

@@ -52,6 +52,7 @@ from jzair_desktop.services.ledgers import SEARCH_MAX_CHARS, SEARCHABLE_KINDS, R
 log = logging.getLogger(__name__)
 
 SEARCH_DELAY_MS = 200
+OTHERS_CHANGED = "数据已被他人修改，已刷新。"
 UNDO_DEPTH = 20
 ALL = "全部"
 
@@ -110,6 +111,7 @@ class LedgerPage(QWidget):
         self._last_values: dict[str, Any] = {}
         self._pending_select: list[int] | None = None
         self._stale = False
+        self._others_changed = False  # the refresh to come shows someone else's changes: say so
         self._settings_prefix = f"ledger/{d.key}/"
         self.setStyleSheet(STYLE)
         actor = ctx.actor
@@ -474,12 +476,17 @@ class LedgerPage(QWidget):
             return
         self._update_count()
         self._select_ids(keep)
+        if self._others_changed:
+            self._others_changed = False
+            self.show_status(OTHERS_CHANGED, warning=True)
 
     def shows_changes(self, changes: Changes) -> bool:
         return changes.ledger(self.ledger.key)
 
-    def apply_changes(self, _changes: Changes | None = None) -> None:
+    def apply_changes(self, changes: Changes | None = None) -> None:
         """Refresh now if on screen, else when next shown."""
+        if changes is not None and changes.others:
+            self._others_changed = True
         if self.isVisible():
             self.refresh()
         else:
