@@ -18,6 +18,7 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 from jzair_desktop.services.database import Database  # noqa: E402
 from tests.dbtemplate import fresh_database, template_file  # noqa: E402
+from tests.pgserver import pg_empty_url, pg_server, pg_url  # noqa: E402,F401 - fixtures
 
 
 @pytest.fixture(autouse=True)
