@@ -92,7 +92,9 @@ class ServerConnection:
         if not host:
             return None
         try:
-            conn = cls(host, int(values.get("port") or DEFAULT_PORT), str(values.get("database") or DEFAULT_DATABASE),
+            port = values.get("port")
+            conn = cls(host, DEFAULT_PORT if port in (None, "") else int(port),
+                       str(values.get("database") or DEFAULT_DATABASE),
                        str(values.get("account") or DEFAULT_ACCOUNT))
         except (TypeError, ValueError):
             return None
