@@ -143,7 +143,8 @@ class MainWindow(QMainWindow):
         self.idle.timed_out.connect(self.lock)
 
         self._build_menus()
-        self.db_label = QLabel(f"数据库：{ctx.db.location}")
+        where = "数据库" if ctx.db.path is not None else "服务器数据库"
+        self.db_label = QLabel(f"{where}：{ctx.db.location}")
         self.db_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.statusBar().addWidget(self.db_label, 1)
         self.user_label = QLabel()

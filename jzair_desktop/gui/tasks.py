@@ -154,16 +154,23 @@ class user_errors:  # noqa: N801 - used as a context manager, like contextlib's
         return True
 
 
-def ask_retry(parent: QWidget | None, title: str, exc: BaseException) -> bool:
-    """Ask whether to try a failed operation again (its message, then 重试 / 取消). True: 重试."""
+def retry_box(parent: QWidget | None, title: str, exc: BaseException) -> QMessageBox:
+    """The question after a retryable failure: its message, then 重试 (default) and 取消 (Esc)."""
     box = QMessageBox(QMessageBox.Icon.Warning, title, f"{exc}\n\n是否重试？", parent=parent)
     box.setObjectName("retryQuestion")
     retry = box.addButton("重试", QMessageBox.ButtonRole.AcceptRole)
+    retry.setObjectName("retryButton")
     cancel = box.addButton("取消", QMessageBox.ButtonRole.RejectRole)
     box.setDefaultButton(retry)
     box.setEscapeButton(cancel)
+    return box
+
+
+def ask_retry(parent: QWidget | None, title: str, exc: BaseException) -> bool:
+    """Ask whether to try a failed operation again. True: 重试."""
+    box = retry_box(parent, title, exc)
     box.exec()
-    return box.clickedButton() is retry
+    return box.clickedButton() is box.defaultButton()
 
 
 # Tests replace this to answer without showing the question.

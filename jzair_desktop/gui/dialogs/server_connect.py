@@ -114,6 +114,7 @@ class ServerConnectDialog(QDialog):
         self.port.setRange(1, 65535)
         self.port.setValue(conn.port)
         self.port.setGroupSeparatorShown(False)
+        self.port.setMaximumWidth(self.fontMetrics().horizontalAdvance("0") * 8 + 40)
         self.database = QLineEdit(conn.database)
         self.database.setObjectName("serverDatabase")
         self.account = QLineEdit(conn.account)
