@@ -29,6 +29,11 @@ class ServerUnavailable(JzairError):
     same operation may be tried again (重试) once the network or the server is back."""
 
 
+class ServerBusy(DatabaseBusyError):
+    """The database server gave up waiting for another clerk's lock (or ended a deadlock): nothing was written,
+    and the same operation may be tried again (重试)."""
+
+
 class QueryTooComplex(JzairError):
     """A query beyond SQLite's limits (e.g. a pasted page of search text): nothing read or written."""
 

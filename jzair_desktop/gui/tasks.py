@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QEventLoop, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
-from jzair_desktop.errors import DatabaseBusyError, JzairError, ServerUnavailable
+from jzair_desktop.errors import JzairError, ServerBusy, ServerUnavailable
 from jzair_desktop.services.changes import Changes, changes_of
 from jzair_desktop.taskstate import Cancelled, TaskState
 
@@ -45,8 +45,9 @@ log = logging.getLogger(__name__)
 __all__ = ["RETRYABLE", "Cancelled", "Changes", "TaskState", "ask_retry", "confirm_running_jobs", "publish",
            "run_task", "running_jobs", "show_user_error", "user_errors", "wait_for_jobs"]
 
-# Failures after which nothing was written and the same operation may work a moment later.
-RETRYABLE = (ServerUnavailable, DatabaseBusyError)
+# A database server's failures after which nothing was written and the same operation may work a moment later
+# (a local file's busy lock is reported as before: the other program is named, no retry loop).
+RETRYABLE = (ServerUnavailable, ServerBusy)
 
 
 class _Signals(QObject):

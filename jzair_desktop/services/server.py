@@ -26,6 +26,12 @@ DEFAULT_PORT = 5432
 DEFAULT_DATABASE = "jzair"
 DEFAULT_ACCOUNT = "jzair_app"
 CONNECT_TIMEOUT_S = 10
+# A write waiting longer than this for another clerk's lock gives up (nothing written) and offers 重试.
+LOCK_TIMEOUT_MS = 15_000
+# A server that stops answering in the middle of an operation (a cable pulled, a server switched off) is noticed
+# within about half a minute instead of the window waiting for ever: unacknowledged data and TCP keepalives.
+TCP_USER_TIMEOUT_MS = 30_000
+KEEPALIVES = {"keepalives": "1", "keepalives_idle": "20", "keepalives_interval": "5", "keepalives_count": "3"}
 KEYRING_SERVICE = "jzair_desktop 数据库服务器"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.\-:]{0,252})$")  # a name, IPv4 or IPv6 address
@@ -73,12 +79,14 @@ class ServerConnection:
         return self.label
 
     def url(self, password: str | None) -> str:
-        """The SQLAlchemy URL (psycopg 3) with a connect timeout; the password inside is never shown (str of a
-        URL object hides it; Database.location too)."""
+        """The SQLAlchemy URL (psycopg 3) with the connect and lock timeouts and the keepalives; the password
+        inside is never shown (str of a URL object hides it; Database.location too)."""
+        query = {"connect_timeout": str(CONNECT_TIMEOUT_S), "application_name": "jzair_desktop",
+                 "options": f"-c lock_timeout={int(LOCK_TIMEOUT_MS)}", "tcp_user_timeout": str(TCP_USER_TIMEOUT_MS),
+                 **KEEPALIVES}
         return URL.create(
             DRIVER, username=self.account, password=password or None, host=self.host, port=int(self.port),
-            database=self.database,
-            query={"connect_timeout": str(CONNECT_TIMEOUT_S), "application_name": "jzair_desktop"},
+            database=self.database, query=query,
         ).render_as_string(hide_password=False)
 
     def as_settings(self) -> dict[str, Any]:

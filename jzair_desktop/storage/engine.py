@@ -15,7 +15,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from jzair_desktop.errors import DatabaseBusyError, DatabaseError, QueryTooComplex, ServerUnavailable
+from jzair_desktop.errors import (
+    DatabaseBusyError,
+    DatabaseError,
+    QueryTooComplex,
+    ServerBusy,
+    ServerUnavailable,
+)
 from jzair_desktop.storage import netshare
 
 log = logging.getLogger(__name__)
@@ -296,12 +302,12 @@ def server_error_message(exc: BaseException) -> str | None:
 
 def translate_server_error(exc: DBAPIError) -> Exception:
     """A server's failure as the error the user sees: ServerUnavailable (lost or unreachable: 重试 once it is
-    back), DatabaseBusyError (a conflicting writer: 重试), DatabaseError; other errors unchanged."""
+    back), ServerBusy (a conflicting writer: 重试), DatabaseError; other errors unchanged."""
     message = server_error_message(exc)
     if message is None:
         return exc
     if message in _RETRY_LATER:
         return ServerUnavailable(message)
     if message == SERVER_BUSY_MESSAGE:
-        return DatabaseBusyError(message)
+        return ServerBusy(message)
     return DatabaseError(message)

@@ -59,7 +59,8 @@ def boxes(monkeypatch):
 
     def retry(parent, title, exc):
         rec.retries.append((title, str(exc)))
-        return rec.retry_answers.pop(0)
+        answer = rec.retry_answers.pop(0)
+        return answer(title, str(exc)) if callable(answer) else answer
 
     monkeypatch.setattr(tasks, "ASK_RETRY", retry)
     return rec
@@ -329,3 +330,57 @@ def test_the_retry_question(qtbot):
     qtbot.waitExposed(box)
     assert [b.text() for b in box.buttons()] and box.defaultButton().text() == "重试"
     shoot(box, "retry_question")
+
+
+def test_the_form_keeps_what_was_typed_when_the_connection_drops(qtbot, pg_server, server_db, boxes):
+    from jzair_desktop.gui.dialogs.record_form import RecordForm
+
+    ctx = GuiContext(db=server_db, actor=BUILTIN_ADMIN, signals=DataSignals())
+    form = RecordForm(ctx, "heating")
+    qtbot.addWidget(form)
+    form.show()
+    qtbot.waitExposed(form)
+    for key, value in samples.heating(1).items():
+        form.fields[key].set_value(value)
+    cutter = ConnectionCutter(server_db.engine, pg_server, "insert into audit_log")
+    boxes.retry_answers = [False]
+    assert not form.save()
+    assert "连接已断开" in boxes.retries[0][1] and "未保存" in form.status.text()
+    assert ledger_service.count_records(server_db, "heating") == 0
+    assert form.fields["householder"].value() == "王建国1" and form.isVisible()
+    cutter.remove()
+    cutter = ConnectionCutter(server_db.engine, pg_server, "insert into audit_log")
+    boxes.retry_answers = [True]
+    with qtbot.waitSignal(form.finished):
+        assert form.save()
+    cutter.remove()
+    assert cutter.cut == 1 and len(boxes.retries) == 2
+    assert ledger_service.count_records(server_db, "heating") == 1
+
+
+def test_a_record_another_clerk_holds_gives_busy_and_retry(qtbot, pg_server, pg_url, boxes, monkeypatch):
+    import psycopg
+
+    monkeypatch.setattr(server, "LOCK_TIMEOUT_MS", 800)
+    conn, password = connection_of(pg_url)
+    db = server.open_server(conn, password)
+    try:
+        samples.create(db, "heating", 1)
+        window = _window(qtbot, db)
+        page = window.show_page("heating")
+        holder = psycopg.connect(**pg_server.libpq_kwargs(conn.database))  # another clerk, mid-transaction
+        holder.execute("SELECT * FROM heating FOR UPDATE")
+
+        def answer(title, message):  # noqa: ARG001
+            holder.commit()  # the other clerk finishes meanwhile
+            return True
+
+        boxes.retry_answers = [answer]
+        page.table.selectAll()
+        assert page.delete_selected()
+        qtbot.waitUntil(lambda: not page.busy() and page.model.rowCount() == 0, timeout=20_000)
+        holder.close()
+        assert len(boxes.retries) == 1 and "正忙" in boxes.retries[0][1] and "没有写入" in boxes.retries[0][1]
+        assert ledger_service.count_records(db, "heating") == 0
+    finally:
+        db.dispose()
