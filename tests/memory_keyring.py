@@ -8,7 +8,6 @@ from keyring.errors import KeyringError, PasswordDeleteError
 
 
 class MemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment] - keyring reads it as a class attribute
 
     def __init__(self) -> None:
         super().__init__()
@@ -28,7 +27,6 @@ class MemoryKeyring(KeyringBackend):
 class BrokenKeyring(KeyringBackend):
     """What keyring has on a machine without any credential store: every call fails."""
 
-    priority = 0  # type: ignore[assignment]
 
     def get_password(self, service: str, username: str) -> str | None:
         raise KeyringError("No recommended backend was available.")

@@ -29,7 +29,6 @@ class ServerChangeWatcher(QObject):
         super().__init__(parent)
         self.setObjectName("serverChangeWatcher")
         self.ctx = ctx
-        self.paused = False
         self.mark: int | None = None
         self._own_write = False
         self._job = None
@@ -54,8 +53,8 @@ class ServerChangeWatcher(QObject):
 
     def poll(self) -> bool:
         """Ask the server (off the GUI thread) whether someone wrote since the last look. False: not asked
-        (paused, or the previous question is still out)."""
-        if self.paused or (self._job is not None and not self._job.ended):
+        (the previous question is still out)."""
+        if self._job is not None and not self._job.ended:
             return False
         db, mark = self.ctx.db, self.mark
         own = self.ctx.actor.name if self._own_write else None
@@ -71,7 +70,7 @@ class ServerChangeWatcher(QObject):
     def _answered(self, result: tuple[int, Changes]) -> None:
         newest, changes = result
         self.mark = newest
-        if changes and not self.paused:
+        if changes:
             log.info("others changed the database: %s", changes)
             publish(self.ctx, changes, self)
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
 from jzair_desktop.errors import DatabaseError, JzairError, ValidationFailed
@@ -107,14 +107,6 @@ class ServerConnection:
         except (TypeError, ValueError):
             return None
         return None if conn.problems() else conn
-
-
-def is_server_url(url: str) -> bool:
-    """Whether `url` names a database server (not a SQLite file)."""
-    try:
-        return make_url(url).get_backend_name() == "postgresql"
-    except Exception:  # noqa: BLE001 - a malformed URL is not a server's
-        return False
 
 
 # ------------------------------------------------------------------------------------- credential store

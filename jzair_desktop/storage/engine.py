@@ -245,9 +245,9 @@ def translate_operational_error(exc: DBAPIError) -> Exception:
 # ------------------------------------------------------------------------------------------- PostgreSQL
 SERVER_LOST_MESSAGE = (
     "与数据库服务器的连接已断开（网络中断，或服务器已停止/重启）。本次操作没有写入任何数据；"
-    "请检查网络后点“重试”。"
+    "请检查网络后再试。"
 )
-SERVER_BUSY_MESSAGE = "数据库服务器正忙：其他人正在修改同一批数据。本次操作没有写入任何数据，请点“重试”。"
+SERVER_BUSY_MESSAGE = "数据库服务器正忙：其他人正在修改同一批数据。本次操作没有写入任何数据，请稍后再试。"
 SERVER_DOWN_MESSAGE = "无法连接数据库服务器：服务器没有启动，或服务器地址、端口不对，或被防火墙拦截。"
 SERVER_TIMEOUT_MESSAGE = "连接数据库服务器超时：服务器在规定时间内没有响应。请检查网络、服务器地址和防火墙。"
 # (words in psycopg's / libpq's message, the user's message); the first match wins.
