@@ -234,3 +234,10 @@ def test_many_changes_refresh_everything(db, monkeypatch):
         ledger_service.create_record(db, "heating", heating(n), actor=BUILTIN_ADMIN)
     _newest, changes = change_watch.changes_since(db, mark)
     assert changes.everything and changes.others
+
+
+@pytest.mark.skipif(__import__("sys").platform != "win32", reason="the Windows Credential Manager exists on Windows only")
+def test_windows_keeps_the_password_in_the_credential_manager():
+    from keyring.backends.Windows import WinVaultKeyring
+
+    assert WinVaultKeyring.priority > 0  # keyring's choice on Windows: the Credential Manager is usable here
