@@ -21,6 +21,7 @@ from jzair_desktop.services.changes import Changes
 log = logging.getLogger(__name__)
 
 POLL_MS = 10_000
+OTHERS_CHANGED = "数据已被他人修改，已刷新。"
 
 
 class ServerChangeWatcher(QObject):

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from jzair_desktop import APP_TITLE, __version__
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError
+from jzair_desktop.gui.change_watch import OTHERS_CHANGED
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.lock import (
     IdleWatcher,
@@ -195,6 +196,8 @@ class MainWindow(QMainWindow):
             if shows is not None and shows(changes):
                 page.apply_changes(changes)
                 told.append(key)
+        if changes.others and told:  # another clerk's writes on the shared server (gui.change_watch)
+            self.statusBar().showMessage(OTHERS_CHANGED, 15_000)
         return told
 
     def current_key(self) -> str | None:

@@ -14,12 +14,11 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from jzair_desktop.cli.context import CliContext
 from jzair_desktop.gui import app as gui_app
 from jzair_desktop.gui import tasks
-from jzair_desktop.gui.change_watch import ServerChangeWatcher
+from jzair_desktop.gui.change_watch import OTHERS_CHANGED, ServerChangeWatcher
 from jzair_desktop.gui.context import DataSignals, GuiContext
 from jzair_desktop.gui.dialogs import server_connect
 from jzair_desktop.gui.dialogs.server_connect import ServerConnectDialog, save_connection, saved_connection
 from jzair_desktop.gui.main_window import MainWindow
-from jzair_desktop.gui.pages.ledger import OTHERS_CHANGED
 from jzair_desktop.gui.pages.settings import SettingsPage
 from jzair_desktop.services import ledgers as ledger_service
 from jzair_desktop.services import server
@@ -282,6 +281,9 @@ def test_a_ledger_page_shows_another_clerks_changes(qtbot, server_db, pg_url):
     assert watcher.poll()
     qtbot.waitUntil(lambda: page.model.rowCount() == 5, timeout=10_000)
     assert page.status_line.text() == OTHERS_CHANGED
+    assert window.statusBar().currentMessage() == OTHERS_CHANGED
+    window.statusBar().clearMessage()  # the message goes after a while; then the server's name shows again
+    assert window.db_label.text() == f"服务器数据库：{server_db.location}"
     shoot(window, "heating_page_on_server")
     # Nothing new: the next look changes nothing and says nothing more.
     page.show_status("")

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from jzair_desktop.domain.ledgers import LedgerDef, ledger
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError
+from jzair_desktop.gui.change_watch import OTHERS_CHANGED
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.dialogs.history import show_history_of_current
 from jzair_desktop.gui.dialogs.record_form import CARRY_FIELDS, RecordForm, SavedRecord, record_label
@@ -52,7 +53,6 @@ from jzair_desktop.services.ledgers import SEARCH_MAX_CHARS, SEARCHABLE_KINDS, R
 log = logging.getLogger(__name__)
 
 SEARCH_DELAY_MS = 200
-OTHERS_CHANGED = "数据已被他人修改，已刷新。"
 UNDO_DEPTH = 20
 ALL = "全部"
 
