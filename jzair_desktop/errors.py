@@ -42,6 +42,10 @@ class NotFoundError(JzairError):
     pass
 
 
+class RecordChanged(JzairError):
+    """Someone else saved the record after it was opened for editing: the edit is refused, nothing overwritten."""
+
+
 class PermissionDenied(JzairError):
     pass
 

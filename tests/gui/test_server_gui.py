@@ -386,3 +386,27 @@ def test_a_record_another_clerk_holds_gives_busy_and_retry(qtbot, pg_server, pg_
         assert ledger_service.count_records(db, "heating") == 0
     finally:
         db.dispose()
+
+
+def test_the_form_refuses_to_overwrite_another_clerks_save(qtbot, server_db, pg_url, boxes):
+    from jzair_desktop.gui.dialogs.record_form import RecordForm
+
+    uuid = samples.create(server_db, "heating", 1)
+    ctx = GuiContext(db=server_db, actor=BUILTIN_ADMIN, signals=DataSignals())
+    form = RecordForm(ctx, "heating", record=ledger_service.get_record(server_db, "heating", uuid))
+    qtbot.addWidget(form)
+    form.show()
+    qtbot.waitExposed(form)
+    other, _ = open_database(pg_url)  # another clerk saves the same household meanwhile
+    try:
+        record = ledger_service.get_record(other, "heating", uuid)
+        ledger_service.update_record(other, "heating", uuid, dict(record.values, phone="13900000001"),
+                                     actor=BUILTIN_ADMIN)
+    finally:
+        other.dispose()
+    form.fields["area_m2"].set_value(99.0)
+    assert not form.save()
+    assert [(kind, title) for kind, title, _text in boxes.shown] == [("warning", "未保存")]
+    assert "已被“系统管理员”修改" in boxes.shown[0][2] and form.isVisible()
+    now = ledger_service.get_record(server_db, "heating", uuid)
+    assert now.values["phone"] == "13900000001" and now.values["area_m2"] == 85.5

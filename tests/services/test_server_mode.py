@@ -241,3 +241,36 @@ def test_windows_keeps_the_password_in_the_credential_manager():
     from keyring.backends.Windows import WinVaultKeyring
 
     assert WinVaultKeyring.priority > 0  # keyring's choice on Windows: the Credential Manager is usable here
+
+
+# ------------------------------------------------------------------------------------------- two editors
+def _two_editors(db) -> None:  # noqa: ANN001
+    from jzair_desktop.errors import RecordChanged
+
+    uuid = create(db, "heating", 1)
+    opened = ledger_service.get_record(db, "heating", uuid)  # clerk A opens the form
+    theirs = dict(opened.values, phone="13900000001")
+    ledger_service.update_record(db, "heating", uuid, theirs, actor=BUILTIN_ADMIN)  # clerk B saves first
+    audit_before = _audit_count(db)
+    mine = dict(opened.values, area_m2=99.0)
+    with pytest.raises(RecordChanged, match="已被“系统管理员”修改.*没有保存"):
+        ledger_service.update_record(db, "heating", uuid, mine, actor=BUILTIN_ADMIN, expected=opened)
+    now = ledger_service.get_record(db, "heating", uuid)
+    assert now.values["phone"] == "13900000001" and now.values["area_m2"] == 85.5  # B's edit kept, A's refused
+    assert _audit_count(db) == audit_before
+    # Opened afresh, the same edit is saved.
+    ledger_service.update_record(db, "heating", uuid, dict(now.values, area_m2=99.0), actor=BUILTIN_ADMIN,
+                                 expected=now)
+    assert ledger_service.get_record(db, "heating", uuid).values["area_m2"] == 99.0
+
+
+def test_an_edit_never_overwrites_anothers_save_on_sqlite(db):
+    _two_editors(db)
+
+
+def test_an_edit_never_overwrites_anothers_save_on_the_server(pg_url):
+    db, _ = open_database(pg_url)
+    try:
+        _two_editors(db)
+    finally:
+        db.dispose()

@@ -600,7 +600,8 @@ class RecordForm(QDialog):
                         old = None
                     else:
                         outcome = ledger_service.update_record(
-                            self.ctx.db, d.key, self.record.uuid, raw, actor=self.ctx.actor, reason=reason
+                            self.ctx.db, d.key, self.record.uuid, raw, actor=self.ctx.actor, reason=reason,
+                            expected=self.record,
                         )
                         old = dict(self.record.values)
                     break
