@@ -199,6 +199,7 @@ def test_start_connects_to_the_saved_server_with_the_kept_password(qtbot, pg_url
 
 
 def test_start_asks_for_the_password_when_none_is_kept(qtbot, pg_url):
+    use_app_font()
     conn, password = connection_of(pg_url)
     save_connection(conn)
 
@@ -410,3 +411,27 @@ def test_the_form_refuses_to_overwrite_another_clerks_save(qtbot, server_db, pg_
     assert "已被“系统管理员”修改" in boxes.shown[0][2] and form.isVisible()
     now = ledger_service.get_record(server_db, "heating", uuid)
     assert now.values["phone"] == "13900000001" and now.values["area_m2"] == 85.5
+
+
+def test_start_with_the_server_down_says_why_and_offers_the_local_file(qtbot):
+    from tests.server_helpers import closed_port
+
+    use_app_font()  # as the program registers it at start
+    conn = server.ServerConnection("127.0.0.1", closed_port())
+    save_connection(conn)
+    server.remember_password(conn, "pw")
+    seen: list[str] = []
+
+    def wait_for_the_message(dialog: ServerConnectDialog) -> None:
+        if "服务器没有启动" in dialog.status.text() and not dialog.connecting:
+            seen.append(dialog.status.text())
+            shoot(dialog, "connect_dialog_server_down")
+            dialog.local_button.click()
+        else:
+            QTimer.singleShot(50, lambda: wait_for_the_message(dialog))
+
+    guard = _answer_later(wait_for_the_message)
+    assert gui_app.open_server_at_start(CliContext()) == server_connect.LOCAL
+    guard.stop()
+    assert seen and "127.0.0.1" in seen[0]
+    assert saved_connection() == conn  # still saved: the next start tries the server again

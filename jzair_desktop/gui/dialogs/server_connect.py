@@ -101,7 +101,8 @@ class ServerConnectDialog(QDialog):
         title.setObjectName("serverTitle")
         hint = QLabel(
             "几位工作人员共用一个数据库时，数据保存在单位的 PostgreSQL 服务器上。服务器地址、数据库名和账户"
-            "由单位的信息管理人员提供。" + ("" if not at_start else "\n本机保存了服务器连接，请输入密码后连接。")
+            "由单位的信息管理人员提供。" + ("" if not at_start else "\n本机保存了服务器连接，" + (
+                "密码保存在凭据管理器中，自动连接。" if password else "请输入密码后连接。"))
         )
         hint.setObjectName("serverHint")
         hint.setWordWrap(True)
