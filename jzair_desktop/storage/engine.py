@@ -196,8 +196,12 @@ def read_session(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
-        except (OperationalError, InterfaceError) as exc:
+        except OperationalError as exc:
             raise translate_operational_error(exc) from exc
+        except InterfaceError as exc:  # psycopg: "the connection is closed" (lost before the statement)
+            if not _is_server_error(exc):
+                raise
+            raise translate_server_error(exc) from exc
 
 
 @contextlib.contextmanager
@@ -212,8 +216,12 @@ def write_session(engine: Engine) -> Iterator[Session]:
         try:
             with session.begin():
                 yield session
-        except (OperationalError, InterfaceError) as exc:
+        except OperationalError as exc:
             raise translate_operational_error(exc) from exc
+        except InterfaceError as exc:  # psycopg: "the connection is closed" (lost before the statement)
+            if not _is_server_error(exc):
+                raise
+            raise translate_server_error(exc) from exc
 
 
 def translate_operational_error(exc: DBAPIError) -> Exception:
