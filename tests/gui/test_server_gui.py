@@ -289,8 +289,7 @@ def test_a_ledger_page_shows_another_clerks_changes(qtbot, server_db, pg_url):
     # Nothing new: the next look changes nothing and says nothing more.
     page.show_status("")
     assert watcher.poll()
-    qtbot.waitUntil(lambda: watcher._job.ended, timeout=10_000)
-    qtbot.wait(50)
+    qtbot.waitUntil(lambda: watcher._job not in tasks.running_jobs(), timeout=10_000)  # its answer delivered
     assert page.status_line.text() == "" and page.model.rowCount() == 5
 
 
