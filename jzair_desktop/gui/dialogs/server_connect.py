@@ -351,8 +351,7 @@ class ServerSettingsBox(QGroupBox):
         if dialog is None or dialog.db is None:
             return
         location = dialog.db.location
-        if dialog.db.url != self.ctx.db.url:
-            dialog.db.dispose()  # only tried here: this window keeps working on its database until restarted
+        dialog.db.dispose()  # only tried here: this window keeps working on its database until restarted
         self.load()
         self.note.setText(f"已连接并保存：{location}。重新启动程序后将使用服务器上的数据库"
                           "（本机数据库文件保持不变，可随时改回）。")
