@@ -141,6 +141,7 @@ def test_empty_fields_are_refused_before_connecting(qtbot):
     assert dialog.status.text() == "请输入密码。"
 
 
+@pytest.mark.slow  # waits for a timeout / a whole office set-up / many examples
 def test_connecting_can_be_cancelled_and_times_out(qtbot, monkeypatch):
     monkeypatch.setattr(server, "CONNECT_TIMEOUT_S", 3)
     with silent_server() as port:

@@ -29,6 +29,7 @@ hosts = st.one_of(st.from_regex(r"[a-z][a-z0-9\-]{0,15}(\.[a-z][a-z0-9]{0,8}){0,
 
 
 # ------------------------------------------------------------------------------------------- the fields
+@pytest.mark.slow  # waits for a timeout / a whole office set-up / many examples
 @given(host=hosts, port=st.integers(1, 65535), database=names, account=names,
        password=st.text(min_size=1, max_size=40).filter(lambda p: "\x00" not in p))
 def test_connection_fields_round_trip_and_the_url_carries_any_password(host, port, database, account, password):
@@ -122,6 +123,7 @@ def test_a_server_that_is_down_may_be_retried():
     assert "127.0.0.1" in str(err.value)
 
 
+@pytest.mark.slow  # waits for a timeout / a whole office set-up / many examples
 def test_a_server_that_does_not_answer_times_out(monkeypatch):
     monkeypatch.setattr(server, "CONNECT_TIMEOUT_S", 2)
     with silent_server() as port:

@@ -80,6 +80,7 @@ def app_connection(office) -> ServerConnection:  # noqa: ANN001
     return ServerConnection(office["pg"].host, office["pg"].port, office["tag"], f"{office['tag']}_app")
 
 
+@pytest.mark.slow  # waits for a timeout / a whole office set-up / many examples
 def test_the_programs_login_does_the_work_and_nothing_more(office, monkeypatch):
     init_as_owner(office, monkeypatch)
     db = server.open_server(app_connection(office), office["app_pw"])
@@ -106,6 +107,7 @@ def test_the_programs_login_does_the_work_and_nothing_more(office, monkeypatch):
         db.dispose()
 
 
+@pytest.mark.slow  # waits for a timeout / a whole office set-up / many examples
 def test_the_programs_login_cannot_make_or_upgrade_the_schema(office, monkeypatch):
     conn = app_connection(office)
     with pytest.raises(DatabaseError, match="须用架构所有者账户") as err:  # tables not made yet
