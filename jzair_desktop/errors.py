@@ -24,12 +24,26 @@ class DatabaseBusyError(JzairError):
     """Another program holds the write lock for longer than the busy timeout."""
 
 
+class ServerUnavailable(JzairError):
+    """The database server cannot be reached, or the connection to it was lost: nothing was written, and the
+    same operation may be tried again (重试) once the network or the server is back."""
+
+
+class ServerBusy(DatabaseBusyError):
+    """The database server gave up waiting for another clerk's lock (or ended a deadlock): nothing was written,
+    and the same operation may be tried again (重试)."""
+
+
 class QueryTooComplex(JzairError):
     """A query beyond SQLite's limits (e.g. a pasted page of search text): nothing read or written."""
 
 
 class NotFoundError(JzairError):
     pass
+
+
+class RecordChanged(JzairError):
+    """Someone else saved the record after it was opened for editing: the edit is refused, nothing overwritten."""
 
 
 class PermissionDenied(JzairError):

@@ -61,6 +61,20 @@ def _isolated_data_dir(tmp_path_factory, monkeypatch):
     return data
 
 
+@pytest.fixture(autouse=True)
+def memory_keyring():
+    """Every test's credential store is a fresh one in memory (never the machine's own)."""
+    import keyring
+
+    from tests.memory_keyring import MemoryKeyring
+
+    before = keyring.get_keyring()
+    store = MemoryKeyring()
+    keyring.set_keyring(store)
+    yield store
+    keyring.set_keyring(before)
+
+
 @pytest.fixture
 def db_path(tmp_path):
     return tmp_path / "台账.sqlite3"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from jzair_desktop import APP_TITLE
 from jzair_desktop.errors import JzairError
 from jzair_desktop.gui.backup_controller import BackupController
+from jzair_desktop.gui.change_watch import ServerChangeWatcher
 from jzair_desktop.gui.context import DataSignals, GuiContext
 from jzair_desktop.gui.focus_refresh import FocusRefresher
 from jzair_desktop.gui.qtsetup import install_excepthook, make_application
@@ -53,16 +54,39 @@ def start_session(db: Database, *, user: str | None = None) -> Actor | None:
     return login_dialog.login(db, user=user)
 
 
+def open_server_at_start(cli: CliContext) -> Database | str | None:
+    """The saved server connection's database when the program starts without --db/--db-url/JZAIR_DB and
+    one is saved (设置 → 数据库 → 连接服务器); LOCAL to open the local file instead (also when none is saved);
+    None when the user gave up."""
+    from jzair_desktop.gui.dialogs import server_connect
+
+    if cli.db_path or cli.db_url:
+        return server_connect.LOCAL
+    conn = server_connect.saved_connection()
+    if conn is None:
+        return server_connect.LOCAL
+    return server_connect.connect_at_start(conn)
+
+
 def run_gui(cli: CliContext) -> int:
     app = make_application(sys.argv[:1])
     install_excepthook()
-    instance = claim_database(cli.url)
+    opened = open_server_at_start(cli)
+    if opened is None:  # the connection to the server was cancelled
+        return 0
+    server_db = opened if isinstance(opened, Database) else None
+    url = server_db.url if server_db is not None else cli.url
+    instance = claim_database(url)
     if instance is None:  # another window has this database open: it was asked to come forward
+        if server_db is not None:
+            server_db.dispose()
         return 0
     with user_errors(None, f"{APP_TITLE} - 无法打开数据库", critical=True) as outcome:
-        db, _ = open_database(cli.url, create=True)
+        db = server_db if server_db is not None else open_database(url, create=True)[0]
         load_reference_data(db)
     if outcome.failed:
+        if server_db is not None:
+            server_db.dispose()
         instance.release()
         return 2
     if db.path is not None and not instance.add_key(identity_key(db.path)):
@@ -87,6 +111,8 @@ def run_gui(cli: CliContext) -> int:
     window.closing.connect(instance.set_exiting)  # a second start now waits instead of asking this window
     backups = BackupController.install(window)
     FocusRefresher(app, ctx, parent=window)
+    if db.path is None:  # a server: other clerks write meanwhile
+        ServerChangeWatcher(app, ctx, parent=window)
     window.show_fitted()
     code = app.exec()
     ctx.db.dispose()  # a restore may have replaced ctx.db

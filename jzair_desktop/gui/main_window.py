@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from jzair_desktop import APP_TITLE, __version__
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError
+from jzair_desktop.gui.change_watch import OTHERS_CHANGED
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.lock import (
     IdleWatcher,
@@ -143,7 +144,8 @@ class MainWindow(QMainWindow):
         self.idle.timed_out.connect(self.lock)
 
         self._build_menus()
-        self.db_label = QLabel(f"数据库：{ctx.db.location}")
+        where = "数据库" if ctx.db.path is not None else "服务器数据库"
+        self.db_label = QLabel(f"{where}：{ctx.db.location}")
         self.db_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.statusBar().addWidget(self.db_label, 1)
         self.user_label = QLabel()
@@ -194,6 +196,8 @@ class MainWindow(QMainWindow):
             if shows is not None and shows(changes):
                 page.apply_changes(changes)
                 told.append(key)
+        if changes.others and told:  # another clerk's writes on the shared server (gui.change_watch)
+            self.statusBar().showMessage(OTHERS_CHANGED, 15_000)
         return told
 
     def current_key(self) -> str | None:

@@ -395,11 +395,11 @@ def wait_for_previous(instance: SingleInstance, location: str, *, quiet_ms: int 
 def claim_database(url: str) -> SingleInstance | None:
     """This program's claim on the database at `url`; None when another instance has it (the user was
     told, and offered to bring that one forward) or the user gave up waiting for a finishing one."""
-    from jzair_desktop.services.database import file_of
+    from jzair_desktop.services.database import file_of, location_of
 
     file = file_of(url)
-    location = str(file) if file is not None else url
-    instance = SingleInstance(instance_keys(file if file is not None else url))
+    location = location_of(url)  # a server's without its password
+    instance = SingleInstance(instance_keys(file if file is not None else "server://" + location))
     if instance.acquire():
         return instance
     state = instance.ask_state()

@@ -14,6 +14,10 @@ What an operation changed (`services.changes.Changes`, returned by the job or ca
 `changes`) is published once through `publish`, the only place that announces changes; the main window
 refreshes the pages that show them. User errors (`JzairError`) are shown by `show_user_error` under a title;
 `with user_errors(parent, "删除失败"):` is its twin for short writes on the GUI thread.
+
+A job that failed because the database server was out of reach or busy (`RETRYABLE`; its transaction rolled
+back, nothing was written) is offered again: the user is asked 重试 or 取消 (`ask_retry`), and 重试 runs the
+same job once more under the same progress window; 取消 ends it like a cancelled job.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QEventLoop, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
-from jzair_desktop.errors import JzairError
+from jzair_desktop.errors import JzairError, ServerBusy, ServerUnavailable
 from jzair_desktop.services.changes import Changes, changes_of
 from jzair_desktop.taskstate import Cancelled, TaskState
 
@@ -38,8 +42,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Cancelled", "Changes", "TaskState", "confirm_running_jobs", "publish", "run_task", "running_jobs",
-           "show_user_error", "user_errors", "wait_for_jobs"]
+__all__ = ["RETRYABLE", "Cancelled", "Changes", "TaskState", "ask_retry", "confirm_running_jobs", "publish",
+           "run_task", "running_jobs", "show_user_error", "user_errors", "wait_for_jobs"]
+
+# A database server's failures after which nothing was written and the same operation may work a moment later
+# (a local file's busy lock is reported as before: the other program is named, no retry loop).
+RETRYABLE = (ServerUnavailable, ServerBusy)
 
 
 class _Signals(QObject):
@@ -76,6 +84,11 @@ class _Job(QRunnable):
     def what(self) -> str:
         """The job in words for messages: 正在导出… → 导出."""
         return self.label.removeprefix("正在").rstrip("…. ") or "后台任务"
+
+    def restart(self) -> None:
+        """Run the same function again (after a failure the user chose to retry)."""
+        self._ended.clear()
+        QThreadPool.globalInstance().start(self)
 
     def run(self) -> None:  # runs on a pool thread
         try:
@@ -140,6 +153,29 @@ class user_errors:  # noqa: N801 - used as a context manager, like contextlib's
         self.error = exc
         show_user_error(self.parent, exc, self.title, note=self.note, critical=self.critical)
         return True
+
+
+def retry_box(parent: QWidget | None, title: str, exc: BaseException) -> QMessageBox:
+    """The question after a retryable failure: its message, then 重试 (default) and 取消 (Esc)."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, f"{exc}\n\n是否重试？", parent=parent)
+    box.setObjectName("retryQuestion")
+    retry = box.addButton("重试", QMessageBox.ButtonRole.AcceptRole)
+    retry.setObjectName("retryButton")
+    cancel = box.addButton("取消", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(retry)
+    box.setEscapeButton(cancel)
+    return box
+
+
+def ask_retry(parent: QWidget | None, title: str, exc: BaseException) -> bool:
+    """Ask whether to try a failed operation again. True: 重试."""
+    box = retry_box(parent, title, exc)
+    box.exec()
+    return box.clickedButton() is box.defaultButton()
+
+
+# Tests replace this to answer without showing the question.
+ASK_RETRY: Callable[[QWidget | None, str, BaseException], bool] = ask_retry
 
 
 # --------------------------------------------------------------------------------------------------- changes
@@ -247,6 +283,12 @@ def run_task(
             on_success(result)
 
     def failed(exc: BaseException, trace: str) -> None:
+        if isinstance(exc, RETRYABLE) and not job.quiet and not state.cancelled:
+            log.warning("background task %r failed, the user is asked to retry: %s", label, exc)
+            if ASK_RETRY(dialog if dialog is not None and dialog.isVisible() else parent, error_title, exc):
+                job.restart()
+                return
+            exc = Cancelled()  # declined: ends as a cancelled job (nothing was written)
         finish()
         if isinstance(exc, Cancelled):
             if on_cancel is not None:

@@ -26,6 +26,7 @@ class Changes:
     accounts: bool = False  # user accounts, or who works in the window
     packages: bool = False  # package history and pinned keys
     everything: bool = False  # the whole database (a restore, a package import, another program's writes)
+    others: bool = False  # made by someone else (another clerk on the server, another program): pages say so
 
     @classmethod
     def of(cls, *, ledgers: Iterable[str] = (), units: Iterable[str] = (), months: Iterable[str] = (),
@@ -41,7 +42,7 @@ class Changes:
             ledgers=self.ledgers | other.ledgers, units=self.units | other.units, months=self.months | other.months,
             targets=self.targets or other.targets, figures=self.figures or other.figures,
             accounts=self.accounts or other.accounts, packages=self.packages or other.packages,
-            everything=self.everything or other.everything,
+            everything=self.everything or other.everything, others=self.others or other.others,
         )
 
     def ledger(self, key: str) -> bool:

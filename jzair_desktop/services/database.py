@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, delete, select
+from sqlalchemy.engine import make_url
 
 from jzair_desktop import paths
 from jzair_desktop.domain.reference import CITY_CODE, CITY_NAME, Reference, reference
@@ -20,7 +21,6 @@ from jzair_desktop.storage.engine import (
     make_engine,
     parse_url,
     sqlite_url,
-    url_display,
     write_session,
 )
 from jzair_desktop.storage.models import (
@@ -48,12 +48,23 @@ class Database:
 
     @property
     def location(self) -> str:
-        """The file, or the server database's URL without its password: what messages and the GUI show."""
-        p = self.path
-        return str(p) if p is not None else url_display(self.url)
+        """The file, or 账户@服务器:端口/数据库 for a server database (never its password): what messages and the GUI show."""
+        return location_of(self.url)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def location_of(url: str) -> str:
+    """What the user is shown for the database at `url`: the file, or 账户@服务器:端口/数据库 (never a password)."""
+    p = db_path_of(url)
+    if p is not None:
+        return str(p)
+    u = make_url(url)
+    if u.host:
+        port = f":{u.port}" if u.port else ""
+        return f"{u.username + '@' if u.username else ''}{u.host}{port}/{u.database or ''}"
+    return u.render_as_string(hide_password=True)
 
 
 def file_of(url: str) -> Path | None:

@@ -27,7 +27,7 @@ from jzair_desktop.domain.validation import (
     fold_width,
     rule_key,
 )
-from jzair_desktop.errors import JzairError, NotFoundError, ValidationFailed
+from jzair_desktop.errors import JzairError, NotFoundError, RecordChanged, ValidationFailed
 from jzair_desktop.services import audit, installation, personal
 from jzair_desktop.services.actor import Actor
 from jzair_desktop.services.database import Database
@@ -389,14 +389,25 @@ def create_record(
 
 def update_record(
     db: Database, ledger_key: str, record_uuid: str, raw: Mapping[str, Any], *, actor: Actor,
-    today: dt.date | None = None, reason: str | None = None,
+    today: dt.date | None = None, reason: str | None = None, expected: RecordRow | None = None,
 ) -> SaveResult:
-    """Validate and save changes. A closed-out (已销号) record needs a city_admin and a `reason`."""
+    """Validate and save changes. A closed-out (已销号) record needs a city_admin and a `reason`.
+
+    `expected`: the record as the editor showed it. When someone else has saved the record since (another
+    clerk on the shared server, another window), the save is refused (RecordChanged) instead of overwriting
+    their changes; the row is locked from this check to the commit."""
     d = ledger(ledger_key)
     with write_session(db.engine) as s:
         obj = _load(s, d, record_uuid)
+        if expected is not None:
+            s.refresh(obj, with_for_update=True)
         if obj.deleted_at is not None:
             raise ValidationFailed("该记录已删除，请先恢复再修改。")
+        if expected is not None and (obj.updated_at != expected.updated_at or values_of(d, obj) != expected.values):
+            raise RecordChanged(
+                f"该记录在您打开之后已被“{obj.updated_by}”修改（{obj.updated_at:%Y-%m-%d %H:%M}），本次修改没有保存，"
+                "以免覆盖别人的修改。请关闭表单，在列表中查看最新内容后再修改。"
+            )
         installation.check_write(s, actor, obj.unit_code, unit_name=reference().unit_by_code(obj.unit_code).name)
         values, warnings = _validate(s, d, _apply_actor_unit(raw, actor), actor, today, exclude_uuid=record_uuid)
         changed = {k: v for k, v in values.items() if getattr(obj, k) != v}

@@ -13,10 +13,16 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from jzair_desktop.errors import DatabaseBusyError, DatabaseError, QueryTooComplex
+from jzair_desktop.errors import (
+    DatabaseBusyError,
+    DatabaseError,
+    QueryTooComplex,
+    ServerBusy,
+    ServerUnavailable,
+)
 from jzair_desktop.storage import netshare
 
 log = logging.getLogger(__name__)
@@ -247,13 +253,9 @@ def server_display(url: str | URL) -> str:
     return f"服务器 {u.host or 'localhost'}:{u.port or 5432} 上的数据库“{u.database}”（账户 {u.username or '（未指定）'}）"
 
 
-SERVER_LOST_MESSAGE = (
-    "与数据库服务器的连接中断，本次操作没有写入（已整体撤销）。请检查网络和服务器后重试。"
-)
-
-
-def translate_server_error(exc: SQLAlchemyError, url: str | URL) -> Exception:
-    """The user's message for a server that cannot be reached or refuses us; other errors unchanged."""
+def translate_connect_error(exc: SQLAlchemyError, url: str | URL) -> Exception:
+    """The user's message, naming the server, for a server that cannot be reached or refuses us when the
+    database is opened; other errors unchanged (inside a session: translate_server_error)."""
     orig = getattr(exc, "orig", None)
     text = str(orig if orig is not None else exc)
     low = text.lower()
@@ -289,6 +291,10 @@ def read_session(engine: Engine) -> Iterator[Session]:
             yield session
         except OperationalError as exc:
             raise translate_operational_error(exc) from exc
+        except InterfaceError as exc:  # psycopg: "the connection is closed" (lost before the statement)
+            if not _is_server_error(exc):
+                raise
+            raise translate_server_error(exc) from exc
 
 
 @contextlib.contextmanager
@@ -305,13 +311,18 @@ def write_session(engine: Engine) -> Iterator[Session]:
                 yield session
         except OperationalError as exc:
             raise translate_operational_error(exc) from exc
+        except InterfaceError as exc:  # psycopg: "the connection is closed" (lost before the statement)
+            if not _is_server_error(exc):
+                raise
+            raise translate_server_error(exc) from exc
 
 
-def translate_operational_error(exc: OperationalError) -> Exception:
-    """The user's message for a SQLite failure (busy, read-only, disk full, write error); other errors unchanged."""
+def translate_operational_error(exc: DBAPIError) -> Exception:
+    """The user's message for a SQLite failure (busy, read-only, disk full, write error) or a server's (lost
+    connection, busy); other errors unchanged."""
+    if _is_server_error(exc):
+        return translate_server_error(exc)
     orig = exc.orig
-    if orig is not None and not isinstance(orig, sqlite3.Error):  # a server's driver error
-        return _server_operational(exc)
     text = str(orig).lower() if orig is not None else str(exc).lower()
     code = getattr(orig, "sqlite_errorcode", None)
     primary = code & 0xFF if isinstance(code, int) else None
@@ -332,13 +343,72 @@ def translate_operational_error(exc: OperationalError) -> Exception:
     return exc
 
 
-def _server_operational(exc: OperationalError) -> Exception:
-    """A server error met inside a session: a lost connection or a lock that could not be had, in Chinese."""
-    low = str(exc.orig).lower()
-    if "deadlock detected" in low or "lock timeout" in low or "could not obtain lock" in low \
-            or "could not serialize" in low:
-        return DatabaseBusyError("数据正被其他用户同时修改，本次操作没有写入。请稍后重试。")
-    if "server closed the connection" in low or "terminating connection" in low or "connection is lost" in low \
-            or "consuming input failed" in low or "connection is closed" in low or "connection failed" in low:
-        return DatabaseError(SERVER_LOST_MESSAGE)
-    return exc
+# ------------------------------------------------------------------------------------------- PostgreSQL
+SERVER_LOST_MESSAGE = (
+    "与数据库服务器的连接已断开（网络中断，或服务器已停止/重启）。本次操作没有写入任何数据；"
+    "请检查网络后再试。"
+)
+SERVER_BUSY_MESSAGE = "数据库服务器正忙：其他人正在修改同一批数据。本次操作没有写入任何数据，请稍后再试。"
+SERVER_DOWN_MESSAGE = "无法连接数据库服务器：服务器没有启动，或服务器地址、端口不对，或被防火墙拦截。"
+SERVER_TIMEOUT_MESSAGE = "连接数据库服务器超时：服务器在规定时间内没有响应。请检查网络、服务器地址和防火墙。"
+# (words in psycopg's / libpq's message, the user's message); the first match wins.
+_SERVER_MESSAGES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("password authentication failed", "no password supplied", "password is required"),
+     "服务器拒绝登录：密码错误，或该账户不存在。"),
+    (("no pg_hba.conf entry",),
+     "服务器不允许这台电脑连接（服务器的 pg_hba.conf 中没有允许本机的条目），请服务器管理员添加。"),
+    (("does not exist",), "服务器上没有这个数据库或账户，请检查数据库名和账户，或请服务器管理员先创建。"),
+    (("timeout expired", "timed out"), SERVER_TIMEOUT_MESSAGE),
+    (("invalid response to ssl negotiation", "received invalid response", "invalid startup packet"),
+     "该地址和端口上不是 PostgreSQL 数据库服务器，请检查服务器地址和端口。"),
+    (("could not translate host name", "failed to resolve host", "name or service not known",
+      "nodename nor servname", "no such host", "temporary failure in name resolution"),
+     "找不到数据库服务器：请检查服务器的计算机名或 IP 地址。"),
+    (("connection refused", "is the server running", "the database system is starting up",
+      "the database system is shutting down", "no route to host", "network is unreachable"),
+     SERVER_DOWN_MESSAGE),
+    (("too many clients", "remaining connection slots"),
+     "数据库服务器的连接数已满，请稍后重试，或请服务器管理员调大 max_connections。"),
+    (("server closed the connection", "terminating connection", "connection is lost", "connection is closed",
+      "connection already closed", "consuming input failed", "ssl syscall", "could not receive data",
+      "could not send data", "eof detected", "connection reset", "broken pipe", "lost synchronization",
+      "server conn crashed"),
+     SERVER_LOST_MESSAGE),
+    (("deadlock detected", "could not serialize access", "lock timeout", "could not obtain lock",
+      "canceling statement due to statement timeout"),
+     SERVER_BUSY_MESSAGE),
+    (("permission denied", "must be owner"),
+     "数据库账户没有执行此操作所需的权限。请服务器管理员按说明书“多人共用（服务器模式）”一节授予权限；"
+     "升级数据库架构须用架构所有者账户。本次操作没有写入。"),
+)
+_RETRY_LATER = frozenset({SERVER_LOST_MESSAGE, SERVER_DOWN_MESSAGE, SERVER_TIMEOUT_MESSAGE})
+
+
+def _is_server_error(exc: BaseException) -> bool:
+    orig = getattr(exc, "orig", None)
+    return orig is not None and type(orig).__module__.split(".")[0] == "psycopg"
+
+
+def server_error_message(exc: BaseException) -> str | None:
+    """The user's message for a database server's failure (connecting, a lost connection, busy), else None."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).lower()
+    for words, message in _SERVER_MESSAGES:
+        if any(w in text for w in words):
+            return message
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return SERVER_LOST_MESSAGE
+    return None
+
+
+def translate_server_error(exc: DBAPIError) -> Exception:
+    """A server's failure as the error the user sees: ServerUnavailable (lost or unreachable: 重试 once it is
+    back), ServerBusy (a conflicting writer: 重试), DatabaseError; other errors unchanged."""
+    message = server_error_message(exc)
+    if message is None:
+        return exc
+    if message in _RETRY_LATER:
+        return ServerUnavailable(message)
+    if message == SERVER_BUSY_MESSAGE:
+        return ServerBusy(message)
+    return DatabaseError(message)

@@ -25,8 +25,8 @@ from jzair_desktop.fsutil import replace_file
 from jzair_desktop.storage.engine import (
     db_path_of,
     server_display,
+    translate_connect_error,
     translate_operational_error,
-    translate_server_error,
 )
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ def current_revision(engine: Engine) -> str | None:
     except SADatabaseError as exc:
         where = db_path_of(str(engine.url)) or engine.url.render_as_string(hide_password=True)
         if engine.dialect.name != "sqlite":
-            translated = translate_server_error(exc, engine.url)
+            translated = translate_connect_error(exc, engine.url)
             if translated is not exc:
                 raise translated from exc
             raise DatabaseError(

@@ -43,6 +43,7 @@ from jzair_desktop.domain.ledgers import Column, LedgerDef, ledger
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.domain.validation import ERROR, Problem, check_record
 from jzair_desktop.errors import JzairError, ValidationFailed
+from jzair_desktop.gui import tasks
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.models.ledger_table import format_number
 from jzair_desktop.gui.tasks import show_user_error
@@ -592,14 +593,22 @@ class RecordForm(QDialog):
             if reason is None:
                 return None
         try:
-            if self.record is None:
-                outcome = ledger_service.create_record(self.ctx.db, d.key, raw, actor=self.ctx.actor)
-                old = None
-            else:
-                outcome = ledger_service.update_record(
-                    self.ctx.db, d.key, self.record.uuid, raw, actor=self.ctx.actor, reason=reason
-                )
-                old = dict(self.record.values)
+            while True:
+                try:
+                    if self.record is None:
+                        outcome = ledger_service.create_record(self.ctx.db, d.key, raw, actor=self.ctx.actor)
+                        old = None
+                    else:
+                        outcome = ledger_service.update_record(
+                            self.ctx.db, d.key, self.record.uuid, raw, actor=self.ctx.actor, reason=reason,
+                            expected=self.record,
+                        )
+                        old = dict(self.record.values)
+                    break
+                except tasks.RETRYABLE as exc:  # nothing was written; the form keeps what was typed
+                    if not tasks.ASK_RETRY(self, "未保存", exc):
+                        self.status.setText("未保存：与数据库的连接出现问题，填写的内容仍在表单中。")
+                        return None
         except ValidationFailed as exc:
             if exc.problems and all(p.field in self.fields for p in exc.problems):
                 self.show_problems(exc.problems)

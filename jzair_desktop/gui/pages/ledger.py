@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from jzair_desktop.domain.ledgers import LedgerDef, ledger
 from jzair_desktop.domain.reference import reference
 from jzair_desktop.errors import JzairError
+from jzair_desktop.gui.change_watch import OTHERS_CHANGED
 from jzair_desktop.gui.context import GuiContext
 from jzair_desktop.gui.dialogs.history import show_history_of_current
 from jzair_desktop.gui.dialogs.record_form import CARRY_FIELDS, RecordForm, SavedRecord, record_label
@@ -110,6 +111,7 @@ class LedgerPage(QWidget):
         self._last_values: dict[str, Any] = {}
         self._pending_select: list[int] | None = None
         self._stale = False
+        self._others_changed = False  # the refresh to come shows someone else's changes: say so
         self._settings_prefix = f"ledger/{d.key}/"
         self.setStyleSheet(STYLE)
         actor = ctx.actor
@@ -474,12 +476,17 @@ class LedgerPage(QWidget):
             return
         self._update_count()
         self._select_ids(keep)
+        if self._others_changed:
+            self._others_changed = False
+            self.show_status(OTHERS_CHANGED, warning=True)
 
     def shows_changes(self, changes: Changes) -> bool:
         return changes.ledger(self.ledger.key)
 
-    def apply_changes(self, _changes: Changes | None = None) -> None:
+    def apply_changes(self, changes: Changes | None = None) -> None:
         """Refresh now if on screen, else when next shown."""
+        if changes is not None and changes.others:
+            self._others_changed = True
         if self.isVisible():
             self.refresh()
         else:

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QSp
 
 from jzair_desktop import __version__, paths
 from jzair_desktop.gui.context import GuiContext
+from jzair_desktop.gui.dialogs.server_connect import ServerSettingsBox
 from jzair_desktop.gui.lock import MAX_IDLE_MINUTES, idle_minutes, set_idle_minutes
 from jzair_desktop.gui.pages.settings_backup import BackupSettingsBox
 from jzair_desktop.services import installation
@@ -26,7 +27,7 @@ class SettingsPage(QWidget):
         form = QFormLayout()
         self.db_label = QLabel(ctx.db.location)
         self.db_label.setWordWrap(True)
-        form.addRow("数据库文件：", self.db_label)
+        form.addRow("数据库文件：" if ctx.db.path is not None else "数据库服务器：", self.db_label)
         form.addRow("数据库架构版本：", QLabel(schema_revision(ctx.db) or "无"))
         form.addRow("程序版本：", QLabel(__version__))
         form.addRow("当前用户：", QLabel(f"{ctx.actor.name}（{ROLES.get(ctx.actor.role, ctx.actor.role)}）"))
@@ -56,6 +57,8 @@ class SettingsPage(QWidget):
         buttons.addWidget(open_logs)
         buttons.addStretch(1)
         layout.addLayout(buttons)
+        self.server_box = ServerSettingsBox(ctx)
+        layout.addWidget(self.server_box)
         self.backup_box = BackupSettingsBox(ctx)
         layout.addWidget(self.backup_box)
         layout.addStretch(1)
