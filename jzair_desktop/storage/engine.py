@@ -185,7 +185,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     parsed = parse_url(url)
     kwargs: dict = {}
     if parsed.get_backend_name() == "postgresql":
-        kwargs["connect_args"] = {"connect_timeout": connect_timeout_s(), "application_name": "jzair"}
+        # What the URL itself says (a saved connection of the GUI sets its own timeouts) is kept.
+        defaults = {"connect_timeout": connect_timeout_s(), "application_name": "jzair"}
+        kwargs["connect_args"] = {k: v for k, v in defaults.items() if k not in parsed.query}
         kwargs["pool_pre_ping"] = True  # a connection the server dropped meanwhile is replaced, not used
     engine = create_engine(parsed, echo=echo, **kwargs)
     if engine.dialect.name == "sqlite":

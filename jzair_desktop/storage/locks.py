@@ -56,7 +56,9 @@ def xact_lock(conn: Any, key: int, *, shared: bool = False) -> None:
         # A writer never waits without end for another that hangs (a client cut off mid-transaction keeps its
         # locks until the server notices): past this the wait fails with "lock timeout", which reaches the user
         # as the database-busy message, and the transaction rolls back whole.
-        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_S}s'")
+        # A shorter limit the connection set itself (the GUI's saved connection, so that 重试 comes soon) stays.
+        if conn.exec_driver_sql("SELECT current_setting('lock_timeout')").scalar() in ("0", None):
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_S}s'")
     fn = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
     conn.exec_driver_sql(f"SELECT {fn}(%(key)s)", {"key": key})
     held[key] = not shared

@@ -300,7 +300,7 @@ def test_a_lost_connection_offers_retry_and_never_writes_half(qtbot, pg_server, 
     page = window.show_page("heating")
     page.table.selectAll()
     # Declined: the delete is undone as a whole (the records' updates ran, the audit entry was cut off).
-    cutter = ConnectionCutter(server_db.engine, pg_server, "insert into audit_log")
+    cutter = ConnectionCutter(server_db.engine, pg_server, "select pg_advisory_xact_lock(")
     boxes.retry_answers = [False]
     assert page.delete_selected()
     qtbot.waitUntil(lambda: not page.busy(), timeout=20_000)
@@ -309,7 +309,7 @@ def test_a_lost_connection_offers_retry_and_never_writes_half(qtbot, pg_server, 
     assert ledger_service.count_records(server_db, "heating") == 2
     assert page.status_line.text() == "已取消，没有改动任何记录。"
     # 重试: the same delete runs again and is done once.
-    cutter = ConnectionCutter(server_db.engine, pg_server, "insert into audit_log")
+    cutter = ConnectionCutter(server_db.engine, pg_server, "select pg_advisory_xact_lock(")
     boxes.retry_answers = [True]
     page.table.selectAll()
     assert page.delete_selected()
@@ -345,14 +345,14 @@ def test_the_form_keeps_what_was_typed_when_the_connection_drops(qtbot, pg_serve
     qtbot.waitExposed(form)
     for key, value in samples.heating(1).items():
         form.fields[key].set_value(value)
-    cutter = ConnectionCutter(server_db.engine, pg_server, "insert into audit_log")
+    cutter = ConnectionCutter(server_db.engine, pg_server, "select pg_advisory_xact_lock(")
     boxes.retry_answers = [False]
     assert not form.save()
     assert "连接已断开" in boxes.retries[0][1] and "未保存" in form.status.text()
     assert ledger_service.count_records(server_db, "heating") == 0
     assert form.fields["householder"].value() == "王建国1" and form.isVisible()
     cutter.remove()
-    cutter = ConnectionCutter(server_db.engine, pg_server, "insert into audit_log")
+    cutter = ConnectionCutter(server_db.engine, pg_server, "select pg_advisory_xact_lock(")
     boxes.retry_answers = [True]
     with qtbot.waitSignal(form.finished):
         assert form.save()

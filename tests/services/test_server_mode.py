@@ -161,8 +161,8 @@ def test_a_connection_cut_mid_write_writes_nothing_and_the_retry_works(pg_server
     try:
         first = create(db, "heating", 1)
         audit_before = _audit_count(db)
-        # The record's update has run inside the transaction; the cut comes at the audit entry.
-        cutter = ConnectionCutter(db.engine, pg_server, "insert into audit_log")
+        # The cut comes inside the transaction, as it takes the audit chain's lock for its entry (the entries go by COPY).
+        cutter = ConnectionCutter(db.engine, pg_server, "select pg_advisory_xact_lock(")
         with pytest.raises(ServerUnavailable, match="连接已断开") as err:
             ledger_service.delete_records(db, "heating", [first], actor=BUILTIN_ADMIN)
         cutter.remove()
