@@ -91,6 +91,7 @@ def filled(db):
 # ---------------------------------------------------------------------------------------------- backup
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 def test_backup_is_a_checked_zip_with_manifest_in_the_default_folder(filled):
     info_ = bk.make_backup(filled, now=NOW)
     assert info_.path.parent == paths.data_dir() / "backups"
@@ -124,6 +125,7 @@ def test_backup_into_a_folder_or_a_named_file(filled, tmp_path):
     assert bk.read_manifest(named).records["heating"] == 12
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 def test_backup_refuses_to_overwrite_other_files_or_the_database(filled, tmp_path):
     other = tmp_path / "汇总表.xlsx"
     other.write_bytes(b"PK\x03\x04 not ours")
@@ -136,6 +138,7 @@ def test_backup_refuses_to_overwrite_other_files_or_the_database(filled, tmp_pat
     assert sha256(filled.path) == before
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 def test_backup_is_consistent_while_a_reader_holds_an_old_snapshot(filled):
     reader = sqlite3.connect(filled.path, isolation_level=None)
     try:
@@ -173,6 +176,7 @@ print(batch)
 """
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 @pytest.mark.slow
 def test_backups_taken_while_another_process_writes_hold_whole_transactions(filled, tmp_path):
     stop, started = tmp_path / "stop", tmp_path / "started"
@@ -213,6 +217,7 @@ def test_backups_taken_while_another_process_writes_hold_whole_transactions(fill
 # --------------------------------------------------------------------------------------------- restore
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 def test_restore_gives_identical_info_and_tables_and_keeps_the_previous_database(filled):
     url, path = filled.url, filled.path
     expected_info = info_without_path(url)
@@ -237,6 +242,7 @@ def test_restore_gives_identical_info_and_tables_and_keeps_the_previous_database
     assert not [p for p in path.parent.iterdir() if p.name.endswith(".restore")]
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 @pytest.mark.slow
 def test_restore_keeps_rows_that_were_only_in_the_write_ahead_log(filled, tmp_path):
     """A program killed after committing leaves its rows in the -wal file: the pre-restore copy must hold
@@ -266,6 +272,7 @@ def test_restore_keeps_rows_that_were_only_in_the_write_ahead_log(filled, tmp_pa
     assert count_rows(result.previous_copy, where="village = '仅在日志中村'") == 9
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 def test_restore_to_a_new_place_and_over_an_unusable_file(filled, tmp_path):
     info_ = bk.make_backup(filled, now=NOW)
     filled.dispose()
@@ -283,6 +290,7 @@ def test_restore_to_a_new_place_and_over_an_unusable_file(filled, tmp_path):
     assert result.previous_copy.read_bytes() == garbage
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 def test_restore_is_refused_while_the_database_is_open_elsewhere(filled, monkeypatch):
     monkeypatch.setenv("JZAIR_BUSY_TIMEOUT_MS", "100")
     info_ = bk.make_backup(filled, now=NOW)
@@ -303,6 +311,7 @@ def _fresh_target(template: Path, folder: Path) -> Path:
     return target
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 @pytest.mark.parametrize(
     "damage",
     ["flip-db-data", "flip-manifest", "truncate-0", "truncate-22", "truncate-half", "truncate-1", "garbage",
@@ -336,6 +345,7 @@ def test_damaged_backup_is_refused_and_the_database_is_unchanged(filled, tmp_pat
     assert leftovers(filled.path.parent) == []
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 def test_backup_whose_database_differs_from_its_manifest_is_refused(filled, tmp_path):
     filled.dispose()
     other = tmp_path / "其他.sqlite3"
@@ -356,6 +366,7 @@ def test_backup_whose_database_differs_from_its_manifest_is_refused(filled, tmp_
     assert sha256(filled.path) == before
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 @pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
@@ -392,6 +403,7 @@ def add_heating_raw(target: Path) -> None:
     conn.close()
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 def test_backup_from_a_newer_schema_is_refused(filled, tmp_path):
     filled.dispose()
     newer = tmp_path / "newer.sqlite3"
@@ -434,6 +446,7 @@ def downgrade():
 '''
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 def test_backup_from_an_older_schema_is_migrated_after_restore(filled, tmp_path, monkeypatch):
     info_ = bk.make_backup(filled, now=NOW)  # made at today's head
     filled.dispose()
@@ -640,6 +653,7 @@ def test_auto_backup_copies_to_the_extra_folder_and_rotates(filled, tmp_path):
 # ------------------------------------------------------------------------------------------ command line
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 @pytest.mark.slow
 def test_cli_backup_and_restore_round_trip(filled, capsys, monkeypatch, tmp_path):
     filled.dispose()
@@ -701,6 +715,7 @@ def ledgers_and_settings(path: Path) -> dict:
     return {k: v for k, v in dump(path).items() if k != "audit_log"}
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 @pytest.mark.slow
 @pytest.mark.usefixtures("fast_hasher")
 def test_cli_restore_asks_for_a_login_once_accounts_exist_and_is_audited(filled, capsys, monkeypatch, tmp_path):
@@ -739,6 +754,7 @@ def test_cli_restore_asks_for_a_login_once_accounts_exist_and_is_audited(filled,
         restored.dispose()
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 def test_a_database_that_cannot_be_opened_is_restored_without_a_login(filled, capsys, monkeypatch, tmp_path):
     file = bk.make_backup(filled, tmp_path, now=NOW).path
     filled.dispose()
@@ -752,6 +768,7 @@ def test_a_database_that_cannot_be_opened_is_restored_without_a_login(filled, ca
     assert integrity(filled.path) == "ok"
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 def test_a_restore_whose_audit_entry_cannot_be_written_puts_the_previous_database_back(filled, monkeypatch):
     from jzair_desktop.services.actor import BUILTIN_ADMIN
 
@@ -775,6 +792,7 @@ def test_a_restore_whose_audit_entry_cannot_be_written_puts_the_previous_databas
 # ---------------------------------------------------------------------------------------------- cancel
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 @pytest.mark.parametrize("stage", ["正在复制数据库…", "正在检查数据库…", "正在压缩…", "正在校验备份文件…"])
 def test_a_cancelled_backup_leaves_every_folder_as_it_was(filled, tmp_path, stage, monkeypatch):
     """Cancelled at any step before the new file is in place: no new backup, no temporary file, and the

@@ -33,6 +33,7 @@ def files_in(folder):
     return sorted(p.name for p in folder.iterdir())
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 @pytest.mark.slow
 def test_a_2_mb_backup_that_unpacks_to_2_gb_is_refused_before_writing(db, tmp_path):
     good = bk.make_backup(db, tmp_path / "好.jzbak").path
@@ -59,6 +60,7 @@ def test_a_size_in_the_manifest_that_differs_from_the_zip_is_refused(db, tmp_pat
         bk.verify_backup(bomb)
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 def test_a_database_larger_than_the_free_space_is_refused(db, tmp_path, monkeypatch):
     good = bk.make_backup(db, tmp_path / "好.jzbak").path
     db.dispose()

@@ -39,6 +39,7 @@ def with_users(db):
     return db, users
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 def test_attack_a_clerk_or_viewer_restoring_is_refused_by_the_service(with_users, tmp_path):
     db, users = with_users
     file = bk.make_backup(db, tmp_path).path
@@ -60,6 +61,7 @@ def test_attack_a_clerk_or_viewer_restoring_is_refused_by_the_service(with_users
     assert result.previous_copy is not None
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 def test_attack_an_administrator_role_not_in_this_database_is_refused(with_users, tmp_path):
     db, users = with_users
     file = bk.make_backup(db, tmp_path).path
@@ -69,6 +71,7 @@ def test_attack_an_administrator_role_not_in_this_database_is_refused(with_users
         bk.restore_backup(db.url, file, actor=users["admin"])
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 def test_attack_a_backup_without_accounts_is_never_restored_over_accounts(db, tmp_path, fast_hasher):  # noqa: F811
     add_sample_data(db.engine)
     empty = bk.make_backup(db, tmp_path / "无账户.jzbak").path  # made before any account existed
@@ -80,6 +83,7 @@ def test_attack_a_backup_without_accounts_is_never_restored_over_accounts(db, tm
     assert dump(db.path) == before
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 def test_attack_a_backup_of_another_installation_needs_an_explicit_yes(with_users, tmp_path):
     db, users = with_users
     other_path = tmp_path / "其他" / "台账.sqlite3"
@@ -107,6 +111,7 @@ def test_attack_a_backup_of_another_installation_needs_an_explicit_yes(with_user
         del os.environ["JZAIR_PASSWORD"]
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 @pytest.mark.parametrize("extra", [
     "CREATE TRIGGER spy AFTER INSERT ON heating BEGIN UPDATE users SET role = 'city_admin'; END",
     "CREATE VIEW everything AS SELECT * FROM heating",
@@ -135,6 +140,7 @@ def test_attack_a_backup_with_extra_schema_objects_is_refused(db, tmp_path, extr
     bk.restore_backup(db.url, clean)
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 def test_attack_a_locked_database_is_not_damaged_and_needs_a_login(with_users, tmp_path, monkeypatch, capsys):
     """Today a lock held for 20 s made the CLI restore without any login."""
     db, _users = with_users
@@ -160,6 +166,7 @@ def test_attack_a_locked_database_is_not_damaged_and_needs_a_login(with_users, t
     assert data_of(db.path) == data_of_dump(before)
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 def test_backups_hold_no_private_key_and_a_restore_keeps_the_installations_key(with_users, tmp_path):
     db, users = with_users
     key_before = query(db.path, "SELECT private_key, fingerprint FROM installation_key")
@@ -184,6 +191,7 @@ def test_backups_hold_no_private_key_and_a_restore_keeps_the_installations_key(w
         new_db.dispose()
 
 
+@pytest.mark.sqlite_only("reads or replaces the SQLite file itself (its copy, swap, schema and locks); the server's backup and restore: test_backup_server.py")
 def test_attack_a_clerk_or_viewer_backing_up_or_redirecting_backups_is_refused_by_the_service(with_users, tmp_path):
     """A backup is the whole database (every unit's personal data): 设置 → 立即备份 and the backup folders are
     administrators' acts in the service, as `jzair backup` is; a viewer cannot point the extra folder at a USB
