@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 # Below this many new rows the index work is small anyway and the table counts are not worth reading.
 MIN_ROWS = 10_000
@@ -89,6 +90,14 @@ def copy_rows(conn: Connection, table: str, columns: Sequence[str], rows: Iterab
             for row in rows:
                 write(row)
                 n += 1
+    except Exception as exc:
+        # The driver's error as SQLAlchemy raises it for any other statement (IntegrityError for a duplicate,
+        # OperationalError for a lost connection, ...), so that callers and the engine's Chinese messages see
+        # COPY's failures as they see INSERT's.
+        dbapi = conn.dialect.loaded_dbapi
+        if isinstance(exc, dbapi.Error):
+            raise DBAPIError.instance(sql, None, exc, dbapi.Error) from exc
+        raise
     finally:
         cursor.close()
     return n

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from jzair_desktop.cli import main as cli_main
@@ -12,6 +13,7 @@ from tests.services.admin_helpers import PASSWORDS, fast_hasher, make_users  # n
 from tests.services.test_dbcopy import _fill
 
 
+@pytest.mark.sqlite_only("copies the SQLite file given by --db to the server")
 def test_cli_db_copy(db, db_path, pg_empty_url, tmp_path, capsys, monkeypatch):
     _fill(db, tmp_path)
     make_users(db)

@@ -29,6 +29,7 @@ from jzair_desktop.services.packages import importer as package_import
 from jzair_desktop.services.problems import PROBLEMS_KIND, overdue_problems, problem_figures
 from jzair_desktop.storage import models
 from jzair_desktop.storage.engine import read_session
+from tests.dbtemplate import cli_db_args
 from tests.exchange.test_pdf_report import pdf_pages, squash
 from tests.services.package_helpers import fresh_db, typed_rows
 from tests.services.test_closeout import photo
@@ -330,11 +331,11 @@ def test_the_migration_keeps_the_typed_site_figures(tmp_path):
         database.dispose()
 
 
-def test_the_cli_warning_list_shows_overdue_problems(db, db_path, capsys):
+def test_the_cli_warning_list_shows_overdue_problems(db, capsys):
     from jzair_desktop.cli import main as cli_main
 
     add(db, "problems", problem(1))
     add(db, "problems", problem(2, due_date="2021-04-30"))
-    assert cli_main(["--db", str(db_path), "warnings", "--as-of", "2021-03-31"]) == 0
+    assert cli_main([*cli_db_args(db), "warnings", "--as-of", "2021-03-31"]) == 0
     [line] = [x for x in capsys.readouterr().out.splitlines() if "逾期未整改问题" in x]
     assert "榆次区" in line and "逾期" in line and "未分解" not in line
