@@ -24,7 +24,7 @@ class DatabaseBusyError(JzairError):
     """Another program holds the write lock for longer than the busy timeout."""
 
 
-class ServerUnavailable(JzairError):
+class ServerUnavailable(DatabaseError):
     """The database server cannot be reached, or the connection to it was lost: nothing was written, and the
     same operation may be tried again (重试) once the network or the server is back."""
 

@@ -40,7 +40,8 @@ def _dump(url: str, *, skip: tuple[str, ...] = (KEY_TABLE,)) -> dict[str, list[t
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            return {t.name: [tuple(r) for r in conn.execute(select(t).order_by(*t.primary_key.columns))]
+            # sorted in Python: the backends order text keys by their own collations
+            return {t.name: sorted((tuple(r) for r in conn.execute(select(t))), key=repr)
                     for t in Base.metadata.sorted_tables if t.name not in skip}
     finally:
         engine.dispose()
