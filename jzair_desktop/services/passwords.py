@@ -24,7 +24,9 @@ class WeakPassword(JzairError):
 
 def fold(text: str) -> str:
     """Case and width folded (Ａｄｍｉｎ, ADMIN and admin are the same word to the rule)."""
-    return unicodedata.normalize("NFKC", text).upper().casefold()
+    # Normalized again after folding: changing case can decompose a character (ῒ upper-cases to Ϊ + ̀), so the
+    # same word written composed or decomposed folds to one string.
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).upper().casefold())
 
 
 @lru_cache(maxsize=1)
