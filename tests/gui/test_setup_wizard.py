@@ -316,7 +316,7 @@ def test_input_restarts_the_idle_timer(qtbot, window):
     for _ in range(2):
         qtbot.wait(1500)
         before = timer.remainingTime()
-        assert 0 <= before <= 58_500
+        assert 0 <= before <= 59_500  # (a coarse timer: its remaining time is not exact to the millisecond)
         qtbot.keyClick(window.nav, Qt.Key.Key_Down)
         assert timer.remainingTime() > before  # the key press started the idle time again
     assert not window.locked
