@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from jzair_desktop.domain.ledgers import LEDGERS, LedgerDef
-from jzair_desktop.domain.reference import Indicator, reference
+from jzair_desktop.domain.reference import Indicator, Reference, Unit, reference
 from jzair_desktop.errors import JzairError
 from jzair_desktop.storage.models import LEDGER_MODELS
 
@@ -235,3 +235,13 @@ def found_counts(session: Session, indicator: Indicator) -> dict[str, int]:
         .group_by(model.unit_code)
     )
     return {code: int(n) for code, n in session.execute(stmt)}
+
+
+def counts_per_unit(
+    s: Session, stmt: Any, ref: Reference, unit_code: str | None, width: int
+) -> list[tuple[Unit, tuple[int, ...]]]:
+    """Run `stmt` (rows of unit_code then `width` counts, grouped by unit, already filtered to `unit_code` when
+    given) and give every unit of the reference (or the one asked for) its counts, zeros where none were found."""
+    got = {row[0]: tuple(int(v or 0) for v in row[1:]) for row in s.execute(stmt)}
+    zeros = (0,) * width
+    return [(u, got.get(u.code, zeros)) for u in ref.units if unit_code is None or u.code == unit_code]

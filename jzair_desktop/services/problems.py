@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from jzair_desktop.domain.ledgers import PROBLEMS
 from jzair_desktop.domain.months import month_end, month_start
 from jzair_desktop.domain.reference import Reference, reference
-from jzair_desktop.services.aggregates import done_condition
+from jzair_desktop.services.aggregates import counts_per_unit, done_condition
 from jzair_desktop.services.database import Database
 from jzair_desktop.storage.engine import read_session
 from jzair_desktop.storage.models import LEDGER_MODELS
@@ -88,9 +88,7 @@ def problem_figures(s: Session, month: str, unit_code: str | None = None,
     )
     if unit_code is not None:
         stmt = stmt.where(m.unit_code == unit_code)
-    got = {row[0]: tuple(int(v or 0) for v in row[1:]) for row in s.execute(stmt)}
-    units = [u for u in ref.units if unit_code is None or u.code == unit_code]
-    return [ProblemUnitFigure(u.code, u.name, *got.get(u.code, (0, 0, 0, 0, 0))) for u in units]
+    return [ProblemUnitFigure(u.code, u.name, *counts) for u, counts in counts_per_unit(s, stmt, ref, unit_code, 5)]
 
 
 def overdue_problems(s: Session, as_of: dt.date, unit_code: str | None = None, ref: Reference | None = None,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from jzair_desktop.domain.ledgers import SITE_ACTIVE, SITE_SIX, SITE_STATUSES_SUPERVISED, SITES
 from jzair_desktop.domain.reference import Reference, reference
+from jzair_desktop.services.aggregates import counts_per_unit
 from jzair_desktop.storage.models import LEDGER_MODELS
 
 MAX_FAILING_LISTED = 40  # failing sites listed in the report; the rest are counted
@@ -70,9 +71,7 @@ def site_figures(s: Session, as_of: dt.date, unit_code: str | None = None,
     )
     if unit_code is not None:
         stmt = stmt.where(m.unit_code == unit_code)
-    got = {row[0]: tuple(int(v or 0) for v in row[1:]) for row in s.execute(stmt)}
-    units = [u for u in ref.units if unit_code is None or u.code == unit_code]
-    return [SiteUnitFigure(u.code, u.name, *got.get(u.code, (0, 0, 0, 0, 0))) for u in units]
+    return [SiteUnitFigure(u.code, u.name, *counts) for u, counts in counts_per_unit(s, stmt, ref, unit_code, 5)]
 
 
 def failing_sites(s: Session, as_of: dt.date, unit_code: str | None = None, ref: Reference | None = None,
