@@ -27,7 +27,6 @@ import atexit
 import contextlib
 import itertools
 import os
-import pwd
 import secrets
 import shlex
 import shutil
@@ -102,6 +101,8 @@ def _os_user() -> str | None:
     """The account the server runs as when we are root (None: run as ourselves)."""
     if not hasattr(os, "geteuid") or os.geteuid() != 0:
         return None
+    import pwd  # POSIX only; root is a POSIX notion here (on Windows the server runs as ourselves)
+
     given = os.environ.get(PG_OS_USER_ENV, "").strip()
     for name in ([given] if given else ["postgres", "nobody"]):
         try:
@@ -239,6 +240,8 @@ def start_server() -> PgServer:
     pwfile = folder / "pw"
     pwfile.write_text(password + "\n", encoding="utf-8")
     if os_user is not None:
+        import pwd
+
         entry = pwd.getpwnam(os_user)
         os.chown(folder, entry.pw_uid, entry.pw_gid)
         os.chown(pwfile, entry.pw_uid, entry.pw_gid)
