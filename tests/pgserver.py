@@ -81,8 +81,10 @@ def find_bin_dir() -> Path:
         if not (folder / "initdb").exists():
             raise ServerUnavailable(f"{PG_BIN_ENV}={given} has no initdb")
         return folder
+    # Debian's folder, on POSIX only: under Wine "/usr/lib/postgresql" is the Linux folder seen through drive Z:,
+    # whose programs a Windows Python cannot run.
     root = Path("/usr/lib/postgresql")
-    if root.is_dir():
+    if os.name == "posix" and root.is_dir():
         versions = sorted(
             (int(p.name) for p in root.iterdir() if p.name.isdigit() and (p / "bin" / "initdb").exists()),
             reverse=True,
